@@ -1,0 +1,5 @@
+"""Run deploygate as ``python -m deploygate``."""
+
+from deploygate.cli import main
+
+main()

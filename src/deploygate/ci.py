@@ -1,0 +1,77 @@
+"""What the environment says: GitHub Actions, GitLab CI or a laptop, and the terminal.
+
+Only reads the environment and git's config; decides nothing about policy.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TextIO
+from urllib.parse import urlsplit
+
+Platform = Literal["github", "gitlab"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformGuess:
+    """A platform and the evidence for it, so ``init`` can say why it chose."""
+
+    platform: Platform
+    evidence: str
+
+
+def wants_color(stream: TextIO, env: Mapping[str, str]) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if env.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def git_remote(cwd: Path) -> str | None:
+    """The ``origin`` remote URL, or None outside a repository or without git."""
+    try:
+        result = subprocess.run(
+            ["git", "config", "--get", "remote.origin.url"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    remote = result.stdout.strip()
+    return remote or None
+
+
+def remote_host(remote: str) -> str | None:
+    """The host of a git remote, in URL or scp-like (``git@host:path``) form."""
+    if "://" in remote:
+        return urlsplit(remote).hostname
+    user_host, colon, _ = remote.partition(":")
+    return user_host.rpartition("@")[2].lower() if colon else None
+
+
+def guess_platform(env: Mapping[str, str], remote: str | None) -> PlatformGuess | None:
+    """GitHub or GitLab from the CI environment first, then from the git remote's host."""
+    if env.get("GITHUB_ACTIONS") == "true":
+        return PlatformGuess("github", "running in GitHub Actions")
+    if env.get("GITLAB_CI") == "true":
+        return PlatformGuess("gitlab", "running in GitLab CI")
+    host = remote_host(remote) if remote else None
+    if host:
+        for platform in ("github", "gitlab"):
+            if platform in host:
+                # Name only the host: a remote URL can carry credentials.
+                return PlatformGuess(platform, f"git remote origin is on {host}")
+    return None
+
+
+def environment() -> Mapping[str, str]:
+    """The process environment, read in one place so tests can hand in their own."""
+    return os.environ

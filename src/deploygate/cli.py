@@ -1,0 +1,300 @@
+"""The command line: parse options into settings, build the pieces, run, exit.
+
+No policy and no counting happen here. Every error reaches one handler,
+:meth:`_Group.invoke`, which prints one line and exits with the code from
+:mod:`deploygate.errors`.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from deploygate import __version__, ci
+from deploygate import config as config_module
+from deploygate.dates import INSTANT_FORM, parse_instant
+from deploygate.errors import EXIT_CODE_HELP, DeploygateError, ExitCode, InputError, OnError
+from deploygate.formats import DEFAULT_FORMAT, FORMATS, RenderOptions, escape
+from deploygate.model import DeploymentStatus, Query
+from deploygate.sinks.files import write_file
+from deploygate.sources import SOURCES, build_source
+
+_ENV = "DEPLOYGATE_"
+_EPILOG = "\b\n" + EXIT_CODE_HELP  # \b keeps click from re-wrapping the table
+
+
+def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """Read an ISO 8601 time option; click reports a bad one as a usage error."""
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a time; expected {INSTANT_FORM}") from None
+
+
+def _output_targets(
+    ctx: click.Context, param: click.Parameter, values: Sequence[str]
+) -> list[tuple[str, Path]]:
+    """Read ``FORMAT=PATH`` options: render one more format into a file each."""
+    targets = []
+    for value in values:
+        name, equals, path = value.partition("=")
+        if not equals or not path or name not in FORMATS:
+            raise click.BadParameter(
+                f"{value!r} is not FORMAT=PATH; expected a format among "
+                f"{', '.join(FORMATS)}, then '=', then a file path"
+            )
+        targets.append((name, Path(path)))
+    return targets
+
+
+class _Group(click.Group):
+    """The one error handler: a typed error becomes one line and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DeploygateError as error:
+            _fail(str(error), error.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            if ctx.params.get("debug"):
+                traceback.print_exc()
+            _fail(
+                f"internal error: {type(error).__name__}: {error}. This is a bug in deploygate; "
+                "rerun with --debug for the traceback and report it.",
+                ExitCode.INTERNAL,
+            )
+
+
+def _fail(message: str, code: ExitCode) -> None:
+    click.echo(f"deploygate: error: {escape.terminal(message)}", err=True)
+    sys.exit(code)
+
+
+def _load_config(path: Path | None) -> config_module.Config:
+    return config_module.load(path, Path.cwd())
+
+
+_config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    envvar=_ENV + "CONFIG",
+    show_envvar=True,
+    help="Config file. Default: the nearest deploygate.toml, or pyproject.toml with "
+    "[tool.deploygate], from the working directory upwards.",
+)
+
+
+@click.group(cls=_Group, epilog=_EPILOG, context_settings={"max_content_width": 100})
+@click.version_option(__version__, prog_name="deploygate")
+@click.option("--debug", is_flag=True, envvar=_ENV + "DEBUG", help="Show tracebacks of bugs.")
+def cli(debug: bool) -> None:
+    """Gate a deploy on the learning loop: were past failures reviewed, and their lessons done?"""
+
+
+@cli.command(epilog=_EPILOG)
+@click.option(
+    "--service",
+    required=True,
+    envvar=_ENV + "SERVICE",
+    show_envvar=True,
+    help="The service about to be deployed.",
+)
+@click.option(
+    "--environment",
+    envvar=_ENV + "ENVIRONMENT",
+    show_envvar=True,
+    help="Only deployments to this environment, and its rule overrides.",
+)
+@_config_option
+@click.option(
+    "--source",
+    type=click.Choice(list(SOURCES)),
+    envvar=_ENV + "SOURCE",
+    show_envvar=True,
+    help="Where history comes from. Default: the config's, or local.",
+)
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(list(FORMATS)),
+    envvar=_ENV + "FORMAT",
+    show_envvar=True,
+    help=f"How to print the report on stdout. Default: {DEFAULT_FORMAT}.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    metavar="FORMAT=PATH",
+    multiple=True,
+    callback=_output_targets,
+    envvar=_ENV + "OUTPUT",
+    show_envvar=True,
+    help="Also write FORMAT to PATH; repeatable.",
+)
+@click.option(
+    "--now",
+    metavar="ISO8601",
+    callback=_instant,
+    envvar=_ENV + "NOW",
+    show_envvar=True,
+    help="Evaluate as of this time, for reproducible runs. Default: the clock.",
+)
+@click.option(
+    "--strict/--no-strict",
+    default=None,
+    envvar=_ENV + "STRICT",
+    show_envvar=True,
+    help="Warnings block too. Default: the config's, or no.",
+)
+@click.option(
+    "--on-error",
+    type=click.Choice([choice.value for choice in OnError]),
+    envvar=_ENV + "ON_ERROR",
+    show_envvar=True,
+    help="When a source fails: 'fail' exits 3, 'warn' exits 0 with a NOT VERIFIED "
+    "warning. Default: the config's, or fail.",
+)
+def check(
+    service: str,
+    environment: str | None,
+    config_path: Path | None,
+    source: str | None,
+    format_name: str | None,
+    outputs: Sequence[tuple[str, Path]],
+    now: datetime | None,
+    strict: bool | None,
+    on_error: str | None,
+) -> None:
+    """Check SERVICE's learning loop and pass, warn or block the deploy."""
+    from deploygate import gate
+
+    config = _load_config(config_path)
+    policy = config.policy(environment, strict=strict)
+    query = Query(
+        service=service,
+        environment=environment,
+        now=now or datetime.now(timezone.utc),
+        lookback=policy.lookback,
+    )
+    report = gate.check([build_source(source or config.source, config)], query, policy)
+    for output_format, path in outputs:
+        write_file(path, FORMATS[output_format](report, RenderOptions()))
+    env = ci.environment()
+    render = FORMATS[format_name or DEFAULT_FORMAT]
+    click.echo(render(report, RenderOptions(color=ci.wants_color(sys.stdout, env))), nl=False)
+    decided_on_error = OnError(on_error) if on_error else config.on_error
+    code = gate.exit_code(report, decided_on_error)
+    if report.failed_sources:
+        suffix = " Exiting 0 because of --on-error warn." if code is ExitCode.OK else ""
+        click.echo(
+            "deploygate: NOT VERIFIED: "
+            + escape.terminal("; ".join(f"{s.name}: {s.error}" for s in report.failed_sources))
+            + suffix,
+            err=True,
+        )
+    sys.exit(code)
+
+
+@cli.command()
+@click.option("--service", required=True, envvar=_ENV + "SERVICE", show_envvar=True)
+@click.option("--environment", required=True, envvar=_ENV + "ENVIRONMENT", show_envvar=True)
+@click.option(
+    "--status",
+    required=True,
+    type=click.Choice([s.value for s in DeploymentStatus]),
+    help="How the deployment ended.",
+)
+@click.option("--sha", help="The commit that was deployed.")
+@click.option("--url", help="Where the deployment can be seen, e.g. the CI job.")
+@click.option("--description", help="A short human description.")
+@click.option(
+    "--time",
+    "created_at",
+    metavar="ISO8601",
+    callback=_instant,
+    help="When it happened. Default: now.",
+)
+@_config_option
+def record(
+    service: str,
+    environment: str,
+    status: str,
+    sha: str | None,
+    url: str | None,
+    description: str | None,
+    created_at: datetime | None,
+    config_path: Path | None,
+) -> None:
+    """Append one deployment to the local history and print its id."""
+    from deploygate.sources.local import HistoryStore
+
+    config = _load_config(config_path)
+    deployment = HistoryStore(config.local.history).record(
+        service=service,
+        environment=environment,
+        status=DeploymentStatus(status),
+        created_at=created_at or datetime.now(timezone.utc),
+        sha=sha,
+        url=url,
+        description=description,
+    )
+    click.echo(
+        f"recorded deployment {deployment.id} of {escape.terminal(service)} to "
+        f"{escape.terminal(environment)} ({status}) in {config.local.history}"
+    )
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option(
+    "--path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path(config_module.CONFIG_NAME),
+    show_default=True,
+    help="Where to write the starter config.",
+)
+def init(force: bool, path: Path) -> None:
+    """Write a commented starter config, guessing GitHub or GitLab from the environment."""
+    if path.exists() and not force:
+        raise InputError(
+            "already exists; not overwriting it", path=path, expected="--force to replace it"
+        )
+    guess = ci.guess_platform(ci.environment(), ci.git_remote(Path.cwd()))
+    write_file(
+        path,
+        config_module.starter_config(
+            guess.platform if guess else None, guess.evidence if guess else None
+        ),
+    )
+    detected = f" (detected {guess.platform}: {guess.evidence})" if guess else ""
+    click.echo(f"wrote {path}{escape.terminal(detected)}")
+
+
+@cli.command("config")
+@_config_option
+@click.option(
+    "--environment",
+    envvar=_ENV + "ENVIRONMENT",
+    show_envvar=True,
+    help="Show the rule levels in force for this environment.",
+)
+def explain_config(config_path: Path | None, environment: str | None) -> None:
+    """Explain which config file was found and what it means, and validate it."""
+    explanation = config_module.explain(_load_config(config_path), environment)
+    click.echo("\n".join(escape.terminal(line) for line in explanation.splitlines()))
+
+
+def main() -> None:
+    """The console script's entry point."""
+    cli(prog_name="deploygate")

@@ -1,0 +1,387 @@
+"""Find, load and validate ``deploygate.toml`` or ``[tool.deploygate]`` in ``pyproject.toml``.
+
+Every mistake is a :class:`ConfigError` that names the file, the line and
+the key, and suggests the closest valid key: a gate that ignores a typo in
+its own policy would enforce something nobody wrote.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from deploygate import toml
+from deploygate.dates import DURATION_FORM, format_duration, parse_duration
+from deploygate.errors import ConfigError, OnError
+from deploygate.model import Level, RuleId
+from deploygate.rules import DEFAULT_LEVELS, RULE_OPTIONS, Policy, PolicyOption
+from deploygate.sources import SOURCES
+from deploygate.sources.local import LocalSettings
+
+DEFAULT_POLICY = Policy()
+CONFIG_NAME = "deploygate.toml"
+PYPROJECT_NAME = "pyproject.toml"
+DEFAULT_POSTMORTEMS = "postmortems"
+DEFAULT_HISTORY = ".deploygate/deployments.jsonl"
+LEVEL_FORM = "one of 'off', 'notice', 'warning', 'error'"
+
+_TOP_KEYS = (
+    "source",
+    "lookback",
+    "link-window",
+    "strict",
+    "on-error",
+    "local",
+    "rules",
+    "environments",
+)
+_LOCAL_KEYS = ("postmortems", "history")
+_ENVIRONMENT_KEYS = ("rules",)
+_RULE_NAMES = tuple(rule.value for rule in RuleId)
+_LEVELS: Mapping[str, Level | None] = {"off": None} | {level.label: level for level in Level}
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOverride:
+    """What one config table says about one rule: a level, options, or both."""
+
+    level: Level | None = None
+    level_set: bool = False
+    """Whether ``level`` was written; ``None`` with this set means "off"."""
+    options: Mapping[str, timedelta] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """A validated configuration, with paths already resolved against its file."""
+
+    path: Path | None
+    """The file it came from; None when no file was found and defaults apply."""
+    local: LocalSettings
+    source: str = "local"
+    lookback: timedelta = timedelta(days=90)
+    link_window: timedelta = timedelta(hours=72)
+    strict: bool = False
+    on_error: OnError = OnError.FAIL
+    rules: Mapping[RuleId, RuleOverride] = field(default_factory=dict)
+    environments: Mapping[str, Mapping[RuleId, RuleOverride]] = field(default_factory=dict)
+
+    def policy(self, environment: str | None, *, strict: bool | None = None) -> Policy:
+        """The policy for one environment: defaults, then ``[rules]``, then its overrides."""
+        levels = dict(DEFAULT_LEVELS)
+        options: dict[PolicyOption, timedelta] = {}
+        layers = [self.rules]
+        if environment is not None and environment in self.environments:
+            layers.append(self.environments[environment])
+        for layer in layers:
+            for rule, override in layer.items():
+                if override.level_set:
+                    levels[rule] = override.level
+                for key, value in override.options.items():
+                    options[RULE_OPTIONS[rule][key]] = value
+        return Policy(
+            levels=levels,
+            lookback=self.lookback,
+            link_window=self.link_window,
+            grace=options.get("grace", DEFAULT_POLICY.grace),
+            max_age=options.get("max_age", DEFAULT_POLICY.max_age),
+            strict=self.strict if strict is None else strict,
+        )
+
+
+def default_config(root: Path) -> Config:
+    """The configuration used when no file is found: local source under ``root``."""
+    return Config(path=None, local=_local_settings({}, root, None))
+
+
+def discover(start: Path) -> Path | None:
+    """The nearest ``deploygate.toml``, or ``pyproject.toml`` with ``[tool.deploygate]``."""
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / PYPROJECT_NAME
+        if pyproject.is_file() and _has_tool_table(pyproject):
+            return pyproject
+    return None
+
+
+def _has_tool_table(pyproject: Path) -> bool:
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return re.search(r"^\s*\[tool\.deploygate(\]|\.)", text, re.MULTILINE) is not None
+
+
+def load(path: Path | None, cwd: Path) -> Config:
+    """Load ``path``, or the file found from ``cwd`` upwards, or the defaults."""
+    if path is None:
+        path = discover(cwd)
+        if path is None:
+            return default_config(cwd)
+    elif not path.is_file():
+        raise ConfigError("config file not found", path=path, expected="an existing TOML file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read: {error}", path=path) from None
+    return parse(text, path.resolve())
+
+
+def parse(text: str, path: Path) -> Config:
+    """Validate a config file's text; ``path`` names it in errors and anchors relative paths."""
+    try:
+        document = toml.loads(text)
+    except toml.TOMLDecodeError as error:
+        message = str(error)
+        position = _TOML_POSITION.search(message)
+        line = int(position.group(1)) if position else None
+        raise ConfigError(
+            f"not valid TOML: {_TOML_POSITION.sub('', message)}", path=path, line=line
+        ) from None
+    prefix: tuple[str, ...] = ()
+    if path.name == PYPROJECT_NAME:
+        prefix = ("tool", "deploygate")
+        document = document.get("tool", {}).get("deploygate", {})
+    return _Reader(text, path, prefix).config(document)
+
+
+def _local_settings(table: Mapping[str, Any], root: Path, reader: _Reader | None) -> LocalSettings:
+    paths = {}
+    for key, default in (("postmortems", DEFAULT_POSTMORTEMS), ("history", DEFAULT_HISTORY)):
+        value = table.get(key, default)
+        if reader is not None and (not isinstance(value, str) or not value.strip()):
+            raise reader.error(
+                ("local",),
+                key,
+                f"{value!r} is not a path",
+                "a path relative to the config file, as a string",
+            )
+        resolved = root / value
+        if key == "postmortems" and key in table and not resolved.is_dir() and reader is not None:
+            raise reader.error(
+                ("local",),
+                key,
+                f"folder {resolved} does not exist",
+                "a folder of postmortem Markdown files, relative to the config",
+            )
+        paths[key] = resolved
+    return LocalSettings(postmortems=paths["postmortems"], history=paths["history"], root=root)
+
+
+class _Reader:
+    """Validates one document; knows the text so that errors can name the line."""
+
+    def __init__(self, text: str, path: Path, prefix: tuple[str, ...]) -> None:
+        self.lines = text.splitlines()
+        self.path = path
+        self.prefix = prefix
+
+    def line_of(self, table: tuple[str, ...], key: str) -> int | None:
+        """The line where ``key`` is set inside ``table``, or where that table starts."""
+        wanted = (*self.prefix, *table)
+        current: tuple[str, ...] = ()
+        table_line = None
+        for number, line in enumerate(self.lines, start=1):
+            header = _HEADER.match(line)
+            if header:
+                current = tuple(part.strip().strip("\"'") for part in header.group(1).split("."))
+                if current == (*wanted, key):
+                    return number
+                if current == wanted:
+                    table_line = number
+                continue
+            found = _KEY.match(line)
+            if found and current == wanted and key in found.groups():
+                return number
+        return table_line
+
+    def error(
+        self, table: tuple[str, ...], key: str, problem: str, expected: str | None = None
+    ) -> ConfigError:
+        return ConfigError(
+            problem,
+            path=self.path,
+            line=self.line_of(table, key),
+            field=".".join((*self.prefix, *table, key)),
+            expected=expected,
+        )
+
+    def table(self, document: Any, table: tuple[str, ...], keys: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(document, dict):
+            raise self.error(table[:-1], table[-1], "must be a table", "a [table]")
+        for key in document:
+            if key not in keys:
+                close = difflib.get_close_matches(key, keys, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise self.error(table, key, f"unknown key{hint}", "one of " + ", ".join(keys))
+        return document
+
+    def duration(self, table: tuple[str, ...], key: str, value: Any) -> timedelta:
+        if isinstance(value, str):
+            try:
+                return parse_duration(value)
+            except ValueError:
+                pass
+        raise self.error(table, key, f"{value!r} is not a duration", DURATION_FORM)
+
+    def choice(
+        self, table: tuple[str, ...], key: str, value: Any, choices: Mapping[str, Any]
+    ) -> Any:
+        if isinstance(value, str) and value in choices:
+            return choices[value]
+        raise self.error(
+            table,
+            key,
+            f"unknown value {value!r}",
+            "one of " + ", ".join(repr(choice) for choice in choices),
+        )
+
+    def config(self, document: Mapping[str, Any]) -> Config:
+        top = self.table(document, (), _TOP_KEYS)
+        strict = top.get("strict", False)
+        if not isinstance(strict, bool):
+            raise self.error((), "strict", f"{strict!r} is not a boolean", "true or false")
+        root = self.path.parent
+        return Config(
+            path=self.path,
+            local=_local_settings(
+                self.table(top.get("local", {}), ("local",), _LOCAL_KEYS), root, self
+            ),
+            source=self.choice(
+                (), "source", top.get("source", "local"), {name: name for name in SOURCES}
+            ),
+            lookback=self.duration((), "lookback", top.get("lookback", "90d")),
+            link_window=self.duration((), "link-window", top.get("link-window", "72h")),
+            strict=strict,
+            on_error=self.choice(
+                (),
+                "on-error",
+                top.get("on-error", "fail"),
+                {choice.value: choice for choice in OnError},
+            ),
+            rules=self.rules(top.get("rules", {}), ("rules",)),
+            environments=self.environments(top.get("environments", {})),
+        )
+
+    def environments(self, document: Any) -> dict[str, Mapping[RuleId, RuleOverride]]:
+        if not isinstance(document, dict):
+            raise self.error((), "environments", "must be a table", "[environments.NAME.rules]")
+        result: dict[str, Mapping[RuleId, RuleOverride]] = {}
+        for name, table in document.items():
+            checked = self.table(table, ("environments", name), _ENVIRONMENT_KEYS)
+            result[name] = self.rules(checked.get("rules", {}), ("environments", name, "rules"))
+        return result
+
+    def rules(self, document: Any, table: tuple[str, ...]) -> dict[RuleId, RuleOverride]:
+        checked = self.table(document, table, _RULE_NAMES)
+        return {
+            RuleId(name): self.rule(RuleId(name), value, table) for name, value in checked.items()
+        }
+
+    def rule(self, rule: RuleId, value: Any, table: tuple[str, ...]) -> RuleOverride:
+        if isinstance(value, str):
+            return RuleOverride(
+                level=self.choice(table, rule.value, value, _LEVELS), level_set=True
+            )
+        options = RULE_OPTIONS.get(rule, {})
+        keys = ("level", *options)
+        if not isinstance(value, dict):
+            raise self.error(
+                table,
+                rule.value,
+                f"{value!r} is not a level or a table",
+                f"{LEVEL_FORM}, or a table with " + ", ".join(keys),
+            )
+        inner = (*table, rule.value)
+        checked = self.table(value, inner, keys)
+        return RuleOverride(
+            level=self.choice(inner, "level", checked["level"], _LEVELS)
+            if "level" in checked
+            else None,
+            level_set="level" in checked,
+            options={
+                key: self.duration(inner, key, checked[key]) for key in options if key in checked
+            },
+        )
+
+
+def explain(config: Config, environment: str | None) -> str:
+    """What the configuration means for one environment, as a person reads it."""
+    policy = config.policy(environment)
+    lines = [
+        f"config file:  {config.path if config.path else 'none found; using defaults'}",
+        f"source:       {config.source}",
+        f"postmortems:  {config.local.postmortems}",
+        f"history:      {config.local.history}",
+        f"lookback:     {format_duration(policy.lookback)}",
+        f"link window:  {format_duration(policy.link_window)}",
+        f"strict:       {'yes: warnings block' if policy.strict else 'no: only errors block'}",
+        f"on error:     {config.on_error.value}",
+        f"environment:  {environment or 'all (no --environment given)'}",
+        f"environment overrides in the file: {', '.join(sorted(config.environments)) or 'none'}",
+        "rules:",
+    ]
+    for rule in RuleId:
+        level = policy.levels[rule]
+        option_text = "".join(
+            f", {key} {format_duration(getattr(policy, name))}"
+            for key, name in RULE_OPTIONS.get(rule, {}).items()
+        )
+        lines.append(f"  {rule.value:<22} {level.label if level else 'off':<8}{option_text}")
+    lines.append("The configuration is valid.")
+    return "\n".join(lines)
+
+
+def starter_config(platform: str | None, evidence: str | None) -> str:
+    """A commented ``deploygate.toml`` that runs as it is on the local store."""
+    detected = (
+        f"# Detected {platform} ({evidence}). deploygate reads the local store below;\n"
+        f"# point it at {platform} when that source is configured.\n"
+        if platform
+        else "# No GitHub or GitLab detected; deploygate reads the local store below.\n"
+    )
+    return f"""\
+# deploygate configuration. Check it with: deploygate config
+{detected}
+# Where history comes from.
+source = "local"
+
+# How far back failed deployments count, and how long after a failure a
+# postmortem of the same service is taken to review it when it does not
+# reference the deployment.
+lookback = "90d"
+link-window = "72h"
+
+# Warnings block too when true; on-error = "warn" lets a deploy through
+# (exit 0, loudly NOT VERIFIED) when a source cannot be read.
+strict = false
+on-error = "fail"
+
+[local]
+# Postmortems as Markdown files with TOML front matter, and the history that
+# `deploygate record` appends to. Paths are relative to this file.
+postmortems = "{DEFAULT_POSTMORTEMS}"
+history = "{DEFAULT_HISTORY}"
+
+[rules]
+# Levels: "off", "notice", "warning", "error". A table sets options too.
+unreviewed-failure = {{ level = "warning", grace = "3d" }}
+reviewed-failure = "notice"
+open-action-item = "warning"
+overdue-action-item = {{ level = "error", max-age = "30d" }}
+declined-action-item = "notice"
+
+# Per-environment overrides, e.g. be gentler before staging:
+# [environments.staging.rules]
+# overdue-action-item = "warning"
+"""

@@ -1,0 +1,107 @@
+"""The exit-code table and the errors that carry their code.
+
+"The gate blocked" and "the gate could not decide" are different answers, and
+a pipeline must be able to tell them apart, so each error type owns one code
+and the CLI has exactly one place that turns an error into a line and a code.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+
+class ExitCode(enum.IntEnum):
+    """What the process exit status means. Documented in the README and ``--help``."""
+
+    OK = 0
+    """The gate passed or warned."""
+    BLOCKED = 1
+    """The gate blocked the deploy."""
+    USAGE = 2
+    """A bad option, config file, postmortem file or other input."""
+    UNDECIDED = 3
+    """A source failed, so the gate could not decide."""
+    INTERNAL = 4
+    """A bug in deploygate itself."""
+
+
+EXIT_CODE_HELP = "\n".join(
+    [
+        "Exit codes:",
+        "  0  pass or warn",
+        "  1  block",
+        "  2  usage, config or input error",
+        "  3  could not decide: a source failed (0 with --on-error warn)",
+        "  4  internal error in deploygate",
+    ]
+)
+
+
+class OnError(enum.Enum):
+    """What a failed source does to the exit code."""
+
+    FAIL = "fail"
+    """Exit 3: the gate could not decide."""
+    WARN = "warn"
+    """Exit 0 with a loud NOT VERIFIED warning, for teams that must never be held up."""
+
+
+class DeploygateError(Exception):
+    """Base of every error that deploygate reports as one line and an exit code."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class InputError(DeploygateError):
+    """Input that a person wrote is wrong: say where, what, and what was expected.
+
+    ``where`` is a file path, optionally with a line number, and ``field`` is
+    the key, option or column that was wrong, so the message points at the
+    exact spot to edit.
+    """
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        path: Path | str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.path = path
+        self.line = line
+        self.field = field
+        self.expected = expected
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """The single line shown to the person at the terminal."""
+        where = ""
+        if self.path is not None:
+            where = str(self.path)
+            if self.line is not None:
+                where += f":{self.line}"
+            where += ": "
+        field = f"{self.field}: " if self.field else ""
+        expected = f" (expected {self.expected})" if self.expected else ""
+        return f"{where}{field}{self.problem}{expected}"
+
+
+class ConfigError(InputError):
+    """The configuration file, or an option that overrides it, is invalid."""
+
+
+class SourceError(DeploygateError):
+    """A source of history could not be read, so the verdict cannot be trusted."""
+
+    exit_code = ExitCode.UNDECIDED
+
+    def __init__(self, source: str, problem: str) -> None:
+        self.source = source
+        self.problem = problem
+        super().__init__(f"source {source!r} failed: {problem}")

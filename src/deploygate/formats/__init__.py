@@ -1,0 +1,32 @@
+"""Pure renderers: a :class:`~deploygate.model.Report` in, text out.
+
+The registry below feeds ``--format`` and ``--output``, so the help text and
+the dispatch cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from deploygate.formats import json, markdown, text
+from deploygate.model import Report
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """How the medium behaves; formats that do not care ignore it."""
+
+    color: bool = False
+
+
+Renderer = Callable[[Report, RenderOptions], str]
+
+FORMATS: Mapping[str, Renderer] = {
+    "text": text.render,
+    "json": json.render,
+    "markdown": markdown.render,
+}
+"""Every output format by its ``--format`` name."""
+
+DEFAULT_FORMAT = "text"

@@ -1,0 +1,64 @@
+"""Wording shared by the human-readable formats, so text and Markdown say the same thing."""
+
+from __future__ import annotations
+
+from deploygate.dates import format_instant
+from deploygate.model import Finding, Level, Report, Verdict
+
+VERDICT_MEANING = {
+    Verdict.PASS: "pass: the learning loop is closed for this service",
+    Verdict.WARN: "warn: the deploy may go ahead, but lessons are waiting",
+    Verdict.BLOCK: "block: lessons of past failures must be done or decided first",
+    Verdict.UNKNOWN: "unknown: a source failed, so nothing was verified",
+}
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 error``, ``2 errors``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def counts(report: Report) -> str:
+    """``1 error, 2 warnings, 0 notices``."""
+    return ", ".join(plural(report.count(level), level.label) for level in reversed(Level))
+
+
+def scope(report: Report) -> str:
+    """The service and environment the report is about."""
+    environment = report.environment or "all environments"
+    return f"{report.service} ({environment})"
+
+
+def summary_sentence(report: Report) -> str:
+    """The learning-loop counts in one sentence."""
+    summary = report.summary
+    return (
+        f"{plural(summary.failed_deployments, 'failed deployment')} in the lookback window, "
+        f"{summary.reviewed_failures} reviewed; {plural(summary.postmortems, 'postmortem')}; "
+        f"{plural(summary.open_action_items, 'open action item')}, "
+        f"{summary.overdue_action_items} overdue"
+    )
+
+
+def not_verified(report: Report) -> str | None:
+    """The loud warning for an unknown verdict, naming each source that failed."""
+    if report.verdict is not Verdict.UNKNOWN:
+        return None
+    failed = "; ".join(
+        f"source {source.name!r} failed: {source.error}" for source in report.failed_sources
+    )
+    return f"NOT VERIFIED: {failed}. The gate could not decide."
+
+
+def locator(finding: Finding) -> str | None:
+    """Where to look: the subject's URL, or the postmortem's id (its path) for local files."""
+    if finding.url:
+        return finding.url
+    if finding.postmortem is not None:
+        return finding.postmortem.id
+    return None
+
+
+def evaluated(report: Report) -> str:
+    """The evaluation time as every format prints it."""
+    return format_instant(report.evaluated_at)

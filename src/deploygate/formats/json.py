@@ -1,0 +1,101 @@
+"""The JSON report, schema_version 1: an outside contract, serialised field by field.
+
+It is never ``asdict(model)``: renaming a field in the model must not
+silently change what users' scripts read. The schema ships beside this
+module as ``report-v1.schema.json`` and every test output is validated
+against it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from deploygate.dates import format_instant
+from deploygate.model import ActionItem, Deployment, Finding, Postmortem, Report
+
+if TYPE_CHECKING:
+    from deploygate.formats import RenderOptions
+
+SCHEMA_VERSION = 1
+SCHEMA_RESOURCE = "report-v1.schema.json"
+
+
+def _deployment(deployment: Deployment) -> dict[str, Any]:
+    return {
+        "id": deployment.id,
+        "url": deployment.url,
+        "title": deployment.title,
+        "service": deployment.service,
+        "environment": deployment.environment,
+        "sha": deployment.sha,
+        "status": deployment.status.value,
+        "created_at": format_instant(deployment.created_at),
+    }
+
+
+def _postmortem(postmortem: Postmortem) -> dict[str, Any]:
+    return {
+        "id": postmortem.id,
+        "url": postmortem.url,
+        "title": postmortem.title,
+        "state": postmortem.state.value,
+        "service": postmortem.service,
+        "created_at": format_instant(postmortem.created_at),
+    }
+
+
+def _action_item(item: ActionItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "url": item.url,
+        "title": item.title,
+        "state": item.state.value,
+        "due": item.due.isoformat() if item.due else None,
+        "team": item.team,
+        "reason": item.reason,
+        "created_at": format_instant(item.created_at),
+    }
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule.value,
+        "level": finding.level.label,
+        "message": finding.message,
+        "url": finding.url,
+        "fingerprint": finding.fingerprint,
+        "link": finding.link.value if finding.link else None,
+        "deployment": _deployment(finding.deployment) if finding.deployment else None,
+        "postmortem": _postmortem(finding.postmortem) if finding.postmortem else None,
+        "action_item": _action_item(finding.action_item) if finding.action_item else None,
+    }
+
+
+def document(report: Report) -> dict[str, Any]:
+    """The report as the JSON-ready structure of schema_version 1."""
+    summary = report.summary
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "service": report.service,
+        "environment": report.environment,
+        "evaluated_at": format_instant(report.evaluated_at),
+        "verdict": report.verdict.value,
+        "findings": [_finding(finding) for finding in report.findings],
+        "summary": {
+            "failed_deployments": summary.failed_deployments,
+            "reviewed_failures": summary.reviewed_failures,
+            "postmortems": summary.postmortems,
+            "open_action_items": summary.open_action_items,
+            "overdue_action_items": summary.overdue_action_items,
+        },
+        "sources": [
+            {"name": source.name, "ok": source.ok, "error": source.error}
+            for source in report.sources
+        ],
+    }
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    """The report as indented JSON with a trailing newline."""
+    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"

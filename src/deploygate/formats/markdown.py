@@ -1,0 +1,72 @@
+"""The Markdown report: the body of the job summary and the sticky PR/MR comment.
+
+Everything from a source goes through :func:`escape.markdown`, so a
+postmortem title cannot ping, link, inject HTML or break the table.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from deploygate.formats import escape
+from deploygate.formats.common import (
+    VERDICT_MEANING,
+    counts,
+    evaluated,
+    locator,
+    not_verified,
+    summary_sentence,
+)
+from deploygate.model import Finding, Level, Report, Verdict
+
+if TYPE_CHECKING:
+    from deploygate.formats import RenderOptions
+
+_VERDICT_ICONS = {Verdict.PASS: "✅", Verdict.WARN: "⚠️", Verdict.BLOCK: "⛔", Verdict.UNKNOWN: "❓"}
+_URL_SAFE = ":/?#[]@!$&'*+,;=%~-._"
+_LEVEL_ICONS = {Level.ERROR: "🔴", Level.WARNING: "🟠", Level.NOTICE: "🔵"}
+
+
+def _where(finding: Finding) -> str:
+    target = locator(finding)
+    if target is None:
+        return ""
+    if target.startswith(("https://", "http://")):
+        # Percent-encode what could end the link destination or open markup.
+        return f"[link]({quote(target, safe=_URL_SAFE)})"
+    return escape.markdown(target)
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    """The report as GitHub- and GitLab-flavoured Markdown."""
+    environment = f" to `{escape.markdown(report.environment)}`" if report.environment else ""
+    lines = [
+        f"### {_VERDICT_ICONS[report.verdict]} deploygate: {report.verdict.value} "
+        f"for `{escape.markdown(report.service)}`{environment}",
+        "",
+        f"**{VERDICT_MEANING[report.verdict]}**",
+        "",
+    ]
+    warning = not_verified(report)
+    if warning:
+        lines += [f"> [!WARNING]\n> {escape.markdown(warning)}", ""]
+    if report.findings:
+        lines += ["| Level | Rule | Finding | Where |", "| --- | --- | --- | --- |"]
+        for finding in report.findings:
+            lines.append(
+                f"| {_LEVEL_ICONS[finding.level]} {finding.level.label} | `{finding.rule.value}` "
+                f"| {escape.markdown(finding.message)} | {_where(finding)} |"
+            )
+        lines.append("")
+    lines += [
+        f"**Learning loop:** {summary_sentence(report)}.",
+        "",
+        f"<sub>{counts(report)} · evaluated at {evaluated(report)} · sources: "
+        + ", ".join(
+            f"{escape.markdown(source.name)} {'✓' if source.ok else '✗'}"
+            for source in report.sources
+        )
+        + "</sub>",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,64 @@
+"""The terminal report: readable at a glance, colour only when asked for.
+
+Colour is decided by the caller (a TTY and no NO_COLOR); this module only
+renders. Every untrusted string goes through :func:`escape.terminal`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from deploygate.formats import escape
+from deploygate.formats.common import (
+    VERDICT_MEANING,
+    counts,
+    evaluated,
+    locator,
+    not_verified,
+    scope,
+    summary_sentence,
+)
+from deploygate.model import Level, Report, Verdict
+
+if TYPE_CHECKING:
+    from deploygate.formats import RenderOptions
+
+_LEVEL_COLOURS = {Level.ERROR: "31", Level.WARNING: "33", Level.NOTICE: "36"}
+_VERDICT_COLOURS = {
+    Verdict.PASS: "32",
+    Verdict.WARN: "33",
+    Verdict.BLOCK: "31",
+    Verdict.UNKNOWN: "35",
+}
+
+
+def _paint(text: str, colour: str, enabled: bool) -> str:
+    return f"\x1b[{colour}m{text}\x1b[0m" if enabled else text
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    """The report as plain lines for a terminal or a CI log."""
+    colour = options.color
+    lines = [
+        f"deploygate: {escape.terminal(scope(report))} at {evaluated(report)}",
+        "verdict: "
+        + _paint(VERDICT_MEANING[report.verdict], _VERDICT_COLOURS[report.verdict], colour),
+    ]
+    warning = not_verified(report)
+    if warning:
+        lines.append(_paint(escape.terminal(warning), _VERDICT_COLOURS[Verdict.UNKNOWN], colour))
+    lines += [f"findings: {counts(report)}", ""]
+    for finding in report.findings:
+        label = _paint(f"{finding.level.label.upper():<8}", _LEVEL_COLOURS[finding.level], colour)
+        lines.append(f"{label} {finding.rule.value:<21} {escape.terminal(finding.message)}")
+        where = locator(finding)
+        if where:
+            lines.append(f"{'':<30} {escape.terminal(where)}")
+    if report.findings:
+        lines.append("")
+    lines.append(f"summary: {summary_sentence(report)}")
+    sources = ", ".join(
+        f"{source.name} {'ok' if source.ok else 'FAILED'}" for source in report.sources
+    )
+    lines.append(f"sources: {escape.terminal(sources)}")
+    return "\n".join(lines) + "\n"

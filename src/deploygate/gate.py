@@ -1,0 +1,112 @@
+"""Collect from the sources, link, evaluate, and build the report. No click, no print.
+
+A source that fails does not stop the check: the others still answer, the
+report names the failed source, and the verdict becomes ``unknown``,
+because a gate that silently passes on missing history would lie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from deploygate.errors import ExitCode, OnError, SourceError
+from deploygate.linking import link_failures
+from deploygate.model import (
+    ActionItemState,
+    Deployment,
+    History,
+    Postmortem,
+    Query,
+    Report,
+    SourceStatus,
+    Summary,
+    Verdict,
+)
+from deploygate.rules import Evidence, Policy, evaluate, is_overdue, verdict
+from deploygate.sources import Source
+
+
+def collect(sources: Sequence[Source], query: Query) -> tuple[History, tuple[SourceStatus, ...]]:
+    """Ask every source, keeping what the working ones said and why the others failed."""
+    deployments: list[Deployment] = []
+    postmortems: list[Postmortem] = []
+    statuses: list[SourceStatus] = []
+    for source in sources:
+        try:
+            history = source.collect(query)
+        except SourceError as error:
+            statuses.append(SourceStatus(source.name, ok=False, error=error.problem))
+            continue
+        deployments.extend(history.deployments)
+        postmortems.extend(history.postmortems)
+        statuses.append(SourceStatus(source.name, ok=True))
+    return History(tuple(deployments), tuple(postmortems)), tuple(statuses)
+
+
+def build_evidence(history: History, query: Query, policy: Policy) -> Evidence:
+    """Keep the failures and postmortems this query is about, and link them."""
+    failures = tuple(
+        sorted(
+            (
+                deployment
+                for deployment in history.deployments
+                if deployment.status.failed
+                and deployment.service == query.service
+                and (query.environment is None or deployment.environment == query.environment)
+                and query.since <= deployment.created_at <= query.now
+            ),
+            key=lambda deployment: deployment.created_at,
+        )
+    )
+    postmortems = tuple(
+        postmortem
+        for postmortem in history.postmortems
+        if postmortem.covers(query.service) and postmortem.created_at <= query.now
+    )
+    reviews = link_failures(failures, postmortems, policy.link_window)
+    return Evidence(failures=failures, reviews=reviews, postmortems=postmortems)
+
+
+def summarise(evidence: Evidence, policy: Policy, query: Query) -> Summary:
+    """The learning-loop counts, independent of which rules are switched on."""
+    open_items = [
+        item
+        for postmortem in evidence.postmortems
+        for item in postmortem.action_items
+        if item.state is ActionItemState.OPEN
+    ]
+    return Summary(
+        failed_deployments=len(evidence.failures),
+        reviewed_failures=len(evidence.reviews),
+        postmortems=len(evidence.postmortems),
+        open_action_items=len(open_items),
+        overdue_action_items=sum(1 for item in open_items if is_overdue(item, policy, query.now)),
+    )
+
+
+def check(sources: Sequence[Source], query: Query, policy: Policy) -> Report:
+    """Run the whole gate for one service and return its report."""
+    history, statuses = collect(sources, query)
+    evidence = build_evidence(history, query, policy)
+    findings = evaluate(evidence, policy, query.now)
+    decided = verdict(findings, strict=policy.strict)
+    if any(not status.ok for status in statuses):
+        decided = Verdict.UNKNOWN
+    return Report(
+        service=query.service,
+        environment=query.environment,
+        evaluated_at=query.now,
+        verdict=decided,
+        findings=findings,
+        summary=summarise(evidence, policy, query),
+        sources=statuses,
+    )
+
+
+def exit_code(report: Report, on_error: OnError) -> ExitCode:
+    """The process exit status for a report, per the documented table."""
+    if report.verdict is Verdict.BLOCK:
+        return ExitCode.BLOCKED
+    if report.verdict is Verdict.UNKNOWN and on_error is OnError.FAIL:
+        return ExitCode.UNDECIDED
+    return ExitCode.OK

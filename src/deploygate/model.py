@@ -1,0 +1,236 @@
+"""Immutable records that every source produces and every format consumes.
+
+No I/O happens here. Sources turn their backend's shapes into these records;
+the core judges them; formats render the resulting :class:`Report`. Keeping
+the records frozen means a rule cannot change what another rule sees.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+
+class DeploymentStatus(enum.Enum):
+    """The outcome of one deployment, in the vocabulary of GitHub's deployment states."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+    ERROR = "error"
+    IN_PROGRESS = "in_progress"
+    CANCELLED = "cancelled"
+
+    @property
+    def failed(self) -> bool:
+        """Whether this deployment counts as a failure that deserves a postmortem."""
+        return self in (DeploymentStatus.FAILURE, DeploymentStatus.ERROR)
+
+
+class PostmortemState(enum.Enum):
+    """Whether the postmortem document itself is still being written."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ActionItemState(enum.Enum):
+    """Where a lesson stands. Declined items were decided against and are not debt."""
+
+    OPEN = "open"
+    DONE = "done"
+    DECLINED = "declined"
+
+
+class Level(enum.IntEnum):
+    """How loud a finding is. Ordered, so the loudest sorts first when reversed."""
+
+    NOTICE = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        """The lower-case name used in config files and every output."""
+        return self.name.lower()
+
+
+class LinkKind(enum.Enum):
+    """How a failed deployment was tied to the postmortem that reviews it."""
+
+    REFERENCE = "reference"
+    TIME_WINDOW = "time-window"
+
+
+class RuleId(enum.Enum):
+    """Every rule's id, kebab-case, identical in config, output and docs."""
+
+    UNREVIEWED_FAILURE = "unreviewed-failure"
+    REVIEWED_FAILURE = "reviewed-failure"
+    OPEN_ACTION_ITEM = "open-action-item"
+    OVERDUE_ACTION_ITEM = "overdue-action-item"
+    DECLINED_ACTION_ITEM = "declined-action-item"
+
+
+class Verdict(enum.Enum):
+    """The gate's answer. ``unknown`` means a source failed and nothing was verified."""
+
+    PASS = "pass"
+    WARN = "warn"
+    BLOCK = "block"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """One attempt to ship a service to an environment."""
+
+    id: str
+    service: str
+    environment: str
+    status: DeploymentStatus
+    created_at: datetime
+    sha: str | None = None
+    url: str | None = None
+    description: str | None = None
+
+    @property
+    def title(self) -> str:
+        """A short human name: the description when there is one."""
+        return self.description or f"Deployment {self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItem:
+    """One lesson of a postmortem, turned into work that a team owns."""
+
+    id: str
+    title: str
+    state: ActionItemState
+    created_at: datetime
+    url: str | None = None
+    due: date | None = None
+    team: str | None = None
+    reason: str | None = None
+    """Why a declined item was declined, where the source says."""
+
+
+@dataclass(frozen=True, slots=True)
+class Postmortem:
+    """A written review of one or more failures, and the lessons it drew."""
+
+    id: str
+    title: str
+    state: PostmortemState
+    created_at: datetime
+    service: str | None
+    """The service it belongs to; ``None`` means every service of its repository."""
+    url: str | None = None
+    deployment_refs: tuple[str, ...] = ()
+    """Deployments it names explicitly (ids, URLs or shas), beyond its body text."""
+    body: str = ""
+    """The full text, searched for references to deployments."""
+    lessons: str = ""
+    action_items: tuple[ActionItem, ...] = ()
+
+    def covers(self, service: str) -> bool:
+        """Whether this postmortem speaks for ``service``."""
+        return self.service is None or self.service == service
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What one source knows: deployments and postmortems with their action items."""
+
+    deployments: tuple[Deployment, ...] = ()
+    postmortems: tuple[Postmortem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What the gate asks the sources for: one service, optionally one environment."""
+
+    service: str
+    environment: str | None
+    now: datetime
+    lookback: timedelta
+
+    @property
+    def since(self) -> datetime:
+        """The oldest deployment time inside the lookback window."""
+        return self.now - self.lookback
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """The evidence that a postmortem reviews a failed deployment."""
+
+    deployment: Deployment
+    postmortem: Postmortem
+    link: LinkKind
+    evidence: str
+    """A short phrase saying how the link was made, e.g. "mentions sha 1a2b3c4"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the gate has to say, at one level, about one subject."""
+
+    rule: RuleId
+    level: Level
+    message: str
+    fingerprint: str
+    deployment: Deployment | None = None
+    postmortem: Postmortem | None = None
+    action_item: ActionItem | None = None
+    link: LinkKind | None = None
+
+    @property
+    def url(self) -> str | None:
+        """Where a reader goes to act on the finding: the most specific subject's URL."""
+        for subject in (self.action_item, self.postmortem, self.deployment):
+            if subject is not None and subject.url:
+                return subject.url
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The counts that describe the health of the learning loop."""
+
+    failed_deployments: int
+    reviewed_failures: int
+    postmortems: int
+    open_action_items: int
+    overdue_action_items: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """Whether one source answered; a failed source makes the verdict unknown."""
+
+    name: str
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The gate's whole answer for one service, handed to formats and sinks."""
+
+    service: str
+    environment: str | None
+    evaluated_at: datetime
+    verdict: Verdict
+    findings: tuple[Finding, ...]
+    summary: Summary
+    sources: tuple[SourceStatus, ...]
+
+    def count(self, level: Level) -> int:
+        """How many findings have exactly ``level``."""
+        return sum(1 for finding in self.findings if finding.level is level)
+
+    @property
+    def failed_sources(self) -> tuple[SourceStatus, ...]:
+        """The sources that did not answer."""
+        return tuple(source for source in self.sources if not source.ok)

@@ -1,0 +1,244 @@
+"""The rules, each a pure function of the records and ``now``, and the policy that levels them.
+
+A rule receives the evidence already linked (which failures each postmortem
+reviews) and the policy, and yields findings. It never reads a clock or a
+file: ``now`` is an argument, so a test can pin it and a user can replay a
+past decision with ``--now``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from deploygate.dates import format_instant, start_of_day
+from deploygate.model import (
+    ActionItem,
+    ActionItemState,
+    Deployment,
+    Finding,
+    Level,
+    Postmortem,
+    Review,
+    RuleId,
+    Verdict,
+)
+
+DEFAULT_LEVELS: Mapping[RuleId, Level | None] = {
+    RuleId.UNREVIEWED_FAILURE: Level.WARNING,
+    RuleId.REVIEWED_FAILURE: Level.NOTICE,
+    RuleId.OPEN_ACTION_ITEM: Level.WARNING,
+    RuleId.OVERDUE_ACTION_ITEM: Level.ERROR,
+    RuleId.DECLINED_ACTION_ITEM: Level.NOTICE,
+}
+"""Each rule's level when the config says nothing. ``None`` would mean off."""
+
+RULE_HELP: Mapping[RuleId, str] = {
+    RuleId.UNREVIEWED_FAILURE: "a failed deployment in the lookback window that no postmortem "
+    "reviews, once the grace period has passed (a notice inside it)",
+    RuleId.REVIEWED_FAILURE: "a failed deployment and the postmortem that reviews it, "
+    "with how they were linked",
+    RuleId.OPEN_ACTION_ITEM: "an open action item of a postmortem of this service",
+    RuleId.OVERDUE_ACTION_ITEM: "an open action item past its due date, or older than "
+    "max-age when it has none",
+    RuleId.DECLINED_ACTION_ITEM: "an action item that was declined, with the reason",
+}
+
+
+PolicyOption = Literal["grace", "max_age"]
+
+RULE_OPTIONS: Mapping[RuleId, Mapping[str, PolicyOption]] = {
+    RuleId.UNREVIEWED_FAILURE: {"grace": "grace"},
+    RuleId.OVERDUE_ACTION_ITEM: {"max-age": "max_age"},
+}
+"""Each rule's duration options: config key to :class:`Policy` field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Everything that decides how loud each finding is, after config and environment."""
+
+    levels: Mapping[RuleId, Level | None] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
+    lookback: timedelta = timedelta(days=90)
+    link_window: timedelta = timedelta(hours=72)
+    grace: timedelta = timedelta(days=3)
+    """How long after a failure a missing postmortem is only a notice."""
+    max_age: timedelta = timedelta(days=30)
+    """How old an open action item without a due date may get before it is overdue."""
+    strict: bool = False
+    """Whether warnings block too."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The linked history of one service that the rules judge."""
+
+    failures: tuple[Deployment, ...]
+    """Failed deployments inside the lookback window, oldest first."""
+    reviews: Mapping[str, Review]
+    """The review of each failure that has one, by deployment id."""
+    postmortems: tuple[Postmortem, ...]
+    """The postmortems of this service, whatever their age or state."""
+
+
+def fingerprint(rule: RuleId, subject_kind: str, subject_id: str) -> str:
+    """An id for a finding that stays the same across runs while its subject does."""
+    digest = hashlib.sha256(f"deploygate/1\0{rule.value}\0{subject_kind}\0{subject_id}".encode())
+    return digest.hexdigest()[:32]
+
+
+def _day(moment: datetime) -> str:
+    return moment.date().isoformat()
+
+
+def _failure_label(deployment: Deployment) -> str:
+    parts = [deployment.environment]
+    if deployment.sha:
+        parts.append(deployment.sha[:7])
+    parts.append(_day(deployment.created_at))
+    return f"deployment {deployment.id} ({', '.join(parts)})"
+
+
+def unreviewed_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
+    """Failures that no postmortem reviews; only a notice while the grace period runs."""
+    level = policy.levels[RuleId.UNREVIEWED_FAILURE]
+    if level is None:
+        return
+    for deployment in evidence.failures:
+        if deployment.id in evidence.reviews:
+            continue
+        age = now - deployment.created_at
+        if age < policy.grace:
+            finding_level = Level.NOTICE
+            wait = "; still inside the grace period, a postmortem is due by " + format_instant(
+                deployment.created_at + policy.grace
+            )
+        else:
+            finding_level = level
+            wait = ""
+        yield Finding(
+            rule=RuleId.UNREVIEWED_FAILURE,
+            level=finding_level,
+            message=f"Failed {_failure_label(deployment)} has no postmortem{wait}",
+            fingerprint=fingerprint(RuleId.UNREVIEWED_FAILURE, "deployment", deployment.id),
+            deployment=deployment,
+        )
+
+
+def reviewed_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
+    """Failures that were reviewed, so the reader sees which postmortem and why."""
+    level = policy.levels[RuleId.REVIEWED_FAILURE]
+    if level is None:
+        return
+    for deployment in evidence.failures:
+        review = evidence.reviews.get(deployment.id)
+        if review is None:
+            continue
+        yield Finding(
+            rule=RuleId.REVIEWED_FAILURE,
+            level=level,
+            message=(
+                f"Failed {_failure_label(deployment)} is reviewed by postmortem "
+                f"{review.postmortem.title!r} (linked by {review.link.value}: {review.evidence})"
+            ),
+            fingerprint=fingerprint(RuleId.REVIEWED_FAILURE, "deployment", deployment.id),
+            deployment=deployment,
+            postmortem=review.postmortem,
+            link=review.link,
+        )
+
+
+def is_overdue(item: ActionItem, policy: Policy, now: datetime) -> bool:
+    """Open and past its due date (the whole due day counts), or too old without one."""
+    if item.state is not ActionItemState.OPEN:
+        return False
+    if item.due is not None:
+        return now >= start_of_day(item.due) + timedelta(days=1)
+    return now - item.created_at > policy.max_age
+
+
+def _item_detail(item: ActionItem, *, with_due: bool = True) -> str:
+    parts = []
+    if item.team:
+        parts.append(f"owned by team {item.team}")
+    if item.due and with_due:
+        parts.append(f"due {item.due.isoformat()}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def action_items(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
+    """One finding per open or declined lesson: overdue wins over open, so none is counted twice."""
+    for postmortem in evidence.postmortems:
+        for item in postmortem.action_items:
+            finding = _action_item_finding(postmortem, item, policy, now)
+            if finding is not None:
+                yield finding
+
+
+def _action_item_finding(
+    postmortem: Postmortem, item: ActionItem, policy: Policy, now: datetime
+) -> Finding | None:
+    source = f"from postmortem {postmortem.title!r}"
+    if item.state is ActionItemState.DECLINED:
+        rule = RuleId.DECLINED_ACTION_ITEM
+        reason = f": {item.reason}" if item.reason else ""
+        message = f"Declined action item {item.title!r} {source}{reason}"
+    elif item.state is ActionItemState.DONE:
+        return None
+    elif is_overdue(item, policy, now) and policy.levels[RuleId.OVERDUE_ACTION_ITEM] is not None:
+        rule = RuleId.OVERDUE_ACTION_ITEM
+        why = (
+            f"past its due date {item.due.isoformat()}"
+            if item.due
+            else f"open for {(now - item.created_at).days} days with no due date"
+        )
+        detail = _item_detail(item, with_due=False)
+        message = f"Overdue action item {item.title!r} {source}: {why}{detail}"
+    else:
+        rule = RuleId.OPEN_ACTION_ITEM
+        message = f"Open action item {item.title!r} {source}{_item_detail(item)}"
+    level = policy.levels[rule]
+    if level is None:
+        return None
+    return Finding(
+        rule=rule,
+        level=level,
+        message=message,
+        fingerprint=fingerprint(rule, "action-item", item.id),
+        postmortem=postmortem,
+        action_item=item,
+    )
+
+
+Rule = Callable[[Evidence, Policy, datetime], Iterable[Finding]]
+
+RULES: tuple[Rule, ...] = (unreviewed_failures, reviewed_failures, action_items)
+"""Every rule function, in the order their findings are produced."""
+
+
+def evaluate(evidence: Evidence, policy: Policy, now: datetime) -> tuple[Finding, ...]:
+    """All findings, loudest first, then oldest subject first, for a stable order."""
+    findings = [finding for rule in RULES for finding in rule(evidence, policy, now)]
+    return tuple(sorted(findings, key=_finding_order))
+
+
+def _finding_order(finding: Finding) -> tuple[int, str, str, str]:
+    subject_time = ""
+    if finding.deployment is not None:
+        subject_time = format_instant(finding.deployment.created_at)
+    elif finding.postmortem is not None:
+        subject_time = format_instant(finding.postmortem.created_at)
+    return (-finding.level, finding.rule.value, subject_time, finding.fingerprint)
+
+
+def verdict(findings: Iterable[Finding], *, strict: bool) -> Verdict:
+    """Any error blocks; any warning warns, or blocks under ``strict``; else pass."""
+    loudest = max((finding.level for finding in findings), default=None)
+    if loudest is Level.ERROR or (loudest is Level.WARNING and strict):
+        return Verdict.BLOCK
+    if loudest is Level.WARNING:
+        return Verdict.WARN
+    return Verdict.PASS

@@ -1,0 +1,395 @@
+"""Postmortems as Markdown files with TOML front matter, written comfortably by hand.
+
+The format (documented in the README, with an example in
+``examples/quickstart/postmortems/``)::
+
+    +++
+    service = "checkout"
+    date = 2026-09-14T10:20:00Z
+    status = "closed"                 # or "open" while it is being written
+    deployments = ["1041", "9f3c2e1"] # ids, URLs or shas it reviews
+    +++
+    # Checkout returned 500s after the payment config rollout
+
+    ## Action items
+    - [ ] Alert on payment error budget burn (due: 2026-10-01, team: payments)
+    - [x] Validate payment config in CI
+    - [-] Rewrite the client (reason: duplicate of the alerting item)
+
+``[ ]`` is open, ``[x]`` done and ``[-]`` declined. Action items can also be
+``[[action_items]]`` tables in the front matter. Anything malformed is an
+:class:`InputError` naming the file and line: a postmortem that cannot be
+read must never be skipped in silence, or its lessons would vanish.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from deploygate import toml
+from deploygate.dates import (
+    DATE_FORM,
+    INSTANT_FORM,
+    parse_date,
+    parse_instant,
+    start_of_day,
+    to_utc,
+)
+from deploygate.errors import InputError
+from deploygate.model import ActionItem, ActionItemState, Postmortem, PostmortemState
+
+FENCE = "+++"
+SKIPPED_NAMES = frozenset({"README.md"})
+"""Files in the folder that are not postmortems. Names starting with ``_`` are templates."""
+
+LESSONS_HEADINGS = ("lessons", "lessons learned", "what we learned", "what we learnt")
+
+_FRONT_MATTER_KEYS = ("title", "service", "date", "status", "deployments", "url", "action_items")
+_ITEM_KEYS = ("title", "state", "due", "team", "reason", "id")
+_INLINE_KEYS = ("due", "team", "reason", "id")
+_TASK = re.compile(r"^\s{0,3}[-*+]\s+\[([ xX-])\]\s+(.*?)\s*$")
+_TRAILING_ATTRIBUTES = re.compile(r"\(([^()]*)\)\s*$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE_LINE = re.compile(r"^\s{0,3}(```|~~~)")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_MARKERS = {" ": ActionItemState.OPEN, "x": ActionItemState.DONE, "-": ActionItemState.DECLINED}
+
+
+@dataclass(frozen=True, slots=True)
+class _Document:
+    path: Path
+    front_matter: str
+    front_matter_start: int
+    """The file line number of the first front-matter line."""
+    body: str
+    body_start: int
+
+
+def _did_you_mean(key: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, choices, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _split(path: Path, text: str) -> _Document:
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != FENCE:
+        raise InputError(
+            "no front matter",
+            path=path,
+            line=1,
+            expected=f"the file to start with a {FENCE} line, TOML metadata, and a {FENCE} line",
+        )
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() == FENCE:
+            return _Document(
+                path=path,
+                front_matter="\n".join(lines[1 : number - 1]),
+                front_matter_start=2,
+                body="\n".join(lines[number:]),
+                body_start=number + 1,
+            )
+    raise InputError("front matter is never closed", path=path, line=1, expected=f"a {FENCE} line")
+
+
+def _key_line(document: _Document, key: str, occurrence: int = 0) -> int | None:
+    pattern = re.compile(rf"^\s*(\[\[\s*{re.escape(key)}\s*\]\]|{re.escape(key)}\s*=)")
+    seen = 0
+    for offset, line in enumerate(document.front_matter.splitlines()):
+        if pattern.match(line):
+            if seen == occurrence:
+                return document.front_matter_start + offset
+            seen += 1
+    return None
+
+
+def _instant(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return to_utc(value)
+    if isinstance(value, date):
+        return start_of_day(value)
+    if isinstance(value, str):
+        return parse_instant(value)
+    raise ValueError(f"{value!r} is not a time; expected {INSTANT_FORM}")
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return to_utc(value).date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return parse_date(value)
+    raise ValueError(f"{value!r} is not a date; expected {DATE_FORM}")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "item"
+
+
+class _Parser:
+    """Reads one file; every error it raises names the file, the line and the field."""
+
+    def __init__(self, document: _Document, postmortem_id: str) -> None:
+        self.document = document
+        self.postmortem_id = postmortem_id
+        self.item_ids: set[str] = set()
+
+    def fail(
+        self,
+        problem: str,
+        *,
+        key: str | None = None,
+        line: int | None = None,
+        expected: str | None = None,
+        occurrence: int = 0,
+    ) -> InputError:
+        if line is None and key is not None:
+            line = _key_line(self.document, key.split(".")[0], occurrence)
+        return InputError(problem, path=self.document.path, line=line, field=key, expected=expected)
+
+    def metadata(self) -> dict[str, Any]:
+        try:
+            data = toml.loads(self.document.front_matter)
+        except toml.TOMLDecodeError as error:
+            message = str(error)
+            position = _TOML_POSITION.search(message)
+            line = None
+            if position:
+                line = int(position.group(1)) + self.document.front_matter_start - 1
+                message = _TOML_POSITION.sub("", message).strip()
+            raise self.fail(f"front matter is not valid TOML: {message}", line=line) from None
+        for key in data:
+            if key not in _FRONT_MATTER_KEYS:
+                raise self.fail(
+                    f"unknown key{_did_you_mean(key, _FRONT_MATTER_KEYS)}",
+                    key=key,
+                    expected=", ".join(_FRONT_MATTER_KEYS),
+                )
+        return data
+
+    def text(self, data: Mapping[str, Any], key: str, *, occurrence: int = 0) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail("must be a non-empty string", key=key, occurrence=occurrence)
+        return value.strip()
+
+    def parse(self, title_fallback: str) -> Postmortem:
+        data = self.metadata()
+        if "date" not in data:
+            raise self.fail("missing key", key="date", line=1, expected=INSTANT_FORM)
+        try:
+            created_at = _instant(data["date"])
+        except ValueError as error:
+            raise self.fail(str(error), key="date") from None
+        status = self.text(data, "status") or PostmortemState.CLOSED.value
+        try:
+            state = PostmortemState(status)
+        except ValueError:
+            raise self.fail(
+                f"unknown status {status!r}", key="status", expected="'open' or 'closed'"
+            ) from None
+        refs = data.get("deployments", [])
+        if not isinstance(refs, list) or not all(isinstance(ref, str | int) for ref in refs):
+            raise self.fail(
+                "must be a list", key="deployments", expected='ids, URLs or shas, e.g. ["1041"]'
+            )
+        url = self.text(data, "url")
+        items = [*self.front_matter_items(data, created_at, url), *self.task_items(created_at, url)]
+        return Postmortem(
+            id=self.postmortem_id,
+            title=self.text(data, "title") or self.first_heading() or title_fallback,
+            state=state,
+            created_at=created_at,
+            service=self.text(data, "service"),
+            url=url,
+            deployment_refs=tuple(str(ref) for ref in refs),
+            body=self.document.body,
+            lessons=self.lessons(),
+            action_items=tuple(items),
+        )
+
+    def item_id(self, explicit: str | None, title: str) -> str:
+        base = explicit or f"{self.postmortem_id}#{_slug(title)}"
+        candidate, suffix = base, 2
+        while candidate in self.item_ids:
+            if explicit:
+                raise self.fail(f"duplicate action item id {explicit!r}", key="id")
+            candidate, suffix = f"{base}-{suffix}", suffix + 1
+        self.item_ids.add(candidate)
+        return candidate
+
+    def front_matter_items(
+        self, data: Mapping[str, Any], created_at: datetime, url: str | None
+    ) -> Iterator[ActionItem]:
+        entries = data.get("action_items", [])
+        if not isinstance(entries, list):
+            raise self.fail(
+                "must be an array of tables",
+                key="action_items",
+                expected="[[action_items]] entries",
+            )
+        for occurrence, entry in enumerate(entries):
+            line = _key_line(self.document, "action_items", occurrence)
+            if not isinstance(entry, dict):
+                raise self.fail("must be a table", key="action_items", line=line)
+            for key in entry:
+                if key not in _ITEM_KEYS:
+                    raise self.fail(
+                        f"unknown key{_did_you_mean(key, _ITEM_KEYS)}",
+                        key=f"action_items.{key}",
+                        line=line,
+                        expected=", ".join(_ITEM_KEYS),
+                    )
+            fields = {key: value for key, value in entry.items() if key != "title"}
+            title = entry.get("title")
+            if not isinstance(title, str) or not title.strip():
+                raise self.fail(
+                    "missing or empty",
+                    key="action_items.title",
+                    line=line,
+                    expected="a short description of the lesson",
+                )
+            state_text = fields.pop("state", "open")
+            try:
+                state = ActionItemState(state_text)
+            except ValueError:
+                raise self.fail(
+                    f"unknown state {state_text!r}",
+                    key="action_items.state",
+                    line=line,
+                    expected="'open', 'done' or 'declined'",
+                ) from None
+            yield self.item(title.strip(), state, fields, line, created_at, url, "action_items.")
+
+    def item(
+        self,
+        title: str,
+        state: ActionItemState,
+        fields: Mapping[str, Any],
+        line: int | None,
+        created_at: datetime,
+        url: str | None,
+        prefix: str,
+    ) -> ActionItem:
+        for key in ("team", "reason", "id"):
+            if key in fields and (not isinstance(fields[key], str) or not fields[key].strip()):
+                raise self.fail("must be a non-empty string", key=prefix + key, line=line)
+        due = None
+        if "due" in fields:
+            try:
+                due = _date(fields["due"])
+            except ValueError as error:
+                raise self.fail(str(error), key=prefix + "due", line=line) from None
+        if "reason" in fields and state is not ActionItemState.DECLINED:
+            raise self.fail(
+                "only declined items have a reason",
+                key=prefix + "reason",
+                line=line,
+                expected="'[-]' or state = \"declined\" with a reason",
+            )
+        return ActionItem(
+            id=self.item_id(fields.get("id"), title),
+            title=title,
+            state=state,
+            created_at=created_at,
+            url=url,
+            due=due,
+            team=fields.get("team"),
+            reason=fields.get("reason"),
+        )
+
+    def body_lines(self) -> Iterator[tuple[int, str]]:
+        """Body lines with their file line numbers, outside fenced code blocks."""
+        fenced = False
+        for offset, line in enumerate(self.document.body.splitlines()):
+            if _FENCE_LINE.match(line):
+                fenced = not fenced
+                continue
+            if not fenced:
+                yield self.document.body_start + offset, line
+
+    def task_items(self, created_at: datetime, url: str | None) -> Iterator[ActionItem]:
+        for number, line in self.body_lines():
+            task = _TASK.match(line)
+            if task is None:
+                continue
+            title, fields = self.inline_attributes(task.group(2), number)
+            if not title:
+                raise self.fail(
+                    "task has no text",
+                    line=number,
+                    expected="'- [ ] what to do (due: YYYY-MM-DD, team: NAME)'",
+                )
+            state = _MARKERS[task.group(1).lower()]
+            yield self.item(title, state, fields, number, created_at, url, "")
+
+    def inline_attributes(self, text: str, line: int) -> tuple[str, dict[str, str]]:
+        """Split ``title (due: 2026-10-01, team: payments)`` into title and attributes.
+
+        A trailing parenthesis whose first part is not a known ``key:`` is
+        ordinary title text, so "Fix the cache (again)" stays whole.
+        """
+        match = _TRAILING_ATTRIBUTES.search(text)
+        if match is None:
+            return text.strip(), {}
+        parts = [part.strip() for part in match.group(1).split(",")]
+        first_key = parts[0].partition(":")[0].strip().lower()
+        if first_key not in _INLINE_KEYS:
+            return text.strip(), {}
+        fields: dict[str, str] = {}
+        for part in parts:
+            key, colon, value = part.partition(":")
+            key = key.strip().lower()
+            if not colon or key not in _INLINE_KEYS:
+                raise self.fail(
+                    f"unknown attribute {part!r}{_did_you_mean(key, _INLINE_KEYS)}",
+                    line=line,
+                    expected="'key: value' pairs with keys " + ", ".join(_INLINE_KEYS),
+                )
+            fields[key] = value.strip()
+        return text[: match.start()].strip(), fields
+
+    def first_heading(self) -> str | None:
+        for _, line in self.body_lines():
+            heading = _HEADING.match(line)
+            if heading and len(heading.group(1)) == 1:
+                return heading.group(2)
+        return None
+
+    def lessons(self) -> str:
+        """The text under the first heading named like "Lessons" or "What we learned"."""
+        collected: list[str] = []
+        level = 0
+        for _, line in self.body_lines():
+            heading = _HEADING.match(line)
+            if level and heading and len(heading.group(1)) <= level:
+                break
+            if level:
+                collected.append(line)
+            elif heading and heading.group(2).strip().rstrip(":").lower() in LESSONS_HEADINGS:
+                level = len(heading.group(1))
+        return "\n".join(collected).strip()
+
+
+def is_postmortem_file(path: Path) -> bool:
+    """Markdown files count, except README.md and names starting with ``_`` (templates)."""
+    return path.suffix == ".md" and path.name not in SKIPPED_NAMES and not path.name.startswith("_")
+
+
+def parse_postmortem(path: Path, content: bytes, postmortem_id: str) -> Postmortem:
+    """Parse one postmortem file; ``postmortem_id`` is its path relative to the root."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"not UTF-8 text (byte {error.start})", path=path, expected="a UTF-8 Markdown file"
+        ) from None
+    return _Parser(_split(path, text), postmortem_id).parse(title_fallback=path.stem)

@@ -1,0 +1,199 @@
+"""The embedded deployment history: one JSON object per line, in a file in the repository.
+
+Why JSON Lines and not SQLite: the history of a small service belongs in
+code review next to its postmortems, and a text file diffs, merges and
+reads in any editor. Appends are serialised with an exclusive ``flock`` on
+the file itself and readers take a shared one, so twenty ``deploygate
+record`` processes started at once lose nothing and a reader never sees a
+torn line. Ids are sequence numbers handed out under that lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from deploygate.dates import format_instant, parse_instant
+from deploygate.errors import InputError, SourceError
+from deploygate.model import Deployment, DeploymentStatus
+
+SOURCE_NAME = "local"
+STATUS_FORM = "one of " + ", ".join(status.value for status in DeploymentStatus)
+_FIELDS = ("id", "service", "environment", "status", "sha", "url", "description", "created_at")
+
+if sys.platform == "win32":  # pragma: no cover - exercised only on Windows
+    import msvcrt
+
+    @contextmanager
+    def _locked(handle: IO[bytes], *, exclusive: bool) -> Iterator[None]:
+        # msvcrt has no shared locks: readers serialise with writers too.
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    @contextmanager
+    def _locked(handle: IO[bytes], *, exclusive: bool) -> Iterator[None]:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _encode(deployment: Deployment) -> bytes:
+    record = {
+        "id": deployment.id,
+        "service": deployment.service,
+        "environment": deployment.environment,
+        "status": deployment.status.value,
+        "sha": deployment.sha,
+        "url": deployment.url,
+        "description": deployment.description,
+        "created_at": format_instant(deployment.created_at),
+    }
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def _optional_text(record: dict[str, Any], key: str, path: Path, line: int) -> str | None:
+    value = record.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise InputError("must be a string or null", path=path, line=line, field=key)
+
+
+def _required_text(record: dict[str, Any], key: str, path: Path, line: int) -> str:
+    value = record.get(key)
+    if isinstance(value, str) and value:
+        return value
+    raise InputError("is missing or not a non-empty string", path=path, line=line, field=key)
+
+
+def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | None:
+    """The deployment on one line, or None when it belongs to another service."""
+    try:
+        record = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(
+            f"not valid JSON ({error})", path=path, line=line, expected="one JSON object per line"
+        ) from None
+    if not isinstance(record, dict):
+        raise InputError("not a JSON object", path=path, line=line, expected="one object per line")
+    if record.get("service") != service:
+        return None
+    unknown = sorted(set(record) - set(_FIELDS))
+    if unknown:
+        raise InputError(
+            "unknown field", path=path, line=line, field=unknown[0], expected=", ".join(_FIELDS)
+        )
+    try:
+        status = DeploymentStatus(record.get("status"))
+    except ValueError:
+        raise InputError(
+            f"unknown status {record.get('status')!r}",
+            path=path,
+            line=line,
+            field="status",
+            expected=STATUS_FORM,
+        ) from None
+    try:
+        created_at = parse_instant(_required_text(record, "created_at", path, line))
+    except ValueError as error:
+        raise InputError(str(error), path=path, line=line, field="created_at") from None
+    return Deployment(
+        id=_required_text(record, "id", path, line),
+        service=_required_text(record, "service", path, line),
+        environment=_required_text(record, "environment", path, line),
+        status=status,
+        created_at=created_at,
+        sha=_optional_text(record, "sha", path, line),
+        url=_optional_text(record, "url", path, line),
+        description=_optional_text(record, "description", path, line),
+    )
+
+
+class HistoryStore:
+    """Append-only deployment history in a JSON Lines file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def record(
+        self,
+        *,
+        service: str,
+        environment: str,
+        status: DeploymentStatus,
+        created_at: datetime,
+        sha: str | None = None,
+        url: str | None = None,
+        description: str | None = None,
+    ) -> Deployment:
+        """Append one deployment and return it with the id it was given."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a+b") as handle, _locked(handle, exclusive=True):
+                handle.seek(0)
+                existing = handle.read()
+                # A hand-edited file may lack its final newline; never glue two records.
+                separator = b"\n" if existing and not existing.endswith(b"\n") else b""
+                sequence = existing.count(b"\n") + len(separator) + 1
+                deployment = Deployment(
+                    id=str(sequence),
+                    service=service,
+                    environment=environment,
+                    status=status,
+                    created_at=created_at,
+                    sha=sha,
+                    url=url,
+                    description=description,
+                )
+                # One write of the whole line under the lock: no reader sees half of it.
+                handle.write(separator + _encode(deployment))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as error:
+            raise SourceError(SOURCE_NAME, f"cannot write {self.path}: {error.strerror}") from None
+        return deployment
+
+    def read(self, service: str) -> tuple[Deployment, ...]:
+        """Every recorded deployment of ``service``; an absent file is an empty history."""
+        try:
+            with self.path.open("rb") as handle, _locked(handle, exclusive=False):
+                lines = handle.read().split(b"\n")
+        except FileNotFoundError:
+            return ()
+        except OSError as error:
+            raise SourceError(SOURCE_NAME, f"cannot read {self.path}: {error.strerror}") from None
+        deployments: list[Deployment] = []
+        seen: dict[str, int] = {}
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            # Every line is parsed, so a torn or hand-broken line is reported whichever
+            # service is checked; only this service's records are built and validated.
+            deployment = _decode(raw, self.path, number, service)
+            if deployment is None:
+                continue
+            if deployment.id in seen:
+                raise InputError(
+                    f"duplicate id {deployment.id!r}, first used on line {seen[deployment.id]}",
+                    path=self.path,
+                    line=number,
+                    field="id",
+                )
+            seen[deployment.id] = number
+            deployments.append(deployment)
+        return tuple(deployments)
