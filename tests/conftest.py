@@ -1,0 +1,97 @@
+"""Shared builders: small, explicit records with a fixed clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from deploygate.model import (
+    ActionItem,
+    ActionItemState,
+    Deployment,
+    DeploymentStatus,
+    Postmortem,
+    PostmortemState,
+)
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def ago(**kwargs: float) -> datetime:
+    """A moment before the fixed NOW."""
+    return NOW - timedelta(**kwargs)
+
+
+def deployment(
+    id: str = "101",
+    *,
+    status: DeploymentStatus = DeploymentStatus.FAILURE,
+    at: datetime | None = None,
+    service: str = "checkout",
+    environment: str = "production",
+    sha: str | None = "9b2e7d41c6a85f3e0d9b7c2a4e6f8d1b3c5a7e90",
+    url: str | None = None,
+) -> Deployment:
+    return Deployment(
+        id=id,
+        service=service,
+        environment=environment,
+        status=status,
+        created_at=at or ago(days=10),
+        sha=sha,
+        url=url,
+    )
+
+
+def item(
+    title: str = "Add an alert",
+    *,
+    state: ActionItemState = ActionItemState.OPEN,
+    due: str | None = None,
+    created: datetime | None = None,
+    team: str | None = None,
+) -> ActionItem:
+    from datetime import date
+
+    return ActionItem(
+        id=f"pm#{title}",
+        title=title,
+        state=state,
+        created_at=created or ago(days=5),
+        due=date.fromisoformat(due) if due else None,
+        team=team,
+    )
+
+
+def postmortem(
+    id: str = "pm-1",
+    *,
+    at: datetime | None = None,
+    body: str = "",
+    service: str | None = "checkout",
+    refs: tuple[str, ...] = (),
+    items: tuple[ActionItem, ...] = (),
+) -> Postmortem:
+    return Postmortem(
+        id=id,
+        title=f"Postmortem {id}",
+        state=PostmortemState.CLOSED,
+        created_at=at or ago(days=9),
+        service=service,
+        deployment_refs=refs,
+        body=body,
+        action_items=items,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty project folder with a config pointing at local files."""
+    (tmp_path / "postmortems").mkdir()
+    (tmp_path / "deploygate.toml").write_text(
+        '[local]\npostmortems = "postmortems"\nhistory = "deployments.jsonl"\n'
+    )
+    return tmp_path

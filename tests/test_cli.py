@@ -1,0 +1,286 @@
+"""The CLI end to end on the local store: every exit code, options, env vars, init and config."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import REPO_ROOT
+
+from deploygate import sources
+from deploygate.cli import cli
+
+QUICKSTART = REPO_ROOT / "examples" / "quickstart" / "deploygate.toml"
+FIXED_NOW = "2026-11-20T12:00:00Z"
+
+
+def invoke(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(cli, list(args), env=env)
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(cli, list(args), env=env)
+    finally:
+        os.chdir(old)
+
+
+def write_postmortem(project: Path, name: str, text: str) -> None:
+    (project / "postmortems" / name).write_text(text)
+
+
+def record(project: Path, *args: str) -> None:
+    result = invoke("record", "--config", str(project / "deploygate.toml"), *args)
+    assert result.exit_code == 0, result.output
+
+
+def check(project: Path, *args: str, env: dict[str, str] | None = None):
+    return invoke(
+        "check",
+        "--config",
+        str(project / "deploygate.toml"),
+        "--service",
+        "checkout",
+        "--now",
+        FIXED_NOW,
+        *args,
+        env=env,
+    )
+
+
+def test_empty_history_passes_with_exit_0(project: Path) -> None:
+    result = check(project)
+    assert result.exit_code == 0
+    assert "verdict: pass" in result.stdout
+
+
+def test_warning_exits_0_and_strict_blocks_with_exit_1(project: Path) -> None:
+    write_postmortem(
+        project,
+        "pm.md",
+        '+++\nservice = "checkout"\ndate = 2026-11-01\n+++\n# Slow\n- [ ] Add a cache (due: 2027-01-01)\n',
+    )
+    assert check(project).exit_code == 0
+    assert check(project, "--strict").exit_code == 1
+    assert check(project, env={"DEPLOYGATE_STRICT": "true"}).exit_code == 1
+
+
+def test_overdue_item_blocks_with_exit_1(project: Path) -> None:
+    write_postmortem(
+        project, "pm.md", "+++\ndate = 2026-10-01\n+++\n# Outage\n- [ ] Alert (due: 2026-10-15)\n"
+    )
+    result = check(project, "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "block"
+    assert [f["rule"] for f in report["findings"]] == ["overdue-action-item"]
+
+
+def test_usage_error_exits_2(project: Path) -> None:
+    result = check(project, "--format", "xml")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_failed_source_exits_3_and_on_error_warn_exits_0_not_verified(project: Path) -> None:
+    # A history path that is a folder cannot be read: the source fails.
+    (project / "deployments.jsonl").mkdir()
+    result = check(project, "--format", "json")
+    assert result.exit_code == 3
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "unknown"
+    assert report["sources"][0]["ok"] is False
+    assert "cannot read" in report["sources"][0]["error"]
+    assert "NOT VERIFIED" in result.stderr
+
+    warned = check(project, "--on-error", "warn")
+    assert warned.exit_code == 0
+    assert "NOT VERIFIED" in warned.stdout
+    assert "--on-error warn" in warned.stderr
+    assert check(project, env={"DEPLOYGATE_ON_ERROR": "warn"}).exit_code == 0
+
+
+def test_on_error_from_config(project: Path) -> None:
+    (project / "deployments.jsonl").mkdir()
+    config = project / "deploygate.toml"
+    config.write_text('on-error = "warn"\n' + config.read_text())
+    assert check(project).exit_code == 0
+
+
+def test_internal_error_exits_4_with_one_line_and_no_traceback(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Broken:
+        name = "broken"
+
+        def collect(self, query: object) -> object:
+            raise RuntimeError("boom")
+
+    monkeypatch.setitem(sources.SOURCES, "local", lambda config: Broken())  # type: ignore[dict-item]
+    result = check(project)
+    assert result.exit_code == 4
+    assert result.stderr.strip().splitlines() == [
+        "deploygate: error: internal error: RuntimeError: boom. This is a bug in deploygate; "
+        "rerun with --debug for the traceback and report it."
+    ]
+
+
+def test_every_option_reads_its_environment_variable(project: Path) -> None:
+    record(
+        project,
+        "--service",
+        "checkout",
+        "--environment",
+        "staging",
+        "--status",
+        "failure",
+        "--time",
+        "2026-11-10T00:00:00Z",
+    )
+    env = {
+        "DEPLOYGATE_SERVICE": "checkout",
+        "DEPLOYGATE_ENVIRONMENT": "staging",
+        "DEPLOYGATE_CONFIG": str(project / "deploygate.toml"),
+        "DEPLOYGATE_FORMAT": "json",
+        "DEPLOYGATE_NOW": FIXED_NOW,
+        "DEPLOYGATE_SOURCE": "local",
+        "DEPLOYGATE_OUTPUT": f"markdown={project / 'out.md'}",
+    }
+    result = invoke("check", env=env)
+    report = json.loads(result.stdout)
+    assert (report["environment"], report["evaluated_at"]) == ("staging", FIXED_NOW)
+    assert [f["rule"] for f in report["findings"]] == ["unreviewed-failure"]
+    assert (project / "out.md").read_text().startswith("### ⚠️ deploygate: warn")
+
+
+def test_output_writes_each_format_to_its_file(project: Path) -> None:
+    result = check(
+        project,
+        "--output",
+        f"json={project / 'r.json'}",
+        "--output",
+        f"text={project / 'sub' / 'r.txt'}",
+    )
+    assert result.exit_code == 0
+    assert json.loads((project / "r.json").read_text())["verdict"] == "pass"
+    assert "verdict: pass" in (project / "sub" / "r.txt").read_text()
+
+
+def test_record_assigns_sequential_ids_and_check_links_them(project: Path) -> None:
+    record(
+        project,
+        "--service",
+        "checkout",
+        "--environment",
+        "production",
+        "--status",
+        "success",
+        "--time",
+        "2026-11-01T10:00:00Z",
+    )
+    result = invoke(
+        "record",
+        "--config",
+        str(project / "deploygate.toml"),
+        "--service",
+        "checkout",
+        "--environment",
+        "production",
+        "--status",
+        "failure",
+        "--sha",
+        "abcdef1234567",
+        "--time",
+        "2026-11-02T10:00:00Z",
+    )
+    assert result.stdout.startswith("recorded deployment 2 of checkout to production (failure)")
+    write_postmortem(
+        project, "pm.md", "+++\ndate = 2026-11-10\n+++\n# Bad cache\nCommit abcdef12 broke it.\n"
+    )
+    report = json.loads(check(project, "--format", "json").stdout)
+    [finding] = report["findings"]
+    assert (finding["rule"], finding["link"], finding["deployment"]["id"]) == (
+        "reviewed-failure",
+        "reference",
+        "2",
+    )
+
+
+def test_config_is_discovered_walking_up_and_in_pyproject(project: Path) -> None:
+    nested = project / "a" / "b"
+    nested.mkdir(parents=True)
+    (project / "deploygate.toml").write_text(
+        'strict = true\n[local]\npostmortems = "postmortems"\n'
+    )
+    result = invoke("config", cwd=nested)
+    assert f"config file:  {project / 'deploygate.toml'}" in result.stdout
+    assert "strict:       yes" in result.stdout
+
+    (project / "deploygate.toml").unlink()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[tool.deploygate]\nlookback = "30d"\n'
+    )
+    result = invoke("config", cwd=nested)
+    assert f"config file:  {project / 'pyproject.toml'}" in result.stdout
+    assert "lookback:     30d" in result.stdout
+
+
+def test_config_explains_environment_overrides() -> None:
+    production = invoke("config", "--config", str(QUICKSTART), "--environment", "production")
+    staging = invoke("config", "--config", str(QUICKSTART), "--environment", "staging")
+    assert "overdue-action-item    error" in production.stdout
+    assert "overdue-action-item    warning" in staging.stdout
+    assert staging.stdout.rstrip().endswith("The configuration is valid.")
+
+
+def test_environment_override_changes_the_verdict() -> None:
+    args = ("check", "--config", str(QUICKSTART), "--service", "checkout", "--now", FIXED_NOW)
+    assert invoke(*args, "--environment", "production").exit_code == 1
+    assert invoke(*args, "--environment", "staging").exit_code == 0
+
+
+def test_init_writes_a_valid_config_and_never_overwrites_without_force(tmp_path: Path) -> None:
+    env = {"GITHUB_ACTIONS": "true", "GITLAB_CI": ""}
+    result = invoke("init", env=env, cwd=tmp_path)
+    assert result.exit_code == 0
+    assert "detected github: running in GitHub Actions" in result.stdout
+    assert "# Detected github" in (tmp_path / "deploygate.toml").read_text()
+    assert invoke("config", cwd=tmp_path).exit_code == 0
+
+    again = invoke("init", env=env, cwd=tmp_path)
+    assert again.exit_code == 2
+    assert "already exists" in again.stderr
+    assert invoke("init", "--force", env=env, cwd=tmp_path).exit_code == 0
+
+
+def test_init_guesses_gitlab_from_the_remote_without_leaking_credentials(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    remote = "https://oauth2:glpat-SECRET@gitlab.example.com/group/shop.git"
+    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", remote], check=True)
+    result = invoke("init", env={"GITHUB_ACTIONS": "", "GITLAB_CI": ""}, cwd=tmp_path)
+    assert "detected gitlab: git remote origin is on gitlab.example.com" in result.stdout
+    assert "SECRET" not in result.stdout + (tmp_path / "deploygate.toml").read_text()
+
+
+def test_help_documents_the_exit_codes() -> None:
+    for args in ((), ("check",)):
+        text = invoke(*args, "--help").stdout
+        assert "3  could not decide: a source failed (0 with --on-error warn)" in text
+
+
+def test_module_and_console_script_run() -> None:
+    for command in (
+        [sys.executable, "-m", "deploygate"],
+        [str(Path(sys.executable).parent / "deploygate")],
+    ):
+        result = subprocess.run(
+            [*command, "--version"], capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0
+        assert result.stdout.startswith("deploygate, version ")
