@@ -64,7 +64,8 @@ def test_warning_exits_0_and_strict_blocks_with_exit_1(project: Path) -> None:
     write_postmortem(
         project,
         "pm.md",
-        '+++\nservice = "checkout"\ndate = 2026-11-01\n+++\n# Slow\n- [ ] Add a cache (due: 2027-01-01)\n',
+        '+++\nservice = "checkout"\ndate = 2026-11-01\n+++\n'
+        "# Slow\n- [ ] Add a cache (due: 2027-01-01)\n",
     )
     assert check(project).exit_code == 0
     assert check(project, "--strict").exit_code == 1

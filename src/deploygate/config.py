@@ -334,10 +334,11 @@ def explain(config: Config, environment: str | None) -> str:
     for rule in RuleId:
         level = policy.levels[rule]
         option_text = "".join(
-            f", {key} {format_duration(getattr(policy, name))}"
+            f"  {key} {format_duration(getattr(policy, name))}"
             for key, name in RULE_OPTIONS.get(rule, {}).items()
         )
-        lines.append(f"  {rule.value:<22} {level.label if level else 'off':<8}{option_text}")
+        state = level.label if level else "off"
+        lines.append(f"  {rule.value:<22} {state:<8}{option_text}".rstrip())
     lines.append("The configuration is valid.")
     return "\n".join(lines)
 
@@ -369,9 +370,10 @@ on-error = "fail"
 
 [local]
 # Postmortems as Markdown files with TOML front matter, and the history that
-# `deploygate record` appends to. Paths are relative to this file.
-postmortems = "{DEFAULT_POSTMORTEMS}"
-history = "{DEFAULT_HISTORY}"
+# `deploygate record` appends to. Paths are relative to this file; these are
+# the defaults. A postmortems folder named here must exist.
+# postmortems = "{DEFAULT_POSTMORTEMS}"
+# history = "{DEFAULT_HISTORY}"
 
 [rules]
 # Levels: "off", "notice", "warning", "error". A table sets options too.

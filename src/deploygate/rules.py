@@ -90,6 +90,11 @@ def fingerprint(rule: RuleId, subject_kind: str, subject_id: str) -> str:
     return digest.hexdigest()[:32]
 
 
+def _quote(title: str) -> str:
+    """Quote a title for a message; formats escape it for their medium, so no repr here."""
+    return f"“{title}”"
+
+
 def _day(moment: datetime) -> str:
     return moment.date().isoformat()
 
@@ -142,7 +147,8 @@ def reviewed_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iter
             level=level,
             message=(
                 f"Failed {_failure_label(deployment)} is reviewed by postmortem "
-                f"{review.postmortem.title!r} (linked by {review.link.value}: {review.evidence})"
+                f"{_quote(review.postmortem.title)} "
+                f"(linked by {review.link.value}: {review.evidence})"
             ),
             fingerprint=fingerprint(RuleId.REVIEWED_FAILURE, "deployment", deployment.id),
             deployment=deployment,
@@ -181,11 +187,11 @@ def action_items(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[
 def _action_item_finding(
     postmortem: Postmortem, item: ActionItem, policy: Policy, now: datetime
 ) -> Finding | None:
-    source = f"from postmortem {postmortem.title!r}"
+    source = f"from postmortem {_quote(postmortem.title)}"
     if item.state is ActionItemState.DECLINED:
         rule = RuleId.DECLINED_ACTION_ITEM
         reason = f": {item.reason}" if item.reason else ""
-        message = f"Declined action item {item.title!r} {source}{reason}"
+        message = f"Declined action item {_quote(item.title)} {source}{reason}"
     elif item.state is ActionItemState.DONE:
         return None
     elif is_overdue(item, policy, now) and policy.levels[RuleId.OVERDUE_ACTION_ITEM] is not None:
@@ -196,10 +202,10 @@ def _action_item_finding(
             else f"open for {(now - item.created_at).days} days with no due date"
         )
         detail = _item_detail(item, with_due=False)
-        message = f"Overdue action item {item.title!r} {source}: {why}{detail}"
+        message = f"Overdue action item {_quote(item.title)} {source}: {why}{detail}"
     else:
         rule = RuleId.OPEN_ACTION_ITEM
-        message = f"Open action item {item.title!r} {source}{_item_detail(item)}"
+        message = f"Open action item {_quote(item.title)} {source}{_item_detail(item)}"
     level = policy.levels[rule]
     if level is None:
         return None

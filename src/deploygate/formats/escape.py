@@ -38,7 +38,7 @@ def markdown(text: str) -> str:
     table cell stays one cell), and ``@`` and ``://`` broken with a zero-width
     space so that no mention or bare URL autolink is created.
     """
-    text = " ".join(terminal(text).split())
+    text = terminal(" ".join(text.split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     text = text.replace("@", "@" + _ZERO_WIDTH_SPACE)

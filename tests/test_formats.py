@@ -1,0 +1,109 @@
+"""Formats: the JSON contract against its schema, and untrusted text made inert."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from importlib import resources
+
+import jsonschema
+from conftest import NOW, ago, deployment, item, postmortem
+
+from deploygate.formats import FORMATS, RenderOptions, escape
+from deploygate.formats.json import SCHEMA_RESOURCE
+from deploygate.gate import check
+from deploygate.model import History, Query, Verdict
+from deploygate.rules import Policy
+
+HOSTILE = (
+    "@octocat <img src=x onerror=alert(1)> [Approve](http://evil.invalid) | `code` "
+    "\x1b[2J\r::error::owned\u202e"
+)
+
+
+class Memory:
+    name = "memory"
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    def collect(self, query: Query) -> History:
+        return self.history
+
+
+def report_with_hostile_titles():
+    failure = deployment("9", at=ago(days=10), url="https://ci.example/runs/9?a=(b)")
+    pm = replace(
+        postmortem(at=ago(days=400), items=(replace(item(due="2026-01-01"), title=HOSTILE),)),
+        title=HOSTILE,
+    )
+    policy = Policy()
+    return check(
+        [Memory(History(deployments=(failure,), postmortems=(pm,)))],
+        Query("checkout", "production", NOW, policy.lookback),
+        policy,
+    )
+
+
+def schema() -> dict[str, object]:
+    text = resources.files("deploygate.formats").joinpath(SCHEMA_RESOURCE).read_text()
+    return json.loads(text)
+
+
+def test_json_validates_against_the_shipped_schema() -> None:
+    report = report_with_hostile_titles()
+    document = json.loads(FORMATS["json"](report, RenderOptions()))
+    jsonschema.validate(document, schema())
+    assert document["schema_version"] == 1
+    assert document["findings"][0]["url"] is None or isinstance(document["findings"][0]["url"], str)
+
+
+def test_unknown_verdict_validates_too() -> None:
+    report = replace(report_with_hostile_titles(), verdict=Verdict.UNKNOWN)
+    jsonschema.validate(json.loads(FORMATS["json"](report, RenderOptions())), schema())
+
+
+def test_schema_rejects_a_wrong_document() -> None:
+    document = json.loads(FORMATS["json"](report_with_hostile_titles(), RenderOptions()))
+    document["verdict"] = "maybe"
+    try:
+        jsonschema.validate(document, schema())
+    except jsonschema.ValidationError:
+        return
+    raise AssertionError("a verdict outside the contract must not validate")
+
+
+def test_text_shows_no_control_characters_from_untrusted_text() -> None:
+    text = FORMATS["text"](report_with_hostile_titles(), RenderOptions())
+    assert "\x1b" not in text
+    assert "\r" not in text
+    assert "\u202e" not in text
+    assert "\\x1b[2J\\x0d::error::owned\\u202e" in text
+
+
+def test_colour_only_when_asked() -> None:
+    report = report_with_hostile_titles()
+    assert "\x1b[" not in FORMATS["text"](report, RenderOptions(color=False))
+    assert "\x1b[31m" in FORMATS["text"](report, RenderOptions(color=True))
+
+
+def test_markdown_neutralises_mentions_html_links_and_table_breaks() -> None:
+    markdown = FORMATS["markdown"](report_with_hostile_titles(), RenderOptions())
+    assert "@octocat" not in markdown
+    assert "<img" not in markdown
+    assert "](http://evil" not in markdown
+    assert "http://evil" not in markdown
+    for line in markdown.splitlines():
+        if line.startswith("| "):
+            # Escaped pipes are text; each row keeps exactly its four cells.
+            assert line.replace("\\|", "").count("|") == 5, line
+
+
+def test_markdown_links_subjects_with_encoded_urls() -> None:
+    markdown = FORMATS["markdown"](report_with_hostile_titles(), RenderOptions())
+    assert "[link](https://ci.example/runs/9?a=%28b%29)" in markdown
+
+
+def test_escape_markdown_is_literal_text() -> None:
+    assert escape.markdown("a_b *c* [d](e)") == "a\\_b \\*c\\* \\[d\\](e)"
+    assert escape.markdown("x\ny") == "x y"

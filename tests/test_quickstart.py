@@ -1,0 +1,105 @@
+"""The README's first command on examples/quickstart: the verdict and findings a new user sees."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+from conftest import REPO_ROOT
+
+from deploygate.formats.json import SCHEMA_RESOURCE
+
+CONFIG = "examples/quickstart/deploygate.toml"
+SCHEMA = json.loads(
+    (REPO_ROOT / "src" / "deploygate" / "formats" / SCHEMA_RESOURCE).read_text(encoding="utf-8")
+)
+
+
+def deploygate(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script from the repository root, as the README does."""
+    script = Path(sys.executable).parent / "deploygate"
+    return subprocess.run(
+        [str(script), *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+    )
+
+
+def test_readme_command_blocks_on_the_quickstart() -> None:
+    # Without --now, as in the README: the overdue lessons keep blocking whatever the date.
+    result = deploygate("check", "--config", CONFIG, "--service", "checkout")
+    assert result.returncode == 1, result.stderr
+    assert "verdict: block" in result.stdout
+    assert "Overdue action item “Alert on the payment error budget burn rate”" in result.stdout
+    assert result.stderr == ""
+
+
+def test_quickstart_findings_at_a_fixed_time() -> None:
+    result = deploygate(
+        "check",
+        "--config",
+        CONFIG,
+        "--service",
+        "checkout",
+        "--format",
+        "json",
+        "--now",
+        "2026-11-20T12:00:00Z",
+    )
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    jsonschema.validate(report, SCHEMA)
+    observed = [
+        (
+            f["level"],
+            f["rule"],
+            (f["deployment"] or {}).get("id"),
+            (f["action_item"] or {}).get("title"),
+            f["link"],
+        )
+        for f in report["findings"]
+    ]
+    assert observed == [
+        ("error", "overdue-action-item", None, "Alert on the payment error budget burn rate", None),
+        (
+            "error",
+            "overdue-action-item",
+            None,
+            "Contract test against the provider's sandbox for every currency we sell in",
+            None,
+        ),
+        (
+            "warning",
+            "open-action-item",
+            None,
+            "Load test checkout with production-like carts before each release",
+            None,
+        ),
+        ("warning", "unreviewed-failure", "10", None, None),
+        ("notice", "declined-action-item", None, "Rewrite the payment client", None),
+        ("notice", "reviewed-failure", "3", None, "reference"),
+        ("notice", "reviewed-failure", "7", None, "time-window"),
+        ("notice", "unreviewed-failure", "12", None, None),
+    ]
+    assert report["summary"] == {
+        "failed_deployments": 4,
+        "reviewed_failures": 2,
+        "postmortems": 2,
+        "open_action_items": 3,
+        "overdue_action_items": 2,
+    }
+    assert report["verdict"] == "block"
+
+
+def test_every_example_config_is_valid() -> None:
+    configs = sorted((REPO_ROOT / "examples").rglob("deploygate.toml"))
+    assert configs, "examples/ holds at least the quickstart"
+    for config in configs:
+        result = deploygate("config", "--config", str(config))
+        assert result.returncode == 0, result.stderr
