@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from deploygate import __version__, ci
+from deploygate import __version__, ci, gate
 from deploygate import config as config_module
 from deploygate.dates import INSTANT_FORM, parse_instant
 from deploygate.errors import EXIT_CODE_HELP, DeploygateError, ExitCode, InputError, OnError
@@ -24,6 +24,7 @@ from deploygate.formats import DEFAULT_FORMAT, FORMATS, RenderOptions, escape
 from deploygate.model import DeploymentStatus, Query
 from deploygate.sinks.files import write_file
 from deploygate.sources import SOURCES, build_source
+from deploygate.sources.local import HistoryStore
 
 _ENV = "DEPLOYGATE_"
 _EPILOG = "\b\n" + EXIT_CODE_HELP  # \b keeps click from re-wrapping the table
@@ -177,8 +178,6 @@ def check(
     on_error: str | None,
 ) -> None:
     """Check SERVICE's learning loop and pass, warn or block the deploy."""
-    from deploygate import gate
-
     config = _load_config(config_path)
     policy = config.policy(environment, strict=strict)
     query = Query(
@@ -237,8 +236,6 @@ def record(
     config_path: Path | None,
 ) -> None:
     """Append one deployment to the local history and print its id."""
-    from deploygate.sources.local import HistoryStore
-
     config = _load_config(config_path)
     deployment = HistoryStore(config.local.history).record(
         service=service,
