@@ -17,7 +17,7 @@ from typing import Any
 
 from deploygate import toml
 from deploygate.dates import DURATION_FORM, format_duration, parse_duration
-from deploygate.errors import ConfigError, OnError
+from deploygate.errors import ConfigError, OnError, decode_utf8
 from deploygate.model import Level, RuleId
 from deploygate.rules import DEFAULT_LEVELS, RULE_OPTIONS, Policy, PolicyOption
 from deploygate.sources import SOURCES
@@ -44,9 +44,9 @@ _LOCAL_KEYS = ("postmortems", "history")
 _ENVIRONMENT_KEYS = ("rules",)
 _RULE_NAMES = tuple(rule.value for rule in RuleId)
 _LEVELS: Mapping[str, Level | None] = {"off": None} | {level.label: level for level in Level}
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""")
+# The first part of a plain, quoted or dotted key ("rules.open-action-item = ...").
+_KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*[=.]""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,28 +131,30 @@ def load(path: Path | None, cwd: Path) -> Config:
     elif not path.is_file():
         raise ConfigError("config file not found", path=path, expected="an existing TOML file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot read: {error}", path=path) from None
-    return parse(text, path.resolve())
+        content = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"cannot read: {error.strerror}", path=path) from None
+    return parse(decode_utf8(content, path), path.resolve())
 
 
 def parse(text: str, path: Path) -> Config:
     """Validate a config file's text; ``path`` names it in errors and anchors relative paths."""
     try:
-        document = toml.loads(text)
-    except toml.TOMLDecodeError as error:
-        message = str(error)
-        position = _TOML_POSITION.search(message)
-        line = int(position.group(1)) if position else None
-        raise ConfigError(
-            f"not valid TOML: {_TOML_POSITION.sub('', message)}", path=path, line=line
-        ) from None
-    prefix: tuple[str, ...] = ()
+        document = toml.parse(text)
+    except toml.TomlError as error:
+        raise ConfigError(f"not valid TOML: {error.message}", path=path, line=error.line) from None
+    reader = _Reader(text, path, ())
     if path.name == PYPROJECT_NAME:
-        prefix = ("tool", "deploygate")
-        document = document.get("tool", {}).get("deploygate", {})
-    return _Reader(text, path, prefix).config(document)
+        tool = document.get("tool", {})
+        if not isinstance(tool, dict):
+            raise reader.error((), "tool", "must be a table", "a [tool] table")
+        document = tool.get("deploygate", {})
+        if not isinstance(document, dict):
+            raise _Reader(text, path, ("tool",)).error(
+                (), "deploygate", "must be a table", "a [tool.deploygate] table"
+            )
+        reader = _Reader(text, path, ("tool", "deploygate"))
+    return reader.config(document)
 
 
 def _local_settings(table: Mapping[str, Any], root: Path, reader: _Reader | None) -> LocalSettings:
@@ -182,12 +184,16 @@ class _Reader:
     """Validates one document; knows the text so that errors can name the line."""
 
     def __init__(self, text: str, path: Path, prefix: tuple[str, ...]) -> None:
-        self.lines = text.splitlines()
+        self.lines = toml.lines(text)
         self.path = path
         self.prefix = prefix
 
     def line_of(self, table: tuple[str, ...], key: str) -> int | None:
-        """The line where ``key`` is set inside ``table``, or where that table starts."""
+        """The line where ``key`` is set inside ``table``, or where that table starts.
+
+        A key inside an inline table or a dotted key has no line of its own:
+        then the line of the enclosing key is the one to edit.
+        """
         wanted = (*self.prefix, *table)
         current: tuple[str, ...] = ()
         table_line = None
@@ -203,6 +209,8 @@ class _Reader:
             found = _KEY.match(line)
             if found and current == wanted and key in found.groups():
                 return number
+        if table_line is None and table:
+            return self.line_of(table[:-1], table[-1])
         return table_line
 
     def error(

@@ -16,20 +16,33 @@ INSTANT_FORM = "an ISO 8601 time such as 2026-09-14T10:20:00Z or a date such as 
 DATE_FORM = "a date such as 2026-09-14"
 DURATION_FORM = "a duration such as 90d, 72h, 30m or 2w"
 
-_DURATION = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$")
+_DURATION = re.compile(r"^\s*(\d{1,9})\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION = timedelta(days=3650)
+"""Ten years: longer windows are typos, and would overflow date arithmetic."""
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+"""Instants outside these bounds are typos, and would overflow date arithmetic."""
 
 
 def to_utc(moment: datetime) -> datetime:
-    """The same instant as an aware UTC datetime; naive values are taken as UTC."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    """The same instant as an aware UTC datetime; naive values are taken as UTC.
+
+    Raises ValueError for instants outside 1970 to 9000, so that no later
+    subtraction of a lookback window can overflow.
+    """
+    try:
+        utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        utc = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(f"{moment.isoformat()} is out of range; expected a time from 1970 to 8999")
+    return utc
 
 
 def start_of_day(day: date) -> datetime:
     """Midnight UTC at the start of ``day``."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return to_utc(datetime(day.year, day.month, day.day))
 
 
 def parse_instant(text: str) -> datetime:
@@ -38,21 +51,28 @@ def parse_instant(text: str) -> datetime:
     if cleaned.endswith(("z", "Z")):
         cleaned = cleaned[:-1] + "+00:00"
     try:
-        return to_utc(datetime.fromisoformat(cleaned))
+        moment = datetime.fromisoformat(cleaned)
     except ValueError:
-        pass
-    try:
-        return start_of_day(date.fromisoformat(cleaned))
-    except ValueError:
-        raise ValueError(f"{text!r} is not a time; expected {INSTANT_FORM}") from None
+        try:
+            moment = datetime.combine(date.fromisoformat(cleaned), datetime.min.time())
+        except ValueError:
+            raise ValueError(f"{text!r} is not a time; expected {INSTANT_FORM}") from None
+    return to_utc(moment)
+
+
+def check_date(day: date) -> date:
+    """``day`` itself, or ValueError when it lies outside the range of :func:`to_utc`."""
+    start_of_day(day)
+    return day
 
 
 def parse_date(text: str) -> date:
     """Read a calendar date. Raises ValueError with the expected form."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"{text!r} is not a date; expected {DATE_FORM}") from None
+    return check_date(day)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -60,7 +80,10 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text)
     if match is None:
         raise ValueError(f"{text!r} is not a duration; expected {DURATION_FORM}")
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    span = timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    if span > MAX_DURATION:
+        raise ValueError(f"{text!r} is longer than ten years; expected {DURATION_FORM}")
+    return span
 
 
 def format_duration(span: timedelta) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
+from deploygate.sanitize import terminal
+
 
 class ExitCode(enum.IntEnum):
     """What the process exit status means. Documented in the README and ``--help``."""
@@ -89,7 +91,8 @@ class InputError(DeploygateError):
             where += ": "
         field = f"{self.field}: " if self.field else ""
         expected = f" (expected {self.expected})" if self.expected else ""
-        return f"{where}{field}{self.problem}{expected}"
+        # Keys and paths come from the input and may hold line breaks of their own.
+        return terminal(f"{where}{field}{self.problem}{expected}")
 
 
 class ConfigError(InputError):
@@ -105,3 +108,16 @@ class SourceError(DeploygateError):
         self.source = source
         self.problem = problem
         super().__init__(f"source {source!r} failed: {problem}")
+
+
+def decode_utf8(content: bytes, path: Path) -> str:
+    """A file's text, or an InputError naming the line of its first non-UTF-8 byte."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"not UTF-8 text (byte {error.start})",
+            path=path,
+            line=content.count(b"\n", 0, error.start) + 1,
+            expected="a UTF-8 text file",
+        ) from None

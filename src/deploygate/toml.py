@@ -1,12 +1,59 @@
-"""The TOML parser: the standard library's tomllib, or tomli where Python lacks it (3.10)."""
+"""The TOML parser: the standard library's tomllib, or tomli where Python lacks it (3.10).
+
+Both config files and postmortem front matter go through :func:`parse`, so
+that every TOML problem, including the ones tomllib does not raise as
+``TOMLDecodeError`` (a 5,000-digit integer, nesting deep enough to exhaust
+the stack), comes back as one :class:`TomlError` with a line number.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
+from typing import Any
 
 if sys.version_info >= (3, 11):
-    from tomllib import TOMLDecodeError, loads
+    from tomllib import loads
 else:  # pragma: no cover - exercised on Python 3.10 only
-    from tomli import TOMLDecodeError, loads
+    from tomli import loads
 
-__all__ = ["TOMLDecodeError", "loads"]
+_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+_AT_END = re.compile(r"\s*\(at end of document\)")
+
+
+class TomlError(ValueError):
+    """Text that is not TOML: the parser's message, and the line when it is known."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+def parse(text: str) -> dict[str, Any]:
+    """Parse ``text`` as a TOML document."""
+    try:
+        return loads(text)
+    except RecursionError:
+        raise TomlError("nested too deeply", None) from None
+    except ValueError as error:
+        # TOMLDecodeError is a ValueError; so is int()'s refusal of huge numbers.
+        message = str(error)
+        position = _POSITION.search(message)
+        if position:
+            return_line: int | None = int(position.group(1))
+        elif _AT_END.search(message):
+            return_line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        else:
+            return_line = None
+        message = _AT_END.sub("", _POSITION.sub("", message)).strip()
+        raise TomlError(message, return_line) from None
+
+
+def lines(text: str) -> list[str]:
+    r"""Split on ``\n`` (and ``\r\n``) only, as TOML and Markdown do.
+
+    ``str.splitlines`` also breaks on form feeds and U+2028, which would shift
+    every line number after them and split a valid TOML string in two.
+    """
+    return [line.removesuffix("\r") for line in text.split("\n")]

@@ -9,25 +9,14 @@ from __future__ import annotations
 
 import re
 
-# C0 and C1 controls, DEL, and the Unicode bidi overrides that can reorder
-# what a reader sees ("Trojan Source"), plus line and paragraph separators.
-_TERMINAL_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]"
-)
+from deploygate.sanitize import terminal
+
 # Inline Markdown only: inside a sentence or a table cell these are what can
 # start emphasis, code, links, images, tables, strikethrough, math or an issue link.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#!$])")
 _ZERO_WIDTH_SPACE = "\u200b"
 
-
-def _visible(match: re.Match[str]) -> str:
-    code = ord(match.group(0))
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def terminal(text: str) -> str:
-    """Show control characters as ``\\xNN`` so they cannot act on a terminal or log."""
-    return _TERMINAL_UNSAFE.sub(_visible, text)
+__all__ = ["markdown", "terminal"]
 
 
 def markdown(text: str) -> str:

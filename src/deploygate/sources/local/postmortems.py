@@ -36,12 +36,13 @@ from deploygate import toml
 from deploygate.dates import (
     DATE_FORM,
     INSTANT_FORM,
+    check_date,
     parse_date,
     parse_instant,
     start_of_day,
     to_utc,
 )
-from deploygate.errors import InputError
+from deploygate.errors import InputError, decode_utf8
 from deploygate.model import ActionItem, ActionItemState, Postmortem, PostmortemState
 
 FENCE = "+++"
@@ -57,7 +58,6 @@ _TASK = re.compile(r"^\s{0,3}[-*+]\s+\[([ xX-])\]\s+(.*?)\s*$")
 _TRAILING_ATTRIBUTES = re.compile(r"\(([^()]*)\)\s*$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE_LINE = re.compile(r"^\s{0,3}(```|~~~)")
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 _MARKERS = {" ": ActionItemState.OPEN, "x": ActionItemState.DONE, "-": ActionItemState.DECLINED}
 
 
@@ -77,8 +77,8 @@ def _did_you_mean(key: str, choices: tuple[str, ...]) -> str:
 
 
 def _split(path: Path, text: str) -> _Document:
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != FENCE:
+    lines = toml.lines(text)
+    if lines[0].strip() != FENCE:
         raise InputError(
             "no front matter",
             path=path,
@@ -100,7 +100,7 @@ def _split(path: Path, text: str) -> _Document:
 def _key_line(document: _Document, key: str, occurrence: int = 0) -> int | None:
     pattern = re.compile(rf"^\s*(\[\[\s*{re.escape(key)}\s*\]\]|{re.escape(key)}\s*=)")
     seen = 0
-    for offset, line in enumerate(document.front_matter.splitlines()):
+    for offset, line in enumerate(toml.lines(document.front_matter)):
         if pattern.match(line):
             if seen == occurrence:
                 return document.front_matter_start + offset
@@ -122,7 +122,7 @@ def _date(value: Any) -> date:
     if isinstance(value, datetime):
         return to_utc(value).date()
     if isinstance(value, date):
-        return value
+        return check_date(value)
     if isinstance(value, str):
         return parse_date(value)
     raise ValueError(f"{value!r} is not a date; expected {DATE_FORM}")
@@ -155,15 +155,10 @@ class _Parser:
 
     def metadata(self) -> dict[str, Any]:
         try:
-            data = toml.loads(self.document.front_matter)
-        except toml.TOMLDecodeError as error:
-            message = str(error)
-            position = _TOML_POSITION.search(message)
-            line = None
-            if position:
-                line = int(position.group(1)) + self.document.front_matter_start - 1
-                message = _TOML_POSITION.sub("", message).strip()
-            raise self.fail(f"front matter is not valid TOML: {message}", line=line) from None
+            data = toml.parse(self.document.front_matter)
+        except toml.TomlError as error:
+            line = None if error.line is None else error.line + self.document.front_matter_start - 1
+            raise self.fail(f"front matter is not valid TOML: {error.message}", line=line) from None
         for key in data:
             if key not in _FRONT_MATTER_KEYS:
                 raise self.fail(
@@ -216,12 +211,12 @@ class _Parser:
             action_items=tuple(items),
         )
 
-    def item_id(self, explicit: str | None, title: str) -> str:
+    def item_id(self, explicit: str | None, title: str, line: int | None) -> str:
         base = explicit or f"{self.postmortem_id}#{_slug(title)}"
         candidate, suffix = base, 2
         while candidate in self.item_ids:
             if explicit:
-                raise self.fail(f"duplicate action item id {explicit!r}", key="id")
+                raise self.fail(f"duplicate action item id {explicit!r}", key="id", line=line)
             candidate, suffix = f"{base}-{suffix}", suffix + 1
         self.item_ids.add(candidate)
         return candidate
@@ -296,7 +291,7 @@ class _Parser:
                 expected="'[-]' or state = \"declined\" with a reason",
             )
         return ActionItem(
-            id=self.item_id(fields.get("id"), title),
+            id=self.item_id(fields.get("id"), title, line),
             title=title,
             state=state,
             created_at=created_at,
@@ -309,7 +304,7 @@ class _Parser:
     def body_lines(self) -> Iterator[tuple[int, str]]:
         """Body lines with their file line numbers, outside fenced code blocks."""
         fenced = False
-        for offset, line in enumerate(self.document.body.splitlines()):
+        for offset, line in enumerate(toml.lines(self.document.body)):
             if _FENCE_LINE.match(line):
                 fenced = not fenced
                 continue
@@ -386,10 +381,5 @@ def is_postmortem_file(path: Path) -> bool:
 
 def parse_postmortem(path: Path, content: bytes, postmortem_id: str) -> Postmortem:
     """Parse one postmortem file; ``postmortem_id`` is its path relative to the root."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"not UTF-8 text (byte {error.start})", path=path, expected="a UTF-8 Markdown file"
-        ) from None
-    return _Parser(_split(path, text), postmortem_id).parse(title_fallback=path.stem)
+    document = _split(path, decode_utf8(content, path))
+    return _Parser(document, postmortem_id).parse(title_fallback=path.stem)

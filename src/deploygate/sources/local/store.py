@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from deploygate.dates import format_instant, parse_instant
+from deploygate.dates import INSTANT_FORM, format_instant, parse_instant
 from deploygate.errors import InputError, SourceError
 from deploygate.model import Deployment, DeploymentStatus
 
@@ -85,7 +85,13 @@ def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | Non
     """The deployment on one line, or None when it belongs to another service."""
     try:
         record = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError:
+        raise InputError(
+            "nested too deeply", path=path, line=line, expected="one JSON object per line"
+        ) from None
+    except ValueError as error:
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors; so is int()'s
+        # refusal of a 5,000-digit number.
         raise InputError(
             f"not valid JSON ({error})", path=path, line=line, expected="one JSON object per line"
         ) from None
@@ -108,8 +114,17 @@ def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | Non
             field="status",
             expected=STATUS_FORM,
         ) from None
+    created_text = record.get("created_at")
+    if not isinstance(created_text, str):
+        raise InputError(
+            "is missing or not a string",
+            path=path,
+            line=line,
+            field="created_at",
+            expected=INSTANT_FORM,
+        )
     try:
-        created_at = parse_instant(_required_text(record, "created_at", path, line))
+        created_at = parse_instant(created_text)
     except ValueError as error:
         raise InputError(str(error), path=path, line=line, field="created_at") from None
     return Deployment(

@@ -1,0 +1,24 @@
+"""Show control characters as visible escapes, so untrusted text cannot act on a terminal.
+
+It sits below everything else because error messages need it as much as
+formats do: a file name or a config key can carry a line break or an escape
+sequence too.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 and C1 controls, DEL, the Unicode bidi overrides that can reorder what a
+# reader sees ("Trojan Source"), and the line and paragraph separators.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal(text: str) -> str:
+    """``text`` on one line, with every control character shown as ``\\xNN`` or ``\\uNNNN``."""
+    return _UNSAFE.sub(_visible, text)
