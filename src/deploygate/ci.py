@@ -75,3 +75,28 @@ def guess_platform(env: Mapping[str, str], remote: str | None) -> PlatformGuess 
 def environment() -> Mapping[str, str]:
     """The process environment, read in one place so tests can hand in their own."""
     return os.environ
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubActions:
+    """The files a GitHub Actions step may write, where the runner set them."""
+
+    step_summary: Path | None
+    output: Path | None
+
+
+def github_actions(env: Mapping[str, str]) -> GitHubActions | None:
+    """The GitHub Actions step files, or None outside GitHub Actions."""
+    if env.get("GITHUB_ACTIONS") != "true":
+        return None
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    output = env.get("GITHUB_OUTPUT")
+    return GitHubActions(
+        step_summary=Path(summary) if summary else None,
+        output=Path(output) if output else None,
+    )
+
+
+def default_format(env: Mapping[str, str]) -> str:
+    """Workflow commands inside GitHub Actions; readable text everywhere else."""
+    return "github" if env.get("GITHUB_ACTIONS") == "true" else "text"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,11 @@ from deploygate import __version__, ci, gate
 from deploygate import config as config_module
 from deploygate.dates import INSTANT_FORM, parse_instant
 from deploygate.errors import EXIT_CODE_HELP, DeploygateError, ExitCode, InputError, OnError
-from deploygate.formats import DEFAULT_FORMAT, FORMATS, RenderOptions, escape
-from deploygate.model import DeploymentStatus, Query
+from deploygate.formats import FORMATS, RenderOptions, escape
+from deploygate.formats.github import outputs as github_outputs
+from deploygate.model import DeploymentStatus, Query, Report
 from deploygate.sinks.files import write_file
+from deploygate.sinks.github import append_summary, set_outputs
 from deploygate.sources import SOURCES, build_source
 from deploygate.sources.local import HistoryStore
 
@@ -131,7 +134,7 @@ def cli(debug: bool) -> None:
     type=click.Choice(list(FORMATS)),
     envvar=_ENV + "FORMAT",
     show_envvar=True,
-    help=f"How to print the report on stdout. Default: {DEFAULT_FORMAT}.",
+    help="How to print the report on stdout. Default: github inside GitHub Actions, else text.",
 )
 @click.option(
     "--output",
@@ -187,22 +190,33 @@ def check(
         lookback=policy.lookback,
     )
     report = gate.check([build_source(source or config.source, config)], query, policy)
-    for output_format, path in outputs:
-        write_file(path, FORMATS[output_format](report, RenderOptions()))
     env = ci.environment()
-    render = FORMATS[format_name or DEFAULT_FORMAT]
-    click.echo(render(report, RenderOptions(color=ci.wants_color(sys.stdout, env))), nl=False)
     decided_on_error = OnError(on_error) if on_error else config.on_error
+    options = RenderOptions(on_error=decided_on_error)
+    for output_format, path in outputs:
+        write_file(path, FORMATS[output_format](report, options))
+    actions = ci.github_actions(env)
+    if actions is not None:
+        _publish_to_github_actions(report, options, actions)
+    render = FORMATS[format_name or ci.default_format(env)]
+    color = ci.wants_color(sys.stdout, env)
+    click.echo(render(report, replace(options, color=color)), nl=False)
     code = gate.exit_code(report, decided_on_error)
     if report.failed_sources:
         suffix = " Exiting 0 because of --on-error warn." if code is ExitCode.OK else ""
-        click.echo(
-            "deploygate: NOT VERIFIED: "
-            + escape.terminal("; ".join(f"{s.name}: {s.error}" for s in report.failed_sources))
-            + suffix,
-            err=True,
-        )
+        failures = "; ".join(f"{s.name}: {s.error}" for s in report.failed_sources)
+        click.echo(f"deploygate: NOT VERIFIED: {escape.terminal(failures)}{suffix}", err=True)
     sys.exit(code)
+
+
+def _publish_to_github_actions(
+    report: Report, options: RenderOptions, actions: ci.GitHubActions
+) -> None:
+    """The job summary and the step outputs, wherever the runner asked for them."""
+    if actions.step_summary is not None:
+        append_summary(actions.step_summary, FORMATS["markdown"](report, options))
+    if actions.output is not None:
+        set_outputs(actions.output, github_outputs(report))
 
 
 @cli.command()

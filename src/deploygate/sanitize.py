@@ -20,5 +20,11 @@ def _visible(match: re.Match[str]) -> str:
 
 
 def terminal(text: str) -> str:
-    """``text`` on one line, with every control character shown as ``\\xNN`` or ``\\uNNNN``."""
-    return _UNSAFE.sub(_visible, text)
+    """``text`` on one line, with every control character shown as ``\\xNN`` or ``\\uNNNN``.
+
+    The legacy ``##[command]`` form, which the GitHub Actions runner honours
+    anywhere in a log line, is broken too, so that escaped text is inert in a
+    CI log as well as on a terminal. (``::command::`` only acts at the start
+    of a line, and every line deploygate prints starts with its own text.)
+    """
+    return _UNSAFE.sub(_visible, text).replace("##[", "#\u200b#[")

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from deploygate.formats import json, markdown, text
+from deploygate.errors import OnError
+from deploygate.formats import github, json, markdown, text
 from deploygate.model import Report
 
 
@@ -18,6 +19,8 @@ class RenderOptions:
     """How the medium behaves; formats that do not care ignore it."""
 
     color: bool = False
+    on_error: OnError = OnError.FAIL
+    """Whether a failed source fails the step, so NOT VERIFIED is an error or a warning."""
 
 
 Renderer = Callable[[Report, RenderOptions], str]
@@ -26,7 +29,6 @@ FORMATS: Mapping[str, Renderer] = {
     "text": text.render,
     "json": json.render,
     "markdown": markdown.render,
+    "github": github.render,
 }
 """Every output format by its ``--format`` name."""
-
-DEFAULT_FORMAT = "text"

@@ -1,0 +1,89 @@
+"""GitHub Actions workflow commands: one annotation per finding, escaped as the runner expects.
+
+The escaping is byte-for-byte that of ``@actions/core`` (``escapeData`` for
+the message, ``escapeProperty`` for properties), which the tests use as the
+oracle. Untrusted text is therefore always data inside a command that
+deploygate wrote, and can never start a command of its own: it cannot contain
+a raw line break, and it only ever appears after our own ``::name ...::``.
+
+The runner shows at most ten annotations of each level per step, so the
+loudest findings go first and a final plain line says how many were left out.
+See https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from deploygate.errors import OnError
+from deploygate.formats.common import counts, not_verified, plural, scope
+from deploygate.model import Level, Report, Verdict
+from deploygate.sanitize import terminal
+
+if TYPE_CHECKING:
+    from deploygate.formats import RenderOptions
+
+ANNOTATIONS_PER_LEVEL = 10
+"""The runner's limit per level and step; more are dropped without a word."""
+
+_COMMANDS = {Level.ERROR: "error", Level.WARNING: "warning", Level.NOTICE: "notice"}
+
+
+def escape_data(text: str) -> str:
+    """``@actions/core``'s escapeData: the message part of a workflow command."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """``@actions/core``'s escapeProperty: a ``key=value`` property of a workflow command."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, properties: Mapping[str, str], message: str) -> str:
+    """One workflow command line, built exactly as ``@actions/core``'s Command.toString.
+
+    Like the toolkit, a non-empty property mapping adds a space after the name
+    even when every value is empty, and empty values are left out.
+    """
+    line = f"::{name}"
+    if properties:
+        line += " " + ",".join(
+            f"{key}={escape_property(value)}" for key, value in properties.items() if value
+        )
+    return f"{line}::{escape_data(message)}"
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    """Annotations for the findings, loudest first, then a plain summary line."""
+    lines = [terminal(f"deploygate: {report.verdict.value} for {scope(report)}: {counts(report)}")]
+    warning = not_verified(report)
+    if warning:
+        loudness = "warning" if options.on_error is OnError.WARN else "error"
+        lines.append(command(loudness, {"title": "deploygate: NOT VERIFIED"}, warning))
+    left_out: list[str] = []
+    for level in sorted(Level, reverse=True):
+        findings = [finding for finding in report.findings if finding.level is level]
+        for finding in findings[:ANNOTATIONS_PER_LEVEL]:
+            message = finding.message + (f" ({finding.url})" if finding.url else "")
+            title = f"deploygate {finding.rule.value}"
+            lines.append(command(_COMMANDS[level], {"title": title}, message))
+        if len(findings) > ANNOTATIONS_PER_LEVEL:
+            left_out.append(plural(len(findings) - ANNOTATIONS_PER_LEVEL, level.label))
+    if left_out:
+        lines.append(
+            terminal(
+                f"deploygate: {', '.join(left_out)} more than the runner shows as annotations; "
+                "the job summary lists every finding."
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def outputs(report: Report) -> dict[str, str]:
+    """The step outputs: ``verdict``, ``findings`` (a count) and ``blocking``."""
+    return {
+        "verdict": report.verdict.value,
+        "findings": str(len(report.findings)),
+        "blocking": "true" if report.verdict is Verdict.BLOCK else "false",
+    }
