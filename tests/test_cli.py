@@ -200,7 +200,7 @@ def test_record_assigns_sequential_ids_and_check_links_them(project: Path) -> No
         "--time",
         "2026-11-02T10:00:00Z",
     )
-    assert result.stdout.startswith("recorded deployment 2 of checkout to production (failure)")
+    assert result.stdout.startswith("recorded deployment checkout-2 to production (failure)")
     write_postmortem(
         project, "pm.md", "+++\ndate = 2026-11-10\n+++\n# Bad cache\nCommit abcdef12 broke it.\n"
     )
@@ -209,7 +209,7 @@ def test_record_assigns_sequential_ids_and_check_links_them(project: Path) -> No
     assert (finding["rule"], finding["link"], finding["deployment"]["id"]) == (
         "reviewed-failure",
         "reference",
-        "2",
+        "checkout-2",
     )
 
 

@@ -91,3 +91,41 @@ def test_reference_keys_trim_sentence_punctuation() -> None:
 
 def test_normalise_url_keeps_path_case() -> None:
     assert normalise_url("HTTPS://GitHub.com/Org/Repo/") == "https://github.com/Org/Repo"
+
+
+def test_prose_numbers_never_match_service_prefixed_ids() -> None:
+    failure = deployment("checkout-1", at=ago(days=30), sha=None)
+    body = "It took 1 hour; checkout-10 was fine."  # written after the link window
+    assert link_failures([failure], [postmortem(at=ago(days=20), body=body)], WINDOW) == {}
+    named = postmortem(at=ago(days=20), body="Deployment checkout-1 failed.")
+    assert link_failures([failure], [named], WINDOW)["checkout-1"].link is LinkKind.REFERENCE
+
+
+def test_text_reference_counts_from_the_day_of_the_failure() -> None:
+    # A postmortem dated by day alone (midnight) still reviews that day's failure.
+    failure = deployment("checkout-4", at=ago(days=10) + timedelta(hours=14), sha=None)
+    same_day = postmortem(at=failure.created_at.replace(hour=0, minute=0), body="checkout-4")
+    day_before = postmortem(at=same_day.created_at - timedelta(seconds=1), body="checkout-4")
+    assert link_failures([failure], [same_day], WINDOW)["checkout-4"].postmortem is same_day
+    assert link_failures([failure], [day_before], WINDOW) == {}
+
+
+def test_an_explicit_front_matter_entry_counts_whenever_it_was_written() -> None:
+    failure = deployment("checkout-4", at=ago(days=10), sha=None)
+    listed = postmortem(at=ago(days=60), refs=("checkout-4",))
+    review = link_failures([failure], [listed], WINDOW)["checkout-4"]
+    assert review.evidence == "lists it: deployment id checkout-4"
+
+
+def test_a_postmortem_about_one_failure_is_not_a_time_window_guess_for_another() -> None:
+    first = deployment("checkout-1", at=ago(days=20), sha=None)
+    second = deployment("checkout-2", at=ago(days=20) + timedelta(hours=1), sha=None)
+    about_second = postmortem(at=ago(days=20) + timedelta(hours=5), body="checkout-2 failed")
+    reviews = link_failures([first, second], [about_second], WINDOW)
+    assert set(reviews) == {"checkout-2"}
+
+
+def test_the_link_window_boundary_is_inclusive() -> None:
+    failure = deployment("checkout-1", at=ago(days=20), sha=None)
+    edge = postmortem(at=failure.created_at + WINDOW)
+    assert link_failures([failure], [edge], WINDOW)["checkout-1"].link is LinkKind.TIME_WINDOW

@@ -81,11 +81,11 @@ def test_quickstart_findings_at_a_fixed_time() -> None:
             "Load test checkout with production-like carts before each release",
             None,
         ),
-        ("warning", "unreviewed-failure", "10", None, None),
+        ("warning", "unreviewed-failure", "checkout-9", None, None),
         ("notice", "declined-action-item", None, "Rewrite the payment client", None),
-        ("notice", "reviewed-failure", "3", None, "reference"),
-        ("notice", "reviewed-failure", "7", None, "time-window"),
-        ("notice", "unreviewed-failure", "12", None, None),
+        ("notice", "reviewed-failure", "checkout-3", None, "reference"),
+        ("notice", "reviewed-failure", "checkout-6", None, "time-window"),
+        ("notice", "unreviewed-failure", "checkout-11", None, None),
     ]
     assert report["summary"] == {
         "failed_deployments": 4,

@@ -54,7 +54,9 @@ def test_twenty_concurrent_record_processes_lose_nothing(project: Path) -> None:
     assert sorted(d.description or "" for d in deployments) == sorted(
         f"writer {n}" for n in range(WRITERS)
     )
-    assert sorted(int(d.id) for d in deployments) == list(range(1, WRITERS + 1))
+    assert sorted(d.id for d in deployments) == sorted(
+        f"checkout-{n}" for n in range(1, WRITERS + 1)
+    )
     assert seen_counts == sorted(seen_counts)
     lines = (project / "deployments.jsonl").read_text().splitlines()
     assert all(json.loads(line)["service"] == "checkout" for line in lines)
@@ -63,7 +65,7 @@ def test_twenty_concurrent_record_processes_lose_nothing(project: Path) -> None:
 def test_record_never_glues_onto_a_hand_edited_line_without_newline(tmp_path: Path) -> None:
     path = tmp_path / "h.jsonl"
     path.write_text(
-        '{"id":"1","service":"checkout","environment":"production","status":"success",'
+        '{"id":"checkout-1","service":"checkout","environment":"production","status":"success",'
         '"created_at":"2026-11-01T00:00:00Z"}'
     )
     store = HistoryStore(path)
@@ -73,9 +75,30 @@ def test_record_never_glues_onto_a_hand_edited_line_without_newline(tmp_path: Pa
         status=DeploymentStatus.FAILURE,
         created_at=NOW,
     )
-    assert added.id == "2"
-    assert [d.id for d in store.read("checkout")] == ["1", "2"]
+    assert added.id == "checkout-2"
+    assert [d.id for d in store.read("checkout")] == ["checkout-1", "checkout-2"]
 
 
 def test_missing_history_is_empty(tmp_path: Path) -> None:
     assert HistoryStore(tmp_path / "absent.jsonl").read("checkout") == ()
+
+
+def record(store: HistoryStore, service: str) -> str:
+    return store.record(
+        service=service, environment="production", status=DeploymentStatus.SUCCESS, created_at=NOW
+    ).id
+
+
+def test_ids_are_per_service_and_survive_a_deleted_line(tmp_path: Path) -> None:
+    path = tmp_path / "h.jsonl"
+    store = HistoryStore(path)
+    assert [record(store, "checkout"), record(store, "search"), record(store, "checkout")] == [
+        "checkout-1",
+        "search-1",
+        "checkout-2",
+    ]
+    lines = path.read_text().splitlines()
+    path.write_text(lines[0] + "\n" + lines[2] + "\n")  # someone deleted search-1
+    assert record(store, "checkout") == "checkout-3"
+    assert record(store, "search") == "search-1"
+    assert [d.id for d in store.read("checkout")] == ["checkout-1", "checkout-2", "checkout-3"]

@@ -261,8 +261,10 @@ def record(
         description=description,
     )
     click.echo(
-        f"recorded deployment {deployment.id} of {escape.terminal(service)} to "
-        f"{escape.terminal(environment)} ({status}) in {config.local.history}"
+        escape.terminal(
+            f"recorded deployment {deployment.id} to {environment} ({status}) "
+            f"in {config.local.history}"
+        )
     )
 
 

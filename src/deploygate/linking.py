@@ -3,8 +3,9 @@
 A failed deployment is reviewed by a postmortem that references it (its id
 as a whole word, its URL, or a sha prefix of at least 7 hex characters);
 failing that, by a postmortem of the same service written within the link
-window after the failure. References win because they are what a person
-wrote; the time window is a guess, and the output says which one was used.
+window after the failure that does not reference another failure.
+References win because they are what a person wrote; the time window is a
+guess, and the output says which one was used.
 
 Each postmortem's text is tokenised once into an index, so linking costs
 one dictionary lookup per failure and candidate key instead of a regex scan
@@ -20,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 
+from deploygate.dates import start_of_day
 from deploygate.model import Deployment, LinkKind, Postmortem, Review
 
 MIN_SHA_PREFIX = 7
@@ -57,18 +59,31 @@ def _sha_keys(sha: str) -> Iterable[str]:
     return (sha[:length] for length in range(MIN_SHA_PREFIX, min(len(sha), _SHA_LENGTH) + 1))
 
 
+def _keys_of(text: str) -> set[str]:
+    keys = reference_keys(text)
+    # Shas are matched case-insensitively; words and ids are not.
+    keys.update(key.lower() for key in list(keys) if _HEX.match(key.lower()))
+    return keys
+
+
 class ReferenceIndex:
-    """Which postmortems mention which tokens; built once per check."""
+    """Which postmortems mention which tokens; built once per check.
+
+    Entries of a postmortem's ``deployments`` list are what a person said it
+    reviews, so they always count. A mention in the text only counts when
+    the postmortem was written on or after the day the deployment started:
+    "v2.10" or "3 days" in an older text must not review a newer failure,
+    and a postmortem dated by day alone must still review that day's failure.
+    """
 
     def __init__(self, postmortems: Sequence[Postmortem]) -> None:
-        self._by_key: dict[str, list[Postmortem]] = defaultdict(list)
+        self._explicit: dict[str, list[Postmortem]] = defaultdict(list)
+        self._text: dict[str, list[Postmortem]] = defaultdict(list)
         for postmortem in postmortems:
-            text = "\n".join((postmortem.title, postmortem.body, *postmortem.deployment_refs))
-            keys = reference_keys(text)
-            # Shas are matched case-insensitively; words and ids are not.
-            keys.update(key.lower() for key in list(keys) if _HEX.match(key.lower()))
-            for key in keys:
-                self._by_key[key].append(postmortem)
+            for key in _keys_of("\n".join(postmortem.deployment_refs)):
+                self._explicit[key].append(postmortem)
+            for key in _keys_of(f"{postmortem.title}\n{postmortem.body}"):
+                self._text[key].append(postmortem)
 
     def find(self, deployment: Deployment) -> Review | None:
         """The earliest postmortem that references ``deployment``, and what it mentioned."""
@@ -77,13 +92,16 @@ class ReferenceIndex:
             keys.append((f"url:{normalise_url(deployment.url)}", "links the deployment URL"))
         if deployment.sha:
             keys.extend((key, f"mentions sha {key}") for key in _sha_keys(deployment.sha))
-        # A postmortem written before the deployment started cannot be about it:
-        # "v2.10" or "3 days" in an old text must not review a new failure.
+        failure_day = start_of_day(deployment.created_at.date())
         candidates = [
+            (postmortem, f"lists it: {evidence.removeprefix('mentions ')}")
+            for key, evidence in keys
+            for postmortem in self._explicit.get(key, ())
+        ] + [
             (postmortem, evidence)
             for key, evidence in keys
-            for postmortem in self._by_key.get(key, ())
-            if postmortem.created_at >= deployment.created_at
+            for postmortem in self._text.get(key, ())
+            if postmortem.created_at >= failure_day
         ]
         if not candidates:
             return None
@@ -106,22 +124,29 @@ def link_failures(
     ``postmortems`` must already be those of the failures' service.
     """
     index = ReferenceIndex(postmortems)
-    by_time = sorted(postmortems, key=lambda postmortem: postmortem.created_at)
-    times = [postmortem.created_at for postmortem in by_time]
     reviews: dict[str, Review] = {}
     for deployment in failures:
         review = index.find(deployment)
-        if review is None:
-            first = bisect.bisect_left(times, deployment.created_at)
-            if first < len(by_time) and times[first] <= deployment.created_at + window:
-                postmortem = by_time[first]
-                after = _hours(postmortem.created_at - deployment.created_at)
-                review = Review(
-                    deployment,
-                    postmortem,
-                    LinkKind.TIME_WINDOW,
-                    f"written {after} after the failure, within the {_hours(window)} link window",
-                )
         if review is not None:
             reviews[deployment.id] = review
+    # A postmortem that names the failure it is about is not a guess for another one.
+    referencing = {review.postmortem.id for review in reviews.values()}
+    by_time = sorted(
+        (postmortem for postmortem in postmortems if postmortem.id not in referencing),
+        key=lambda postmortem: postmortem.created_at,
+    )
+    times = [postmortem.created_at for postmortem in by_time]
+    for deployment in failures:
+        if deployment.id in reviews:
+            continue
+        first = bisect.bisect_left(times, deployment.created_at)
+        if first < len(by_time) and times[first] <= deployment.created_at + window:
+            postmortem = by_time[first]
+            after = _hours(postmortem.created_at - deployment.created_at)
+            reviews[deployment.id] = Review(
+                deployment,
+                postmortem,
+                LinkKind.TIME_WINDOW,
+                f"written {after} after the failure, within the {_hours(window)} link window",
+            )
     return reviews

@@ -5,13 +5,16 @@ code review next to its postmortems, and a text file diffs, merges and
 reads in any editor. Appends are serialised with an exclusive ``flock`` on
 the file itself and readers take a shared one, so twenty ``deploygate
 record`` processes started at once lose nothing and a reader never sees a
-torn line. Ids are sequence numbers handed out under that lock.
+torn line. Ids are ``SERVICE-N``, with N handed out under that lock. Two
+branches that each record a deployment and are then merged can collide;
+the reader then reports the duplicate with both lines rather than guess.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,6 +142,19 @@ def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | Non
     )
 
 
+def _next_id(existing: bytes, service: str) -> str:
+    """``SERVICE-N``, one past the highest N this service has used.
+
+    The service in the id keeps ids unique across services, and keeps a bare
+    number in a postmortem's prose ("took 1 hour") from reading as a
+    deployment id.
+    """
+    prefix = json.dumps(f"{service}-")[:-1].encode()  # the JSON string, without its close quote
+    pattern = re.compile(rb'"id"\s*:\s*' + re.escape(prefix) + rb'(\d+)"')
+    used = [int(number) for number in pattern.findall(existing)]
+    return f"{service}-{max(used, default=0) + 1}"
+
+
 class HistoryStore:
     """Append-only deployment history in a JSON Lines file."""
 
@@ -164,9 +180,9 @@ class HistoryStore:
                 existing = handle.read()
                 # A hand-edited file may lack its final newline; never glue two records.
                 separator = b"\n" if existing and not existing.endswith(b"\n") else b""
-                sequence = existing.count(b"\n") + len(separator) + 1
+                deployment_id = _next_id(existing, service)
                 deployment = Deployment(
-                    id=str(sequence),
+                    id=deployment_id,
                     service=service,
                     environment=environment,
                     status=status,
