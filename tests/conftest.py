@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 
 from deploygate.model import (
@@ -18,6 +21,16 @@ from deploygate.model import (
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 REPO_ROOT = Path(__file__).resolve().parent.parent
+REPORT_SCHEMA = json.loads(
+    (REPO_ROOT / "src" / "deploygate" / "formats" / "report-v1.schema.json").read_text("utf-8")
+)
+
+
+def json_report(text: str) -> dict[str, Any]:
+    """Parse a JSON report and validate it against the shipped schema."""
+    document: dict[str, Any] = json.loads(text)
+    jsonschema.validate(document, REPORT_SCHEMA)
+    return document
 
 
 def ago(**kwargs: float) -> datetime:

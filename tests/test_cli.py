@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -10,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, json_report
 
-from deploygate import sources
+from deploygate import ci, sources
 from deploygate.cli import cli
 
 QUICKSTART = REPO_ROOT / "examples" / "quickstart" / "deploygate.toml"
@@ -78,7 +77,7 @@ def test_overdue_item_blocks_with_exit_1(project: Path) -> None:
     )
     result = check(project, "--format", "json")
     assert result.exit_code == 1
-    report = json.loads(result.stdout)
+    report = json_report(result.stdout)
     assert report["verdict"] == "block"
     assert [f["rule"] for f in report["findings"]] == ["overdue-action-item"]
 
@@ -94,7 +93,7 @@ def test_failed_source_exits_3_and_on_error_warn_exits_0_not_verified(project: P
     (project / "deployments.jsonl").mkdir()
     result = check(project, "--format", "json")
     assert result.exit_code == 3
-    report = json.loads(result.stdout)
+    report = json_report(result.stdout)
     assert report["verdict"] == "unknown"
     assert report["sources"][0]["ok"] is False
     assert "cannot read" in report["sources"][0]["error"]
@@ -128,7 +127,7 @@ def test_internal_error_exits_4_with_one_line_and_no_traceback(
     assert result.exit_code == 4
     assert result.stderr.strip().splitlines() == [
         "deploygate: error: internal error: RuntimeError: boom. This is a bug in deploygate; "
-        "rerun with --debug for the traceback and report it."
+        "rerun as 'deploygate --debug ...' for the traceback and report it."
     ]
 
 
@@ -154,7 +153,7 @@ def test_every_option_reads_its_environment_variable(project: Path) -> None:
         "DEPLOYGATE_OUTPUT": f"markdown={project / 'out.md'}",
     }
     result = invoke("check", env=env)
-    report = json.loads(result.stdout)
+    report = json_report(result.stdout)
     assert (report["environment"], report["evaluated_at"]) == ("staging", FIXED_NOW)
     assert [f["rule"] for f in report["findings"]] == ["unreviewed-failure"]
     assert (project / "out.md").read_text().startswith("### ⚠️ deploygate: warn")
@@ -169,7 +168,7 @@ def test_output_writes_each_format_to_its_file(project: Path) -> None:
         f"text={project / 'sub' / 'r.txt'}",
     )
     assert result.exit_code == 0
-    assert json.loads((project / "r.json").read_text())["verdict"] == "pass"
+    assert json_report((project / "r.json").read_text())["verdict"] == "pass"
     assert "verdict: pass" in (project / "sub" / "r.txt").read_text()
 
 
@@ -204,7 +203,7 @@ def test_record_assigns_sequential_ids_and_check_links_them(project: Path) -> No
     write_postmortem(
         project, "pm.md", "+++\ndate = 2026-11-10\n+++\n# Bad cache\nCommit abcdef12 broke it.\n"
     )
-    report = json.loads(check(project, "--format", "json").stdout)
+    report = json_report(check(project, "--format", "json").stdout)
     [finding] = report["findings"]
     assert (finding["rule"], finding["link"], finding["deployment"]["id"]) == (
         "reviewed-failure",
@@ -285,3 +284,47 @@ def test_module_and_console_script_run() -> None:
         )
         assert result.returncode == 0
         assert result.stdout.startswith("deploygate, version ")
+
+
+def test_command_line_beats_environment_beats_config_file(project: Path) -> None:
+    config = project / "deploygate.toml"
+    config.write_text("strict = false\n" + config.read_text())
+    write_postmortem(
+        project, "pm.md", "+++\ndate = 2026-11-01\n+++\n# Slow\n- [ ] Cache (due: 2027-01-01)\n"
+    )
+    assert check(project).exit_code == 0  # the file: warnings pass
+    assert check(project, env={"DEPLOYGATE_STRICT": "1"}).exit_code == 1  # env over file
+    assert check(project, "--no-strict", env={"DEPLOYGATE_STRICT": "1"}).exit_code == 0
+
+
+def test_config_command_shows_what_check_would_use(project: Path) -> None:
+    args = ("config", "--config", str(project / "deploygate.toml"))
+    assert "strict:       no: only errors block" in invoke(*args).stdout
+    shown = invoke(*args, env={"DEPLOYGATE_STRICT": "true", "DEPLOYGATE_ON_ERROR": "warn"}).stdout
+    assert "strict:       yes: warnings block" in shown
+    assert "on error:     warn" in shown
+    assert "declined-action-item   notice   an action item that was declined" in shown
+
+
+def test_informational_rules_cannot_be_made_to_block(project: Path) -> None:
+    config = project / "deploygate.toml"
+    config.write_text(config.read_text() + '[rules]\ndeclined-action-item = "error"\n')
+    result = check(project)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"deploygate: error: {config}:5: rules.declined-action-item: unknown value 'error' "
+        "(expected one of 'off', 'notice')"
+    )
+
+
+def test_colour_only_on_a_terminal_and_never_under_no_color() -> None:
+    class Stream:
+        def __init__(self, tty: bool) -> None:
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    assert ci.wants_color(Stream(True), {}) is True  # type: ignore[arg-type]
+    assert ci.wants_color(Stream(False), {}) is False  # type: ignore[arg-type]
+    assert ci.wants_color(Stream(True), {"NO_COLOR": "1"}) is False  # type: ignore[arg-type]

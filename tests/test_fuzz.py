@@ -699,7 +699,7 @@ def test_every_error_renders_as_one_line(root: Path, case: tuple[str, bytes]) ->
         pytest.param("history", b'{"service":"checkout","own\\ner":"bob"}\n', id="history-field"),
     ],
 )
-def test_newline_in_key_or_path_breaks_the_line(root: Path, kind: str, content: bytes) -> None:
+def test_newline_in_key_or_path_stays_on_one_line(root: Path, kind: str, content: bytes) -> None:
     error = raised_error(root, kind, content)
     assert error is not None
     assert "\n" not in error.render()

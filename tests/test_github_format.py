@@ -208,7 +208,7 @@ def test_check_in_github_actions_writes_annotations_summary_and_outputs(tmp_path
     found = commands(result.stdout)
     assert [c.name for c in found] == ["error"] * 2 + ["warning"] * 2 + ["notice"] * 4
     assert commands(result.stderr) == []
-    assert summary.read_text().startswith("earlier step\n### ⛔ deploygate: block for `checkout`")
+    assert summary.read_text().startswith("earlier step\n### ⛔ deploygate: block for **checkout**")
     text = output.read_text()
     values = {}
     lines = text.splitlines()

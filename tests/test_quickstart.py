@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
-import jsonschema
-from conftest import REPO_ROOT
-
-from deploygate.formats.json import SCHEMA_RESOURCE
+from conftest import REPO_ROOT, json_report
 
 CONFIG = "examples/quickstart/deploygate.toml"
-SCHEMA = json.loads(
-    (REPO_ROOT / "src" / "deploygate" / "formats" / SCHEMA_RESOURCE).read_text(encoding="utf-8")
-)
 
 
 def deploygate(*args: str) -> subprocess.CompletedProcess[str]:
@@ -53,8 +46,7 @@ def test_quickstart_findings_at_a_fixed_time() -> None:
         "2026-11-20T12:00:00Z",
     )
     assert result.returncode == 1
-    report = json.loads(result.stdout)
-    jsonschema.validate(report, SCHEMA)
+    report = json_report(result.stdout)
     observed = [
         (
             f["level"],
@@ -95,6 +87,16 @@ def test_quickstart_findings_at_a_fixed_time() -> None:
         "overdue_action_items": 2,
     }
     assert report["verdict"] == "block"
+
+
+def test_readme_shows_the_output_that_the_quickstart_prints() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("so\nthat the dates are those of this example, it prints:\n\n```\n", 1)[1]
+    shown = shown.split("```", 1)[0]
+    result = deploygate(
+        "check", "--config", CONFIG, "--service", "checkout", "--now", "2026-11-20T12:00:00Z"
+    )
+    assert result.stdout == shown
 
 
 def test_every_example_config_is_valid() -> None:

@@ -212,3 +212,11 @@ def test_evaluate_never_reads_the_clock() -> None:
     later = evaluate(evidence, policy, NOW + timedelta(days=2))
     assert [f.level for f in later] == [Level.WARNING]
     assert [f.level for f in evaluate(evidence, policy, NOW)] == [Level.NOTICE]
+
+
+def test_fingerprints_are_pinned_so_a_change_is_a_decision() -> None:
+    # Users store fingerprints (waivers, Code Quality history): changing the
+    # recipe silently would make every finding look new.
+    assert fingerprint(RuleId.OPEN_ACTION_ITEM, "action-item", "pm.md#add-an-alert") == (
+        "df74273edcb578c38139c487dcea71c8"
+    )

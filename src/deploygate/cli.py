@@ -19,9 +19,10 @@ import click
 
 from deploygate import __version__, ci, gate
 from deploygate import config as config_module
-from deploygate.dates import INSTANT_FORM, parse_instant
+from deploygate.dates import parse_instant
 from deploygate.errors import EXIT_CODE_HELP, DeploygateError, ExitCode, InputError, OnError
 from deploygate.formats import FORMATS, RenderOptions, escape
+from deploygate.formats.common import not_verified
 from deploygate.formats.github import outputs as github_outputs
 from deploygate.model import DeploymentStatus, Query, Report
 from deploygate.sinks.files import write_file
@@ -39,8 +40,8 @@ def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> d
         return None
     try:
         return parse_instant(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a time; expected {INSTANT_FORM}") from None
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 def _output_targets(
@@ -62,6 +63,31 @@ def _output_targets(
 class _Group(click.Group):
     """The one error handler: a typed error becomes one line and its exit code."""
 
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run, turning click's own four-line usage errors into one line and exit 2."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.NoArgsIsHelpError as error:
+            click.echo(error.format_message())
+            sys.exit(ExitCode.OK)
+        except click.UsageError as error:
+            where = error.ctx.command_path if error.ctx else "deploygate"
+            _fail(f"{error.format_message()} (see '{where} --help')", ExitCode.USAGE)
+        except click.ClickException as error:
+            _fail(error.format_message(), ExitCode.USAGE)
+        except click.Abort:
+            _fail("aborted", ExitCode.USAGE)
+        sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -74,7 +100,7 @@ class _Group(click.Group):
                 traceback.print_exc()
             _fail(
                 f"internal error: {type(error).__name__}: {error}. This is a bug in deploygate; "
-                "rerun with --debug for the traceback and report it.",
+                "rerun as 'deploygate --debug ...' for the traceback and report it.",
                 ExitCode.INTERNAL,
             )
 
@@ -99,7 +125,33 @@ _config_option = click.option(
 )
 
 
-@click.group(cls=_Group, epilog=_EPILOG, context_settings={"max_content_width": 100})
+_source_option = click.option(
+    "--source",
+    type=click.Choice(list(SOURCES)),
+    envvar=_ENV + "SOURCE",
+    show_envvar=True,
+    help="Where history comes from. Default: the config's, or local.",
+)
+_strict_option = click.option(
+    "--strict/--no-strict",
+    default=None,
+    envvar=_ENV + "STRICT",
+    show_envvar=True,
+    help="Warnings block too. Default: the config's, or no.",
+)
+_on_error_option = click.option(
+    "--on-error",
+    type=click.Choice([choice.value for choice in OnError]),
+    envvar=_ENV + "ON_ERROR",
+    show_envvar=True,
+    help="When a source fails: 'fail' exits 3, 'warn' exits 0 with a NOT VERIFIED "
+    "warning. Default: the config's, or fail.",
+)
+
+
+@click.group(
+    name="deploygate", cls=_Group, epilog=_EPILOG, context_settings={"max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="deploygate")
 @click.option("--debug", is_flag=True, envvar=_ENV + "DEBUG", help="Show tracebacks of bugs.")
 def cli(debug: bool) -> None:
@@ -121,13 +173,7 @@ def cli(debug: bool) -> None:
     help="Only deployments to this environment, and its rule overrides.",
 )
 @_config_option
-@click.option(
-    "--source",
-    type=click.Choice(list(SOURCES)),
-    envvar=_ENV + "SOURCE",
-    show_envvar=True,
-    help="Where history comes from. Default: the config's, or local.",
-)
+@_source_option
 @click.option(
     "--format",
     "format_name",
@@ -154,21 +200,8 @@ def cli(debug: bool) -> None:
     show_envvar=True,
     help="Evaluate as of this time, for reproducible runs. Default: the clock.",
 )
-@click.option(
-    "--strict/--no-strict",
-    default=None,
-    envvar=_ENV + "STRICT",
-    show_envvar=True,
-    help="Warnings block too. Default: the config's, or no.",
-)
-@click.option(
-    "--on-error",
-    type=click.Choice([choice.value for choice in OnError]),
-    envvar=_ENV + "ON_ERROR",
-    show_envvar=True,
-    help="When a source fails: 'fail' exits 3, 'warn' exits 0 with a NOT VERIFIED "
-    "warning. Default: the config's, or fail.",
-)
+@_strict_option
+@_on_error_option
 def check(
     service: str,
     environment: str | None,
@@ -182,17 +215,18 @@ def check(
 ) -> None:
     """Check SERVICE's learning loop and pass, warn or block the deploy."""
     config = _load_config(config_path)
-    policy = config.policy(environment, strict=strict)
+    settings = config.settings(
+        environment, source=source, strict=strict, on_error=_on_error(on_error)
+    )
     query = Query(
         service=service,
         environment=environment,
         now=now or datetime.now(timezone.utc),
-        lookback=policy.lookback,
+        lookback=settings.policy.lookback,
     )
-    report = gate.check([build_source(source or config.source, config)], query, policy)
+    report = gate.check([build_source(settings.source, config)], query, settings.policy)
     env = ci.environment()
-    decided_on_error = OnError(on_error) if on_error else config.on_error
-    options = RenderOptions(on_error=decided_on_error)
+    options = RenderOptions(on_error=settings.on_error)
     for output_format, path in outputs:
         write_file(path, FORMATS[output_format](report, options))
     actions = ci.github_actions(env)
@@ -201,12 +235,16 @@ def check(
     render = FORMATS[format_name or ci.default_format(env)]
     color = ci.wants_color(sys.stdout, env)
     click.echo(render(report, replace(options, color=color)), nl=False)
-    code = gate.exit_code(report, decided_on_error)
-    if report.failed_sources:
+    code = gate.exit_code(report, settings.on_error)
+    warning = not_verified(report)
+    if warning:
         suffix = " Exiting 0 because of --on-error warn." if code is ExitCode.OK else ""
-        failures = "; ".join(f"{s.name}: {s.error}" for s in report.failed_sources)
-        click.echo(f"deploygate: NOT VERIFIED: {escape.terminal(failures)}{suffix}", err=True)
+        click.echo(f"deploygate: {escape.terminal(warning)}{suffix}", err=True)
     sys.exit(code)
+
+
+def _on_error(value: str | None) -> OnError | None:
+    return OnError(value) if value else None
 
 
 def _publish_to_github_actions(
@@ -291,7 +329,7 @@ def init(force: bool, path: Path) -> None:
         ),
     )
     detected = f" (detected {guess.platform}: {guess.evidence})" if guess else ""
-    click.echo(f"wrote {path}{escape.terminal(detected)}")
+    click.echo(escape.terminal(f"wrote {path}{detected}"))
 
 
 @cli.command("config")
@@ -302,10 +340,26 @@ def init(force: bool, path: Path) -> None:
     show_envvar=True,
     help="Show the rule levels in force for this environment.",
 )
-def explain_config(config_path: Path | None, environment: str | None) -> None:
-    """Explain which config file was found and what it means, and validate it."""
-    explanation = config_module.explain(_load_config(config_path), environment)
-    click.echo("\n".join(escape.terminal(line) for line in explanation.splitlines()))
+@_source_option
+@_strict_option
+@_on_error_option
+def explain_config(
+    config_path: Path | None,
+    environment: str | None,
+    source: str | None,
+    strict: bool | None,
+    on_error: str | None,
+) -> None:
+    """Explain which config file was found and what it means, and validate it.
+
+    It reads the same options and DEPLOYGATE_* variables as check, so it
+    shows the settings that check would use.
+    """
+    config = _load_config(config_path)
+    settings = config.settings(
+        environment, source=source, strict=strict, on_error=_on_error(on_error)
+    )
+    click.echo(config_module.explain(config, settings, environment))
 
 
 def main() -> None:

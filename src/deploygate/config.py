@@ -7,7 +7,6 @@ its own policy would enforce something nobody wrote.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,9 +16,17 @@ from typing import Any
 
 from deploygate import toml
 from deploygate.dates import DURATION_FORM, format_duration, parse_duration
-from deploygate.errors import ConfigError, OnError, decode_utf8
+from deploygate.errors import ConfigError, OnError, decode_utf8, did_you_mean
 from deploygate.model import Level, RuleId
-from deploygate.rules import DEFAULT_LEVELS, RULE_OPTIONS, Policy, PolicyOption
+from deploygate.rules import (
+    DEFAULT_LEVELS,
+    INFORMATIONAL_RULES,
+    RULE_HELP,
+    RULE_OPTIONS,
+    Policy,
+    PolicyOption,
+)
+from deploygate.sanitize import terminal
 from deploygate.sources import SOURCES
 from deploygate.sources.local import LocalSettings
 
@@ -44,6 +51,7 @@ _LOCAL_KEYS = ("postmortems", "history")
 _ENVIRONMENT_KEYS = ("rules",)
 _RULE_NAMES = tuple(rule.value for rule in RuleId)
 _LEVELS: Mapping[str, Level | None] = {"off": None} | {level.label: level for level in Level}
+_INFORMATIONAL_LEVELS: Mapping[str, Level | None] = {"off": None, "notice": Level.NOTICE}
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 # The first part of a plain, quoted or dotted key ("rules.open-action-item = ...").
 _KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*[=.]""")
@@ -74,6 +82,21 @@ class Config:
     rules: Mapping[RuleId, RuleOverride] = field(default_factory=dict)
     environments: Mapping[str, Mapping[RuleId, RuleOverride]] = field(default_factory=dict)
 
+    def settings(
+        self,
+        environment: str | None,
+        *,
+        source: str | None = None,
+        strict: bool | None = None,
+        on_error: OnError | None = None,
+    ) -> Settings:
+        """What one run uses: the command line or environment where given, else this file."""
+        return Settings(
+            source=source or self.source,
+            policy=self.policy(environment, strict=strict),
+            on_error=on_error or self.on_error,
+        )
+
     def policy(self, environment: str | None, *, strict: bool | None = None) -> Policy:
         """The policy for one environment: defaults, then ``[rules]``, then its overrides."""
         levels = dict(DEFAULT_LEVELS)
@@ -95,6 +118,15 @@ class Config:
             max_age=options.get("max_age", DEFAULT_POLICY.max_age),
             strict=self.strict if strict is None else strict,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The settings in force for one run, after command line, environment and file."""
+
+    source: str
+    policy: Policy
+    on_error: OnError
 
 
 def default_config(root: Path) -> Config:
@@ -229,18 +261,17 @@ class _Reader:
             raise self.error(table[:-1], table[-1], "must be a table", "a [table]")
         for key in document:
             if key not in keys:
-                close = difflib.get_close_matches(key, keys, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(key, keys)
                 raise self.error(table, key, f"unknown key{hint}", "one of " + ", ".join(keys))
         return document
 
     def duration(self, table: tuple[str, ...], key: str, value: Any) -> timedelta:
-        if isinstance(value, str):
-            try:
-                return parse_duration(value)
-            except ValueError:
-                pass
-        raise self.error(table, key, f"{value!r} is not a duration", DURATION_FORM)
+        if not isinstance(value, str):
+            raise self.error(table, key, f"{value!r} is not a duration", DURATION_FORM)
+        try:
+            return parse_duration(value)
+        except ValueError as error:
+            raise self.error(table, key, str(error)) from None
 
     def choice(
         self, table: tuple[str, ...], key: str, value: Any, choices: Mapping[str, Any]
@@ -296,11 +327,14 @@ class _Reader:
             RuleId(name): self.rule(RuleId(name), value, table) for name, value in checked.items()
         }
 
+    def level(self, table: tuple[str, ...], key: str, rule: RuleId, value: Any) -> Level | None:
+        choices = _INFORMATIONAL_LEVELS if rule in INFORMATIONAL_RULES else _LEVELS
+        level: Level | None = self.choice(table, key, value, choices)
+        return level
+
     def rule(self, rule: RuleId, value: Any, table: tuple[str, ...]) -> RuleOverride:
         if isinstance(value, str):
-            return RuleOverride(
-                level=self.choice(table, rule.value, value, _LEVELS), level_set=True
-            )
+            return RuleOverride(level=self.level(table, rule.value, rule, value), level_set=True)
         options = RULE_OPTIONS.get(rule, {})
         keys = ("level", *options)
         if not isinstance(value, dict):
@@ -313,7 +347,7 @@ class _Reader:
         inner = (*table, rule.value)
         checked = self.table(value, inner, keys)
         return RuleOverride(
-            level=self.choice(inner, "level", checked["level"], _LEVELS)
+            level=self.level(inner, "level", rule, checked["level"])
             if "level" in checked
             else None,
             level_set="level" in checked,
@@ -323,30 +357,35 @@ class _Reader:
         )
 
 
-def explain(config: Config, environment: str | None) -> str:
-    """What the configuration means for one environment, as a person reads it."""
-    policy = config.policy(environment)
-    lines = [
-        f"config file:  {config.path if config.path else 'none found; using defaults'}",
-        f"source:       {config.source}",
-        f"postmortems:  {config.local.postmortems}",
-        f"history:      {config.local.history}",
-        f"lookback:     {format_duration(policy.lookback)}",
-        f"link window:  {format_duration(policy.link_window)}",
-        f"strict:       {'yes: warnings block' if policy.strict else 'no: only errors block'}",
-        f"on error:     {config.on_error.value}",
-        f"environment:  {environment or 'all (no --environment given)'}",
-        f"environment overrides in the file: {', '.join(sorted(config.environments)) or 'none'}",
-        "rules:",
+def explain(config: Config, settings: Settings, environment: str | None) -> str:
+    """What the configuration means for one environment, as a person reads it.
+
+    Every value is passed through :func:`terminal`, so a path or key holding a
+    line break cannot print a line of its own.
+    """
+    policy = settings.policy
+    facts = [
+        ("config file", str(config.path) if config.path else "none found; using defaults"),
+        ("source", settings.source),
+        ("postmortems", str(config.local.postmortems)),
+        ("history", str(config.local.history)),
+        ("lookback", format_duration(policy.lookback)),
+        ("link window", format_duration(policy.link_window)),
+        ("strict", "yes: warnings block" if policy.strict else "no: only errors block"),
+        ("on error", settings.on_error.value),
+        ("environment", environment or "all (no --environment given)"),
+        ("overrides for", ", ".join(sorted(config.environments)) or "no environment"),
     ]
+    lines = [f"{name + ':':<14}{terminal(value)}" for name, value in facts]
+    lines.append("rules:")
     for rule in RuleId:
         level = policy.levels[rule]
         option_text = "".join(
-            f"  {key} {format_duration(getattr(policy, name))}"
+            f", {key} {format_duration(getattr(policy, name))}"
             for key, name in RULE_OPTIONS.get(rule, {}).items()
         )
         state = level.label if level else "off"
-        lines.append(f"  {rule.value:<22} {state:<8}{option_text}".rstrip())
+        lines.append(f"  {rule.value:<22} {state:<8} {RULE_HELP[rule]}{option_text}")
     lines.append("The configuration is valid.")
     return "\n".join(lines)
 
@@ -354,8 +393,9 @@ def explain(config: Config, environment: str | None) -> str:
 def starter_config(platform: str | None, evidence: str | None) -> str:
     """A commented ``deploygate.toml`` that runs as it is on the local store."""
     detected = (
-        f"# Detected {platform} ({evidence}). deploygate reads the local store below;\n"
-        f"# point it at {platform} when that source is configured.\n"
+        f"# Detected {platform} ({terminal(evidence or '')}).\n"
+        f"# deploygate reads the local store below; point it at {platform} when that\n"
+        "# source is configured.\n"
         if platform
         else "# No GitHub or GitLab detected; deploygate reads the local store below.\n"
     )

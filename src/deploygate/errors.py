@@ -7,7 +7,9 @@ and the CLI has exactly one place that turns an error into a line and a code.
 
 from __future__ import annotations
 
+import difflib
 import enum
+from collections.abc import Iterable
 from pathlib import Path
 
 from deploygate.sanitize import terminal
@@ -121,3 +123,9 @@ def decode_utf8(content: bytes, path: Path) -> str:
             line=content.count(b"\n", 0, error.start) + 1,
             expected="a UTF-8 text file",
         ) from None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the closest choice, or nothing when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""

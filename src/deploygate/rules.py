@@ -36,6 +36,9 @@ DEFAULT_LEVELS: Mapping[RuleId, Level | None] = {
 }
 """Each rule's level when the config says nothing. ``None`` would mean off."""
 
+INFORMATIONAL_RULES = frozenset({RuleId.REVIEWED_FAILURE, RuleId.DECLINED_ACTION_ITEM})
+"""Rules that report what went right or was decided; they are notices or off, never louder."""
+
 RULE_HELP: Mapping[RuleId, str] = {
     RuleId.UNREVIEWED_FAILURE: "a failed deployment in the lookback window that no postmortem "
     "reviews, once the grace period has passed (a notice inside it)",

@@ -15,6 +15,7 @@ from deploygate.sanitize import terminal
 # start emphasis, code, links, images, tables, strikethrough, math or an issue link.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#!$])")
 _ZERO_WIDTH_SPACE = "\u200b"
+_WWW = re.compile(r"www\.", re.IGNORECASE)
 
 __all__ = ["markdown", "terminal"]
 
@@ -24,11 +25,11 @@ def markdown(text: str) -> str:
 
     HTML is entity-escaped, Markdown punctuation backslash-escaped (so no
     link, image, emphasis, heading or code span forms), newlines folded (so a
-    table cell stays one cell), and ``@`` and ``://`` broken with a zero-width
-    space so that no mention or bare URL autolink is created.
+    table cell stays one cell), and ``@``, ``://`` and ``www.`` broken with a
+    zero-width space so that no mention or autolink is created.
     """
     text = terminal(" ".join(text.split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    text = text.replace("@", "@" + _ZERO_WIDTH_SPACE)
-    return text.replace(":", ":" + _ZERO_WIDTH_SPACE) if "://" in text else text
+    text = text.replace("@", "@" + _ZERO_WIDTH_SPACE).replace("://", ":" + _ZERO_WIDTH_SPACE + "//")
+    return _WWW.sub(lambda match: match.group(0)[:3] + _ZERO_WIDTH_SPACE + ".", text)

@@ -40,10 +40,10 @@ def _where(finding: Finding) -> str:
 
 def render(report: Report, options: RenderOptions) -> str:
     """The report as GitHub- and GitLab-flavoured Markdown."""
-    environment = f" to `{escape.markdown(report.environment)}`" if report.environment else ""
+    environment = f" to **{escape.markdown(report.environment)}**" if report.environment else ""
     lines = [
         f"### {_VERDICT_ICONS[report.verdict]} deploygate: {report.verdict.value} "
-        f"for `{escape.markdown(report.service)}`{environment}",
+        f"for **{escape.markdown(report.service)}**{environment}",
         "",
         f"**{VERDICT_MEANING[report.verdict]}**",
         "",

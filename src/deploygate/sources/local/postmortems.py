@@ -24,7 +24,6 @@ read must never be skipped in silence, or its lessons would vanish.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from deploygate.dates import (
     start_of_day,
     to_utc,
 )
-from deploygate.errors import InputError, decode_utf8
+from deploygate.errors import InputError, decode_utf8, did_you_mean
 from deploygate.model import ActionItem, ActionItemState, Postmortem, PostmortemState
 
 FENCE = "+++"
@@ -69,11 +68,6 @@ class _Document:
     """The file line number of the first front-matter line."""
     body: str
     body_start: int
-
-
-def _did_you_mean(key: str, choices: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(key, choices, n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _split(path: Path, text: str) -> _Document:
@@ -162,7 +156,7 @@ class _Parser:
         for key in data:
             if key not in _FRONT_MATTER_KEYS:
                 raise self.fail(
-                    f"unknown key{_did_you_mean(key, _FRONT_MATTER_KEYS)}",
+                    f"unknown key{did_you_mean(key, _FRONT_MATTER_KEYS)}",
                     key=key,
                     expected=", ".join(_FRONT_MATTER_KEYS),
                 )
@@ -238,7 +232,7 @@ class _Parser:
             for key in entry:
                 if key not in _ITEM_KEYS:
                     raise self.fail(
-                        f"unknown key{_did_you_mean(key, _ITEM_KEYS)}",
+                        f"unknown key{did_you_mean(key, _ITEM_KEYS)}",
                         key=f"action_items.{key}",
                         line=line,
                         expected=", ".join(_ITEM_KEYS),
@@ -345,7 +339,7 @@ class _Parser:
             key = key.strip().lower()
             if not colon or key not in _INLINE_KEYS:
                 raise self.fail(
-                    f"unknown attribute {part!r}{_did_you_mean(key, _INLINE_KEYS)}",
+                    f"unknown attribute {part!r}{did_you_mean(key, _INLINE_KEYS)}",
                     line=line,
                     expected="'key: value' pairs with keys " + ", ".join(_INLINE_KEYS),
                 )
