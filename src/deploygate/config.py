@@ -75,8 +75,8 @@ class Config:
     """The file it came from; None when no file was found and defaults apply."""
     local: LocalSettings
     source: str = "local"
-    lookback: timedelta = timedelta(days=90)
-    link_window: timedelta = timedelta(hours=72)
+    lookback: timedelta = DEFAULT_POLICY.lookback
+    link_window: timedelta = DEFAULT_POLICY.link_window
     strict: bool = False
     on_error: OnError = OnError.FAIL
     rules: Mapping[RuleId, RuleOverride] = field(default_factory=dict)
@@ -299,8 +299,12 @@ class _Reader:
             source=self.choice(
                 (), "source", top.get("source", "local"), {name: name for name in SOURCES}
             ),
-            lookback=self.duration((), "lookback", top.get("lookback", "90d")),
-            link_window=self.duration((), "link-window", top.get("link-window", "72h")),
+            lookback=self.duration((), "lookback", top["lookback"])
+            if "lookback" in top
+            else DEFAULT_POLICY.lookback,
+            link_window=self.duration((), "link-window", top["link-window"])
+            if "link-window" in top
+            else DEFAULT_POLICY.link_window,
             strict=strict,
             on_error=self.choice(
                 (),
@@ -408,8 +412,8 @@ source = "local"
 # How far back failed deployments count, and how long after a failure a
 # postmortem of the same service is taken to review it when it does not
 # reference the deployment.
-lookback = "90d"
-link-window = "72h"
+lookback = "{format_duration(DEFAULT_POLICY.lookback)}"
+link-window = "{format_duration(DEFAULT_POLICY.link_window)}"
 
 # Warnings block too when true; on-error = "warn" lets a deploy through
 # (exit 0, loudly NOT VERIFIED) when a source cannot be read.

@@ -87,7 +87,10 @@ class Evidence:
     """The postmortems of this service, whatever their age or state."""
 
 
-def fingerprint(rule: RuleId, subject_kind: str, subject_id: str) -> str:
+SubjectKind = Literal["deployment", "action-item"]
+
+
+def fingerprint(rule: RuleId, subject_kind: SubjectKind, subject_id: str) -> str:
     """An id for a finding that stays the same across runs while its subject does."""
     digest = hashlib.sha256(f"deploygate/1\0{rule.value}\0{subject_kind}\0{subject_id}".encode())
     return digest.hexdigest()[:32]
