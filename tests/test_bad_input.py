@@ -175,10 +175,10 @@ CONFIG_CASES = [
         id="bad-on-error",
     ),
     pytest.param(
-        'source = "github"\n',
+        'source = "jenkins"\n',
         1,
         "source",
-        ["unknown value 'github'", "expected one of 'local'"],
+        ["unknown value 'jenkins'", "expected one of 'local', 'github'"],
         id="unknown-source",
     ),
     pytest.param(

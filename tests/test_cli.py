@@ -122,7 +122,7 @@ def test_internal_error_exits_4_with_one_line_and_no_traceback(
         def collect(self, query: object) -> object:
             raise RuntimeError("boom")
 
-    monkeypatch.setitem(sources.SOURCES, "local", lambda config: Broken())  # type: ignore[dict-item]
+    monkeypatch.setitem(sources.SOURCES, "local", lambda config, context: Broken())  # type: ignore[dict-item]
     result = check(project)
     assert result.exit_code == 4
     assert result.stderr.strip().splitlines() == [

@@ -40,7 +40,7 @@ def test_url_links_despite_trailing_slash_punctuation_and_host_case() -> None:
     failure = deployment("1", at=ago(days=30), sha=None, url="https://ci.example/deploys/77")
     body = "See (https://CI.example/deploys/77/)."
     review = link_failures([failure], [postmortem(body=body)], WINDOW)
-    assert review["1"].evidence == "links the deployment URL"
+    assert review["1"].evidence == "links https://ci.example/deploys/77"
 
 
 def test_explicit_front_matter_references_link() -> None:

@@ -27,7 +27,7 @@ from deploygate.formats.github import outputs as github_outputs
 from deploygate.model import DeploymentStatus, Query, Report
 from deploygate.sinks.files import write_file
 from deploygate.sinks.github import append_summary, set_outputs
-from deploygate.sources import SOURCES, build_source
+from deploygate.sources import SOURCES, SourceContext, build_source
 from deploygate.sources.local import HistoryStore
 
 _ENV = "DEPLOYGATE_"
@@ -175,6 +175,14 @@ def cli(debug: bool) -> None:
 @_config_option
 @_source_option
 @click.option(
+    "--repo",
+    metavar="OWNER/NAME",
+    envvar=_ENV + "REPO",
+    show_envvar=True,
+    help="The repository to read with --source github. Default: the config's, or "
+    "GITHUB_REPOSITORY.",
+)
+@click.option(
     "--format",
     "format_name",
     type=click.Choice(list(FORMATS)),
@@ -207,6 +215,7 @@ def check(
     environment: str | None,
     config_path: Path | None,
     source: str | None,
+    repo: str | None,
     format_name: str | None,
     outputs: Sequence[tuple[str, Path]],
     now: datetime | None,
@@ -224,8 +233,9 @@ def check(
         now=now or datetime.now(timezone.utc),
         lookback=settings.policy.lookback,
     )
-    report = gate.check([build_source(settings.source, config)], query, settings.policy)
     env = ci.environment()
+    context = SourceContext(env=env, repository=repo)
+    report = gate.check([build_source(settings.source, config, context)], query, settings.policy)
     options = RenderOptions(on_error=settings.on_error)
     for output_format, path in outputs:
         write_file(path, FORMATS[output_format](report, options))

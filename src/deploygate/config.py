@@ -46,8 +46,24 @@ _TOP_KEYS = (
     "local",
     "rules",
     "environments",
+    "github",
+    "services",
 )
 _LOCAL_KEYS = ("postmortems", "history")
+_GITHUB_KEYS = (
+    "repository",
+    "postmortem-repository",
+    "postmortem-labels",
+    "service-label",
+    "team-label",
+    "token-env",
+    "api-url",
+    "graphql-url",
+    "deadline",
+)
+_SERVICE_KEYS = ("environments",)
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+REPOSITORY_FORM = "OWNER/NAME, e.g. acme/shop"
 _ENVIRONMENT_KEYS = ("rules",)
 _RULE_NAMES = tuple(rule.value for rule in RuleId)
 _LEVELS: Mapping[str, Level | None] = {"off": None} | {level.label: level for level in Level}
@@ -68,6 +84,21 @@ class RuleOverride:
 
 
 @dataclass(frozen=True, slots=True)
+class GitHubConfig:
+    """The ``[github]`` table. Unset values fall back to the Actions environment."""
+
+    repository: str | None = None
+    postmortem_repository: str | None = None
+    postmortem_labels: tuple[str, ...] = ("postmortem",)
+    service_label: str = "service:{service}"
+    team_label: str = "team:{team}"
+    token_env: str = "GITHUB_TOKEN"
+    api_url: str | None = None
+    graphql_url: str | None = None
+    deadline: timedelta = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A validated configuration, with paths already resolved against its file."""
 
@@ -81,6 +112,9 @@ class Config:
     on_error: OnError = OnError.FAIL
     rules: Mapping[RuleId, RuleOverride] = field(default_factory=dict)
     environments: Mapping[str, Mapping[RuleId, RuleOverride]] = field(default_factory=dict)
+    github: GitHubConfig = field(default_factory=GitHubConfig)
+    services: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each service's deployment environments, from ``[services.NAME] environments``."""
 
     def settings(
         self,
@@ -314,7 +348,83 @@ class _Reader:
             ),
             rules=self.rules(top.get("rules", {}), ("rules",)),
             environments=self.environments(top.get("environments", {})),
+            github=self.github(top.get("github", {})),
+            services=self.services(top.get("services", {})),
         )
+
+    def text(self, table: tuple[str, ...], key: str, value: Any, expected: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.error(table, key, f"{value!r} is not a non-empty string", expected)
+        return value.strip()
+
+    def texts(self, table: tuple[str, ...], key: str, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value:
+            raise self.error(
+                table, key, f"{value!r} is not a list", 'a list of strings, e.g. ["a"]'
+            )
+        return tuple(self.text(table, key, item, "a list of strings") for item in value)
+
+    def repository(self, table: tuple[str, ...], key: str, value: Any) -> str:
+        text = self.text(table, key, value, REPOSITORY_FORM)
+        if not _REPOSITORY.match(text):
+            raise self.error(table, key, f"{text!r} is not a repository", REPOSITORY_FORM)
+        return text
+
+    def template(self, table: tuple[str, ...], key: str, value: Any, name: str) -> str:
+        text = self.text(table, key, value, f"a label with {{{name}}}, e.g. 'team:{{{name}}}'")
+        if text.count(f"{{{name}}}") != 1 or not text.endswith(f"{{{name}}}"):
+            raise self.error(
+                table, key, f"{text!r} must end with {{{name}}}", f"e.g. '{name}:{{{name}}}'"
+            )
+        return text
+
+    def github(self, document: Any) -> GitHubConfig:
+        where = ("github",)
+        table = self.table(document, where, _GITHUB_KEYS)
+        defaults = GitHubConfig()
+        return GitHubConfig(
+            repository=self.repository(where, "repository", table["repository"])
+            if "repository" in table
+            else None,
+            postmortem_repository=self.repository(
+                where, "postmortem-repository", table["postmortem-repository"]
+            )
+            if "postmortem-repository" in table
+            else None,
+            postmortem_labels=self.texts(where, "postmortem-labels", table["postmortem-labels"])
+            if "postmortem-labels" in table
+            else defaults.postmortem_labels,
+            service_label=self.template(where, "service-label", table["service-label"], "service")
+            if "service-label" in table
+            else defaults.service_label,
+            team_label=self.template(where, "team-label", table["team-label"], "team")
+            if "team-label" in table
+            else defaults.team_label,
+            token_env=self.text(where, "token-env", table["token-env"], "a variable name")
+            if "token-env" in table
+            else defaults.token_env,
+            api_url=self.text(where, "api-url", table["api-url"], "a URL")
+            if "api-url" in table
+            else None,
+            graphql_url=self.text(where, "graphql-url", table["graphql-url"], "a URL")
+            if "graphql-url" in table
+            else None,
+            deadline=self.duration(where, "deadline", table["deadline"])
+            if "deadline" in table
+            else defaults.deadline,
+        )
+
+    def services(self, document: Any) -> dict[str, tuple[str, ...]]:
+        if not isinstance(document, dict):
+            raise self.error((), "services", "must be a table", "[services.NAME] tables")
+        services = {}
+        for name, table in document.items():
+            checked = self.table(table, ("services", name), _SERVICE_KEYS)
+            if "environments" in checked:
+                services[name] = self.texts(
+                    ("services", name), "environments", checked["environments"]
+                )
+        return services
 
     def environments(self, document: Any) -> dict[str, Mapping[RuleId, RuleOverride]]:
         if not isinstance(document, dict):

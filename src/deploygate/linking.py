@@ -88,8 +88,9 @@ class ReferenceIndex:
     def find(self, deployment: Deployment) -> Review | None:
         """The earliest postmortem that references ``deployment``, and what it mentioned."""
         keys = [(deployment.id, f"mentions deployment id {deployment.id}")]
-        if deployment.url:
-            keys.append((f"url:{normalise_url(deployment.url)}", "links the deployment URL"))
+        for url in (deployment.url, *deployment.other_urls):
+            if url:
+                keys.append((f"url:{normalise_url(url)}", f"links {url}"))
         if deployment.sha:
             keys.extend((key, f"mentions sha {key}") for key in _sha_keys(deployment.sha))
         failure_day = start_of_day(deployment.created_at.date())

@@ -93,6 +93,8 @@ class Deployment:
     sha: str | None = None
     url: str | None = None
     description: str | None = None
+    other_urls: tuple[str, ...] = ()
+    """More URLs that name this deployment (its API URL, its run's log), for linking."""
 
     @property
     def title(self) -> str:

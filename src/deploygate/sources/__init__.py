@@ -8,6 +8,7 @@ platform client it does not use.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from deploygate.model import History, Query
@@ -36,16 +37,35 @@ class Source(Protocol):
         ...
 
 
-def _local(config: Config) -> Source:
+@dataclass(frozen=True, slots=True)
+class SourceContext:
+    """What a source may need beyond the config file: the environment and the command line."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    repository: str | None = None
+    """``--repo``: the repository or project to read, overriding the config."""
+
+
+def _local(config: Config, context: SourceContext) -> Source:
     from deploygate.sources.local import LocalSource
 
     return LocalSource(config.local)
 
 
-SOURCES: Mapping[str, Callable[[Config], Source]] = {"local": _local}
+def _github(config: Config, context: SourceContext) -> Source:
+    from deploygate.sources.github import GitHubSource
+    from deploygate.sources.github.settings import resolve
+
+    return GitHubSource(resolve(config, context))
+
+
+SOURCES: Mapping[str, Callable[[Config, SourceContext], Source]] = {
+    "local": _local,
+    "github": _github,
+}
 """Every source by its ``--source`` name."""
 
 
-def build_source(name: str, config: Config) -> Source:
-    """The source called ``name``, configured from ``config``."""
-    return SOURCES[name](config)
+def build_source(name: str, config: Config, context: SourceContext) -> Source:
+    """The source called ``name``, configured from ``config`` and ``context``."""
+    return SOURCES[name](config, context)

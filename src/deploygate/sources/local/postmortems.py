@@ -43,20 +43,17 @@ from deploygate.dates import (
 )
 from deploygate.errors import InputError, decode_utf8, did_you_mean
 from deploygate.model import ActionItem, ActionItemState, Postmortem, PostmortemState
+from deploygate.sources.markdown import TASK, first_heading, lessons, lines_outside_code
 
 FENCE = "+++"
 SKIPPED_NAMES = frozenset({"README.md"})
 """Files in the folder that are not postmortems. Names starting with ``_`` are templates."""
 
-LESSONS_HEADINGS = ("lessons", "lessons learned", "what we learned", "what we learnt")
 
 _FRONT_MATTER_KEYS = ("title", "service", "date", "status", "deployments", "url", "action_items")
 _ITEM_KEYS = ("title", "state", "due", "team", "reason", "id")
 _INLINE_KEYS = ("due", "team", "reason", "id")
-_TASK = re.compile(r"^\s{0,3}[-*+]\s+\[([ xX-])\]\s+(.*?)\s*$")
 _TRAILING_ATTRIBUTES = re.compile(r"\(([^()]*)\)\s*$")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE_LINE = re.compile(r"^\s{0,3}(```|~~~)")
 _MARKERS = {" ": ActionItemState.OPEN, "x": ActionItemState.DONE, "-": ActionItemState.DECLINED}
 
 
@@ -194,14 +191,14 @@ class _Parser:
         items = [*self.front_matter_items(data, created_at, url), *self.task_items(created_at, url)]
         return Postmortem(
             id=self.postmortem_id,
-            title=self.text(data, "title") or self.first_heading() or title_fallback,
+            title=self.text(data, "title") or first_heading(self.document.body) or title_fallback,
             state=state,
             created_at=created_at,
             service=self.text(data, "service"),
             url=url,
             deployment_refs=tuple(str(ref) for ref in refs),
             body=self.document.body,
-            lessons=self.lessons(),
+            lessons=lessons(self.document.body),
             action_items=tuple(items),
         )
 
@@ -295,19 +292,9 @@ class _Parser:
             reason=fields.get("reason"),
         )
 
-    def body_lines(self) -> Iterator[tuple[int, str]]:
-        """Body lines with their file line numbers, outside fenced code blocks."""
-        fenced = False
-        for offset, line in enumerate(toml.lines(self.document.body)):
-            if _FENCE_LINE.match(line):
-                fenced = not fenced
-                continue
-            if not fenced:
-                yield self.document.body_start + offset, line
-
     def task_items(self, created_at: datetime, url: str | None) -> Iterator[ActionItem]:
-        for number, line in self.body_lines():
-            task = _TASK.match(line)
+        for number, line in lines_outside_code(self.document.body, self.document.body_start):
+            task = TASK.match(line)
             if task is None:
                 continue
             title, fields = self.inline_attributes(task.group(2), number)
@@ -345,27 +332,6 @@ class _Parser:
                 )
             fields[key] = value.strip()
         return text[: match.start()].strip(), fields
-
-    def first_heading(self) -> str | None:
-        for _, line in self.body_lines():
-            heading = _HEADING.match(line)
-            if heading and len(heading.group(1)) == 1:
-                return heading.group(2)
-        return None
-
-    def lessons(self) -> str:
-        """The text under the first heading named like "Lessons" or "What we learned"."""
-        collected: list[str] = []
-        level = 0
-        for _, line in self.body_lines():
-            heading = _HEADING.match(line)
-            if level and heading and len(heading.group(1)) <= level:
-                break
-            if level:
-                collected.append(line)
-            elif heading and heading.group(2).strip().rstrip(":").lower() in LESSONS_HEADINGS:
-                level = len(heading.group(1))
-        return "\n".join(collected).strip()
 
 
 def is_postmortem_file(path: Path) -> bool:

@@ -1,0 +1,228 @@
+"""The one place for timeouts, retries, deadlines and redaction of HTTP calls.
+
+A deploy gate must never hang a pipeline and never leak a token, so every
+request of every source goes through :class:`HttpClient`:
+
+- one deadline for the whole check (default 60 s); no wait may cross it;
+- bounded attempts with jittered exponential backoff on connection errors,
+  timeouts, 5xx and 429, honouring ``Retry-After`` (seconds or an HTTP date)
+  when it fits in the deadline;
+- a primary rate limit (``X-RateLimit-Remaining: 0``) waits for its reset
+  when that fits, and otherwise fails at once naming the reset time; it never
+  sleeps for an hour;
+- non-idempotent requests are sent once: a POST that timed out may have
+  landed, so its caller decides what to do;
+- every message that leaves this module has the secrets taken out.
+
+See https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import random
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import requests
+
+from deploygate.errors import SourceError
+
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+DEFAULT_DEADLINE = 60.0
+DEFAULT_TIMEOUT = 20.0
+MAX_ATTEMPTS = 5
+_BACKOFF_BASE = 0.5
+_BACKOFF_CAP = 8.0
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The spellings in which a token could appear: raw, URL-encoded, JSON-escaped, base64."""
+    if not secret:
+        return set()
+    forms = {secret, urllib.parse.quote(secret, safe=""), secret.encode("unicode_escape").decode()}
+    forms.add(base64.b64encode(secret.encode()).decode())
+    return {form for form in forms if form}
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every form of every secret replaced by ``***``."""
+    for secret in secrets:
+        for form in sorted(secret_forms(secret), key=len, reverse=True):
+            text = text.replace(form, "***")
+    return text
+
+
+@dataclass
+class HttpStats:
+    """What a source's requests cost, for the report and the benchmark."""
+
+    requests: int = 0
+    rate_limit_remaining: int | None = None
+    rate_limit_limit: int | None = None
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header; None when absent or junk."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, moment.timestamp() - now)
+
+
+def _clock_time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class HttpClient:
+    """A requests session bound to one source, one deadline and its secrets."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        headers: Mapping[str, str],
+        secrets: Iterable[str] = (),
+        deadline: float = DEFAULT_DEADLINE,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_attempts: int = MAX_ATTEMPTS,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.source = source
+        self.secrets = tuple(secret for secret in secrets if secret)
+        self.deadline = deadline
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.session = session or requests.Session()
+        self.session.headers.update(headers)
+        # Proxies and netrc from the environment are fine; a netrc password is not ours to send.
+        self.session.trust_env = True
+        self._sleep = sleep
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._jitter = jitter
+        self._ends_at = clock() + deadline
+        self.stats = HttpStats()
+
+    def fail(self, problem: str) -> SourceError:
+        """A SourceError for this source with every secret taken out of ``problem``."""
+        return SourceError(self.source, redact(problem, self.secrets))
+
+    def _remaining(self) -> float:
+        return self._ends_at - self._clock()
+
+    def _wait(self, seconds: float, why: str) -> None:
+        if seconds > self._remaining():
+            raise self.fail(
+                f"{why}; waiting {seconds:.0f} s would pass the {self.deadline:.0f} s deadline"
+            )
+        self._sleep(max(0.0, seconds))
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter, so that retrying clients do not march in step."""
+        ceiling: float = min(_BACKOFF_CAP, _BACKOFF_BASE * 2.0**attempt)
+        return ceiling / 2 + self._jitter() * ceiling / 2
+
+    def _note_rate_limit(self, response: requests.Response) -> None:
+        remaining = response.headers.get("X-RateLimit-Remaining")
+        limit = response.headers.get("X-RateLimit-Limit")
+        if remaining is not None and remaining.isdigit():
+            self.stats.rate_limit_remaining = int(remaining)
+        if limit is not None and limit.isdigit():
+            self.stats.rate_limit_limit = int(limit)
+
+    def _rate_limit_wait(self, response: requests.Response) -> tuple[float, str] | None:
+        """How long a rate-limited response asks us to wait, and why; None if not rate-limited."""
+        if response.status_code not in (403, 429):
+            return None
+        headers = response.headers
+        now = self._wall_clock()
+        if headers.get("X-RateLimit-Remaining") == "0":
+            reset_text = headers.get("X-RateLimit-Reset", "")
+            reset = float(reset_text) if reset_text.isdigit() else now + 60
+            return max(0.0, reset - now), f"rate limit exhausted until {_clock_time(reset)}"
+        retry_after = _retry_after(headers.get("Retry-After"), now)
+        if retry_after is not None:
+            return retry_after, f"asked to retry after {retry_after:.0f} s"
+        if response.status_code == 429 or "secondary rate limit" in response.text.lower():
+            return -1.0, "secondary rate limit"  # no hint: back off like any retry
+        return None
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> requests.Response:
+        """Send one request, retrying what is safe to retry, inside the deadline.
+
+        Returns the final response whatever its status (the caller knows what
+        a 404 means for it); raises SourceError when no answer came in time.
+        """
+        last_problem = "no attempt was made"
+        attempts = self.max_attempts if idempotent else 1
+        for attempt in range(attempts):
+            remaining = self._remaining()
+            if remaining <= 0:
+                break
+            self.stats.requests += 1
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    json=json,
+                    params=params,
+                    timeout=(min(5.0, remaining), min(self.timeout, remaining)),
+                )
+            except requests.Timeout:
+                last_problem = f"{method} {_path(url)} timed out"
+            except requests.RequestException as error:
+                last_problem = f"{method} {_path(url)} failed: {type(error).__name__}"
+            else:
+                self._note_rate_limit(response)
+                limited = self._rate_limit_wait(response)
+                if limited is None and response.status_code not in RETRY_STATUSES:
+                    return response
+                last_problem = f"{method} {_path(url)} answered {response.status_code}"
+                if limited is not None:
+                    seconds, why = limited
+                    last_problem = f"{last_problem}: {why}"
+                    if attempt + 1 < attempts and seconds >= 0:
+                        self._wait(seconds + 1, last_problem)
+                        continue
+            if attempt + 1 < attempts:
+                self._wait(min(self._backoff(attempt), max(0.0, self._remaining())), last_problem)
+        if self._remaining() <= 0:
+            raise self.fail(f"{last_problem}; gave up at the {self.deadline:.0f} s deadline")
+        tries = (
+            "once (not retried: it may have taken effect)"
+            if attempts == 1
+            else (f"{attempts} times")
+        )
+        raise self.fail(f"{last_problem}; tried {tries}")
+
+
+def _path(url: str) -> str:
+    """The URL without its query: enough to say what failed, and no tokens in parameters."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"

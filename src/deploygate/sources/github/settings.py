@@ -1,0 +1,97 @@
+"""Where and how to reach GitHub: the config file, then the Actions environment, then defaults.
+
+GitHub Actions sets ``GITHUB_REPOSITORY``, ``GITHUB_API_URL``,
+``GITHUB_GRAPHQL_URL`` and ``GITHUB_SERVER_URL`` (which differ on GitHub
+Enterprise Server), so a workflow needs no configuration beyond a token.
+See https://docs.github.com/en/actions/reference/variables-reference
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from deploygate.errors import ConfigError, SourceError
+from deploygate.sources.github import SOURCE_NAME, GitHubSettings
+
+if TYPE_CHECKING:
+    from deploygate.config import Config
+    from deploygate.sources import SourceContext
+
+PUBLIC_API = "https://api.github.com"
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def graphql_url_for(api_url: str) -> str:
+    """GitHub's GraphQL endpoint for a REST base: ``/graphql``, or ``/api/graphql`` on GHES."""
+    base = api_url.rstrip("/")
+    if base.endswith("/api/v3"):
+        return base.removesuffix("/v3") + "/graphql"
+    return base + "/graphql"
+
+
+def web_url_for(api_url: str) -> str:
+    """The web host for a REST base: github.com for the public API, else the same host."""
+    parts = urlsplit(api_url)
+    if parts.netloc == "api.github.com":
+        return "https://github.com"
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def gh_token() -> str | None:
+    """The GitHub CLI's token on a laptop, when gh is installed and logged in."""
+    try:
+        result = subprocess.run(
+            ["gh", "auth", "token"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    token = result.stdout.strip()
+    return token if result.returncode == 0 and token else None
+
+
+def token(env: Mapping[str, str], variable: str) -> str:
+    """The token from ``variable``; outside CI, gh's; else a SourceError saying what to set."""
+    found = env.get(variable) or (None if env.get("CI") else gh_token())
+    if not found:
+        raise SourceError(
+            SOURCE_NAME,
+            f"no GitHub token: set {variable} (in a workflow, "
+            f"env: {variable}: ${{{{ github.token }}}}) or log in with 'gh auth login'",
+        )
+    return found
+
+
+def resolve(config: Config, context: SourceContext) -> GitHubSettings:
+    """The settings for one check; a missing repository is a usage error (exit 2)."""
+    env = context.env
+    github = config.github
+    repository = context.repository or github.repository or env.get("GITHUB_REPOSITORY")
+    if not repository:
+        raise ConfigError(
+            "no GitHub repository",
+            field="--repo",
+            expected="--repo OWNER/NAME, [github] repository, or GITHUB_REPOSITORY",
+        )
+    if not _REPOSITORY.match(repository):
+        raise ConfigError(
+            f"{repository!r} is not a repository", field="--repo", expected="OWNER/NAME"
+        )
+    api_url = (github.api_url or env.get("GITHUB_API_URL") or PUBLIC_API).rstrip("/")
+    return GitHubSettings(
+        repository=repository,
+        postmortem_repository=github.postmortem_repository or repository,
+        api_url=api_url,
+        graphql_url=github.graphql_url or env.get("GITHUB_GRAPHQL_URL") or graphql_url_for(api_url),
+        web_url=env.get("GITHUB_SERVER_URL") or web_url_for(api_url),
+        token=token(env, github.token_env),
+        postmortem_labels=github.postmortem_labels,
+        service_label=github.service_label,
+        service_label_prefix=github.service_label.removesuffix("{service}"),
+        team_label_prefix=github.team_label.removesuffix("{team}"),
+        environments=config.services,
+        deadline=github.deadline.total_seconds(),
+    )

@@ -1,0 +1,55 @@
+"""Reading the parts of a Markdown postmortem that every source shares.
+
+Local files, GitHub issue bodies and GitLab descriptions are all Markdown:
+task lists hold action items and a "Lessons" section holds what was
+learned. One reader keeps the sources agreeing on what those are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from deploygate import toml
+
+LESSONS_HEADINGS = ("lessons", "lessons learned", "what we learned", "what we learnt")
+TASK = re.compile(r"^\s{0,3}[-*+]\s+\[([ xX-])\]\s+(.*?)\s*$")
+"""A task-list line; group 1 is the marker, group 2 the text."""
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE_LINE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def lines_outside_code(text: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
+    """Each line with its number, skipping fenced code blocks (examples are not tasks)."""
+    fenced = False
+    for offset, line in enumerate(toml.lines(text)):
+        if _FENCE_LINE.match(line):
+            fenced = not fenced
+            continue
+        if not fenced:
+            yield first_line + offset, line
+
+
+def first_heading(text: str) -> str | None:
+    """The text of the first level-one heading."""
+    for _, line in lines_outside_code(text):
+        heading = _HEADING.match(line)
+        if heading and len(heading.group(1)) == 1:
+            return heading.group(2)
+    return None
+
+
+def lessons(text: str) -> str:
+    """The text under the first heading named like "Lessons" or "What we learned"."""
+    collected: list[str] = []
+    level = 0
+    for _, line in lines_outside_code(text):
+        heading = _HEADING.match(line)
+        if level and heading and len(heading.group(1)) <= level:
+            break
+        if level:
+            collected.append(line)
+        elif heading and heading.group(2).strip().rstrip(":").lower() in LESSONS_HEADINGS:
+            level = len(heading.group(1))
+    return "\n".join(collected).strip()
