@@ -5,12 +5,13 @@ Only reads the environment and git's config; decides nothing about policy.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 from urllib.parse import urlsplit
 
 Platform = Literal["github", "gitlab"]
@@ -100,3 +101,16 @@ def github_actions(env: Mapping[str, str]) -> GitHubActions | None:
 def default_format(env: Mapping[str, str]) -> str:
     """Workflow commands inside GitHub Actions; readable text everywhere else."""
     return "github" if env.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def github_event(env: Mapping[str, str]) -> tuple[str | None, dict[str, Any]]:
+    """The event name and payload of the running workflow; an unreadable payload is empty."""
+    name = env.get("GITHUB_EVENT_NAME")
+    path = env.get("GITHUB_EVENT_PATH")
+    if not path:
+        return name, {}
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return name, {}
+    return name, payload if isinstance(payload, dict) else {}

@@ -23,11 +23,14 @@ from deploygate.dates import parse_instant
 from deploygate.errors import EXIT_CODE_HELP, DeploygateError, ExitCode, InputError, OnError
 from deploygate.formats import FORMATS, RenderOptions, escape
 from deploygate.formats.common import not_verified
+from deploygate.formats.github import command as github_command
 from deploygate.formats.github import outputs as github_outputs
 from deploygate.model import DeploymentStatus, Query, Report
 from deploygate.sinks.files import write_file
 from deploygate.sinks.github import append_summary, set_outputs
+from deploygate.sinks.github_comment import PullRequest, publish, pull_request_number
 from deploygate.sources import SOURCES, SourceContext, build_source
+from deploygate.sources.github.settings import resolve as resolve_github
 from deploygate.sources.local import HistoryStore
 
 _ENV = "DEPLOYGATE_"
@@ -210,6 +213,13 @@ def cli(debug: bool) -> None:
 )
 @_strict_option
 @_on_error_option
+@click.option(
+    "--comment/--no-comment",
+    default=False,
+    envvar=_ENV + "COMMENT",
+    show_envvar=True,
+    help="On a GitHub pull request, create or update one sticky comment with the report.",
+)
 def check(
     service: str,
     environment: str | None,
@@ -221,6 +231,7 @@ def check(
     now: datetime | None,
     strict: bool | None,
     on_error: str | None,
+    comment: bool,
 ) -> None:
     """Check SERVICE's learning loop and pass, warn or block the deploy."""
     config = _load_config(config_path)
@@ -242,6 +253,8 @@ def check(
     actions = ci.github_actions(env)
     if actions is not None:
         _publish_to_github_actions(report, options, actions)
+    if comment:
+        _say(_comment(config, context, FORMATS["markdown"](report, options)), actions)
     render = FORMATS[format_name or ci.default_format(env)]
     color = ci.wants_color(sys.stdout, env)
     click.echo(render(report, replace(options, color=color)), nl=False)
@@ -251,6 +264,34 @@ def check(
         suffix = " Exiting 0 because of --on-error warn." if code is ExitCode.OK else ""
         click.echo(f"deploygate: {escape.terminal(warning)}{suffix}", err=True)
     sys.exit(code)
+
+
+def _comment(config: config_module.Config, context: SourceContext, markdown: str) -> str:
+    """Post the sticky PR comment; every outcome is a sentence, never a failed gate."""
+    event_name, event = ci.github_event(context.env)
+    number = pull_request_number(event, event_name)
+    if number is None:
+        return f"not a pull request event ({event_name or 'none'}); no comment written"
+    try:
+        settings = resolve_github(config, context)
+    except DeploygateError as error:
+        return f"no comment written: {error}"
+    pull_request = PullRequest(
+        api_url=settings.api_url,
+        repository=settings.repository,
+        number=number,
+        token=settings.token,
+        in_actions=context.env.get("GITHUB_ACTIONS") == "true",
+    )
+    return publish(pull_request, markdown)
+
+
+def _say(notice: str, actions: ci.GitHubActions | None) -> None:
+    """A notice on stderr: an annotation inside GitHub Actions, a plain line elsewhere."""
+    if actions is not None:
+        click.echo(github_command("notice", {"title": "deploygate comment"}, notice), err=True)
+    else:
+        click.echo(f"deploygate: {escape.terminal(notice)}", err=True)
 
 
 def _on_error(value: str | None) -> OnError | None:

@@ -19,7 +19,6 @@ See https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-
 
 from __future__ import annotations
 
-import base64
 import email.utils
 import random
 import time
@@ -32,6 +31,7 @@ from typing import Any
 import requests
 
 from deploygate.errors import SourceError
+from deploygate.redaction import redact
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 DEFAULT_DEADLINE = 60.0
@@ -39,23 +39,6 @@ DEFAULT_TIMEOUT = 20.0
 MAX_ATTEMPTS = 5
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0
-
-
-def secret_forms(secret: str) -> set[str]:
-    """The spellings in which a token could appear: raw, URL-encoded, JSON-escaped, base64."""
-    if not secret:
-        return set()
-    forms = {secret, urllib.parse.quote(secret, safe=""), secret.encode("unicode_escape").decode()}
-    forms.add(base64.b64encode(secret.encode()).decode())
-    return {form for form in forms if form}
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every form of every secret replaced by ``***``."""
-    for secret in secrets:
-        for form in sorted(secret_forms(secret), key=len, reverse=True):
-            text = text.replace(form, "***")
-    return text
 
 
 @dataclass

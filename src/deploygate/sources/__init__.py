@@ -53,8 +53,8 @@ def _local(config: Config, context: SourceContext) -> Source:
 
 
 def _github(config: Config, context: SourceContext) -> Source:
-    from deploygate.sources.github import GitHubSource
     from deploygate.sources.github.settings import resolve
+    from deploygate.sources.github.source import GitHubSource
 
     return GitHubSource(resolve(config, context))
 

@@ -11,18 +11,46 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from deploygate.errors import ConfigError, SourceError
-from deploygate.sources.github import SOURCE_NAME, GitHubSettings
 
 if TYPE_CHECKING:
     from deploygate.config import Config
     from deploygate.sources import SourceContext
 
+SOURCE_NAME = "github"
 PUBLIC_API = "https://api.github.com"
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubSettings:
+    """Where and how to read GitHub, after config, environment and command line."""
+
+    repository: str
+    """owner/name of the repository that deploys the service."""
+    postmortem_repository: str
+    """owner/name where postmortem issues live (the same repository by default)."""
+    api_url: str
+    graphql_url: str
+    web_url: str
+    token: str
+    postmortem_labels: tuple[str, ...] = ("postmortem",)
+    service_label: str = "service:{service}"
+    service_label_prefix: str = "service:"
+    team_label_prefix: str = "team:"
+    environments: Mapping[str, tuple[str, ...]] | None = None
+    """Each service's environments, from ``[services.NAME]``."""
+    deadline: float = 60.0
+
+
+def split_repository(repository: str) -> tuple[str, str]:
+    """``owner/name`` as a pair; the caller has validated the form."""
+    owner, _, name = repository.partition("/")
+    return owner, name
 
 
 def graphql_url_for(api_url: str) -> str:

@@ -1,0 +1,136 @@
+"""The sticky pull-request comment: one comment per PR, created once and then edited.
+
+It is found again by a hidden marker AND by its author being the token's own
+identity, so a person's comment that quotes the marker is never edited. The
+comment is a courtesy, never part of the verdict: when the token cannot
+write (pull requests from forks get a read-only token), the result is a
+notice and the gate goes on.
+
+PyGithub's defaults are unsuited to a gate (they retry POSTs, throttle every
+request by a quarter second, and can wait an hour for a rate limit), so they
+are all set here: no automatic retries, no throttling, a short timeout. A
+POST that failed may still have landed, so it is never repeated: the
+comments are listed again and ours, if it is there, is edited.
+See https://docs.github.com/en/rest/issues/comments
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deploygate.redaction import redact
+
+MARKER = "<!-- deploygate:sticky-comment -->"
+COMMENT_LIMIT = 65_536
+"""Characters GitHub accepts in one comment body."""
+ACTIONS_BOT = "github-actions[bot]"
+"""Who GITHUB_TOKEN comments as; its token may not read /user."""
+TRUNCATION_NOTE = (
+    "\n\n> [!NOTE]\n> deploygate cut this comment to stay under GitHub's size limit; "
+    "the job summary has every finding.\n"
+)
+TIMEOUT_SECONDS = 15
+
+
+def comment_body(markdown: str, limit: int = COMMENT_LIMIT) -> str:
+    """The marker and the report, cut at a line under ``limit`` characters with a note."""
+    body = f"{MARKER}\n{markdown}"
+    if len(body) <= limit:
+        return body
+    budget = limit - len(TRUNCATION_NOTE)
+    cut = body[:budget]
+    cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else cut
+    return cut + TRUNCATION_NOTE
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequest:
+    """Which pull request to comment on, and how to reach it."""
+
+    api_url: str
+    repository: str
+    number: int
+    token: str
+    in_actions: bool
+
+
+def _login(client: Any, in_actions: bool) -> str | None:
+    from github import GithubException
+
+    try:
+        return str(client.get_user().login)
+    except GithubException:
+        # GITHUB_TOKEN cannot read /user; its comments are authored by the Actions bot.
+        return ACTIONS_BOT if in_actions else None
+
+
+def _ours(issue: Any, login: str) -> Any | None:
+    for comment in issue.get_comments():
+        author = comment.user.login if comment.user is not None else None
+        if MARKER in (comment.body or "") and author == login:
+            return comment
+    return None
+
+
+def publish(pull_request: PullRequest, markdown: str) -> str:
+    """Create or update the sticky comment; returns what happened, in one line."""
+    from github import Auth, Github, GithubException
+    from requests import RequestException
+
+    body = comment_body(markdown)
+    client = Github(
+        auth=Auth.Token(pull_request.token),
+        base_url=pull_request.api_url,
+        timeout=TIMEOUT_SECONDS,
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+        per_page=100,
+    )
+    number = pull_request.number
+    try:
+        login = _login(client, pull_request.in_actions)
+        if login is None:
+            return "cannot tell which user the token is, so no comment was written"
+        issue = client.get_repo(pull_request.repository, lazy=True).get_issue(number)
+        existing = _ours(issue, login)
+        if existing is not None:
+            existing.edit(body)
+            return f"updated the deploygate comment on pull request #{number}"
+        try:
+            issue.create_comment(body)
+        except GithubException as error:
+            if error.status in (401, 403, 404):
+                raise
+            # It may have landed: look before anything else, and never POST twice.
+            landed = _ours(issue, login)
+            if landed is None:
+                return f"the comment on pull request #{number} failed ({error.status}); not retried"
+            landed.edit(body)
+            return f"updated the deploygate comment on pull request #{number}"
+        return f"commented on pull request #{number}"
+    except GithubException as error:
+        if error.status in (401, 403, 404):
+            return (
+                f"the token cannot comment on pull request #{number} ({error.status}); "
+                "pull requests from forks get a read-only token. The annotations stand."
+            )
+        return redact(
+            f"could not comment on pull request #{number}: {error.status}", [pull_request.token]
+        )
+    except RequestException as error:
+        return redact(
+            f"could not reach GitHub to comment on pull request #{number}: {type(error).__name__}",
+            [pull_request.token],
+        )
+
+
+def pull_request_number(event: Mapping[str, Any], event_name: str | None) -> int | None:
+    """The PR number of a pull_request or pull_request_target event, else None."""
+    if event_name not in ("pull_request", "pull_request_target"):
+        return None
+    pull_request = event.get("pull_request")
+    number = pull_request.get("number") if isinstance(pull_request, dict) else None
+    return number if isinstance(number, int) else None

@@ -1,0 +1,393 @@
+"""GitHub as a source: deployments, postmortem issues and their action items.
+
+- Deployments come from GraphQL, whose ``Deployment.state`` survives after
+  REST has deleted a deployment's statuses (90 days). Failed means FAILURE
+  or ERROR.
+- Postmortems are issues with a postmortem label, in the service's
+  repository or a central one; a ``service:<name>`` label assigns one to a
+  service, and one without any service label belongs to every service.
+- Action items are a postmortem's sub-issues and the issues its task list
+  references (``#12``, ``owner/repo#12``, issue URLs). The issue's own state
+  is the truth, not the checkbox; closed as not planned or as a duplicate
+  means declined.
+
+Requests: one per 100 deployments in the lookback window, one per 50
+postmortems, and one per 100 task-list references outside the sub-issues.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from deploygate.dates import parse_instant
+from deploygate.http import HttpClient
+from deploygate.model import (
+    ActionItem,
+    ActionItemState,
+    Deployment,
+    DeploymentStatus,
+    History,
+    Postmortem,
+    PostmortemState,
+    Query,
+)
+from deploygate.sources.github import queries
+from deploygate.sources.github.settings import SOURCE_NAME, GitHubSettings, split_repository
+from deploygate.sources.markdown import TASK, lessons
+
+PERMISSIONS = "contents: read, issues: read and deployments: read"
+
+_STATES = {
+    "FAILURE": DeploymentStatus.FAILURE,
+    "ERROR": DeploymentStatus.ERROR,
+    "SUCCESS": DeploymentStatus.SUCCESS,
+    "ACTIVE": DeploymentStatus.SUCCESS,
+    "INACTIVE": DeploymentStatus.SUCCESS,
+    "DESTROYED": DeploymentStatus.SUCCESS,
+    "ABANDONED": DeploymentStatus.CANCELLED,
+}
+"""GitHub's DeploymentState to ours; the rest (PENDING, QUEUED, ...) is in progress."""
+
+_DECLINED_REASONS = {"NOT_PLANNED": "closed as not planned", "DUPLICATE": "closed as a duplicate"}
+_DUE_LINE = re.compile(r"^\s*due\s*:\s*(\d{4}-\d{2}-\d{2})\s*$", re.IGNORECASE | re.MULTILINE)
+_REPO = r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"
+
+
+class GitHubSource:
+    """Reads one repository's deployments and postmortems through GraphQL."""
+
+    name = SOURCE_NAME
+
+    def __init__(self, settings: GitHubSettings, client: HttpClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or HttpClient(
+            SOURCE_NAME,
+            headers={
+                "Authorization": f"bearer {settings.token}",
+                "Accept": "application/vnd.github+json",
+                "User-Agent": "deploygate",
+            },
+            secrets=(settings.token,),
+            deadline=settings.deadline,
+        )
+
+    # -- GraphQL -----------------------------------------------------------
+
+    def graphql(
+        self, document: str, variables: Mapping[str, Any], *, missing_ok: bool = False
+    ) -> dict[str, Any]:
+        """Run one query; any error GitHub reports becomes a SourceError that says what to fix.
+
+        With ``missing_ok``, NOT_FOUND errors are expected (a task list may
+        name an issue that was deleted or that the token cannot see) and the
+        data that did come back is used.
+        """
+        response = self.client.request(
+            "POST", self.settings.graphql_url, json={"query": document, "variables": variables}
+        )
+        if response.status_code == 401:
+            raise self.client.fail(
+                "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN"
+            )
+        if response.status_code == 403:
+            raise self.client.fail(
+                f"GitHub refused the request (403: {_message(response)}); "
+                f"the token needs {PERMISSIONS}"
+            )
+        if response.status_code != 200:
+            raise self.client.fail(f"GitHub GraphQL answered {response.status_code}")
+        try:
+            payload = response.json()
+        except ValueError:
+            raise self.client.fail(
+                "GitHub GraphQL answered with something that is not JSON"
+            ) from None
+        if not isinstance(payload, dict):
+            raise self.client.fail("GitHub GraphQL answered with an unexpected shape")
+        errors = payload.get("errors") or []
+        if missing_ok:
+            errors = [
+                e for e in errors if not (isinstance(e, dict) and e.get("type") == "NOT_FOUND")
+            ]
+        if errors:
+            raise self.client.fail(_graphql_error(errors))
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise self.client.fail("GitHub GraphQL answered without data")
+        return data
+
+    def _repository(self, data: Mapping[str, Any], repository: str) -> dict[str, Any]:
+        found = data.get("repository")
+        if not isinstance(found, dict):
+            raise self.client.fail(
+                f"repository {repository} not found, or the token cannot read it "
+                f"(it needs {PERMISSIONS})"
+            )
+        return found
+
+    # -- Deployments -------------------------------------------------------
+
+    def environments(self, query: Query) -> list[str] | None:
+        """The environments to read: --environment, else the service's, else all."""
+        if query.environment:
+            return [query.environment]
+        configured = (self.settings.environments or {}).get(query.service)
+        return list(configured) if configured else None
+
+    def deployments(self, query: Query) -> list[Deployment]:
+        """Deployments inside the lookback window, newest first, a hundred a page."""
+        owner, name = split_repository(self.settings.repository)
+        variables: dict[str, Any] = {
+            "owner": owner,
+            "name": name,
+            "environments": self.environments(query),
+            "after": None,
+        }
+        found: list[Deployment] = []
+        while True:
+            data = self.graphql(queries.DEPLOYMENTS, variables)
+            connection = self._repository(data, self.settings.repository)["deployments"]
+            nodes = [node for node in connection["nodes"] or () if isinstance(node, dict)]
+            for node in nodes:
+                deployment = self._deployment(node, query.service)
+                if deployment is not None and deployment.created_at >= query.since:
+                    found.append(deployment)
+            oldest = self._created(nodes[-1]) if nodes else None
+            page = connection["pageInfo"]
+            if not page["hasNextPage"] or oldest is None or oldest < query.since:
+                return found
+            variables["after"] = page["endCursor"]
+
+    @staticmethod
+    def _created(node: Mapping[str, Any]) -> datetime | None:
+        try:
+            return parse_instant(str(node.get("createdAt")))
+        except ValueError:
+            return None
+
+    def _deployment(self, node: Mapping[str, Any], service: str) -> Deployment | None:
+        created_at = self._created(node)
+        identifier = node.get("databaseId")
+        if created_at is None or identifier is None:
+            return None
+        status = node.get("latestStatus") or {}
+        log_url, environment_url = status.get("logUrl"), status.get("environmentUrl")
+        api_url = (
+            f"{self.settings.api_url}/repos/{self.settings.repository}/deployments/{identifier}"
+        )
+        return Deployment(
+            id=str(identifier),
+            service=service,
+            environment=str(node.get("environment") or ""),
+            status=_STATES.get(str(node.get("state")), DeploymentStatus.IN_PROGRESS),
+            created_at=created_at,
+            sha=node.get("commitOid"),
+            url=log_url or environment_url or api_url,
+            description=status.get("description") or node.get("description"),
+            other_urls=tuple(url for url in (api_url, log_url, environment_url) if url),
+        )
+
+    # -- Postmortems -------------------------------------------------------
+
+    def postmortem_nodes(self) -> list[dict[str, Any]]:
+        """Every issue with a postmortem label, fifty a page, with its sub-issues."""
+        owner, name = split_repository(self.settings.postmortem_repository)
+        variables: dict[str, Any] = {
+            "owner": owner,
+            "name": name,
+            "labels": list(self.settings.postmortem_labels),
+            "after": None,
+        }
+        nodes: list[dict[str, Any]] = []
+        while True:
+            data = self.graphql(queries.POSTMORTEMS, variables)
+            connection = self._repository(data, self.settings.postmortem_repository)["issues"]
+            nodes.extend(node for node in connection["nodes"] or () if isinstance(node, dict))
+            page = connection["pageInfo"]
+            if not page["hasNextPage"]:
+                return nodes
+            variables["after"] = page["endCursor"]
+
+    def lookup(self, references: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
+        """Issues named by task lists, a hundred per request; missing ones are left out."""
+        found: dict[tuple[str, int], dict[str, Any]] = {}
+        for start in range(0, len(references), queries.ISSUES_PER_LOOKUP):
+            chunk = references[start : start + queries.ISSUES_PER_LOOKUP]
+            variables: dict[str, Any] = {}
+            for index, (repository, number) in enumerate(chunk):
+                owner, name = split_repository(repository)
+                variables |= {
+                    f"owner{index}": owner,
+                    f"name{index}": name,
+                    f"number{index}": number,
+                }
+            data = self.graphql(queries.issue_lookup(len(chunk)), variables, missing_ok=True)
+            for index, key in enumerate(chunk):
+                issue = (data.get(f"issue{index}") or {}).get("issue")
+                if isinstance(issue, dict):
+                    found[key] = issue
+        return found
+
+    def references(self, node: Mapping[str, Any]) -> list[tuple[str, int]]:
+        """The issues a postmortem's task list points at, in order, without repeats."""
+        home = _repository_of(node) or self.settings.postmortem_repository
+        web = re.escape(self.settings.web_url.rstrip("/"))
+        patterns = (
+            re.compile(rf"{web}/({_REPO})/issues/(\d+)"),
+            re.compile(rf"(?<![\w/])({_REPO})#(\d+)\b"),
+            re.compile(r"(?<![\w/])()#(\d+)\b"),
+        )
+        found: list[tuple[str, int]] = []
+        for line in str(node.get("body") or "").split("\n"):
+            task = TASK.match(line)
+            if task is None:
+                continue
+            for pattern in patterns:
+                match = pattern.search(task.group(2))
+                if match:
+                    key = (match.group(1) or home, int(match.group(2)))
+                    if key not in found:
+                        found.append(key)
+                    break
+        return found
+
+    def collect(self, query: Query) -> History:
+        """Deployments of the service's environments and postmortems with their lessons."""
+        deployments = self.deployments(query)
+        nodes = self.postmortem_nodes()
+        referenced = {
+            key
+            for node in nodes
+            for key in self.references(node)
+            if key not in _sub_issue_keys(node)
+        }
+        looked_up = self.lookup(sorted(referenced))
+        postmortems = [
+            postmortem
+            for node in nodes
+            if (postmortem := self._postmortem(node, looked_up, query.service)) is not None
+        ]
+        return History(deployments=tuple(deployments), postmortems=tuple(postmortems))
+
+    def _postmortem(
+        self,
+        node: Mapping[str, Any],
+        looked_up: Mapping[tuple[str, int], dict[str, Any]],
+        service: str,
+    ) -> Postmortem | None:
+        created_at = self._created(node)
+        if created_at is None:
+            return None
+        labels = _labels(node)
+        services = [
+            label.removeprefix(self.settings.service_label_prefix)
+            for label in labels
+            if label.startswith(self.settings.service_label_prefix)
+        ]
+        if services and self.settings.service_label.format(service=service) not in labels:
+            return None
+        items: dict[tuple[str, int], ActionItem] = {}
+        sub_issues = (node.get("subIssues") or {}).get("nodes") or []
+        for issue in [*sub_issues, *(looked_up.get(key) for key in self.references(node))]:
+            if isinstance(issue, dict):
+                item = self._action_item(issue)
+                key = (_repository_of(issue) or "", int(issue.get("number") or 0))
+                if item is not None and key not in items:
+                    items[key] = item
+        body = str(node.get("body") or "")
+        return Postmortem(
+            id=f"{_repository_of(node)}#{node.get('number')}",
+            title=str(node.get("title") or ""),
+            state=PostmortemState.OPEN if node.get("state") == "OPEN" else PostmortemState.CLOSED,
+            created_at=created_at,
+            service=service if services else None,
+            url=node.get("url"),
+            body=body,
+            lessons=lessons(body),
+            action_items=tuple(items.values()),
+        )
+
+    def _action_item(self, issue: Mapping[str, Any]) -> ActionItem | None:
+        created_at = self._created(issue)
+        if created_at is None:
+            return None
+        reason = _DECLINED_REASONS.get(str(issue.get("stateReason")))
+        if issue.get("state") == "OPEN":
+            state = ActionItemState.OPEN
+        else:
+            state = ActionItemState.DECLINED if reason else ActionItemState.DONE
+        teams = [
+            label.removeprefix(self.settings.team_label_prefix)
+            for label in _labels(issue)
+            if label.startswith(self.settings.team_label_prefix)
+        ]
+        return ActionItem(
+            id=f"{_repository_of(issue)}#{issue.get('number')}",
+            title=str(issue.get("title") or ""),
+            state=state,
+            created_at=created_at,
+            url=issue.get("url"),
+            due=_due(issue),
+            team=teams[0] if teams else None,
+            reason=reason if state is ActionItemState.DECLINED else None,
+        )
+
+
+def _labels(node: Mapping[str, Any]) -> list[str]:
+    return [
+        str(label.get("name"))
+        for label in ((node.get("labels") or {}).get("nodes") or ())
+        if isinstance(label, dict)
+    ]
+
+
+def _repository_of(node: Mapping[str, Any]) -> str | None:
+    repository = node.get("repository") or {}
+    return repository.get("nameWithOwner") if isinstance(repository, dict) else None
+
+
+def _sub_issue_keys(node: Mapping[str, Any]) -> set[tuple[str, int]]:
+    return {
+        (_repository_of(issue) or "", int(issue.get("number") or 0))
+        for issue in ((node.get("subIssues") or {}).get("nodes") or ())
+        if isinstance(issue, dict)
+    }
+
+
+def _due(issue: Mapping[str, Any]) -> date | None:
+    """The milestone's due date, else a ``Due: YYYY-MM-DD`` line in the body."""
+    milestone = issue.get("milestone")
+    due_on = milestone.get("dueOn") if isinstance(milestone, dict) else None
+    if due_on:
+        try:
+            return parse_instant(str(due_on)).date()
+        except ValueError:
+            pass
+    match = _DUE_LINE.search(str(issue.get("body") or ""))
+    if match:
+        try:
+            return date.fromisoformat(match.group(1))
+        except ValueError:
+            return None
+    return None
+
+
+def _message(response: Any) -> str:
+    try:
+        return str(response.json().get("message", ""))[:200]
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _graphql_error(errors: list[Any]) -> str:
+    first = errors[0] if isinstance(errors[0], dict) else {}
+    kind = first.get("type")
+    message = str(first.get("message", "unknown error"))[:300]
+    if kind == "NOT_FOUND":
+        return f"{message} (not found, or the token cannot read it; it needs {PERMISSIONS})"
+    if kind in ("FORBIDDEN", "INSUFFICIENT_SCOPES"):
+        return f"{message} (the token needs {PERMISSIONS})"
+    return f"GitHub GraphQL error: {message}"
