@@ -219,16 +219,16 @@ def test_config_is_discovered_walking_up_and_in_pyproject(project: Path) -> None
         'strict = true\n[local]\npostmortems = "postmortems"\n'
     )
     result = invoke("config", cwd=nested)
-    assert f"config file:  {project / 'deploygate.toml'}" in result.stdout
-    assert "strict:       yes" in result.stdout
+    assert f"config file:    {project / 'deploygate.toml'}" in result.stdout
+    assert "strict:         yes" in result.stdout
 
     (project / "deploygate.toml").unlink()
     (project / "pyproject.toml").write_text(
         '[project]\nname = "x"\n[tool.deploygate]\nlookback = "30d"\n'
     )
     result = invoke("config", cwd=nested)
-    assert f"config file:  {project / 'pyproject.toml'}" in result.stdout
-    assert "lookback:     30d" in result.stdout
+    assert f"config file:    {project / 'pyproject.toml'}" in result.stdout
+    assert "lookback:       30d" in result.stdout
 
 
 def test_config_explains_environment_overrides() -> None:
@@ -299,10 +299,10 @@ def test_command_line_beats_environment_beats_config_file(project: Path) -> None
 
 def test_config_command_shows_what_check_would_use(project: Path) -> None:
     args = ("config", "--config", str(project / "deploygate.toml"))
-    assert "strict:       no: only errors block" in invoke(*args).stdout
+    assert "strict:         no: only errors block" in invoke(*args).stdout
     shown = invoke(*args, env={"DEPLOYGATE_STRICT": "true", "DEPLOYGATE_ON_ERROR": "warn"}).stdout
-    assert "strict:       yes: warnings block" in shown
-    assert "on error:     warn" in shown
+    assert "strict:         yes: warnings block" in shown
+    assert "on error:       warn" in shown
     assert "declined-action-item   notice   an action item that was declined" in shown
 
 

@@ -490,7 +490,19 @@ def explain(config: Config, settings: Settings, environment: str | None) -> str:
         ("environment", environment or "all (no --environment given)"),
         ("overrides for", ", ".join(sorted(config.environments)) or "no environment"),
     ]
-    lines = [f"{name + ':':<14}{terminal(value)}" for name, value in facts]
+    if settings.source == "github":
+        github = config.github
+        facts += [
+            ("repository", github.repository or "--repo, or GITHUB_REPOSITORY"),
+            ("postmortems in", github.postmortem_repository or "the same repository"),
+            (
+                "labels",
+                f"{', '.join(github.postmortem_labels)}; {github.service_label}; "
+                f"{github.team_label}",
+            ),
+            ("token from", f"{github.token_env} (or gh auth token outside CI)"),
+        ]
+    lines = [f"{name + ':':<16}{terminal(value)}" for name, value in facts]
     lines.append("rules:")
     for rule in RuleId:
         level = policy.levels[rule]
@@ -504,20 +516,37 @@ def explain(config: Config, settings: Settings, environment: str | None) -> str:
     return "\n".join(lines)
 
 
+_GITHUB_STARTER = """
+[github]
+# Read by default from GITHUB_REPOSITORY, GITHUB_API_URL and GITHUB_GRAPHQL_URL
+# inside Actions; the token comes from GITHUB_TOKEN (or `gh auth token`).
+# repository = "OWNER/NAME"
+# postmortem-repository = "OWNER/incidents"   # where postmortem issues live
+postmortem-labels = ["postmortem"]
+service-label = "service:{service}"          # a postmortem without one is for every service
+team-label = "team:{team}"                   # the team that owns an action item
+deadline = "60s"
+
+# Each service's deployment environments; --environment picks one.
+# [services.checkout]
+# environments = ["production"]
+"""
+
+
 def starter_config(platform: str | None, evidence: str | None) -> str:
-    """A commented ``deploygate.toml`` that runs as it is on the local store."""
+    """A commented ``deploygate.toml``: GitHub's source when GitHub was detected, else local."""
+    source = "github" if platform == "github" else "local"
     detected = (
         f"# Detected {platform} ({terminal(evidence or '')}).\n"
-        f"# deploygate reads the local store below; point it at {platform} when that\n"
-        "# source is configured.\n"
         if platform
-        else "# No GitHub or GitLab detected; deploygate reads the local store below.\n"
+        else "# No GitHub or GitLab detected.\n"
     )
     return f"""\
 # deploygate configuration. Check it with: deploygate config
 {detected}
-# Where history comes from.
-source = "local"
+# Where history comes from: "local" (Markdown postmortems and `deploygate record`)
+# or "github" (deployments, postmortem issues and their sub-issues).
+source = "{source}"
 
 # How far back failed deployments count, and how long after a failure a
 # postmortem of the same service is taken to review it when it does not
@@ -536,7 +565,7 @@ on-error = "fail"
 # the defaults. A postmortems folder named here must exist.
 # postmortems = "{DEFAULT_POSTMORTEMS}"
 # history = "{DEFAULT_HISTORY}"
-
+{_GITHUB_STARTER if source == "github" else ""}
 [rules]
 # Levels: "off", "notice", "warning", "error". A table sets options too.
 unreviewed-failure = {{ level = "warning", grace = "3d" }}
