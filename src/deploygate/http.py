@@ -133,17 +133,19 @@ class HttpClient:
 
     def _rate_limit_wait(self, response: requests.Response) -> tuple[float, str] | None:
         """How long a rate-limited response asks us to wait, and why; None if not rate-limited."""
-        if response.status_code not in (403, 429):
+        if response.status_code not in (403, 429) and response.status_code not in RETRY_STATUSES:
             return None
         headers = response.headers
         now = self._wall_clock()
-        if headers.get("X-RateLimit-Remaining") == "0":
+        if response.status_code in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
             reset_text = headers.get("X-RateLimit-Reset", "")
             reset = float(reset_text) if reset_text.isdigit() else now + 60
             return max(0.0, reset - now), f"rate limit exhausted until {_clock_time(reset)}"
         retry_after = _retry_after(headers.get("Retry-After"), now)
         if retry_after is not None:
             return retry_after, f"asked to retry after {retry_after:.0f} s"
+        if response.status_code in RETRY_STATUSES:
+            return None
         if response.status_code == 429 or "secondary rate limit" in response.text.lower():
             return -1.0, "secondary rate limit"  # no hint: back off like any retry
         return None

@@ -1,0 +1,220 @@
+"""The HTTP client against a scripted server on loopback: retries, deadlines, limits, secrets."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from deploygate.errors import SourceError
+from deploygate.http import HttpClient
+from deploygate.redaction import redact, secret_forms
+
+TOKEN = "ghs_CANARY_0123456789abcdef"
+
+
+@dataclass
+class Script:
+    """Answers in order; the last one repeats. Each is (status, headers, body)."""
+
+    answers: list[tuple[int, dict[str, str], str]]
+    seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+    def next(self) -> tuple[int, dict[str, str], str]:
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, Script]]:
+    script = Script([(200, {}, "{}")])
+
+    class Handler(BaseHTTPRequestHandler):
+        def handle_one(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            script.seen.append((self.command, self.path, dict(self.headers)))
+            status, headers, body = script.next()
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body.encode())))
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        do_GET = do_POST = handle_one
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", script
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class Clock:
+    """Fake time: sleeping advances it, so retries are instant and waits are visible."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return 1_800_000_000.0 + self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def client(clock: Clock, deadline: float = 60.0) -> HttpClient:
+    return HttpClient(
+        "github",
+        headers={"Authorization": f"bearer {TOKEN}"},
+        secrets=[TOKEN],
+        deadline=deadline,
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+        wall_clock=clock.wall,
+        jitter=lambda: 0.5,
+    )
+
+
+def test_5xx_is_retried_with_growing_gaps_then_succeeds(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(502, {}, ""), (503, {}, ""), (500, {}, ""), (200, {}, '{"ok": true}')]
+    clock = Clock()
+    response = client(clock).request("GET", f"{url}/x")
+    assert response.json() == {"ok": True}
+    assert len(script.seen) == 4
+    assert clock.sleeps == sorted(clock.sleeps)
+    assert clock.sleeps[0] < clock.sleeps[-1]
+
+
+def test_a_5xx_storm_gives_up_after_bounded_attempts(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(502, {}, "")]
+    clock = Clock()
+    with pytest.raises(SourceError, match=r"answered 502; tried 5 times"):
+        client(clock).request("GET", f"{url}/x")
+    assert len(script.seen) == 5
+    assert sum(clock.sleeps) < 60
+
+
+def test_a_post_is_never_retried(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(502, {}, "")]
+    with pytest.raises(SourceError, match="not retried: it may have taken effect"):
+        client(Clock()).request("POST", f"{url}/x", json={}, idempotent=False)
+    assert len(script.seen) == 1
+
+
+def test_primary_rate_limit_with_a_distant_reset_fails_at_once_naming_it(
+    server: tuple[str, Script],
+) -> None:
+    url, script = server
+    clock = Clock()
+    reset = int(clock.wall() + 3600)
+    script.answers = [(403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}, "")]
+    expected = datetime.fromtimestamp(reset, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    with pytest.raises(SourceError, match=f"rate limit exhausted until {expected}"):
+        client(clock).request("GET", f"{url}/x")
+    assert clock.sleeps == []
+    assert len(script.seen) == 1
+
+
+def test_primary_rate_limit_resetting_soon_is_waited_out(server: tuple[str, Script]) -> None:
+    url, script = server
+    clock = Clock()
+    reset = str(int(clock.wall() + 2))
+    script.answers = [
+        (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, ""),
+        (200, {"X-RateLimit-Remaining": "4999", "X-RateLimit-Limit": "5000"}, "{}"),
+    ]
+    http = client(clock)
+    assert http.request("GET", f"{url}/x").status_code == 200
+    assert clock.sleeps == [3.0]
+    assert (http.stats.requests, http.stats.rate_limit_remaining) == (2, 4999)
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "outcome"),
+    [
+        ("2", [3.0]),
+        ("86400", "asked to retry after 86400 s"),
+        ("-5", "backoff"),
+        ("abc", "backoff"),
+        (None, "backoff"),
+    ],
+)
+def test_retry_after_is_honoured_when_it_fits_and_junk_is_ignored(
+    server: tuple[str, Script], retry_after: str | None, outcome: object
+) -> None:
+    url, script = server
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    script.answers = [(429, headers, ""), (200, {}, "{}")]
+    clock = Clock()
+    if isinstance(outcome, str) and outcome != "backoff":
+        with pytest.raises(SourceError, match=outcome):
+            client(clock).request("GET", f"{url}/x")
+        return
+    assert client(clock).request("GET", f"{url}/x").status_code == 200
+    if outcome == "backoff":
+        assert len(clock.sleeps) == 1
+        assert 0 < clock.sleeps[0] < 2
+    else:
+        assert clock.sleeps == outcome
+
+
+def test_retry_after_as_an_http_date(server: tuple[str, Script]) -> None:
+    url, script = server
+    clock = Clock()
+    when = datetime.fromtimestamp(clock.wall(), tz=timezone.utc) + timedelta(seconds=5)
+    script.answers = [
+        (503, {"Retry-After": format_datetime(when, usegmt=True)}, ""),
+        (200, {}, "{}"),
+    ]
+    assert client(clock).request("GET", f"{url}/x").status_code == 200
+    assert clock.sleeps == [pytest.approx(6.0, abs=1.0)]
+
+
+def test_the_deadline_bounds_every_wait(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(502, {}, "")]
+    clock = Clock()
+    with pytest.raises(SourceError, match="deadline"):
+        client(clock, deadline=1.0).request("GET", f"{url}/x")
+    assert sum(clock.sleeps) <= 1.0
+
+
+def test_unreachable_server_is_a_clear_source_error() -> None:
+    clock = Clock()
+    with pytest.raises(SourceError, match=r"failed: ConnectionError; tried 5 times"):
+        client(clock).request("GET", "http://127.0.0.1:9/x")
+
+
+def test_secrets_never_appear_in_errors(server: tuple[str, Script]) -> None:
+    url, script = server
+    script.answers = [(502, {}, json.dumps({"echo": TOKEN}))]
+    with pytest.raises(SourceError) as caught:
+        client(Clock()).request("GET", f"{url}/x?token={TOKEN}")
+    assert TOKEN not in str(caught.value)
+    assert script.seen[0][2]["Authorization"] == f"bearer {TOKEN}"
+
+
+def test_redact_covers_encoded_forms() -> None:
+    forms = secret_forms("a/b c")
+    text = " ".join(sorted(forms))
+    assert redact(text, ["a/b c"]).replace("***", "").strip() == ""
+    assert "a%2Fb%20c" in forms
