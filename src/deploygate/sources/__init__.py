@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from deploygate.errors import SourceError
 from deploygate.model import History, Query
 
 if TYPE_CHECKING:
@@ -66,6 +67,25 @@ SOURCES: Mapping[str, Callable[[Config, SourceContext], Source]] = {
 """Every source by its ``--source`` name."""
 
 
+class UnavailableSource:
+    """A source that could not even be set up (no token, say): it fails like an unreachable one.
+
+    So ``--on-error warn`` and the NOT VERIFIED report treat a missing token
+    exactly as they treat a backend that does not answer.
+    """
+
+    def __init__(self, name: str, error: SourceError) -> None:
+        self.name = name
+        self.error = error
+
+    def collect(self, query: Query) -> History:
+        """Raise the error the setup met."""
+        raise self.error
+
+
 def build_source(name: str, config: Config, context: SourceContext) -> Source:
     """The source called ``name``, configured from ``config`` and ``context``."""
-    return SOURCES[name](config, context)
+    try:
+        return SOURCES[name](config, context)
+    except SourceError as error:
+        return UnavailableSource(name, error)

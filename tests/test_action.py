@@ -1,0 +1,580 @@
+"""The composite action (action.yml) and the example workflow.
+
+zizmor audits both, offline. The action is then run the way the GitHub
+runner runs a composite action, without a runner: each step's ``env:``
+expressions are evaluated from the inputs, its ``run:`` script goes through
+the runner's own bash invocation with a fresh environment and fresh
+$GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY files, and the action's ``outputs:``
+are resolved from the steps' outputs.
+
+The fast tests stand in for the install step only: they link the project's
+own deploygate where the install step puts it. One test runs the real
+install step (pip installs a copy of the repository from the package index,
+about ten seconds) and then the real check step on what it installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from actions_runner import commands
+from conftest import REPO_ROOT, json_report
+
+from deploygate.cli import cli
+
+ACTION_FILE = REPO_ROOT / "action.yml"
+EXAMPLES = sorted((REPO_ROOT / "examples" / "github").glob("*.yml"))
+ZIZMOR = Path(sys.executable).parent / "zizmor"
+BASH = shutil.which("bash") or "/bin/bash"
+NOW = "2026-11-20T12:00:00Z"
+QUICKSTART_CONFIG = "examples/quickstart/deploygate.toml"
+INSTALLED = Path("deploygate", "bin", "deploygate")
+"""Where the install step puts the console script, under RUNNER_TEMP; the check step runs it."""
+FAKE_TOKEN = "ghs_not_a_real_token_0123456789"  # a fake; nothing is ever sent
+
+
+def load_action() -> dict[str, Any]:
+    action: dict[str, Any] = yaml.safe_load(ACTION_FILE.read_text(encoding="utf-8"))
+    return action
+
+
+# --- zizmor ----------------------------------------------------------------------------------
+
+
+def zizmor(*paths: Path, no_ignores: bool = False) -> tuple[int, list[dict[str, Any]]]:
+    """zizmor's exit code and JSON findings; offline, no config file, pedantic persona.
+
+    The pedantic persona reports everything the default one does, and code smells.
+    """
+    args = [str(ZIZMOR), "--offline", "--no-config", "--strict-collection", "--format", "json"]
+    args += ["--persona", "pedantic", "--no-progress", "--color", "never"]
+    if no_ignores:
+        args.append("--no-ignores")
+    result = subprocess.run(
+        [*args, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": tempfile.gettempdir(), "NO_COLOR": "1"},
+    )
+    assert result.returncode in (0, 10, 11, 12, 13, 14), result.stderr  # else zizmor itself failed
+    findings: list[dict[str, Any]] = json.loads(result.stdout)
+    return result.returncode, findings
+
+
+def summarize(findings: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Each finding as its audit and the text of its primary location."""
+    return [
+        (finding["ident"], location["concrete"]["feature"])
+        for finding in findings
+        for location in finding["locations"]
+        if location["symbolic"]["kind"] == "Primary"
+    ]
+
+
+@pytest.mark.parametrize(
+    "path", [ACTION_FILE, *EXAMPLES], ids=lambda path: str(path.relative_to(REPO_ROOT))
+)
+def test_zizmor_reports_nothing(path: Path) -> None:
+    code, findings = zizmor(path)
+    assert summarize(findings) == []
+    assert code == 0
+
+
+def test_the_example_workflow_is_audited() -> None:
+    assert "deploy.yml" in [path.name for path in EXAMPLES]
+
+
+def test_the_examples_waive_one_audit_only_on_this_action() -> None:
+    # The template cannot pin deploygate to a released commit, so its `uses:`
+    # lines say @v1 with an inline ignore. Without honouring ignores, that is
+    # the only thing zizmor finds, once per such line.
+    for path in EXAMPLES:
+        references = re.findall(r"uses: (OWNER/deploygate@\S+)", path.read_text("utf-8"))
+        code, findings = zizmor(path, no_ignores=True)
+        assert code != 0
+        assert summarize(findings) == [("unpinned-uses", ref) for ref in references]
+
+
+BAD_WORKFLOW = """\
+name: bad
+on: pull_request
+permissions: {}
+jobs:
+  greet:
+    name: Greet
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "${{ github.event.pull_request.title }}"
+"""
+
+
+def test_zizmor_catches_an_injection_in_a_workflow(tmp_path: Path) -> None:
+    workflow = tmp_path / "bad.yml"
+    workflow.write_text(BAD_WORKFLOW, encoding="utf-8")
+    code, findings = zizmor(workflow)
+    assert code != 0
+    assert "template-injection" in {finding["ident"] for finding in findings}
+
+
+def test_zizmor_catches_an_input_inside_run_in_the_action(tmp_path: Path) -> None:
+    # The action itself, with one input moved from env: into the script.
+    text = ACTION_FILE.read_text(encoding="utf-8")
+    bad = text.replace('cd -- "$WORKING_DIRECTORY"', 'cd -- "${{ inputs.working-directory }}"')
+    assert bad != text
+    (tmp_path / "action.yml").write_text(bad, encoding="utf-8")
+    code, findings = zizmor(tmp_path / "action.yml")
+    assert code != 0
+    assert "template-injection" in {finding["ident"] for finding in findings}
+
+
+# --- the action's wiring ---------------------------------------------------------------------
+
+
+def check_envvars() -> set[str]:
+    """Every environment variable that an option of `deploygate check` reads."""
+    names: set[str] = set()
+    for param in cli.commands["check"].params:
+        envvar = getattr(param, "envvar", None)
+        if isinstance(envvar, str):
+            names.add(envvar)
+        elif envvar:
+            names.update(envvar)
+    return names
+
+
+def test_the_action_sets_only_variables_that_check_reads() -> None:
+    steps = load_action()["runs"]["steps"]
+    set_here = {name for step in steps for name in step.get("env", {})}
+    ours = {name for name in set_here if name.startswith("DEPLOYGATE_")}
+    assert ours, "the action passes no DEPLOYGATE_* variable at all"
+    assert ours <= check_envvars(), ours - check_envvars()
+
+
+def test_each_variable_carries_the_input_of_the_same_name() -> None:
+    action = load_action()
+    wired = {
+        name: value
+        for step in action["runs"]["steps"]
+        for name, value in step.get("env", {}).items()
+        if name.startswith("DEPLOYGATE_")
+    }
+    for name, value in wired.items():
+        input_name = name.removeprefix("DEPLOYGATE_").lower().replace("_", "-")
+        assert value == f"${{{{ inputs.{input_name} }}}}", name
+        assert input_name in action["inputs"], name
+
+
+def test_no_script_contains_an_expression_and_every_step_says_bash() -> None:
+    steps = load_action()["runs"]["steps"]
+    assert len(steps) == 2
+    for step in steps:
+        assert "${{" not in step["run"], step["id"]
+        assert step["shell"] == "bash", step["id"]
+
+
+def test_every_input_reaches_a_step_and_every_output_a_step_output() -> None:
+    action = load_action()
+    env_values = " ".join(
+        str(value) for step in action["runs"]["steps"] for value in step.get("env", {}).values()
+    )
+    for name in action["inputs"]:
+        assert f"inputs.{name} }}}}" in env_values, f"input {name} is never used"
+    assert {name: output["value"] for name, output in action["outputs"].items()} == {
+        name: f"${{{{ steps.check.outputs.{name} }}}}"
+        for name in ("verdict", "findings", "blocking")
+    }
+
+
+def test_the_example_gives_the_action_only_its_inputs_and_least_permissions() -> None:
+    workflow = yaml.safe_load((REPO_ROOT / "examples" / "github" / "deploy.yml").read_text("utf-8"))
+    declared = load_action()["inputs"]
+    assert workflow["permissions"] == {}
+    assert workflow["jobs"]["deploy"]["needs"] == "gate"
+    gates = 0
+    for name, job in workflow["jobs"].items():
+        permissions = job["permissions"]
+        for step in job["steps"]:
+            if not step.get("uses", "").startswith("OWNER/deploygate@"):
+                continue
+            gates += 1
+            given = step["with"]
+            assert set(given) <= set(declared), (name, set(given) - set(declared))
+            assert "service" in given
+            reads = {"contents": "read", "issues": "read", "deployments": "read"}
+            comments = given.get("comment") == "true"
+            assert permissions == reads | ({"pull-requests": "write"} if comments else {}), name
+        writes = {scope for scope, access in permissions.items() if access == "write"}
+        assert writes <= {"pull-requests"}, name
+    assert gates == 2
+
+
+# --- a model of the runner -------------------------------------------------------------------
+
+_EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+_NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
+
+
+@dataclass
+class Expressions:
+    """The few contexts action.yml uses; any other expression fails the test."""
+
+    inputs: Mapping[str, str]
+    action_path: Path
+    token: str = FAKE_TOKEN
+    steps: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def value(self, expression: str) -> str:
+        if match := re.fullmatch(rf"inputs\.({_NAME})", expression):
+            if match[1] not in self.inputs:
+                pytest.fail(f"action.yml reads an undeclared input: {expression!r}")
+            return self.inputs[match[1]]
+        if expression == "github.token":
+            return self.token
+        if expression == "github.action_path":
+            return str(self.action_path)
+        if match := re.fullmatch(rf"steps\.({_NAME})\.outputs\.({_NAME})", expression):
+            if match[1] not in self.steps:
+                pytest.fail(f"{expression!r} names a step that has not run")
+            return self.steps[match[1]].get(match[2], "")  # a missing output is '' on GitHub
+        pytest.fail(f"the test's runner model does not evaluate {expression!r}")
+
+    def evaluate(self, template: object) -> str:
+        assert isinstance(template, str), f"not a string: {template!r}"
+        return _EXPRESSION.sub(lambda match: self.value(match[1]), template)
+
+
+def read_output_file(text: str) -> dict[str, str]:
+    """$GITHUB_OUTPUT as the runner reads it: ``name=value`` and ``name<<DELIMITER`` blocks."""
+    outputs: dict[str, str] = {}
+    lines = iter(text.split("\n"))
+    for line in lines:
+        if not line:
+            continue
+        equals, heredoc = line.find("="), line.find("<<")
+        if heredoc >= 0 and (equals < 0 or heredoc < equals):
+            name, delimiter = line[:heredoc], line[heredoc + 2 :]
+            value: list[str] = []
+            for body in lines:
+                if body == delimiter:
+                    break
+                value.append(body)
+            else:
+                pytest.fail(f"output {name!r} has no closing delimiter")
+            outputs[name] = "\n".join(value)
+        else:
+            assert equals > 0, f"not an output line: {line!r}"
+            outputs[line[:equals]] = line[equals + 1 :]
+    return outputs
+
+
+@dataclass
+class StepResult:
+    id: str
+    returncode: int
+    stdout: str
+    stderr: str
+    env: dict[str, str]
+    outputs: dict[str, str]
+    summary: str
+
+
+@dataclass
+class ActionRun:
+    steps: dict[str, StepResult]
+    outputs: dict[str, str]
+
+    @property
+    def failed(self) -> bool:
+        return any(step.returncode != 0 for step in self.steps.values())
+
+
+StandIn = Callable[[Mapping[str, str]], None]
+
+
+def run_action(
+    root: Path,
+    inputs: Mapping[str, str],
+    *,
+    action_path: Path = REPO_ROOT,
+    workspace: Path = REPO_ROOT,
+    stand_in: Mapping[str, StandIn] | None = None,
+    home: Path | None = None,
+    path: str = "/usr/bin:/bin",
+    passthrough: Mapping[str, str] | None = None,
+) -> ActionRun:
+    """Run action.yml's steps in order as the runner does, stopping at the first failure.
+
+    ``stand_in`` replaces the script of the step with that id by a Python
+    function of the step's environment (the install step, in the fast tests).
+    """
+    action = yaml.safe_load((action_path / "action.yml").read_text(encoding="utf-8"))
+    assert action["runs"]["using"] == "composite"
+    declared = action["inputs"]
+    unknown = set(inputs) - set(declared)
+    assert not unknown, f"not inputs of the action: {unknown}"
+    expressions = Expressions({}, action_path)
+    values = {}
+    for name, spec in declared.items():
+        if name in inputs:
+            values[name] = inputs[name]
+        else:
+            assert not spec.get("required"), f"required input {name} not given"
+            values[name] = expressions.evaluate(str(spec.get("default", "")))
+    expressions.inputs = values
+
+    temp, home = root / "runner_temp", home or root / "home"
+    temp.mkdir()
+    home.mkdir(exist_ok=True)
+    event = root / "event.json"
+    event.write_text(json.dumps({"ref": "refs/heads/main", "repository": {"full_name": "a/b"}}))
+    results: dict[str, StepResult] = {}
+    for index, step in enumerate(action["runs"]["steps"]):
+        unsupported = set(step) - {"id", "name", "shell", "env", "run"}
+        assert not unsupported, f"the runner model does not handle {unsupported} in {step}"
+        assert step["shell"] == "bash"
+        output, summary = root / f"output_{index}", root / f"summary_{index}"
+        output.touch()
+        summary.touch()
+        env = {
+            **(passthrough or {}),
+            "PATH": path,
+            "HOME": str(home),
+            "CI": "true",
+            "GITHUB_ACTIONS": "true",
+            "RUNNER_TEMP": str(temp),
+            "GITHUB_ACTION_PATH": str(action_path),
+            "GITHUB_WORKSPACE": str(workspace),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_REPOSITORY": "a/b",
+        }
+        env |= {name: expressions.evaluate(value) for name, value in step.get("env", {}).items()}
+        if stand_in and step["id"] in stand_in:
+            stand_in[step["id"]](env)
+            completed = subprocess.CompletedProcess([], 0, "", "")
+        else:
+            script = root / f"step_{index}.sh"
+            script.write_text(step["run"], encoding="utf-8")
+            completed = subprocess.run(
+                [BASH, "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                cwd=workspace,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=300,
+            )
+        result = StepResult(
+            id=step["id"],
+            returncode=completed.returncode,
+            stdout=completed.stdout,
+            stderr=completed.stderr,
+            env=env,
+            outputs=read_output_file(output.read_text(encoding="utf-8")),
+            summary=summary.read_text(encoding="utf-8"),
+        )
+        results[result.id] = result
+        expressions.steps[result.id] = result.outputs
+        if result.returncode != 0:
+            break
+    outputs = {
+        name: expressions.evaluate(spec["value"]) for name, spec in action["outputs"].items()
+    }
+    return ActionRun(results, outputs)
+
+
+def link_project_deploygate(env: Mapping[str, str]) -> None:
+    """The fast stand-in for the install step: this project's deploygate, where it would go."""
+    target = Path(env["RUNNER_TEMP"]) / INSTALLED
+    target.parent.mkdir(parents=True)
+    target.symlink_to(Path(sys.executable).parent / "deploygate")
+
+
+FAST = {"install": link_project_deploygate}
+
+
+def test_the_runner_model_refuses_expressions_it_does_not_know() -> None:
+    expressions = Expressions({"service": "checkout"}, REPO_ROOT)
+    assert expressions.evaluate("x ${{ inputs.service }} y") == "x checkout y"
+    for unknown in ("github.event.pull_request.title", "inputs.nope", "steps.x.outputs.y"):
+        with pytest.raises(pytest.fail.Exception):
+            expressions.evaluate(f"${{{{ {unknown} }}}}")
+
+
+def test_the_token_reaches_only_the_check_step(tmp_path: Path) -> None:
+    tokens = {}
+    for name, given in (("default", {}), ("given", {"token": "ghp_given"})):
+        root = tmp_path / name
+        root.mkdir()
+        inputs = {"service": "checkout", "config": QUICKSTART_CONFIG, **given}
+        run = run_action(root, inputs, stand_in=FAST)
+        assert "GITHUB_TOKEN" not in run.steps["install"].env
+        tokens[name] = run.steps["check"].env["GITHUB_TOKEN"]
+    assert tokens == {"default": FAKE_TOKEN, "given": "ghp_given"}  # default: github.token
+
+
+def markdown_report(*args: str) -> str:
+    """What `deploygate check --format markdown` prints, run outside GitHub Actions."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "deploygate"), "check", *args, "--format", "markdown"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1, result.stderr
+    return result.stdout
+
+
+def assert_blocked_quickstart(run: ActionRun, reports: Path) -> None:
+    assert set(run.steps) == {"install", "check"}
+    assert run.steps["install"].returncode == 0, run.steps["install"].stderr
+    assert run.steps["install"].outputs == {}
+    check = run.steps["check"]
+    assert check.returncode == 1, check.stderr  # blocked: the step, and so the job, fails
+    assert check.outputs == {"verdict": "block", "findings": "8", "blocking": "true"}
+    assert run.outputs == check.outputs
+    # The job summary holds the markdown report, as --format markdown prints it.
+    assert check.summary == markdown_report(
+        "--config", QUICKSTART_CONFIG, "--service", "checkout", "--now", NOW
+    )
+    annotations = [
+        (command.name, command.properties.get("title")) for command in commands(check.stdout)
+    ]
+    assert annotations == [
+        ("error", "deploygate overdue-action-item"),
+        ("error", "deploygate overdue-action-item"),
+        ("warning", "deploygate open-action-item"),
+        ("warning", "deploygate unreviewed-failure"),
+        ("notice", "deploygate declined-action-item"),
+        ("notice", "deploygate reviewed-failure"),
+        ("notice", "deploygate reviewed-failure"),
+        ("notice", "deploygate unreviewed-failure"),
+    ]
+    assert check.stderr == ""
+    # The output input: two FORMAT=PATH targets in one value.
+    assert json_report((reports / "report.json").read_text("utf-8"))["verdict"] == "block"
+    assert (reports / "report.md").read_text("utf-8") == check.summary
+
+
+def quickstart_inputs(reports: Path) -> dict[str, str]:
+    reports.mkdir()
+    return {
+        "service": "checkout",
+        "config": QUICKSTART_CONFIG,
+        "source": "local",
+        "now": NOW,
+        "output": f"json={reports / 'report.json'} markdown={reports / 'report.md'}",
+    }
+
+
+def test_the_action_blocks_the_quickstart(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    run = run_action(tmp_path, quickstart_inputs(reports), stand_in=FAST)
+    assert run.failed
+    assert_blocked_quickstart(run, reports)
+
+
+@pytest.mark.parametrize(("strict", "code", "verdict"), [("true", 1, "block"), ("", 0, "warn")])
+def test_strict_makes_warnings_block(tmp_path: Path, strict: str, code: int, verdict: str) -> None:
+    # Staging turns overdue lessons into warnings: no errors, so only strict blocks.
+    # From the example's own folder, so the config is found without the config input.
+    inputs = {
+        "service": "checkout",
+        "environment": "staging",
+        "strict": strict,
+        "now": NOW,
+        "working-directory": "examples/quickstart",
+    }
+    run = run_action(tmp_path, inputs, stand_in=FAST)
+    check = run.steps["check"]
+    assert check.returncode == code, check.stderr
+    assert run.outputs["verdict"] == verdict
+    levels = {command.name for command in commands(check.stdout)}
+    assert levels == {"warning", "notice"}
+
+
+def test_on_error_warn_keeps_a_failing_source_from_failing_the_step(tmp_path: Path) -> None:
+    # The GitHub source on a closed local port (nothing leaves this machine), with a
+    # deadline too short to retry: exit 3 and verdict unknown, but exit 0 with on-error: warn.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "deploygate.toml").write_text(
+        'source = "github"\n[github]\nrepository = "a/b"\napi-url = "http://127.0.0.1:9"\n'
+        'deadline = "1s"\n',
+        encoding="utf-8",
+    )
+    results = {}
+    for on_error in ("fail", "warn"):
+        root = tmp_path / on_error
+        root.mkdir()
+        inputs = {"service": "checkout", "on-error": on_error}
+        run = run_action(root, inputs, workspace=project, stand_in=FAST)
+        check = run.steps["check"]
+        results[on_error] = (check.returncode, run.outputs["verdict"])
+        assert "source 'github' failed: POST http://127.0.0.1:9/graphql" in check.stderr
+    assert results == {"fail": (3, "unknown"), "warn": (0, "unknown")}
+
+
+# --- the real install step -------------------------------------------------------------------
+
+_PASSTHROUGH = re.compile(
+    r"PIP_.*|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy|SSL_CERT_.*|REQUESTS_CA_BUNDLE"
+)
+
+
+def test_the_real_install_step_then_the_check(tmp_path: Path) -> None:
+    """pip installs a copy of the repository (as the runner checks it out) from the index.
+
+    The runner's environment keeps the machine's pip and proxy settings, so
+    they pass through here too; python3 is the interpreter this venv was made from.
+    """
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    action_path = tmp_path / "action"
+    for name in filter(None, files):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (action_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, action_path / name)
+    reports = tmp_path / "reports"
+    python_bin = Path(sys.base_prefix) / "bin"
+    assert (python_bin / "python3").exists()
+    run = run_action(
+        tmp_path,
+        quickstart_inputs(reports),
+        action_path=action_path,
+        home=Path.home(),
+        path=f"{python_bin}:/usr/bin:/bin",
+        passthrough={k: v for k, v in os.environ.items() if _PASSTHROUGH.fullmatch(k)},
+    )
+    installed = tmp_path / "runner_temp" / INSTALLED
+    assert installed.is_file()
+    assert not installed.is_symlink()
+    # A real copy in the action's venv, not this project's editable install.
+    site = list((tmp_path / "runner_temp" / "deploygate" / "lib").glob("python3*/site-packages"))
+    assert len(site) == 1
+    assert (site[0] / "deploygate" / "cli.py").is_file()
+    assert_blocked_quickstart(run, reports)
