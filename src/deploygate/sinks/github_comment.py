@@ -88,13 +88,14 @@ def publish(pull_request: PullRequest, markdown: str) -> str:
         seconds_between_requests=None,
         seconds_between_writes=None,
         per_page=100,
+        lazy=True,
     )
     number = pull_request.number
     try:
         login = _login(client, pull_request.in_actions)
         if login is None:
             return "cannot tell which user the token is, so no comment was written"
-        issue = client.get_repo(pull_request.repository, lazy=True).get_issue(number)
+        issue = client.get_repo(pull_request.repository).get_issue(number)
         existing = _ours(issue, login)
         if existing is not None:
             existing.edit(body)

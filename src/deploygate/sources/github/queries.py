@@ -22,7 +22,7 @@ fragment ActionItemFields on Issue {
   url
   body
   state
-  stateReason
+  stateReason(enableDuplicate: true)
   createdAt
   repository { nameWithOwner }
   milestone { dueOn }

@@ -1,0 +1,2649 @@
+"""A fake GitHub served over loopback that speaks the real API shapes.
+
+Why a fake server and not mocks: deploygate's GitHub source is driven in the
+tests by real clients (``requests`` for GraphQL, PyGithub for REST) over real
+HTTP, so headers, status codes, pagination and error bodies are exercised as
+they are on the wire.
+
+Why it does not drift from GitHub:
+
+* its GraphQL is *executed* by graphql-core against GitHub's own published
+  schema (``@octokit/graphql-schema``): a document GitHub would reject is
+  rejected here, and an answer can only have a shape the schema allows;
+* its REST answers are checked against GitHub's OpenAPI description
+  (``@octokit/openapi``) by tests/test_fake_github.py;
+* whatever it does not implement fails loudly (a GraphQL error of type
+  ``FAKE_NOT_IMPLEMENTED``, an HTTP 501) and is recorded in
+  ``FakeGitHub.problems``; the ``fake_github`` fixture then fails the test at
+  teardown, so a gap in the fake never passes for a GitHub behaviour.
+
+Usage::
+
+    from fakes.github import GitHubWorld, fake_github  # the fixture, imported
+
+    def test_something(fake_github):
+        repo = fake_github.world.repo("acme/shop")
+        repo.deployment(environment="production", state="FAILURE")
+        token = fake_github.world.token("ghs_x", login="github-actions[bot]")
+        ... point the client at fake_github.graphql_url / fake_github.api_url ...
+        assert len(fake_github.requests) == 1
+
+Sections: oracles · world · GraphQL · REST · HTTP server · pytest fixture.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import enum
+import functools
+import hashlib
+import itertools
+import json
+import re
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TypeAlias
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+import graphql
+import pytest
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
+
+# ---------------------------------------------------------------------------
+# Oracles: GitHub's own descriptions of its APIs, installed by
+# `npm ci --prefix tests/oracle`. Both are large, so they are loaded lazily,
+# once per process.
+# ---------------------------------------------------------------------------
+
+OCTOKIT = Path(__file__).resolve().parents[1] / "oracle" / "node_modules" / "@octokit"
+GRAPHQL_SCHEMA_PATH = OCTOKIT / "graphql-schema" / "schema.graphql"
+OPENAPI_PATH = OCTOKIT / "openapi" / "generated" / "api.github.com.deref.json"
+
+
+@functools.cache
+def github_schema() -> graphql.GraphQLSchema:
+    """GitHub's published GraphQL schema (~0.7 s to build, so built once).
+
+    The SDL has duplicate fields and deprecation mismatches that graphql-core
+    rejects, hence the ``assume_valid`` flags. schema.json in the same package
+    is older (no ``Issue.subIssues``), so the .graphql file is the oracle.
+    """
+    text = GRAPHQL_SCHEMA_PATH.read_text("utf-8")
+    return graphql.build_schema(text, assume_valid_sdl=True, assume_valid=True)
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """GitHub's OpenAPI 3.0 description of api.github.com, dereferenced (~1 s to load)."""
+    document: dict[str, Any] = json.loads(OPENAPI_PATH.read_text("utf-8"))
+    return document
+
+
+# ---------------------------------------------------------------------------
+# World: the data that tests populate with plain method calls.
+# ---------------------------------------------------------------------------
+
+UTC = timezone.utc
+
+# The enums the world accepts; test_fake_github.py checks them against the schema.
+DEPLOYMENT_STATES = frozenset(
+    {
+        "ABANDONED",
+        "ACTIVE",
+        "DESTROYED",
+        "ERROR",
+        "FAILURE",
+        "INACTIVE",
+        "IN_PROGRESS",
+        "PENDING",
+        "QUEUED",
+        "SUCCESS",
+        "WAITING",
+    }
+)
+DEPLOYMENT_STATUS_STATES = frozenset(
+    {"ERROR", "FAILURE", "INACTIVE", "IN_PROGRESS", "PENDING", "QUEUED", "SUCCESS", "WAITING"}
+)
+ISSUE_STATES = frozenset({"OPEN", "CLOSED"})
+ISSUE_STATE_REASONS = frozenset({"COMPLETED", "DUPLICATE", "NOT_PLANNED", "REOPENED"})
+_REASONS_FOR_STATE: dict[str, frozenset[str | None]] = {
+    "OPEN": frozenset({None, "REOPENED"}),
+    # None: closed before GitHub recorded reasons (2022); such issues still report null.
+    "CLOSED": frozenset({None, "COMPLETED", "NOT_PLANNED", "DUPLICATE"}),
+}
+
+# A deployment's state is computed by GitHub from its latest status; these
+# maps give the status a state implies, and the state a new status implies.
+_STATUS_FOR_STATE: dict[str, str | None] = {
+    "ACTIVE": "SUCCESS",
+    "SUCCESS": "SUCCESS",
+    "INACTIVE": "INACTIVE",
+    "FAILURE": "FAILURE",
+    "ERROR": "ERROR",
+    "IN_PROGRESS": "IN_PROGRESS",
+    "QUEUED": "QUEUED",
+    "WAITING": "WAITING",
+    "PENDING": None,
+    "ABANDONED": None,
+    "DESTROYED": None,
+}
+_STATE_FOR_STATUS = {
+    "SUCCESS": "ACTIVE",
+    "FAILURE": "FAILURE",
+    "ERROR": "ERROR",
+    "INACTIVE": "INACTIVE",
+    "PENDING": "PENDING",
+    "IN_PROGRESS": "IN_PROGRESS",
+    "QUEUED": "QUEUED",
+    "WAITING": "WAITING",
+}
+
+# Real ids of well-known accounts, so fixtures look like the real thing.
+_WELL_KNOWN_USER_IDS = {
+    "octocat": 583231,
+    "github-actions[bot]": 41898282,
+    "dependabot[bot]": 49699333,
+}
+
+GITHUB_BODY_LIMIT = 65536
+"""GitHub rejects issue and comment bodies longer than this many characters."""
+
+
+class Default(enum.Enum):
+    """Marks an argument left to the world to derive (distinct from an explicit None)."""
+
+    DERIVED = "derived"
+
+
+DERIVED = Default.DERIVED
+
+
+def _utc(moment: datetime) -> datetime:
+    """GitHub keeps whole seconds in UTC; naive datetimes are a test bug, so they are refused."""
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamps must be timezone-aware, got {moment!r}")
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def iso(moment: datetime) -> str:
+    """GitHub's timestamp format in both APIs: ``2026-11-20T12:00:00Z``."""
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _node_id(prefix: str, number: int) -> str:
+    """A global node id in GitHub's current format (``I_kwDO...``): opaque, unique, stable."""
+    packed = base64.urlsafe_b64encode(number.to_bytes(8, "big")).decode().rstrip("=")
+    return f"{prefix}_kwDO{packed}"
+
+
+@dataclass(eq=False)
+class User:
+    """An account: a user, a bot (an app, e.g. ``github-actions[bot]``) or an organization."""
+
+    login: str
+    id: int
+    type: Literal["User", "Bot", "Organization"] = "User"
+    name: str | None = None
+
+    @property
+    def node_id(self) -> str:
+        return _node_id({"User": "U", "Bot": "BOT", "Organization": "O"}[self.type], self.id)
+
+    @property
+    def is_bot(self) -> bool:
+        return self.type == "Bot"
+
+
+@dataclass(eq=False)
+class RateLimit:
+    """One rate-limit bucket (GitHub keeps one per resource: ``core``, ``graphql``...).
+
+    Set ``remaining = 0`` in a test to see how the product copes with an
+    exhausted budget; the bucket refills when the world clock passes ``reset_at``.
+    """
+
+    resource: str
+    limit: int
+    remaining: int
+    reset_at: datetime
+
+    @property
+    def used(self) -> int:
+        return self.limit - self.remaining
+
+    def refresh(self, now: datetime) -> None:
+        if now >= self.reset_at:
+            self.remaining = self.limit
+            self.reset_at = now + timedelta(hours=1)
+
+    def charge(self, cost: int, now: datetime) -> bool:
+        """Take ``cost`` points, or return False (and take nothing) when not enough remain."""
+        self.refresh(now)
+        if self.remaining < cost:
+            return False
+        self.remaining -= cost
+        return True
+
+
+@dataclass(eq=False)
+class Token:
+    """A token the fake accepts, with the identity and permissions GitHub would attach to it.
+
+    ``user_endpoint=False`` is how GITHUB_TOKEN and other installation tokens
+    behave: ``GET /user`` answers 403. ``repos`` limits access to the named
+    repositories (an installation token is scoped to the repositories it was
+    installed on); None means every repository in the world.
+    """
+
+    value: str
+    user: User
+    can_read: bool = True
+    can_comment: bool = True
+    user_endpoint: bool = True
+    admin: bool = False
+    repos: frozenset[str] | None = None
+    rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+
+    @property
+    def login(self) -> str:
+        return self.user.login
+
+    def has_access(self, repo: Repo) -> bool:
+        """Whether the token was granted access to the repository (beyond public reads)."""
+        return self.can_read and (self.repos is None or repo.full_name.lower() in self.repos)
+
+    def can_see(self, repo: Repo) -> bool:
+        return not repo.private or self.has_access(repo)
+
+    def can_write_comments(self, repo: Repo) -> bool:
+        return self.can_comment and self.has_access(repo)
+
+    @property
+    def forbidden_message(self) -> str:
+        """GitHub's message when a token's permissions fall short."""
+        if self.user.is_bot:
+            return "Resource not accessible by integration"
+        return "Resource not accessible by personal access token"
+
+
+@dataclass(eq=False)
+class Label:
+    id: int
+    name: str
+    color: str = "ededed"
+    description: str | None = None
+
+    @property
+    def node_id(self) -> str:
+        return _node_id("LA", self.id)
+
+
+@dataclass(eq=False)
+class Milestone:
+    id: int
+    number: int
+    title: str
+    due_on: datetime | None
+    created_at: datetime
+    creator: User
+    state: Literal["open", "closed"] = "open"
+    description: str | None = None
+
+    @property
+    def node_id(self) -> str:
+        return _node_id("MI", self.id)
+
+
+@dataclass(eq=False)
+class DeploymentStatus:
+    id: int
+    state: str
+    description: str | None
+    log_url: str | None
+    environment_url: str | None
+    created_at: datetime
+    creator: User
+
+    @property
+    def node_id(self) -> str:
+        return _node_id("DES", self.id)
+
+
+@dataclass(eq=False)
+class Deployment:
+    repo: Repo
+    database_id: int
+    environment: str
+    sha: str
+    ref: str
+    task: str
+    description: str | None
+    created_at: datetime
+    creator: User
+    state: str
+    statuses: list[DeploymentStatus] = field(default_factory=list)
+
+    @property
+    def node_id(self) -> str:
+        return _node_id("DE", self.database_id)
+
+    @property
+    def latest_status(self) -> DeploymentStatus | None:
+        return self.statuses[-1] if self.statuses else None
+
+    @property
+    def updated_at(self) -> datetime:
+        status = self.latest_status
+        return status.created_at if status else self.created_at
+
+    def add_status(
+        self,
+        state: str,
+        *,
+        description: str | None = None,
+        log_url: str | None = None,
+        environment_url: str | None = None,
+        created_at: datetime | None = None,
+        auto_inactive: bool = True,
+    ) -> DeploymentStatus:
+        """Post a status as the REST API would; a SUCCESS makes older ACTIVE ones INACTIVE.
+
+        (GitHub's ``auto_inactive`` defaults to true for the same environment.)
+        """
+        world = self.repo.world
+        with world.lock:
+            if state not in DEPLOYMENT_STATUS_STATES:
+                raise ValueError(f"unknown deployment status state {state!r}")
+            moment = _utc(created_at) if created_at else world.now()
+            status = DeploymentStatus(
+                id=world.next_id("deployment_status"),
+                state=state,
+                description=description,
+                log_url=log_url,
+                environment_url=environment_url,
+                created_at=moment,
+                creator=self.creator,
+            )
+            self.statuses.append(status)
+            self.state = _STATE_FOR_STATUS[state]
+            if state == "SUCCESS" and auto_inactive:
+                for other in self.repo.deployments:
+                    if (
+                        other is not self
+                        and other.environment == self.environment
+                        and other.state == "ACTIVE"
+                    ):
+                        other.add_status("INACTIVE", created_at=moment, auto_inactive=False)
+            return status
+
+
+@dataclass(eq=False)
+class Issue:
+    """An issue, or a pull request (``is_pull_request``: they share numbers, and REST treats
+    a pull request as an issue, while GraphQL's ``Repository.issue`` does not find it)."""
+
+    repo: Repo
+    number: int
+    database_id: int
+    title: str
+    body: str
+    author: User
+    labels: list[Label]
+    state: str
+    state_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    milestone: Milestone | None
+    is_pull_request: bool = False
+    locked: bool = False
+    sub_issues: list[Issue] = field(default_factory=list)
+    parent: Issue | None = None
+
+    MAX_SUB_ISSUES = 100  # GitHub's limit per parent issue
+
+    @property
+    def node_id(self) -> str:
+        return _node_id("PR" if self.is_pull_request else "I", self.database_id)
+
+    @property
+    def url(self) -> str:
+        kind = "pull" if self.is_pull_request else "issues"
+        return f"{self.repo.url}/{kind}/{self.number}"
+
+    @property
+    def comments(self) -> list[Comment]:
+        return self.repo.comments(self.number)
+
+    def add_sub_issue(self, issue: Issue) -> Issue:
+        """Attach ``issue`` (from any repository of the world) as this issue's next sub-issue.
+
+        GitHub allows one parent per issue and 100 sub-issues per parent.
+        """
+        with self.repo.world.lock:
+            if issue.is_pull_request or self.is_pull_request:
+                raise ValueError("sub-issues link issues, not pull requests")
+            if issue is self:
+                raise ValueError("an issue cannot be its own sub-issue")
+            if issue.parent is not None:
+                raise ValueError(f"{issue.repo.full_name}#{issue.number} already has a parent")
+            if len(self.sub_issues) >= self.MAX_SUB_ISSUES:
+                raise ValueError(f"GitHub allows at most {self.MAX_SUB_ISSUES} sub-issues")
+            issue.parent = self
+            self.sub_issues.append(issue)
+            return issue
+
+    def close(self, reason: str = "COMPLETED", *, at: datetime | None = None) -> None:
+        with self.repo.world.lock:
+            _check_state("CLOSED", reason)
+            self.state, self.state_reason = "CLOSED", reason
+            self.closed_at = _utc(at) if at else self.repo.world.now()
+            self.updated_at = max(self.updated_at, self.closed_at)
+
+    def reopen(self, *, at: datetime | None = None) -> None:
+        with self.repo.world.lock:
+            self.state, self.state_reason, self.closed_at = "OPEN", "REOPENED", None
+            self.updated_at = _utc(at) if at else self.repo.world.now()
+
+
+@dataclass(eq=False)
+class Comment:
+    """An issue (or pull-request conversation) comment."""
+
+    id: int
+    issue: Issue
+    body: str
+    author: User
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def node_id(self) -> str:
+        return _node_id("IC", self.id)
+
+    @property
+    def html_url(self) -> str:
+        return f"{self.issue.url}#issuecomment-{self.id}"
+
+
+def _check_state(state: str, reason: str | None) -> None:
+    if state not in ISSUE_STATES:
+        raise ValueError(f"issue state must be one of {sorted(ISSUE_STATES)}, got {state!r}")
+    if reason not in _REASONS_FOR_STATE[state]:
+        raise ValueError(f"GitHub never reports an {state} issue with state reason {reason!r}")
+
+
+class Repo:
+    """A repository: deployments, issues (and pull requests), labels, milestones, comments."""
+
+    def __init__(self, world: GitHubWorld, owner: User, name: str, *, private: bool) -> None:
+        self.world = world
+        self.owner = owner
+        self.name = name
+        self.private = private
+        self.id = world.next_id("repository")
+        self.deployments: list[Deployment] = []
+        self.issues: dict[int, Issue] = {}
+        self.labels: dict[str, Label] = {}
+        self.milestones: dict[str, Milestone] = {}
+        self._comments: list[Comment] = []
+        self._numbers = itertools.count(1)
+
+    def __repr__(self) -> str:
+        return f"<Repo {self.full_name}>"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner.login}/{self.name}"
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.world.web_host}/{self.full_name}"
+
+    @property
+    def node_id(self) -> str:
+        return _node_id("R", self.id)
+
+    # -- deployments -------------------------------------------------------
+
+    def deployment(
+        self,
+        *,
+        id: int | None = None,
+        environment: str = "production",
+        sha: str | None = None,
+        ref: str = "main",
+        task: str = "deploy",
+        state: str = "ACTIVE",
+        created_at: datetime | None = None,
+        description: str | None = None,
+        status: str | Default | None = DERIVED,
+        status_description: str | None = None,
+        log_url: str | None = None,
+        environment_url: str | None = None,
+        creator_login: str = "github-actions[bot]",
+    ) -> Deployment:
+        """Add a deployment in ``state``, with one status carrying the URLs.
+
+        The status's state is derived from ``state`` (ACTIVE -> SUCCESS,
+        FAILURE -> FAILURE, PENDING -> no status at all...) unless ``status``
+        says otherwise. ``id`` is the databaseId; by default a large unique
+        int (GraphQL's ``Int`` is 32-bit, so it stays below 2**31).
+        """
+        with self.world.lock:
+            if state not in DEPLOYMENT_STATES:
+                raise ValueError(f"deployment state must be one of {sorted(DEPLOYMENT_STATES)}")
+            status_state = _STATUS_FOR_STATE[state] if status is DERIVED else status
+            if status_state is not None and status_state not in DEPLOYMENT_STATUS_STATES:
+                raise ValueError(f"unknown deployment status state {status_state!r}")
+            if status_state is None and (log_url or environment_url or status_description):
+                raise ValueError("log_url, environment_url and status_description need a status")
+            database_id = id if id is not None else self.world.next_id("deployment")
+            if database_id in self.world.deployment_ids:
+                raise ValueError(f"deployment id {database_id} is already taken")
+            self.world.deployment_ids.add(database_id)
+            moment = _utc(created_at) if created_at else self.world.now()
+            deployment = Deployment(
+                repo=self,
+                database_id=database_id,
+                environment=environment,
+                sha=sha or hashlib.sha1(b"%d" % database_id, usedforsecurity=False).hexdigest(),
+                ref=ref,
+                task=task,
+                description=description,
+                created_at=moment,
+                creator=self.world.user(creator_login),
+                state=state,
+            )
+            if status_state is not None:
+                deployment.statuses.append(
+                    DeploymentStatus(
+                        id=self.world.next_id("deployment_status"),
+                        state=status_state,
+                        description=status_description,
+                        log_url=log_url,
+                        environment_url=environment_url,
+                        created_at=moment,
+                        creator=deployment.creator,
+                    )
+                )
+            self.deployments.append(deployment)
+            return deployment
+
+    # -- issues and pull requests ------------------------------------------
+
+    def label(self, name: str, *, color: str = "ededed", description: str | None = None) -> Label:
+        """The repository's label ``name`` (names are case-insensitive on GitHub), made if new."""
+        with self.world.lock:
+            key = name.lower()
+            if key not in self.labels:
+                self.labels[key] = Label(self.world.next_id("label"), name, color, description)
+            return self.labels[key]
+
+    def milestone(self, title: str, *, due_on: datetime | None = None) -> Milestone:
+        """The repository's milestone ``title``, made if new."""
+        with self.world.lock:
+            if title not in self.milestones:
+                self.milestones[title] = Milestone(
+                    id=self.world.next_id("milestone"),
+                    number=len(self.milestones) + 1,
+                    title=title,
+                    due_on=_utc(due_on) if due_on else None,
+                    created_at=self.world.now(),
+                    creator=self.owner,
+                )
+            return self.milestones[title]
+
+    def issue(
+        self,
+        *,
+        number: int | None = None,
+        title: str = "An issue",
+        body: str = "",
+        labels: Iterable[str] = (),
+        state: str = "OPEN",
+        state_reason: str | Default | None = DERIVED,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+        closed_at: datetime | None = None,
+        milestone: str | None = None,
+        milestone_due_on: datetime | None = None,
+        author_login: str = "octocat",
+    ) -> Issue:
+        """Add an issue; ``number`` defaults to the next free one in this repository.
+
+        ``state_reason`` defaults to what GitHub reports: None when OPEN,
+        COMPLETED when CLOSED. ``milestone_due_on`` without a ``milestone``
+        title puts the issue in a milestone named after the date.
+        """
+        return self._add_issue(
+            number=number,
+            title=title,
+            body=body,
+            labels=labels,
+            state=state,
+            state_reason=state_reason,
+            created_at=created_at,
+            updated_at=updated_at,
+            closed_at=closed_at,
+            milestone=milestone,
+            milestone_due_on=milestone_due_on,
+            author_login=author_login,
+            is_pull_request=False,
+        )
+
+    def pull_request(
+        self,
+        *,
+        number: int | None = None,
+        title: str = "A pull request",
+        body: str = "",
+        state: str = "OPEN",
+        created_at: datetime | None = None,
+        author_login: str = "octocat",
+    ) -> Issue:
+        """Add a pull request (it takes an issue number; REST comments on it like on an issue)."""
+        return self._add_issue(
+            number=number,
+            title=title,
+            body=body,
+            labels=(),
+            state=state,
+            state_reason=None if state == "OPEN" else DERIVED,
+            created_at=created_at,
+            updated_at=None,
+            closed_at=None,
+            milestone=None,
+            milestone_due_on=None,
+            author_login=author_login,
+            is_pull_request=True,
+        )
+
+    def _add_issue(
+        self,
+        *,
+        number: int | None,
+        title: str,
+        body: str,
+        labels: Iterable[str],
+        state: str,
+        state_reason: str | Default | None,
+        created_at: datetime | None,
+        updated_at: datetime | None,
+        closed_at: datetime | None,
+        milestone: str | None,
+        milestone_due_on: datetime | None,
+        author_login: str,
+        is_pull_request: bool,
+    ) -> Issue:
+        with self.world.lock:
+            if state_reason is DERIVED:
+                state_reason = "COMPLETED" if state == "CLOSED" else None
+            _check_state(state, state_reason)
+            if len(body) > GITHUB_BODY_LIMIT:
+                raise ValueError(f"GitHub refuses bodies over {GITHUB_BODY_LIMIT} characters")
+            if number is None:
+                number = next(n for n in self._numbers if n not in self.issues)
+            elif number in self.issues or number < 1:
+                raise ValueError(f"{self.full_name}#{number} is taken or invalid")
+            created = _utc(created_at) if created_at else self.world.now()
+            closed = None
+            if state == "CLOSED":
+                closed = _utc(closed_at) if closed_at else max(created, self.world.now())
+            if milestone is None and milestone_due_on is not None:
+                milestone = f"Due {iso(milestone_due_on)[:10]}"
+            issue = Issue(
+                repo=self,
+                number=number,
+                database_id=self.world.next_id("issue"),
+                title=title,
+                body=body,
+                author=self.world.user(author_login),
+                labels=[self.label(name) for name in dict.fromkeys(labels)],
+                state=state,
+                state_reason=state_reason,
+                created_at=created,
+                updated_at=_utc(updated_at) if updated_at else max(created, closed or created),
+                closed_at=closed,
+                milestone=self.milestone(milestone, due_on=milestone_due_on) if milestone else None,
+                is_pull_request=is_pull_request,
+            )
+            self.issues[number] = issue
+            return issue
+
+    def get_issue(self, number: int) -> Issue | None:
+        return self.issues.get(number)
+
+    # -- comments ----------------------------------------------------------
+
+    def comment(
+        self,
+        issue_number: int,
+        body: str,
+        author_login: str = "octocat",
+        *,
+        created_at: datetime | None = None,
+    ) -> Comment:
+        """Add a comment to the issue or pull request ``issue_number`` (which must exist)."""
+        with self.world.lock:
+            issue = self.issues.get(issue_number)
+            if issue is None:
+                raise ValueError(
+                    f"{self.full_name}#{issue_number} does not exist: "
+                    "add it with repo.issue() or repo.pull_request() first"
+                )
+            moment = _utc(created_at) if created_at else self.world.now()
+            comment = Comment(
+                id=self.world.next_id("comment"),
+                issue=issue,
+                body=body,
+                author=self.world.user(author_login),
+                created_at=moment,
+                updated_at=moment,
+            )
+            self._comments.append(comment)
+            self.world.comments[comment.id] = comment
+            issue.updated_at = max(issue.updated_at, moment)
+            return comment
+
+    def comments(self, issue_number: int | None = None) -> list[Comment]:
+        """Comments in creation order (as REST lists them), on one issue or on all."""
+        with self.world.lock:
+            return [
+                c
+                for c in self._comments
+                if c.id in self.world.comments
+                and (issue_number is None or c.issue.number == issue_number)
+            ]
+
+    def delete_comment(self, comment: Comment) -> None:
+        with self.world.lock:
+            self.world.comments.pop(comment.id, None)
+            self._comments.remove(comment)
+
+
+class GitHubWorld:
+    """Everything the fake knows: accounts, tokens, repositories, and a clock.
+
+    ``web_host`` makes the html URLs (``https://github.com/acme/shop/issues/1``);
+    set it to a GHES host name to imitate GitHub Enterprise Server. ``clock``
+    returns the current time (defaults to the real UTC time) and stamps
+    anything created without an explicit time.
+    """
+
+    # First ids per kind: realistic magnitudes, and distinct ranges so that an
+    # id of one kind used as another is caught rather than silently found.
+    _FIRST_IDS: ClassVar[dict[str, int]] = {
+        "user": 90_000_001,
+        "repository": 700_000_001,
+        "deployment": 1_900_000_001,
+        "deployment_status": 1_950_000_001,
+        "issue": 1_500_000_001,
+        "comment": 2_600_000_001,
+        "label": 6_000_000_001,
+        "milestone": 11_000_001,
+    }
+
+    def __init__(
+        self,
+        *,
+        web_host: str = "github.com",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.web_host = web_host
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.lock = threading.RLock()
+        self.users: dict[str, User] = {}
+        self.tokens: dict[str, Token] = {}
+        self.repos: dict[str, Repo] = {}
+        self.comments: dict[int, Comment] = {}
+        self.deployment_ids: set[int] = set()
+        self._counters = {kind: itertools.count(first) for kind, first in self._FIRST_IDS.items()}
+
+    def now(self) -> datetime:
+        return _utc(self.clock())
+
+    def next_id(self, kind: str) -> int:
+        with self.lock:
+            return next(self._counters[kind])
+
+    def user(
+        self, login: str, *, type: Literal["User", "Bot", "Organization"] | None = None
+    ) -> User:
+        """The account ``login``, made if new (a ``...[bot]`` login makes a Bot)."""
+        with self.lock:
+            key = login.lower()
+            if key not in self.users:
+                kind = type or ("Bot" if login.endswith("[bot]") else "User")
+                user_id = _WELL_KNOWN_USER_IDS.get(key) or self.next_id("user")
+                self.users[key] = User(login=login, id=user_id, type=kind)
+            return self.users[key]
+
+    def repo(self, full_name: str, *, private: bool = True) -> Repo:
+        """The repository ``owner/name``, made if new (owners default to organizations)."""
+        with self.lock:
+            existing = self.find_repo(full_name)
+            if existing is not None:
+                return existing
+            owner_login, _, name = full_name.partition("/")
+            if not owner_login or not name or "/" in name:
+                raise ValueError(f"expected owner/name, got {full_name!r}")
+            owner = self.user(owner_login, type="Organization")
+            repo = Repo(self, owner, name, private=private)
+            self.repos[full_name.lower()] = repo
+            return repo
+
+    def find_repo(self, full_name: str) -> Repo | None:
+        """Look a repository up as GitHub does: owner and name are case-insensitive."""
+        return self.repos.get(full_name.lower())
+
+    def repo_by_id(self, repo_id: int) -> Repo | None:
+        return next((r for r in self.repos.values() if r.id == repo_id), None)
+
+    def token(
+        self,
+        value: str,
+        *,
+        login: str = "octocat",
+        can_read: bool = True,
+        can_comment: bool = True,
+        user_endpoint: bool | None = None,
+        admin: bool = False,
+        repos: Iterable[str] | None = None,
+        rate_limit: int = 5000,
+    ) -> Token:
+        """Register a valid token for ``login``.
+
+        ``user_endpoint`` defaults to False for bots (an installation token such
+        as GITHUB_TOKEN gets 403 from ``GET /user``) and True for users.
+        ``admin`` lets the token edit and delete other people's comments.
+        """
+        with self.lock:
+            user = self.user(login)
+            reset = self.now() + timedelta(hours=1)
+            token = Token(
+                value=value,
+                user=user,
+                can_read=can_read,
+                can_comment=can_comment,
+                user_endpoint=not user.is_bot if user_endpoint is None else user_endpoint,
+                admin=admin,
+                repos=None if repos is None else frozenset(r.lower() for r in repos),
+                rate_limits={
+                    resource: RateLimit(resource, rate_limit, rate_limit, reset)
+                    for resource in ("core", "graphql")
+                },
+            )
+            self.tokens[value] = token
+            return token
+
+
+# ---------------------------------------------------------------------------
+# GraphQL: parse, validate against the schema, check pagination limits and
+# cost like GitHub, then execute with resolvers backed by the world.
+# ---------------------------------------------------------------------------
+
+MAX_PAGE_SIZE = 100
+MAX_NODES = 500_000
+
+
+def _gh_error(message: str, error_type: str, **extra: Any) -> GraphQLError:
+    """A GraphQL error that GitHub would send with a top-level ``type`` (NOT_FOUND...)."""
+    return GraphQLError(message, extensions={"type": error_type, **extra})
+
+
+class FakeNotImplementedError(GraphQLError):
+    """The document asks for something the fake does not model: a gap, never a GitHub answer."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"fake GitHub does not implement {what}", extensions={"type": "FAKE_NOT_IMPLEMENTED"}
+        )
+
+
+# -- cursors and connections ----------------------------------------------
+
+_CURSOR_PREFIX = "cursor:v2:"
+
+
+def _encode_cursor(kind: str, key: tuple[Any, ...]) -> str:
+    """Opaque like GitHub's (base64 of ``cursor:v2:...``); it holds the sort key, not an
+    offset, so pages stay consistent when items are added between requests."""
+    payload = _CURSOR_PREFIX + json.dumps([kind, *key], separators=(",", ":"))
+    return base64.b64encode(payload.encode()).decode()
+
+
+def _decode_cursor(cursor: str, kind: str, sample: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    invalid = _gh_error(
+        f"`{cursor}` does not appear to be a valid cursor.", "INVALID_CURSOR_ARGUMENTS"
+    )
+    try:
+        text = base64.b64decode(cursor.encode(), validate=True).decode()
+        if not text.startswith(_CURSOR_PREFIX):
+            raise invalid
+        decoded = json.loads(text[len(_CURSOR_PREFIX) :])
+    except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+        raise invalid from None
+    if not isinstance(decoded, list) or not decoded or decoded[0] != kind:
+        raise invalid
+    key = tuple(decoded[1:])
+    if sample is not None and [type(v) for v in key] != [type(v) for v in sample]:
+        raise invalid
+    return key
+
+
+@dataclass
+class _Connection:
+    """A page of a connection: what ``nodes``, ``edges``, ``pageInfo`` and ``totalCount`` read."""
+
+    nodes: list[Any]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    total_count: int
+    hidden: Callable[[Any], str | None] = lambda _node: None  # -> error message if hidden
+
+
+@dataclass
+class _Edge:
+    cursor: str
+    node: Any
+
+
+def _paginate(
+    items: Sequence[Any],
+    *,
+    kind: str,
+    key: Callable[[Any], tuple[Any, ...]],
+    descending: bool,
+    args: dict[str, Any],
+) -> _Connection:
+    """Relay pagination over ``items`` already sorted in the requested order.
+
+    ``after``/``before`` locate positions by sort key; ``first``/``last``
+    take from the window. Page bounds were checked before execution.
+    """
+    keys = [key(item) for item in items]
+    sample = keys[0] if keys else None
+
+    def beyond(candidate: tuple[Any, ...], mark: tuple[Any, ...]) -> bool:
+        return candidate < mark if descending else candidate > mark
+
+    low, high = 0, len(items)
+    if args.get("after") is not None:
+        mark = _decode_cursor(args["after"], kind, sample)
+        low = next((i for i, k in enumerate(keys) if beyond(k, mark)), len(items))
+    if args.get("before") is not None:
+        mark = _decode_cursor(args["before"], kind, sample)
+        high = next((i for i, k in enumerate(keys) if k == mark or beyond(k, mark)), len(items))
+    high = max(low, high)
+    first, last = args.get("first"), args.get("last")
+    if first is not None:
+        high = min(high, low + first)
+    elif last is not None:
+        low = max(low, high - last)
+    return _Connection(
+        nodes=list(items[low:high]),
+        cursors=[_encode_cursor(kind, k) for k in keys[low:high]],
+        has_next_page=high < len(items),
+        has_previous_page=low > 0,
+        total_count=len(items),
+    )
+
+
+# -- checks before execution: page bounds, node limit, cost ---------------
+
+
+@dataclass
+class _Analysis:
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    requests: int = 0
+    nodes: int = 0
+
+    @property
+    def cost(self) -> int:
+        """GitHub's documented score: connection requests / 100, rounded, at least 1."""
+        return max(1, int(self.requests / 100 + 0.5))
+
+
+def _is_connection(named: Any) -> bool:
+    return (
+        isinstance(named, GraphQLObjectType)
+        and named.name.endswith("Connection")
+        and "pageInfo" in named.fields
+    )
+
+
+def _analyse(
+    document: graphql.DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: dict[str, Any],
+) -> _Analysis:
+    """Walk the operation as GitHub does before running it.
+
+    Every connection that selects ``nodes`` or ``edges`` needs ``first`` or
+    ``last`` within 0..100; the nodes a query may return are bounded by 500,000;
+    and the cost is the number of connection requests (a nested connection
+    counts once per possible parent node), divided by 100.
+    """
+    schema = github_schema()
+    analysis = _Analysis()
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    values = dict(variables)
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name not in values and definition.default_value is not None:
+            values[name] = graphql.value_from_ast_untyped(definition.default_value)
+
+    def argument(node: FieldNode, name: str) -> Any:
+        for arg in node.arguments or ():
+            if arg.name.value == name:
+                value = graphql.value_from_ast_untyped(arg.value, values)
+                return None if value is graphql.Undefined else value
+        return None
+
+    def selected_names(selection_set: SelectionSetNode | None) -> set[str]:
+        names: set[str] = set()
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                names.add(selection.name.value)
+            elif isinstance(selection, InlineFragmentNode):
+                names |= selected_names(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                names |= selected_names(fragments[selection.name.value].selection_set)
+        return names
+
+    def error(message: str, error_type: str, node: FieldNode, path: list[str]) -> None:
+        location = node.loc.source.get_location(node.loc.start) if node.loc else None
+        entry: dict[str, Any] = {"type": error_type, "path": path}
+        if location:
+            entry["locations"] = [{"line": location.line, "column": location.column}]
+        entry["message"] = message
+        analysis.errors.append(entry)
+
+    def walk(
+        selection_set: SelectionSetNode, parent: Any, multiplier: int, path: list[str]
+    ) -> None:
+        for selection in selection_set.selections:
+            if isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                kind = schema.get_type(condition.name.value) if condition else parent
+                walk(selection.selection_set, kind, multiplier, path)
+                continue
+            if isinstance(selection, FragmentSpreadNode):
+                fragment = fragments[selection.name.value]
+                kind = schema.get_type(fragment.type_condition.name.value)
+                walk(fragment.selection_set, kind, multiplier, path)
+                continue
+            assert isinstance(selection, FieldNode)
+            name = selection.name.value
+            if name.startswith("__") or not isinstance(
+                parent, (GraphQLObjectType, GraphQLInterfaceType)
+            ):
+                continue
+            definition = parent.fields.get(name)
+            if definition is None:
+                continue
+            key = selection.alias.value if selection.alias else name
+            here = [*path, key]
+            named = graphql.get_named_type(definition.type)
+            inner = multiplier
+            if _is_connection(named):
+                first, last = argument(selection, "first"), argument(selection, "last")
+                size = first if first is not None else last
+                which = "first" if first is not None else "last"
+                if first is not None and last is not None:
+                    error(
+                        f"Passing both `first` and `last` to paginate the `{name}` "
+                        "connection is not supported.",
+                        "INVALID_PAGINATION",  # approximated: GitHub's type is undocumented
+                        selection,
+                        here,
+                    )
+                    continue
+                if size is None:
+                    if selected_names(selection.selection_set) & {"nodes", "edges"}:
+                        error(
+                            f"You must provide a `first` or `last` value to properly "
+                            f"paginate the `{name}` connection.",
+                            "MISSING_PAGINATION_BOUNDARIES",
+                            selection,
+                            here,
+                        )
+                        continue
+                    size = 0
+                elif size > MAX_PAGE_SIZE:
+                    error(
+                        f"Requesting {size} records on the `{name}` connection exceeds the "
+                        f"`{which}` limit of {MAX_PAGE_SIZE} records.",
+                        "EXCESSIVE_PAGINATION",
+                        selection,
+                        here,
+                    )
+                    continue
+                elif size < 0:
+                    error(
+                        f"`{which}` on the `{name}` connection cannot be less than zero.",
+                        "INVALID_PAGINATION",  # approximated, as above
+                        selection,
+                        here,
+                    )
+                    continue
+                analysis.requests += multiplier
+                analysis.nodes += multiplier * size
+                inner = multiplier * size
+            if selection.selection_set is not None:
+                walk(selection.selection_set, named, inner, here)
+
+    root = schema.get_root_type(operation.operation)
+    walk(operation.selection_set, root, 1, [])
+    if analysis.nodes > MAX_NODES and not analysis.errors:
+        analysis.errors.append(
+            {
+                "type": "MAX_NODE_LIMIT_EXCEEDED",
+                "message": f"This query requests up to {analysis.nodes:,} possible nodes "
+                f"which exceeds the maximum limit of {MAX_NODES:,}.",
+            }
+        )
+    return analysis
+
+
+def query_cost(query: str, variables: dict[str, Any] | None = None) -> tuple[int, int]:
+    """(cost, nodeCount) GitHub would report for a valid ``query``, without running it."""
+    document = graphql.parse(query)
+    operation = graphql.get_operation_ast(document)
+    assert operation is not None, "expected one operation"
+    analysis = _analyse(document, operation, variables or {})
+    if analysis.errors:
+        raise ValueError(analysis.errors)
+    return analysis.cost, analysis.nodes
+
+
+# -- resolvers --------------------------------------------------------------
+
+
+@dataclass
+class _Execution:
+    """Per-request state the resolvers read (``info.context``)."""
+
+    fake: FakeGitHub
+    token: Token
+    cost: int
+    node_count: int
+    extra_errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def world(self) -> GitHubWorld:
+        return self.fake.world
+
+
+# Annotations only (they are never evaluated): graphql-core types info by its context.
+Info: TypeAlias = "GraphQLResolveInfo[_Execution]"
+Resolver = Callable[..., Any]
+_RESOLVERS: dict[str, Resolver] = {}
+
+
+def _resolves(*fields: str) -> Callable[[Resolver], Resolver]:
+    """Register a resolver for ``Type.field`` names (``*Connection.x`` for every connection)."""
+
+    def register(function: Resolver) -> Resolver:
+        for name in fields:
+            _RESOLVERS[name] = function
+        return function
+
+    return register
+
+
+def _attributes(type_name: str, **mapping: Callable[[Any], Any]) -> None:
+    """Register plain field reads: ``field=lambda source: value``."""
+    for field_name, read in mapping.items():
+        _RESOLVERS[f"{type_name}.{field_name}"] = lambda source, _info, _read=read, **_: _read(
+            source
+        )
+
+
+def _context(info: Info) -> _Execution:
+    return info.context
+
+
+def _resolve_field(source: Any, info: Info, **args: Any) -> Any:
+    """graphql-core's field resolver: look ``Type.field`` up in the table, or fail loudly."""
+    parent = info.parent_type.name
+    name = info.field_name
+    resolver = _RESOLVERS.get(f"{parent}.{name}")
+    if resolver is None and parent.endswith("Connection"):
+        resolver = _RESOLVERS.get(f"*Connection.{name}")
+    if resolver is None and parent.endswith("Edge"):
+        resolver = _RESOLVERS.get(f"*Edge.{name}")
+    if resolver is None:
+        raise FakeNotImplementedError(f"{parent}.{name}")
+    return resolver(source, info, **args)
+
+
+def _resolve_type(value: Any, _info: Info, _abstract: Any) -> str:
+    """Concrete types for interfaces (Actor, RepositoryOwner...)."""
+    if isinstance(value, User):
+        return value.type
+    raise FakeNotImplementedError(f"abstract type for {type(value).__name__}")
+
+
+class _Root:
+    """The root value; Query fields are resolved from the table below."""
+
+
+def _repository_not_found(owner: str, name: str) -> GraphQLError:
+    return _gh_error(
+        f"Could not resolve to a Repository with the name '{owner}/{name}'.", "NOT_FOUND"
+    )
+
+
+@_resolves("Query.rateLimit")
+def _query_rate_limit(_root: Any, info: Info, dryRun: bool = False) -> Any:
+    if dryRun:
+        raise FakeNotImplementedError("rateLimit(dryRun: true)")
+    context = _context(info)
+    bucket = context.token.rate_limits["graphql"]
+    return {
+        "cost": context.cost,
+        "limit": bucket.limit,
+        "nodeCount": context.node_count,
+        "remaining": bucket.remaining,
+        "resetAt": iso(bucket.reset_at),
+        "used": bucket.used,
+    }
+
+
+for _name in ("cost", "limit", "nodeCount", "remaining", "resetAt", "used"):
+    _attributes("RateLimit", **{_name: lambda source, _n=_name: source[_n]})
+
+
+@_resolves("Query.repository")
+def _query_repository(
+    _root: Any, info: Info, owner: str, name: str, followRenames: bool = True
+) -> Repo:
+    context = _context(info)
+    repo = context.world.find_repo(f"{owner}/{name}")
+    if repo is None or not context.token.can_see(repo):
+        raise _repository_not_found(owner, name)
+    return repo
+
+
+@_resolves("Query.viewer")
+def _query_viewer(_root: Any, info: Info) -> User:
+    return _context(info).token.user
+
+
+for _actor in ("User", "Bot", "Organization"):
+    _attributes(
+        _actor,
+        login=lambda user: user.login,
+        id=lambda user: user.node_id,
+        databaseId=lambda user: user.id,
+    )
+
+
+def _account_url(web_host: str, user: User) -> str:
+    """An account's page; an app's bot account is shown at /apps/NAME."""
+    if user.is_bot:
+        return f"https://{web_host}/apps/{user.login.removesuffix('[bot]')}"
+    return f"https://{web_host}/{user.login}"
+
+
+@_resolves("User.url", "Bot.url", "Organization.url")
+def _actor_url(user: User, info: Info) -> str:
+    return _account_url(_context(info).world.web_host, user)
+
+
+_attributes(
+    "Repository",
+    id=lambda repo: repo.node_id,
+    databaseId=lambda repo: repo.id,
+    name=lambda repo: repo.name,
+    nameWithOwner=lambda repo: repo.full_name,
+    owner=lambda repo: repo.owner,
+    url=lambda repo: repo.url,
+    isPrivate=lambda repo: repo.private,
+    visibility=lambda repo: "PRIVATE" if repo.private else "PUBLIC",
+)
+
+
+def _order(order_by: dict[str, Any] | None, default_field: str) -> tuple[str, bool]:
+    if order_by is None:
+        return default_field, False
+    return order_by["field"], order_by["direction"] == "DESC"
+
+
+@_resolves("Repository.deployments")
+def _repository_deployments(
+    repo: Repo,
+    _info: Info,
+    environments: list[str] | None = None,
+    orderBy: dict[str, Any] | None = None,
+    **page: Any,
+) -> _Connection:
+    order_field, descending = _order(orderBy, "CREATED_AT")
+    chosen = [d for d in repo.deployments if environments is None or d.environment in environments]
+
+    def key(deployment: Deployment) -> tuple[Any, ...]:
+        return (iso(deployment.created_at), deployment.database_id)
+
+    chosen.sort(key=key, reverse=descending)
+    return _paginate(
+        chosen, kind=f"deployments:{order_field}", key=key, descending=descending, args=page
+    )
+
+
+_ISSUE_ORDER_KEYS: dict[str, Callable[[Issue], tuple[Any, ...]]] = {
+    "CREATED_AT": lambda issue: (iso(issue.created_at), issue.database_id),
+    "UPDATED_AT": lambda issue: (iso(issue.updated_at), issue.database_id),
+    "COMMENTS": lambda issue: (len(issue.comments), issue.database_id),
+}
+
+
+def _label_filter(wanted: Iterable[str] | None) -> Callable[[Issue], bool]:
+    """GitHub's ``labels`` filter: any of the names (OR), compared case-SENSITIVELY.
+
+    Label names are case-insensitive everywhere else on GitHub, but this
+    filter is not (cli/cli#1819): "postmortem" does not find "Postmortem".
+    """
+    if wanted is None:
+        return lambda _issue: True
+    names = set(wanted)
+    return lambda issue: any(label.name in names for label in issue.labels)
+
+
+@_resolves("Repository.issues")
+def _repository_issues(
+    repo: Repo,
+    _info: Info,
+    labels: list[str] | None = None,
+    states: list[str] | None = None,
+    orderBy: dict[str, Any] | None = None,
+    filterBy: dict[str, Any] | None = None,
+    **page: Any,
+) -> _Connection:
+    chosen = [i for i in repo.issues.values() if not i.is_pull_request]
+    filters = dict(filterBy or {})
+    since = filters.pop("since", None)
+    created_by = filters.pop("createdBy", None)
+    labels = labels if labels is not None else filters.pop("labels", None)
+    states = states if states is not None else filters.pop("states", None)
+    unsupported = {k for k, v in filters.items() if v is not None}
+    if unsupported:
+        raise FakeNotImplementedError(f"Repository.issues(filterBy: {sorted(unsupported)})")
+    matches_labels = _label_filter(labels)
+    chosen = [
+        issue
+        for issue in chosen
+        if matches_labels(issue)
+        and (states is None or issue.state in states)
+        and (since is None or iso(issue.updated_at) >= since)
+        and (created_by is None or issue.author.login.lower() == created_by.lower())
+    ]
+    order_field, descending = _order(orderBy, "CREATED_AT")
+    key = _ISSUE_ORDER_KEYS[order_field]
+    chosen.sort(key=key, reverse=descending)
+    return _paginate(
+        chosen, kind=f"issues:{order_field}", key=key, descending=descending, args=page
+    )
+
+
+@_resolves("Repository.issue")
+def _repository_issue(repo: Repo, _info: Info, number: int) -> Issue:
+    issue = repo.get_issue(number)
+    if issue is None or issue.is_pull_request:
+        raise _gh_error(
+            f"Could not resolve to an issue or pull request with the number of {number}.",
+            "NOT_FOUND",
+        )
+    return issue
+
+
+_attributes(
+    "Deployment",
+    id=lambda d: d.node_id,
+    databaseId=lambda d: d.database_id,
+    commitOid=lambda d: d.sha,
+    createdAt=lambda d: iso(d.created_at),
+    updatedAt=lambda d: iso(d.updated_at),
+    environment=lambda d: d.environment,
+    originalEnvironment=lambda d: d.environment,
+    latestEnvironment=lambda d: d.environment,
+    description=lambda d: d.description,
+    state=lambda d: d.state,
+    task=lambda d: d.task,
+    latestStatus=lambda d: d.latest_status,
+    creator=lambda d: d.creator,
+    repository=lambda d: d.repo,
+)
+
+
+@_resolves("Deployment.statuses")
+def _deployment_statuses(deployment: Deployment, _info: Info, **page: Any) -> Any:
+    # GitHub lists a deployment's statuses newest first.
+    statuses = list(reversed(deployment.statuses))
+    return _paginate(statuses, kind="statuses", key=lambda s: (s.id,), descending=True, args=page)
+
+
+_attributes(
+    "DeploymentStatus",
+    id=lambda s: s.node_id,
+    state=lambda s: s.state,
+    description=lambda s: s.description,
+    logUrl=lambda s: s.log_url,
+    environmentUrl=lambda s: s.environment_url,
+    createdAt=lambda s: iso(s.created_at),
+    updatedAt=lambda s: iso(s.created_at),
+    creator=lambda s: s.creator,
+)
+
+_attributes(
+    "Issue",
+    id=lambda i: i.node_id,
+    databaseId=lambda i: i.database_id,
+    fullDatabaseId=lambda i: str(i.database_id),
+    number=lambda i: i.number,
+    title=lambda i: i.title,
+    url=lambda i: i.url,
+    resourcePath=lambda i: f"/{i.repo.full_name}/issues/{i.number}",
+    body=lambda i: i.body,
+    state=lambda i: i.state,
+    closed=lambda i: i.state == "CLOSED",
+    createdAt=lambda i: iso(i.created_at),
+    updatedAt=lambda i: iso(i.updated_at),
+    closedAt=lambda i: iso(i.closed_at) if i.closed_at else None,
+    repository=lambda i: i.repo,
+    milestone=lambda i: i.milestone,
+    author=lambda i: i.author,
+    locked=lambda i: i.locked,
+    subIssuesSummary=lambda i: i,
+)
+
+
+@_resolves("Issue.stateReason")
+def _issue_state_reason(
+    issue: Issue,
+    _info: Info,
+    enableDuplicate: bool = False,
+) -> str | None:
+    """GitHub hides DUPLICATE (as NOT_PLANNED) unless asked with ``enableDuplicate: true``."""
+    if issue.state_reason == "DUPLICATE" and not enableDuplicate:
+        return "NOT_PLANNED"
+    return issue.state_reason
+
+
+@_resolves("Issue.labels")
+def _issue_labels(
+    issue: Issue,
+    _info: Info,
+    orderBy: dict[str, Any] | None = None,
+    **page: Any,
+) -> _Connection:
+    """Labels by creation (the schema's default order; ids grow with creation) or by name."""
+    order_field, descending = _order(orderBy, "CREATED_AT")
+
+    def key(label: Label) -> tuple[Any, ...]:
+        return (label.name.lower(), label.id) if order_field == "NAME" else (label.id,)
+
+    labels = sorted(issue.labels, key=key, reverse=descending)
+    return _paginate(
+        labels, kind=f"labels:{order_field}", key=key, descending=descending, args=page
+    )
+
+
+@_resolves("Issue.subIssues")
+def _issue_sub_issues(issue: Issue, info: Info, **page: Any) -> _Connection:
+    context = _context(info)
+    positions = {id(sub): n for n, sub in enumerate(issue.sub_issues)}
+    connection = _paginate(
+        issue.sub_issues,
+        kind="subIssues",
+        key=lambda sub: (positions[id(sub)],),
+        descending=False,
+        args=page,
+    )
+    # A sub-issue in a repository the token cannot see comes back as null with an error.
+    message = context.token.forbidden_message
+    connection.hidden = lambda sub: None if context.token.can_see(sub.repo) else message
+    return connection
+
+
+@_resolves("Issue.parent")
+def _issue_parent(issue: Issue, info: Info) -> Issue | None:
+    context = _context(info)
+    if issue.parent is not None and not context.token.can_see(issue.parent.repo):
+        raise _gh_error(context.token.forbidden_message, "FORBIDDEN")
+    return issue.parent
+
+
+def _summary(issue: Issue) -> dict[str, int]:
+    total = len(issue.sub_issues)
+    completed = sum(1 for sub in issue.sub_issues if sub.state == "CLOSED")
+    return {
+        "total": total,
+        "completed": completed,
+        "percentCompleted": completed * 100 // total if total else 0,
+    }
+
+
+_attributes(
+    "SubIssuesSummary",
+    total=lambda i: _summary(i)["total"],
+    completed=lambda i: _summary(i)["completed"],
+    percentCompleted=lambda i: _summary(i)["percentCompleted"],
+)
+
+_attributes(
+    "Label",
+    id=lambda label: label.node_id,
+    name=lambda label: label.name,
+    color=lambda label: label.color,
+    description=lambda label: label.description,
+    isDefault=lambda _label: False,
+)
+
+_attributes(
+    "Milestone",
+    id=lambda m: m.node_id,
+    number=lambda m: m.number,
+    title=lambda m: m.title,
+    description=lambda m: m.description,
+    dueOn=lambda m: iso(m.due_on) if m.due_on else None,
+    state=lambda m: m.state.upper(),
+    closed=lambda m: m.state == "closed",
+    createdAt=lambda m: iso(m.created_at),
+)
+
+
+@_resolves("*Connection.nodes")
+def _connection_nodes(connection: _Connection, info: Info) -> list[Any]:
+    context = _context(info)
+    nodes: list[Any] = []
+    for index, node in enumerate(connection.nodes):
+        message = connection.hidden(node)
+        if message is None:
+            nodes.append(node)
+            continue
+        nodes.append(None)
+        context.extra_errors.append(
+            {"type": "FORBIDDEN", "path": [*info.path.as_list(), index], "message": message}
+        )
+    return nodes
+
+
+@_resolves("*Connection.edges")
+def _connection_edges(connection: _Connection, info: Info) -> list[_Edge]:
+    nodes = _connection_nodes(connection, info)
+    return [_Edge(cursor, node) for cursor, node in zip(connection.cursors, nodes, strict=True)]
+
+
+_attributes(
+    "*Connection",
+    totalCount=lambda c: c.total_count,
+    pageInfo=lambda c: c,
+)
+_attributes("*Edge", cursor=lambda e: e.cursor, node=lambda e: e.node)
+_attributes(
+    "PageInfo",
+    hasNextPage=lambda c: c.has_next_page,
+    hasPreviousPage=lambda c: c.has_previous_page,
+    startCursor=lambda c: c.cursors[0] if c.cursors else None,
+    endCursor=lambda c: c.cursors[-1] if c.cursors else None,
+)
+
+# -- errors in GitHub's shape ---------------------------------------------
+
+_UNDEFINED_FIELD = re.compile(r"^Cannot query field '([^']+)' on type '([^']+)'\.")
+_BAD_VARIABLE = re.compile(r"^Variable '\$(\w+)' ")
+
+
+def _format_error(
+    error: GraphQLError,
+    variables: dict[str, Any],
+    variable_types: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """graphql-core's error, reshaped like GitHub's (graphql-ruby) where they differ.
+
+    GitHub puts ``type`` at the top level, words "unknown field" and "bad
+    variable" errors its own way, and keeps ``extensions`` for codes.
+    """
+    extensions = dict(error.extensions or {})
+    out: dict[str, Any] = {}
+    if "type" in extensions:
+        out["type"] = extensions.pop("type")
+    if error.path is not None:
+        out["path"] = list(error.path)
+    if error.locations:
+        out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    message = error.message
+    if match := _UNDEFINED_FIELD.match(message):
+        field_name, type_name = match.groups()
+        message = f"Field '{field_name}' doesn't exist on type '{type_name}'"
+        extensions = {"code": "undefinedField", "typeName": type_name, "fieldName": field_name}
+    elif error.path is None and (match := _BAD_VARIABLE.match(message)):
+        name = match.group(1)
+        type_name = (variable_types or {}).get(name, "?")
+        extensions = {
+            "value": variables.get(name),
+            "problems": [{"path": [], "explanation": message}],
+        }
+        message = f"Variable ${name} of type {type_name} was provided invalid value"
+    out["message"] = message
+    if extensions:
+        out["extensions"] = extensions
+    return out
+
+
+def _graphql_answer(
+    fake: FakeGitHub, token: Token, payload: Any
+) -> tuple[int, dict[str, Any], RateLimit]:
+    """Answer one POST /graphql body: (status, JSON document, rate bucket to report)."""
+    bucket = token.rate_limits["graphql"]
+    bucket.refresh(fake.world.now())
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        message = "A query attribute must be specified and must be a string."
+        return 200, {"errors": [{"message": message}]}, bucket
+    variables = payload.get("variables") or {}
+    if not isinstance(variables, dict):
+        return 200, {"errors": [{"message": "Variables must be a JSON object."}]}, bucket
+    try:
+        document = graphql.parse(payload["query"])
+    except GraphQLError as error:
+        return 200, {"errors": [_format_error(error, variables)]}, bucket
+    errors = graphql.validate(github_schema(), document)
+    if errors:
+        return 200, {"errors": [_format_error(e, variables) for e in errors]}, bucket
+    operation_name = payload.get("operationName")
+    operation = graphql.get_operation_ast(document, operation_name)
+    if operation is None:
+        message = (
+            f'No operation named "{operation_name}"'
+            if operation_name
+            else "An operation name is required"
+        )
+        return 200, {"errors": [{"message": message}]}, bucket
+    analysis = _analyse(document, operation, variables)
+    if analysis.errors:
+        return 200, {"errors": analysis.errors}, bucket
+    if not bucket.charge(analysis.cost, fake.world.now()):
+        message = f"API rate limit already exceeded for user ID {token.user.id}."
+        return 200, {"errors": [{"type": "RATE_LIMITED", "message": message}]}, bucket
+    context = _Execution(fake, token, analysis.cost, analysis.nodes)
+    result = graphql.execute(
+        github_schema(),
+        document,
+        root_value=_Root(),
+        context_value=context,
+        variable_values=variables,
+        operation_name=operation_name,
+        field_resolver=_resolve_field,
+        type_resolver=_resolve_type,
+    )
+    assert isinstance(result, ExecutionResult)
+    answer: dict[str, Any] = {"data": result.data}
+    variable_types = {
+        v.variable.name.value: graphql.print_ast(v.type)
+        for v in operation.variable_definitions or ()
+    }
+    formatted = []
+    for failure in result.errors or ():
+        original = failure.original_error
+        if isinstance(failure, FakeNotImplementedError) or isinstance(
+            original, FakeNotImplementedError
+        ):
+            fake.problems.append(failure.message)
+        elif original is not None and not isinstance(original, GraphQLError):
+            fake.problems.append(
+                "fake GitHub crashed:\n" + "".join(traceback.format_exception(original))
+            )
+        formatted.append(_format_error(failure, variables, variable_types))
+    formatted.extend(context.extra_errors)
+    if formatted:
+        answer["errors"] = formatted
+    return 200, answer, bucket
+
+
+# ---------------------------------------------------------------------------
+# REST: the endpoints deploygate and PyGithub use, with GitHub's JSON shapes.
+# ---------------------------------------------------------------------------
+
+DOCS = "https://docs.github.com/rest"
+_DOC_URLS = {
+    "get_user": f"{DOCS}/users/users#get-the-authenticated-user",
+    "get_issue": f"{DOCS}/issues/issues#get-an-issue",
+    "list_comments": f"{DOCS}/issues/comments#list-issue-comments",
+    "create_comment": f"{DOCS}/issues/comments#create-an-issue-comment",
+    "get_comment": f"{DOCS}/issues/comments#get-an-issue-comment",
+    "update_comment": f"{DOCS}/issues/comments#update-an-issue-comment",
+    "delete_comment": f"{DOCS}/issues/comments#delete-an-issue-comment",
+}
+
+
+@dataclass
+class Response:
+    """An answer before it is written: status, JSON-able body (None: empty), headers."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # a body that is not JSON (faults)
+
+    def encoded(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        if self.body is None:
+            return b""
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+
+def _error(status: int, message: str, doc: str = DOCS, **extra: Any) -> Response:
+    """GitHub's error body: message, documentation_url and the status as a string."""
+    body = {"message": message, "documentation_url": doc, **extra, "status": str(status)}
+    return Response(status, body)
+
+
+@dataclass
+class _RestCall:
+    fake: FakeGitHub
+    record: RecordedRequest
+    token: Token | None
+    root: str  # the API root URL the client used (GHES clients add /api/v3)
+    params: dict[str, str]
+
+    @property
+    def world(self) -> GitHubWorld:
+        return self.fake.world
+
+    def json_body(self) -> Any:
+        try:
+            return json.loads(self.record.body or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _PROBLEMS_PARSING_JSON
+
+
+_PROBLEMS_PARSING_JSON = object()
+
+
+def _user_json(call: _RestCall, user: User) -> dict[str, Any]:
+    """The "simple-user" object GitHub embeds wherever an account appears."""
+    base = f"{call.root}/users/{quote(user.login)}"
+    return {
+        "login": user.login,
+        "id": user.id,
+        "node_id": user.node_id,
+        "avatar_url": f"https://avatars.githubusercontent.com/u/{user.id}?v=4",
+        "gravatar_id": "",
+        "url": base,
+        "html_url": _account_url(call.world.web_host, user),
+        "followers_url": f"{base}/followers",
+        "following_url": f"{base}/following{{/other_user}}",
+        "gists_url": f"{base}/gists{{/gist_id}}",
+        "starred_url": f"{base}/starred{{/owner}}{{/repo}}",
+        "subscriptions_url": f"{base}/subscriptions",
+        "organizations_url": f"{base}/orgs",
+        "repos_url": f"{base}/repos",
+        "events_url": f"{base}/events{{/privacy}}",
+        "received_events_url": f"{base}/received_events",
+        "type": user.type,
+        "user_view_type": "public",
+        "site_admin": False,
+    }
+
+
+def _association(repo: Repo, user: User) -> str:
+    if user is repo.owner:
+        return "OWNER"
+    return "NONE" if user.is_bot else "CONTRIBUTOR"
+
+
+def _repo_api(call: _RestCall, repo: Repo) -> str:
+    return f"{call.root}/repos/{repo.full_name}"
+
+
+def _label_json(call: _RestCall, repo: Repo, label: Label) -> dict[str, Any]:
+    return {
+        "id": label.id,
+        "node_id": label.node_id,
+        "url": f"{_repo_api(call, repo)}/labels/{quote(label.name)}",
+        "name": label.name,
+        "color": label.color,
+        "default": False,
+        "description": label.description,
+    }
+
+
+def _milestone_json(call: _RestCall, repo: Repo, milestone: Milestone) -> dict[str, Any]:
+    issues = [i for i in repo.issues.values() if i.milestone is milestone]
+    url = f"{_repo_api(call, repo)}/milestones/{milestone.number}"
+    return {
+        "url": url,
+        "html_url": f"{repo.url}/milestone/{milestone.number}",
+        "labels_url": f"{url}/labels",
+        "id": milestone.id,
+        "node_id": milestone.node_id,
+        "number": milestone.number,
+        "state": milestone.state,
+        "title": milestone.title,
+        "description": milestone.description,
+        "creator": _user_json(call, milestone.creator),
+        "open_issues": sum(1 for i in issues if i.state == "OPEN"),
+        "closed_issues": sum(1 for i in issues if i.state == "CLOSED"),
+        "created_at": iso(milestone.created_at),
+        "updated_at": iso(milestone.created_at),
+        "closed_at": None,
+        "due_on": iso(milestone.due_on) if milestone.due_on else None,
+    }
+
+
+def _reactions(url: str) -> dict[str, Any]:
+    counts = dict.fromkeys(
+        ("+1", "-1", "laugh", "hooray", "confused", "heart", "rocket", "eyes"), 0
+    )
+    return {"url": f"{url}/reactions", "total_count": 0, **counts}
+
+
+def _issue_json(call: _RestCall, issue: Issue) -> dict[str, Any]:
+    repo = issue.repo
+    url = f"{_repo_api(call, repo)}/issues/{issue.number}"
+    summary = _summary(issue)
+    body: dict[str, Any] = {
+        "url": url,
+        "repository_url": _repo_api(call, repo),
+        "labels_url": f"{url}/labels{{/name}}",
+        "comments_url": f"{url}/comments",
+        "events_url": f"{url}/events",
+        "html_url": issue.url,
+        "id": issue.database_id,
+        "node_id": issue.node_id,
+        "number": issue.number,
+        "title": issue.title,
+        "user": _user_json(call, issue.author),
+        "labels": [_label_json(call, repo, label) for label in issue.labels],
+        "state": issue.state.lower(),
+        "locked": issue.locked,
+        "assignee": None,
+        "assignees": [],
+        "milestone": _milestone_json(call, repo, issue.milestone) if issue.milestone else None,
+        "comments": len(issue.comments),
+        "created_at": iso(issue.created_at),
+        "updated_at": iso(issue.updated_at),
+        "closed_at": iso(issue.closed_at) if issue.closed_at else None,
+        "author_association": _association(repo, issue.author),
+        "active_lock_reason": None,
+        "sub_issues_summary": {
+            "total": summary["total"],
+            "completed": summary["completed"],
+            "percent_completed": summary["percentCompleted"],
+        },
+        "body": issue.body or None,  # REST says null where GraphQL says ""
+        "closed_by": None,
+        "reactions": _reactions(url),
+        "timeline_url": f"{url}/timeline",
+        "performed_via_github_app": None,
+        "state_reason": issue.state_reason.lower() if issue.state_reason else None,
+    }
+    if issue.is_pull_request:
+        pull = f"{_repo_api(call, repo)}/pulls/{issue.number}"
+        body["draft"] = False
+        body["pull_request"] = {
+            "url": pull,
+            "html_url": issue.url,
+            "diff_url": f"{issue.url}.diff",
+            "patch_url": f"{issue.url}.patch",
+            "merged_at": None,
+        }
+    return body
+
+
+def _comment_json(call: _RestCall, comment: Comment) -> dict[str, Any]:
+    repo = comment.issue.repo
+    url = f"{_repo_api(call, repo)}/issues/comments/{comment.id}"
+    return {
+        "url": url,
+        "html_url": comment.html_url,
+        "issue_url": f"{_repo_api(call, repo)}/issues/{comment.issue.number}",
+        "id": comment.id,
+        "node_id": comment.node_id,
+        "user": _user_json(call, comment.author),
+        "created_at": iso(comment.created_at),
+        "updated_at": iso(comment.updated_at),
+        "author_association": _association(repo, comment.author),
+        "body": comment.body,
+        "reactions": _reactions(url),
+        "performed_via_github_app": None,
+    }
+
+
+def _private_user_json(call: _RestCall, user: User) -> dict[str, Any]:
+    """``GET /user``: the "private-user" shape (the authenticated account sees its own totals)."""
+    created = "2011-01-25T18:44:36Z"
+    return {
+        **_user_json(call, user),
+        "name": user.name,
+        "company": None,
+        "blog": "",
+        "location": None,
+        "email": None,
+        "hireable": None,
+        "bio": None,
+        "twitter_username": None,
+        "notification_email": None,
+        "public_repos": 0,
+        "public_gists": 0,
+        "followers": 0,
+        "following": 0,
+        "created_at": created,
+        "updated_at": created,
+        "private_gists": 0,
+        "total_private_repos": 0,
+        "owned_private_repos": 0,
+        "disk_usage": 0,
+        "collaborators": 0,
+        "two_factor_authentication": True,
+    }
+
+
+def _find_repo(call: _RestCall, groups: dict[str, str]) -> Repo | None:
+    """The repository named in the path, or None when missing or hidden from the token
+    (GitHub answers 404, not 403, so as not to reveal a private repository)."""
+    if groups.get("repo_id"):
+        repo = call.world.repo_by_id(int(groups["repo_id"]))
+    else:
+        repo = call.world.find_repo(f"{unquote(groups['owner'])}/{unquote(groups['repo'])}")
+    if repo is None:
+        return None
+    if call.token is None:
+        return None if repo.private else repo
+    return repo if call.token.can_see(repo) else None
+
+
+def _get_user(call: _RestCall, _groups: dict[str, str]) -> Response:
+    doc = _DOC_URLS["get_user"]
+    if call.token is None:
+        return _error(401, "Requires authentication", doc)
+    if not call.token.user_endpoint:
+        return _error(403, call.token.forbidden_message, doc)
+    return Response(200, _private_user_json(call, call.token.user))
+
+
+def _get_issue(call: _RestCall, groups: dict[str, str]) -> Response:
+    repo = _find_repo(call, groups)
+    issue = repo.get_issue(int(groups["number"])) if repo else None
+    if issue is None:
+        return _error(404, "Not Found", _DOC_URLS["get_issue"])
+    return Response(200, _issue_json(call, issue))
+
+
+def _page_links(call: _RestCall, base: str, page: int, last: int) -> str:
+    """GitHub's Link header: prev, next, last, first (each only when it applies)."""
+
+    def link(number: int, rel: str) -> str:
+        params = {k: v for k, v in call.params.items() if k != "page"}
+        params["page"] = str(number)
+        return f'<{base}?{urlencode(params)}>; rel="{rel}"'
+
+    links = []
+    if page > 1:
+        links.append(link(min(page - 1, last), "prev"))
+    if page < last:
+        links.append(link(page + 1, "next"))
+        links.append(link(last, "last"))
+    if page > 1:
+        links.append(link(1, "first"))
+    return ", ".join(links)
+
+
+def _positive(value: str | None, default: int) -> int:
+    try:
+        number = int(value) if value is not None else default
+    except ValueError:
+        return default
+    return number if number > 0 else default
+
+
+def _list_comments(call: _RestCall, groups: dict[str, str]) -> Response:
+    repo = _find_repo(call, groups)
+    issue = repo.get_issue(int(groups["number"])) if repo else None
+    if repo is None or issue is None:
+        return _error(404, "Not Found", _DOC_URLS["list_comments"])
+    comments = repo.comments(issue.number)
+    if "since" in call.params:
+        comments = [c for c in comments if iso(c.updated_at) >= call.params["since"]]
+    per_page = min(_positive(call.params.get("per_page"), 30), 100)
+    page = _positive(call.params.get("page"), 1)
+    last = max(1, -(-len(comments) // per_page))
+    chosen = comments[(page - 1) * per_page : page * per_page]
+    response = Response(200, [_comment_json(call, c) for c in chosen])
+    # Like GitHub, the links name the repository by id.
+    base = f"{call.root}/repositories/{repo.id}/issues/{issue.number}/comments"
+    links = _page_links(call, base, page, last)
+    if links:
+        response.headers["Link"] = links
+    return response
+
+
+def _comment_body(call: _RestCall, doc: str, resource: str = "IssueComment") -> str | Response:
+    """The ``body`` of a create/update request, or GitHub's 400/422 answer."""
+    payload = call.json_body()
+    if payload is _PROBLEMS_PARSING_JSON:
+        return _error(400, "Problems parsing JSON", doc)
+    body = payload.get("body") if isinstance(payload, dict) else None
+    if not isinstance(body, str):
+        return _error(422, 'Invalid request.\n\n"body" wasn\'t supplied.', doc)
+    if len(body) > GITHUB_BODY_LIMIT:
+        return _error(
+            422,
+            "Validation Failed",
+            doc,
+            errors=[
+                {
+                    "resource": resource,
+                    "code": "custom",
+                    "field": "body",
+                    "message": f"body is too long (maximum is {GITHUB_BODY_LIMIT} characters)",
+                }
+            ],
+        )
+    return body
+
+
+def _create_comment(call: _RestCall, groups: dict[str, str]) -> Response:
+    doc = _DOC_URLS["create_comment"]
+    repo = _find_repo(call, groups)
+    issue = repo.get_issue(int(groups["number"])) if repo else None
+    if repo is None or issue is None:
+        return _error(404, "Not Found", doc)
+    if call.token is None:
+        return _error(401, "Requires authentication", doc)
+    if not call.token.can_write_comments(repo):
+        return _error(403, call.token.forbidden_message, doc)
+    body = _comment_body(call, doc)
+    if isinstance(body, Response):
+        return body
+    comment = repo.comment(issue.number, body, call.token.login)
+    response = Response(201, _comment_json(call, comment))
+    response.headers["Location"] = response.body["url"]
+    return response
+
+
+def _find_comment(call: _RestCall, groups: dict[str, str]) -> Comment | None:
+    repo = _find_repo(call, groups)
+    comment = call.world.comments.get(int(groups["comment_id"])) if repo else None
+    return comment if comment is not None and comment.issue.repo is repo else None
+
+
+def _get_comment(call: _RestCall, groups: dict[str, str]) -> Response:
+    comment = _find_comment(call, groups)
+    if comment is None:
+        return _error(404, "Not Found", _DOC_URLS["get_comment"])
+    return Response(200, _comment_json(call, comment))
+
+
+def _may_change(call: _RestCall, comment: Comment, doc: str) -> Response | None:
+    """GitHub lets a token edit or delete its own comments (others' only as admin)."""
+    if call.token is None:
+        return _error(401, "Requires authentication", doc)
+    if not call.token.can_write_comments(comment.issue.repo):
+        return _error(403, call.token.forbidden_message, doc)
+    if comment.author is not call.token.user and not call.token.admin:
+        return _error(403, call.token.forbidden_message, doc)
+    return None
+
+
+def _update_comment(call: _RestCall, groups: dict[str, str]) -> Response:
+    doc = _DOC_URLS["update_comment"]
+    comment = _find_comment(call, groups)
+    if comment is None:
+        return _error(404, "Not Found", doc)
+    refused = _may_change(call, comment, doc)
+    if refused is not None:
+        return refused
+    body = _comment_body(call, doc)
+    if isinstance(body, Response):
+        return body
+    comment.body = body
+    comment.updated_at = max(call.world.now(), comment.created_at)
+    return Response(200, _comment_json(call, comment))
+
+
+def _delete_comment(call: _RestCall, groups: dict[str, str]) -> Response:
+    doc = _DOC_URLS["delete_comment"]
+    comment = _find_comment(call, groups)
+    if comment is None:
+        return _error(404, "Not Found", doc)
+    refused = _may_change(call, comment, doc)
+    if refused is not None:
+        return refused
+    comment.issue.repo.delete_comment(comment)
+    return Response(204)
+
+
+_REPO_PATH = r"(?:/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)|/repositories/(?P<repo_id>\d+))"
+_ROUTES: list[tuple[str, re.Pattern[str], Callable[[_RestCall, dict[str, str]], Response]]] = [
+    ("GET", re.compile(r"/user/?"), _get_user),
+    ("GET", re.compile(_REPO_PATH + r"/issues/(?P<number>\d+)"), _get_issue),
+    ("GET", re.compile(_REPO_PATH + r"/issues/(?P<number>\d+)/comments"), _list_comments),
+    ("POST", re.compile(_REPO_PATH + r"/issues/(?P<number>\d+)/comments"), _create_comment),
+    ("GET", re.compile(_REPO_PATH + r"/issues/comments/(?P<comment_id>\d+)"), _get_comment),
+    ("PATCH", re.compile(_REPO_PATH + r"/issues/comments/(?P<comment_id>\d+)"), _update_comment),
+    ("DELETE", re.compile(_REPO_PATH + r"/issues/comments/(?P<comment_id>\d+)"), _delete_comment),
+]
+
+
+# ---------------------------------------------------------------------------
+# HTTP server: routing, authentication, rate-limit headers, the request log
+# and fault injection.
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class RecordedRequest:
+    """One request as it reached the fake, and what the fake answered.
+
+    ``headers`` has lower-case names; ``query`` the decoded query string.
+    ``status`` stays None while the request is in flight, or when a fault
+    dropped the connection.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    time: float
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: bytes = b""
+    fault: Fault | None = None  # the injected fault that shaped the answer, if any
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def response_json(self) -> Any:
+        return json.loads(self.response_body) if self.response_body else None
+
+    @property
+    def is_graphql(self) -> bool:
+        return self.path in GRAPHQL_PATHS
+
+    def text(self) -> str:
+        """Everything sent, as text: for checking that a secret never leaves the product."""
+        headers = "\n".join(f"{k}: {v}" for k, v in self.headers.items())
+        return f"{self.method} {self.path}?{urlencode(self.query)}\n{headers}\n\n" + (
+            self.body.decode("utf-8", "replace")
+        )
+
+
+GRAPHQL_PATHS = frozenset({"/graphql", "/api/graphql"})
+
+FaultMatch = str | Callable[[RecordedRequest], bool] | None
+
+
+@dataclass(eq=False)
+class Fault:
+    """One injected failure; see ``Faults.add``."""
+
+    match: FaultMatch
+    method: str | None
+    status: int | None
+    times: int | None
+    headers: dict[str, str]
+    body: Any
+    delay: float
+    after_store: bool
+    drop: bool
+    hits: int = 0
+
+    def matches(self, request: RecordedRequest) -> bool:
+        if self.method is not None and request.method != self.method.upper():
+            return False
+        if self.match is None:
+            return True
+        if isinstance(self.match, str):
+            return self.match in request.path
+        return self.match(request)
+
+    def response(self) -> Response:
+        assert self.status is not None
+        headers = dict(self.headers)
+        if isinstance(self.body, bytes | str):
+            raw = self.body.encode() if isinstance(self.body, str) else self.body
+            headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+            return Response(self.status, headers=headers, raw=raw)
+        body = self.body if self.body is not None else _fault_body(self.status)
+        return Response(self.status, body, headers)
+
+
+def _fault_body(status: int) -> dict[str, Any]:
+    if status in (403, 429):
+        return {
+            "message": "You have exceeded a secondary rate limit. Please wait a few minutes "
+            "before you try again.",
+            "documentation_url": "https://docs.github.com/rest/using-the-rest-api/"
+            "rate-limits-for-the-rest-api#about-secondary-rate-limits",
+            "status": str(status),
+        }
+    if status >= 500:
+        return {"message": "Server Error"}
+    return {"message": HTTPStatus(status).phrase, "status": str(status)}
+
+
+class Faults:
+    """Failures to inject into matching requests, first registered first served."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(
+        self,
+        match: FaultMatch = None,
+        *,
+        status: int | None = 502,
+        times: int | None = 1,
+        method: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        delay: float = 0.0,
+        after_store: bool = False,
+        drop: bool = False,
+    ) -> Fault:
+        """Make the next ``times`` matching requests fail (``times=None``: all of them).
+
+        ``match``: a substring of the path, or a predicate on the RecordedRequest,
+        or None for every request; ``method`` narrows it further.
+        ``status``: the answer (with a GitHub-like JSON body unless ``body`` is
+        given: a dict/list is sent as JSON, str/bytes as is); None answers
+        normally after ``delay`` seconds (a slow server).
+        ``after_store``: perform the real action first (the comment is stored),
+        then answer with the fault, as when a response is lost on the way back.
+        ``drop``: close the connection without any answer.
+        """
+        fault = Fault(
+            match=match,
+            method=method,
+            status=status,
+            times=times,
+            headers=dict(headers or {}),
+            body=body,
+            delay=delay,
+            after_store=after_store,
+            drop=drop,
+        )
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, request: RecordedRequest) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if (fault.times is None or fault.hits < fault.times) and fault.matches(request):
+                    fault.hits += 1
+                    return fault
+        return None
+
+    def __iter__(self) -> Iterator[Fault]:
+        with self._lock:
+            return iter(list(self._faults))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._faults)
+
+
+_AUTHORIZATION = re.compile(r"^\s*(bearer|token)\s+(\S+)\s*$", re.IGNORECASE)
+
+
+class FakeGitHub:
+    """The fake GitHub server: a ``GitHubWorld`` served on 127.0.0.1 at a free port.
+
+    ``url`` is the root; REST lives at ``api_url`` (and under ``/api/v3`` as on
+    GHES), GraphQL at ``graphql_url`` (and ``/api/graphql``). ``requests`` logs
+    every request; ``faults`` injects failures; ``latency`` adds seconds to
+    every answer; ``problems`` lists what the fake could not answer.
+    """
+
+    def __init__(self, world: GitHubWorld | None = None, *, latency: float = 0.0) -> None:
+        self.world = world or GitHubWorld()
+        self.latency = latency
+        self.requests: list[RecordedRequest] = []
+        self.faults = Faults()
+        self.problems: list[str] = []
+        self._anonymous: dict[str, RateLimit] = {}
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        self._request_ids = itertools.count(1)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> FakeGitHub:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.block_on_close = False
+        server.fake = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        with self._connections_lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            self._connections.clear()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+
+    def __enter__(self) -> FakeGitHub:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def check(self) -> None:
+        """Fail if the fake met something it does not implement (or crashed)."""
+        if self.problems:
+            raise AssertionError("fake GitHub problems:\n" + "\n".join(self.problems))
+
+    # -- addresses -----------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "the fake GitHub is not running"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.url}/graphql"
+
+    @property
+    def ghes_api_url(self) -> str:
+        return f"{self.url}/api/v3"
+
+    @property
+    def ghes_graphql_url(self) -> str:
+        return f"{self.url}/api/graphql"
+
+    def actions_env(self, token: str, repository: str) -> dict[str, str]:
+        """The variables a GitHub Actions job would see, pointing at this fake."""
+        return {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_API_URL": self.api_url,
+            "GITHUB_GRAPHQL_URL": self.graphql_url,
+            "GITHUB_SERVER_URL": f"https://{self.world.web_host}",
+            "GITHUB_REPOSITORY": repository,
+            "GITHUB_TOKEN": token,
+        }
+
+    # -- the log -------------------------------------------------------------
+
+    def requests_to(self, path_part: str, method: str | None = None) -> list[RecordedRequest]:
+        """Logged requests whose path contains ``path_part`` (and with ``method``)."""
+        return [
+            r
+            for r in list(self.requests)
+            if path_part in r.path and (method is None or r.method == method.upper())
+        ]
+
+    @property
+    def graphql_requests(self) -> list[RecordedRequest]:
+        return [r for r in list(self.requests) if r.is_graphql]
+
+    def rate_limit(self, token: str, resource: str = "core") -> RateLimit:
+        return self.world.tokens[token].rate_limits[resource]
+
+    # -- answering -----------------------------------------------------------
+
+    def wait(self, seconds: float) -> None:
+        """Sleep, but wake up when the server stops (so delays never hold up teardown)."""
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+    def _token(self, record: RecordedRequest) -> Token | Literal[False] | None:
+        """The token of the Authorization header: None if absent, False if not valid."""
+        header = record.headers.get("authorization")
+        if header is None:
+            return None
+        match = _AUTHORIZATION.match(header)
+        token = self.world.tokens.get(match.group(2)) if match else None
+        return token or False
+
+    def _anonymous_bucket(self, resource: str) -> RateLimit:
+        if resource not in self._anonymous:
+            reset = self.world.now() + timedelta(hours=1)
+            self._anonymous[resource] = RateLimit(resource, 60, 60, reset)
+        return self._anonymous[resource]
+
+    def _headers(self, bucket: RateLimit, graphql_api: bool) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-GitHub-Media-Type": "github.v4; format=json"
+            if graphql_api
+            else "github.v3; format=json",
+            "X-GitHub-Api-Version-Selected": "2022-11-28",
+            "X-GitHub-Request-Id": f"FA4E:{next(self._request_ids):06X}:0:0:0",
+            "X-RateLimit-Limit": str(bucket.limit),
+            "X-RateLimit-Remaining": str(bucket.remaining),
+            "X-RateLimit-Reset": str(int(bucket.reset_at.timestamp())),
+            "X-RateLimit-Used": str(bucket.used),
+            "X-RateLimit-Resource": bucket.resource,
+        }
+
+    def rate_limit_headers(self, record: RecordedRequest) -> dict[str, str]:
+        """The headers a request would get, without charging it (for injected faults)."""
+        graphql_api = record.path in GRAPHQL_PATHS
+        resource = "graphql" if graphql_api else "core"
+        with self.world.lock:
+            token = self._token(record)
+            bucket = token.rate_limits[resource] if token else self._anonymous_bucket(resource)
+            return self._headers(bucket, graphql_api)
+
+    def answer(self, record: RecordedRequest) -> Response:
+        """The real answer to a request (without faults)."""
+        try:
+            with self.world.lock:
+                if record.path in GRAPHQL_PATHS:
+                    return self._answer_graphql(record)
+                return self._answer_rest(record)
+        except Exception:
+            self.problems.append(
+                f"fake GitHub crashed on {record.method} {record.path}:\n" + traceback.format_exc()
+            )
+            return Response(500, {"message": "fake GitHub crashed; see FakeGitHub.problems"})
+
+    def _answer_graphql(self, record: RecordedRequest) -> Response:
+        token = self._token(record)
+        doc = "https://docs.github.com/graphql"
+        if record.method != "POST":
+            return _error(404, "Not Found", doc)
+        if not token:
+            bucket = self._anonymous_bucket("graphql")
+            if token is None:
+                response = _error(401, "This endpoint requires you to be authenticated.", doc)
+            else:
+                response = _error(401, "Bad credentials", doc)
+            response.headers.update(self._headers(bucket, graphql_api=True))
+            return response
+        try:
+            payload = json.loads(record.body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            response = _error(400, "Problems parsing JSON", doc)
+            response.headers.update(self._headers(token.rate_limits["graphql"], True))
+            return response
+        status, answer, bucket = _graphql_answer(self, token, payload)
+        return Response(status, answer, self._headers(bucket, graphql_api=True))
+
+    def _answer_rest(self, record: RecordedRequest) -> Response:
+        path, root = record.path, self.url
+        if path.startswith("/api/v3/") or path == "/api/v3":
+            path, root = path[len("/api/v3") :] or "/", f"{self.url}/api/v3"
+        token = self._token(record)
+        bucket = token.rate_limits["core"] if token else self._anonymous_bucket("core")
+        if token is False:
+            bucket.charge(1, self.world.now())
+            response = _error(401, "Bad credentials")
+        elif not bucket.charge(1, self.world.now()):
+            who = f"user ID {token.user.id}" if token else "127.0.0.1"
+            response = _error(
+                403,
+                f"API rate limit exceeded for {who}.",
+                f"{DOCS}/overview/rate-limits-for-the-rest-api",
+            )
+        else:
+            call = _RestCall(self, record, token, root, record.query)
+            response = self._route(call, record.method, path)
+        response.headers.update(self._headers(bucket, graphql_api=False))
+        return response
+
+    def _route(self, call: _RestCall, method: str, path: str) -> Response:
+        for route_method, pattern, handler in _ROUTES:
+            match = pattern.fullmatch(path)
+            if match and route_method == method:
+                return handler(call, {k: v for k, v in match.groupdict().items() if v})
+        self.problems.append(f"fake GitHub does not implement {method} {path}")
+        return _error(501, f"fake GitHub does not implement {method} {path}")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Reads a request, logs it, applies latency and faults, and writes the answer."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as GitHub does
+
+    def version_string(self) -> str:
+        return "github.com"
+
+    @property
+    def fake(self) -> FakeGitHub:
+        fake: FakeGitHub = self.server.fake  # type: ignore[attr-defined]
+        return fake
+
+    def setup(self) -> None:
+        super().setup()
+        with self.fake._connections_lock:
+            self.fake._connections.add(self.connection)
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            super().finish()
+        with self.fake._connections_lock:
+            self.fake._connections.discard(self.connection)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the request log is the record."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = do_GET
+
+    def _serve(self) -> None:
+        fake = self.fake
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        target = urlsplit(self.path)
+        record = RecordedRequest(
+            method=self.command,
+            path=target.path,
+            query=dict(parse_qsl(target.query, keep_blank_values=True)),
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=body,
+            time=time.time(),
+        )
+        fake.requests.append(record)
+        fake.wait(fake.latency)
+        fault = record.fault = fake.faults.take(record)
+        if fault is not None:
+            fake.wait(fault.delay)
+        response: Response | None = None
+        if fault is None or fault.after_store or (fault.status is None and not fault.drop):
+            response = fake.answer(record)
+        if fault is not None and fault.drop:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault is not None and fault.status is not None:
+            response = fault.response()
+            response.headers = {**fake.rate_limit_headers(record), **response.headers}
+        assert response is not None
+        self._write(record, response)
+
+    def _write(self, record: RecordedRequest, response: Response) -> None:
+        payload = response.encoded()
+        headers = {"Content-Type": "application/json; charset=utf-8", **response.headers}
+        if response.status == 204:
+            payload = b""
+            headers.pop("Content-Type", None)
+        record.status = response.status
+        record.response_headers = headers
+        record.response_body = payload
+        try:
+            self.send_response(response.status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+        except OSError:
+            self.close_connection = True
+
+
+# ---------------------------------------------------------------------------
+# pytest fixture. Import it into a test module (``from fakes.github import
+# fake_github``); pytest_plugins is not used in this project.
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    """A running fake GitHub with an empty world; fails the test if the fake met a gap."""
+    fake = FakeGitHub()
+    with fake:
+        yield fake
+    fake.check()

@@ -1,0 +1,888 @@
+"""The fake GitHub is faithful: GitHub's own schema and OpenAPI description are the oracles.
+
+GraphQL: every document deploygate sends validates against GitHub's published
+schema, and the fake executes it with graphql-core against that schema.
+REST: every response the fake sends in these tests (to ``requests`` or to
+PyGithub) is validated against the OpenAPI response schema for its path,
+method and status, and every JSON request body against the request schema.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import github
+import graphql
+import jsonschema
+import pytest
+import requests
+from fakes.github import (
+    DEPLOYMENT_STATES,
+    DEPLOYMENT_STATUS_STATES,
+    ISSUE_STATE_REASONS,
+    ISSUE_STATES,
+    FakeGitHub,
+    GitHubWorld,
+    RecordedRequest,
+    fake_github,  # noqa: F401 - the fixture, used by name below
+    github_schema,
+    openapi_document,
+    query_cost,
+)
+
+from deploygate.sources.github import queries
+
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+DAY = timedelta(days=1)
+BOT_TOKEN = "ghs_fakeInstallationToken0000000000000"
+USER_TOKEN = "ghp_fakePersonalToken000000000000000000"
+WRONG_TOKEN = "ghp_notRegistered"
+
+# ---------------------------------------------------------------------------
+# OpenAPI oracle: GitHub's response schemas, converted to JSON Schema.
+# ---------------------------------------------------------------------------
+
+# Fake paths -> OpenAPI templates. Link headers name repositories by id, as GitHub does.
+_TEMPLATES = [
+    "/user",
+    "/repos/{owner}/{repo}/issues/{issue_number}",
+    "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+    "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+]
+_REPO_PREFIX = r"(?:/api/v3)?(?:/repos/[^/]+/[^/]+|/repositories/\d+)"
+
+# Errors GitHub sends but does not document for an operation are checked against
+# the "Basic Error" schema that GitHub documents for its other error answers.
+_UNDOCUMENTED = {
+    ("patch", "/repos/{owner}/{repo}/issues/comments/{comment_id}", 401),
+    ("patch", "/repos/{owner}/{repo}/issues/comments/{comment_id}", 403),
+    ("patch", "/repos/{owner}/{repo}/issues/comments/{comment_id}", 404),
+    ("delete", "/repos/{owner}/{repo}/issues/comments/{comment_id}", 401),
+    ("delete", "/repos/{owner}/{repo}/issues/comments/{comment_id}", 403),
+    ("delete", "/repos/{owner}/{repo}/issues/comments/{comment_id}", 404),
+    ("get", "/repos/{owner}/{repo}/issues/{issue_number}/comments", 401),
+    ("post", "/repos/{owner}/{repo}/issues/{issue_number}/comments", 401),
+    ("get", "/repos/{owner}/{repo}/issues/{issue_number}", 401),
+}
+_SCHEMA_KEYWORDS_TO_DROP = {
+    "nullable",
+    "example",
+    "examples",
+    "discriminator",
+    "externalDocs",
+    "xml",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+}
+
+
+def _template_for(path: str) -> str:
+    for template in _TEMPLATES:
+        pattern = re.sub(r"\{[^}]+\}", "[^/]+", template)
+        pattern = pattern.replace("/repos/[^/]+/[^/]+", _REPO_PREFIX, 1)
+        if not template.startswith("/repos/"):
+            pattern = r"(?:/api/v3)?" + pattern
+        if re.fullmatch(pattern, path):
+            return template
+    raise AssertionError(f"no OpenAPI template for {path}")
+
+
+def to_json_schema(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
+    """OpenAPI 3.0 schema -> JSON Schema (draft 4): ``nullable`` becomes a "null" type.
+
+    ``strict`` also forbids properties the schema does not declare, so the fake
+    cannot invent fields (GitHub's schemas leave objects open).
+    """
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _SCHEMA_KEYWORDS_TO_DROP or key.startswith("x-"):
+            continue
+        if key == "properties":
+            out[key] = {name: to_json_schema(sub, strict) for name, sub in value.items()}
+        elif key in ("items", "not") or (key == "additionalProperties" and isinstance(value, dict)):
+            out[key] = to_json_schema(value, strict)
+        elif key in ("oneOf", "anyOf", "allOf"):
+            out[key] = [to_json_schema(sub, strict) for sub in value]
+        else:
+            out[key] = value
+    if strict and "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+        if "message" in out["properties"] and "documentation_url" in out["properties"]:
+            # Every GitHub error body now carries "status" (e.g. "422"), though only the
+            # "Basic Error" schema declares it.
+            out["properties"].setdefault("status", {"type": "string"})
+    if schema.get("nullable"):
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
+        else:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+_FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    # GitHub's REST timestamps are RFC 3339 in UTC with a Z.
+    return bool(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", value)) and bool(
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    )
+
+
+@_FORMATS.checks("uri")
+def _is_uri(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parts = urlsplit(value)
+    return bool(parts.scheme and parts.netloc)
+
+
+def _operation(method: str, template: str) -> dict[str, Any]:
+    operation: dict[str, Any] = openapi_document()["paths"][template][method]
+    return operation
+
+
+@functools.cache
+def response_validator(method: str, template: str, status: int) -> jsonschema.Draft4Validator:
+    responses = _operation(method, template)["responses"]
+    if str(status) in responses:
+        content = responses[str(status)].get("content")
+        assert content is not None, f"{method.upper()} {template} {status} has no body"
+        schema = content["application/json"]["schema"]
+    else:
+        assert (method, template, status) in _UNDOCUMENTED, (
+            f"GitHub documents no {status} for {method.upper()} {template}"
+        )
+        schema = _operation("get", "/user")["responses"]["401"]["content"]["application/json"][
+            "schema"
+        ]
+        assert schema["title"] == "Basic Error"
+    return jsonschema.Draft4Validator(to_json_schema(schema, strict=True), format_checker=_FORMATS)
+
+
+@functools.cache
+def request_validator(method: str, template: str) -> jsonschema.Draft4Validator | None:
+    body = _operation(method, template).get("requestBody")
+    if body is None:
+        return None
+    schema = body["content"]["application/json"]["schema"]
+    return jsonschema.Draft4Validator(to_json_schema(schema, strict=False))
+
+
+def assert_matches_openapi(record: RecordedRequest) -> None:
+    """The request body and the fake's answer fit GitHub's OpenAPI description."""
+    assert record.status is not None, f"no answer to {record.method} {record.path}"
+    method, template = record.method.lower(), _template_for(record.path)
+    responses = _operation(method, template)["responses"]
+    if record.status == 204:
+        assert "204" in responses
+        assert record.response_body == b""
+    else:
+        response_validator(method, template, record.status).validate(record.response_json())
+    validator = request_validator(method, template)
+    if validator is not None and record.body and record.status < 400:
+        validator.validate(record.json())  # a body GitHub would accept fits its schema
+
+
+def assert_rest_traffic_matches_openapi(fake: FakeGitHub) -> int:
+    """Check every REST answer the fake itself made (injected faults are the test's own)."""
+    rest = [
+        r for r in fake.requests if not r.is_graphql and r.status is not None and r.fault is None
+    ]
+    for record in rest:
+        assert_matches_openapi(record)
+    return len(rest)
+
+
+# ---------------------------------------------------------------------------
+# Fixtures and helpers
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake(fake_github: FakeGitHub) -> Iterator[FakeGitHub]:  # noqa: F811
+    """The fake with two tokens; every REST answer is checked against OpenAPI at the end."""
+    fake_github.world.clock = lambda: T0 + timedelta(days=20)
+    fake_github.world.token(BOT_TOKEN, login="github-actions[bot]")
+    fake_github.world.token(USER_TOKEN, login="octocat")
+    yield fake_github
+    assert_rest_traffic_matches_openapi(fake_github)
+
+
+def post_graphql(
+    fake: FakeGitHub, query: str, token: str = BOT_TOKEN, **variables: Any
+) -> requests.Response:
+    return requests.post(
+        fake.graphql_url,
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"bearer {token}"},
+        timeout=10,
+    )
+
+
+def gql(fake: FakeGitHub, query: str, token: str = BOT_TOKEN, **variables: Any) -> dict[str, Any]:
+    response = post_graphql(fake, query, token, **variables)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def pygithub(fake: FakeGitHub, token: str = USER_TOKEN) -> github.Github:
+    """PyGithub as deploygate configures it; lazy, as ``GET /repos/{o}/{r}`` is not faked."""
+    return github.Github(
+        auth=github.Auth.Token(token),
+        base_url=fake.api_url,
+        lazy=True,
+        retry=None,
+        seconds_between_requests=0,
+        seconds_between_writes=0,
+    )
+
+
+def product_documents() -> dict[str, str]:
+    """Every GraphQL operation in deploygate.sources.github.queries (found, not listed)."""
+    found = {}
+    for name, value in vars(queries).items():
+        if isinstance(value, str) and not name.startswith("_"):
+            try:
+                document = graphql.parse(value)
+            except graphql.GraphQLError:
+                continue
+            if any(isinstance(d, graphql.OperationDefinitionNode) for d in document.definitions):
+                found[name] = value
+    for count in (1, 2, queries.ISSUES_PER_LOOKUP):
+        found[f"issue_lookup({count})"] = queries.issue_lookup(count)
+    return found
+
+
+# ---------------------------------------------------------------------------
+# GraphQL: the schema is the oracle
+# ---------------------------------------------------------------------------
+
+
+def test_the_world_enums_are_the_schemas() -> None:
+    schema = github_schema()
+
+    def values(name: str) -> set[str]:
+        kind = schema.get_type(name)
+        assert isinstance(kind, graphql.GraphQLEnumType)
+        return set(kind.values)
+
+    assert values("DeploymentState") == DEPLOYMENT_STATES
+    assert values("DeploymentStatusState") == DEPLOYMENT_STATUS_STATES
+    assert values("IssueState") == ISSUE_STATES
+    assert values("IssueStateReason") == ISSUE_STATE_REASONS
+
+
+@pytest.mark.parametrize("name", sorted(product_documents()))
+def test_product_documents_validate_against_githubs_schema(name: str) -> None:
+    document = graphql.parse(product_documents()[name])
+    assert graphql.validate(github_schema(), document) == []
+
+
+def test_product_documents_run_on_the_fake_without_errors(fake: FakeGitHub) -> None:
+    repo = fake.world.repo("acme/shop")
+    repo.deployment(state="FAILURE", created_at=T0, log_url="https://ci.example/1")
+    postmortem = repo.issue(title="Postmortem", labels=["postmortem"], created_at=T0)
+    postmortem.add_sub_issue(repo.issue(title="Fix", milestone_due_on=T0 + timedelta(days=7)))
+    variables = {"owner": "acme", "name": "shop"}
+    for name, document in product_documents().items():
+        if name.startswith("issue_lookup"):
+            count = int(name[len("issue_lookup(") : -1])
+            lookup: dict[str, Any] = {}
+            for i in range(count):
+                lookup |= {f"owner{i}": "acme", f"name{i}": "shop", f"number{i}": 1}
+            answer = gql(fake, document, **lookup)
+        else:
+            answer = gql(fake, document, **variables, labels=["postmortem"])
+        assert "errors" not in answer, (name, answer.get("errors"))
+        assert answer["data"]["rateLimit"]["remaining"] < 5000
+
+
+def test_unknown_field_is_rejected_like_github(fake: FakeGitHub) -> None:
+    answer = gql(fake, 'query { repository(owner: "acme", name: "shop") { colour } }')
+    assert "data" not in answer
+    [error] = answer["errors"]
+    assert error["message"] == "Field 'colour' doesn't exist on type 'Repository'"
+    assert error["extensions"]["code"] == "undefinedField"
+    assert error["locations"] == [{"line": 1, "column": 51}]
+
+
+def test_syntax_error_and_missing_query(fake: FakeGitHub) -> None:
+    assert "errors" in gql(fake, "query {")
+    response = requests.post(
+        fake.graphql_url, json={}, headers={"Authorization": f"token {BOT_TOKEN}"}, timeout=10
+    )
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["message"].startswith("A query attribute must be")
+
+
+def test_missing_variable_is_reported_like_github(fake: FakeGitHub) -> None:
+    answer = gql(fake, queries.DEPLOYMENTS, owner="acme")
+    [error] = answer["errors"]
+    assert error["message"] == "Variable $name of type String! was provided invalid value"
+    assert error["extensions"]["value"] is None
+
+
+@pytest.mark.parametrize(
+    ("first", "error_type", "message"),
+    [
+        (
+            101,
+            "EXCESSIVE_PAGINATION",
+            "Requesting 101 records on the `deployments` connection exceeds the `first` "
+            "limit of 100 records.",
+        ),
+        (
+            None,
+            "MISSING_PAGINATION_BOUNDARIES",
+            "You must provide a `first` or `last` value to properly paginate the "
+            "`deployments` connection.",
+        ),
+    ],
+)
+def test_connection_limits(
+    fake: FakeGitHub, first: int | None, error_type: str, message: str
+) -> None:
+    fake.world.repo("acme/shop")
+    query = """query($first: Int) { repository(owner: "acme", name: "shop") {
+        deployments(first: $first) { nodes { databaseId } } } }"""
+    answer = gql(fake, query, first=first)
+    assert "data" not in answer
+    [error] = answer["errors"]
+    assert error["type"] == error_type
+    assert error["message"] == message
+    assert error["path"] == ["repository", "deployments"]
+
+
+def test_cost_follows_githubs_documented_example() -> None:
+    # https://docs.github.com/en/graphql/overview/rate-limits-and-node-limits-for-the-graphql-api
+    query = """query { viewer { login repositories(first: 100) { edges { node { id
+        issues(first: 50) { edges { node { id labels(first: 60) { edges { node { id name }
+        } } } } } } } } } }"""
+    assert query_cost(query) == (51, 305_100)
+    assert query_cost(queries.DEPLOYMENTS, {"owner": "a", "name": "b"})[0] == 1
+
+
+def test_authentication(fake: FakeGitHub) -> None:
+    body = {"query": "query { rateLimit { remaining } }"}
+    for scheme in ("bearer", "Bearer", "TOKEN", "token"):
+        headers = {"Authorization": f"{scheme} {BOT_TOKEN}"}
+        response = requests.post(fake.graphql_url, json=body, headers=headers, timeout=10)
+        assert response.status_code == 200, scheme
+    response = requests.post(fake.graphql_url, json=body, timeout=10)
+    assert response.status_code == 401
+    assert response.json()["message"] == "This endpoint requires you to be authenticated."
+    headers = {"Authorization": "bearer ghs_wrong"}
+    response = requests.post(fake.graphql_url, json=body, headers=headers, timeout=10)
+    assert response.status_code == 401
+    assert response.json()["message"] == "Bad credentials"
+    assert response.json()["documentation_url"].startswith("https://docs.github.com/")
+
+
+def test_deployments_page_newest_first_with_opaque_cursors(fake: FakeGitHub) -> None:
+    repo = fake.world.repo("acme/shop")
+    for hour in range(250):
+        repo.deployment(environment="production", created_at=T0 + timedelta(hours=hour))
+    repo.deployment(environment="staging", created_at=T0 + timedelta(days=30))
+    pages, after = [], None
+    while True:
+        answer = gql(fake, queries.DEPLOYMENTS, owner="acme", name="shop",
+                     environments=["production"], after=after)  # fmt: skip
+        connection = answer["data"]["repository"]["deployments"]
+        pages.append(connection["nodes"])
+        if not connection["pageInfo"]["hasNextPage"]:
+            assert connection["pageInfo"]["endCursor"] is not None
+            break
+        after = connection["pageInfo"]["endCursor"]
+        assert base64.b64decode(after).startswith(b"cursor:v2:")
+    assert [len(page) for page in pages] == [100, 100, 50]
+    created = [node["createdAt"] for page in pages for node in page]
+    assert created == sorted(created, reverse=True)
+    assert created[0] == "2026-11-11T18:00:00Z"
+    assert len({node["databaseId"] for page in pages for node in page}) == 250
+    assert {node["environment"] for page in pages for node in page} == {"production"}
+    assert len(fake.graphql_requests) == 3
+
+
+def test_deployment_fields_and_statuses(fake: FakeGitHub) -> None:
+    repo = fake.world.repo("acme/shop")
+    failed = repo.deployment(
+        id=123456789,
+        sha="9b2e7d41c6a85f3e0d9b7c2a4e6f8d1b3c5a7e90",
+        state="FAILURE",
+        created_at=T0,
+        description="v1.2.3",
+        status_description="smoke tests failed",
+        log_url="https://ci.example/runs/1",
+        environment_url="https://shop.example",
+    )
+    pending = repo.deployment(state="PENDING", created_at=T0 + timedelta(hours=1))
+    later = repo.deployment(state="ACTIVE", created_at=T0 - timedelta(hours=1))
+    pending.add_status("SUCCESS")  # makes the older ACTIVE one INACTIVE, as GitHub does
+    nodes = gql(fake, queries.DEPLOYMENTS, owner="ACME", name="Shop")["data"]["repository"][
+        "deployments"
+    ]["nodes"]
+    by_id = {node["databaseId"]: node for node in nodes}
+    assert by_id[failed.database_id] == {
+        "databaseId": 123456789,
+        "commitOid": "9b2e7d41c6a85f3e0d9b7c2a4e6f8d1b3c5a7e90",
+        "createdAt": "2026-11-01T09:00:00Z",
+        "environment": "production",
+        "description": "v1.2.3",
+        "state": "FAILURE",
+        "latestStatus": {
+            "state": "FAILURE",
+            "description": "smoke tests failed",
+            "logUrl": "https://ci.example/runs/1",
+            "environmentUrl": "https://shop.example",
+        },
+    }
+    assert by_id[pending.database_id]["state"] == "ACTIVE"
+    assert by_id[later.database_id]["state"] == "INACTIVE"
+    assert by_id[later.database_id]["latestStatus"]["state"] == "INACTIVE"
+
+
+def test_postmortems_filtered_by_labels_with_sub_issues_across_repos(fake: FakeGitHub) -> None:
+    shop, api = fake.world.repo("acme/shop"), fake.world.repo("acme/api")
+    first = shop.issue(title="Checkout outage", labels=["postmortem"], created_at=T0)
+    second = shop.issue(title="DB failover", labels=["Incident", "sev1"], created_at=T0 + DAY)
+    shop.issue(title="Unrelated bug", labels=["bug"], created_at=T0 + 2 * DAY)
+    shop.pull_request(title="A pull request is not an issue")
+    local = shop.issue(title="Add alert", state="CLOSED", created_at=T0)
+    remote = api.issue(
+        title="Retry payments",
+        labels=["action-item"],
+        milestone_due_on=datetime(2026, 12, 1, 8, tzinfo=timezone.utc),
+        created_at=T0,
+    )
+    duplicate = api.issue(title="Same", state="CLOSED", state_reason="DUPLICATE", created_at=T0)
+    first.add_sub_issue(local)
+    first.add_sub_issue(remote)
+    first.add_sub_issue(duplicate)
+
+    answer = gql(fake, queries.POSTMORTEMS, owner="acme", name="shop",
+                 labels=["postmortem", "Incident", "sev2"])  # fmt: skip
+    assert "errors" not in answer
+    nodes = answer["data"]["repository"]["issues"]["nodes"]
+    assert [n["number"] for n in nodes] == [second.number, first.number]  # newest first, OR
+    exact = gql(fake, queries.POSTMORTEMS, owner="acme", name="shop", labels=["incident"])
+    assert exact["data"]["repository"]["issues"]["nodes"] == []  # the filter is case-sensitive
+    assert nodes[1]["url"] == f"https://github.com/acme/shop/issues/{first.number}"
+    subs = nodes[1]["subIssues"]["nodes"]
+    assert [(s["repository"]["nameWithOwner"], s["number"]) for s in subs] == [
+        ("acme/shop", local.number),
+        ("acme/api", remote.number),
+        ("acme/api", duplicate.number),
+    ]
+    assert (subs[0]["state"], subs[0]["stateReason"]) == ("CLOSED", "COMPLETED")
+    assert subs[1]["milestone"] == {"dueOn": "2026-12-01T08:00:00Z"}
+    assert subs[1]["labels"]["nodes"] == [{"name": "action-item"}]
+    assert subs[2]["stateReason"] == "DUPLICATE"  # asked with enableDuplicate: true
+    query = """query { repository(owner: "acme", name: "api") { issue(number: 2) {
+        stateReason parent { number } } } }"""
+    issue = gql(fake, query)["data"]["repository"]["issue"]
+    # Without enableDuplicate, GitHub hides DUPLICATE behind NOT_PLANNED.
+    assert issue == {"stateReason": "NOT_PLANNED", "parent": {"number": first.number}}
+
+
+def test_issue_lookup_by_alias_reports_missing_ones_like_github(fake: FakeGitHub) -> None:
+    shop, api = fake.world.repo("acme/shop"), fake.world.repo("acme/api")
+    shop.issue(number=12, title="Twelve", body="- [ ] acme/api#3")
+    api.issue(number=3, title="Three", labels=["ops"])
+    variables: dict[str, Any] = {
+        "owner0": "acme", "name0": "shop", "number0": 12,
+        "owner1": "acme", "name1": "api", "number1": 3,
+        "owner2": "acme", "name2": "api", "number2": 999,
+        "owner3": "acme", "name3": "gone", "number3": 1,
+    }  # fmt: skip
+    answer = gql(fake, queries.issue_lookup(4), **variables)
+    data = answer["data"]
+    assert data["issue0"]["issue"]["title"] == "Twelve"
+    assert data["issue0"]["issue"]["body"] == "- [ ] acme/api#3"
+    assert data["issue1"]["issue"]["repository"] == {"nameWithOwner": "acme/api"}
+    assert data["issue2"] == {"issue": None}
+    assert data["issue3"] is None
+    errors = {tuple(e["path"]): e for e in answer["errors"]}
+    assert errors[("issue2", "issue")]["type"] == "NOT_FOUND"
+    assert errors[("issue2", "issue")]["message"] == (
+        "Could not resolve to an issue or pull request with the number of 999."
+    )
+    assert errors[("issue3",)]["message"] == (
+        "Could not resolve to a Repository with the name 'acme/gone'."
+    )
+
+
+def test_missing_or_unreadable_repository_is_not_found(fake: FakeGitHub) -> None:
+    fake.world.repo("acme/secret")
+    fake.world.token("ghs_scoped", login="github-actions[bot]", repos=["acme/shop"])
+    for token in (BOT_TOKEN, "ghs_scoped"):
+        name = "nope" if token == BOT_TOKEN else "secret"
+        answer = gql(fake, queries.DEPLOYMENTS, token, owner="acme", name=name)
+        assert answer["data"]["repository"] is None
+        assert answer["errors"] == [
+            {
+                "type": "NOT_FOUND",
+                "path": ["repository"],
+                "locations": [{"line": 4, "column": 3}],
+                "message": f"Could not resolve to a Repository with the name 'acme/{name}'.",
+            }
+        ]
+
+
+def test_sub_issue_in_a_repository_the_token_cannot_read_is_null(fake: FakeGitHub) -> None:
+    shop, secret = fake.world.repo("acme/shop"), fake.world.repo("acme/secret")
+    fake.world.token("ghs_scoped", login="github-actions[bot]", repos=["acme/shop"])
+    parent = shop.issue(labels=["postmortem"])
+    parent.add_sub_issue(secret.issue())
+    answer = gql(fake, queries.POSTMORTEMS, "ghs_scoped", owner="acme", name="shop")
+    assert answer["data"]["repository"]["issues"]["nodes"][0]["subIssues"]["nodes"] == [None]
+    [error] = answer["errors"]
+    assert error["type"] == "FORBIDDEN"
+    assert error["path"] == ["repository", "issues", "nodes", 0, "subIssues", "nodes", 0]
+
+
+def test_invalid_cursor_and_issue_states(fake: FakeGitHub) -> None:
+    repo = fake.world.repo("acme/shop")
+    repo.issue(state="OPEN")
+    repo.issue(state="CLOSED", state_reason="NOT_PLANNED")
+    query = """query($after: String) { repository(owner: "acme", name: "shop") {
+        issues(first: 10, after: $after, states: [CLOSED]) { totalCount nodes { number } } } }"""
+    issues = gql(fake, query)["data"]["repository"]["issues"]
+    assert issues == {"totalCount": 1, "nodes": [{"number": 2}]}
+    answer = gql(fake, query, after="bm90IGEgY3Vyc29y")
+    assert answer["errors"][0]["type"] == "INVALID_CURSOR_ARGUMENTS"
+    with pytest.raises(ValueError, match="never reports"):
+        repo.issue(state="OPEN", state_reason="COMPLETED")
+
+
+def test_graphql_rate_limit_is_charged_and_enforced(fake: FakeGitHub) -> None:
+    fake.world.repo("acme/shop")
+    response = post_graphql(fake, queries.POSTMORTEMS, owner="acme", name="shop")
+    assert response.json()["data"]["rateLimit"]["remaining"] == 5000 - 26
+    assert response.headers["X-RateLimit-Used"] == "26"
+    assert response.headers["X-RateLimit-Resource"] == "graphql"
+    fake.rate_limit(BOT_TOKEN, "graphql").remaining = 0
+    answer = gql(fake, queries.DEPLOYMENTS, owner="acme", name="shop")
+    assert answer["errors"][0]["type"] == "RATE_LIMITED"
+
+
+def test_ghes_paths(fake: FakeGitHub) -> None:
+    fake.world.repo("acme/shop").issue(number=5)
+    response = requests.post(
+        fake.ghes_graphql_url,
+        json={"query": "query { rateLimit { limit } }"},
+        headers={"Authorization": f"bearer {BOT_TOKEN}"},
+        timeout=10,
+    )
+    assert response.json() == {"data": {"rateLimit": {"limit": 5000}}}
+    issue = requests.get(
+        f"{fake.ghes_api_url}/repos/acme/shop/issues/5",
+        headers={"Authorization": f"token {BOT_TOKEN}"},
+        timeout=10,
+    ).json()
+    assert issue["url"] == f"{fake.ghes_api_url}/repos/acme/shop/issues/5"
+
+
+def test_gaps_in_the_fake_are_loud(fake: FakeGitHub) -> None:
+    fake.world.repo("acme/shop")
+    answer = gql(fake, 'query { repository(owner: "acme", name: "shop") { stargazerCount } }')
+    assert answer["errors"][0]["type"] == "FAKE_NOT_IMPLEMENTED"
+    response = requests.get(f"{fake.api_url}/repos/acme/shop/pulls", timeout=10)
+    assert response.status_code == 501
+    assert len(fake.problems) == 2
+    fake.problems.clear()  # expected here; the fixture fails any other test that has them
+    fake.requests.clear()  # the 501 is the fake's own, not GitHub's
+
+
+# ---------------------------------------------------------------------------
+# REST through PyGithub; the `fake` fixture checks every answer against OpenAPI
+# ---------------------------------------------------------------------------
+
+
+def test_every_rest_answer_matches_openapi(fake: FakeGitHub) -> None:
+    """Each endpoint and status the fake answers, validated as it comes (not only at teardown)."""
+    repo = fake.world.repo("acme/shop")
+    repo.issue(number=12)
+    fake.world.repo("acme/public", private=False).issue(number=1)
+    theirs = repo.comment(12, "someone else's", "hubot")
+    fake.world.token("ghs_readonly", login="github-actions[bot]", can_comment=False)
+    seen: set[tuple[str, str, int]] = set()
+
+    def call(method: str, path: str, token: str | None = USER_TOKEN, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"token {token}"} if token else {}
+        response = requests.request(
+            method, fake.api_url + path, headers=headers, timeout=10, **kwargs
+        )
+        record = fake.requests[-1]
+        assert record.status == response.status_code
+        assert_matches_openapi(record)
+        seen.add((method, _template_for(path), response.status_code))
+        return response.json() if response.content else None
+
+    call("GET", "/user")
+    call("GET", "/user", token=None)
+    call("GET", "/user", token=WRONG_TOKEN)
+    call("GET", "/user", token=BOT_TOKEN)
+    call("GET", "/repos/acme/shop/issues/12")
+    call("GET", "/repos/acme/shop/issues/13")
+    mine = call("POST", "/repos/acme/shop/issues/12/comments", json={"body": "hi"})
+    call("POST", "/repos/acme/shop/issues/13/comments", json={"body": "hi"})
+    call("POST", "/repos/acme/shop/issues/12/comments", json={"text": "hi"})
+    call("POST", "/repos/acme/shop/issues/12/comments", "ghs_readonly", json={"body": "hi"})
+    call("POST", "/repos/acme/public/issues/1/comments", token=None, json={"body": "hi"})
+    call("GET", "/repos/acme/public/issues/1/comments", token=None)
+    call("GET", "/repos/acme/shop/issues/12/comments")
+    call("GET", "/repos/acme/shop/issues/13/comments")
+    for method in ("GET", "PATCH", "DELETE"):
+        call(method, f"/repos/acme/shop/issues/comments/{theirs.id + 1000}", json={"body": "x"})
+    call("GET", f"/repos/acme/shop/issues/comments/{mine['id']}")
+    call("PATCH", f"/repos/acme/shop/issues/comments/{mine['id']}", json={"body": "edited"})
+    call("PATCH", f"/repos/acme/shop/issues/comments/{mine['id']}", json={})
+    call("PATCH", f"/repos/acme/shop/issues/comments/{theirs.id}", json={"body": "mine"})
+    call("DELETE", f"/repos/acme/shop/issues/comments/{theirs.id}")
+    call("DELETE", f"/repos/acme/shop/issues/comments/{mine['id']}")
+    statuses: dict[tuple[str, str], set[int]] = {}
+    for method, template, status in seen:
+        statuses.setdefault((method, template), set()).add(status)
+    assert statuses == {
+        ("GET", "/user"): {200, 401, 403},
+        ("GET", "/repos/{owner}/{repo}/issues/{issue_number}"): {200, 404},
+        ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments"): {
+            201, 401, 403, 404, 422,
+        },
+        ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments"): {200, 404},
+        ("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}"): {200, 404},
+        ("PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}"): {200, 403, 404, 422},
+        ("DELETE", "/repos/{owner}/{repo}/issues/comments/{comment_id}"): {204, 403, 404},
+    }  # fmt: skip
+
+
+def test_get_user(fake: FakeGitHub) -> None:
+    assert pygithub(fake, USER_TOKEN).get_user().login == "octocat"
+    with pytest.raises(github.GithubException) as raised:
+        _ = pygithub(fake, BOT_TOKEN).get_user().login
+    assert raised.value.status == 403
+    assert raised.value.data["message"] == "Resource not accessible by integration"
+    with pytest.raises(github.BadCredentialsException):
+        _ = pygithub(fake, WRONG_TOKEN).get_user().login
+    response = requests.get(f"{fake.api_url}/user", timeout=10)
+    assert response.status_code == 401
+    assert [r.status for r in fake.requests] == [200, 403, 401, 401]
+    for record in fake.requests:
+        for name in ("limit", "remaining", "reset", "used", "resource"):
+            assert f"x-ratelimit-{name}" in {k.lower() for k in record.response_headers}
+
+
+def test_get_issue(fake: FakeGitHub) -> None:
+    repo = fake.world.repo("acme/shop")
+    repo.issue(
+        number=12,
+        title="Postmortem: checkout",
+        body="What happened",
+        labels=["postmortem"],
+        state="CLOSED",
+        milestone_due_on=T0,
+    )
+    repo.pull_request(number=13)
+    gh_repo = pygithub(fake).get_repo("acme/shop")
+    issue = gh_repo.get_issue(12)
+    assert (issue.number, issue.title, issue.state, issue.state_reason) == (
+        12,
+        "Postmortem: checkout",
+        "closed",
+        "completed",
+    )
+    assert [label.name for label in issue.labels] == ["postmortem"]
+    assert issue.milestone.due_on == T0
+    assert issue.html_url == "https://github.com/acme/shop/issues/12"
+    assert gh_repo.get_issue(13).pull_request is not None
+    with pytest.raises(github.UnknownObjectException):
+        _ = gh_repo.get_issue(99).title
+    with pytest.raises(github.UnknownObjectException):
+        _ = pygithub(fake).get_repo("acme/nope").get_issue(1).title
+
+
+def test_list_comments_pages_with_link_headers(fake: FakeGitHub) -> None:
+    repo = fake.world.repo("acme/shop")
+    repo.issue(number=12)
+    for n in range(75):
+        repo.comment(12, f"comment {n}", "octocat" if n % 2 else "github-actions[bot]")
+    comments = list(pygithub(fake).get_repo("acme/shop").get_issue(12).get_comments())
+    assert [c.body for c in comments] == [f"comment {n}" for n in range(75)]
+    lists = fake.requests_to("/comments", "GET")
+    assert len(lists) == 3
+    first_link = lists[0].response_headers["Link"]
+    assert re.search(r'rel="next".*rel="last"', first_link)
+    assert f"/repositories/{repo.id}/issues/12/comments?" in first_link
+    assert 'rel="prev"' in lists[2].response_headers["Link"]
+    assert 'rel="next"' not in lists[2].response_headers["Link"]
+    response = requests.get(
+        f"{fake.api_url}/repos/acme/shop/issues/12/comments",
+        params={"per_page": 500, "page": 1},
+        headers={"Authorization": f"token {USER_TOKEN}"},
+        timeout=10,
+    )
+    assert len(response.json()) == 75  # per_page is capped at 100
+    assert "Link" not in response.headers
+    missing = requests.get(
+        f"{fake.api_url}/repos/acme/shop/issues/404/comments",
+        headers={"Authorization": f"token {USER_TOKEN}"},
+        timeout=10,
+    )
+    assert missing.status_code == 404
+
+
+def test_create_edit_and_delete_comments(fake: FakeGitHub) -> None:
+    repo = fake.world.repo("acme/shop")
+    repo.issue(number=12)
+    someone_elses = repo.comment(12, "not yours", "hubot")
+    issue = pygithub(fake, BOT_TOKEN).get_repo("acme/shop").get_issue(12)
+    created = issue.create_comment("deploygate: blocked")
+    assert created.user.login == "github-actions[bot]"
+    assert created.user.type == "Bot"
+    stored = repo.comments(12)[-1]
+    assert (stored.id, stored.body) == (created.id, "deploygate: blocked")
+    created.edit("deploygate: clear")
+    assert repo.comments(12)[-1].body == "deploygate: clear"
+    foreign = issue.get_comment(someone_elses.id)
+    with pytest.raises(github.GithubException) as raised:
+        foreign.edit("mine now")
+    assert raised.value.status == 403
+    with pytest.raises(github.GithubException):
+        foreign.delete()
+    created.delete()
+    assert [c.body for c in repo.comments(12)] == ["not yours"]
+    with pytest.raises(github.GithubException) as raised:
+        issue.create_comment("x" * 65537)
+    assert raised.value.status == 422
+    fake.world.token("ghs_readonly", login="github-actions[bot]", can_comment=False)
+    readonly = pygithub(fake, "ghs_readonly").get_repo("acme/shop").get_issue(12)
+    with pytest.raises(github.GithubException) as raised:
+        readonly.create_comment("nope")
+    assert raised.value.status == 403
+    assert [r.status for r in fake.requests_to("/comments", "POST")] == [201, 422, 403]
+    assert [r.status for r in fake.requests_to("/comments/", "PATCH")] == [200, 403]
+    assert [r.status for r in fake.requests_to("/comments/", "DELETE")] == [403, 204]
+
+
+def test_admin_may_edit_others_comments_and_missing_ones_are_404(fake: FakeGitHub) -> None:
+    repo = fake.world.repo("acme/shop")
+    repo.issue(number=1)
+    comment = repo.comment(1, "typo", "hubot")
+    fake.world.token("ghp_admin", login="admin", admin=True)
+    url = f"{fake.api_url}/repos/acme/shop/issues/comments/{comment.id}"
+    headers = {"Authorization": "token ghp_admin"}
+    assert requests.patch(url, json={"body": "fixed"}, headers=headers, timeout=10).ok
+    assert comment.body == "fixed"
+    assert requests.delete(url, headers=headers, timeout=10).status_code == 204
+    assert requests.delete(url, headers=headers, timeout=10).status_code == 404
+
+
+# ---------------------------------------------------------------------------
+# Request log, faults, latency and rate limits: what reliability tests build on
+# ---------------------------------------------------------------------------
+
+
+def test_request_log_records_what_was_sent(fake: FakeGitHub) -> None:
+    fake.world.repo("acme/shop")
+    post_graphql(fake, queries.DEPLOYMENTS, owner="acme", name="shop")
+    [record] = fake.requests
+    assert (record.method, record.path, record.status) == ("POST", "/graphql", 200)
+    assert record.json()["variables"] == {"owner": "acme", "name": "shop"}
+    assert record.headers["authorization"] == f"bearer {BOT_TOKEN}"
+    assert BOT_TOKEN not in record.text().replace(record.headers["authorization"], "")
+    assert record.time <= time.time()
+    assert BOT_TOKEN.encode() not in record.response_body
+
+
+def test_faults_fail_matching_requests_a_number_of_times(fake: FakeGitHub) -> None:
+    fake.world.repo("acme/shop")
+    fault = fake.faults.add("/graphql", status=502, times=2)
+    statuses = [
+        post_graphql(fake, queries.DEPLOYMENTS, owner="acme", name="shop").status_code
+        for _ in range(3)
+    ]
+    assert statuses == [502, 502, 200]
+    assert fault.hits == 2
+    assert fake.requests[0].response_headers["X-RateLimit-Resource"] == "graphql"
+    fake.faults.add(
+        lambda r: r.method == "GET",
+        status=403,
+        headers={"Retry-After": "60"},
+        times=None,
+    )
+    response = requests.get(f"{fake.api_url}/user", timeout=10)
+    assert response.status_code == 403
+    assert response.headers["Retry-After"] == "60"
+    assert "secondary rate limit" in response.json()["message"]
+    fake.faults.clear()
+
+
+def test_fault_after_store_performs_the_action(fake: FakeGitHub) -> None:
+    repo = fake.world.repo("acme/shop")
+    repo.issue(number=12)
+    fake.faults.add("/comments", method="POST", status=502, after_store=True)
+    issue = pygithub(fake, BOT_TOKEN).get_repo("acme/shop").get_issue(12)
+    with pytest.raises(github.GithubException) as raised:
+        issue.create_comment("lost answer")
+    assert raised.value.status == 502
+    assert [c.body for c in repo.comments(12)] == ["lost answer"]
+
+
+def test_dropped_connections_delays_and_latency(fake: FakeGitHub) -> None:
+    fake.world.repo("acme/shop")
+    fake.faults.add("/graphql", drop=True)
+    with pytest.raises(requests.ConnectionError):
+        post_graphql(fake, queries.DEPLOYMENTS, owner="acme", name="shop")
+    fake.faults.add("/graphql", status=None, delay=0.3)
+    with pytest.raises(requests.Timeout):
+        requests.post(fake.graphql_url, json={}, timeout=0.1)
+    fake.latency = 0.05
+    started = time.monotonic()
+    assert post_graphql(fake, queries.DEPLOYMENTS, owner="acme", name="shop").ok
+    assert time.monotonic() - started >= 0.05
+
+
+def test_rest_rate_limit(fake: FakeGitHub) -> None:
+    gh = pygithub(fake, USER_TOKEN)
+    assert gh.get_user().login == "octocat"
+    bucket = fake.rate_limit(USER_TOKEN)
+    assert (bucket.limit, bucket.remaining, bucket.used) == (5000, 4999, 1)
+    bucket.remaining = 0
+    response = requests.get(
+        f"{fake.api_url}/user", headers={"Authorization": f"token {USER_TOKEN}"}, timeout=10
+    )
+    assert response.status_code == 403
+    assert response.headers["X-RateLimit-Remaining"] == "0"
+    assert response.json()["message"].startswith("API rate limit exceeded")
+
+
+def test_world_defaults() -> None:
+    world = GitHubWorld(web_host="ghe.example.com")
+    repo = world.repo("acme/shop")
+    assert world.repo("ACME/Shop") is repo
+    first, second = repo.issue(), repo.issue()
+    assert (first.number, second.number) == (1, 2)
+    assert second.url == "https://ghe.example.com/acme/shop/issues/2"
+    deployments = [repo.deployment() for _ in range(3)]
+    ids = [d.database_id for d in deployments]
+    assert len(set(ids)) == 3
+    assert all(1_000_000_000 < i < 2**31 for i in ids)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        repo.issue(created_at=datetime(2026, 1, 1))
+    with pytest.raises(ValueError, match="does not exist"):
+        repo.comment(99, "nowhere")
