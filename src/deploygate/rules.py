@@ -237,13 +237,16 @@ def evaluate(evidence: Evidence, policy: Policy, now: datetime) -> tuple[Finding
     return tuple(sorted(findings, key=_finding_order))
 
 
-def _finding_order(finding: Finding) -> tuple[int, str, str, str]:
-    subject_time = ""
+def _finding_order(finding: Finding) -> tuple[int, str, str, str, str]:
+    subject_time, subject_id = "", ""
     if finding.deployment is not None:
         subject_time = format_instant(finding.deployment.created_at)
+        subject_id = finding.deployment.id
     elif finding.postmortem is not None:
         subject_time = format_instant(finding.postmortem.created_at)
-    return (-finding.level, finding.rule.value, subject_time, finding.fingerprint)
+    if finding.action_item is not None:
+        subject_id = finding.action_item.id
+    return (-finding.level, finding.rule.value, subject_time, subject_id, finding.fingerprint)
 
 
 def verdict(findings: Iterable[Finding], *, strict: bool) -> Verdict:

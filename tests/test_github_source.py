@@ -1,0 +1,386 @@
+"""The GitHub source end to end: the CLI against the fake GitHub holding a year of history."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import json_report
+from fakes.github import FakeGitHub, fake_github  # noqa: F401
+
+from deploygate.cli import cli
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+TOKEN = "ghs_CANARY_source_0123456789"
+RUN = "https://github.com/acme/shop/actions/runs/{}"
+
+
+def at(days_ago: float, hour: int = 10) -> datetime:
+    return (NOW - timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0)
+
+
+def build_year(fake: FakeGitHub) -> dict[str, int]:
+    """A year of deployments of acme/shop and postmortems in acme/incidents."""
+    world = fake.world
+    world.token(TOKEN, login="github-actions[bot]")
+    shop, api, incidents = (
+        world.repo("acme/shop"),
+        world.repo("acme/api"),
+        world.repo("acme/incidents"),
+    )
+    ids = {}
+    failures = {71: "FAILURE", 50: "ERROR", 15: "FAILURE", 1: "FAILURE", 200: "FAILURE"}
+    for day in range(365, 0, -1):
+        state = failures.get(day, "ACTIVE")
+        deployment = shop.deployment(
+            environment="production",
+            state=state,
+            sha=f"{day:07x}" + "a" * 33,
+            created_at=at(day),
+            description=f"Deploy {day}",
+            log_url=RUN.format(1000 + day),
+        )
+        if day in failures:
+            ids[f"failed-{day}"] = deployment.database_id
+        if day % 7 == 0:
+            shop.deployment(environment="staging", state="FAILURE", created_at=at(day, 9))
+    for number in range(40):  # unrelated issues the postmortem filter must skip
+        shop.issue(title=f"Feature {number}", labels=["enhancement"], created_at=at(100))
+
+    # Postmortem 1 reviews the failure 71 days ago by its run URL.
+    overdue = shop.issue(
+        title="Alert on payment error budget",
+        labels=["team:payments"],
+        created_at=at(70),
+        milestone_due_on=at(40),
+    )
+    done = api.issue(title="Validate config in CI", created_at=at(70), state="CLOSED")
+    referenced_open = api.issue(
+        title="Load test with real carts",
+        created_at=at(20),
+        labels=["team:checkout"],
+        body="Due: 2027-01-31",
+    )
+    declined = incidents.issue(
+        title="Rewrite the client", created_at=at(70), state="CLOSED", state_reason="NOT_PLANNED"
+    )
+    duplicate = shop.issue(
+        title="Add an alert (again)", created_at=at(70), state="CLOSED", state_reason="DUPLICATE"
+    )
+    checkbox_lies = api.issue(title="Open despite the ticked box", created_at=at(10))
+    pm1 = incidents.issue(
+        title="Checkout 500s after payment config rollout",
+        labels=["postmortem", "service:checkout"],
+        created_at=at(70),
+        state="CLOSED",
+        body="\n".join(
+            [
+                f"The deploy {RUN.format(1071)} failed.",
+                "## Lessons",
+                "- Staging and production configs drifted.",
+                "## Action items",
+                f"- [ ] acme/api#{referenced_open.number}",
+                f"- [x] #{declined.number}",
+                f"- [ ] https://github.com/acme/shop/issues/{duplicate.number}",
+                f"- [x] acme/api#{checkbox_lies.number}",
+                "- [ ] acme/api#9999",
+            ]
+        ),
+    )
+    pm1.add_sub_issue(overdue)
+    pm1.add_sub_issue(done)
+
+    # Postmortem 2 has no service label (every service) and was written the day
+    # after the failure 50 days ago, without naming it: a time-window link.
+    pm2 = incidents.issue(
+        title="Cart totals off by one cent", labels=["postmortem"], created_at=at(49, 8)
+    )
+    contract_test = api.issue(
+        title="Contract test the provider", created_at=at(49), milestone_due_on=at(-30)
+    )
+    pm2.add_sub_issue(contract_test)
+    # Postmortem 3 belongs to another service.
+    pm3 = incidents.issue(title="Search index empty", labels=["postmortem", "service:search"],
+                          created_at=at(15, 12))  # fmt: skip
+    pm3.add_sub_issue(incidents.issue(title="Search only", created_at=at(15)))
+    return {
+        **ids,
+        "overdue": overdue.number,
+        "referenced_open": referenced_open.number,
+        "declined": declined.number,
+        "duplicate": duplicate.number,
+        "checkbox_lies": checkbox_lies.number,
+        "contract_test": contract_test.number,
+    }
+
+
+def run_check(
+    fake: FakeGitHub, tmp_path: Path, *args: str, token: str = TOKEN, lookback: str = "90d"
+):
+    config = tmp_path / "deploygate.toml"
+    config.write_text(
+        f'source = "github"\nlookback = "{lookback}"\n'
+        '[github]\npostmortem-repository = "acme/incidents"\n'
+        '[services.checkout]\nenvironments = ["production"]\n'
+    )
+    env = fake.actions_env(token, "acme/shop") | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
+    return CliRunner().invoke(
+        cli,
+        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+         "--format", "json", *args],
+        env=env,
+    )  # fmt: skip
+
+
+def test_a_year_of_history_gives_exactly_the_expected_findings(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    numbers = build_year(fake_github)
+    result = run_check(fake_github, tmp_path)
+    assert result.exit_code == 1, result.output
+    report = json_report(result.stdout)
+    observed = [
+        (
+            finding["level"],
+            finding["rule"],
+            (finding["deployment"] or {}).get("id"),
+            (finding["action_item"] or {}).get("id"),
+            finding["link"],
+        )
+        for finding in report["findings"]
+    ]
+    assert observed == [
+        ("error", "overdue-action-item", None, f"acme/shop#{numbers['overdue']}", None),
+        ("warning", "open-action-item", None, f"acme/api#{numbers['referenced_open']}", None),
+        ("warning", "open-action-item", None, f"acme/api#{numbers['checkbox_lies']}", None),
+        ("warning", "open-action-item", None, f"acme/api#{numbers['contract_test']}", None),
+        ("warning", "unreviewed-failure", str(numbers["failed-15"]), None, None),
+        ("notice", "declined-action-item", None, f"acme/incidents#{numbers['declined']}", None),
+        ("notice", "declined-action-item", None, f"acme/shop#{numbers['duplicate']}", None),
+        ("notice", "reviewed-failure", str(numbers["failed-71"]), None, "reference"),
+        ("notice", "reviewed-failure", str(numbers["failed-50"]), None, "time-window"),
+        ("notice", "unreviewed-failure", str(numbers["failed-1"]), None, None),
+    ]
+    assert report["summary"] == {
+        "failed_deployments": 4,
+        "reviewed_failures": 2,
+        "postmortems": 2,
+        "open_action_items": 4,
+        "overdue_action_items": 1,
+    }
+    assert report["sources"] == [{"name": "github", "ok": True, "error": None}]
+
+
+def test_request_count_stays_within_the_budget(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_github)
+    assert run_check(fake_github, tmp_path).exit_code == 1
+    deployments_in_window, postmortems = 90, 3
+    budget = math.ceil(deployments_in_window / 100) + math.ceil(postmortems / 50) + 3
+    sent = fake_github.requests
+    assert len(sent) <= budget
+    assert len(sent) == 3  # deployments, postmortems, one lookup of task-list references
+    for request in sent:
+        query = json.loads(request.body)["query"]
+        assert "deployment(" not in query  # never one request per deployment
+
+
+def test_no_token_is_one_clear_line_and_exit_3(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    result = run_check(fake_github, tmp_path, token="")
+    assert result.exit_code == 3
+    assert json_report(result.stdout)["sources"][0]["error"].startswith(
+        "no GitHub token: set GITHUB_TOKEN"
+    )
+
+
+@pytest.mark.parametrize(
+    ("token_setup", "expected"),
+    [
+        ("unknown", "GitHub rejected the token (401 Bad credentials)"),
+        ("other-repo", "not found, or the token cannot read it"),
+    ],
+)
+def test_bad_tokens_say_what_is_missing(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+    token_setup: str,
+    expected: str,
+) -> None:
+    build_year(fake_github)
+    token = "ghs_unknown_token"
+    if token_setup == "other-repo":
+        token = "ghs_other_repo_only"
+        fake_github.world.token(token, login="bot[bot]", repos=["acme/elsewhere"])
+    result = run_check(fake_github, tmp_path, token=token)
+    assert result.exit_code == 3
+    error = json_report(result.stdout)["sources"][0]["error"]
+    assert expected in error
+    assert token not in result.output
+
+
+def test_a_missing_repository_is_named(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_github.world.token(TOKEN, login="github-actions[bot]")
+    result = run_check(fake_github, tmp_path, "--repo", "acme/nope")
+    assert result.exit_code == 3
+    assert "acme/nope" in json_report(result.stdout)["sources"][0]["error"]
+
+
+def test_a_flaky_api_is_retried_inside_the_deadline(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_github)
+    fake_github.faults.add("/graphql", status=502, times=2)
+    result = run_check(fake_github, tmp_path)
+    assert result.exit_code == 1, result.output
+    assert len(fake_github.requests) == 5
+
+
+def test_failures_older_than_ninety_days_count_inside_a_longer_lookback(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # REST deletes deployment statuses after 90 days; GraphQL's state survives.
+    numbers = build_year(fake_github)
+    result = run_check(fake_github, tmp_path, lookback="365d")
+    failed = {
+        finding["deployment"]["id"]
+        for finding in json_report(result.stdout)["findings"]
+        if finding["deployment"]
+    }
+    assert str(numbers["failed-200"]) in failed
+
+
+# -- the sticky pull-request comment ------------------------------------------
+
+
+def comment_env(
+    fake: FakeGitHub, tmp_path: Path, token: str, event: str = "pull_request", number: int = 7
+):
+    payload = tmp_path / "event.json"
+    payload.write_text(json.dumps({"pull_request": {"number": number}}))
+    return fake.actions_env(token, "acme/shop") | {
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(payload),
+        "GITHUB_STEP_SUMMARY": "",
+        "GITHUB_OUTPUT": "",
+    }
+
+
+def comment_run(
+    fake: FakeGitHub,
+    tmp_path: Path,
+    token: str = TOKEN,
+    event: str = "pull_request",
+    number: int = 7,
+):
+    args = ["check", "--source", "local", "--service", "checkout", "--comment", "--format", "json"]
+    (tmp_path / "postmortems").mkdir(exist_ok=True)
+    config = tmp_path / "deploygate.toml"
+    config.write_text('[local]\npostmortems = "postmortems"\n')
+    return CliRunner().invoke(
+        cli,
+        [*args, "--config", str(config)],
+        env=comment_env(fake, tmp_path, token, event, number),
+    )
+
+
+def ours(fake: FakeGitHub) -> list[str]:
+    return [c.body for c in fake.world.repo("acme/shop").comments(7)]
+
+
+def test_comment_is_created_once_then_edited(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_github.world.token(TOKEN, login="github-actions[bot]")
+    fake_github.world.repo("acme/shop").pull_request(number=7)
+    first = comment_run(fake_github, tmp_path)
+    assert first.exit_code == 0, first.output
+    assert "commented on pull request #7" in first.stderr
+    second = comment_run(fake_github, tmp_path)
+    assert "updated the deploygate comment on pull request #7" in second.stderr
+    bodies = ours(fake_github)
+    assert len(bodies) == 1
+    assert bodies[0].startswith("<!-- deploygate:sticky-comment -->\n### ✅ deploygate: pass")
+    assert len(fake_github.requests_to("/comments", method="POST")) == 1
+
+
+def test_a_users_comment_with_the_marker_is_never_touched(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_github.world.token(TOKEN, login="github-actions[bot]")
+    shop = fake_github.world.repo("acme/shop")
+    shop.pull_request(number=7)
+    spoof = "<!-- deploygate:sticky-comment --> I quoted the marker"
+    shop.comment(7, spoof, "mallory")
+    comment_run(fake_github, tmp_path)
+    bodies = ours(fake_github)
+    assert bodies[0] == spoof
+    assert len(bodies) == 2
+    assert fake_github.requests_to("/issues/comments/", method="PATCH") == []
+
+
+def test_a_read_only_token_gets_a_notice_and_the_gate_goes_on(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_github.world.token(TOKEN, login="github-actions[bot]", can_comment=False)
+    fake_github.world.repo("acme/shop").pull_request(number=7)
+    result = comment_run(fake_github, tmp_path)
+    assert result.exit_code == 0
+    assert "pull requests from forks get a read-only token" in result.stderr
+    assert ours(fake_github) == []
+
+
+def test_outside_a_pull_request_nothing_is_written(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_github.world.token(TOKEN, login="github-actions[bot]")
+    result = comment_run(fake_github, tmp_path, event="push")
+    assert result.exit_code == 0
+    assert "not a pull request event (push); no comment written" in result.stderr
+    assert fake_github.requests == []
+
+
+def test_a_failed_post_that_landed_is_edited_not_posted_again(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_github.world.token(TOKEN, login="github-actions[bot]")
+    fake_github.world.repo("acme/shop").pull_request(number=7)
+    fake_github.faults.add("/comments", method="POST", status=502, after_store=True)
+    result = comment_run(fake_github, tmp_path)
+    assert "updated the deploygate comment on pull request #7" in result.stderr
+    assert len(ours(fake_github)) == 1
+    assert len(fake_github.requests_to("/comments", method="POST")) == 1
+
+
+def test_the_token_never_appears_anywhere(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_github)
+    number = fake_github.world.repo("acme/shop").pull_request().number
+    result = comment_run(fake_github, tmp_path, number=number)
+    comments = fake_github.world.repo("acme/shop").comments(number)
+    assert len(comments) == 1
+    everything = result.stdout + result.stderr + comments[0].body
+    assert TOKEN not in everything
+    bodies = b"".join(request.body for request in fake_github.requests)
+    assert TOKEN.encode() not in bodies
