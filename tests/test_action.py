@@ -31,6 +31,8 @@ import pytest
 import yaml
 from actions_runner import commands
 from conftest import REPO_ROOT, json_report
+from fakes.github import FakeGitHub, fake_github  # noqa: F401
+from test_github_source import TOKEN, build_year
 
 from deploygate.cli import cli
 
@@ -578,3 +580,44 @@ def test_the_real_install_step_then_the_check(tmp_path: Path) -> None:
     assert len(site) == 1
     assert (site[0] / "deploygate" / "cli.py").is_file()
     assert_blocked_quickstart(run, reports)
+
+
+def test_the_action_against_the_fake_github(
+    tmp_path: Path,
+    fake_github: FakeGitHub,  # noqa: F811
+) -> None:
+    """The action's steps, as the runner runs them, reading a year of history from GitHub."""
+    build_year(fake_github)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "deploygate.toml").write_text(
+        '[github]\npostmortem-repository = "acme/incidents"\n', encoding="utf-8"
+    )
+    root = tmp_path / "run"
+    root.mkdir()
+    environment = fake_github.actions_env(TOKEN, "acme/shop")
+    run = run_action(
+        root,
+        {
+            "service": "checkout",
+            "environment": "production",
+            "source": "github",
+            "repo": "acme/shop",
+            "token": TOKEN,
+            "now": "2026-11-20T12:00:00Z",
+        },
+        workspace=project,
+        stand_in=FAST,
+        passthrough={
+            key: environment[key]
+            for key in ("GITHUB_API_URL", "GITHUB_GRAPHQL_URL", "GITHUB_SERVER_URL")
+        },
+    )
+    check = run.steps["check"]
+    assert check.returncode == 1, check.stderr
+    assert run.outputs == {"verdict": "block", "findings": "10", "blocking": "true"}
+    levels = [command.name for command in commands(check.stdout)]
+    assert levels == ["error"] + ["warning"] * 4 + ["notice"] * 5
+    assert check.summary.startswith("### ⛔ deploygate: block for **checkout** to **production**")
+    assert "Alert on payment error budget" in check.summary
+    assert TOKEN not in check.stdout + check.stderr + check.summary

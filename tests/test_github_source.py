@@ -384,3 +384,22 @@ def test_the_token_never_appears_anywhere(
     assert TOKEN not in everything
     bodies = b"".join(request.body for request in fake_github.requests)
     assert TOKEN.encode() not in bodies
+
+
+def test_github_enterprise_server_paths_are_derived_from_the_api_url(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_github)
+    config = tmp_path / "deploygate.toml"
+    config.write_text('source = "github"\n[github]\npostmortem-repository = "acme/incidents"\n')
+    env = {
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_REPOSITORY": "acme/shop",
+        "GITHUB_API_URL": fake_github.ghes_api_url,  # .../api/v3, and no GITHUB_GRAPHQL_URL
+        "CI": "true",
+    }
+    args = ["check", "--config", str(config), "--service", "checkout", "--format", "json"]
+    result = CliRunner().invoke(cli, [*args, "--now", NOW.isoformat()], env=env)
+    assert json_report(result.stdout)["sources"][0]["ok"] is True
+    assert {request.path for request in fake_github.requests} == {"/api/graphql"}
