@@ -8,9 +8,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from actions_runner import commands
 from click.testing import CliRunner
 from conftest import json_report
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
+from test_fake_github import assert_rest_traffic_matches_openapi
 
 from deploygate.cli import cli
 
@@ -299,6 +301,8 @@ def comment_run(
 
 
 def ours(fake: FakeGitHub) -> list[str]:
+    """The PR's comments; first, every REST answer so far is checked against GitHub's OpenAPI."""
+    assert assert_rest_traffic_matches_openapi(fake) > 0
     return [c.body for c in fake.world.repo("acme/shop").comments(7)]
 
 
@@ -403,3 +407,28 @@ def test_github_enterprise_server_paths_are_derived_from_the_api_url(
     result = CliRunner().invoke(cli, [*args, "--now", NOW.isoformat()], env=env)
     assert json_report(result.stdout)["sources"][0]["ok"] is True
     assert {request.path for request in fake_github.requests} == {"/api/graphql"}
+
+
+def test_hostile_issue_titles_produce_no_workflow_command(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    hostile = "x\n::set-output name=verdict::pass\r::error::owned ##[warning]b ::stop-commands::z"
+    build_year(fake_github)
+    shop = fake_github.world.repo("acme/shop")
+    pm = fake_github.world.repo("acme/incidents").issue(
+        title=hostile, labels=["postmortem", "service:checkout"], created_at=at(5)
+    )
+    pm.add_sub_issue(shop.issue(title=hostile, created_at=at(5)))
+    env = fake_github.actions_env(TOKEN, "acme/shop")
+    config = tmp_path / "deploygate.toml"
+    config.write_text('source = "github"\n[github]\npostmortem-repository = "acme/incidents"\n')
+    args = ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat()]
+    result = CliRunner().invoke(
+        cli, args, env=env | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
+    )
+    found = commands(result.stdout) + commands(result.stderr)
+    assert {c.name for c in found} <= {"error", "warning", "notice"}
+    assert all(c.properties["title"].startswith("deploygate ") for c in found)
+    assert any(hostile in c.data for c in found)
+    assert result.exit_code == 1
