@@ -186,6 +186,13 @@ def cli(debug: bool) -> None:
     "GITHUB_REPOSITORY.",
 )
 @click.option(
+    "--project",
+    metavar="PATH_OR_ID",
+    envvar=_ENV + "PROJECT",
+    show_envvar=True,
+    help="The project to read with --source gitlab. Default: the config's, or CI_PROJECT_PATH.",
+)
+@click.option(
     "--format",
     "format_name",
     type=click.Choice(list(FORMATS)),
@@ -226,6 +233,7 @@ def check(
     config_path: Path | None,
     source: str | None,
     repo: str | None,
+    project: str | None,
     format_name: str | None,
     outputs: Sequence[tuple[str, Path]],
     now: datetime | None,
@@ -245,7 +253,7 @@ def check(
         lookback=settings.policy.lookback,
     )
     env = ci.environment()
-    context = SourceContext(env=env, repository=repo)
+    context = SourceContext(env=env, repository=repo, project=project)
     report = gate.check([build_source(settings.source, config, context)], query, settings.policy)
     options = RenderOptions(on_error=settings.on_error)
     for output_format, path in outputs:

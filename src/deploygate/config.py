@@ -47,6 +47,7 @@ _TOP_KEYS = (
     "rules",
     "environments",
     "github",
+    "gitlab",
     "services",
 )
 _LOCAL_KEYS = ("postmortems", "history")
@@ -59,6 +60,18 @@ _GITHUB_KEYS = (
     "token-env",
     "api-url",
     "graphql-url",
+    "deadline",
+)
+_GITLAB_KEYS = (
+    "url",
+    "project",
+    "postmortem-project",
+    "postmortem-labels",
+    "incidents",
+    "service-label",
+    "team-label",
+    "declined-labels",
+    "token-env",
     "deadline",
 )
 _SERVICE_KEYS = ("environments",)
@@ -99,6 +112,22 @@ class GitHubConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class GitLabConfig:
+    """The ``[gitlab]`` table. Unset values fall back to the GitLab CI variables."""
+
+    url: str | None = None
+    project: str | None = None
+    postmortem_project: str | None = None
+    postmortem_labels: tuple[str, ...] = ("postmortem",)
+    incidents: bool = True
+    service_label: str = "service::{service}"
+    team_label: str = "team::{team}"
+    declined_labels: tuple[str, ...] = ("wontfix", "won't do", "duplicate", "declined")
+    token_env: str = "GITLAB_TOKEN"
+    deadline: timedelta = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A validated configuration, with paths already resolved against its file."""
 
@@ -113,6 +142,7 @@ class Config:
     rules: Mapping[RuleId, RuleOverride] = field(default_factory=dict)
     environments: Mapping[str, Mapping[RuleId, RuleOverride]] = field(default_factory=dict)
     github: GitHubConfig = field(default_factory=GitHubConfig)
+    gitlab: GitLabConfig = field(default_factory=GitLabConfig)
     services: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Each service's deployment environments, from ``[services.NAME] environments``."""
 
@@ -349,6 +379,7 @@ class _Reader:
             rules=self.rules(top.get("rules", {}), ("rules",)),
             environments=self.environments(top.get("environments", {})),
             github=self.github(top.get("github", {})),
+            gitlab=self.gitlab(top.get("gitlab", {})),
             services=self.services(top.get("services", {})),
         )
 
@@ -409,6 +440,43 @@ class _Reader:
             graphql_url=self.text(where, "graphql-url", table["graphql-url"], "a URL")
             if "graphql-url" in table
             else None,
+            deadline=self.duration(where, "deadline", table["deadline"])
+            if "deadline" in table
+            else defaults.deadline,
+        )
+
+    def gitlab(self, document: Any) -> GitLabConfig:
+        where = ("gitlab",)
+        table = self.table(document, where, _GITLAB_KEYS)
+        defaults = GitLabConfig()
+
+        def text(key: str, expected: str) -> str | None:
+            return self.text(where, key, table[key], expected) if key in table else None
+
+        incidents = table.get("incidents", defaults.incidents)
+        if not isinstance(incidents, bool):
+            raise self.error(where, "incidents", f"{incidents!r} is not a boolean", "true or false")
+        return GitLabConfig(
+            url=text("url", "the server URL, e.g. https://gitlab.example.com"),
+            project=text("project", "GROUP/NAME or a numeric id"),
+            postmortem_project=text("postmortem-project", "GROUP/NAME or a numeric id"),
+            postmortem_labels=self.texts(where, "postmortem-labels", table["postmortem-labels"])
+            if "postmortem-labels" in table
+            else defaults.postmortem_labels,
+            incidents=incidents,
+            service_label=self.template(where, "service-label", table["service-label"], "service")
+            if "service-label" in table
+            else defaults.service_label,
+            team_label=self.template(where, "team-label", table["team-label"], "team")
+            if "team-label" in table
+            else defaults.team_label,
+            declined_labels=tuple(
+                label.lower()
+                for label in self.texts(where, "declined-labels", table["declined-labels"])
+            )
+            if "declined-labels" in table
+            else defaults.declined_labels,
+            token_env=text("token-env", "a variable name") or defaults.token_env,
             deadline=self.duration(where, "deadline", table["deadline"])
             if "deadline" in table
             else defaults.deadline,

@@ -70,8 +70,13 @@ def _clock_time(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-class HttpClient:
-    """A requests session bound to one source, one deadline and its secrets."""
+class HttpClient(requests.Session):
+    """A requests session bound to one source, one deadline, its secrets and its host.
+
+    Being a ``requests.Session``, it can be handed to a platform client
+    (python-gitlab takes ``session=``), so that client's requests obey the
+    same deadline, retries and host rule as ours.
+    """
 
     def __init__(
         self,
@@ -82,21 +87,21 @@ class HttpClient:
         deadline: float = DEFAULT_DEADLINE,
         timeout: float = DEFAULT_TIMEOUT,
         max_attempts: int = MAX_ATTEMPTS,
-        session: requests.Session | None = None,
+        allowed_origin: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
     ) -> None:
+        super().__init__()
         self.source = source
         self.secrets = tuple(secret for secret in secrets if secret)
         self.deadline = deadline
         self.timeout = timeout
         self.max_attempts = max_attempts
-        self.session = session or requests.Session()
-        self.session.headers.update(headers)
-        # Proxies and netrc from the environment are fine; a netrc password is not ours to send.
-        self.session.trust_env = True
+        self.allowed_origin = _origin(allowed_origin) if allowed_origin else None
+        """Only this scheme://host:port receives our headers; a link elsewhere is refused."""
+        self.headers.update(headers)
         self._sleep = sleep
         self._clock = clock
         self._wall_clock = wall_clock
@@ -150,20 +155,30 @@ class HttpClient:
             return -1.0, "secondary rate limit"  # no hint: back off like any retry
         return None
 
-    def request(
+    def request(  # type: ignore[override]  # narrower than Session.request, on purpose
         self,
-        method: str,
-        url: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, str] | None = None,
-        idempotent: bool = True,
+        method: str | bytes,
+        url: str | bytes,
+        idempotent: bool | None = None,
+        **kwargs: Any,
     ) -> requests.Response:
         """Send one request, retrying what is safe to retry, inside the deadline.
 
+        Reads (GET, HEAD) are retried; writes only when the caller says they
+        are idempotent (a GraphQL query is a POST that changes nothing).
         Returns the final response whatever its status (the caller knows what
         a 404 means for it); raises SourceError when no answer came in time.
         """
+        method = method.decode() if isinstance(method, bytes) else method
+        url = url.decode() if isinstance(url, bytes) else url
+        if self.allowed_origin is not None and _origin(url) != self.allowed_origin:
+            raise self.fail(
+                f"refusing to send the token to {_origin(url)}: only {self.allowed_origin} is "
+                "configured"
+            )
+        if idempotent is None:
+            idempotent = method.upper() in ("GET", "HEAD", "OPTIONS")
+        kwargs.pop("timeout", None)
         last_problem = "no attempt was made"
         attempts = self.max_attempts if idempotent else 1
         for attempt in range(attempts):
@@ -172,12 +187,11 @@ class HttpClient:
                 break
             self.stats.requests += 1
             try:
-                response = self.session.request(
+                response = super().request(
                     method,
                     url,
-                    json=json,
-                    params=params,
                     timeout=(min(5.0, remaining), min(self.timeout, remaining)),
+                    **kwargs,
                 )
             except requests.Timeout:
                 last_problem = f"{method} {_path(url)} timed out"
@@ -205,6 +219,11 @@ class HttpClient:
             else (f"{attempts} times")
         )
         raise self.fail(f"{last_problem}; tried {tries}")
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _path(url: str) -> str:

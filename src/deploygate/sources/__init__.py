@@ -44,7 +44,9 @@ class SourceContext:
 
     env: Mapping[str, str] = field(default_factory=dict)
     repository: str | None = None
-    """``--repo``: the repository or project to read, overriding the config."""
+    """``--repo``: the GitHub repository to read, overriding the config."""
+    project: str | None = None
+    """``--project``: the GitLab project to read, overriding the config."""
 
 
 def _local(config: Config, context: SourceContext) -> Source:
@@ -60,9 +62,17 @@ def _github(config: Config, context: SourceContext) -> Source:
     return GitHubSource(resolve(config, context))
 
 
+def _gitlab(config: Config, context: SourceContext) -> Source:
+    from deploygate.sources.gitlab.settings import resolve
+    from deploygate.sources.gitlab.source import GitLabSource
+
+    return GitLabSource(resolve(config, context))
+
+
 SOURCES: Mapping[str, Callable[[Config, SourceContext], Source]] = {
     "local": _local,
     "github": _github,
+    "gitlab": _gitlab,
 }
 """Every source by its ``--source`` name."""
 

@@ -72,6 +72,7 @@ class GitHubSource:
             },
             secrets=(settings.token,),
             deadline=settings.deadline,
+            allowed_origin=settings.graphql_url,
         )
 
     # -- GraphQL -----------------------------------------------------------
@@ -86,7 +87,10 @@ class GitHubSource:
         data that did come back is used.
         """
         response = self.client.request(
-            "POST", self.settings.graphql_url, json={"query": document, "variables": variables}
+            "POST",
+            self.settings.graphql_url,
+            json={"query": document, "variables": variables},
+            idempotent=True,
         )
         if response.status_code == 401:
             raise self.client.fail(

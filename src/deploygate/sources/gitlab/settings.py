@@ -1,0 +1,92 @@
+"""Where and how to reach GitLab: the config file, then the GitLab CI variables, then defaults.
+
+GitLab CI sets ``CI_API_V4_URL``, ``CI_SERVER_URL`` and ``CI_PROJECT_PATH``
+(and ``CI_PROJECT_ID``), so a pipeline on gitlab.com or a self-managed
+instance needs no configuration beyond a token.
+See https://docs.gitlab.com/ci/variables/predefined_variables/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from deploygate.errors import ConfigError, SourceError
+
+if TYPE_CHECKING:
+    from deploygate.config import Config
+    from deploygate.sources import SourceContext
+
+SOURCE_NAME = "gitlab"
+PUBLIC_URL = "https://gitlab.com"
+SCOPES = "a project or personal access token with the read_api scope"
+
+
+@dataclass(frozen=True, slots=True)
+class GitLabSettings:
+    """Where and how to read GitLab, after config, environment and command line."""
+
+    url: str
+    """The server, e.g. https://gitlab.example.com (no /api/v4)."""
+    project: str
+    """The deploying project: a path (group/shop) or a numeric id."""
+    postmortem_project: str
+    token: str
+    postmortem_labels: tuple[str, ...] = ("postmortem",)
+    incidents: bool = True
+    """Whether issues of type incident are postmortems too."""
+    service_label_prefix: str = "service::"
+    team_label_prefix: str = "team::"
+    declined_labels: tuple[str, ...] = ("wontfix", "won't do", "duplicate", "declined")
+    environments: Mapping[str, tuple[str, ...]] | None = None
+    deadline: float = 60.0
+
+
+def token(env: Mapping[str, str], variable: str) -> str:
+    """The API token; a job token alone is not enough, and the message says why."""
+    found = env.get(variable)
+    if found:
+        return found
+    if env.get("CI_JOB_TOKEN"):
+        raise SourceError(
+            SOURCE_NAME,
+            f"only CI_JOB_TOKEN is set, and it can read deployments but not issues: set "
+            f"{variable} to {SCOPES} (a masked CI/CD variable)",
+        )
+    raise SourceError(SOURCE_NAME, f"no GitLab token: set {variable} to {SCOPES}")
+
+
+def resolve(config: Config, context: SourceContext) -> GitLabSettings:
+    """The settings for one check; a missing project is a usage error (exit 2)."""
+    env = context.env
+    gitlab = config.gitlab
+    project = (
+        context.project or gitlab.project or env.get("CI_PROJECT_PATH") or env.get("CI_PROJECT_ID")
+    )
+    if not project:
+        raise ConfigError(
+            "no GitLab project",
+            field="--project",
+            expected="--project GROUP/NAME or an id, [gitlab] project, or CI_PROJECT_PATH",
+        )
+    api_v4 = env.get("CI_API_V4_URL")
+    url = (
+        gitlab.url
+        or (api_v4.removesuffix("/").removesuffix("/api/v4") if api_v4 else None)
+        or env.get("CI_SERVER_URL")
+        or PUBLIC_URL
+    ).rstrip("/")
+    return GitLabSettings(
+        url=url,
+        project=project,
+        postmortem_project=gitlab.postmortem_project or project,
+        token=token(env, gitlab.token_env),
+        postmortem_labels=gitlab.postmortem_labels,
+        incidents=gitlab.incidents,
+        service_label_prefix=gitlab.service_label.removesuffix("{service}"),
+        team_label_prefix=gitlab.team_label.removesuffix("{team}"),
+        declined_labels=gitlab.declined_labels,
+        environments=config.services,
+        deadline=gitlab.deadline.total_seconds(),
+    )
