@@ -99,8 +99,12 @@ def github_actions(env: Mapping[str, str]) -> GitHubActions | None:
 
 
 def default_format(env: Mapping[str, str]) -> str:
-    """Workflow commands inside GitHub Actions; readable text everywhere else."""
-    return "github" if env.get("GITHUB_ACTIONS") == "true" else "text"
+    """Workflow commands in GitHub Actions, a sectioned log in GitLab CI, else text."""
+    if env.get("GITHUB_ACTIONS") == "true":
+        return "github"
+    if env.get("GITLAB_CI") == "true":
+        return "gitlab"
+    return "text"
 
 
 def github_event(env: Mapping[str, str]) -> tuple[str | None, dict[str, Any]]:

@@ -28,9 +28,13 @@ from deploygate.formats.github import outputs as github_outputs
 from deploygate.model import DeploymentStatus, Query, Report
 from deploygate.sinks.files import write_file
 from deploygate.sinks.github import append_summary, set_outputs
-from deploygate.sinks.github_comment import PullRequest, publish, pull_request_number
+from deploygate.sinks.github_comment import PullRequest, pull_request_number
+from deploygate.sinks.github_comment import publish as publish_pr_comment
+from deploygate.sinks.gitlab_note import MergeRequest, merge_request_iid
+from deploygate.sinks.gitlab_note import publish as publish_mr_note
 from deploygate.sources import SOURCES, SourceContext, build_source
 from deploygate.sources.github.settings import resolve as resolve_github
+from deploygate.sources.gitlab.settings import resolve as resolve_gitlab
 from deploygate.sources.local import HistoryStore
 
 _ENV = "DEPLOYGATE_"
@@ -225,7 +229,8 @@ def cli(debug: bool) -> None:
     default=False,
     envvar=_ENV + "COMMENT",
     show_envvar=True,
-    help="On a GitHub pull request, create or update one sticky comment with the report.",
+    help="On a pull request (GitHub) or merge request (GitLab), create or update one sticky "
+    "comment with the report.",
 )
 def check(
     service: str,
@@ -255,7 +260,7 @@ def check(
     env = ci.environment()
     context = SourceContext(env=env, repository=repo, project=project)
     report = gate.check([build_source(settings.source, config, context)], query, settings.policy)
-    options = RenderOptions(on_error=settings.on_error)
+    options = RenderOptions(on_error=settings.on_error, config_path=_relative(config.path))
     for output_format, path in outputs:
         write_file(path, FORMATS[output_format](report, options))
     actions = ci.github_actions(env)
@@ -275,7 +280,9 @@ def check(
 
 
 def _comment(config: config_module.Config, context: SourceContext, markdown: str) -> str:
-    """Post the sticky PR comment; every outcome is a sentence, never a failed gate."""
+    """Post the sticky PR comment or MR note; every outcome is a sentence, never a failed gate."""
+    if context.env.get("GITLAB_CI") == "true":
+        return _gitlab_note(config, context, markdown)
     event_name, event = ci.github_event(context.env)
     number = pull_request_number(event, event_name)
     if number is None:
@@ -291,7 +298,19 @@ def _comment(config: config_module.Config, context: SourceContext, markdown: str
         token=settings.token,
         in_actions=context.env.get("GITHUB_ACTIONS") == "true",
     )
-    return publish(pull_request, markdown)
+    return publish_pr_comment(pull_request, markdown)
+
+
+def _gitlab_note(config: config_module.Config, context: SourceContext, markdown: str) -> str:
+    iid = merge_request_iid(context.env)
+    if iid is None:
+        return "not a merge request pipeline (no CI_MERGE_REQUEST_IID); no note written"
+    try:
+        settings = resolve_gitlab(config, context)
+    except DeploygateError as error:
+        return f"no note written: {error}"
+    target = MergeRequest(url=settings.url, project=settings.project, iid=iid, token=settings.token)
+    return publish_mr_note(target, markdown)
 
 
 def _say(notice: str, actions: ci.GitHubActions | None) -> None:
@@ -300,6 +319,16 @@ def _say(notice: str, actions: ci.GitHubActions | None) -> None:
         click.echo(github_command("notice", {"title": "deploygate comment"}, notice), err=True)
     else:
         click.echo(f"deploygate: {escape.terminal(notice)}", err=True)
+
+
+def _relative(path: Path | None) -> str:
+    """The config file as the repository sees it, for the Code Quality report's locations."""
+    if path is None:
+        return config_module.CONFIG_NAME
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _on_error(value: str | None) -> OnError | None:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from deploygate.errors import OnError
-from deploygate.formats import github, json, markdown, text
+from deploygate.formats import codequality, dotenv, github, gitlab, json, markdown, text
 from deploygate.model import Report
 
 
@@ -21,6 +21,8 @@ class RenderOptions:
     color: bool = False
     on_error: OnError = OnError.FAIL
     """Whether a failed source fails the step, so NOT VERIFIED is an error or a warning."""
+    config_path: str = "deploygate.toml"
+    """The config file relative to the repository, where Code Quality points."""
 
 
 Renderer = Callable[[Report, RenderOptions], str]
@@ -30,5 +32,8 @@ FORMATS: Mapping[str, Renderer] = {
     "json": json.render,
     "markdown": markdown.render,
     "github": github.render,
+    "gitlab": gitlab.render,
+    "codequality": codequality.render,
+    "dotenv": dotenv.render,
 }
 """Every output format by its ``--format`` name."""

@@ -17,7 +17,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#!$])")
 _ZERO_WIDTH_SPACE = "\u200b"
 _WWW = re.compile(r"www\.", re.IGNORECASE)
 
-__all__ = ["markdown", "terminal"]
+__all__ = ["markdown", "plain", "terminal"]
 
 
 def markdown(text: str) -> str:
@@ -33,3 +33,10 @@ def markdown(text: str) -> str:
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     text = text.replace("@", "@" + _ZERO_WIDTH_SPACE).replace("://", ":" + _ZERO_WIDTH_SPACE + "//")
     return _WWW.sub(lambda match: match.group(0)[:3] + _ZERO_WIDTH_SPACE + ".", text)
+
+
+def plain(text: str) -> str:
+    """One line of plain text that a web page may render: no controls, no HTML, no mentions."""
+    text = terminal(" ".join(text.split()))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("@", "@" + _ZERO_WIDTH_SPACE)

@@ -21,28 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploygate.redaction import redact
+from deploygate.sinks.sticky import MARKER, sticky_body
 
-MARKER = "<!-- deploygate:sticky-comment -->"
 COMMENT_LIMIT = 65_536
 """Characters GitHub accepts in one comment body."""
 ACTIONS_BOT = "github-actions[bot]"
 """Who GITHUB_TOKEN comments as; its token may not read /user."""
-TRUNCATION_NOTE = (
-    "\n\n> [!NOTE]\n> deploygate cut this comment to stay under GitHub's size limit; "
-    "the job summary has every finding.\n"
-)
 TIMEOUT_SECONDS = 15
-
-
-def comment_body(markdown: str, limit: int = COMMENT_LIMIT) -> str:
-    """The marker and the report, cut at a line under ``limit`` characters with a note."""
-    body = f"{MARKER}\n{markdown}"
-    if len(body) <= limit:
-        return body
-    budget = limit - len(TRUNCATION_NOTE)
-    cut = body[:budget]
-    cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else cut
-    return cut + TRUNCATION_NOTE
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +64,7 @@ def publish(pull_request: PullRequest, markdown: str) -> str:
     from github import Auth, Github, GithubException
     from requests import RequestException
 
-    body = comment_body(markdown)
+    body = sticky_body(markdown, COMMENT_LIMIT, "the job summary")
     client = Github(
         auth=Auth.Token(pull_request.token),
         base_url=pull_request.api_url,
