@@ -15,8 +15,10 @@ from deploygate.model import (
     ActionItemState,
     Deployment,
     DeploymentStatus,
+    History,
     Postmortem,
     PostmortemState,
+    Query,
 )
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -98,6 +100,18 @@ def postmortem(
         body=body,
         action_items=items,
     )
+
+
+class MemorySource:
+    """A source that answers from memory: for tests of everything downstream of sources."""
+
+    name = "memory"
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    def collect(self, query: Query) -> History:
+        return self.history
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from dataclasses import replace
 from importlib import resources
 
 import jsonschema
-from conftest import NOW, ago, deployment, item, postmortem
+from conftest import NOW, MemorySource, ago, deployment, item, postmortem
 
 from deploygate.formats import FORMATS, RenderOptions, escape
 from deploygate.formats.json import SCHEMA_RESOURCE
@@ -21,16 +21,6 @@ HOSTILE = (
 )
 
 
-class Memory:
-    name = "memory"
-
-    def __init__(self, history: History) -> None:
-        self.history = history
-
-    def collect(self, query: Query) -> History:
-        return self.history
-
-
 def report_with_hostile_titles():
     failure = deployment("9", at=ago(days=10), url="https://ci.example/runs/9?a=(b)")
     pm = replace(
@@ -39,7 +29,7 @@ def report_with_hostile_titles():
     )
     policy = Policy()
     return check(
-        [Memory(History(deployments=(failure,), postmortems=(pm,)))],
+        [MemorySource(History(deployments=(failure,), postmortems=(pm,)))],
         Query("checkout", "production", NOW, policy.lookback),
         policy,
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from actions_runner import commands, parse_line, trimmed_end
 from click.testing import CliRunner
-from conftest import NOW, REPO_ROOT, ago, deployment, item, postmortem
+from conftest import NOW, REPO_ROOT, MemorySource, ago, deployment, item, postmortem
 
 from deploygate.cli import cli
 from deploygate.errors import OnError
@@ -118,16 +118,6 @@ def test_each_line_decodes_to_exactly_one_command_with_the_original_text(text: s
         assert parsed.properties == {"title": text}
 
 
-class Memory:
-    name = "memory"
-
-    def __init__(self, history: History) -> None:
-        self.history = history
-
-    def collect(self, query: Query) -> History:
-        return self.history
-
-
 def report_with(failures: int = 0, overdue: int = 0, titles: str = "Lesson"):
     history = History(
         deployments=tuple(
@@ -144,7 +134,9 @@ def report_with(failures: int = 0, overdue: int = 0, titles: str = "Lesson"):
         ),
     )
     policy = Policy()
-    return check([Memory(history)], Query("checkout", "production", NOW, policy.lookback), policy)
+    return check(
+        [MemorySource(history)], Query("checkout", "production", NOW, policy.lookback), policy
+    )
 
 
 def test_at_most_ten_annotations_per_level_and_a_count_of_the_rest() -> None:

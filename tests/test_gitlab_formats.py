@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import replace
 
-from conftest import NOW, ago, deployment, item, postmortem
+from conftest import NOW, MemorySource, ago, deployment, item, postmortem
 
 from deploygate.formats import FORMATS, RenderOptions
 from deploygate.gate import check
@@ -14,16 +14,6 @@ from deploygate.model import History, Query, SourceStatus, Verdict
 from deploygate.rules import Policy
 
 HOSTILE = "@all <script>x</script> ![i](http://evil.invalid) \x1b[2J\r\n::error::x"
-
-
-class Memory:
-    name = "memory"
-
-    def __init__(self, history: History) -> None:
-        self.history = history
-
-    def collect(self, query: Query) -> History:
-        return self.history
 
 
 def report(items: int = 3, failures: int = 2):
@@ -40,7 +30,7 @@ def report(items: int = 3, failures: int = 2):
         postmortems=(pm,),
     )
     policy = Policy()
-    return check([Memory(history)], Query("checkout", None, NOW, policy.lookback), policy)
+    return check([MemorySource(history)], Query("checkout", None, NOW, policy.lookback), policy)
 
 
 def test_codequality_has_the_documented_fields_and_unique_stable_fingerprints() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Literal
 
 from deploygate import toml
 
@@ -53,3 +54,32 @@ def lessons(text: str) -> str:
         elif heading and heading.group(2).strip().rstrip(":").lower() in LESSONS_HEADINGS:
             level = len(heading.group(1))
     return "\n".join(collected).strip()
+
+
+def task_references(
+    text: str, home: str, web_url: str, path: str, issues_path: Literal["issues", "-/issues"]
+) -> list[tuple[str, int]]:
+    """The issues a task list points at, in order and without repeats.
+
+    A task may name ``#12`` (in ``home``), ``owner/name#12``, or the issue's
+    URL on ``web_url`` (``WEB/PATH/issues/12`` on GitHub, ``WEB/PATH/-/issues/12``
+    on GitLab); ``path`` is the pattern of a repository or project path.
+    """
+    patterns = (
+        re.compile(rf"{re.escape(web_url.rstrip('/'))}/({path})/{issues_path}/(\d+)"),
+        re.compile(rf"(?<![\w/])({path})#(\d+)\b"),
+        re.compile(r"(?<![\w/])()#(\d+)\b"),
+    )
+    found: list[tuple[str, int]] = []
+    for _, line in lines_outside_code(text):
+        task = TASK.match(line)
+        if task is None:
+            continue
+        for pattern in patterns:
+            match = pattern.search(task.group(2))
+            if match:
+                key = (match.group(1) or home, int(match.group(2)))
+                if key not in found:
+                    found.append(key)
+                break
+    return found

@@ -36,7 +36,7 @@ from deploygate.model import (
 )
 from deploygate.sources.github import queries
 from deploygate.sources.github.settings import SOURCE_NAME, GitHubSettings, split_repository
-from deploygate.sources.markdown import TASK, lessons
+from deploygate.sources.markdown import lessons, task_references
 
 PERMISSIONS = "contents: read, issues: read and deployments: read"
 
@@ -238,25 +238,8 @@ class GitHubSource:
     def references(self, node: Mapping[str, Any]) -> list[tuple[str, int]]:
         """The issues a postmortem's task list points at, in order, without repeats."""
         home = _repository_of(node) or self.settings.postmortem_repository
-        web = re.escape(self.settings.web_url.rstrip("/"))
-        patterns = (
-            re.compile(rf"{web}/({_REPO})/issues/(\d+)"),
-            re.compile(rf"(?<![\w/])({_REPO})#(\d+)\b"),
-            re.compile(r"(?<![\w/])()#(\d+)\b"),
-        )
-        found: list[tuple[str, int]] = []
-        for line in str(node.get("body") or "").split("\n"):
-            task = TASK.match(line)
-            if task is None:
-                continue
-            for pattern in patterns:
-                match = pattern.search(task.group(2))
-                if match:
-                    key = (match.group(1) or home, int(match.group(2)))
-                    if key not in found:
-                        found.append(key)
-                    break
-        return found
+        body = str(node.get("body") or "")
+        return task_references(body, home, self.settings.web_url, _REPO, "issues")
 
     def collect(self, query: Query) -> History:
         """Deployments of the service's environments and postmortems with their lessons."""

@@ -21,7 +21,6 @@ See https://python-gitlab.readthedocs.io/en/stable/api-usage-advanced.html
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
@@ -41,7 +40,7 @@ from deploygate.model import (
     Query,
 )
 from deploygate.sources.gitlab.settings import SCOPES, SOURCE_NAME, GitLabSettings
-from deploygate.sources.markdown import TASK, lessons
+from deploygate.sources.markdown import lessons, task_references
 
 LOOKUPS_IN_FLIGHT = 8
 PER_PAGE = 100
@@ -180,25 +179,8 @@ class GitLabSource:
     def references(self, issue: Mapping[str, Any]) -> list[tuple[str, int]]:
         """Issues a description's task list points at: #12, group/project#12, or a URL."""
         home = _project_path(issue) or self.settings.postmortem_project
-        server = re.escape(self.settings.url)
-        patterns = (
-            re.compile(rf"{server}/({_PATH})/-/issues/(\d+)"),
-            re.compile(rf"(?<![\w/])({_PATH})#(\d+)\b"),
-            re.compile(r"(?<![\w/])()#(\d+)\b"),
-        )
-        found: list[tuple[str, int]] = []
-        for line in str(issue.get("description") or "").split("\n"):
-            task = TASK.match(line)
-            if task is None:
-                continue
-            for pattern in patterns:
-                match = pattern.search(task.group(2))
-                if match:
-                    key = (match.group(1) or home, int(match.group(2)))
-                    if key not in found:
-                        found.append(key)
-                    break
-        return found
+        description = str(issue.get("description") or "")
+        return task_references(description, home, self.settings.url, _PATH, "-/issues")
 
     def linked(self, issue: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The issues linked to one postmortem, in any project."""
