@@ -1,0 +1,279 @@
+"""The GitLab source and MR note end to end: the CLI against the fake GitLab."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from click.testing import CliRunner
+from conftest import json_report
+from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+
+from deploygate.cli import cli
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+TOKEN = "glpat-CANARY-0123456789"
+JOB_TOKEN = "glcbt-CANARY-job-0123456789"
+
+
+def at(days_ago: float, hour: int = 10) -> datetime:
+    return (NOW - timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0)
+
+
+def build_year(fake: FakeGitLab) -> dict[str, str]:
+    """A year of deployments of group/shop, incidents in group/shop and group/incidents."""
+    world = fake.world
+    world.token(TOKEN, username="deploybot")
+    shop, platform = world.project("group/shop"), world.project("group/platform")
+    incidents = world.project("group/incidents")
+    ids: dict[str, str] = {}
+    failures = {71: "script_failure", 50: "api_failure", 15: "script_failure", 1: None, 200: None}
+    for day in range(365, 0, -1):
+        failed = day in failures
+        deployment = shop.deployment(
+            environment="production",
+            status="failed" if failed else "success",
+            sha=f"{day:07x}" + "b" * 33,
+            created_at=at(day),
+            updated_at=at(day) + timedelta(minutes=5),
+            failure_reason=failures.get(day),
+            job_web_url=f"{fake.url}/group/shop/-/jobs/{5000 + day}",
+            pipeline_web_url=f"{fake.url}/group/shop/-/pipelines/{9000 + day}",
+        )
+        if failed:
+            ids[f"failed-{day}"] = str(deployment.id)
+        if day % 7 == 0:
+            shop.deployment(environment="staging", status="failed", created_at=at(day, 9))
+    for number in range(60):  # unrelated issues
+        shop.issue(title=f"Feature {number}", labels=["enhancement"], created_at=at(100))
+
+    overdue = platform.issue(
+        title="Alert on payment error budget", labels=["team::payments"], created_at=at(70),
+        due_date=(NOW - timedelta(days=40)).date(),
+    )  # fmt: skip
+    done = platform.issue(title="Validate config in CI", created_at=at(70), state="closed")
+    declined = platform.issue(
+        title="Rewrite the client", created_at=at(70), state="closed", labels=["wontfix"]
+    )
+    referenced = shop.issue(title="Load test with real carts", created_at=at(20))
+    pm1 = incidents.issue(
+        title="Checkout 500s after the payment config rollout",
+        description="\n".join(
+            [
+                f"The job {fake.url}/group/shop/-/jobs/{5071} failed.",
+                "## What we learned",
+                "- configs drift",
+                f"- [ ] group/shop#{referenced.iid}",
+                "- [ ] group/shop#9999",
+            ]
+        ),
+        labels=["postmortem", "service::checkout"],
+        issue_type="incident",
+        created_at=at(70),
+        state="closed",
+    )
+    for item in (overdue, done, declined):
+        pm1.link(item, link_type="relates_to")
+    pm2 = incidents.issue(
+        title="Cart totals off by one cent", issue_type="incident", created_at=at(49, 8)
+    )
+    contract = platform.issue(
+        title="Contract test the provider", created_at=at(49), due_date="2027-01-31"
+    )
+    pm2.link(contract, link_type="blocks")
+    other = incidents.issue(
+        title="Search index empty", labels=["postmortem", "service::search"], created_at=at(15, 12)
+    )
+    other.link(platform.issue(title="Search only", created_at=at(15)))
+    return ids | {
+        "overdue": f"group/platform#{overdue.iid}",
+        "declined": f"group/platform#{declined.iid}",
+        "referenced": f"group/shop#{referenced.iid}",
+        "contract": f"group/platform#{contract.iid}",
+    }
+
+
+def run_check(fake: FakeGitLab, tmp_path: Path, *args: str, env: dict[str, str] | None = None):
+    config = tmp_path / "deploygate.toml"
+    config.write_text(
+        'source = "gitlab"\n[gitlab]\npostmortem-project = "group/incidents"\n'
+        '[services.checkout]\nenvironments = ["production"]\n'
+    )
+    environment = fake.ci_env(JOB_TOKEN, "group/shop") | {"GITLAB_TOKEN": TOKEN}
+    return CliRunner().invoke(
+        cli,
+        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+         "--format", "json", *args],
+        env=environment | (env or {}),
+    )  # fmt: skip
+
+
+def test_a_year_of_history_gives_exactly_the_expected_findings(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    expected = build_year(fake_gitlab)
+    result = run_check(fake_gitlab, tmp_path)
+    assert result.exit_code == 1, result.output
+    report = json_report(result.stdout)
+    observed = [
+        (
+            finding["level"],
+            finding["rule"],
+            (finding["deployment"] or {}).get("id"),
+            (finding["action_item"] or {}).get("id"),
+            finding["link"],
+        )
+        for finding in report["findings"]
+    ]
+    assert observed == [
+        ("error", "overdue-action-item", None, expected["overdue"], None),
+        ("warning", "open-action-item", None, expected["referenced"], None),
+        ("warning", "open-action-item", None, expected["contract"], None),
+        ("warning", "unreviewed-failure", expected["failed-15"], None, None),
+        ("notice", "declined-action-item", None, expected["declined"], None),
+        ("notice", "reviewed-failure", expected["failed-71"], None, "reference"),
+        ("notice", "reviewed-failure", expected["failed-50"], None, "time-window"),
+        ("notice", "unreviewed-failure", expected["failed-1"], None, None),
+    ]
+    assert report["summary"] == {
+        "failed_deployments": 4,
+        "reviewed_failures": 2,
+        "postmortems": 2,
+        "open_action_items": 3,
+        "overdue_action_items": 1,
+    }
+
+
+def test_requests_grow_with_postmortems_never_with_deployments(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_gitlab)
+    assert run_check(fake_gitlab, tmp_path).exit_code == 1
+    deployment_requests = fake_gitlab.requests_to("/deployments")
+    assert len(deployment_requests) == 1  # only the failed ones, all on one page
+    assert deployment_requests[0].query["status"] == "failed"
+    postmortems = 2
+    references = 2  # group/shop#N and the missing group/shop#9999
+    listings = 2  # postmortem label, incidents
+    # One per postmortem for its links, sent eight at a time: GitLab has no batch.
+    assert len(fake_gitlab.requests) == 1 + listings + postmortems + references
+
+
+def test_a_job_token_alone_is_named_as_not_enough(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_gitlab)
+    result = run_check(fake_gitlab, tmp_path, env={"GITLAB_TOKEN": ""})
+    assert result.exit_code == 3
+    error = json_report(result.stdout)["sources"][0]["error"]
+    assert error.startswith("only CI_JOB_TOKEN is set, and it can read deployments but not issues")
+    assert JOB_TOKEN not in result.output
+
+
+def test_a_bad_token_is_one_clear_line(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_gitlab)
+    result = run_check(fake_gitlab, tmp_path, env={"GITLAB_TOKEN": "glpat-wrong"})
+    assert result.exit_code == 3
+    assert "GitLab rejected the token (401)" in json_report(result.stdout)["sources"][0]["error"]
+    assert "glpat-wrong" not in result.output
+
+
+def test_a_next_page_on_another_host_is_never_sent_the_token(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_gitlab)
+    for day in range(2, 140):  # enough failures for several pages
+        fake_gitlab.world.project("group/shop").deployment(
+            environment="production", status="failed", created_at=at(day % 80 + 1, 3)
+        )
+    other = fake_gitlab.point_page_links_to_other_host()
+    result = run_check(fake_gitlab, tmp_path)
+    assert fake_gitlab.requests_on(other) == []
+    assert json_report(result.stdout)["summary"]["failed_deployments"] > 100
+
+
+def test_the_default_format_in_gitlab_ci_is_the_sectioned_log(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_gitlab)
+    result = run_check(fake_gitlab, tmp_path, "--format", "gitlab")
+    assert "section_start:" in result.stdout
+    assert TOKEN not in result.output
+
+
+# -- the sticky merge-request note -------------------------------------------
+
+
+def note_run(fake: FakeGitLab, tmp_path: Path, iid: str = "12", token: str = TOKEN):
+    (tmp_path / "postmortems").mkdir(exist_ok=True)
+    config = tmp_path / "deploygate.toml"
+    config.write_text('[local]\npostmortems = "postmortems"\n')
+    env = fake.ci_env(JOB_TOKEN, "group/shop") | {
+        "GITLAB_TOKEN": token,
+        "CI_MERGE_REQUEST_IID": iid,
+    }
+    args = ["check", "--config", str(config), "--service", "checkout", "--comment"]
+    return CliRunner().invoke(cli, [*args, "--format", "json"], env=env)
+
+
+def test_the_note_is_created_once_then_edited_and_a_users_note_is_untouched(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    world = fake_gitlab.world
+    world.token(TOKEN, username="deploybot")
+    shop = world.project("group/shop")
+    shop.merge_request(iid=12)
+    shop.note(12, "<!-- deploygate:sticky-comment --> quoted by a person", "mallory")
+    first = note_run(fake_gitlab, tmp_path)
+    assert "noted on merge request !12" in first.stderr
+    second = note_run(fake_gitlab, tmp_path)
+    assert "updated the deploygate note on merge request !12" in second.stderr
+    notes = shop.notes_of(12)
+    assert len(notes) == 2
+    assert notes[0].body == "<!-- deploygate:sticky-comment --> quoted by a person"
+    assert notes[1].body.startswith("<!-- deploygate:sticky-comment -->\n### ✅ deploygate: pass")
+    assert len(fake_gitlab.requests_to("/notes", method="POST")) == 1
+
+
+def test_a_token_that_cannot_write_gets_a_notice(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_gitlab.world.token(TOKEN, username="deploybot", can_write_notes=False)
+    fake_gitlab.world.project("group/shop").merge_request(iid=12)
+    result = note_run(fake_gitlab, tmp_path)
+    assert result.exit_code == 0
+    assert "the token cannot write a note on merge request !12 (403)" in result.stderr
+
+
+def test_a_failed_post_that_landed_is_edited_not_posted_again(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_gitlab.world.token(TOKEN, username="deploybot")
+    shop = fake_gitlab.world.project("group/shop")
+    shop.merge_request(iid=12)
+    fake_gitlab.faults.add("/notes", method="POST", status=502, after_store=True)
+    result = note_run(fake_gitlab, tmp_path)
+    assert "updated the deploygate note on merge request !12" in result.stderr
+    assert len(shop.notes_of(12)) == 1
+    assert len(fake_gitlab.requests_to("/notes", method="POST")) == 1
+
+
+def test_outside_a_merge_request_nothing_is_written(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_gitlab.world.token(TOKEN, username="deploybot")
+    result = note_run(fake_gitlab, tmp_path, iid="")
+    assert "not a merge request pipeline" in result.stderr
+    assert fake_gitlab.requests == []
