@@ -40,6 +40,8 @@ from typing import Any
 import pytest
 import yaml
 from conftest import REPO_ROOT
+from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from test_gitlab_source import TOKEN, build_year
 
 from deploygate import __version__
 from deploygate.cli import cli
@@ -536,3 +538,38 @@ def test_the_reports_are_the_files_the_check_writes() -> None:
     assert f"--output dotenv={reports['dotenv']}" in command
     assert job["artifacts"]["when"] == "always"
     assert job["allow_failure"] == {"exit_codes": [3]}
+
+
+def test_the_pipeline_against_the_fake_gitlab(
+    tmp_path: Path,
+    gitlab_ci_local: str,
+    fake_gitlab: FakeGitLab,  # noqa: F811
+) -> None:
+    """The example pipeline, its gate reading a year of history from the fake GitLab."""
+    expected = build_year(fake_gitlab)
+    config = (
+        f'source = "gitlab"\n[gitlab]\nurl = "{fake_gitlab.url}"\nproject = "group/shop"\n'
+        'postmortem-project = "group/incidents"\n'
+    )
+    project = make_project(
+        tmp_path,
+        {"source": "gitlab", "install": False, "config": "deploygate.toml"},
+        files={"deploygate.toml": config},
+    )
+    run = run_pipeline(gitlab_ci_local, project, jobs=[GATE], variables={"GITLAB_TOKEN": TOKEN})
+    assert run.status(GATE) == ("failed", 1), run.describe()
+    log = run.log(GATE)
+    assert "section_start:" in log
+    assert TOKEN not in log
+    report = assert_reports(run, verdict="block", findings=8)
+    fingerprints = {issue["check_name"].rpartition("/")[2] for issue in report}
+    assert fingerprints == {
+        "overdue-action-item",
+        "open-action-item",
+        "unreviewed-failure",
+        "declined-action-item",
+        "reviewed-failure",
+    }
+    assert any(expected["overdue"] in issue["description"] or "Alert on payment" in
+               issue["description"] for issue in report)  # fmt: skip
+    assert fake_gitlab.requests_to("/deployments")
