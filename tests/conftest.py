@@ -113,6 +113,9 @@ class MemorySource:
     def collect(self, query: Query) -> History:
         return self.history
 
+    def usage(self) -> None:
+        return None
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:

@@ -122,6 +122,9 @@ def test_internal_error_exits_4_with_one_line_and_no_traceback(
         def collect(self, query: object) -> object:
             raise RuntimeError("boom")
 
+        def usage(self) -> None:
+            return None
+
     monkeypatch.setitem(sources.SOURCES, "local", lambda config, context: Broken())  # type: ignore[dict-item]
     result = check(project)
     assert result.exit_code == 4

@@ -175,7 +175,16 @@ def test_a_year_of_history_gives_exactly_the_expected_findings(
         "open_action_items": 4,
         "overdue_action_items": 1,
     }
-    assert report["sources"] == [{"name": "github", "ok": True, "error": None}]
+    [source] = report["sources"]
+    assert (source["name"], source["ok"], source["error"], source["requests"]) == (
+        "github",
+        True,
+        None,
+        3,
+    )
+    # The fake charges GitHub's documented GraphQL costs: the remaining points are reported.
+    assert source["rate_limit_limit"] == 5000
+    assert 0 < source["rate_limit_remaining"] < 5000
 
 
 def test_request_count_stays_within_the_budget(
@@ -432,3 +441,17 @@ def test_hostile_issue_titles_produce_no_workflow_command(
     assert all(c.properties["title"].startswith("deploygate ") for c in found)
     assert any(hostile in c.data for c in found)
     assert result.exit_code == 1
+
+
+def test_a_low_rate_limit_is_a_notice(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_github)
+    fake_github.rate_limit(TOKEN, "graphql").remaining = 300
+    result = run_check(fake_github, tmp_path, "--format", "github")
+    notices = [
+        c for c in commands(result.stdout) if c.properties.get("title") == "deploygate: rate limit"
+    ]
+    assert len(notices) == 1
+    assert "github rate limit low:" in notices[0].data

@@ -36,6 +36,9 @@ class FakeSource:
             raise SourceError(self.name, "connection refused")
         return self.history
 
+    def usage(self) -> None:
+        return None
+
 
 def run(history: History, policy: Policy | None = None, environment: str | None = None):
     policy = policy or Policy()

@@ -35,11 +35,13 @@ def collect(sources: Sequence[Source], query: Query) -> tuple[History, tuple[Sou
         try:
             history = source.collect(query)
         except SourceError as error:
-            statuses.append(SourceStatus(source.name, ok=False, error=error.problem))
+            statuses.append(
+                SourceStatus(source.name, ok=False, error=error.problem, usage=source.usage())
+            )
             continue
         deployments.extend(history.deployments)
         postmortems.extend(history.postmortems)
-        statuses.append(SourceStatus(source.name, ok=True))
+        statuses.append(SourceStatus(source.name, ok=True, usage=source.usage()))
     return History(tuple(deployments), tuple(postmortems)), tuple(statuses)
 
 

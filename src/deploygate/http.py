@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
@@ -31,6 +32,7 @@ from typing import Any
 import requests
 
 from deploygate.errors import SourceError
+from deploygate.model import Usage
 from deploygate.redaction import redact
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
@@ -43,11 +45,15 @@ _BACKOFF_CAP = 8.0
 
 @dataclass
 class HttpStats:
-    """What a source's requests cost, for the report and the benchmark."""
+    """Counters of one session, updated as requests go out (from several threads)."""
 
     requests: int = 0
     rate_limit_remaining: int | None = None
     rate_limit_limit: int | None = None
+
+    def usage(self) -> Usage:
+        """A snapshot for the report."""
+        return Usage(self.requests, self.rate_limit_remaining, self.rate_limit_limit)
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
@@ -108,6 +114,7 @@ class HttpClient(requests.Session):
         self._jitter = jitter
         self._ends_at = clock() + deadline
         self.stats = HttpStats()
+        self._stats_lock = threading.Lock()
 
     def fail(self, problem: str) -> SourceError:
         """A SourceError for this source with every secret taken out of ``problem``."""
@@ -129,8 +136,10 @@ class HttpClient(requests.Session):
         return ceiling / 2 + self._jitter() * ceiling / 2
 
     def _note_rate_limit(self, response: requests.Response) -> None:
-        remaining = response.headers.get("X-RateLimit-Remaining")
-        limit = response.headers.get("X-RateLimit-Limit")
+        # GitHub says X-RateLimit-*, GitLab RateLimit-*; requests' headers ignore case.
+        headers = response.headers
+        remaining = headers.get("X-RateLimit-Remaining") or headers.get("RateLimit-Remaining")
+        limit = headers.get("X-RateLimit-Limit") or headers.get("RateLimit-Limit")
         if remaining is not None and remaining.isdigit():
             self.stats.rate_limit_remaining = int(remaining)
         if limit is not None and limit.isdigit():
@@ -185,7 +194,8 @@ class HttpClient(requests.Session):
             remaining = self._remaining()
             if remaining <= 0:
                 break
-            self.stats.requests += 1
+            with self._stats_lock:
+                self.stats.requests += 1
             try:
                 response = super().request(
                     method,

@@ -208,12 +208,30 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class Usage:
+    """What one source's requests cost: for the report, the rate limit and the benchmark."""
+
+    requests: int
+    rate_limit_remaining: int | None = None
+    rate_limit_limit: int | None = None
+
+    @property
+    def rate_limit_low(self) -> bool:
+        """Fewer than 10% of the rate limit left: the next deploys may be refused."""
+        if self.rate_limit_remaining is None or not self.rate_limit_limit:
+            return False
+        return self.rate_limit_remaining < self.rate_limit_limit / 10
+
+
+@dataclass(frozen=True, slots=True)
 class SourceStatus:
     """Whether one source answered; a failed source makes the verdict unknown."""
 
     name: str
     ok: bool
     error: str | None = None
+    usage: Usage | None = None
+    """None for a source that makes no requests (the local store)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,3 +62,13 @@ def locator(finding: Finding) -> str | None:
 def evaluated(report: Report) -> str:
     """The evaluation time as every format prints it."""
     return format_instant(report.evaluated_at)
+
+
+def rate_limit_notices(report: Report) -> list[str]:
+    """A sentence for each source with less than a tenth of its rate limit left."""
+    return [
+        f"{source.name} rate limit low: {source.usage.rate_limit_remaining} of "
+        f"{source.usage.rate_limit_limit} left; later deploys may be refused"
+        for source in report.sources
+        if source.usage is not None and source.usage.rate_limit_low
+    ]

@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from deploygate.dates import format_instant
-from deploygate.model import ActionItem, Deployment, Finding, Postmortem, Report
+from deploygate.model import ActionItem, Deployment, Finding, Postmortem, Report, SourceStatus
 
 if TYPE_CHECKING:
     from deploygate.formats import RenderOptions
@@ -72,6 +72,18 @@ def _finding(finding: Finding) -> dict[str, Any]:
     }
 
 
+def _source(source: SourceStatus) -> dict[str, Any]:
+    usage = source.usage
+    return {
+        "name": source.name,
+        "ok": source.ok,
+        "error": source.error,
+        "requests": usage.requests if usage else None,
+        "rate_limit_remaining": usage.rate_limit_remaining if usage else None,
+        "rate_limit_limit": usage.rate_limit_limit if usage else None,
+    }
+
+
 def document(report: Report) -> dict[str, Any]:
     """The report as the JSON-ready structure of schema_version 1."""
     summary = report.summary
@@ -89,10 +101,7 @@ def document(report: Report) -> dict[str, Any]:
             "open_action_items": summary.open_action_items,
             "overdue_action_items": summary.overdue_action_items,
         },
-        "sources": [
-            {"name": source.name, "ok": source.ok, "error": source.error}
-            for source in report.sources
-        ],
+        "sources": [_source(source) for source in report.sources],
     }
 
 

@@ -16,6 +16,7 @@ from deploygate.formats.common import (
     evaluated,
     locator,
     not_verified,
+    rate_limit_notices,
     summary_sentence,
 )
 from deploygate.model import Finding, Level, Report, Verdict
@@ -69,4 +70,5 @@ def render(report: Report, options: RenderOptions) -> str:
         )
         + "</sub>",
     ]
+    lines += [f"\n> [!NOTE]\n> {escape.markdown(notice)}" for notice in rate_limit_notices(report)]
     return "\n".join(lines) + "\n"

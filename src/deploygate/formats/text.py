@@ -15,6 +15,7 @@ from deploygate.formats.common import (
     evaluated,
     locator,
     not_verified,
+    rate_limit_notices,
     scope,
     summary_sentence,
 )
@@ -61,4 +62,5 @@ def render(report: Report, options: RenderOptions) -> str:
         f"{source.name} {'ok' if source.ok else 'FAILED'}" for source in report.sources
     )
     lines.append(f"sources: {escape.terminal(sources)}")
+    lines += [f"note: {escape.terminal(notice)}" for notice in rate_limit_notices(report)]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from deploygate.errors import SourceError
-from deploygate.model import History, Query
+from deploygate.model import History, Query, Usage
 
 if TYPE_CHECKING:
     from deploygate.config import Config
@@ -35,6 +35,10 @@ class Source(Protocol):
 
     def collect(self, query: Query) -> History:
         """Everything the backend knows that may matter for ``query``."""
+        ...
+
+    def usage(self) -> Usage | None:
+        """What the requests so far cost, or None for a source that makes none."""
         ...
 
 
@@ -91,6 +95,10 @@ class UnavailableSource:
     def collect(self, query: Query) -> History:
         """Raise the error the setup met."""
         raise self.error
+
+    def usage(self) -> Usage | None:
+        """It sent nothing."""
+        return None
 
 
 def build_source(name: str, config: Config, context: SourceContext) -> Source:

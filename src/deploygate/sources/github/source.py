@@ -33,6 +33,7 @@ from deploygate.model import (
     Postmortem,
     PostmortemState,
     Query,
+    Usage,
 )
 from deploygate.sources.github import queries
 from deploygate.sources.github.settings import SOURCE_NAME, GitHubSettings, split_repository
@@ -240,6 +241,10 @@ class GitHubSource:
         home = _repository_of(node) or self.settings.postmortem_repository
         body = str(node.get("body") or "")
         return task_references(body, home, self.settings.web_url, _REPO, "issues")
+
+    def usage(self) -> Usage | None:
+        """The requests sent so far and the rate limit the API reported."""
+        return self.client.stats.usage()
 
     def collect(self, query: Query) -> History:
         """Deployments of the service's environments and postmortems with their lessons."""

@@ -38,6 +38,7 @@ from deploygate.model import (
     Postmortem,
     PostmortemState,
     Query,
+    Usage,
 )
 from deploygate.sources.gitlab.settings import SCOPES, SOURCE_NAME, GitLabSettings
 from deploygate.sources.markdown import lessons, task_references
@@ -194,6 +195,10 @@ class GitLabSource:
         path, iid = key
         project = self.gl.projects.get(path, lazy=True)
         return dict(self.call(f"issue {path}#{iid}", lambda: project.issues.get(iid)).attributes)
+
+    def usage(self) -> Usage | None:
+        """The requests sent so far and the rate limit the API reported."""
+        return self.session.stats.usage()
 
     def collect(self, query: Query) -> History:
         """Failed deployments of the service and its postmortems with their lessons."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploygate.errors import SourceError
-from deploygate.model import History, Postmortem, Query
+from deploygate.model import History, Postmortem, Query, Usage
 from deploygate.sources.local.postmortems import is_postmortem_file, parse_postmortem
 from deploygate.sources.local.store import SOURCE_NAME, HistoryStore
 
@@ -42,6 +42,10 @@ class LocalSource:
             postmortem for postmortem in self.postmortems() if postmortem.covers(query.service)
         )
         return History(deployments=deployments, postmortems=postmortems)
+
+    def usage(self) -> Usage | None:
+        """Files only: no requests, no rate limit."""
+        return None
 
     def postmortems(self) -> list[Postmortem]:
         """All postmortems in the folder, in path order; a missing folder holds none."""
