@@ -561,9 +561,10 @@ def test_the_pipeline_against_the_fake_gitlab(
     log = run.log(GATE)
     assert "section_start:" in log
     assert TOKEN not in log
-    report = assert_reports(run, verdict="block", findings=8)
+    report = assert_reports(run, verdict="block", findings=9)
     fingerprints = {issue["check_name"].rpartition("/")[2] for issue in report}
     assert fingerprints == {
+        "repeat-failure",
         "overdue-action-item",
         "open-action-item",
         "unreviewed-failure",

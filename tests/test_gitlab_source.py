@@ -128,6 +128,8 @@ def test_a_year_of_history_gives_exactly_the_expected_findings(
     ]
     assert observed == [
         ("error", "overdue-action-item", None, expected["overdue"], None),
+        # Failed like the reviewed failure 71 days ago: the same job, the same reason.
+        ("error", "repeat-failure", expected["failed-15"], None, None),
         ("warning", "open-action-item", None, expected["referenced"], None),
         ("warning", "open-action-item", None, expected["contract"], None),
         ("warning", "unreviewed-failure", expected["failed-15"], None, None),
@@ -136,6 +138,14 @@ def test_a_year_of_history_gives_exactly_the_expected_findings(
         ("notice", "reviewed-failure", expected["failed-50"], None, "time-window"),
         ("notice", "unreviewed-failure", expected["failed-1"], None, None),
     ]
+    repeat = report["findings"][1]
+    assert repeat["message"] == (
+        f"Repeat failure: deployment {expected['failed-15']} (production, 000000f, 2026-11-05) "
+        "failed with the same failing job (deploy: script_failure) as deployment "
+        f"{expected['failed-71']} (production, 0000047, 2026-09-10), reviewed by postmortem "
+        "“Checkout 500s after the payment config rollout”; its done action items: "
+        "“Validate config in CI”"
+    )
     assert report["summary"] == {
         "failed_deployments": 4,
         "reviewed_failures": 2,

@@ -57,6 +57,7 @@ _GITHUB_KEYS = (
     "postmortem-labels",
     "service-label",
     "team-label",
+    "cause-label",
     "token-env",
     "api-url",
     "graphql-url",
@@ -70,6 +71,7 @@ _GITLAB_KEYS = (
     "incidents",
     "service-label",
     "team-label",
+    "cause-label",
     "declined-labels",
     "token-env",
     "deadline",
@@ -105,6 +107,7 @@ class GitHubConfig:
     postmortem_labels: tuple[str, ...] = ("postmortem",)
     service_label: str = "service:{service}"
     team_label: str = "team:{team}"
+    cause_label: str = "cause:{cause}"
     token_env: str = "GITHUB_TOKEN"
     api_url: str | None = None
     graphql_url: str | None = None
@@ -122,6 +125,7 @@ class GitLabConfig:
     incidents: bool = True
     service_label: str = "service::{service}"
     team_label: str = "team::{team}"
+    cause_label: str = "cause::{cause}"
     declined_labels: tuple[str, ...] = ("wontfix", "won't do", "duplicate", "declined")
     token_env: str = "GITLAB_TOKEN"
     deadline: timedelta = timedelta(seconds=60)
@@ -431,6 +435,9 @@ class _Reader:
             team_label=self.template(where, "team-label", table["team-label"], "team")
             if "team-label" in table
             else defaults.team_label,
+            cause_label=self.template(where, "cause-label", table["cause-label"], "cause")
+            if "cause-label" in table
+            else defaults.cause_label,
             token_env=self.text(where, "token-env", table["token-env"], "a variable name")
             if "token-env" in table
             else defaults.token_env,
@@ -470,6 +477,9 @@ class _Reader:
             team_label=self.template(where, "team-label", table["team-label"], "team")
             if "team-label" in table
             else defaults.team_label,
+            cause_label=self.template(where, "cause-label", table["cause-label"], "cause")
+            if "cause-label" in table
+            else defaults.cause_label,
             declined_labels=tuple(
                 label.lower()
                 for label in self.texts(where, "declined-labels", table["declined-labels"])

@@ -102,6 +102,9 @@ def check(sources: Sequence[Source], query: Query, policy: Policy) -> Report:
         findings=findings,
         summary=summarise(evidence, policy, query),
         sources=statuses,
+        postmortems=tuple(
+            sorted(evidence.postmortems, key=lambda postmortem: postmortem.created_at, reverse=True)
+        ),
     )
 
 

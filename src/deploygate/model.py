@@ -70,6 +70,8 @@ class RuleId(enum.Enum):
     OPEN_ACTION_ITEM = "open-action-item"
     OVERDUE_ACTION_ITEM = "overdue-action-item"
     DECLINED_ACTION_ITEM = "declined-action-item"
+    REPEAT_FAILURE = "repeat-failure"
+    EXPIRED_WAIVER = "expired-waiver"
 
 
 class Verdict(enum.Enum):
@@ -95,6 +97,9 @@ class Deployment:
     description: str | None = None
     other_urls: tuple[str, ...] = ()
     """More URLs that name this deployment (its API URL, its run's log), for linking."""
+    failure_signature: str | None = None
+    """What failed, where the source knows it (GitLab: the deploying job and its failure
+    reason); two failures with the same signature failed the same way."""
 
     @property
     def title(self) -> str:
@@ -134,6 +139,8 @@ class Postmortem:
     """The full text, searched for references to deployments."""
     lessons: str = ""
     action_items: tuple[ActionItem, ...] = ()
+    causes: tuple[str, ...] = ()
+    """Cause labels (``cause:<x>``): two postmortems with one cause saw the same failure."""
 
     def covers(self, service: str) -> bool:
         """Whether this postmortem speaks for ``service``."""
@@ -245,6 +252,8 @@ class Report:
     findings: tuple[Finding, ...]
     summary: Summary
     sources: tuple[SourceStatus, ...]
+    postmortems: tuple[Postmortem, ...] = ()
+    """The service's postmortems, newest first: the lessons the next deployer should read."""
 
     def count(self, level: Level) -> int:
         """How many findings have exactly ``level``."""

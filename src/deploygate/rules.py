@@ -9,6 +9,7 @@ past decision with ``--now``.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,10 +34,14 @@ DEFAULT_LEVELS: Mapping[RuleId, Level | None] = {
     RuleId.OPEN_ACTION_ITEM: Level.WARNING,
     RuleId.OVERDUE_ACTION_ITEM: Level.ERROR,
     RuleId.DECLINED_ACTION_ITEM: Level.NOTICE,
+    RuleId.REPEAT_FAILURE: Level.ERROR,
+    RuleId.EXPIRED_WAIVER: Level.NOTICE,
 }
 """Each rule's level when the config says nothing. ``None`` would mean off."""
 
-INFORMATIONAL_RULES = frozenset({RuleId.REVIEWED_FAILURE, RuleId.DECLINED_ACTION_ITEM})
+INFORMATIONAL_RULES = frozenset(
+    {RuleId.REVIEWED_FAILURE, RuleId.DECLINED_ACTION_ITEM, RuleId.EXPIRED_WAIVER}
+)
 """Rules that report what went right or was decided; they are notices or off, never louder."""
 
 RULE_HELP: Mapping[RuleId, str] = {
@@ -48,6 +53,9 @@ RULE_HELP: Mapping[RuleId, str] = {
     RuleId.OVERDUE_ACTION_ITEM: "an open action item past its due date, or older than "
     "max-age when it has none",
     RuleId.DECLINED_ACTION_ITEM: "an action item that was declined, with the reason",
+    RuleId.REPEAT_FAILURE: "a failure like an earlier one that a postmortem already reviewed: "
+    "the lesson did not stick",
+    RuleId.EXPIRED_WAIVER: "a waiver that has expired, so its finding is back",
 }
 
 
@@ -225,9 +233,93 @@ def _action_item_finding(
     )
 
 
+_VOLATILE = re.compile(
+    r"\b[0-9a-f]{7,40}\b"  # shas and hashes
+    r"|\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?)?"  # dates and times
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"  # uuids
+    r"|\d+",  # numbers and ids
+    re.IGNORECASE,
+)
+
+
+def normalise_signature(text: str | None) -> str:
+    """A failure's description without the parts that differ between runs of one failure.
+
+    Numbers, hashes, ids, dates and times are dropped and case and spacing
+    folded, so "Timeout after 30s on pod web-7f9c2 at 2026-09-08T14:05Z" and
+    "timeout after 45s on pod web-1a2b3 at 2026-11-05T09:00Z" are the same.
+    """
+    if not text:
+        return ""
+    stripped = _VOLATILE.sub(" ", text.lower())
+    return " ".join(re.sub(r"[^\w]+", " ", stripped).split())
+
+
+def _match(earlier: Deployment, later: Deployment) -> str | None:
+    """How ``later`` failed like ``earlier``: by the failing job or step, or by description."""
+    if earlier.failure_signature and earlier.failure_signature == later.failure_signature:
+        return f"the same failing job ({later.failure_signature})"
+    signature = normalise_signature(later.description)
+    # Two words or fewer ("deploy failed") say nothing about how it failed.
+    if len(signature.split()) > 2 and signature == normalise_signature(earlier.description):
+        return "a similar description"
+    return None
+
+
+def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
+    """Failures like an earlier one whose postmortem was written before they happened.
+
+    A match by the failing job, or by a cause label shared by both
+    postmortems, is a repeat at the rule's level. A match by description
+    alone is only a "related prior failure" notice: deployment descriptions
+    are often generic ("Deploy failed"), and a guess must not block.
+    """
+    level = policy.levels[RuleId.REPEAT_FAILURE]
+    if level is None:
+        return
+    reviewed = [f for f in evidence.failures if f.id in evidence.reviews]
+    for later in evidence.failures:
+        for earlier in reviewed:
+            review = evidence.reviews[earlier.id]
+            if (
+                earlier.created_at >= later.created_at
+                or review.postmortem.created_at > later.created_at
+            ):
+                continue  # no lesson could have been learned yet
+            how = _match(earlier, later)
+            later_review = evidence.reviews.get(later.id)
+            shared = set(review.postmortem.causes) & set(
+                later_review.postmortem.causes if later_review else ()
+            )
+            if later_review is not None and later_review.postmortem is review.postmortem:
+                shared = set()
+            if shared:
+                how = f"the same cause ({', '.join(sorted(shared))})"
+            if how is None:
+                continue
+            related = how == "a similar description"
+            done = [item.title for item in review.postmortem.action_items
+                    if item.state is ActionItemState.DONE]  # fmt: skip
+            lessons = f"; its done action items: {', '.join(map(_quote, done))}" if done else ""
+            kind = "Related prior failure" if related else "Repeat failure"
+            yield Finding(
+                rule=RuleId.REPEAT_FAILURE,
+                level=Level.NOTICE if related else level,
+                message=(
+                    f"{kind}: {_failure_label(later)} failed with {how} as "
+                    f"{_failure_label(earlier)}, reviewed by postmortem "
+                    f"{_quote(review.postmortem.title)}{lessons}"
+                ),
+                fingerprint=fingerprint(RuleId.REPEAT_FAILURE, "deployment", later.id),
+                deployment=later,
+                postmortem=review.postmortem,
+            )
+            break
+
+
 Rule = Callable[[Evidence, Policy, datetime], Iterable[Finding]]
 
-RULES: tuple[Rule, ...] = (unreviewed_failures, reviewed_failures, action_items)
+RULES: tuple[Rule, ...] = (unreviewed_failures, reviewed_failures, action_items, repeat_failures)
 """Every rule function, in the order their findings are produced."""
 
 

@@ -39,6 +39,42 @@ def _where(finding: Finding) -> str:
     return escape.markdown(target)
 
 
+DIGEST_POSTMORTEMS = 3
+DIGEST_LINES = 3
+DIGEST_CHARACTERS = 400
+
+
+def _lesson_lines(lessons: str) -> list[str]:
+    """The first few lines of a lessons section, as inert single-line quotes."""
+    lines = [line.strip().lstrip("-*+ ").strip() for line in lessons.splitlines()]
+    kept = [line for line in lines if line][:DIGEST_LINES]
+    text = " · ".join(kept)
+    if len(text) > DIGEST_CHARACTERS:
+        text = text[: DIGEST_CHARACTERS - 1] + "…"
+    return [escape.markdown(text)] if text else []
+
+
+def digest(report: Report) -> list[str]:
+    """ "Lessons from past failures": the newest postmortems and what they learned.
+
+    It is there on a passing run too: the point is that the next deployer
+    reads it.
+    """
+    if not report.postmortems:
+        return []
+    lines = [f"#### Lessons from past failures of {escape.markdown(report.service)}", ""]
+    for postmortem in report.postmortems[:DIGEST_POSTMORTEMS]:
+        title = escape.markdown(postmortem.title)
+        if postmortem.url and postmortem.url.startswith(("https://", "http://")):
+            title = f"[{title}]({quote(postmortem.url, safe=_URL_SAFE)})"
+        lines.append(f"- **{title}** ({postmortem.created_at.date().isoformat()})")
+        lines += [f"  > {line}" for line in _lesson_lines(postmortem.lessons)]
+    more = len(report.postmortems) - DIGEST_POSTMORTEMS
+    if more > 0:
+        lines.append(f"- and {more} older postmortem{'s' if more != 1 else ''}")
+    return [*lines, ""]
+
+
 def render(report: Report, options: RenderOptions) -> str:
     """The report as GitHub- and GitLab-flavoured Markdown."""
     environment = f" to **{escape.markdown(report.environment)}**" if report.environment else ""
@@ -60,6 +96,7 @@ def render(report: Report, options: RenderOptions) -> str:
                 f"| {escape.markdown(finding.message)} | {_where(finding)} |"
             )
         lines.append("")
+    lines += digest(report)
     lines += [
         f"**Learning loop:** {summary_sentence(report)}.",
         "",

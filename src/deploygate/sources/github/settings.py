@@ -42,6 +42,7 @@ class GitHubSettings:
     service_label: str = "service:{service}"
     service_label_prefix: str = "service:"
     team_label_prefix: str = "team:"
+    cause_label_prefix: str = "cause:"
     environments: Mapping[str, tuple[str, ...]] | None = None
     """Each service's environments, from ``[services.NAME]``."""
     deadline: float = 60.0
@@ -120,6 +121,7 @@ def resolve(config: Config, context: SourceContext) -> GitHubSettings:
         service_label=github.service_label,
         service_label_prefix=github.service_label.removesuffix("{service}"),
         team_label_prefix=github.team_label.removesuffix("{team}"),
+        cause_label_prefix=github.cause_label.removesuffix("{cause}"),
         environments=config.services,
         deadline=github.deadline.total_seconds(),
     )

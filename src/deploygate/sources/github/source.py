@@ -300,6 +300,11 @@ class GitHubSource:
             body=body,
             lessons=lessons(body),
             action_items=tuple(items.values()),
+            causes=tuple(
+                label.removeprefix(self.settings.cause_label_prefix)
+                for label in labels
+                if label.startswith(self.settings.cause_label_prefix)
+            ),
         )
 
     def _action_item(self, issue: Mapping[str, Any]) -> ActionItem | None:

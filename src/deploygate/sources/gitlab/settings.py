@@ -38,6 +38,7 @@ class GitLabSettings:
     """Whether issues of type incident are postmortems too."""
     service_label_prefix: str = "service::"
     team_label_prefix: str = "team::"
+    cause_label_prefix: str = "cause::"
     declined_labels: tuple[str, ...] = ("wontfix", "won't do", "duplicate", "declined")
     environments: Mapping[str, tuple[str, ...]] | None = None
     deadline: float = 60.0
@@ -86,6 +87,7 @@ def resolve(config: Config, context: SourceContext) -> GitLabSettings:
         incidents=gitlab.incidents,
         service_label_prefix=gitlab.service_label.removesuffix("{service}"),
         team_label_prefix=gitlab.team_label.removesuffix("{team}"),
+        cause_label_prefix=gitlab.cause_label.removesuffix("{cause}"),
         declined_labels=gitlab.declined_labels,
         environments=config.services,
         deadline=gitlab.deadline.total_seconds(),

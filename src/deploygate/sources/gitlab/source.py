@@ -156,6 +156,7 @@ class GitLabSource:
             url=job_url or pipeline_url,
             description=description,
             other_urls=tuple(url for url in (job_url, pipeline_url) if url),
+            failure_signature=f"{job_name}: {reason}" if job_name and reason else None,
         )
 
     # -- postmortems -----------------------------------------------------------
@@ -271,6 +272,11 @@ class GitLabSource:
             body=description,
             lessons=lessons(description),
             action_items=tuple(items.values()),
+            causes=tuple(
+                label.removeprefix(self.settings.cause_label_prefix)
+                for label in _labels(issue)
+                if label.startswith(self.settings.cause_label_prefix)
+            ),
         )
 
     def _action_item(self, issue: Mapping[str, Any]) -> ActionItem | None:

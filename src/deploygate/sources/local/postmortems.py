@@ -50,7 +50,16 @@ SKIPPED_NAMES = frozenset({"README.md"})
 """Files in the folder that are not postmortems. Names starting with ``_`` are templates."""
 
 
-_FRONT_MATTER_KEYS = ("title", "service", "date", "status", "deployments", "url", "action_items")
+_FRONT_MATTER_KEYS = (
+    "title",
+    "service",
+    "date",
+    "status",
+    "deployments",
+    "url",
+    "causes",
+    "action_items",
+)
 _ITEM_KEYS = ("title", "state", "due", "team", "reason", "id")
 _INLINE_KEYS = ("due", "team", "reason", "id")
 _TRAILING_ATTRIBUTES = re.compile(r"\(([^()]*)\)\s*$")
@@ -188,6 +197,12 @@ class _Parser:
                 "must be a list", key="deployments", expected='ids, URLs or shas, e.g. ["1041"]'
             )
         url = self.text(data, "url")
+        causes = data.get("causes", [])
+        if not isinstance(causes, list) or not all(
+            isinstance(cause, str) and cause.strip() for cause in causes
+        ):
+            raise self.fail("must be a list of strings", key="causes",
+                            expected='cause names, e.g. ["config-drift"]')  # fmt: skip
         items = [*self.front_matter_items(data, created_at, url), *self.task_items(created_at, url)]
         return Postmortem(
             id=self.postmortem_id,
@@ -200,6 +215,7 @@ class _Parser:
             body=self.document.body,
             lessons=lessons(self.document.body),
             action_items=tuple(items),
+            causes=tuple(cause.strip() for cause in causes),
         )
 
     def item_id(self, explicit: str | None, title: str, line: int | None) -> str:

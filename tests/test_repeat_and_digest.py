@@ -1,0 +1,139 @@
+"""The repeat-failure rule (true repeats, near misses, normalisation) and the lessons digest."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from conftest import NOW, MemorySource, ago, deployment, item, postmortem
+
+from deploygate.formats import FORMATS, RenderOptions
+from deploygate.gate import check
+from deploygate.model import ActionItemState, History, Level, Query, RuleId
+from deploygate.rules import Policy, normalise_signature
+
+
+def run(history: History):
+    policy = Policy()
+    return check([MemorySource(history)], Query("checkout", None, NOW, policy.lookback), policy)
+
+
+def repeats(report):
+    return [finding for finding in report.findings if finding.rule is RuleId.REPEAT_FAILURE]
+
+
+def failed(id: str, days: float, description: str | None = None, signature: str | None = None):
+    return replace(
+        deployment(id, at=ago(days=days), sha=None),
+        description=description,
+        failure_signature=signature,
+    )
+
+
+def reviewed_by(failure, days: float, **changes):
+    done = replace(item("Add a config schema check", state=ActionItemState.DONE), id="pm#done")
+    return replace(
+        postmortem(f"pm-{failure.id}", at=ago(days=days), refs=(failure.id,), items=(done,)),
+        **changes,
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            "Timeout after 30s on pod web-7f9c2ab at 2026-09-08T14:05Z",
+            "timeout after 45s on pod web-1a2b3cd at 2026-11-05T09:00Z",
+        ),
+        ("Migration 0042 failed: lock wait exceeded", "Migration 0057 FAILED: lock wait exceeded!"),
+    ],
+)
+def test_normalisation_drops_what_changes_between_runs(first: str, second: str) -> None:
+    assert normalise_signature(first) == normalise_signature(second)
+    assert normalise_signature(first)
+
+
+def test_the_same_failing_job_is_a_repeat_with_its_evidence() -> None:
+    earlier = failed("d1", 40, signature="deploy: script_failure")
+    later = failed("d2", 10, signature="deploy: script_failure")
+    report = run(History(deployments=(earlier, later), postmortems=(reviewed_by(earlier, 39),)))
+    [finding] = repeats(report)
+    assert finding.level is Level.ERROR
+    assert finding.deployment is later
+    assert finding.message.startswith("Repeat failure: deployment d2")
+    assert "the same failing job (deploy: script_failure) as deployment d1" in finding.message
+    assert "its done action items: “Add a config schema check”" in finding.message
+
+
+def test_a_shared_cause_label_is_a_repeat() -> None:
+    earlier, later = failed("d1", 40), failed("d2", 10)
+    history = History(
+        deployments=(earlier, later),
+        postmortems=(
+            reviewed_by(earlier, 39, causes=("config-drift",)),
+            reviewed_by(later, 9, causes=("config-drift", "alerting")),
+        ),
+    )
+    [finding] = repeats(run(history))
+    assert "the same cause (config-drift)" in finding.message
+
+
+def test_a_similar_description_is_only_a_related_prior_failure_notice() -> None:
+    earlier = failed("d1", 40, "Health check failed on canary web-1a2b3c4 after 120s")
+    later = failed("d2", 10, "Health check failed on canary web-9f8e7d6 after 95s")
+    report = run(History(deployments=(earlier, later), postmortems=(reviewed_by(earlier, 39),)))
+    [finding] = repeats(report)
+    assert finding.level is Level.NOTICE
+    assert finding.message.startswith("Related prior failure:")
+
+
+@pytest.mark.parametrize(
+    "near_miss",
+    [
+        "other signatures",
+        "generic description",
+        "earlier failure not reviewed",
+        "postmortem written after the later failure",
+        "different causes",
+        "later failure first",
+    ],
+)
+def test_near_misses_are_not_repeats(near_miss: str) -> None:
+    earlier = failed("d1", 40, signature="deploy: script_failure")
+    later = failed("d2", 10, signature="deploy: script_failure")
+    postmortems = (reviewed_by(earlier, 39),)
+    if near_miss == "other signatures":
+        later = replace(later, failure_signature="deploy: runner_system_failure")
+    elif near_miss == "generic description":
+        earlier = replace(earlier, failure_signature=None, description="Deploy failed")
+        later = replace(later, failure_signature=None, description="Deploy failed")
+    elif near_miss == "earlier failure not reviewed":
+        postmortems = ()
+    elif near_miss == "postmortem written after the later failure":
+        postmortems = (reviewed_by(earlier, 5),)
+    elif near_miss == "different causes":
+        earlier = replace(earlier, failure_signature=None)
+        later = replace(later, failure_signature=None)
+        postmortems = (
+            reviewed_by(earlier, 39, causes=("config-drift",)),
+            reviewed_by(later, 9, causes=("capacity",)),
+        )
+    elif near_miss == "later failure first":
+        earlier, later = replace(earlier, created_at=later.created_at + timedelta(days=1)), later
+    assert repeats(run(History(deployments=(earlier, later), postmortems=postmortems))) == []
+
+
+def test_the_digest_is_in_the_markdown_on_a_passing_run_too() -> None:
+    lessons = "- Rounding belongs to the provider's contract\n- Test every currency @all <b>x</b>"
+    pm = replace(postmortem("pm-1", at=ago(days=30)), lessons=lessons, url="https://x.example/1")
+    older = [replace(postmortem(f"old-{n}", at=ago(days=100 + n)), lessons="old") for n in range(3)]
+    report = run(History(postmortems=(pm, *older)))
+    assert report.verdict.value == "pass"
+    markdown = FORMATS["markdown"](report, RenderOptions())
+    digest = markdown.split("#### Lessons from past failures of checkout", 1)[1]
+    assert "- **[Postmortem pm-1](https://x.example/1)** (2026-10-21)" in digest
+    assert "Rounding belongs to the provider's contract · Test every currency" in digest
+    assert "@all" not in digest
+    assert "<b>" not in digest
+    assert "- and 1 older postmortem" in digest
