@@ -225,6 +225,14 @@ def cli(debug: bool) -> None:
 @_strict_option
 @_on_error_option
 @click.option(
+    "--override",
+    metavar="REASON",
+    envvar=_ENV + "OVERRIDE",
+    show_envvar=True,
+    help="Emergency override: a deploy that would block passes, with this reason shown "
+    "everywhere the report goes.",
+)
+@click.option(
     "--comment/--no-comment",
     default=False,
     envvar=_ENV + "COMMENT",
@@ -244,22 +252,30 @@ def check(
     now: datetime | None,
     strict: bool | None,
     on_error: str | None,
+    override: str | None,
     comment: bool,
 ) -> None:
     """Check SERVICE's learning loop and pass, warn or block the deploy."""
     config = _load_config(config_path)
+    evaluated_at = now or datetime.now(timezone.utc)
+    config.check_waivers(evaluated_at)
     settings = config.settings(
         environment, source=source, strict=strict, on_error=_on_error(on_error)
     )
     query = Query(
         service=service,
         environment=environment,
-        now=now or datetime.now(timezone.utc),
+        now=evaluated_at,
         lookback=settings.policy.lookback,
     )
     env = ci.environment()
     context = SourceContext(env=env, repository=repo, project=project)
-    report = gate.check([build_source(settings.source, config, context)], query, settings.policy)
+    report = gate.check(
+        [build_source(settings.source, config, context)],
+        query,
+        settings.policy,
+        override=override.strip() if override and override.strip() else None,
+    )
     options = RenderOptions(on_error=settings.on_error, config_path=_relative(config.path))
     for output_format, path in outputs:
         write_file(path, FORMATS[output_format](report, options))

@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from deploygate import toml
 from deploygate.dates import DURATION_FORM, format_duration, parse_duration
 from deploygate.errors import ConfigError, OnError, decode_utf8, did_you_mean
-from deploygate.model import Level, RuleId
+from deploygate.model import Level, RuleId, Waiver
 from deploygate.rules import (
     DEFAULT_LEVELS,
     INFORMATIONAL_RULES,
@@ -49,6 +49,7 @@ _TOP_KEYS = (
     "github",
     "gitlab",
     "services",
+    "waivers",
 )
 _LOCAL_KEYS = ("postmortems", "history")
 _GITHUB_KEYS = (
@@ -77,6 +78,9 @@ _GITLAB_KEYS = (
     "deadline",
 )
 _SERVICE_KEYS = ("environments",)
+_WAIVER_KEYS = ("finding", "rule", "subject", "reason", "expires", "team")
+MAX_WAIVER_DAYS = 90
+"""A waiver expires at most this many days after the check: accepted risks get revisited."""
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 REPOSITORY_FORM = "OWNER/NAME, e.g. acme/shop"
 _ENVIRONMENT_KEYS = ("rules",)
@@ -149,6 +153,21 @@ class Config:
     gitlab: GitLabConfig = field(default_factory=GitLabConfig)
     services: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Each service's deployment environments, from ``[services.NAME] environments``."""
+    waivers: tuple[tuple[Waiver, int | None], ...] = ()
+    """Each ``[[waivers]]`` entry with its line, checked against the time of the check."""
+
+    def check_waivers(self, now: datetime) -> None:
+        """Every waiver expires at most 90 days after ``now``; a longer one is a config error."""
+        latest = now.date() + timedelta(days=MAX_WAIVER_DAYS)
+        for waiver, line in self.waivers:
+            if waiver.expires > latest:
+                raise ConfigError(
+                    f"expires {waiver.expires.isoformat()}, more than {MAX_WAIVER_DAYS} days ahead",
+                    path=self.path,
+                    line=line,
+                    field="waivers.expires",
+                    expected=f"a date no later than {latest.isoformat()}",
+                )
 
     def settings(
         self,
@@ -179,6 +198,7 @@ class Config:
                 for key, value in override.options.items():
                     options[RULE_OPTIONS[rule][key]] = value
         return Policy(
+            waivers=tuple(waiver for waiver, _ in self.waivers),
             levels=levels,
             lookback=self.lookback,
             link_window=self.link_window,
@@ -385,7 +405,71 @@ class _Reader:
             github=self.github(top.get("github", {})),
             gitlab=self.gitlab(top.get("gitlab", {})),
             services=self.services(top.get("services", {})),
+            waivers=self.waivers(top.get("waivers", [])),
         )
+
+    def waivers(self, document: Any) -> tuple[tuple[Waiver, int | None], ...]:
+        if not isinstance(document, list):
+            raise self.error((), "waivers", "must be an array of tables", "[[waivers]] entries")
+        found = []
+        for index, entry in enumerate(document):
+            line = self.nth_line("waivers", index)
+            where = ("waivers",)
+            if not isinstance(entry, dict):
+                raise ConfigError("must be a table", path=self.path, line=line, field="waivers")
+            for key in entry:
+                if key not in _WAIVER_KEYS:
+                    raise ConfigError(
+                        f"unknown key{did_you_mean(key, _WAIVER_KEYS)}", path=self.path,
+                        line=line, field=f"waivers.{key}", expected=", ".join(_WAIVER_KEYS),
+                    )  # fmt: skip
+            missing = [key for key in ("reason", "expires", "team") if key not in entry]
+            if missing:
+                raise ConfigError(
+                    f"a waiver needs {', '.join(missing)}", path=self.path, line=line,
+                    field=f"waivers.{missing[0]}",
+                    expected="reason, expires (a date at most 90 days ahead) and team",
+                )  # fmt: skip
+            by_fingerprint = "finding" in entry
+            if by_fingerprint == ("rule" in entry or "subject" in entry) or (
+                not by_fingerprint and not ("rule" in entry and "subject" in entry)
+            ):
+                raise ConfigError(
+                    "name one finding", path=self.path, line=line, field="waivers",
+                    expected="finding = FINGERPRINT, or rule = RULE-ID with subject = ID",
+                )  # fmt: skip
+            expires = entry["expires"]
+            if not isinstance(expires, date) or isinstance(expires, datetime):
+                raise ConfigError(
+                    f"{expires!r} is not a date", path=self.path, line=line,
+                    field="waivers.expires", expected="a TOML date such as 2027-01-31",
+                )  # fmt: skip
+            rule = None
+            if "rule" in entry:
+                rule = self.choice(where, "rule", entry["rule"], {r.value: r for r in RuleId})
+            waiver = Waiver(
+                reason=self.text(where, "reason", entry["reason"], "why the risk is accepted"),
+                expires=expires,
+                team=self.text(where, "team", entry["team"], "the team that accepts the risk"),
+                fingerprint=self.text(where, "finding", entry["finding"], "a fingerprint")
+                if by_fingerprint
+                else None,
+                rule=rule,
+                subject=None
+                if by_fingerprint
+                else self.text(where, "subject", entry["subject"], "a deployment or item id"),
+            )
+            found.append((waiver, line))
+        return tuple(found)
+
+    def nth_line(self, array: str, index: int) -> int | None:
+        """The line of the ``index``-th ``[[array]]`` header."""
+        headers = [
+            number
+            for number, line in enumerate(self.lines, start=1)
+            if re.match(rf"^\s*\[\[\s*{re.escape('.'.join((*self.prefix, array)))}\s*\]\]", line)
+        ]
+        return headers[index] if index < len(headers) else None
 
     def text(self, table: tuple[str, ...], key: str, value: Any, expected: str) -> str:
         if not isinstance(value, str) or not value.strip():

@@ -86,14 +86,22 @@ def summarise(evidence: Evidence, policy: Policy, query: Query) -> Summary:
     )
 
 
-def check(sources: Sequence[Source], query: Query, policy: Policy) -> Report:
-    """Run the whole gate for one service and return its report."""
+def check(
+    sources: Sequence[Source], query: Query, policy: Policy, *, override: str | None = None
+) -> Report:
+    """Run the whole gate for one service and return its report.
+
+    ``override`` is an emergency override's reason: a deploy that would be
+    blocked passes, never silently, with the verdict ``override``.
+    """
     history, statuses = collect(sources, query)
     evidence = build_evidence(history, query, policy)
     findings = evaluate(evidence, policy, query.now)
     decided = verdict(findings, strict=policy.strict)
     if any(not status.ok for status in statuses):
         decided = Verdict.UNKNOWN
+    elif decided is Verdict.BLOCK and override:
+        decided = Verdict.OVERRIDE
     return Report(
         service=query.service,
         environment=query.environment,
@@ -105,6 +113,7 @@ def check(sources: Sequence[Source], query: Query, policy: Policy) -> Report:
         postmortems=tuple(
             sorted(evidence.postmortems, key=lambda postmortem: postmortem.created_at, reverse=True)
         ),
+        override_reason=override if decided is Verdict.OVERRIDE else None,
     )
 
 

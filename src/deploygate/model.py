@@ -81,6 +81,8 @@ class Verdict(enum.Enum):
     WARN = "warn"
     BLOCK = "block"
     UNKNOWN = "unknown"
+    OVERRIDE = "override"
+    """It would have blocked, and someone let it through with a stated reason."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +206,33 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class Waiver:
+    """An accepted risk: one finding drops to a notice until a date, for a stated reason."""
+
+    reason: str
+    expires: date
+    """The last day it holds."""
+    team: str
+    """The team that accepts the risk: a team, never a person."""
+    fingerprint: str | None = None
+    rule: RuleId | None = None
+    subject: str | None = None
+    """A deployment id or an action item id, with ``rule``."""
+
+    def matches(self, finding: Finding) -> bool:
+        """Whether this waiver names ``finding``, by fingerprint or by rule and subject."""
+        if self.fingerprint is not None:
+            return self.fingerprint == finding.fingerprint
+        subject = finding.action_item or finding.deployment
+        return finding.rule is self.rule and subject is not None and subject.id == self.subject
+
+    @property
+    def names(self) -> str:
+        """What it waives, for messages."""
+        return self.fingerprint or f"{self.rule.value if self.rule else '?'} on {self.subject}"
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """The counts that describe the health of the learning loop."""
 
@@ -254,6 +283,8 @@ class Report:
     sources: tuple[SourceStatus, ...]
     postmortems: tuple[Postmortem, ...] = ()
     """The service's postmortems, newest first: the lessons the next deployer should read."""
+    override_reason: str | None = None
+    """Why a blocked deploy was let through (``--override``); the verdict is then override."""
 
     def count(self, level: Level) -> int:
         """How many findings have exactly ``level``."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -26,6 +26,7 @@ from deploygate.model import (
     Review,
     RuleId,
     Verdict,
+    Waiver,
 )
 
 DEFAULT_LEVELS: Mapping[RuleId, Level | None] = {
@@ -81,6 +82,8 @@ class Policy:
     """How old an open action item without a due date may get before it is overdue."""
     strict: bool = False
     """Whether warnings block too."""
+    waivers: tuple[Waiver, ...] = ()
+    """Accepted risks from the config's ``[[waivers]]``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,7 @@ class Evidence:
     """The postmortems of this service, whatever their age or state."""
 
 
-SubjectKind = Literal["deployment", "action-item"]
+SubjectKind = Literal["deployment", "action-item", "waiver"]
 
 
 def fingerprint(rule: RuleId, subject_kind: SubjectKind, subject_id: str) -> str:
@@ -324,9 +327,9 @@ RULES: tuple[Rule, ...] = (unreviewed_failures, reviewed_failures, action_items,
 
 
 def evaluate(evidence: Evidence, policy: Policy, now: datetime) -> tuple[Finding, ...]:
-    """All findings, loudest first, then oldest subject first, for a stable order."""
+    """All findings, waivers applied, loudest first, then oldest subject first."""
     findings = [finding for rule in RULES for finding in rule(evidence, policy, now)]
-    return tuple(sorted(findings, key=_finding_order))
+    return apply_waivers(findings, policy, now)
 
 
 def _finding_order(finding: Finding) -> tuple[int, str, str, str, str]:
@@ -339,6 +342,48 @@ def _finding_order(finding: Finding) -> tuple[int, str, str, str, str]:
     if finding.action_item is not None:
         subject_id = finding.action_item.id
     return (-finding.level, finding.rule.value, subject_time, subject_id, finding.fingerprint)
+
+
+def apply_waivers(
+    findings: Iterable[Finding], policy: Policy, now: datetime
+) -> tuple[Finding, ...]:
+    """Waived findings drop to notices that say why and until when; expired waivers say so.
+
+    A waiver holds through its last day. Once it has expired, its finding is
+    back at its own level and a notice says the waiver ran out, so nobody
+    mistakes the return of a finding for a new problem.
+    """
+    result: list[Finding] = []
+    for finding in findings:
+        waiver = next((w for w in policy.waivers if w.matches(finding)), None)
+        if waiver is None:
+            result.append(finding)
+            continue
+        if now < start_of_day(waiver.expires) + timedelta(days=1):
+            result.append(
+                replace(
+                    finding,
+                    level=Level.NOTICE,
+                    message=f"{finding.message} (waived until {waiver.expires.isoformat()}: "
+                    f"{waiver.reason}; risk accepted by team {waiver.team})",
+                )
+            )
+            continue
+        result.append(finding)
+        if expired_level := policy.levels[RuleId.EXPIRED_WAIVER]:
+            result.append(
+                Finding(
+                    rule=RuleId.EXPIRED_WAIVER,
+                    level=expired_level,
+                    message=f"The waiver for {waiver.names} expired on "
+                    f"{waiver.expires.isoformat()} ({waiver.reason}); its finding is back",
+                    fingerprint=fingerprint(RuleId.EXPIRED_WAIVER, "waiver", waiver.names),
+                    deployment=finding.deployment,
+                    postmortem=finding.postmortem,
+                    action_item=finding.action_item,
+                )
+            )
+    return tuple(sorted(result, key=_finding_order))
 
 
 def verdict(findings: Iterable[Finding], *, strict: bool) -> Verdict:

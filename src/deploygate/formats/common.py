@@ -10,6 +10,7 @@ VERDICT_MEANING = {
     Verdict.WARN: "warn: the deploy may go ahead, but lessons are waiting",
     Verdict.BLOCK: "block: lessons of past failures must be done or decided first",
     Verdict.UNKNOWN: "unknown: a source failed, so nothing was verified",
+    Verdict.OVERRIDE: "override: it would block, and an emergency override let it through",
 }
 
 
@@ -72,3 +73,10 @@ def rate_limit_notices(report: Report) -> list[str]:
         for source in report.sources
         if source.usage is not None and source.usage.rate_limit_low
     ]
+
+
+def overridden(report: Report) -> str | None:
+    """The loud line for an override, with its reason, or None."""
+    if report.override_reason is None:
+        return None
+    return f"OVERRIDDEN: the gate would block; let through because: {report.override_reason}"

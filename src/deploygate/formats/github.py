@@ -17,7 +17,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from deploygate.errors import OnError
-from deploygate.formats.common import counts, not_verified, plural, rate_limit_notices, scope
+from deploygate.formats.common import (
+    counts,
+    not_verified,
+    overridden,
+    plural,
+    rate_limit_notices,
+    scope,
+)
 from deploygate.model import Level, Report, Verdict
 from deploygate.sanitize import terminal
 
@@ -61,6 +68,9 @@ def render(report: Report, options: RenderOptions) -> str:
     if warning:
         loudness = "warning" if options.on_error is OnError.WARN else "error"
         lines.append(command(loudness, {"title": "deploygate: NOT VERIFIED"}, warning))
+    override = overridden(report)
+    if override:
+        lines.append(command("warning", {"title": "deploygate: OVERRIDDEN"}, override))
     for notice in rate_limit_notices(report):
         lines.append(command("notice", {"title": "deploygate: rate limit"}, notice))
     left_out: list[str] = []

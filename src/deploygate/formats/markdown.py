@@ -16,6 +16,7 @@ from deploygate.formats.common import (
     evaluated,
     locator,
     not_verified,
+    overridden,
     rate_limit_notices,
     summary_sentence,
 )
@@ -24,7 +25,13 @@ from deploygate.model import Finding, Level, Report, Verdict
 if TYPE_CHECKING:
     from deploygate.formats import RenderOptions
 
-_VERDICT_ICONS = {Verdict.PASS: "✅", Verdict.WARN: "⚠️", Verdict.BLOCK: "⛔", Verdict.UNKNOWN: "❓"}
+_VERDICT_ICONS = {
+    Verdict.PASS: "✅",
+    Verdict.WARN: "⚠️",
+    Verdict.BLOCK: "⛔",
+    Verdict.UNKNOWN: "❓",
+    Verdict.OVERRIDE: "🚨",
+}
 _URL_SAFE = ":/?#[]@!$&'*+,;=%~-._"
 _LEVEL_ICONS = {Level.ERROR: "🔴", Level.WARNING: "🟠", Level.NOTICE: "🔵"}
 
@@ -85,7 +92,7 @@ def render(report: Report, options: RenderOptions) -> str:
         f"**{VERDICT_MEANING[report.verdict]}**",
         "",
     ]
-    warning = not_verified(report)
+    warning = not_verified(report) or overridden(report)
     if warning:
         lines += [f"> [!WARNING]\n> {escape.markdown(warning)}", ""]
     if report.findings:

@@ -15,6 +15,7 @@ from deploygate.formats.common import (
     evaluated,
     locator,
     not_verified,
+    overridden,
     rate_limit_notices,
     scope,
     summary_sentence,
@@ -30,6 +31,7 @@ _VERDICT_COLOURS = {
     Verdict.WARN: "33",
     Verdict.BLOCK: "31",
     Verdict.UNKNOWN: "35",
+    Verdict.OVERRIDE: "35",
 }
 
 
@@ -45,7 +47,7 @@ def render(report: Report, options: RenderOptions) -> str:
         "verdict: "
         + _paint(VERDICT_MEANING[report.verdict], _VERDICT_COLOURS[report.verdict], colour),
     ]
-    warning = not_verified(report)
+    warning = not_verified(report) or overridden(report)
     if warning:
         lines.append(_paint(escape.terminal(warning), _VERDICT_COLOURS[Verdict.UNKNOWN], colour))
     lines += [f"findings: {counts(report)}", ""]
