@@ -33,7 +33,7 @@ class ExitCode(enum.IntEnum):
 EXIT_CODE_HELP = "\n".join(
     [
         "Exit codes:",
-        "  0  pass or warn",
+        "  0  pass, warn, or override (--override)",
         "  1  block",
         "  2  usage, config or input error",
         "  3  could not decide: a source failed (0 with --on-error warn)",
