@@ -1,0 +1,82 @@
+"""The learning-loop report as JSON, schema_version 1 of kind ``learning-loop``.
+
+Like the gate's JSON report it is an outside contract, serialised field by
+field and never with ``asdict``: renaming a field of :mod:`deploygate.loop`
+must not silently change what users' scripts read. Version 1 may gain
+fields; none will be removed or change meaning without a new
+``schema_version``.
+
+```
+{"schema_version": 1, "kind": "learning-loop",
+ "period": {"start": ISO-8601, "end": ISO-8601},
+ "services": [{"service": str, "deployments": int, "failed_deployments": int,
+               "change_failure_rate": float|null, "reviewed_failures": int,
+               "postmortem_coverage": float|null, "median_hours_to_postmortem": float|null,
+               "open_action_items": int, "overdue_action_items": int,
+               "declined_action_items": int, "median_days_to_close": float|null,
+               "repeat_failures": int,
+               "weekly": [{"start": YYYY-MM-DD, "failures": int, "open_lesson_debt": int}],
+               "teams_closing": [{"team": str, "closed": int}]}],
+ "overrides": int}
+```
+
+Times are UTC, ``YYYY-MM-DDTHH:MM:SSZ``; week starts are dates (Mondays).
+Rates and coverage are fractions from 0 to 1.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from deploygate.dates import format_instant
+from deploygate.loop import LoopReport, ServiceLoop, Week
+
+SCHEMA_VERSION = 1
+KIND = "learning-loop"
+
+
+def _week(week: Week) -> dict[str, Any]:
+    return {
+        "start": week.start.isoformat(),
+        "failures": week.failures,
+        "open_lesson_debt": week.open_lesson_debt,
+    }
+
+
+def _service(loop: ServiceLoop) -> dict[str, Any]:
+    return {
+        "service": loop.service,
+        "deployments": loop.deployments,
+        "failed_deployments": loop.failed_deployments,
+        "change_failure_rate": loop.change_failure_rate,
+        "reviewed_failures": loop.reviewed_failures,
+        "postmortem_coverage": loop.postmortem_coverage,
+        "median_hours_to_postmortem": loop.median_hours_to_postmortem,
+        "open_action_items": loop.open_action_items,
+        "overdue_action_items": loop.overdue_action_items,
+        "declined_action_items": loop.declined_action_items,
+        "median_days_to_close": loop.median_days_to_close,
+        "repeat_failures": loop.repeat_failures,
+        "weekly": [_week(week) for week in loop.weekly],
+        "teams_closing": [{"team": team, "closed": count} for team, count in loop.teams_closing],
+    }
+
+
+def document(report: LoopReport) -> dict[str, Any]:
+    """The report as the JSON-ready structure of schema_version 1."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": KIND,
+        "period": {
+            "start": format_instant(report.period_start),
+            "end": format_instant(report.period_end),
+        },
+        "services": [_service(loop) for loop in report.services],
+        "overrides": report.overrides,
+    }
+
+
+def render(report: LoopReport) -> str:
+    """The report as indented JSON with a trailing newline."""
+    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,285 @@
+"""The learning-loop report: how a service's failures turned into lessons, week by week.
+
+Pure, like the rules: no I/O and no clock. The period is an argument
+(``since`` to ``until``, both included), so a report can be replayed for any
+past quarter and a test can pin it.
+
+What the model knows, and what it does not:
+
+- *Closed* means an action item is done. Declined items are decisions, not
+  debt, and are counted apart. The model has no ``closed_at``; a caller that
+  knows when items closed (GitHub's and GitLab's ``closed_at``) passes a
+  mapping from item id to that instant. Without it, an item that is done or
+  declined now and was created inside the period is taken as closed inside
+  the period (it was open at creation, and is closed at the end); one created
+  before the period has an unknown closing time and is left out. Item states
+  are read as of ``until``.
+- Recognition goes to the owning *team* of an action item, never to a person:
+  the model has no field for one. Items without a team are not credited.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from deploygate.dates import start_of_day, to_utc
+from deploygate.model import (
+    ActionItem,
+    ActionItemState,
+    Deployment,
+    DeploymentStatus,
+    Postmortem,
+    Review,
+)
+from deploygate.rules import Policy, is_overdue
+
+_WEEK = timedelta(days=7)
+_FINISHED = frozenset({DeploymentStatus.SUCCESS, DeploymentStatus.FAILURE, DeploymentStatus.ERROR})
+"""Deployments that count towards the change failure rate: those that finished.
+
+An ``in_progress`` deployment has no outcome yet and a ``cancelled`` one
+never shipped; counting either would dilute the rate.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    """One calendar week (Monday to Sunday, UTC) of the period."""
+
+    start: date
+    """The Monday that starts the week; the first and last week may be cut by the period."""
+    failures: int
+    """Failed deployments during the part of the week inside the period."""
+    open_lesson_debt: int
+    """Action items open at the end of the week (or at the end of the period, if sooner)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceLoop:
+    """The learning loop of one service over one period."""
+
+    service: str
+    deployments: int
+    """Finished deployments (success, failure, error) in the period."""
+    failed_deployments: int
+    change_failure_rate: float | None
+    """``failed_deployments / deployments``, 0 to 1; ``None`` without deployments."""
+    reviewed_failures: int
+    """Failed deployments of the period that a postmortem reviews."""
+    postmortem_coverage: float | None
+    """``reviewed_failures / failed_deployments``, 0 to 1; ``None`` without failures."""
+    median_hours_to_postmortem: float | None
+    """Median hours from a reviewed failure to its postmortem's creation (never below 0)."""
+    open_action_items: int
+    overdue_action_items: int
+    declined_action_items: int
+    """Action items declined in the period (see the module docstring for unknown times)."""
+    median_days_to_close: float | None
+    """Median days from creation to closing of the items done in the period; ``None`` when
+    no closing time is known."""
+    repeat_failures: int = 0
+    """Given by the caller: failures that repeat an already reviewed one."""
+    weekly: tuple[Week, ...] = ()
+    teams_closing: tuple[tuple[str, int], ...] = ()
+    """``(team, items done in the period)``, most first, then by name. Teams, never people."""
+
+
+@dataclass(frozen=True, slots=True)
+class LoopReport:
+    """The learning-loop report of one or more services, handed to the loop formats."""
+
+    period_start: datetime
+    period_end: datetime
+    services: tuple[ServiceLoop, ...]
+    overrides: int = 0
+    """Given by the caller: emergency overrides of the gate during the period."""
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _unique_items(postmortems: Iterable[Postmortem]) -> list[ActionItem]:
+    """Each action item once, even when two postmortems list it."""
+    seen: dict[str, ActionItem] = {}
+    for postmortem in postmortems:
+        for item in postmortem.action_items:
+            seen.setdefault(item.id, item)
+    return list(seen.values())
+
+
+def _week_starts(since: datetime, until: datetime) -> list[datetime]:
+    """The Mondays (midnight UTC) of every week that overlaps the period."""
+    first_day = since.date() - timedelta(days=since.date().weekday())
+    starts = [start_of_day(first_day)]
+    while starts[-1] + _WEEK < until:
+        starts.append(starts[-1] + _WEEK)
+    return starts
+
+
+def _open_at(item: ActionItem, moment: datetime, closed_at: Mapping[str, datetime]) -> bool:
+    """Whether ``item`` was open at ``moment``, as far as the records tell."""
+    if item.created_at >= moment:
+        return False
+    if item.state is ActionItemState.OPEN:
+        return True
+    closed = closed_at.get(item.id)
+    return closed is not None and closed > moment
+
+
+def _closed_in_period(
+    item: ActionItem, since: datetime, until: datetime, closed_at: Mapping[str, datetime]
+) -> bool:
+    """Whether a done or declined ``item`` was closed inside the period, as far as known."""
+    if item.state is ActionItemState.OPEN:
+        return False
+    closed = closed_at.get(item.id)
+    if closed is not None:
+        return since <= closed <= until
+    return since <= item.created_at <= until
+
+
+def learning_loop(
+    service: str,
+    deployments: Sequence[Deployment],
+    postmortems: Sequence[Postmortem],
+    reviews: Mapping[str, Review],
+    *,
+    since: datetime,
+    until: datetime,
+    policy: Policy,
+    closed_at: Mapping[str, datetime] | None = None,
+    repeat_failures: int = 0,
+) -> ServiceLoop:
+    """The learning loop of ``service`` from ``since`` to ``until``, both included.
+
+    ``deployments`` and ``postmortems`` may hold other services' records:
+    only this service's deployments and the postmortems that cover it (and
+    exist by ``until``) are used. ``reviews`` is the output of
+    :func:`deploygate.linking.link_failures`, by deployment id, linked against
+    this service's postmortems only (as :func:`deploygate.gate.build_evidence`
+    does): another service's postmortem would review failures by time window.
+    ``closed_at``
+    maps action item ids to when they were closed, where the source knows it;
+    the model itself has no such field. Overdue is :func:`deploygate.rules.is_overdue`
+    at ``until``.
+    """
+    since, until = to_utc(since), to_utc(until)
+    if since >= until:
+        raise ValueError(f"the period must end after it starts: {since} to {until}")
+    closed_at = closed_at or {}
+
+    ran = [
+        deployment
+        for deployment in deployments
+        if deployment.service == service
+        and deployment.status in _FINISHED
+        and since <= deployment.created_at <= until
+    ]
+    failures = sorted(
+        (deployment for deployment in ran if deployment.status.failed),
+        key=lambda deployment: deployment.created_at,
+    )
+    reviewed = [reviews[failure.id] for failure in failures if failure.id in reviews]
+    hours_to_postmortem = [
+        max(0.0, (review.postmortem.created_at - review.deployment.created_at).total_seconds())
+        / 3600
+        for review in reviewed
+    ]
+
+    items = [
+        item
+        for item in _unique_items(
+            postmortem
+            for postmortem in postmortems
+            if postmortem.covers(service) and postmortem.created_at <= until
+        )
+        if item.created_at <= until
+    ]
+    open_items = [item for item in items if item.state is ActionItemState.OPEN]
+    done = [
+        item
+        for item in items
+        if item.state is ActionItemState.DONE and _closed_in_period(item, since, until, closed_at)
+    ]
+    declined = [
+        item
+        for item in items
+        if item.state is ActionItemState.DECLINED
+        and _closed_in_period(item, since, until, closed_at)
+    ]
+    days_to_close = [
+        max(0.0, (closed_at[item.id] - item.created_at).total_seconds()) / 86400
+        for item in done
+        if item.id in closed_at
+    ]
+    teams = Counter(item.team for item in done if item.team)
+
+    starts = _week_starts(since, until)
+    week_failures = [0] * len(starts)
+    for failure in failures:
+        index = min((failure.created_at - starts[0]) // _WEEK, len(starts) - 1)
+        week_failures[index] += 1
+    weekly = tuple(
+        Week(
+            start=start.date(),
+            failures=count,
+            open_lesson_debt=sum(
+                1 for item in items if _open_at(item, min(start + _WEEK, until), closed_at)
+            ),
+        )
+        for start, count in zip(starts, week_failures, strict=True)
+    )
+
+    return ServiceLoop(
+        service=service,
+        deployments=len(ran),
+        failed_deployments=len(failures),
+        change_failure_rate=_ratio(len(failures), len(ran)),
+        reviewed_failures=len(reviewed),
+        postmortem_coverage=_ratio(len(reviewed), len(failures)),
+        median_hours_to_postmortem=_median(hours_to_postmortem),
+        open_action_items=len(open_items),
+        overdue_action_items=sum(1 for item in open_items if is_overdue(item, policy, until)),
+        declined_action_items=len(declined),
+        median_days_to_close=_median(days_to_close),
+        repeat_failures=repeat_failures,
+        weekly=weekly,
+        teams_closing=tuple(sorted(teams.items(), key=lambda pair: (-pair[1], pair[0]))),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TeamCredit:
+    """A team's closed loops across the services of a report: recognition, never ranking people."""
+
+    team: str
+    closed: int
+    """Action items of the team done in the period, over every service."""
+    services: tuple[tuple[str, int], ...]
+    """``(service, items done)``, most first, then by name."""
+
+
+def team_credits(report: LoopReport) -> tuple[TeamCredit, ...]:
+    """Every team that closed action items in the period, most first, then by name."""
+    by_team: dict[str, Counter[str]] = {}
+    for loop in report.services:
+        for team, count in loop.teams_closing:
+            by_team.setdefault(team, Counter())[loop.service] += count
+    credits = [
+        TeamCredit(
+            team=team,
+            closed=sum(services.values()),
+            services=tuple(sorted(services.items(), key=lambda pair: (-pair[1], pair[0]))),
+        )
+        for team, services in by_team.items()
+    ]
+    return tuple(sorted(credits, key=lambda credit: (-credit.closed, credit.team)))

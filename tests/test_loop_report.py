@@ -1,0 +1,530 @@
+"""The learning-loop report: its metrics on small hand-built histories, and its three formats."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from conftest import NOW, ago, deployment, item, postmortem
+
+from deploygate.formats import loop_html, loop_json, loop_markdown
+from deploygate.linking import link_failures
+from deploygate.loop import LoopReport, ServiceLoop, Week, learning_loop, team_credits
+from deploygate.model import ActionItemState, Deployment, DeploymentStatus, Postmortem
+from deploygate.rules import Policy
+
+POLICY = Policy()
+SINCE = ago(days=28)  # Friday 2026-10-23 12:00; its week starts on Monday 2026-10-19
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+DONE = ActionItemState.DONE
+DECLINED = ActionItemState.DECLINED
+SUCCESS = DeploymentStatus.SUCCESS
+
+
+def history() -> tuple[list[Deployment], list[Postmortem], dict[str, datetime]]:
+    """Four weeks of checkout: 10 finished deployments, 4 failures, 2 of them reviewed."""
+    f1 = deployment("f1", at=ago(days=20))  # Sat 31 Oct: week of Oct 26
+    f2 = deployment("f2", at=ago(days=13), status=DeploymentStatus.ERROR)  # Sat 7 Nov
+    f3 = deployment("f3", at=ago(days=12))  # Sun 8 Nov: the same week as f2
+    f4 = deployment("f4", at=ago(days=1))  # Thu 19 Nov: the last week
+    successes = [
+        deployment(f"s{days}", status=SUCCESS, at=ago(days=days)) for days in (27, 25, 18, 14, 7)
+    ]
+    ignored = [
+        deployment("s-at-since", status=SUCCESS, at=SINCE),  # the period includes its start
+        deployment("running", status=DeploymentStatus.IN_PROGRESS, at=ago(days=1)),
+        deployment("cancelled", status=DeploymentStatus.CANCELLED, at=ago(days=2)),
+        deployment("f-old", at=ago(days=40)),  # before the period
+        deployment("cart-1", at=ago(days=5), service="cart"),  # another service
+    ]
+    # An older postmortem, outside the period, whose lessons are still in play.
+    pm0 = postmortem(
+        "pm-0",
+        at=ago(days=61),
+        items=(
+            item("Old lesson", state=DONE, created=ago(days=60), team="checkout"),
+            item("Ancient lesson", state=DONE, created=ago(days=80), team="checkout"),
+        ),
+    )
+    pm1 = postmortem(
+        "pm-1",
+        at=f1.created_at + timedelta(hours=10),
+        refs=("f1",),
+        items=(
+            item("Alert on burn rate", created=ago(days=19), due="2026-11-01", team="payments"),
+            item("Validate config in CI", state=DONE, created=ago(days=19), team="payments"),
+            item("Rewrite the client", state=DECLINED, created=ago(days=19), team="payments"),
+        ),
+    )
+    pm2 = postmortem(
+        "pm-2",
+        at=f2.created_at + timedelta(hours=30),
+        refs=("f2",),
+        items=(
+            item("Load test", created=ago(days=10), team="checkout"),
+            item("Property tests", state=DONE, created=ago(days=11), team="payments"),
+            item("Contract test", state=DONE, created=ago(days=12), team="payments"),
+        ),
+    )
+    other = postmortem("pm-cart", service="cart", items=(item("Cart lesson", team="cart"),))
+    closed_at = {
+        "pm#Validate config in CI": ago(days=15),  # 4 days after creation
+        "pm#Old lesson": ago(days=5),  # 55 days
+        "pm#Contract test": ago(days=2),  # 10 days
+    }
+    deployments = [f1, f2, f3, f4, *successes, *ignored]
+    return deployments, [pm0, pm1, pm2, other], closed_at
+
+
+def checkout_loop(**kwargs: Any) -> ServiceLoop:
+    deployments, postmortems, closed_at = history()
+    failures = [d for d in deployments if d.status.failed and SINCE <= d.created_at <= NOW]
+    own = [pm for pm in postmortems if pm.covers("checkout")]
+    reviews = link_failures(failures, own, POLICY.link_window)
+    options: dict[str, Any] = {"closed_at": closed_at, **kwargs}
+    return learning_loop(
+        "checkout",
+        deployments,
+        postmortems,
+        reviews,
+        since=SINCE,
+        until=NOW,
+        policy=POLICY,
+        **options,
+    )
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+
+def test_change_failure_rate_counts_finished_deployments_of_the_service_in_the_period() -> None:
+    loop = checkout_loop()
+    assert loop.service == "checkout"
+    # 5 successes, the one at the very start of the period, 4 failures; not the running,
+    # cancelled, older or other service's deployments.
+    assert loop.deployments == 10
+    assert loop.failed_deployments == 4
+    assert loop.change_failure_rate == pytest.approx(0.4)
+
+
+def test_coverage_and_median_time_to_postmortem() -> None:
+    loop = checkout_loop()
+    assert loop.reviewed_failures == 2  # f1 and f2; f3 and f4 have no postmortem
+    assert loop.postmortem_coverage == pytest.approx(0.5)
+    assert loop.median_hours_to_postmortem == pytest.approx(20.0)  # median of 10 h and 30 h
+
+
+def test_action_item_counts() -> None:
+    loop = checkout_loop()
+    assert loop.open_action_items == 2  # the cart postmortem's item is not checkout's
+    assert loop.overdue_action_items == 1  # due 2026-11-01; the other has no due date yet
+    assert loop.declined_action_items == 1  # created in the period, declined by its end
+    assert loop.median_days_to_close == pytest.approx(10.0)  # 4, 10 and 55 days
+
+
+def test_lesson_debt_and_failures_per_week() -> None:
+    loop = checkout_loop()
+    assert loop.weekly == (
+        Week(date(2026, 10, 19), failures=0, open_lesson_debt=1),  # "Old lesson" only
+        Week(date(2026, 10, 26), failures=1, open_lesson_debt=3),  # + burn rate, config in CI
+        Week(date(2026, 11, 2), failures=2, open_lesson_debt=3),  # config in CI closed Nov 5;
+        # contract test created Nov 8
+        Week(date(2026, 11, 9), failures=0, open_lesson_debt=3),  # old lesson closed Nov 15;
+        # load test created Nov 10
+        Week(date(2026, 11, 16), failures=1, open_lesson_debt=2),  # contract test closed Nov 18
+    )
+
+
+def test_done_and_declined_items_without_closing_time_are_not_debt() -> None:
+    loop = checkout_loop(closed_at=None)
+    # Only the two items open now count, from their creation on.
+    assert [week.open_lesson_debt for week in loop.weekly] == [0, 1, 1, 2, 2]
+    assert loop.median_days_to_close is None
+    # Done items created in the period are closed in it; those older are unknown.
+    assert loop.teams_closing == (("payments", 3),)
+
+
+def test_teams_are_credited_for_items_closed_in_the_period_most_first() -> None:
+    loop = checkout_loop()
+    # payments: config in CI, property tests (created in the period, done), contract test;
+    # checkout: old lesson (closed in the period). "Ancient lesson" closed at an unknown time.
+    assert loop.teams_closing == (("payments", 3), ("checkout", 1))
+
+
+def test_teams_with_equal_counts_are_sorted_by_name() -> None:
+    items = tuple(
+        item(f"lesson {team}", state=DONE, created=ago(days=3), team=team)
+        for team in ("zeta", "alpha", "mid")
+    )
+    loop = learning_loop(
+        "checkout",
+        [],
+        [postmortem(items=items)],
+        {},
+        since=SINCE,
+        until=NOW,
+        policy=POLICY,
+    )
+    assert loop.teams_closing == (("alpha", 1), ("mid", 1), ("zeta", 1))
+
+
+def test_items_without_a_team_are_not_credited_to_anyone() -> None:
+    loop = learning_loop(
+        "checkout",
+        [],
+        [postmortem(items=(item("no owner", state=DONE, created=ago(days=3)),))],
+        {},
+        since=SINCE,
+        until=NOW,
+        policy=POLICY,
+    )
+    assert loop.teams_closing == ()
+
+
+def test_a_quiet_period_has_no_rates() -> None:
+    loop = learning_loop("checkout", [], [], {}, since=SINCE, until=NOW, policy=POLICY)
+    assert loop.deployments == 0
+    assert loop.change_failure_rate is None
+    assert loop.postmortem_coverage is None
+    assert loop.median_hours_to_postmortem is None
+    assert loop.median_days_to_close is None
+    assert len(loop.weekly) == 5
+    assert all(week.failures == 0 and week.open_lesson_debt == 0 for week in loop.weekly)
+
+
+def test_successes_only_give_a_zero_rate_and_no_coverage() -> None:
+    deployments = [deployment(f"s{n}", status=SUCCESS, at=ago(days=n)) for n in range(1, 5)]
+    loop = learning_loop("checkout", deployments, [], {}, since=SINCE, until=NOW, policy=POLICY)
+    assert loop.change_failure_rate == 0.0
+    assert loop.postmortem_coverage is None
+
+
+def test_a_postmortem_listed_before_the_failure_counts_as_zero_hours() -> None:
+    failure = deployment("f1", at=ago(days=3))
+    early = postmortem("pm-1", at=ago(days=3, hours=2), refs=("f1",))
+    reviews = link_failures([failure], [early], POLICY.link_window)
+    loop = learning_loop(
+        "checkout", [failure], [early], reviews, since=SINCE, until=NOW, policy=POLICY
+    )
+    assert loop.reviewed_failures == 1
+    assert loop.median_hours_to_postmortem == 0.0
+
+
+def test_postmortems_for_every_service_count_and_shared_items_count_once() -> None:
+    shared = item("Shared lesson", team="platform")
+    everywhere = postmortem("pm-all", service=None, items=(shared,))
+    again = postmortem("pm-again", items=(shared,))
+    loop = learning_loop(
+        "checkout", [], [everywhere, again], {}, since=SINCE, until=NOW, policy=POLICY
+    )
+    assert loop.open_action_items == 1
+
+
+def test_repeat_failures_is_the_callers() -> None:
+    assert checkout_loop().repeat_failures == 0
+    assert checkout_loop(repeat_failures=2).repeat_failures == 2
+
+
+def test_week_boundaries_follow_mondays_and_include_the_end() -> None:
+    since = datetime.fromisoformat("2026-11-02T00:00:00+00:00")  # a Monday
+    until = datetime.fromisoformat("2026-11-16T00:00:00+00:00")  # two weeks later
+    at_end = deployment("f-end", at=until)
+    loop = learning_loop("checkout", [at_end], [], {}, since=since, until=until, policy=POLICY)
+    assert [week.start for week in loop.weekly] == [date(2026, 11, 2), date(2026, 11, 9)]
+    assert [week.failures for week in loop.weekly] == [0, 1]
+
+
+def test_an_empty_period_is_refused() -> None:
+    with pytest.raises(ValueError, match="must end after it starts"):
+        learning_loop("checkout", [], [], {}, since=NOW, until=NOW, policy=POLICY)
+
+
+def test_team_credits_add_up_across_services() -> None:
+    checkout = checkout_loop()
+    cart = replace(checkout, service="cart", teams_closing=(("checkout", 2), ("cart", 1)))
+    report = LoopReport(SINCE, NOW, (checkout, cart))
+    credits = [(c.team, c.closed, c.services) for c in team_credits(report)]
+    assert credits == [
+        ("checkout", 3, (("cart", 2), ("checkout", 1))),
+        ("payments", 3, (("checkout", 3),)),
+        ("cart", 1, (("cart", 1),)),
+    ]
+
+
+# --- formats -------------------------------------------------------------------------------
+
+
+def report(*loops: ServiceLoop, overrides: int = 2) -> LoopReport:
+    return LoopReport(SINCE, NOW, loops or (checkout_loop(),), overrides=overrides)
+
+
+def hostile_report() -> LoopReport:
+    loop = replace(
+        checkout_loop(),
+        service='"><svg onload=alert(1)> @here',
+        teams_closing=((HOSTILE, 4), ("@acme/sre", 1)),
+    )
+    return report(loop, checkout_loop())
+
+
+MERMAID = re.compile(r"```mermaid\n(.*?)\n```", re.DOTALL)
+
+
+def _values(text: str) -> list[str]:
+    return [value.strip() for value in text.split(",")] if text.strip() else []
+
+
+def test_markdown_table_and_sections() -> None:
+    text = loop_markdown.render(report())
+    assert text.startswith("### 🔁 deploygate: learning loop, 2026-10-23 to 2026-11-20\n")
+    assert "| Service | Deployments | Failed | Change failure rate |" in text
+    assert "| checkout | 10 | 4 | 40% | 2 | 50% | 20 h | 2 | 1 | 1 | 10.0 d | 0 |" in text
+    assert "#### checkout" in text
+    assert "#### Loops closed" in text
+    assert "- team **payments** closed 3 action items\n" in text
+    assert "- team **checkout** closed 1 action item\n" in text
+    assert "**Declined:** 1 action item declined in the period" in text
+    assert "**Emergency overrides:** 2 in the period." in text
+
+
+def test_markdown_mermaid_blocks_are_valid_xycharts() -> None:
+    loop = checkout_loop()
+    text = loop_markdown.render(report(loop, replace(loop, service="cart")))
+    blocks = MERMAID.findall(text)
+    assert len(blocks) == 4  # two per service
+    assert text.count("```mermaid") == 4
+    kinds = []
+    for block in blocks:
+        lines = block.splitlines()
+        assert lines[0] == "xychart-beta"
+        assert re.fullmatch(r'    title "[^"]+"', lines[1])
+        x_axis = re.fullmatch(r'    x-axis "[^"]+" \[(.*)\]', lines[2])
+        assert x_axis is not None
+        labels = re.findall(r'"([^"]*)"', x_axis.group(1))
+        assert len(labels) == len(_values(x_axis.group(1))) == len(loop.weekly)
+        y_axis = re.fullmatch(r'    y-axis "[^"]+" 0 --> (\d+)', lines[3])
+        assert y_axis is not None
+        series = re.fullmatch(r"    (bar|line) \[(.*)\]", lines[4])
+        assert series is not None
+        values = [int(value) for value in _values(series.group(2))]
+        assert len(values) == len(labels)
+        assert max(values) <= int(y_axis.group(1))
+        assert len(lines) == 5
+        kinds.append((series.group(1), values))
+    assert kinds[0] == ("bar", [0, 1, 2, 0, 1])
+    assert kinds[1] == ("line", [1, 3, 3, 3, 2])
+    assert re.search(
+        r'x-axis "Week starting" \["Oct 19", "Oct 26", "Nov 2", "Nov 9", "Nov 16"\]', text
+    )
+
+
+def test_markdown_axis_of_an_all_zero_series_is_not_empty() -> None:
+    quiet = learning_loop("checkout", [], [], {}, since=SINCE, until=NOW, policy=POLICY)
+    text = loop_markdown.render(report(quiet))
+    assert text.count("0 --> 1\n") == 2
+    assert "No team closed an action item in this period." in text
+    assert "| checkout | 0 | 0 | n/a | 0 | n/a | n/a | 0 | 0 | 0 | n/a | 0 |" in text
+
+
+def test_markdown_escapes_service_and_team_names() -> None:
+    text = loop_markdown.render(hostile_report())
+    assert "<img" not in text
+    assert "<svg" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert "@here" not in text  # no mention
+    assert "@acme" not in text
+    assert "- team **&lt;img src=x onerror=alert(1)&gt;** closed 4 action items (" in text
+    for block in MERMAID.findall(text):
+        assert "onload" not in block
+        assert "<" not in block
+
+
+def test_markdown_without_services() -> None:
+    text = loop_markdown.render(LoopReport(SINCE, NOW, ()))
+    assert "No services in this report." in text
+    assert "```mermaid" not in text
+
+
+def test_json_fields() -> None:
+    document = json.loads(loop_json.render(report()))
+    assert document["schema_version"] == 1
+    assert document["kind"] == "learning-loop"
+    assert document["period"] == {"start": "2026-10-23T12:00:00Z", "end": "2026-11-20T12:00:00Z"}
+    assert document["overrides"] == 2
+    [service] = document["services"]
+    assert list(service) == [
+        "service",
+        "deployments",
+        "failed_deployments",
+        "change_failure_rate",
+        "reviewed_failures",
+        "postmortem_coverage",
+        "median_hours_to_postmortem",
+        "open_action_items",
+        "overdue_action_items",
+        "declined_action_items",
+        "median_days_to_close",
+        "repeat_failures",
+        "weekly",
+        "teams_closing",
+    ]
+    assert service["change_failure_rate"] == 0.4
+    assert service["postmortem_coverage"] == 0.5
+    assert service["weekly"][0] == {"start": "2026-10-19", "failures": 0, "open_lesson_debt": 1}
+    assert service["teams_closing"] == [
+        {"team": "payments", "closed": 3},
+        {"team": "checkout", "closed": 1},
+    ]
+
+
+def test_json_nulls_when_unknown() -> None:
+    quiet = learning_loop("checkout", [], [], {}, since=SINCE, until=NOW, policy=POLICY)
+    [service] = json.loads(loop_json.render(report(quiet)))["services"]
+    for key in (
+        "change_failure_rate",
+        "postmortem_coverage",
+        "median_hours_to_postmortem",
+        "median_days_to_close",
+    ):
+        assert service[key] is None
+
+
+def _from_json(document: dict[str, Any]) -> LoopReport:
+    """Rebuild the report from its JSON: every field must survive the trip."""
+
+    def instant(text: str) -> datetime:
+        assert text.endswith("Z")
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    return LoopReport(
+        period_start=instant(document["period"]["start"]),
+        period_end=instant(document["period"]["end"]),
+        services=tuple(
+            ServiceLoop(
+                **{
+                    key: value
+                    for key, value in service.items()
+                    if key not in {"weekly", "teams_closing"}
+                },
+                weekly=tuple(
+                    Week(date.fromisoformat(w["start"]), w["failures"], w["open_lesson_debt"])
+                    for w in service["weekly"]
+                ),
+                teams_closing=tuple((t["team"], t["closed"]) for t in service["teams_closing"]),
+            )
+            for service in document["services"]
+        ),
+        overrides=document["overrides"],
+    )
+
+
+def test_json_round_trip() -> None:
+    original = hostile_report()
+    text = loop_json.render(original)
+    assert text.endswith("}\n")
+    assert _from_json(json.loads(text)) == original
+    assert HOSTILE in text  # JSON carries data as it is; escaping is the reader's medium's job
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _parse(page: str) -> _Elements:
+    parser = _Elements()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+ALLOWED_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "table", "thead",
+    "tbody", "tr", "th", "td", "section", "div", "ul", "li", "strong", "svg", "text", "line",
+    "rect", "polyline", "circle",
+}  # fmt: skip
+
+
+def test_html_is_self_contained_and_runs_nothing() -> None:
+    page = loop_html.render(hostile_report())
+    assert page.startswith("<!DOCTYPE html>\n")
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.IGNORECASE)
+    assert "http://" not in page
+    assert "https://" not in page
+    assert (
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+    ) in page
+    # The policy comes before anything it governs.
+    assert page.index("Content-Security-Policy") < page.index("<style>")
+    elements = _parse(page)
+    for tag, attrs in elements.tags:
+        assert tag in ALLOWED_TAGS, tag
+        for name, value in attrs:
+            assert not name.startswith("on"), (tag, name)
+            assert name not in {"src", "href", "xlink:href", "action", "srcset"}, (tag, name)
+            assert "url(" not in (value or "")
+    assert "url(" not in page
+    assert "@import" not in page
+
+
+def test_html_escapes_hostile_names() -> None:
+    page = loop_html.render(hostile_report())
+    assert "<img" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert (
+        "<li>team <strong>&lt;img src=x onerror=alert(1)&gt;</strong> closed 4 action items" in page
+    )
+    assert '"><svg onload' not in page
+    assert "&quot;&gt;&lt;svg onload=alert(1)&gt;" in page
+    text = "".join(_parse(page).text)
+    assert HOSTILE in text  # shown to the reader as the literal text
+    assert "@here" not in page  # the @ is broken, so nothing reading the page pings
+
+
+def test_html_charts() -> None:
+    loop = checkout_loop()
+    page = loop_html.render(report(loop))
+    elements = _parse(page)
+    svgs = [attrs for tag, attrs in elements.tags if tag == "svg"]
+    assert len(svgs) == 2
+    rects = [dict(attrs) for tag, attrs in elements.tags if tag == "rect"]
+    assert len(rects) == sum(1 for week in loop.weekly if week.failures)  # one bar per failure week
+    heights = [float(rect["height"] or 0) for rect in rects]
+    assert heights[1] == pytest.approx(2 * heights[0])  # 2 failures vs 1
+    [polyline] = [dict(attrs) for tag, attrs in elements.tags if tag == "polyline"]
+    points = (polyline["points"] or "").split()
+    assert len(points) == len(loop.weekly)
+    ys = [float(point.split(",")[1]) for point in points]
+    assert ys[0] > ys[1] == ys[2] == ys[3] < ys[4]  # debt 1, 3, 3, 3, 2: higher is smaller y
+    labels = "".join(elements.text)
+    for label in ("Oct 19", "Oct 26", "Nov 2", "Nov 9", "Nov 16"):
+        assert label in labels
+    assert "Loops closed" in labels
+    assert "Emergency overrides:" in labels
+
+
+def test_html_without_services_or_weeks() -> None:
+    assert "No services in this report." in loop_html.render(LoopReport(SINCE, NOW, ()))
+    empty = replace(checkout_loop(), weekly=())
+    page = loop_html.render(report(empty))
+    assert "<svg" not in page
+    assert "No weeks in the period." in page
