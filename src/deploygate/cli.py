@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,9 +19,9 @@ import click
 
 from deploygate import __version__, ci, gate
 from deploygate import config as config_module
-from deploygate.dates import parse_instant
+from deploygate.dates import parse_duration, parse_instant
 from deploygate.errors import EXIT_CODE_HELP, DeploygateError, ExitCode, InputError, OnError
-from deploygate.formats import FORMATS, RenderOptions, escape
+from deploygate.formats import FORMATS, RenderOptions, escape, loop_html, loop_json, loop_markdown
 from deploygate.formats.common import not_verified
 from deploygate.formats.github import command as github_command
 from deploygate.formats.github import outputs as github_outputs
@@ -51,20 +51,26 @@ def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> d
         raise click.BadParameter(str(error)) from None
 
 
-def _output_targets(
-    ctx: click.Context, param: click.Parameter, values: Sequence[str]
-) -> list[tuple[str, Path]]:
-    """Read ``FORMAT=PATH`` options: render one more format into a file each."""
-    targets = []
-    for value in values:
-        name, equals, path = value.partition("=")
-        if not equals or not path or name not in FORMATS:
-            raise click.BadParameter(
-                f"{value!r} is not FORMAT=PATH; expected a format among "
-                f"{', '.join(FORMATS)}, then '=', then a file path"
-            )
-        targets.append((name, Path(path)))
-    return targets
+def _targets(
+    formats: Mapping[str, object],
+) -> Callable[[click.Context, click.Parameter, Sequence[str]], list[tuple[str, Path]]]:
+    """A callback that reads ``FORMAT=PATH`` options for one registry of formats."""
+
+    def parse(
+        ctx: click.Context, param: click.Parameter, values: Sequence[str]
+    ) -> list[tuple[str, Path]]:
+        targets = []
+        for value in values:
+            name, equals, path = value.partition("=")
+            if not equals or not path or name not in formats:
+                raise click.BadParameter(
+                    f"{value!r} is not FORMAT=PATH; expected a format among "
+                    f"{', '.join(formats)}, then '=', then a file path"
+                )
+            targets.append((name, Path(path)))
+        return targets
+
+    return parse
 
 
 class _Group(click.Group):
@@ -209,7 +215,7 @@ def cli(debug: bool) -> None:
     "outputs",
     metavar="FORMAT=PATH",
     multiple=True,
-    callback=_output_targets,
+    callback=_targets(FORMATS),
     envvar=_ENV + "OUTPUT",
     show_envvar=True,
     help="Also write FORMAT to PATH; repeatable.",
@@ -359,6 +365,86 @@ def _publish_to_github_actions(
         append_summary(actions.step_summary, FORMATS["markdown"](report, options))
     if actions.output is not None:
         set_outputs(actions.output, github_outputs(report))
+
+
+LOOP_FORMATS = {
+    "markdown": loop_markdown.render,
+    "html": loop_html.render,
+    "json": loop_json.render,
+}
+
+
+@cli.command(epilog=_EPILOG)
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    help="A service to report on; repeatable. Default: every [services.NAME] in the config.",
+)
+@click.option(
+    "--since",
+    default="90d",
+    show_default=True,
+    help="The period before now to report on, e.g. 90d or 12w.",
+)
+@_config_option
+@_source_option
+@click.option("--repo", metavar="OWNER/NAME", envvar=_ENV + "REPO", help="As for check.")
+@click.option("--project", metavar="PATH_OR_ID", envvar=_ENV + "PROJECT", help="As for check.")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(list(LOOP_FORMATS)),
+    default="markdown",
+    show_default=True,
+    help="Markdown with Mermaid charts, a self-contained HTML page, or JSON.",
+)
+@click.option(
+    "--output", "outputs", metavar="FORMAT=PATH", multiple=True, callback=_targets(LOOP_FORMATS),
+    help="Also write FORMAT to PATH; repeatable.",
+)  # fmt: skip
+@click.option("--now", metavar="ISO8601", envvar=_ENV + "NOW", callback=_instant,
+              help="Report as of this time. Default: the clock.")  # fmt: skip
+def report(
+    services: Sequence[str],
+    since: str,
+    config_path: Path | None,
+    source: str | None,
+    repo: str | None,
+    project: str | None,
+    format_name: str,
+    outputs: Sequence[tuple[str, Path]],
+    now: datetime | None,
+) -> None:
+    """Report how healthy the learning loop is, per service and per week."""
+    config = _load_config(config_path)
+    try:
+        period = parse_duration(since)
+    except ValueError as error:
+        raise InputError(str(error), field="--since") from None
+    names = tuple(services) or tuple(config.services)
+    if not names:
+        raise InputError(
+            "no service to report on", field="--service",
+            expected="--service NAME, or [services.NAME] tables in the config",
+        )  # fmt: skip
+    settings = config.settings(None, source=source)
+    if settings.source == "gitlab":
+        raise InputError(
+            "the GitLab source reads failed deployments only, so it cannot measure the change "
+            "failure rate yet", field="--source", expected="local or github for report",
+        )  # fmt: skip
+    context = SourceContext(env=ci.environment(), repository=repo, project=project)
+    loop = gate.learning_report(
+        [build_source(settings.source, config, context)],
+        names,
+        settings.policy,
+        now=now or datetime.now(timezone.utc),
+        period=period,
+    )
+    for output_format, path in outputs:
+        write_file(path, LOOP_FORMATS[output_format](loop))
+    click.echo(LOOP_FORMATS[format_name](loop), nl=False)
 
 
 @cli.command()

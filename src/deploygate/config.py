@@ -582,10 +582,11 @@ class _Reader:
         services = {}
         for name, table in document.items():
             checked = self.table(table, ("services", name), _SERVICE_KEYS)
-            if "environments" in checked:
-                services[name] = self.texts(
-                    ("services", name), "environments", checked["environments"]
-                )
+            services[name] = (
+                self.texts(("services", name), "environments", checked["environments"])
+                if "environments" in checked
+                else ()
+            )
         return services
 
     def environments(self, document: Any) -> dict[str, Mapping[RuleId, RuleOverride]]:

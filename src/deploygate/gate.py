@@ -8,16 +8,20 @@ because a gate that silently passes on missing history would lie.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from deploygate.errors import ExitCode, OnError, SourceError
 from deploygate.linking import link_failures
+from deploygate.loop import LoopReport, learning_loop
 from deploygate.model import (
     ActionItemState,
     Deployment,
     History,
+    Level,
     Postmortem,
     Query,
     Report,
+    RuleId,
     SourceStatus,
     Summary,
     Verdict,
@@ -124,3 +128,46 @@ def exit_code(report: Report, on_error: OnError) -> ExitCode:
     if report.verdict is Verdict.UNKNOWN and on_error is OnError.FAIL:
         return ExitCode.UNDECIDED
     return ExitCode.OK
+
+
+def learning_report(
+    sources: Sequence[Source],
+    services: Sequence[str],
+    policy: Policy,
+    *,
+    now: datetime,
+    period: timedelta,
+) -> LoopReport:
+    """The learning-loop report of ``services`` over the ``period`` before ``now``.
+
+    Each service is collected, linked and judged as a check would (so its
+    repeat failures are the check's), then measured by :mod:`deploygate.loop`.
+    A failed source is a SourceError here: a report on partial history
+    would understate the debt.
+    """
+    loops = []
+    for service in services:
+        query = Query(service=service, environment=None, now=now, lookback=period)
+        history, statuses = collect(sources, query)
+        failed = [status for status in statuses if not status.ok]
+        if failed:
+            raise SourceError(failed[0].name, failed[0].error or "failed")
+        evidence = build_evidence(history, query, policy)
+        repeats = sum(
+            1
+            for finding in evaluate(evidence, policy, now)
+            if finding.rule is RuleId.REPEAT_FAILURE and finding.level is not Level.NOTICE
+        )
+        loops.append(
+            learning_loop(
+                service,
+                history.deployments,
+                evidence.postmortems,
+                evidence.reviews,
+                since=query.since,
+                until=now,
+                policy=policy,
+                repeat_failures=repeats,
+            )
+        )
+    return LoopReport(period_start=now - period, period_end=now, services=tuple(loops))
