@@ -451,7 +451,7 @@ def assert_blocked_quickstart(run: ActionRun, reports: Path) -> None:
     assert run.steps["install"].outputs == {}
     check = run.steps["check"]
     assert check.returncode == 1, check.stderr  # blocked: the step, and so the job, fails
-    assert check.outputs == {"verdict": "block", "findings": "8", "blocking": "true"}
+    assert check.outputs == {"verdict": "block", "findings": "10", "blocking": "true"}
     assert run.outputs == check.outputs
     # The job summary holds the markdown report, as --format markdown prints it.
     assert check.summary == markdown_report(
@@ -463,9 +463,11 @@ def assert_blocked_quickstart(run: ActionRun, reports: Path) -> None:
     assert annotations == [
         ("error", "deploygate overdue-action-item"),
         ("error", "deploygate overdue-action-item"),
+        ("error", "deploygate repeat-failure"),
         ("warning", "deploygate open-action-item"),
-        ("warning", "deploygate unreviewed-failure"),
+        ("warning", "deploygate open-action-item"),
         ("notice", "deploygate declined-action-item"),
+        ("notice", "deploygate reviewed-failure"),
         ("notice", "deploygate reviewed-failure"),
         ("notice", "deploygate reviewed-failure"),
         ("notice", "deploygate unreviewed-failure"),

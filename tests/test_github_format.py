@@ -198,7 +198,7 @@ def test_check_in_github_actions_writes_annotations_summary_and_outputs(tmp_path
     )
     assert result.exit_code == 1
     found = commands(result.stdout)
-    assert [c.name for c in found] == ["error"] * 2 + ["warning"] * 2 + ["notice"] * 4
+    assert [c.name for c in found] == ["error"] * 3 + ["warning"] * 2 + ["notice"] * 5
     assert commands(result.stderr) == []
     assert summary.read_text().startswith("earlier step\n### ⛔ deploygate: block for **checkout**")
     text = output.read_text()
@@ -210,4 +210,4 @@ def test_check_in_github_actions_writes_annotations_summary_and_outputs(tmp_path
             assert delimiter.startswith("ghadelimiter_")
             assert lines[index + 2] == delimiter
             values[name] = lines[index + 1]
-    assert values == {"verdict": "block", "findings": "8", "blocking": "true"}
+    assert values == {"verdict": "block", "findings": "10", "blocking": "true"}

@@ -297,9 +297,10 @@ def assert_blocked_quickstart(run: Run) -> None:
     # Inside GitLab CI the log is the gitlab format: the findings in a collapsible section.
     assert "section_start:" in log
     assert "section_end:" in log
-    report = assert_reports(run, verdict="block", findings=8)
-    assert len(report) == 8
+    report = assert_reports(run, verdict="block", findings=10)
+    assert len(report) == 10
     assert {issue["check_name"].rpartition("/")[2] for issue in report} == {
+        "repeat-failure",
         "overdue-action-item",
         "open-action-item",
         "unreviewed-failure",
@@ -411,7 +412,7 @@ def test_the_strict_input_makes_warnings_block(
     project = make_project(tmp_path, {**QUICKSTART, "environment": "staging", "strict": strict})
     run = run_pipeline(gitlab_ci_local, project, jobs=[GATE])
     assert run.status(GATE) == status, run.describe()
-    assert_reports(run, verdict=verdict, findings=4)
+    assert_reports(run, verdict=verdict, findings=5)
     # The boolean arrives in the script as the text true or false, inside the test.
     assert f'if [ "{str(strict).lower()}" = "true" ]' in run.resolved()[GATE]["script"][0]
 

@@ -66,6 +66,7 @@ def test_quickstart_findings_at_a_fixed_time() -> None:
             "Contract test against the provider's sandbox for every currency we sell in",
             None,
         ),
+        ("error", "repeat-failure", "checkout-9", None, None),
         (
             "warning",
             "open-action-item",
@@ -73,17 +74,24 @@ def test_quickstart_findings_at_a_fixed_time() -> None:
             "Load test checkout with production-like carts before each release",
             None,
         ),
-        ("warning", "unreviewed-failure", "checkout-9", None, None),
+        (
+            "warning",
+            "open-action-item",
+            None,
+            "Compare all service configs between staging and production in CI",
+            None,
+        ),
         ("notice", "declined-action-item", None, "Rewrite the payment client", None),
         ("notice", "reviewed-failure", "checkout-3", None, "reference"),
         ("notice", "reviewed-failure", "checkout-6", None, "time-window"),
+        ("notice", "reviewed-failure", "checkout-9", None, "reference"),
         ("notice", "unreviewed-failure", "checkout-11", None, None),
     ]
     assert report["summary"] == {
         "failed_deployments": 4,
-        "reviewed_failures": 2,
-        "postmortems": 2,
-        "open_action_items": 3,
+        "reviewed_failures": 3,
+        "postmortems": 3,
+        "open_action_items": 4,
         "overdue_action_items": 2,
     }
     assert report["verdict"] == "block"

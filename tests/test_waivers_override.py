@@ -65,8 +65,18 @@ def test_a_waived_finding_drops_to_a_notice_that_says_why(quickstart: Path) -> N
     assert result.exit_code == 1  # the other overdue item still blocks
 
 
-def test_waiving_both_blockers_by_fingerprint_and_by_rule_and_subject(quickstart: Path) -> None:
-    result = check(quickstart, "--format", "json", waivers=WAIVE_ALERT + WAIVE_CONTRACT)
+WAIVE_REPEAT = """[[waivers]]
+rule = "repeat-failure"
+subject = "checkout-9"
+reason = "The config comparison lands next sprint"
+expires = 2026-12-10
+team = "platform"
+"""
+
+
+def test_waiving_every_blocker_by_fingerprint_and_by_rule_and_subject(quickstart: Path) -> None:
+    waivers = WAIVE_ALERT + WAIVE_CONTRACT + WAIVE_REPEAT
+    result = check(quickstart, "--format", "json", waivers=waivers)
     assert result.exit_code == 0, result.output
     report = json_report(result.stdout)
     assert report["verdict"] == "warn"
