@@ -455,3 +455,26 @@ def test_a_low_rate_limit_is_a_notice(
     ]
     assert len(notices) == 1
     assert "github rate limit low:" in notices[0].data
+
+
+def test_a_seeded_repeat_failure_is_found_by_its_cause_label(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    numbers = build_year(fake_github)
+    incidents = fake_github.world.repo("acme/incidents")
+    # Label the September postmortem and a new one about the failure 15 days ago alike.
+    pm1 = next(i for i in incidents.issues.values() if i.title.startswith("Checkout 500s"))
+    pm1.labels.append(incidents.label("cause:config-drift"))
+    incidents.issue(
+        title="Sessions lost after the session store migration",
+        labels=["postmortem", "service:checkout", "cause:config-drift"],
+        body=f"Deploy {RUN.format(1015)} failed.",
+        created_at=at(14),
+    )
+    report = json_report(run_check(fake_github, tmp_path).stdout)
+    [repeat] = [f for f in report["findings"] if f["rule"] == "repeat-failure"]
+    assert repeat["level"] == "error"
+    assert repeat["deployment"]["id"] == str(numbers["failed-15"])
+    assert "the same cause (config-drift)" in repeat["message"]
+    assert f"as deployment {numbers['failed-71']}" in repeat["message"]
