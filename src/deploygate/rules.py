@@ -258,15 +258,32 @@ def normalise_signature(text: str | None) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", stripped).split())
 
 
-def _match(earlier: Deployment, later: Deployment) -> str | None:
-    """How ``later`` failed like ``earlier``: by the failing job or step, or by description."""
-    if earlier.failure_signature and earlier.failure_signature == later.failure_signature:
-        return f"the same failing job ({later.failure_signature})"
-    signature = normalise_signature(later.description)
+def _description_key(deployment: Deployment) -> str | None:
+    """The normalised description, when it says enough to compare: more than two words."""
+    signature = normalise_signature(deployment.description)
     # Two words or fewer ("deploy failed") say nothing about how it failed.
-    if len(signature.split()) > 2 and signature == normalise_signature(earlier.description):
-        return "a similar description"
-    return None
+    return signature if len(signature.split()) > 2 else None
+
+
+def _keys(deployment: Deployment, evidence: Evidence) -> list[tuple[str, str]]:
+    """What a failure can be matched on, strongest first: cause, failing job, description."""
+    keys: list[tuple[str, str]] = []
+    review = evidence.reviews.get(deployment.id)
+    if review is not None:
+        keys += [("cause", cause) for cause in sorted(review.postmortem.causes)]
+    if deployment.failure_signature:
+        keys.append(("job", deployment.failure_signature))
+    description = _description_key(deployment)
+    if description:
+        keys.append(("description", description))
+    return keys
+
+
+_HOW = {
+    "cause": "the same cause ({})",
+    "job": "the same failing job ({})",
+    "description": "a similar description",
+}
 
 
 def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
@@ -276,48 +293,59 @@ def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterat
     postmortems, is a repeat at the rule's level. A match by description
     alone is only a "related prior failure" notice: deployment descriptions
     are often generic ("Deploy failed"), and a guess must not block.
+
+    Reviewed failures are indexed by their keys once, so a check costs a
+    dictionary lookup per failure and key: 100,000 deployments stay linear.
     """
     level = policy.levels[RuleId.REPEAT_FAILURE]
     if level is None:
         return
-    reviewed = [f for f in evidence.failures if f.id in evidence.reviews]
+    earlier_by_key: dict[tuple[str, str], list[Deployment]] = {}
+    for failure in evidence.failures:  # oldest first, so each list is in time order
+        if failure.id in evidence.reviews:
+            for key in _keys(failure, evidence):
+                earlier_by_key.setdefault(key, []).append(failure)
     for later in evidence.failures:
-        for earlier in reviewed:
-            review = evidence.reviews[earlier.id]
-            if (
-                earlier.created_at >= later.created_at
-                or review.postmortem.created_at > later.created_at
-            ):
-                continue  # no lesson could have been learned yet
-            how = _match(earlier, later)
-            later_review = evidence.reviews.get(later.id)
-            shared = set(review.postmortem.causes) & set(
-                later_review.postmortem.causes if later_review else ()
-            )
-            if later_review is not None and later_review.postmortem is review.postmortem:
-                shared = set()
-            if shared:
-                how = f"the same cause ({', '.join(sorted(shared))})"
-            if how is None:
-                continue
-            related = how == "a similar description"
-            done = [item.title for item in review.postmortem.action_items
-                    if item.state is ActionItemState.DONE]  # fmt: skip
-            lessons = f"; its done action items: {', '.join(map(_quote, done))}" if done else ""
-            kind = "Related prior failure" if related else "Repeat failure"
-            yield Finding(
-                rule=RuleId.REPEAT_FAILURE,
-                level=Level.NOTICE if related else level,
-                message=(
-                    f"{kind}: {_failure_label(later)} failed with {how} as "
-                    f"{_failure_label(earlier)}, reviewed by postmortem "
-                    f"{_quote(review.postmortem.title)}{lessons}"
-                ),
-                fingerprint=fingerprint(RuleId.REPEAT_FAILURE, "deployment", later.id),
-                deployment=later,
-                postmortem=review.postmortem,
-            )
-            break
+        later_review = evidence.reviews.get(later.id)
+        match = None
+        for key in _keys(later, evidence):
+            for earlier in earlier_by_key.get(key, ()):
+                review = evidence.reviews[earlier.id]
+                if earlier.created_at >= later.created_at:
+                    break  # the rest are later still
+                if review.postmortem.created_at > later.created_at:
+                    continue  # no lesson could have been learned yet
+                if (
+                    key[0] == "cause"
+                    and later_review
+                    and later_review.postmortem is review.postmortem
+                ):
+                    continue  # one postmortem about both is not a repeat of itself
+                match = (key, earlier, review)
+                break
+            if match:
+                break
+        if match is None:
+            continue
+        (kind_of_key, value), earlier, review = match
+        related = kind_of_key == "description"
+        how = _HOW[kind_of_key].format(value)
+        done = [item.title for item in review.postmortem.action_items
+                if item.state is ActionItemState.DONE]  # fmt: skip
+        lessons = f"; its done action items: {', '.join(map(_quote, done))}" if done else ""
+        kind = "Related prior failure" if related else "Repeat failure"
+        yield Finding(
+            rule=RuleId.REPEAT_FAILURE,
+            level=Level.NOTICE if related else level,
+            message=(
+                f"{kind}: {_failure_label(later)} failed with {how} as "
+                f"{_failure_label(earlier)}, reviewed by postmortem "
+                f"{_quote(review.postmortem.title)}{lessons}"
+            ),
+            fingerprint=fingerprint(RuleId.REPEAT_FAILURE, "deployment", later.id),
+            deployment=later,
+            postmortem=review.postmortem,
+        )
 
 
 Rule = Callable[[Evidence, Policy, datetime], Iterable[Finding]]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
@@ -247,9 +248,19 @@ class GitHubSource:
         return self.client.stats.usage()
 
     def collect(self, query: Query) -> History:
-        """Deployments of the service's environments and postmortems with their lessons."""
-        deployments = self.deployments(query)
-        nodes = self.postmortem_nodes()
+        """Deployments of the service's environments and postmortems with their lessons.
+
+        The deployment pages and the postmortem pages do not depend on each
+        other, so they are fetched side by side; the task-list lookup needs
+        the postmortems and follows them.
+        """
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending_deployments = pool.submit(self.deployments, query)
+            try:
+                nodes = self.postmortem_nodes()
+            finally:
+                # The deploying repository's error, if any, is the one to report.
+                deployments = pending_deployments.result()
         referenced = {
             key
             for node in nodes
