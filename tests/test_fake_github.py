@@ -306,6 +306,8 @@ def test_product_documents_run_on_the_fake_without_errors(fake: FakeGitHub) -> N
             for i in range(count):
                 lookup |= {f"owner{i}": "acme", f"name{i}": "shop", f"number{i}": 1}
             answer = gql(fake, document, **lookup)
+        elif name == "ALL_SUB_ISSUES":
+            answer = gql(fake, document, **variables, number=postmortem.number)
         else:
             answer = gql(fake, document, **variables, labels=["postmortem"])
         assert "errors" not in answer, (name, answer.get("errors"))

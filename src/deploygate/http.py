@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import re
 import threading
 import time
 import urllib.parse
@@ -36,6 +37,8 @@ from deploygate.model import Usage
 from deploygate.redaction import redact
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_ASCII_DIGITS = re.compile(r"^[0-9]{1,4000}$")
+"""Header numbers: str.isdigit() would accept '²', which int() then refuses."""
 DEFAULT_DEADLINE = 60.0
 DEFAULT_TIMEOUT = 20.0
 MAX_ATTEMPTS = 5
@@ -61,7 +64,7 @@ def _retry_after(value: str | None, now: float) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _ASCII_DIGITS.match(value):
         return float(value)
     try:
         moment = email.utils.parsedate_to_datetime(value)
@@ -130,6 +133,13 @@ class HttpClient(requests.Session):
             )
         self._sleep(max(0.0, seconds))
 
+    def wait_for_reset(self, response: requests.Response, why: str) -> None:
+        """Wait for X-RateLimit-Reset when it comes before the deadline, else fail naming it."""
+        now = self._wall_clock()
+        reset_text = response.headers.get("X-RateLimit-Reset", "")
+        reset = float(reset_text) if _ASCII_DIGITS.match(reset_text) else now + 60
+        self._wait(max(0.0, reset - now) + 1, f"{why} until {_clock_time(reset)}")
+
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter, so that retrying clients do not march in step."""
         ceiling: float = min(_BACKOFF_CAP, _BACKOFF_BASE * 2.0**attempt)
@@ -140,9 +150,9 @@ class HttpClient(requests.Session):
         headers = response.headers
         remaining = headers.get("X-RateLimit-Remaining") or headers.get("RateLimit-Remaining")
         limit = headers.get("X-RateLimit-Limit") or headers.get("RateLimit-Limit")
-        if remaining is not None and remaining.isdigit():
+        if remaining is not None and _ASCII_DIGITS.match(remaining):
             self.stats.rate_limit_remaining = int(remaining)
-        if limit is not None and limit.isdigit():
+        if limit is not None and _ASCII_DIGITS.match(limit):
             self.stats.rate_limit_limit = int(limit)
 
     def _rate_limit_wait(self, response: requests.Response) -> tuple[float, str] | None:
@@ -153,7 +163,7 @@ class HttpClient(requests.Session):
         now = self._wall_clock()
         if response.status_code in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
             reset_text = headers.get("X-RateLimit-Reset", "")
-            reset = float(reset_text) if reset_text.isdigit() else now + 60
+            reset = float(reset_text) if _ASCII_DIGITS.match(reset_text) else now + 60
             return max(0.0, reset - now), f"rate limit exhausted until {_clock_time(reset)}"
         retry_after = _retry_after(headers.get("Retry-After"), now)
         if retry_after is not None:
@@ -163,6 +173,34 @@ class HttpClient(requests.Session):
         if response.status_code == 429 or "secondary rate limit" in response.text.lower():
             return -1.0, "secondary rate limit"  # no hint: back off like any retry
         return None
+
+    def _bounded(self, method: str, url: str, remaining: float, **kwargs: Any) -> requests.Response:
+        """One attempt, body included, that returns by ``remaining`` seconds whatever the server.
+
+        requests' read timeout applies to each read of the socket, so a server
+        that drips a byte a second never trips it. The attempt therefore runs
+        in a daemon thread that is abandoned at the deadline: the check ends
+        on time, and the thread ends with the process.
+        """
+        outcome: dict[str, Any] = {}
+
+        def attempt() -> None:
+            try:
+                response = requests.Session.request(self, method, url, **kwargs)
+                _ = response.content  # read the whole body inside the bound
+                outcome["response"] = response
+            except BaseException as error:  # handed to the caller's thread below
+                outcome["error"] = error
+
+        worker = threading.Thread(target=attempt, daemon=True, name="deploygate-http")
+        worker.start()
+        worker.join(max(0.0, remaining))
+        if worker.is_alive():
+            raise _PastDeadline
+        if "error" in outcome:
+            raise outcome["error"]
+        response: requests.Response = outcome["response"]
+        return response
 
     def request(  # type: ignore[override]  # narrower than Session.request, on purpose
         self,
@@ -197,12 +235,18 @@ class HttpClient(requests.Session):
             with self._stats_lock:
                 self.stats.requests += 1
             try:
-                response = super().request(
+                response = self._bounded(
                     method,
                     url,
+                    remaining,
                     timeout=(min(5.0, remaining), min(self.timeout, remaining)),
                     **kwargs,
                 )
+            except _PastDeadline:
+                raise self.fail(
+                    f"{method} {_path(url)} timed out: no complete answer within the "
+                    f"{self.deadline:.0f} s deadline (the server answers too slowly or not at all)"
+                ) from None
             except requests.Timeout:
                 last_problem = f"{method} {_path(url)} timed out"
             except requests.RequestException as error:
@@ -229,6 +273,10 @@ class HttpClient(requests.Session):
             else (f"{attempts} times")
         )
         raise self.fail(f"{last_problem}; tried {tries}")
+
+
+class _PastDeadline(Exception):
+    """An attempt still running when the deadline came."""
 
 
 def _origin(url: str) -> str:

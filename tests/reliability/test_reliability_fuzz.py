@@ -291,7 +291,6 @@ GITHUB_CRASHES = [
 ]  # fmt: skip
 
 
-@pytest.mark.xfail(strict=True, reason=_JUNK)
 @FUZZ
 @example(answers=GITHUB_CRASHES[0])
 @example(answers=GITHUB_CRASHES[1])

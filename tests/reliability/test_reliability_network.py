@@ -302,20 +302,10 @@ def slow_servers(
             server.__exit__()
 
 
-_DRIP_BUG = (
-    "BUG: a server that answers one byte a second keeps deploygate running past its deadline "
-    "(killed after 9.5 s with deadline = '2s', nothing printed): requests' read timeout of "
-    "min(20 s, remaining) applies to each recv, not to the whole response, so a drip feed "
-    "never trips it. Expected: exit 3 with a timeout message by the deadline."
-)
-
-
 @pytest.mark.parametrize(
     ("backend", "mode"),
     [
-        pytest.param(backend, mode, marks=[pytest.mark.xfail(strict=True, reason=_DRIP_BUG)])
-        if mode == "drip"
-        else (backend, mode)
+        pytest.param(backend, mode) if mode == "drip" else (backend, mode)
         for backend in BACKENDS
         for mode in MODES
     ],
@@ -394,23 +384,11 @@ def _gitlab_429(fake: FakeGitLab, headers: dict[str, str], times: int | None) ->
     fault.response = lambda _now: answer  # type: ignore[method-assign]
 
 
-_GRAPHQL_RATE_LIMITED = (
-    "BUG: GitHub GraphQL reports an exhausted primary rate limit as HTTP 200 with "
-    '{"errors": [{"type": "RATE_LIMITED", ...}]} and X-RateLimit-Remaining: 0 (the fake '
-    "answers so, as GitHub documents); deploygate treats it as any GraphQL error: "
-    "'GitHub GraphQL error: API rate limit already exceeded for user ID ...', without the "
-    "reset time, and never waits for a reset that fits in the deadline. Expected: the same "
-    "handling as a 403 with X-RateLimit-Remaining: 0."
-)
-
-
 @pytest.mark.parametrize(
     "shape",
     [
         "403",
-        pytest.param(
-            "graphql-200", marks=pytest.mark.xfail(strict=True, reason=_GRAPHQL_RATE_LIMITED)
-        ),
+        pytest.param("graphql-200"),
         "gitlab-429",
     ],
 )
@@ -455,9 +433,7 @@ def test_a_primary_limit_an_hour_away_fails_at_once_naming_the_reset(
     "shape",
     [
         "403",
-        pytest.param(
-            "graphql-200", marks=pytest.mark.xfail(strict=True, reason=_GRAPHQL_RATE_LIMITED)
-        ),
+        pytest.param("graphql-200"),
         "gitlab-429",
     ],
 )
@@ -535,14 +511,6 @@ def _http_date(offset: float) -> str:
     return email.utils.formatdate(time.time() + offset, usegmt=True)
 
 
-_UNICODE_DIGITS = (
-    "BUG: a header value of Unicode digits (the byte 0xB2, read by http.client as '²') "
-    "passes str.isdigit() but not float()/int(): deploygate/http.py raises ValueError from "
-    "_retry_after (Retry-After), _rate_limit_wait (X-RateLimit-Reset) and _note_rate_limit "
-    "(X-RateLimit-Remaining, RateLimit-Remaining), which ends as 'internal error' and exit 4. "
-    "Expected: junk ignored like 'abc' (str.isdecimal() plus ASCII, or try/except)."
-)
-
 RETRY_AFTER = [
     # (id, value, whether waiting fits in the 2 s deadline)
     ("http-date-an-hour-ahead", lambda: _http_date(3600), False),
@@ -565,9 +533,6 @@ RETRY_AFTER = [
             value,
             fits,
             id=name,
-            marks=[pytest.mark.xfail(strict=True, reason=_UNICODE_DIGITS)]
-            if name == "unicode-digit"
-            else [],
         )
         for name, value, fits in RETRY_AFTER
     ],
@@ -625,9 +590,6 @@ JUNK_RATE_HEADERS: list[tuple[str, int, dict[str, str]]] = [
             status,
             headers,
             id=f"{backend}-{name}",
-            marks=[pytest.mark.xfail(strict=True, reason=_UNICODE_DIGITS)]
-            if "\u00b2" in "".join(headers.values())
-            else [],
         )
         for name, status, headers in JUNK_RATE_HEADERS
         for backend in BACKENDS

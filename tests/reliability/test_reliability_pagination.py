@@ -234,15 +234,6 @@ FAILED_NODE = {
 }
 
 
-_EMPTY_PAGE = (
-    "BUG: GitHubSource.deployments stops at a page without nodes even when hasNextPage is "
-    "true (it takes the page's oldest createdAt, None, as the end of the window), so the "
-    "failed deployment 4242 on page 2 is never read and the gate blocks only on the item. "
-    "Expected: follow endCursor while hasNextPage is true."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_EMPTY_PAGE)
 def test_github_reads_past_an_empty_deployments_page(
     fake_github: FakeGitHub,  # noqa: F811
     tmp_path: Path,
@@ -305,15 +296,6 @@ def test_github_a_cursor_that_never_advances_ends_at_the_deadline(
     assert_no_leak(run, fake_github)
 
 
-_SUB_ISSUES = (
-    "BUG: the Postmortems query asks for subIssues(first: 50) and never pages them, so the "
-    "51st to 100th sub-issue of a postmortem (GitHub allows 100) are never read: an overdue "
-    "60th sub-issue is missed and the gate passes. Expected: page through every sub-issue "
-    "(or fail, exit 3, when a postmortem has more than the query reads)."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_SUB_ISSUES)
 def test_github_reads_every_sub_issue_of_a_postmortem(
     fake_github: FakeGitHub,  # noqa: F811
     tmp_path: Path,

@@ -13,6 +13,7 @@ from __future__ import annotations
 DEPLOYMENTS_PER_PAGE = 100
 POSTMORTEMS_PER_PAGE = 50
 SUB_ISSUES_PER_POSTMORTEM = 50
+"""Enough for nearly every postmortem; the rare larger one is read again in full."""
 ISSUES_PER_LOOKUP = 100
 
 ACTION_ITEM_FIELDS = """
@@ -77,6 +78,7 @@ query Postmortems($owner: String!, $name: String!, $labels: [String!], $after: S
         repository { nameWithOwner }
         labels(first: 50) { nodes { name } }
         subIssues(first: 50) { nodes { ...ActionItemFields } }
+        subIssuesSummary { total }
       }
     }
   }
@@ -84,6 +86,20 @@ query Postmortems($owner: String!, $name: String!, $labels: [String!], $after: S
 """
     + ACTION_ITEM_FIELDS
 )
+
+
+ALL_SUB_ISSUES = (
+    """
+query SubIssues($owner: String!, $name: String!, $number: Int!) {
+  rateLimit { remaining resetAt }
+  repository(owner: $owner, name: $name) {
+    issue(number: $number) { subIssues(first: 100) { nodes { ...ActionItemFields } } }
+  }
+}
+"""
+    + ACTION_ITEM_FIELDS
+)
+"""Every sub-issue of one postmortem: GitHub allows at most 100, so one page holds them."""
 
 
 def issue_lookup(count: int) -> str:

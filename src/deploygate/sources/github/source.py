@@ -88,12 +88,16 @@ class GitHubSource:
         name an issue that was deleted or that the token cannot see) and the
         data that did come back is used.
         """
-        response = self.client.request(
-            "POST",
-            self.settings.graphql_url,
-            json={"query": document, "variables": variables},
-            idempotent=True,
-        )
+        for _ in range(2):  # a RATE_LIMITED answer is waited out once, when its reset is near
+            response = self.client.request(
+                "POST",
+                self.settings.graphql_url,
+                json={"query": document, "variables": variables},
+                idempotent=True,
+            )
+            if not _rate_limited(response):
+                break
+            self.client.wait_for_reset(response, "GitHub GraphQL rate limit exhausted")
         if response.status_code == 401:
             raise self.client.fail(
                 "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN"
@@ -161,24 +165,30 @@ class GitHubSource:
                 deployment = self._deployment(node, query.service)
                 if deployment is not None and deployment.created_at >= query.since:
                     found.append(deployment)
-            oldest = self._created(nodes[-1]) if nodes else None
             page = connection["pageInfo"]
-            if not page["hasNextPage"] or oldest is None or oldest < query.since:
+            # An empty page is no proof of the end: follow the cursor while GitHub has one.
+            past_window = bool(nodes) and self._created_at(nodes[-1]) < query.since
+            if not page["hasNextPage"] or past_window:
                 return found
             variables["after"] = page["endCursor"]
 
-    @staticmethod
-    def _created(node: Mapping[str, Any]) -> datetime | None:
+    def _created_at(self, node: Mapping[str, Any]) -> datetime:
+        """A record's creation time; a record without one cannot be judged, so the source fails."""
         try:
             return parse_instant(str(node.get("createdAt")))
         except ValueError:
-            return None
+            what = node.get("url") or node.get("databaseId") or "a record"
+            raise self.client.fail(
+                f"GitHub answered {what} without a valid createdAt ({node.get('createdAt')!r})"
+            ) from None
 
     def _deployment(self, node: Mapping[str, Any], service: str) -> Deployment | None:
-        created_at = self._created(node)
+        created_at = self._created_at(node)
         identifier = node.get("databaseId")
-        if created_at is None or identifier is None:
-            return None
+        if not isinstance(identifier, int):
+            raise self.client.fail(
+                f"GitHub answered a deployment without a databaseId ({node!r:.80})"
+            )
         status = node.get("latestStatus") or {}
         log_url, environment_url = status.get("logUrl"), status.get("environmentUrl")
         api_url = (
@@ -211,11 +221,23 @@ class GitHubSource:
         while True:
             data = self.graphql(queries.POSTMORTEMS, variables)
             connection = self._repository(data, self.settings.postmortem_repository)["issues"]
-            nodes.extend(node for node in connection["nodes"] or () if isinstance(node, dict))
+            for node in connection["nodes"] or ():
+                if isinstance(node, dict):
+                    nodes.append(self._with_every_sub_issue(node, owner, name))
             page = connection["pageInfo"]
             if not page["hasNextPage"]:
                 return nodes
             variables["after"] = page["endCursor"]
+
+    def _with_every_sub_issue(self, node: dict[str, Any], owner: str, name: str) -> dict[str, Any]:
+        """The postmortem, its sub-issues read again in full when the page held only some."""
+        total = (node.get("subIssuesSummary") or {}).get("total") or 0
+        if total <= len((node.get("subIssues") or {}).get("nodes") or ()):
+            return node
+        variables = {"owner": owner, "name": name, "number": node["number"]}
+        data = self.graphql(queries.ALL_SUB_ISSUES, variables)
+        issue = self._repository(data, self.settings.postmortem_repository)["issue"]
+        return {**node, "subIssues": issue["subIssues"]}
 
     def lookup(self, references: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
         """Issues named by task lists, a hundred per request; missing ones are left out."""
@@ -248,6 +270,15 @@ class GitHubSource:
         return self.client.stats.usage()
 
     def collect(self, query: Query) -> History:
+        """Read everything; data of an unexpected shape fails the source (exit 3), never crashes."""
+        try:
+            return self._collect(query)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            raise self.client.fail(
+                f"GitHub answered data of an unexpected shape ({type(error).__name__}: {error})"
+            ) from None
+
+    def _collect(self, query: Query) -> History:
         """Deployments of the service's environments and postmortems with their lessons.
 
         The deployment pages and the postmortem pages do not depend on each
@@ -281,9 +312,7 @@ class GitHubSource:
         looked_up: Mapping[tuple[str, int], dict[str, Any]],
         service: str,
     ) -> Postmortem | None:
-        created_at = self._created(node)
-        if created_at is None:
-            return None
+        created_at = self._created_at(node)
         labels = _labels(node)
         services = [
             label.removeprefix(self.settings.service_label_prefix)
@@ -319,9 +348,11 @@ class GitHubSource:
         )
 
     def _action_item(self, issue: Mapping[str, Any]) -> ActionItem | None:
-        created_at = self._created(issue)
-        if created_at is None:
-            return None
+        created_at = self._created_at(issue)
+        if issue.get("state") not in ("OPEN", "CLOSED"):
+            raise self.client.fail(
+                f"GitHub answered issue {issue.get('url')} with the state {issue.get('state')!r}"
+            )
         reason = _DECLINED_REASONS.get(str(issue.get("stateReason")))
         if issue.get("state") == "OPEN":
             state = ActionItemState.OPEN
@@ -381,6 +412,18 @@ def _due(issue: Mapping[str, Any]) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def _rate_limited(response: Any) -> bool:
+    """GraphQL's primary rate limit: HTTP 200 with a RATE_LIMITED error."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return False
+    errors = payload.get("errors") if isinstance(payload, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(error, dict) and error.get("type") == "RATE_LIMITED" for error in errors
+    )
 
 
 def _message(response: Any) -> str:
