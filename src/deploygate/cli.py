@@ -289,7 +289,7 @@ def check(
     if actions is not None:
         _publish_to_github_actions(report, options, actions)
     if comment:
-        _say(_comment(config, context, FORMATS["markdown"](report, options)), actions)
+        _say(_safe_comment(config, context, FORMATS["markdown"](report, options)), actions)
     render = FORMATS[format_name or ci.default_format(env)]
     color = ci.wants_color(sys.stdout, env)
     click.echo(render(report, replace(options, color=color)), nl=False)
@@ -321,6 +321,19 @@ def _comment(config: config_module.Config, context: SourceContext, markdown: str
         in_actions=context.env.get("GITHUB_ACTIONS") == "true",
     )
     return publish_pr_comment(pull_request, markdown)
+
+
+def _safe_comment(config: config_module.Config, context: SourceContext, markdown: str) -> str:
+    """The comment is a courtesy: whatever goes wrong in it, the gate's verdict stands.
+
+    The platform clients raise more than their documented errors (PyGithub
+    asserts that a pagination link stays on its host), so this is the one
+    place that catches everything, and says what happened.
+    """
+    try:
+        return _comment(config, context, markdown)
+    except Exception as error:
+        return f"no comment written: {type(error).__name__} while commenting"
 
 
 def _gitlab_note(config: config_module.Config, context: SourceContext, markdown: str) -> str:

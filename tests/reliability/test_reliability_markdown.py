@@ -183,15 +183,6 @@ def test_gitlab_issues_in_the_note_and_code_quality(
     assert_inert_code_quality(run)
 
 
-_CODE_QUALITY_LINK = (
-    "BUG (per the issue's case 3): Code Quality descriptions go through escape.plain, which "
-    "breaks '@' and HTML but keeps '[Approve](http://evil.invalid)' and the bare "
-    "'http://evil.invalid' verbatim, so a viewer that renders links or autolinks URLs shows a "
-    "link taken from the input. Expected: '://' and 'www.' broken as in escape.markdown."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_CODE_QUALITY_LINK)
 def test_code_quality_descriptions_carry_no_link_from_the_input(tmp_path: Path) -> None:
     """The title in Code Quality: no link syntax or bare URL from the input survives."""
     run = check(tmp_path, hostile_local(tmp_path), github_env(), actions=False)

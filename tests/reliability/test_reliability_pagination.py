@@ -359,16 +359,6 @@ def test_github_comment_listing_never_calls_the_other_host(
     assert_no_leak(run, fake_github)
 
 
-_COMMENT_OTHER_HOST = (
-    "BUG: PyGithub asserts that a pagination URL is on the API host; sinks/github_comment.py "
-    "catches GithubException and RequestException but not that AssertionError, so --comment "
-    "on a PR whose comment listing links to another host ends with 'internal error: "
-    "AssertionError: 127.0.0.2', exit 4, and no report on stdout. Expected: a notice that "
-    "no comment was written, and the gate's own verdict and exit code (pass, 0)."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_COMMENT_OTHER_HOST)
 def test_github_comment_listing_on_another_host_leaves_the_verdict_standing(
     comments_on_other_host: tuple[Run, JsonServer],
 ) -> None:

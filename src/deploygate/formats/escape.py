@@ -36,7 +36,9 @@ def markdown(text: str) -> str:
 
 
 def plain(text: str) -> str:
-    """One line of plain text that a web page may render: no controls, no HTML, no mentions."""
+    """One line of plain text a web page may render: no controls, HTML, mentions or links."""
     text = terminal(" ".join(text.split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("@", "@" + _ZERO_WIDTH_SPACE)
+    text = text.replace("@", "@" + _ZERO_WIDTH_SPACE).replace("](", "]" + _ZERO_WIDTH_SPACE + "(")
+    text = text.replace("://", ":" + _ZERO_WIDTH_SPACE + "//")
+    return _WWW.sub(lambda match: match.group(0)[:3] + _ZERO_WIDTH_SPACE + ".", text)
