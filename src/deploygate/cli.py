@@ -23,7 +23,6 @@ from deploygate.dates import parse_duration, parse_instant
 from deploygate.errors import EXIT_CODE_HELP, DeploygateError, ExitCode, InputError, OnError
 from deploygate.formats import FORMATS, RenderOptions, escape, loop_html, loop_json, loop_markdown
 from deploygate.formats.common import not_verified
-from deploygate.formats.github import command as github_command
 from deploygate.formats.github import outputs as github_outputs
 from deploygate.model import DeploymentStatus, Query, Report
 from deploygate.sinks.files import write_file
@@ -289,7 +288,7 @@ def check(
     if actions is not None:
         _publish_to_github_actions(report, options, actions)
     if comment:
-        _say(_safe_comment(config, context, FORMATS["markdown"](report, options)), actions)
+        _say(_safe_comment(config, context, FORMATS["markdown"](report, options)))
     render = FORMATS[format_name or ci.default_format(env)]
     color = ci.wants_color(sys.stdout, env)
     click.echo(render(report, replace(options, color=color)), nl=False)
@@ -348,12 +347,9 @@ def _gitlab_note(config: config_module.Config, context: SourceContext, markdown:
     return publish_mr_note(target, markdown)
 
 
-def _say(notice: str, actions: ci.GitHubActions | None) -> None:
-    """A notice on stderr: an annotation inside GitHub Actions, a plain line elsewhere."""
-    if actions is not None:
-        click.echo(github_command("notice", {"title": "deploygate comment"}, notice), err=True)
-    else:
-        click.echo(f"deploygate: {escape.terminal(notice)}", err=True)
+def _say(notice: str) -> None:
+    """A plain line on stderr: not an annotation, so it takes none of the runner's ten."""
+    click.echo(f"deploygate: {escape.terminal(notice)}", err=True)
 
 
 def _relative(path: Path | None) -> str:

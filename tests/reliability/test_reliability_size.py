@@ -168,16 +168,6 @@ def test_local_five_thousand_items_fit_the_merge_request_note(
     assert leaks(run.everything + note.body) == []
 
 
-_NOTICE_BUDGET = (
-    "BUG: formats/github.py caps each level at ten annotations counting findings only, but "
-    "deploygate adds notices of its own on the same step: the rate-limit notice (stdout) and "
-    "the --comment outcome (cli._say, stderr). With 12 notice findings the runner receives "
-    "11 notices, drops one finding silently, and the count line says '2 notices more' when 3 "
-    "are unseen. Expected: at most ten notice annotations in all, the rest counted."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_NOTICE_BUDGET)
 @pytest.mark.parametrize("extra", ["rate-limit", "comment"])
 def test_deploygates_own_notices_count_against_the_ten(
     fake_github: FakeGitHub,  # noqa: F811

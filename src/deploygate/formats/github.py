@@ -62,26 +62,33 @@ def command(name: str, properties: Mapping[str, str], message: str) -> str:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    """Annotations for the findings, loudest first, then a plain summary line."""
+    """Annotations for the findings, loudest first, then a plain summary line.
+
+    deploygate's own annotations (NOT VERIFIED, OVERRIDDEN, a low rate limit)
+    come first and count against the runner's ten per level, so no finding
+    is dropped by the runner without the count line saying so.
+    """
     lines = [terminal(f"deploygate: {report.verdict.value} for {scope(report)}: {counts(report)}")]
+    own: list[tuple[str, str, str]] = []
     warning = not_verified(report)
     if warning:
         loudness = "warning" if options.on_error is OnError.WARN else "error"
-        lines.append(command(loudness, {"title": "deploygate: NOT VERIFIED"}, warning))
+        own.append((loudness, "deploygate: NOT VERIFIED", warning))
     override = overridden(report)
     if override:
-        lines.append(command("warning", {"title": "deploygate: OVERRIDDEN"}, override))
-    for notice in rate_limit_notices(report):
-        lines.append(command("notice", {"title": "deploygate: rate limit"}, notice))
+        own.append(("warning", "deploygate: OVERRIDDEN", override))
+    own += [("notice", "deploygate: rate limit", notice) for notice in rate_limit_notices(report)]
+    lines += [command(name, {"title": title}, message) for name, title, message in own]
     left_out: list[str] = []
     for level in sorted(Level, reverse=True):
+        room = ANNOTATIONS_PER_LEVEL - sum(1 for name, _, _ in own if name == _COMMANDS[level])
         findings = [finding for finding in report.findings if finding.level is level]
-        for finding in findings[:ANNOTATIONS_PER_LEVEL]:
+        for finding in findings[: max(0, room)]:
             message = finding.message + (f" ({finding.url})" if finding.url else "")
             title = f"deploygate {finding.rule.value}"
             lines.append(command(_COMMANDS[level], {"title": title}, message))
-        if len(findings) > ANNOTATIONS_PER_LEVEL:
-            left_out.append(plural(len(findings) - ANNOTATIONS_PER_LEVEL, level.label))
+        if len(findings) > room:
+            left_out.append(plural(len(findings) - max(0, room), level.label))
     if left_out:
         lines.append(
             terminal(
