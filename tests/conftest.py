@@ -125,3 +125,17 @@ def project(tmp_path: Path) -> Path:
         '[local]\npostmortems = "postmortems"\nhistory = "deployments.jsonl"\n'
     )
     return tmp_path
+
+
+def check_envvars() -> set[str]:
+    """Every environment variable an option of `deploygate check` reads: what CI wiring may set."""
+    from deploygate.cli import cli
+
+    names: set[str] = set()
+    for param in cli.commands["check"].params:
+        envvar = getattr(param, "envvar", None)
+        if isinstance(envvar, str):
+            names.add(envvar)
+        elif envvar:
+            names.update(envvar)
+    return names

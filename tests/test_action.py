@@ -30,11 +30,9 @@ from typing import Any
 import pytest
 import yaml
 from actions_runner import commands
-from conftest import REPO_ROOT, json_report
+from conftest import REPO_ROOT, check_envvars, json_report
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from test_github_source import TOKEN, build_year
-
-from deploygate.cli import cli
 
 ACTION_FILE = REPO_ROOT / "action.yml"
 EXAMPLES = sorted((REPO_ROOT / "examples" / "github").glob("*.yml"))
@@ -144,18 +142,6 @@ def test_zizmor_catches_an_input_inside_run_in_the_action(tmp_path: Path) -> Non
 
 
 # --- the action's wiring ---------------------------------------------------------------------
-
-
-def check_envvars() -> set[str]:
-    """Every environment variable that an option of `deploygate check` reads."""
-    names: set[str] = set()
-    for param in cli.commands["check"].params:
-        envvar = getattr(param, "envvar", None)
-        if isinstance(envvar, str):
-            names.add(envvar)
-        elif envvar:
-            names.update(envvar)
-    return names
 
 
 def test_the_action_sets_only_variables_that_check_reads() -> None:

@@ -39,12 +39,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, check_envvars
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from test_gitlab_source import TOKEN, build_year
 
 from deploygate import __version__
-from deploygate.cli import cli
 
 GITLAB_CI_LOCAL_VERSION = "4.65.1"
 INSTALLS = (
@@ -454,18 +453,6 @@ def test_the_install_step_installs_the_package_input(tmp_path: Path, gitlab_ci_l
 
 
 # --- the component's shape ---------------------------------------------------------------
-
-
-def check_envvars() -> set[str]:
-    """Every environment variable that an option of `deploygate check` reads."""
-    names: set[str] = set()
-    for param in cli.commands["check"].params:
-        envvar = getattr(param, "envvar", None)
-        if isinstance(envvar, str):
-            names.add(envvar)
-        elif envvar:
-            names.update(envvar)
-    return names
 
 
 def test_the_component_is_where_the_catalog_expects_it() -> None:
