@@ -178,7 +178,7 @@ CONFIG_CASES = [
         'source = "jenkins"\n',
         1,
         "source",
-        ["unknown value 'jenkins'", "expected one of 'local', 'github'"],
+        ["unknown source 'jenkins'", "expected one of 'local', 'github'"],
         id="unknown-source",
     ),
     pytest.param(

@@ -31,7 +31,7 @@ from deploygate.sinks.github_comment import PullRequest, pull_request_number
 from deploygate.sinks.github_comment import publish as publish_pr_comment
 from deploygate.sinks.gitlab_note import MergeRequest, merge_request_iid
 from deploygate.sinks.gitlab_note import publish as publish_mr_note
-from deploygate.sources import SOURCES, SourceContext, build_source
+from deploygate.sources import SOURCES, SourceContext, build_sources
 from deploygate.sources.github.settings import resolve as resolve_github
 from deploygate.sources.gitlab.settings import resolve as resolve_gitlab
 from deploygate.sources.local import HistoryStore
@@ -137,12 +137,26 @@ _config_option = click.option(
 )
 
 
+def _sources(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    """Read ``--source github,jira``: the same names and checks as the config's list."""
+    if value is None:
+        return None
+    try:
+        return config_module.parse_sources(name.strip() for name in value.split(","))
+    except ValueError as error:
+        raise click.BadParameter(f"{error}; expected {config_module.SOURCES_FORM}") from None
+
+
 _source_option = click.option(
     "--source",
-    type=click.Choice(list(SOURCES)),
+    metavar="NAME[,NAME...]",
+    callback=_sources,
     envvar=_ENV + "SOURCE",
     show_envvar=True,
-    help="Where history comes from. Default: the config's, or local.",
+    help=f"Where history comes from: {', '.join(SOURCES)}, or several separated by commas "
+    "(e.g. github,jira). Default: the config's, or local.",
 )
 _strict_option = click.option(
     "--strict/--no-strict",
@@ -249,7 +263,7 @@ def check(
     service: str,
     environment: str | None,
     config_path: Path | None,
-    source: str | None,
+    source: tuple[str, ...] | None,
     repo: str | None,
     project: str | None,
     format_name: str | None,
@@ -276,7 +290,7 @@ def check(
     env = ci.environment()
     context = SourceContext(env=env, repository=repo, project=project)
     report = gate.check(
-        [build_source(settings.source, config, context)],
+        build_sources(settings.sources, config, context),
         query,
         settings.policy,
         override=override.strip() if override and override.strip() else None,
@@ -418,7 +432,7 @@ def report(
     services: Sequence[str],
     since: str,
     config_path: Path | None,
-    source: str | None,
+    source: tuple[str, ...] | None,
     repo: str | None,
     project: str | None,
     format_name: str,
@@ -438,14 +452,14 @@ def report(
             expected="--service NAME, or [services.NAME] tables in the config",
         )  # fmt: skip
     settings = config.settings(None, source=source)
-    if settings.source == "gitlab":
+    if "gitlab" in settings.sources:
         raise InputError(
             "the GitLab source reads failed deployments only, so it cannot measure the change "
             "failure rate yet", field="--source", expected="local or github for report",
         )  # fmt: skip
     context = SourceContext(env=ci.environment(), repository=repo, project=project)
     loop = gate.learning_report(
-        [build_source(settings.source, config, context)],
+        build_sources(settings.sources, config, context),
         names,
         settings.policy,
         now=now or datetime.now(timezone.utc),
@@ -545,7 +559,7 @@ def init(force: bool, path: Path) -> None:
 def explain_config(
     config_path: Path | None,
     environment: str | None,
-    source: str | None,
+    source: tuple[str, ...] | None,
     strict: bool | None,
     on_error: str | None,
 ) -> None:

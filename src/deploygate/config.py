@@ -8,7 +8,7 @@ its own policy would enforce something nobody wrote.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +27,7 @@ from deploygate.rules import (
     PolicyOption,
 )
 from deploygate.sanitize import terminal
-from deploygate.sources import SOURCES
+from deploygate.sources import SOURCES, TRACKERS
 from deploygate.sources.local import LocalSettings
 
 DEFAULT_POLICY = Policy()
@@ -50,6 +50,8 @@ _TOP_KEYS = (
     "gitlab",
     "services",
     "waivers",
+    "jira",
+    "rollbacks",
 )
 _LOCAL_KEYS = ("postmortems", "history")
 _GITHUB_KEYS = (
@@ -77,12 +79,35 @@ _GITLAB_KEYS = (
     "token-env",
     "deadline",
 )
-_SERVICE_KEYS = ("environments",)
+_SERVICE_KEYS = ("environments", "workflow", "job", "branch")
+_JIRA_KEYS = (
+    "url",
+    "projects",
+    "jql",
+    "postmortem-label",
+    "team-field",
+    "declined-resolutions",
+    "email-env",
+    "token-env",
+    "deadline",
+)
+_ROLLBACK_KEYS = ("detect", "window")
+DEFAULT_JQL = (
+    'project in ({projects}) AND labels = "{postmortem_label}" '
+    'AND (component = "{service}" OR labels = "service:{service}")'
+)
+"""The Jira query for a service's action items; ``{projects}``, ``{postmortem_label}``
+and ``{service}`` are filled in (quoted for JQL) before it is sent."""
+_JQL_FIELDS = ("projects", "postmortem_label", "service")
 _WAIVER_KEYS = ("finding", "rule", "subject", "reason", "expires", "team")
 MAX_WAIVER_DAYS = 90
 """A waiver expires at most this many days after the check: accepted risks get revisited."""
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 REPOSITORY_FORM = "OWNER/NAME, e.g. acme/shop"
+SOURCES_FORM = (
+    "one of " + ", ".join(repr(name) for name in SOURCES) + ", or a list of them such as "
+    "['github', 'jira']"
+)
 _ENVIRONMENT_KEYS = ("rules",)
 _RULE_NAMES = tuple(rule.value for rule in RuleId)
 _LEVELS: Mapping[str, Level | None] = {"off": None} | {level.label: level for level in Level}
@@ -136,13 +161,66 @@ class GitLabConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class JiraConfig:
+    """The ``[jira]`` table: where action items live when a team tracks them in Jira.
+
+    Jira Cloud authenticates with an account's email and an API token (basic
+    auth); Jira Data Center with a personal access token (bearer). Which one
+    is used follows from whether the email variable is set.
+    """
+
+    url: str | None = None
+    """The site, e.g. https://acme.atlassian.net; required when the jira source is used."""
+    projects: tuple[str, ...] = ()
+    """Project keys (``OPS``): only keys of these projects in a postmortem are Jira items,
+    so ``SHA-256`` or ``UTF-8`` in prose is never taken for one."""
+    jql: str = DEFAULT_JQL
+    postmortem_label: str = "postmortem"
+    team_field: str = "components"
+    """Where an item's owning team is: ``components`` (the first component's name), or a
+    field id such as ``customfield_10001`` (a team, select, or text field)."""
+    declined_resolutions: tuple[str, ...] = ("won't do", "won't fix", "duplicate", "declined")
+    """Resolutions (lower case) that mark a done item as decided against, not done."""
+    email_env: str = "JIRA_EMAIL"
+    token_env: str = "JIRA_API_TOKEN"
+    deadline: timedelta = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackConfig:
+    """The ``[rollbacks]`` table: whether a rolled-back deployment counts as failed."""
+
+    detect: bool = True
+    window: timedelta = timedelta(hours=24)
+    """How soon an older version must follow a deployment for it to count as rolled back."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """One ``[services.NAME]`` table."""
+
+    environments: tuple[str, ...] = ()
+    """Its deployment environments; empty means every environment."""
+    workflow: str | None = None
+    """GitHub: the deploy workflow's file (``deploy.yml``) whose runs are this service's
+    deployments, for teams that do not record GitHub deployments."""
+    job: str | None = None
+    """The deploying job's name: in that workflow (GitHub), or in the project's
+    pipelines (GitLab), whose runs are then the deployments."""
+    branch: str | None = None
+    """The branch deploys run from; default: the repository's default branch."""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """A validated configuration, with paths already resolved against its file."""
 
     path: Path | None
     """The file it came from; None when no file was found and defaults apply."""
     local: LocalSettings
-    source: str = "local"
+    source: tuple[str, ...] = ("local",)
+    """The sources, in order: each contributes what it knows; a tracker (jira) adds
+    action items to the postmortems the others found."""
     lookback: timedelta = DEFAULT_POLICY.lookback
     link_window: timedelta = DEFAULT_POLICY.link_window
     strict: bool = False
@@ -151,8 +229,10 @@ class Config:
     environments: Mapping[str, Mapping[RuleId, RuleOverride]] = field(default_factory=dict)
     github: GitHubConfig = field(default_factory=GitHubConfig)
     gitlab: GitLabConfig = field(default_factory=GitLabConfig)
-    services: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    """Each service's deployment environments, from ``[services.NAME] environments``."""
+    jira: JiraConfig = field(default_factory=JiraConfig)
+    rollbacks: RollbackConfig = field(default_factory=RollbackConfig)
+    services: Mapping[str, ServiceConfig] = field(default_factory=dict)
+    """Each ``[services.NAME]`` table."""
     waivers: tuple[tuple[Waiver, int | None], ...] = ()
     """Each ``[[waivers]]`` entry with its line, checked against the time of the check."""
 
@@ -173,13 +253,13 @@ class Config:
         self,
         environment: str | None,
         *,
-        source: str | None = None,
+        source: tuple[str, ...] | None = None,
         strict: bool | None = None,
         on_error: OnError | None = None,
     ) -> Settings:
         """What one run uses: the command line or environment where given, else this file."""
         return Settings(
-            source=source or self.source,
+            sources=source or self.source,
             policy=self.policy(environment, strict=strict),
             on_error=on_error or self.on_error,
         )
@@ -205,6 +285,7 @@ class Config:
             grace=options.get("grace", DEFAULT_POLICY.grace),
             max_age=options.get("max_age", DEFAULT_POLICY.max_age),
             strict=self.strict if strict is None else strict,
+            rollback_window=self.rollbacks.window if self.rollbacks.detect else None,
         )
 
 
@@ -212,9 +293,29 @@ class Config:
 class Settings:
     """The settings in force for one run, after command line, environment and file."""
 
-    source: str
+    sources: tuple[str, ...]
     policy: Policy
     on_error: OnError
+
+
+def parse_sources(names: Iterable[object]) -> tuple[str, ...]:
+    """Validate a list of source names: known, each once, and at least one with deployments.
+
+    Raises ValueError with the problem; callers add where it was written.
+    """
+    found: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or name not in SOURCES:
+            hint = did_you_mean(name, tuple(SOURCES)) if isinstance(name, str) else ""
+            raise ValueError(f"unknown source {name!r}{hint}")
+        if name in found:
+            raise ValueError(f"source {name!r} is named twice")
+        found.append(name)
+    if all(name in TRACKERS for name in found):
+        raise ValueError(
+            f"{' and '.join(found)} holds action items only; name a source of deployments too"
+        )
+    return tuple(found)
 
 
 def default_config(root: Path) -> Config:
@@ -384,9 +485,7 @@ class _Reader:
             local=_local_settings(
                 self.table(top.get("local", {}), ("local",), _LOCAL_KEYS), root, self
             ),
-            source=self.choice(
-                (), "source", top.get("source", "local"), {name: name for name in SOURCES}
-            ),
+            source=self.sources(top.get("source", "local")),
             lookback=self.duration((), "lookback", top["lookback"])
             if "lookback" in top
             else DEFAULT_POLICY.lookback,
@@ -406,6 +505,92 @@ class _Reader:
             gitlab=self.gitlab(top.get("gitlab", {})),
             services=self.services(top.get("services", {})),
             waivers=self.waivers(top.get("waivers", [])),
+            jira=self.jira(top.get("jira", {})),
+            rollbacks=self.rollbacks(top.get("rollbacks", {})),
+        )
+
+    def sources(self, value: Any) -> tuple[str, ...]:
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not names:
+            raise self.error(
+                (), "source", f"{value!r} is not a source or a list of sources", SOURCES_FORM
+            )
+        try:
+            return parse_sources(names)
+        except ValueError as error:
+            raise self.error((), "source", str(error), SOURCES_FORM) from None
+
+    def field(
+        self,
+        where: tuple[str, ...],
+        table: Mapping[str, Any],
+        key: str,
+        read: Callable[[tuple[str, ...], str, Any], Any],
+        default: Any,
+    ) -> Any:
+        """``read`` the key's value when it is set, else ``default``."""
+        return read(where, key, table[key]) if key in table else default
+
+    def boolean(self, table: tuple[str, ...], key: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(table, key, f"{value!r} is not a boolean", "true or false")
+        return value
+
+    def jira(self, document: Any) -> JiraConfig:
+        where = ("jira",)
+        table = self.table(document, where, _JIRA_KEYS)
+        defaults = JiraConfig()
+
+        def get(key: str, read: Callable[[tuple[str, ...], str, Any], Any], default: Any) -> Any:
+            return self.field(where, table, key, read, default)
+
+        projects = get("projects", self.texts, ())
+        for project in projects:
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]+", project):
+                raise self.error(
+                    where, "projects", f"{project!r} is not a Jira project key", "e.g. OPS"
+                )
+        return JiraConfig(
+            url=get("url", self.expecting("the site URL, e.g. https://acme.atlassian.net"), None),
+            projects=projects,
+            jql=get("jql", self.jql, defaults.jql),
+            postmortem_label=get(
+                "postmortem-label", self.expecting("a label"), defaults.postmortem_label
+            ),
+            team_field=get(
+                "team-field", self.expecting("components, or a field id"), defaults.team_field
+            ),
+            declined_resolutions=get(
+                "declined-resolutions", self.lower_texts, defaults.declined_resolutions
+            ),
+            email_env=get("email-env", self.expecting("a variable name"), defaults.email_env),
+            token_env=get("token-env", self.expecting("a variable name"), defaults.token_env),
+            deadline=get("deadline", self.duration, defaults.deadline),
+        )
+
+    def jql(self, table: tuple[str, ...], key: str, value: Any) -> str:
+        text = self.text(table, key, value, "a JQL query with {service}")
+        try:
+            text.format_map(dict.fromkeys(_JQL_FIELDS, ""))
+        except (KeyError, ValueError, IndexError) as error:
+            among = "{" + "}, {".join(_JQL_FIELDS) + "}"
+            raise self.error(
+                table, key, f"bad placeholder {error}",
+                f"placeholders among {among}; double braces for a literal",
+            ) from None  # fmt: skip
+        if "{service}" not in text:
+            raise self.error(
+                table, key, "the query never names {service}", "a JQL query with {service}"
+            )
+        return text
+
+    def rollbacks(self, document: Any) -> RollbackConfig:
+        where = ("rollbacks",)
+        table = self.table(document, where, _ROLLBACK_KEYS)
+        defaults = RollbackConfig()
+        return RollbackConfig(
+            detect=self.field(where, table, "detect", self.boolean, defaults.detect),
+            window=self.field(where, table, "window", self.duration, defaults.window),
         )
 
     def waivers(self, document: Any) -> tuple[tuple[Waiver, int | None], ...]:
@@ -489,51 +674,47 @@ class _Reader:
             raise self.error(table, key, f"{text!r} is not a repository", REPOSITORY_FORM)
         return text
 
-    def template(self, table: tuple[str, ...], key: str, value: Any, name: str) -> str:
-        text = self.text(table, key, value, f"a label with {{{name}}}, e.g. 'team:{{{name}}}'")
-        if text.count(f"{{{name}}}") != 1 or not text.endswith(f"{{{name}}}"):
-            raise self.error(
-                table, key, f"{text!r} must end with {{{name}}}", f"e.g. '{name}:{{{name}}}'"
+    def template(self, name: str) -> Callable[[tuple[str, ...], str, Any], str]:
+        """A reader of a label template that ends with ``{name}``."""
+
+        def read(table: tuple[str, ...], key: str, value: Any) -> str:
+            text = self.text(
+                table, key, value, f"a label with {{{name}}}, e.g. '{name}:{{{name}}}'"
             )
-        return text
+            if text.count(f"{{{name}}}") != 1 or not text.endswith(f"{{{name}}}"):
+                raise self.error(
+                    table, key, f"{text!r} must end with {{{name}}}", f"e.g. '{name}:{{{name}}}'"
+                )
+            return text
+
+        return read
+
+    def expecting(self, expected: str) -> Callable[[tuple[str, ...], str, Any], str]:
+        """A reader of a non-empty string; ``expected`` says what it should be."""
+        return lambda table, key, value: self.text(table, key, value, expected)
+
+    def lower_texts(self, table: tuple[str, ...], key: str, value: Any) -> tuple[str, ...]:
+        return tuple(item.lower() for item in self.texts(table, key, value))
 
     def github(self, document: Any) -> GitHubConfig:
         where = ("github",)
         table = self.table(document, where, _GITHUB_KEYS)
         defaults = GitHubConfig()
+
+        def get(key: str, read: Callable[[tuple[str, ...], str, Any], Any], default: Any) -> Any:
+            return self.field(where, table, key, read, default)
+
         return GitHubConfig(
-            repository=self.repository(where, "repository", table["repository"])
-            if "repository" in table
-            else None,
-            postmortem_repository=self.repository(
-                where, "postmortem-repository", table["postmortem-repository"]
-            )
-            if "postmortem-repository" in table
-            else None,
-            postmortem_labels=self.texts(where, "postmortem-labels", table["postmortem-labels"])
-            if "postmortem-labels" in table
-            else defaults.postmortem_labels,
-            service_label=self.template(where, "service-label", table["service-label"], "service")
-            if "service-label" in table
-            else defaults.service_label,
-            team_label=self.template(where, "team-label", table["team-label"], "team")
-            if "team-label" in table
-            else defaults.team_label,
-            cause_label=self.template(where, "cause-label", table["cause-label"], "cause")
-            if "cause-label" in table
-            else defaults.cause_label,
-            token_env=self.text(where, "token-env", table["token-env"], "a variable name")
-            if "token-env" in table
-            else defaults.token_env,
-            api_url=self.text(where, "api-url", table["api-url"], "a URL")
-            if "api-url" in table
-            else None,
-            graphql_url=self.text(where, "graphql-url", table["graphql-url"], "a URL")
-            if "graphql-url" in table
-            else None,
-            deadline=self.duration(where, "deadline", table["deadline"])
-            if "deadline" in table
-            else defaults.deadline,
+            repository=get("repository", self.repository, None),
+            postmortem_repository=get("postmortem-repository", self.repository, None),
+            postmortem_labels=get("postmortem-labels", self.texts, defaults.postmortem_labels),
+            service_label=get("service-label", self.template("service"), defaults.service_label),
+            team_label=get("team-label", self.template("team"), defaults.team_label),
+            cause_label=get("cause-label", self.template("cause"), defaults.cause_label),
+            token_env=get("token-env", self.expecting("a variable name"), defaults.token_env),
+            api_url=get("api-url", self.expecting("a URL"), None),
+            graphql_url=get("graphql-url", self.expecting("a URL"), None),
+            deadline=get("deadline", self.duration, defaults.deadline),
         )
 
     def gitlab(self, document: Any) -> GitLabConfig:
@@ -541,51 +722,45 @@ class _Reader:
         table = self.table(document, where, _GITLAB_KEYS)
         defaults = GitLabConfig()
 
-        def text(key: str, expected: str) -> str | None:
-            return self.text(where, key, table[key], expected) if key in table else None
+        def get(key: str, read: Callable[[tuple[str, ...], str, Any], Any], default: Any) -> Any:
+            return self.field(where, table, key, read, default)
 
-        incidents = table.get("incidents", defaults.incidents)
-        if not isinstance(incidents, bool):
-            raise self.error(where, "incidents", f"{incidents!r} is not a boolean", "true or false")
+        project = self.expecting("GROUP/NAME or a numeric id")
         return GitLabConfig(
-            url=text("url", "the server URL, e.g. https://gitlab.example.com"),
-            project=text("project", "GROUP/NAME or a numeric id"),
-            postmortem_project=text("postmortem-project", "GROUP/NAME or a numeric id"),
-            postmortem_labels=self.texts(where, "postmortem-labels", table["postmortem-labels"])
-            if "postmortem-labels" in table
-            else defaults.postmortem_labels,
-            incidents=incidents,
-            service_label=self.template(where, "service-label", table["service-label"], "service")
-            if "service-label" in table
-            else defaults.service_label,
-            team_label=self.template(where, "team-label", table["team-label"], "team")
-            if "team-label" in table
-            else defaults.team_label,
-            cause_label=self.template(where, "cause-label", table["cause-label"], "cause")
-            if "cause-label" in table
-            else defaults.cause_label,
-            declined_labels=tuple(
-                label.lower()
-                for label in self.texts(where, "declined-labels", table["declined-labels"])
-            )
-            if "declined-labels" in table
-            else defaults.declined_labels,
-            token_env=text("token-env", "a variable name") or defaults.token_env,
-            deadline=self.duration(where, "deadline", table["deadline"])
-            if "deadline" in table
-            else defaults.deadline,
+            url=get("url", self.expecting("the server URL, e.g. https://gitlab.example.com"), None),
+            project=get("project", project, None),
+            postmortem_project=get("postmortem-project", project, None),
+            postmortem_labels=get("postmortem-labels", self.texts, defaults.postmortem_labels),
+            incidents=get("incidents", self.boolean, defaults.incidents),
+            service_label=get("service-label", self.template("service"), defaults.service_label),
+            team_label=get("team-label", self.template("team"), defaults.team_label),
+            cause_label=get("cause-label", self.template("cause"), defaults.cause_label),
+            declined_labels=get("declined-labels", self.lower_texts, defaults.declined_labels),
+            token_env=get("token-env", self.expecting("a variable name"), defaults.token_env),
+            deadline=get("deadline", self.duration, defaults.deadline),
         )
 
-    def services(self, document: Any) -> dict[str, tuple[str, ...]]:
+    def services(self, document: Any) -> dict[str, ServiceConfig]:
         if not isinstance(document, dict):
             raise self.error((), "services", "must be a table", "[services.NAME] tables")
         services = {}
         for name, table in document.items():
-            checked = self.table(table, ("services", name), _SERVICE_KEYS)
-            services[name] = (
-                self.texts(("services", name), "environments", checked["environments"])
-                if "environments" in checked
-                else ()
+            where = ("services", name)
+            checked = self.table(table, where, _SERVICE_KEYS)
+
+            services[name] = ServiceConfig(
+                environments=self.field(where, checked, "environments", self.texts, ()),
+                workflow=self.field(
+                    where,
+                    checked,
+                    "workflow",
+                    self.expecting("a workflow file, e.g. deploy.yml"),
+                    None,
+                ),
+                job=self.field(
+                    where, checked, "job", self.expecting("the deploy job's name"), None
+                ),
+                branch=self.field(where, checked, "branch", self.expecting("a branch name"), None),
             )
         return services
 
@@ -643,7 +818,7 @@ def explain(config: Config, settings: Settings, environment: str | None) -> str:
     policy = settings.policy
     facts = [
         ("config file", str(config.path) if config.path else "none found; using defaults"),
-        ("source", settings.source),
+        ("sources", ", ".join(settings.sources)),
         ("postmortems", str(config.local.postmortems)),
         ("history", str(config.local.history)),
         ("lookback", format_duration(policy.lookback)),
@@ -653,7 +828,7 @@ def explain(config: Config, settings: Settings, environment: str | None) -> str:
         ("environment", environment or "all (no --environment given)"),
         ("overrides for", ", ".join(sorted(config.environments)) or "no environment"),
     ]
-    if settings.source == "github":
+    if "github" in settings.sources:
         github = config.github
         facts += [
             ("repository", github.repository or "--repo, or GITHUB_REPOSITORY"),

@@ -26,27 +26,49 @@ from deploygate.model import (
     Summary,
     Verdict,
 )
+from deploygate.rollbacks import mark_rollbacks
 from deploygate.rules import Evidence, Policy, evaluate, is_overdue, verdict
-from deploygate.sources import Source
+from deploygate.sources import Backend, Tracker
 
 
-def collect(sources: Sequence[Source], query: Query) -> tuple[History, tuple[SourceStatus, ...]]:
-    """Ask every source, keeping what the working ones said and why the others failed."""
+def collect(
+    backends: Sequence[Backend], query: Query, policy: Policy
+) -> tuple[History, tuple[SourceStatus, ...]]:
+    """Ask every source, then every tracker, keeping what worked and why the rest failed.
+
+    Trackers run last because they attach action items to the postmortems
+    the sources found. Rolled-back deployments are marked on the whole
+    history, so the report's change failure rate sees them too.
+    """
     deployments: list[Deployment] = []
     postmortems: list[Postmortem] = []
-    statuses: list[SourceStatus] = []
-    for source in sources:
-        try:
-            history = source.collect(query)
-        except SourceError as error:
-            statuses.append(
-                SourceStatus(source.name, ok=False, error=error.problem, usage=source.usage())
-            )
+    statuses: dict[int, SourceStatus] = {}
+    trackers: list[tuple[int, Tracker]] = []
+    for position, backend in enumerate(backends):
+        if isinstance(backend, Tracker):
+            trackers.append((position, backend))
             continue
-        deployments.extend(history.deployments)
-        postmortems.extend(history.postmortems)
-        statuses.append(SourceStatus(source.name, ok=True, usage=source.usage()))
-    return History(tuple(deployments), tuple(postmortems)), tuple(statuses)
+        try:
+            found = backend.collect(query)
+        except SourceError as error:
+            statuses[position] = _failed(backend, error)
+            continue
+        deployments.extend(found.deployments)
+        postmortems.extend(found.postmortems)
+        statuses[position] = SourceStatus(backend.name, ok=True, usage=backend.usage())
+    history = History(mark_rollbacks(deployments, policy.rollback_window), tuple(postmortems))
+    for position, tracker in trackers:
+        try:
+            history = tracker.enrich(query, history)
+        except SourceError as error:
+            statuses[position] = _failed(tracker, error)
+            continue
+        statuses[position] = SourceStatus(tracker.name, ok=True, usage=tracker.usage())
+    return history, tuple(statuses[position] for position in sorted(statuses))
+
+
+def _failed(backend: Backend, error: SourceError) -> SourceStatus:
+    return SourceStatus(backend.name, ok=False, error=error.problem, usage=backend.usage())
 
 
 def build_evidence(history: History, query: Query, policy: Policy) -> Evidence:
@@ -69,7 +91,11 @@ def build_evidence(history: History, query: Query, policy: Policy) -> Evidence:
         for postmortem in history.postmortems
         if postmortem.covers(query.service) and postmortem.created_at <= query.now
     )
-    reviews = link_failures(failures, postmortems, policy.link_window)
+    reviews = link_failures(
+        failures,
+        tuple(postmortem for postmortem in postmortems if postmortem.reviews_failures),
+        policy.link_window,
+    )
     return Evidence(failures=failures, reviews=reviews, postmortems=postmortems)
 
 
@@ -84,21 +110,21 @@ def summarise(evidence: Evidence, policy: Policy, query: Query) -> Summary:
     return Summary(
         failed_deployments=len(evidence.failures),
         reviewed_failures=len(evidence.reviews),
-        postmortems=len(evidence.postmortems),
+        postmortems=sum(1 for postmortem in evidence.postmortems if postmortem.reviews_failures),
         open_action_items=len(open_items),
         overdue_action_items=sum(1 for item in open_items if is_overdue(item, policy, query.now)),
     )
 
 
 def check(
-    sources: Sequence[Source], query: Query, policy: Policy, *, override: str | None = None
+    sources: Sequence[Backend], query: Query, policy: Policy, *, override: str | None = None
 ) -> Report:
     """Run the whole gate for one service and return its report.
 
     ``override`` is an emergency override's reason: a deploy that would be
     blocked passes, never silently, with the verdict ``override``.
     """
-    history, statuses = collect(sources, query)
+    history, statuses = collect(sources, query, policy)
     evidence = build_evidence(history, query, policy)
     findings = evaluate(evidence, policy, query.now)
     decided = verdict(findings, strict=policy.strict)
@@ -115,7 +141,11 @@ def check(
         summary=summarise(evidence, policy, query),
         sources=statuses,
         postmortems=tuple(
-            sorted(evidence.postmortems, key=lambda postmortem: postmortem.created_at, reverse=True)
+            sorted(
+                (postmortem for postmortem in evidence.postmortems if postmortem.reviews_failures),
+                key=lambda postmortem: postmortem.created_at,
+                reverse=True,
+            )
         ),
         override_reason=override if decided is Verdict.OVERRIDE else None,
     )
@@ -131,7 +161,7 @@ def exit_code(report: Report, on_error: OnError) -> ExitCode:
 
 
 def learning_report(
-    sources: Sequence[Source],
+    sources: Sequence[Backend],
     services: Sequence[str],
     policy: Policy,
     *,
@@ -148,7 +178,7 @@ def learning_report(
     loops = []
     for service in services:
         query = Query(service=service, environment=None, now=now, lookback=period)
-        history, statuses = collect(sources, query)
+        history, statuses = collect(sources, query, policy)
         failed = [status for status in statuses if not status.ok]
         if failed:
             raise SourceError(failed[0].name, failed[0].error or "failed")

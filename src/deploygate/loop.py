@@ -38,7 +38,14 @@ from deploygate.model import (
 from deploygate.rules import Policy, is_overdue
 
 _WEEK = timedelta(days=7)
-_FINISHED = frozenset({DeploymentStatus.SUCCESS, DeploymentStatus.FAILURE, DeploymentStatus.ERROR})
+_FINISHED = frozenset(
+    {
+        DeploymentStatus.SUCCESS,
+        DeploymentStatus.FAILURE,
+        DeploymentStatus.ERROR,
+        DeploymentStatus.ROLLED_BACK,
+    }
+)
 """Deployments that count towards the change failure rate: those that finished.
 
 An ``in_progress`` deployment has no outcome yet and a ``cancelled`` one

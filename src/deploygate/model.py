@@ -20,11 +20,18 @@ class DeploymentStatus(enum.Enum):
     ERROR = "error"
     IN_PROGRESS = "in_progress"
     CANCELLED = "cancelled"
+    ROLLED_BACK = "rolled-back"
+    """It went out, and an older version replaced it soon after: the most common sign
+    that a deploy went wrong even though its status said success."""
 
     @property
     def failed(self) -> bool:
         """Whether this deployment counts as a failure that deserves a postmortem."""
-        return self in (DeploymentStatus.FAILURE, DeploymentStatus.ERROR)
+        return self in (
+            DeploymentStatus.FAILURE,
+            DeploymentStatus.ERROR,
+            DeploymentStatus.ROLLED_BACK,
+        )
 
 
 class PostmortemState(enum.Enum):
@@ -102,6 +109,11 @@ class Deployment:
     failure_signature: str | None = None
     """What failed, where the source knows it (GitLab: the deploying job and its failure
     reason); two failures with the same signature failed the same way."""
+    commit_title: str | None = None
+    """The first line of the deployed commit's message, where the source knows it: a
+    "Revert ..." commit says that the deployment before it was rolled back."""
+    rollback: str | None = None
+    """Why this deployment counts as rolled back (status ``rolled-back``): the evidence."""
 
     @property
     def title(self) -> str:
@@ -143,6 +155,10 @@ class Postmortem:
     action_items: tuple[ActionItem, ...] = ()
     causes: tuple[str, ...] = ()
     """Cause labels (``cause:<x>``): two postmortems with one cause saw the same failure."""
+    reviews_failures: bool = True
+    """False for a holder of action items that a tracker (a Jira query) found without any
+    postmortem naming them: they are lessons of the service and count as debt, but the
+    holder reviews no failure and is not counted as a postmortem."""
 
     def covers(self, service: str) -> bool:
         """Whether this postmortem speaks for ``service``."""

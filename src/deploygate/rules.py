@@ -84,6 +84,9 @@ class Policy:
     """Whether warnings block too."""
     waivers: tuple[Waiver, ...] = ()
     """Accepted risks from the config's ``[[waivers]]``."""
+    rollback_window: timedelta | None = timedelta(hours=24)
+    """How soon an older version must follow a deployment for it to count as rolled back;
+    None turns rollback detection off."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,8 @@ def _failure_label(deployment: Deployment) -> str:
     if deployment.sha:
         parts.append(deployment.sha[:7])
     parts.append(_day(deployment.created_at))
+    if deployment.rollback:
+        parts.append(f"rolled back: {deployment.rollback}")
     return f"deployment {deployment.id} ({', '.join(parts)})"
 
 

@@ -1,15 +1,17 @@
 """Where history comes from: one module per backend behind the :class:`Source` interface.
 
-The registry maps each ``--source`` name to a factory that imports its
-backend only when it is chosen, so ``deploygate --help`` never pays for a
-platform client it does not use.
+A :class:`Source` knows deployments and postmortems; a :class:`Tracker`
+(Jira) knows only action items and adds them to the postmortems the sources
+found, so it runs after them. The registry maps each ``--source`` name to a
+factory that imports its backend only when it is chosen, so ``deploygate
+--help`` never pays for a platform client it does not use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from deploygate.errors import SourceError
 from deploygate.model import History, Query, Usage
@@ -40,6 +42,33 @@ class Source(Protocol):
     def usage(self) -> Usage | None:
         """What the requests so far cost, or None for a source that makes none."""
         ...
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """A backend that holds action items only: it completes the postmortems others found.
+
+    ``enrich`` returns ``history`` with the tracker's items attached to the
+    postmortems that name them (and any it finds for the service that no
+    postmortem names, on a holder with ``reviews_failures=False``); it raises
+    :class:`deploygate.errors.SourceError` like a source.
+    """
+
+    @property
+    def name(self) -> str:
+        """The tracker's name as shown in reports."""
+        ...
+
+    def enrich(self, query: Query, history: History) -> History:
+        """``history`` with this tracker's action items for ``query`` added."""
+        ...
+
+    def usage(self) -> Usage | None:
+        """What the requests so far cost."""
+        ...
+
+
+Backend = Source | Tracker
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +102,22 @@ def _gitlab(config: Config, context: SourceContext) -> Source:
     return GitLabSource(resolve(config, context))
 
 
-SOURCES: Mapping[str, Callable[[Config, SourceContext], Source]] = {
+SOURCES: Mapping[str, Callable[[Config, SourceContext], Backend]] = {
     "local": _local,
     "github": _github,
     "gitlab": _gitlab,
 }
-"""Every source by its ``--source`` name."""
+"""Every source and tracker by its ``--source`` name."""
+
+TRACKERS = frozenset({"jira"}) & frozenset(SOURCES)
+"""The names in :data:`SOURCES` that hold action items only."""
 
 
 class UnavailableSource:
-    """A source that could not even be set up (no token, say): it fails like an unreachable one.
+    """A backend that could not even be set up (no token, say): it fails like an unreachable one.
+
+    It is a :class:`Source` even in a tracker's place: it has nothing to
+    attach, and failing early is all it does.
 
     So ``--on-error warn`` and the NOT VERIFIED report treat a missing token
     exactly as they treat a backend that does not answer.
@@ -101,9 +136,18 @@ class UnavailableSource:
         return None
 
 
-def build_source(name: str, config: Config, context: SourceContext) -> Source:
-    """The source called ``name``, configured from ``config`` and ``context``."""
-    try:
-        return SOURCES[name](config, context)
-    except SourceError as error:
-        return UnavailableSource(name, error)
+def build_sources(
+    names: Sequence[str], config: Config, context: SourceContext
+) -> tuple[Backend, ...]:
+    """The sources and trackers called ``names``, configured from ``config`` and ``context``.
+
+    One that cannot be set up becomes an :class:`UnavailableSource` in its
+    place, so the others still answer and the report names it.
+    """
+    backends: list[Backend] = []
+    for name in names:
+        try:
+            backends.append(SOURCES[name](config, context))
+        except SourceError as error:
+            backends.append(UnavailableSource(name, error))
+    return tuple(backends)

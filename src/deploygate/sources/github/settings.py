@@ -122,6 +122,6 @@ def resolve(config: Config, context: SourceContext) -> GitHubSettings:
         service_label_prefix=github.service_label.removesuffix("{service}"),
         team_label_prefix=github.team_label.removesuffix("{team}"),
         cause_label_prefix=github.cause_label.removesuffix("{cause}"),
-        environments=config.services,
+        environments={name: service.environments for name, service in config.services.items()},
         deadline=github.deadline.total_seconds(),
     )

@@ -89,6 +89,6 @@ def resolve(config: Config, context: SourceContext) -> GitLabSettings:
         team_label_prefix=gitlab.team_label.removesuffix("{team}"),
         cause_label_prefix=gitlab.cause_label.removesuffix("{cause}"),
         declined_labels=gitlab.declined_labels,
-        environments=config.services,
+        environments={name: service.environments for name, service in config.services.items()},
         deadline=gitlab.deadline.total_seconds(),
     )
