@@ -307,6 +307,23 @@ def test_config_command_shows_what_check_would_use(project: Path) -> None:
     assert "strict:         yes: warnings block" in shown
     assert "on error:       warn" in shown
     assert "declined-action-item   notice   an action item that was declined" in shown
+    assert "rollbacks:      a deployment replaced by an older version within 1d counts" in shown
+
+
+def test_config_command_explains_services_rollbacks_and_jira(project: Path) -> None:
+    config = project / "deploygate.toml"
+    config.write_text(
+        'source = ["local", "github"]\n[rollbacks]\ndetect = false\n'
+        '[services.checkout]\nworkflow = "deploy.yml"\njob = "ship"\nbranch = "main"\n'
+        'environments = ["production"]\n[services.cart]\n'
+    )
+    shown = invoke("config", "--config", str(config), "--source", "github,local").stdout
+    assert "sources:        github, local" in shown
+    assert "rollbacks:      not detected ([rollbacks] detect = false)" in shown
+    assert "service checkout: runs of job ship in workflow deploy.yml on main; production" in (
+        shown
+    )
+    assert "service cart:   deployment records; every environment" in shown
 
 
 def test_informational_rules_cannot_be_made_to_block(project: Path) -> None:

@@ -827,7 +827,26 @@ def explain(config: Config, settings: Settings, environment: str | None) -> str:
         ("on error", settings.on_error.value),
         ("environment", environment or "all (no --environment given)"),
         ("overrides for", ", ".join(sorted(config.environments)) or "no environment"),
+        (
+            "rollbacks",
+            f"a deployment replaced by an older version within "
+            f"{format_duration(policy.rollback_window)} counts as failed"
+            if policy.rollback_window is not None
+            else "not detected ([rollbacks] detect = false)",
+        ),
     ]
+    for name, service in sorted(config.services.items()):
+        history = (
+            f"runs of job {service.job}"
+            + (f" in workflow {service.workflow}" if service.workflow else "")
+            if service.job
+            else f"runs of workflow {service.workflow}"
+            if service.workflow
+            else "deployment records"
+        )
+        branch = f" on {service.branch}" if service.branch else ""
+        where = ", ".join(service.environments) or "every environment"
+        facts.append((f"service {name}", f"{history}{branch}; {where}"))
     if "github" in settings.sources:
         github = config.github
         facts += [
@@ -840,7 +859,19 @@ def explain(config: Config, settings: Settings, environment: str | None) -> str:
             ),
             ("token from", f"{github.token_env} (or gh auth token outside CI)"),
         ]
-    lines = [f"{name + ':':<16}{terminal(value)}" for name, value in facts]
+    if "jira" in settings.sources:
+        jira = config.jira
+        facts += [
+            ("jira site", jira.url or "not set: [jira] url is required"),
+            ("jira projects", ", ".join(jira.projects) or "none: set [jira] projects"),
+            ("jira query", jira.jql),
+            (
+                "jira auth",
+                f"{jira.email_env} and {jira.token_env} (Cloud), or {jira.token_env} alone "
+                "(Data Center)",
+            ),
+        ]
+    lines = [f"{name + ':':<15} {terminal(value)}" for name, value in facts]
     lines.append("rules:")
     for rule in RuleId:
         level = policy.levels[rule]
