@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW, ago
+from conftest import NOW, ago, json_report
 
 from deploygate.model import Deployment, DeploymentStatus
 from deploygate.rollbacks import mark_rollbacks
@@ -174,12 +174,13 @@ def test_a_recorded_rollback_is_an_unreviewed_failure_with_its_evidence(project:
         "--now", (NOW + timedelta(days=4)).isoformat(),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr  # a warning: exit 0
-    document = json.loads(result.stdout)
+    document = json_report(result.stdout)
     [finding] = document["findings"]
     assert finding["rule"] == "unreviewed-failure"
     assert finding["deployment"]["id"] == "checkout-2"
     assert finding["deployment"]["status"] == "rolled-back"
     assert f"rolled back: deployment checkout-3 shipped {V1[:7]}" in finding["message"]
+    assert finding["deployment"]["rollback"].startswith("deployment checkout-3 shipped")
     assert document["summary"]["failed_deployments"] == 1
 
 

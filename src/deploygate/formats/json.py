@@ -31,6 +31,7 @@ def _deployment(deployment: Deployment) -> dict[str, Any]:
         "sha": deployment.sha,
         "status": deployment.status.value,
         "created_at": format_instant(deployment.created_at),
+        "rollback": deployment.rollback,
     }
 
 
