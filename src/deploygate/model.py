@@ -149,6 +149,9 @@ class Postmortem:
     url: str | None = None
     deployment_refs: tuple[str, ...] = ()
     """Deployments it names explicitly (ids, URLs or shas), beyond its body text."""
+    tracker_refs: tuple[str, ...] = ()
+    """Tracker issues it names explicitly (Jira keys such as ``OPS-123``), beyond its body
+    text: the local front matter's ``jira`` list. A tracker attaches them to it."""
     body: str = ""
     """The full text, searched for references to deployments."""
     lessons: str = ""

@@ -102,10 +102,18 @@ def _gitlab(config: Config, context: SourceContext) -> Source:
     return GitLabSource(resolve(config, context))
 
 
+def _jira(config: Config, context: SourceContext) -> Tracker:
+    from deploygate.sources.jira.settings import resolve
+    from deploygate.sources.jira.source import JiraTracker
+
+    return JiraTracker(resolve(config, context))
+
+
 SOURCES: Mapping[str, Callable[[Config, SourceContext], Backend]] = {
     "local": _local,
     "github": _github,
     "gitlab": _gitlab,
+    "jira": _jira,
 }
 """Every source and tracker by its ``--source`` name."""
 

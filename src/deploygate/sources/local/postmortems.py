@@ -8,6 +8,7 @@ The format (documented in the README, with an example in
     date = 2026-09-14T10:20:00Z
     status = "closed"                 # or "open" while it is being written
     deployments = ["1041", "9f3c2e1"] # ids, URLs or shas it reviews
+    jira = ["OPS-123"]                # its action items in Jira (with the jira source)
     +++
     # Checkout returned 500s after the payment config rollout
 
@@ -58,11 +59,14 @@ _FRONT_MATTER_KEYS = (
     "deployments",
     "url",
     "causes",
+    "jira",
     "action_items",
 )
 _ITEM_KEYS = ("title", "state", "due", "team", "reason", "id")
 _INLINE_KEYS = ("due", "team", "reason", "id")
 _TRAILING_ATTRIBUTES = re.compile(r"\(([^()]*)\)\s*$")
+_JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
+"""A Jira issue key: the project key (as Jira allows it) and the issue's number."""
 _MARKERS = {" ": ActionItemState.OPEN, "x": ActionItemState.DONE, "-": ActionItemState.DECLINED}
 
 
@@ -203,6 +207,12 @@ class _Parser:
         ):
             raise self.fail("must be a list of strings", key="causes",
                             expected='cause names, e.g. ["config-drift"]')  # fmt: skip
+        jira = data.get("jira", [])
+        if not isinstance(jira, list) or not all(
+            isinstance(key, str) and _JIRA_KEY.fullmatch(key) for key in jira
+        ):
+            raise self.fail("must be a list of Jira issue keys", key="jira",
+                            expected='keys such as ["OPS-123"]')  # fmt: skip
         items = [*self.front_matter_items(data, created_at, url), *self.task_items(created_at, url)]
         return Postmortem(
             id=self.postmortem_id,
@@ -212,6 +222,7 @@ class _Parser:
             service=self.text(data, "service"),
             url=url,
             deployment_refs=tuple(str(ref) for ref in refs),
+            tracker_refs=tuple(jira),
             body=self.document.body,
             lessons=lessons(self.document.body),
             action_items=tuple(items),

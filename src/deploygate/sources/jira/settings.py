@@ -1,0 +1,133 @@
+"""Where and how to reach Jira: the ``[jira]`` table and two environment variables.
+
+Which Jira it is follows from the credentials, because that is what differs
+for a user: Jira Cloud takes an Atlassian account's email and an API token
+as basic auth; Jira Data Center takes a personal access token as a bearer
+token and has no email in its auth at all.
+See https://developer.atlassian.com/cloud/jira/platform/basic-auth-for-rest-apis/
+and https://confluence.atlassian.com/enterprise/using-personal-access-tokens-1026032365.html
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from deploygate.errors import ConfigError, SourceError
+
+if TYPE_CHECKING:
+    from deploygate.config import Config
+    from deploygate.sources import SourceContext
+
+SOURCE_NAME = "jira"
+PERMISSIONS = "Browse projects on the configured projects"
+
+
+class Flavour(enum.Enum):
+    """Which Jira answers, and so which API version, auth, paging and description format."""
+
+    CLOUD = "cloud"
+    """REST v3: basic auth, ``/search/jql`` with nextPageToken, descriptions in ADF."""
+    DATA_CENTER = "data-center"
+    """REST v2: bearer PAT, ``/search`` with startAt/total, descriptions as wiki text."""
+
+
+@dataclass(frozen=True, slots=True)
+class JiraSettings:
+    """Where and how to read Jira for one check."""
+
+    url: str
+    """The site without a trailing slash, e.g. https://acme.atlassian.net (a Data Center
+    context path such as https://jira.example.com/jira is kept)."""
+    flavour: Flavour
+    token: str
+    email: str | None
+    """Set for Jira Cloud only."""
+    projects: tuple[str, ...]
+    jql: str
+    postmortem_label: str = "postmortem"
+    team_field: str = "components"
+    declined_resolutions: tuple[str, ...] = ("won't do", "won't fix", "duplicate", "declined")
+    deadline: float = 60.0
+    email_env: str = "JIRA_EMAIL"
+    token_env: str = "JIRA_API_TOKEN"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be shown: the token, and email:token whose base64 is the header."""
+        return (self.token, f"{self.email}:{self.token}") if self.email else (self.token,)
+
+
+def site_url(value: str | None, path: Path | None = None) -> str:
+    """The ``[jira] url`` as a base for API paths; anything else is a ConfigError (exit 2).
+
+    Credentials in the URL are refused rather than stripped: they would be
+    sent, and shown in errors, beside the token deploygate already sends.
+    """
+    expected = "the site URL, e.g. https://acme.atlassian.net"
+    if not value:
+        raise ConfigError("no Jira site", path=path, field="jira.url", expected=expected)
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{value!r} is not an http(s) URL", path=path, field="jira.url", expected=expected
+        )
+    if parts.username or parts.password:
+        raise ConfigError(
+            "the URL holds credentials",
+            path=path,
+            field="jira.url",
+            expected=f"{expected}, with the token in JIRA_API_TOKEN",
+        )
+    if parts.query or parts.fragment or re.search(r"/rest(/|$)", parts.path):
+        raise ConfigError(
+            f"{value!r} is not a site's base URL", path=path, field="jira.url", expected=expected
+        )
+    return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+
+
+def credentials(env: Mapping[str, str], email_env: str, token_env: str) -> tuple[str, str | None]:
+    """The token and, for Jira Cloud, the email; a SourceError naming both variables if absent."""
+    token = env.get(token_env, "").strip()
+    email = env.get(email_env, "").strip() or None
+    if not token:
+        raise SourceError(
+            SOURCE_NAME,
+            f"no Jira token: set {token_env} to an API token and {email_env} to its account's "
+            f"email (Jira Cloud), or {token_env} alone to a personal access token "
+            f"(Jira Data Center); it needs {PERMISSIONS}",
+        )
+    return token, email
+
+
+def resolve(config: Config, context: SourceContext) -> JiraSettings:
+    """The settings for one check: a bad ``[jira]`` table is exit 2, a missing token exit 3."""
+    jira = config.jira
+    url = site_url(jira.url, config.path)
+    if not jira.projects:
+        raise ConfigError(
+            "no Jira projects",
+            path=config.path,
+            field="jira.projects",
+            expected='the keys of the projects that hold action items, e.g. ["OPS"]',
+        )
+    token, email = credentials(context.env, jira.email_env, jira.token_env)
+    return JiraSettings(
+        url=url,
+        flavour=Flavour.CLOUD if email else Flavour.DATA_CENTER,
+        token=token,
+        email=email,
+        projects=jira.projects,
+        jql=jira.jql,
+        postmortem_label=jira.postmortem_label,
+        team_field=jira.team_field,
+        declined_resolutions=jira.declined_resolutions,
+        deadline=jira.deadline.total_seconds(),
+        email_env=jira.email_env,
+        token_env=jira.token_env,
+    )
