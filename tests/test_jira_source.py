@@ -187,7 +187,13 @@ def test_github_deployments_postmortems_and_jira_items_give_exactly_the_expected
     ids = build_github(fake_github)
     build_jira(fake_jira.world, ids["postmortem_url"])
     fake_jira.world.cloud_account(JIRA_EMAIL, JIRA_TOKEN)
-    result = run_check(write_config(tmp_path, fake_jira.url), cloud_env(fake_github))
+    config = (
+        write_config(tmp_path, fake_jira.url).read_text().replace('["github", "jira"]', '"local"')
+    )
+    (tmp_path / "deploygate.toml").write_text(config)
+    result = run_check(
+        tmp_path / "deploygate.toml", cloud_env(fake_github), "--source", "github,jira"
+    )
     assert result.exit_code == 1, result.output
     report = json_report(result.stdout)
     assert observed(report) == expected_findings(ids)
@@ -514,3 +520,17 @@ def test_adf_keeps_text_link_targets_and_cards_apart_on_lines() -> None:
     for _ in range(10_000):
         deep = {"type": "paragraph", "content": [deep]}
     assert "bottom" not in adf.to_text(deep)  # cut off, never a RecursionError
+
+
+def test_a_jira_front_matter_entry_that_is_not_a_key_is_exit_2(tmp_path: Path) -> None:
+    folder = tmp_path / "postmortems"
+    folder.mkdir()
+    (folder / "pm.md").write_text(
+        '+++\nservice = "checkout"\ndate = 2026-11-01T10:00:00Z\njira = ["ops-1"]\n+++\n# PM\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "deploygate.toml"
+    config.write_text('[local]\npostmortems = "postmortems"\n')
+    result = run_check(config, {})
+    assert result.exit_code == 2, result.output
+    assert "pm.md:4: jira: must be a list of Jira issue keys" in result.stderr
