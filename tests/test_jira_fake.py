@@ -163,9 +163,12 @@ def test_done_issues_carry_a_resolution_and_hidden_keys_look_missing(
     assert two["fields"]["status"]["statusCategory"]["key"] == "done"
     assert two["fields"]["resolution"]["name"] == "Done"
     account.hidden.add("OPS-2")
-    hidden = search(fake_jira, jql='key in ("OPS-1", "OPS-2")')
+    hidden = search(fake_jira, jql='key in ("OPS-1", "OPS-2", "OPS-8", "OPS-9")')
     assert hidden.status_code == 400
-    assert "'OPS-2' does not exist" in hidden.json()["errorMessages"][0]
+    assert hidden.json()["errorMessages"] == [
+        f"An issue with key '{key}' does not exist for field 'key'."
+        for key in ("OPS-8", "OPS-9", "OPS-2")
+    ]
     listing = search(fake_jira, jql="project = OPS").json()
     assert [i["key"] for i in listing["issues"]] == ["OPS-1", "OPS-3"]
 

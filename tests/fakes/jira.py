@@ -36,7 +36,7 @@ What it follows, from Atlassian's REST documentation:
   not parse, a field that does not exist, a value that does not exist for
   ``project``/``component`` ("The value 'x' does not exist for the field
   'component'.") and a key that does not exist or is hidden ("An issue with
-  key 'OPS-9' does not exist for field 'key'."); 401 with a plain-text body
+  key 'OPS-9' does not exist for field 'key'.", one message per key); 401 with a plain-text body
   for bad credentials.
 
 Where it approximates Jira: it evaluates only the JQL subset deploygate
@@ -415,9 +415,9 @@ class _Parser:
             return lambda issue: any(c in values for c in issue.components)
         if name == "labels":
             return lambda issue: any(label in values for label in issue.labels)
-        for value in values:  # key / issuekey
-            if world.find(value) is None:
-                raise JqlError(f"An issue with key '{value}' does not exist for field 'key'.")
+        missing = [value for value in values if world.find(value) is None]
+        if missing:  # Jira names every missing key, one message each
+            raise JqlError(*(_no_such_key(value) for value in missing))
         return lambda issue: issue.key in values
 
 
@@ -681,15 +681,18 @@ class FakeJira:
     def _search(self, record: RecordedRequest, account: Account) -> Response:
         query = record.query
         jql = query.get("jql", "")
+        hidden = [key for key in _keys_named(jql) if key in account.hidden]
         try:
             found = [
                 issue for issue in evaluate(self.world, jql) if issue.key not in account.hidden
             ]
-            if any(key in account.hidden for key in _keys_named(jql)):
-                hidden = next(key for key in _keys_named(jql) if key in account.hidden)
-                raise JqlError(f"An issue with key '{hidden}' does not exist for field 'key'.")
         except JqlError as error:
-            return _errors(400, str(error))
+            missing = [m for m in error.args if "does not exist for field 'key'" in m]
+            if len(missing) < len(error.args):
+                return _errors(400, *error.args)
+            return _errors(400, *missing, *(_no_such_key(key) for key in hidden))
+        if hidden:  # a key the account may not browse looks like one that does not exist
+            return _errors(400, *(_no_such_key(key) for key in hidden))
         fields = _fields(query.get("fields"))
         base = f"{self.url}/rest/api/{'3' if self.flavour == 'cloud' else '2'}"
         if self.flavour == "cloud":
@@ -753,6 +756,10 @@ class FakeJira:
             "issues": [issue_json(issue, base, "data-center", fields) for issue in page],
         }
         return Response(200, body)
+
+
+def _no_such_key(key: str) -> str:
+    return f"An issue with key '{key}' does not exist for field 'key'."
 
 
 def _keys_named(jql: str) -> list[str]:
