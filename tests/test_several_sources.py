@@ -129,3 +129,26 @@ def test_a_holder_of_tracker_items_is_debt_but_reviews_no_failure() -> None:
     assert report.summary.postmortems == 0
     assert report.summary.open_action_items == 1
     assert report.postmortems == ()  # not in the lessons digest
+
+
+def test_what_a_source_left_out_is_said_in_every_format_and_escaped() -> None:
+    from actions_runner import parse_line
+
+    from deploygate.formats import FORMATS, RenderOptions
+
+    hostile = "OPS-9 \x1b[2J\n::error::owned <img src=x>, named by postmortem pm-1, left out"
+    history = History(deployments=(deployment("7"),), notices=(hostile,))
+    report = check([Memory("jira-like", history)], _query(), Policy())
+    [status] = report.sources
+    assert status.notices == (hostile,)
+    options = RenderOptions()
+    text = FORMATS["text"](report, options)
+    assert "note: jira-like: OPS-9 \\x1b[2J" in text
+    assert "\x1b" not in text
+    markdown = FORMATS["markdown"](report, options)
+    assert "> jira-like: OPS-9" in markdown
+    assert "<img" not in markdown
+    commands = [parse_line(line) for line in FORMATS["github"](report, options).splitlines()]
+    notices = [c for c in commands if c and c.properties.get("title") == "deploygate: source"]
+    assert [c.name for c in notices] == ["notice"]
+    assert all(c is None or c.name != "error" or "owned" not in c.message for c in commands)

@@ -8,6 +8,7 @@ because a gate that silently passes on missing history would lie.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from deploygate.errors import ExitCode, OnError, SourceError
@@ -55,15 +56,22 @@ def collect(
             continue
         deployments.extend(found.deployments)
         postmortems.extend(found.postmortems)
-        statuses[position] = SourceStatus(backend.name, ok=True, usage=backend.usage())
+        statuses[position] = SourceStatus(
+            backend.name, ok=True, usage=backend.usage(), notices=found.notices
+        )
     history = History(mark_rollbacks(deployments, policy.rollback_window), tuple(postmortems))
     for position, tracker in trackers:
         try:
-            history = tracker.enrich(query, history)
+            enriched = tracker.enrich(query, history)
         except SourceError as error:
             statuses[position] = _failed(tracker, error)
             continue
-        statuses[position] = SourceStatus(tracker.name, ok=True, usage=tracker.usage())
+        # A tracker appends its notices to the history's; the new ones are its own.
+        notices = enriched.notices[len(history.notices) :]
+        history = replace(enriched, notices=history.notices)
+        statuses[position] = SourceStatus(
+            tracker.name, ok=True, usage=tracker.usage(), notices=notices
+        )
     return history, tuple(statuses[position] for position in sorted(statuses))
 
 

@@ -174,6 +174,9 @@ class History:
 
     deployments: tuple[Deployment, ...] = ()
     postmortems: tuple[Postmortem, ...] = ()
+    notices: tuple[str, ...] = ()
+    """What the source left out and why (a record it could not read, a key it could not
+    find): said in the report, so nothing is dropped without a word."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +290,8 @@ class SourceStatus:
     error: str | None = None
     usage: Usage | None = None
     """None for a source that makes no requests (the local store)."""
+    notices: tuple[str, ...] = ()
+    """What the source left out and why, from :attr:`History.notices`."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,14 @@ def evaluated(report: Report) -> str:
     return format_instant(report.evaluated_at)
 
 
+def source_notices(report: Report) -> list[str]:
+    """What each source left out, one sentence each naming the source.
+
+    The text may hold untrusted data (a key, a title): every format escapes it.
+    """
+    return [f"{source.name}: {notice}" for source in report.sources for notice in source.notices]
+
+
 def rate_limit_notices(report: Report) -> list[str]:
     """A sentence for each source with less than a tenth of its rate limit left."""
     return [

@@ -24,6 +24,7 @@ from deploygate.formats.common import (
     plural,
     rate_limit_notices,
     scope,
+    source_notices,
 )
 from deploygate.model import Level, Report, Verdict
 from deploygate.sanitize import terminal
@@ -77,6 +78,7 @@ def render(report: Report, options: RenderOptions) -> str:
     override = overridden(report)
     if override:
         own.append(("warning", "deploygate: OVERRIDDEN", override))
+    own += [("notice", "deploygate: source", notice) for notice in source_notices(report)]
     own += [("notice", "deploygate: rate limit", notice) for notice in rate_limit_notices(report)]
     lines += [command(name, {"title": title}, message) for name, title, message in own]
     left_out: list[str] = []

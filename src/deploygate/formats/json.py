@@ -82,6 +82,7 @@ def _source(source: SourceStatus) -> dict[str, Any]:
         "requests": usage.requests if usage else None,
         "rate_limit_remaining": usage.rate_limit_remaining if usage else None,
         "rate_limit_limit": usage.rate_limit_limit if usage else None,
+        "notices": list(source.notices),
     }
 
 

@@ -18,6 +18,7 @@ from deploygate.formats.common import (
     not_verified,
     overridden,
     rate_limit_notices,
+    source_notices,
     summary_sentence,
 )
 from deploygate.model import Finding, Level, Report, Verdict
@@ -114,5 +115,8 @@ def render(report: Report, options: RenderOptions) -> str:
         )
         + "</sub>",
     ]
-    lines += [f"\n> [!NOTE]\n> {escape.markdown(notice)}" for notice in rate_limit_notices(report)]
+    lines += [
+        f"\n> [!NOTE]\n> {escape.markdown(notice)}"
+        for notice in source_notices(report) + rate_limit_notices(report)
+    ]
     return "\n".join(lines) + "\n"

@@ -18,6 +18,7 @@ from deploygate.formats.common import (
     overridden,
     rate_limit_notices,
     scope,
+    source_notices,
     summary_sentence,
 )
 from deploygate.model import Level, Report, Verdict
@@ -64,5 +65,8 @@ def render(report: Report, options: RenderOptions) -> str:
         f"{source.name} {'ok' if source.ok else 'FAILED'}" for source in report.sources
     )
     lines.append(f"sources: {escape.terminal(sources)}")
-    lines += [f"note: {escape.terminal(notice)}" for notice in rate_limit_notices(report)]
+    lines += [
+        f"note: {escape.terminal(notice)}"
+        for notice in source_notices(report) + rate_limit_notices(report)
+    ]
     return "\n".join(lines) + "\n"

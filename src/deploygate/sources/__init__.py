@@ -50,7 +50,8 @@ class Tracker(Protocol):
 
     ``enrich`` returns ``history`` with the tracker's items attached to the
     postmortems that name them (and any it finds for the service that no
-    postmortem names, on a holder with ``reviews_failures=False``); it raises
+    postmortem names, on a holder with ``reviews_failures=False``), with its
+    own notices appended to the history's; it raises
     :class:`deploygate.errors.SourceError` like a source.
     """
 
@@ -117,7 +118,7 @@ SOURCES: Mapping[str, Callable[[Config, SourceContext], Backend]] = {
 }
 """Every source and tracker by its ``--source`` name."""
 
-TRACKERS = frozenset({"jira"}) & frozenset(SOURCES)
+TRACKERS = frozenset({"jira"})
 """The names in :data:`SOURCES` that hold action items only."""
 
 

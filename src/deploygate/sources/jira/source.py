@@ -24,7 +24,6 @@ and https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/#api/2/search
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -61,8 +60,6 @@ _ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[0-9]+")
 _MISSING_KEY = re.compile(rf"'({_ISSUE_KEY.pattern})'")
 """The key in Jira's answer to ``key in (...)`` naming an issue that does not exist or
 that the account cannot see: "An issue with key 'OPS-9' does not exist for field 'key'."."""
-
-logger = logging.getLogger(__name__)
 
 
 class JiraTracker:
@@ -303,7 +300,15 @@ class JiraTracker:
         postmortems = [attached.get(pm.id, pm) for pm in history.postmortems]
         if orphans:
             postmortems.append(self._holder(query.service, jql, orphans))
-        return replace(history, postmortems=tuple(postmortems))
+        missing = tuple(
+            f"{key}, named by postmortem {named[key]}, is not in Jira or not visible to the "
+            "account; it is left out"
+            for key in wanted
+            if key not in found
+        )
+        return replace(
+            history, postmortems=tuple(postmortems), notices=(*history.notices, *missing)
+        )
 
     def _named_keys(self, postmortems: Sequence[Postmortem]) -> dict[str, str]:
         """Each key a postmortem names, with the earliest postmortem naming it."""
@@ -347,14 +352,6 @@ class JiraTracker:
                     continue
                 found |= {issue["key"]: issue for issue in issues if issue["key"] in remaining}
                 break
-        for key in keys:
-            if key not in found:
-                logger.warning(
-                    "jira: %s, named by postmortem %s, is not in Jira or not visible to the "
-                    "account; it is left out",
-                    key,
-                    terminal(named[key]),
-                )
         return found
 
     def _with_items(
