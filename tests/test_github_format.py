@@ -20,6 +20,7 @@ from deploygate.formats.github import ANNOTATIONS_PER_LEVEL, command, escape_dat
 from deploygate.gate import check
 from deploygate.model import History, Query, SourceStatus, Verdict
 from deploygate.rules import Policy
+from deploygate.sanitize import terminal
 from deploygate.sinks.github import SUMMARY_LIMIT, TRUNCATION_NOTE, fit_summary
 
 ORACLE = REPO_ROOT / "tests" / "oracle"
@@ -160,7 +161,10 @@ def test_hostile_titles_produce_no_command_of_their_own() -> None:
     assert [(c.name, c.properties) for c in found] == [
         ("error", {"title": "deploygate overdue-action-item"})
     ]
-    assert hostile in found[0].data
+    # The title is data, shown whole, with its control characters made visible.
+    assert terminal(hostile) in found[0].data
+    assert "\n" not in found[0].data
+    assert "\r" not in found[0].data
 
 
 def test_not_verified_is_an_error_or_under_on_error_warn_a_warning() -> None:

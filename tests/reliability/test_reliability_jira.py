@@ -320,15 +320,6 @@ def test_hostile_jira_summaries_never_become_runner_commands(
     assert_no_jira_leak(run, jira)
 
 
-_ANNOTATION_ESCAPES = (
-    "BUG (src/deploygate/formats/github.py, not the Jira tracker's): annotations escape "
-    "only %, CR and LF (as @actions/core does), so an ESC/BEL sequence in a title (here a "
-    "Jira summary with an OSC 8 hyperlink) reaches the Actions log raw. Expected: control "
-    "characters shown as \\xNN, as sanitize.terminal does for every other line."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_ANNOTATION_ESCAPES)
 def test_hostile_jira_summaries_reach_no_annotation_raw(tmp_path: Path, jira: FakeJira) -> None:
     populate(jira, summary="\x1b]8;;https://evil.test\x07click\x1b]8;;\x07")
     run = check(tmp_path, project(tmp_path, jira.url), jira_env())

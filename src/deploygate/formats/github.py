@@ -80,7 +80,9 @@ def render(report: Report, options: RenderOptions) -> str:
         own.append(("warning", "deploygate: OVERRIDDEN", override))
     own += [("notice", "deploygate: source", notice) for notice in source_notices(report)]
     own += [("notice", "deploygate: rate limit", notice) for notice in rate_limit_notices(report)]
-    lines += [command(name, {"title": title}, message) for name, title, message in own]
+    # Messages carry untrusted text: control characters are made visible before
+    # escaping, since the runner prints an annotation's message to the log as is.
+    lines += [command(name, {"title": title}, terminal(message)) for name, title, message in own]
     left_out: list[str] = []
     for level in sorted(Level, reverse=True):
         room = ANNOTATIONS_PER_LEVEL - sum(1 for name, _, _ in own if name == _COMMANDS[level])
@@ -88,7 +90,7 @@ def render(report: Report, options: RenderOptions) -> str:
         for finding in findings[: max(0, room)]:
             message = finding.message + (f" ({finding.url})" if finding.url else "")
             title = f"deploygate {finding.rule.value}"
-            lines.append(command(_COMMANDS[level], {"title": title}, message))
+            lines.append(command(_COMMANDS[level], {"title": title}, terminal(message)))
         if len(findings) > room:
             left_out.append(plural(len(findings) - max(0, room), level.label))
     if left_out:
