@@ -404,7 +404,37 @@ def test_bad_or_missing_credentials_are_one_line_and_exit_3(
     assert "Traceback" not in result.output
 
 
-def test_a_component_jira_does_not_have_is_named_and_exit_3(
+def test_without_a_component_for_the_service_the_default_query_falls_back_to_the_label(
+    fake_github: FakeGitHub,  # noqa: F811
+    fake_jira: FakeJira,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_github(fake_github)
+    ops = fake_jira.world.project("OPS", components=["search"])
+    for number in range(1, 5):  # OPS-1..4, which the postmortem names: done, not in question
+        ops.issue(f"Named {number}", created=at(30), status="Done")
+    ops.issue("Labelled for checkout", created=at(30), labels=["postmortem", "service:checkout"])
+    ops.issue("Labelled for search", created=at(30), labels=["postmortem", "service:search"])
+    fake_jira.world.cloud_account(JIRA_EMAIL, JIRA_TOKEN)
+    result = run_check(write_config(tmp_path, fake_jira.url), cloud_env(fake_github))
+    document = json_report(result.stdout)
+    [jira] = [s for s in document["sources"] if s["name"] == "jira"]
+    assert jira["ok"], jira
+    assert jira["notices"] == [
+        "no Jira component 'checkout' in OPS; items matched by the service:checkout label only"
+    ]
+    titles = {f["action_item"]["title"] for f in document["findings"] if f["action_item"]}
+    assert "Labelled for checkout" in titles
+    assert "Labelled for search" not in titles
+    searches = [r.query["jql"] for r in fake_jira.requests if "project" in r.query["jql"]]
+    assert len(searches) == 2  # the default query, refused, then its label half
+    assert "component" in searches[0]
+    assert searches[1] == (
+        'project in ("OPS") AND labels = "postmortem" AND labels = "service:checkout"'
+    )
+
+
+def test_a_component_in_a_query_the_team_wrote_is_named_and_exit_3(
     fake_github: FakeGitHub,  # noqa: F811
     fake_jira: FakeJira,  # noqa: F811
     tmp_path: Path,
@@ -412,7 +442,8 @@ def test_a_component_jira_does_not_have_is_named_and_exit_3(
     ids = build_github(fake_github)
     fake_jira.world.project("OPS", components=["search"])
     fake_jira.world.cloud_account(JIRA_EMAIL, JIRA_TOKEN)
-    result = run_check(write_config(tmp_path, fake_jira.url), cloud_env(fake_github))
+    own = "jql = 'project = OPS AND component = \"{service}\"'\n"
+    result = run_check(write_config(tmp_path, fake_jira.url, own), cloud_env(fake_github))
     assert result.exit_code == 3, result.output
     [jira] = [s for s in json_report(result.stdout)["sources"] if s["name"] == "jira"]
     assert "The value 'checkout' does not exist for the field 'component'" in jira["error"]

@@ -98,6 +98,11 @@ DEFAULT_JQL = (
 )
 """The Jira query for a service's action items; ``{projects}``, ``{postmortem_label}``
 and ``{service}`` are filled in (quoted for JQL) before it is sent."""
+DEFAULT_JQL_BY_LABEL = (
+    'project in ({projects}) AND labels = "{postmortem_label}" AND labels = "service:{service}"'
+)
+"""The default query without its component clause: Jira refuses a whole query that names
+a component the project does not have, so a team without one still gets its items."""
 _JQL_FIELDS = ("projects", "postmortem_label", "service")
 _WAIVER_KEYS = ("finding", "rule", "subject", "reason", "expires", "team")
 MAX_WAIVER_DAYS = 90

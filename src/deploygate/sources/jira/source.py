@@ -33,7 +33,9 @@ from urllib.parse import quote
 
 import requests
 
+from deploygate.config import DEFAULT_JQL, DEFAULT_JQL_BY_LABEL
 from deploygate.dates import parse_instant
+from deploygate.errors import SourceError
 from deploygate.http import HttpClient
 from deploygate.model import (
     ActionItem,
@@ -60,6 +62,8 @@ _ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[0-9]+")
 _MISSING_KEY = re.compile(rf"'({_ISSUE_KEY.pattern})'")
 """The key in Jira's answer to ``key in (...)`` naming an issue that does not exist or
 that the account cannot see: "An issue with key 'OPS-9' does not exist for field 'key'."."""
+_NO_COMPONENT = re.compile(r"does not exist for the field 'component'", re.IGNORECASE)
+"""Jira's refusal of a query naming a component the project does not have."""
 
 
 class JiraTracker:
@@ -89,9 +93,9 @@ class JiraTracker:
 
     # -- the query -------------------------------------------------------------
 
-    def jql(self, service: str) -> str:
+    def jql(self, service: str, template: str | None = None) -> str:
         """The configured JQL for ``service``; placeholders are escaped for a quoted string."""
-        return self.settings.jql.format(
+        return (template or self.settings.jql).format(
             projects=", ".join(f'"{project}"' for project in self.settings.projects),
             postmortem_label=_escape(self.settings.postmortem_label),
             service=_escape(service),
@@ -275,8 +279,8 @@ class JiraTracker:
             key=lambda pm: pm.created_at,
         )
         named = self._named_keys(covering)
-        jql = self.jql(query.service)
-        found = {issue["key"]: issue for issue in self._search_configured(jql)}
+        issues, jql, changed = self._search_configured(query.service)
+        found = {issue["key"]: issue for issue in issues}
         wanted = [key for key in named if key not in found]
         found |= self._look_up(wanted, named)
         items = {key: self.action_item(issue) for key, issue in found.items()}
@@ -306,6 +310,8 @@ class JiraTracker:
             for key in wanted
             if key not in found
         )
+        if changed is not None:
+            missing = (changed, *missing)
         return replace(
             history, postmortems=tuple(postmortems), notices=(*history.notices, *missing)
         )
@@ -319,14 +325,38 @@ class JiraTracker:
                 named.setdefault(key, postmortem.id)
         return named
 
-    def _search_configured(self, jql: str) -> list[dict[str, Any]]:
+    def _search_configured(self, service: str) -> tuple[list[dict[str, Any]], str, str | None]:
+        """The issues the configured query finds, the query used, and a notice if it changed.
+
+        With the default query, a project without a component named after the
+        service makes Jira refuse the whole query; the label half still means
+        something, so it is sent alone and the report says so. A query the
+        team wrote is sent as written, and its refusal is an error.
+        """
+        jql = self.jql(service)
+        try:
+            return self.search(jql), jql, None
+        except _Refused as refused:
+            if self.settings.jql == DEFAULT_JQL and _NO_COMPONENT.search(refused.messages):
+                by_label = self.jql(service, DEFAULT_JQL_BY_LABEL)
+                notice = (
+                    f"no Jira component {service!r} in {', '.join(self.settings.projects)}; "
+                    f"items matched by the service:{service} label only"
+                )
+                return self._search_configured_as(by_label), by_label, notice
+            raise self._refused(jql, refused) from None
+
+    def _search_configured_as(self, jql: str) -> list[dict[str, Any]]:
         try:
             return self.search(jql)
         except _Refused as refused:
-            raise self.client.fail(
-                f"Jira refused the [jira] jql query ({refused.messages}); the query sent was "
-                f"{terminal(jql)[:300]}"
-            ) from None
+            raise self._refused(jql, refused) from None
+
+    def _refused(self, jql: str, refused: _Refused) -> SourceError:
+        return self.client.fail(
+            f"Jira refused the [jira] jql query ({refused.messages}); the query sent was "
+            f"{terminal(jql)[:300]}"
+        )
 
     def _look_up(self, keys: Sequence[str], named: Mapping[str, str]) -> dict[str, dict[str, Any]]:
         """Issues by key, a hundred a search; a key Jira does not know is left out with a notice.
