@@ -52,6 +52,8 @@ WRONG_TOKEN = "ghp_notRegistered"
 # Fake paths -> OpenAPI templates. Link headers name repositories by id, as GitHub does.
 _TEMPLATES = [
     "/user",
+    "/repos/{owner}/{repo}/issues",
+    "/repos/{owner}/{repo}/issues/comments",
     "/repos/{owner}/{repo}/issues/{issue_number}",
     "/repos/{owner}/{repo}/issues/{issue_number}/comments",
     "/repos/{owner}/{repo}/issues/comments/{comment_id}",
@@ -99,8 +101,17 @@ def to_json_schema(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
     """OpenAPI 3.0 schema -> JSON Schema (draft 4): ``nullable`` becomes a "null" type.
 
     ``strict`` also forbids properties the schema does not declare, so the fake
-    cannot invent fields (GitHub's schemas leave objects open).
+    cannot invent fields (GitHub's schemas leave objects open). An ``allOf`` of
+    objects (an issue plus ``suggestions`` for PATCH) is merged first, or each
+    branch would forbid the other's properties.
     """
+    branches = schema.get("allOf", ())
+    if strict and branches and all("properties" in branch for branch in branches):
+        merged = {key: value for key, value in schema.items() if key != "allOf"}
+        merged["type"] = "object"
+        merged["properties"] = {k: v for b in branches for k, v in b["properties"].items()}
+        merged["required"] = [name for b in branches for name in b.get("required", ())]
+        return to_json_schema(merged, strict)
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key in _SCHEMA_KEYWORDS_TO_DROP or key.startswith("x-"):

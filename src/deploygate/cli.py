@@ -20,7 +20,15 @@ import click
 from deploygate import __version__, ci, gate
 from deploygate import config as config_module
 from deploygate.dates import parse_duration, parse_instant
-from deploygate.errors import EXIT_CODE_HELP, DeploygateError, ExitCode, InputError, OnError
+from deploygate.errors import (
+    EXIT_CODE_HELP,
+    DeploygateError,
+    ExitCode,
+    InputError,
+    OnError,
+    PublishError,
+    SourceError,
+)
 from deploygate.formats import FORMATS, RenderOptions, escape, loop_html, loop_json, loop_markdown
 from deploygate.formats.common import not_verified
 from deploygate.formats.github import outputs as github_outputs
@@ -31,6 +39,9 @@ from deploygate.sinks.github_comment import PullRequest, pull_request_number
 from deploygate.sinks.github_comment import publish as publish_pr_comment
 from deploygate.sinks.gitlab_note import MergeRequest, merge_request_iid
 from deploygate.sinks.gitlab_note import publish as publish_mr_note
+from deploygate.sinks.report_issue import GitHubTarget, GitLabTarget
+from deploygate.sinks.report_issue import publish_github as publish_github_issue
+from deploygate.sinks.report_issue import publish_gitlab as publish_gitlab_issue
 from deploygate.sources import SOURCES, SourceContext, build_sources
 from deploygate.sources.github.settings import resolve as resolve_github
 from deploygate.sources.gitlab.settings import resolve as resolve_gitlab
@@ -428,6 +439,12 @@ LOOP_FORMATS = {
 )  # fmt: skip
 @click.option("--now", metavar="ISO8601", envvar=_ENV + "NOW", callback=_instant,
               help="Report as of this time. Default: the clock.")  # fmt: skip
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Also create or update one issue titled 'Learning loop report' with the Markdown "
+    "report: on GitHub or GitLab, whichever the sources read (else the CI platform).",
+)
 def report(
     services: Sequence[str],
     since: str,
@@ -438,6 +455,7 @@ def report(
     format_name: str,
     outputs: Sequence[tuple[str, Path]],
     now: datetime | None,
+    publish: bool,
 ) -> None:
     """Report how healthy the learning loop is, per service and per week."""
     config = _load_config(config_path)
@@ -468,6 +486,47 @@ def report(
     for output_format, path in outputs:
         write_file(path, LOOP_FORMATS[output_format](loop))
     click.echo(LOOP_FORMATS[format_name](loop), nl=False)
+    if publish:
+        url = _publish_report(config, context, settings.sources, loop_markdown.render(loop))
+        _say(f"published the learning loop report: {url}")
+
+
+def _publish_platform(sources: Sequence[str], env: Mapping[str, str]) -> ci.Platform:
+    """Where ``--publish`` goes: the platform the sources read, else the CI it runs in."""
+    for platform in ("github", "gitlab"):
+        if platform in sources:
+            return platform
+    guess = ci.guess_platform(env, None)
+    if guess is None:
+        raise InputError(
+            "nowhere to publish: the sources are neither GitHub nor GitLab and this is not "
+            "GitHub Actions or GitLab CI", field="--publish",
+            expected="--source github or gitlab, or a run in GitHub Actions or GitLab CI",
+        )  # fmt: skip
+    return guess.platform
+
+
+def _publish_report(
+    config: config_module.Config, context: SourceContext, sources: Sequence[str], markdown: str
+) -> str:
+    """Publish the report issue and return its URL; a missing token is a PublishError too."""
+    platform = _publish_platform(sources, context.env)
+    try:
+        if platform == "gitlab":
+            gitlab = resolve_gitlab(config, context)
+            return publish_gitlab_issue(
+                GitLabTarget(url=gitlab.url, project=gitlab.project, token=gitlab.token), markdown
+            )
+        github = resolve_github(config, context)
+        target = GitHubTarget(
+            api_url=github.api_url,
+            repository=github.repository,
+            token=github.token,
+            in_actions=context.env.get("GITHUB_ACTIONS") == "true",
+        )
+        return publish_github_issue(target, markdown)
+    except SourceError as error:
+        raise PublishError(f"cannot publish the report: {error.problem}") from None
 
 
 @cli.command()

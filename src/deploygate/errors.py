@@ -112,6 +112,12 @@ class SourceError(DeploygateError):
         super().__init__(f"source {source!r} failed: {problem}")
 
 
+class PublishError(DeploygateError):
+    """``report --publish`` could not publish: there the publication is the job, so exit 3."""
+
+    exit_code = ExitCode.UNDECIDED
+
+
 def decode_utf8(content: bytes, path: Path) -> str:
     """A file's text, or an InputError naming the line of its first non-UTF-8 byte."""
     try:

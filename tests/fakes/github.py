@@ -2142,6 +2142,154 @@ def _delete_comment(call: _RestCall, groups: dict[str, str]) -> Response:
     return Response(204)
 
 
+# -- issues: the repository's list, create and update (deploygate's report issue) ----------
+
+_ISSUE_DOCS = {
+    "list_issues": f"{DOCS}/issues/issues#list-repository-issues",
+    "create_issue": f"{DOCS}/issues/issues#create-an-issue",
+    "update_issue": f"{DOCS}/issues/issues#update-an-issue",
+    "list_repo_comments": f"{DOCS}/issues/comments#list-issue-comments-for-a-repository",
+}
+
+
+def _list_repo_issues(call: _RestCall, groups: dict[str, str]) -> Response:
+    """``state`` (default open) and ``creator`` filter, newest first; pull requests included."""
+    doc = _ISSUE_DOCS["list_issues"]
+    repo = _find_repo(call, groups)
+    if repo is None:
+        return _error(404, "Not Found", doc)
+    unmodelled = set(call.params) - {"state", "creator", "per_page", "page", "sort", "direction"}
+    if unmodelled or call.params.get("sort", "created") != "created":
+        call.fake.problems.append(f"fake GitHub does not model issue filters {sorted(unmodelled)}")
+        return _error(501, "fake GitHub does not model these issue filters")
+    state = call.params.get("state", "open")
+    if state not in ("open", "closed", "all"):
+        return _error(422, "Validation Failed", doc)
+    creator = call.params.get("creator")
+    issues = [
+        issue
+        for issue in repo.issues.values()
+        if (state == "all" or issue.state.lower() == state)
+        and (creator is None or issue.author.login.lower() == creator.lower())
+    ]
+    issues.sort(
+        key=lambda i: (i.created_at, i.number), reverse=call.params.get("direction") != "asc"
+    )
+    per_page = min(_positive(call.params.get("per_page"), 30), 100)
+    page = _positive(call.params.get("page"), 1)
+    last = max(1, -(-len(issues) // per_page))
+    chosen = issues[(page - 1) * per_page : page * per_page]
+    response = Response(200, [_issue_json(call, issue) for issue in chosen])
+    links = _page_links(call, f"{call.root}/repositories/{repo.id}/issues", page, last)
+    if links:
+        response.headers["Link"] = links
+    return response
+
+
+def _issue_fields(call: _RestCall, doc: str, creating: bool) -> dict[str, str] | Response:
+    """The ``title`` and ``body`` of a create or update request, or GitHub's 400/422."""
+    payload = call.json_body()
+    if payload is _PROBLEMS_PARSING_JSON or not isinstance(payload, dict):
+        return _error(400, "Problems parsing JSON", doc)
+    fields = {key: payload[key] for key in ("title", "body") if key in payload}
+    if set(payload) - {"title", "body"}:
+        call.fake.problems.append(f"fake GitHub does not model issue fields {sorted(payload)}")
+        return _error(501, "fake GitHub does not model these issue fields")
+    if creating and not isinstance(fields.get("title"), str):
+        return _error(422, 'Invalid request.\n\n"title" wasn\'t supplied.', doc)
+    if not all(isinstance(value, str) for value in fields.values()):
+        return _error(422, "Invalid request.", doc)
+    if len(fields.get("body", "")) > GITHUB_BODY_LIMIT:
+        return _error(
+            422,
+            "Validation Failed",
+            doc,
+            errors=[
+                {
+                    "resource": "Issue",
+                    "code": "custom",
+                    "field": "body",
+                    "message": f"body is too long (maximum is {GITHUB_BODY_LIMIT} characters)",
+                }
+            ],
+        )
+    return fields
+
+
+def _may_write_issues(call: _RestCall, repo: Repo, doc: str) -> Response | None:
+    if call.token is None:
+        return _error(401, "Requires authentication", doc)
+    if not call.token.can_write_comments(repo):
+        return _error(403, call.token.forbidden_message, doc)
+    return None
+
+
+def _create_issue(call: _RestCall, groups: dict[str, str]) -> Response:
+    doc = _ISSUE_DOCS["create_issue"]
+    repo = _find_repo(call, groups)
+    if repo is None:
+        return _error(404, "Not Found", doc)
+    refused = _may_write_issues(call, repo, doc)
+    if refused is not None:
+        return refused
+    fields = _issue_fields(call, doc, creating=True)
+    if isinstance(fields, Response):
+        return fields
+    assert call.token is not None
+    issue = repo.issue(
+        title=fields["title"], body=fields.get("body", ""), author_login=call.token.login
+    )
+    response = Response(201, _issue_json(call, issue))
+    response.headers["Location"] = response.body["url"]
+    return response
+
+
+def _update_issue(call: _RestCall, groups: dict[str, str]) -> Response:
+    """Anyone who may write issues may edit any issue's title and body, as on GitHub."""
+    doc = _ISSUE_DOCS["update_issue"]
+    repo = _find_repo(call, groups)
+    issue = repo.get_issue(int(groups["number"])) if repo else None
+    if repo is None or issue is None:
+        return _error(404, "Not Found", doc)
+    refused = _may_write_issues(call, repo, doc)
+    if refused is not None:
+        return refused
+    fields = _issue_fields(call, doc, creating=False)
+    if isinstance(fields, Response):
+        return fields
+    with call.world.lock:
+        issue.title = fields.get("title", issue.title)
+        issue.body = fields.get("body", issue.body)
+        issue.updated_at = max(call.world.now(), issue.created_at)
+    return Response(200, _issue_json(call, issue))
+
+
+def _list_repo_comments(call: _RestCall, groups: dict[str, str]) -> Response:
+    """Every issue and pull-request comment of the repository, ``since`` an update time,
+    oldest first (GitHub's default ``sort=created&direction=asc``)."""
+    repo = _find_repo(call, groups)
+    if repo is None:
+        return _error(404, "Not Found", _ISSUE_DOCS["list_repo_comments"])
+    unmodelled = set(call.params) - {"since", "per_page", "page"}
+    if unmodelled:
+        call.fake.problems.append(
+            f"fake GitHub does not model comment filters {sorted(unmodelled)}"
+        )
+        return _error(501, "fake GitHub does not model these comment filters")
+    comments = sorted(repo.comments(), key=lambda c: (c.created_at, c.id))
+    if "since" in call.params:
+        comments = [c for c in comments if iso(c.updated_at) >= call.params["since"]]
+    per_page = min(_positive(call.params.get("per_page"), 30), 100)
+    page = _positive(call.params.get("page"), 1)
+    last = max(1, -(-len(comments) // per_page))
+    chosen = comments[(page - 1) * per_page : page * per_page]
+    response = Response(200, [_comment_json(call, c) for c in chosen])
+    links = _page_links(call, f"{call.root}/repositories/{repo.id}/issues/comments", page, last)
+    if links:
+        response.headers["Link"] = links
+    return response
+
+
 _REPO_PATH = r"(?:/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)|/repositories/(?P<repo_id>\d+))"
 _ROUTES: list[tuple[str, re.Pattern[str], Callable[[_RestCall, dict[str, str]], Response]]] = [
     ("GET", re.compile(r"/user/?"), _get_user),
@@ -2151,6 +2299,10 @@ _ROUTES: list[tuple[str, re.Pattern[str], Callable[[_RestCall, dict[str, str]], 
     ("GET", re.compile(_REPO_PATH + r"/issues/comments/(?P<comment_id>\d+)"), _get_comment),
     ("PATCH", re.compile(_REPO_PATH + r"/issues/comments/(?P<comment_id>\d+)"), _update_comment),
     ("DELETE", re.compile(_REPO_PATH + r"/issues/comments/(?P<comment_id>\d+)"), _delete_comment),
+    ("GET", re.compile(_REPO_PATH + r"/issues"), _list_repo_issues),
+    ("POST", re.compile(_REPO_PATH + r"/issues"), _create_issue),
+    ("PATCH", re.compile(_REPO_PATH + r"/issues/(?P<number>\d+)"), _update_issue),
+    ("GET", re.compile(_REPO_PATH + r"/issues/comments"), _list_repo_comments),
 ]
 
 

@@ -1421,7 +1421,6 @@ _ISSUE_PARAMS_NOT_MODELLED = (
     "iids[]",
     "search",
     "in",
-    "author_id",
     "author_username",
     "assignee_id",
     "assignee_username",
@@ -1494,6 +1493,8 @@ def _list_issues(call: _Call) -> Response:
         if state != "all" and issue.state != state:
             return False
         if issue_type and issue.issue_type != issue_type:
+            return False
+        if "author_id" in call.params and str(issue.author.id) != call.params["author_id"]:
             return False
         if wanted and not labelled(issue):
             return False
@@ -1664,6 +1665,60 @@ def _update_note(call: _Call) -> Response:
     return Response(200, _note_json(call, note))
 
 
+# -- issues written: create and edit (deploygate's report issue) ---------------------------
+
+
+def _issue_text(call: _Call, creating: bool) -> dict[str, str] | Response:
+    """``title`` and ``description`` of a create or edit, or GitLab's 400."""
+    params = call.body_params()
+    if isinstance(params, Response):
+        return params
+    fields = {key: params[key] for key in ("title", "description") if key in params}
+    extra = set(params) - {"title", "description"}
+    if extra:
+        call.fake.problems.append(f"fake GitLab does not model issue fields {sorted(extra)}")
+        return _message(501, "fake GitLab does not model these issue fields")
+    if creating and not fields.get("title"):
+        return _param_error("title is missing")
+    if not all(isinstance(value, str) for value in fields.values()):
+        return _param_error("title is invalid")
+    if len(fields.get("description", "")) > NOTE_BODY_LIMIT:
+        return _message(
+            400,
+            '400 Bad request - Description {:description=>["is too long (maximum is '
+            f'{NOTE_BODY_LIMIT} characters)"]}}',
+        )
+    return fields
+
+
+def _create_issue(call: _Call) -> Response:
+    project = _issue_access(call)
+    if isinstance(project, Response):
+        return project
+    fields = _issue_text(call, creating=True)
+    if isinstance(fields, Response):
+        return fields
+    assert call.token is not None
+    issue = project.issue(
+        fields["title"], fields.get("description"), author_username=call.token.user.username
+    )
+    return Response(201, _issue_json(call, issue, project))
+
+
+def _update_issue(call: _Call) -> Response:
+    found = _find_issue(call)
+    if isinstance(found, Response):
+        return found
+    project, issue = found
+    fields = _issue_text(call, creating=False)
+    if isinstance(fields, Response):
+        return fields
+    issue.title = fields.get("title", issue.title)
+    issue.description = fields.get("description", issue.description)
+    issue.updated_at = max(call.world.now(), issue.created_at)
+    return Response(200, _issue_json(call, issue, project))
+
+
 Handler: TypeAlias = Callable[[_Call], Response]
 _PROJECT = r"/projects/(?P<id>[^/]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
@@ -1675,6 +1730,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
     ("GET", re.compile(_PROJECT + r"/issues"), _list_issues, False),
     ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)"), _get_issue, False),
     ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)/links"), _list_issue_links, False),
+    ("POST", re.compile(_PROJECT + r"/issues"), _create_issue, False),
+    ("PUT", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)"), _update_issue, False),
     (
         "GET",
         re.compile(_PROJECT + r"/merge_requests/(?P<noteable_id>[^/]+)/notes"),
