@@ -105,8 +105,53 @@ def test_the_examples_waive_one_audit_only_on_this_action() -> None:
     for path in EXAMPLES:
         references = re.findall(r"uses: (OWNER/deploygate@\S+)", path.read_text("utf-8"))
         code, findings = zizmor(path, no_ignores=True)
-        assert code != 0
+        assert (code != 0) == bool(references), path.name
         assert summarize(findings) == [("unpinned-uses", ref) for ref in references]
+
+
+REPORT_WORKFLOW = REPO_ROOT / "examples" / "github" / "learning-loop-report.yml"
+
+
+def test_the_report_workflow_is_weekly_with_least_permissions_and_no_expression_in_run() -> None:
+    workflow = yaml.safe_load(REPORT_WORKFLOW.read_text("utf-8"))
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert set(triggers) == {"schedule", "workflow_dispatch"}
+    [schedule] = triggers["schedule"]
+    assert schedule["cron"].split()[2:] == ["*", "*", "1"]  # every Monday
+    assert workflow["permissions"] == {}
+    [job] = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "issues": "write", "deployments": "read"}
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert runs
+    assert not any("${{" in run for run in runs)
+
+
+def test_the_report_workflow_publishes_against_the_fake_github(
+    fake_github: FakeGitHub,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The workflow's own `deploygate report` line, run as its step would run it."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from deploygate.cli import cli
+
+    fake_github.world.token(FAKE_TOKEN, login="github-actions[bot]")
+    fake_github.world.repo("acme/shop")
+    workflow = yaml.safe_load(REPORT_WORKFLOW.read_text("utf-8"))
+    [job] = workflow["jobs"].values()
+    [step] = [step for step in job["steps"] if "deploygate report" in step.get("run", "")]
+    program, *args = shlex.split(step["run"])
+    assert program == "deploygate"
+    assert set(step["env"]) == {"GITHUB_TOKEN"}
+    monkeypatch.chdir(REPO_ROOT / "examples" / "quickstart")
+    env = fake_github.actions_env(FAKE_TOKEN, "acme/shop") | {"DEPLOYGATE_NOW": NOW}
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    [issue] = fake_github.world.repo("acme/shop").issues.values()
+    assert issue.title == "Learning loop report"
+    assert result.stderr == f"deploygate: published the learning loop report: {issue.url}\n"
 
 
 BAD_WORKFLOW = """\
