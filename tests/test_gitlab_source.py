@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -93,11 +94,17 @@ def build_year(fake: FakeGitLab) -> dict[str, str]:
     }
 
 
-def run_check(fake: FakeGitLab, tmp_path: Path, *args: str, env: dict[str, str] | None = None):
+def run_check(
+    fake: FakeGitLab,
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    extra: str = "",
+):
     config = tmp_path / "deploygate.toml"
     config.write_text(
         'source = "gitlab"\n[gitlab]\npostmortem-project = "group/incidents"\n'
-        '[services.checkout]\nenvironments = ["production"]\n'
+        '[services.checkout]\nenvironments = ["production"]\n' + extra
     )
     environment = fake.ci_env(JOB_TOKEN, "group/shop") | {"GITLAB_TOKEN": TOKEN}
     return CliRunner().invoke(
@@ -155,20 +162,43 @@ def test_a_year_of_history_gives_exactly_the_expected_findings(
     }
 
 
-def test_requests_grow_with_postmortems_never_with_deployments(
+def test_requests_grow_with_deployments_by_pages_of_a_hundred(
     fake_gitlab: FakeGitLab,  # noqa: F811
     tmp_path: Path,
 ) -> None:
+    """Every production deployment of the 90-day window is read, for rollbacks: ceil(D/100)."""
     build_year(fake_gitlab)
+    deployments = 89  # one a day in production inside the window; staging is not asked for
     assert run_check(fake_gitlab, tmp_path).exit_code == 1
     deployment_requests = fake_gitlab.requests_to("/deployments")
-    assert len(deployment_requests) == 1  # only the failed ones, all on one page
-    assert deployment_requests[0].query["status"] == "failed"
+    assert len(deployment_requests) == math.ceil(deployments / 100)
+    assert "status" not in deployment_requests[0].query
+    assert deployment_requests[0].query["environment"] == "production"
     postmortems = 2
     references = 2  # group/shop#N and the missing group/shop#9999
     listings = 2  # postmortem label, incidents
     # One per postmortem for its links, sent eight at a time: GitLab has no batch.
     assert len(fake_gitlab.requests) == 1 + listings + postmortems + references
+
+    for day in range(89, 0, -1):  # a second deployment each day: 178 in the window
+        fake_gitlab.world.project("group/shop").deployment(created_at=at(day, 14))
+    fake_gitlab.requests.clear()
+    assert run_check(fake_gitlab, tmp_path).exit_code == 1
+    assert len(fake_gitlab.requests_to("/deployments")) == math.ceil(178 / 100)
+
+
+def test_without_rollback_detection_requests_never_grow_with_deployments(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """[rollbacks] detect = false: only the failed deployments are asked for, on one page."""
+    build_year(fake_gitlab)
+    result = run_check(fake_gitlab, tmp_path, extra="[rollbacks]\ndetect = false\n")
+    assert result.exit_code == 1, result.output
+    deployment_requests = fake_gitlab.requests_to("/deployments")
+    assert len(deployment_requests) == 1
+    assert deployment_requests[0].query["status"] == "failed"
+    assert json_report(result.stdout)["summary"]["failed_deployments"] == 4
 
 
 def test_a_job_token_alone_is_named_as_not_enough(

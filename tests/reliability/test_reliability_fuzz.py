@@ -271,12 +271,6 @@ def test_github_well_typed_payloads(
     assert_clean(_github_run(tmp_path, github)())
 
 
-_JUNK = (
-    "BUG: any-typed payloads reach the type-confusion crashes listed in "
-    "test_reliability_malformed.py (exit 4, 'internal error'). Expected: exit 0, 1 or 3."
-)
-
-
 # Known crashes, always tried first: a repository without deployments, labels as a list.
 GITHUB_CRASHES = [
     {"Deployments": {"data": {"repository": {"x": 1}}}, "Postmortems": [], "Issues": {}},
@@ -371,7 +365,6 @@ def test_gitlab_well_typed_payloads(
     assert_clean(_gitlab_run(tmp_path, gitlab)())
 
 
-@pytest.mark.xfail(strict=True, reason=_JUNK)
 @FUZZ
 @example(answers={"deployments": None, "issues": [], "links": [], "issue": {}})
 @example(

@@ -1,8 +1,8 @@
 """Where and how to reach GitLab: the config file, then the GitLab CI variables, then defaults.
 
 GitLab CI sets ``CI_API_V4_URL``, ``CI_SERVER_URL`` and ``CI_PROJECT_PATH``
-(and ``CI_PROJECT_ID``), so a pipeline on gitlab.com or a self-managed
-instance needs no configuration beyond a token.
+(and ``CI_PROJECT_ID``, ``CI_DEFAULT_BRANCH``), so a pipeline on gitlab.com
+or a self-managed instance needs no configuration beyond a token.
 See https://docs.gitlab.com/ci/variables/predefined_variables/
 """
 
@@ -24,6 +24,15 @@ SCOPES = "a project or personal access token with the read_api scope"
 
 
 @dataclass(frozen=True, slots=True)
+class DeployJob:
+    """A service whose deployments are the runs of one job of the project's pipelines."""
+
+    name: str
+    branch: str | None = None
+    """The branch its deploys run from; None: the project's default branch."""
+
+
+@dataclass(frozen=True, slots=True)
 class GitLabSettings:
     """Where and how to read GitLab, after config, environment and command line."""
 
@@ -41,6 +50,14 @@ class GitLabSettings:
     cause_label_prefix: str = "cause::"
     declined_labels: tuple[str, ...] = ("wontfix", "won't do", "duplicate", "declined")
     environments: Mapping[str, tuple[str, ...]] | None = None
+    deploy_jobs: Mapping[str, DeployJob] | None = None
+    """Services that name a deploy job (``[services.NAME] job``), by service."""
+    default_branch: str | None = None
+    """The project's default branch when CI already says it (``CI_DEFAULT_BRANCH``);
+    None: asked of the project when a deploy job needs it."""
+    failed_only: bool = False
+    """Read failed deployments only: nothing needs the successful ones when rollback
+    detection is off (``[rollbacks] detect = false``), so requests follow failures."""
     deadline: float = 60.0
 
 
@@ -90,5 +107,19 @@ def resolve(config: Config, context: SourceContext) -> GitLabSettings:
         cause_label_prefix=gitlab.cause_label.removesuffix("{cause}"),
         declined_labels=gitlab.declined_labels,
         environments={name: service.environments for name, service in config.services.items()},
+        deploy_jobs={
+            name: DeployJob(service.job, service.branch)
+            for name, service in config.services.items()
+            if service.job
+        },
+        default_branch=_default_branch(env, project),
+        failed_only=not config.rollbacks.detect,
         deadline=gitlab.deadline.total_seconds(),
     )
+
+
+def _default_branch(env: Mapping[str, str], project: str) -> str | None:
+    """CI_DEFAULT_BRANCH, when the pipeline runs in the project read (else it is another's)."""
+    if project in (env.get("CI_PROJECT_PATH"), env.get("CI_PROJECT_ID")):
+        return env.get("CI_DEFAULT_BRANCH") or None
+    return None

@@ -1,15 +1,28 @@
-"""GitLab as a source: failed deployments, incidents and postmortem issues, and their linked issues.
+"""GitLab as a source: deployments or a deploy job's runs, incidents and postmortem issues,
+and their linked issues.
 
-- Deployments: only the failed ones inside the lookback window are asked
-  for (``status=failed``, ``updated_after``, newest first: GitLab's default
-  order is ascending), so requests follow the number of failures, not of
-  deployments.
+- Deployments: every deployment of the lookback window (``updated_after``,
+  newest first: GitLab's default order is ascending), so that the core can
+  find rollbacks and a report can measure the change failure rate. That is
+  one request per 100 deployments of each environment, as on GitHub. With
+  ``[rollbacks] detect = false`` a check needs no successful deployment and
+  asks for the failed ones only (``status=failed``): requests then follow
+  failures, not deployments.
+- Deploy jobs: a service that names a job (``[services.NAME] job``) deploys
+  by that job of the project's pipelines; its runs on the deploy branch are
+  the deployments, a failed run a failure. See :meth:`GitLabSource.job_runs`
+  for the listing chosen.
 - Postmortems: issues of type incident, and issues with a postmortem label,
   in the project or a central one; a ``service::NAME`` scoped label assigns
   one to a service, and one without belongs to every service.
 - Action items: each postmortem's linked issues (any link type, any
   project) and the issues its task list references. GitLab needs one
   request per postmortem for its links; they are sent eight at a time.
+- The deployments and the postmortems do not depend on each other and are
+  read side by side.
+- A record that cannot be read (no id, no valid created_at, an unknown state)
+  fails the source (exit 3) with a line naming it: skipping it would let the
+  gate decide, silently, on what was left.
 
 python-gitlab's defaults do not suit a gate: no timeout, unbounded waits on
 429, the first page only, and pagination links followed to whatever host
@@ -40,18 +53,35 @@ from deploygate.model import (
     Query,
     Usage,
 )
-from deploygate.sources.gitlab.settings import SCOPES, SOURCE_NAME, GitLabSettings
+from deploygate.sources.gitlab.settings import SCOPES, SOURCE_NAME, DeployJob, GitLabSettings
 from deploygate.sources.markdown import lessons, task_references
 
 LOOKUPS_IN_FLIGHT = 8
 PER_PAGE = 100
 _PATH = r"[A-Za-z0-9_.][A-Za-z0-9_./-]*[A-Za-z0-9_]"
 
+_DEPLOYMENT_STATUSES = {
+    "success": DeploymentStatus.SUCCESS,
+    "failed": DeploymentStatus.FAILURE,
+    "canceled": DeploymentStatus.CANCELLED,
+    "skipped": DeploymentStatus.CANCELLED,
+    "created": DeploymentStatus.IN_PROGRESS,
+    "running": DeploymentStatus.IN_PROGRESS,
+    "blocked": DeploymentStatus.IN_PROGRESS,
+}
+"""A GitLab deployment's status to ours (``Deployment.statuses`` in GitLab)."""
+
+_JOB_STATUSES = {"success": DeploymentStatus.SUCCESS, "failed": DeploymentStatus.FAILURE}
+"""The job statuses asked for (``scope[]``), each an outcome of a deploy."""
+
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+"""What python-gitlab or the reading here raises on data of an unexpected shape."""
+
 T = TypeVar("T")
 
 
 class GitLabSource:
-    """Reads one project's failed deployments and its postmortems through python-gitlab."""
+    """Reads one project's deployments and its postmortems through python-gitlab."""
 
     name = SOURCE_NAME
 
@@ -93,14 +123,64 @@ class GitLabSource:
                 problem = f"the token may not read {what} (403); it must be {SCOPES}"
             elif code == 404:
                 problem = f"{what}: not found, or the token cannot see it (404)"
+            elif code is None:  # python-gitlab could not read the answer: not JSON, not records
+                problem = (
+                    f"GitLab answered {what} with data that cannot be read ({str(error)[:120]})"
+                )
             else:
                 problem = f"GitLab answered {code} while reading {what}"
             raise self.session.fail(problem) from None
+        except _SHAPE_ERRORS as error:
+            # python-gitlab indexes what it is sent: a listing answered with an object, or
+            # a record whose id is null, ends here rather than in a traceback.
+            raise self.session.fail(_unexpected(what, error)) from None
 
-    def _list(self, manager: Any, what: str, **filters: Any) -> list[Any]:
-        return self.call(
-            what, lambda: list(manager.list(iterator=True, obey_rate_limit=False, **filters))
-        )
+    def _list(
+        self,
+        manager: Any,
+        what: str,
+        *,
+        past: Callable[[Mapping[str, Any]], bool] | None = None,
+        **filters: Any,
+    ) -> list[dict[str, Any]]:
+        """Every item of one listing, as dicts; with ``past``, up to the first item it is true of.
+
+        python-gitlab follows the ``Link`` header's next URL and ends the
+        listing where there is none, so a proxy that strips ``Link`` would
+        cut it after page one. GitLab also sends ``X-Next-Page`` (empty on
+        the last page); a page it names that ``Link`` did not is asked for by
+        number. See https://docs.gitlab.com/api/rest/#other-pagination-headers
+        """
+
+        def read() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
+            path, asked = manager.path, set()
+            while True:
+                listing = manager.list(iterator=True, obey_rate_limit=False, path=path, **filters)
+                for item in listing:
+                    if past is not None and past(item.attributes):
+                        return found
+                    found.append(item.attributes)
+                following = listing.next_page
+                if following is None or following in asked:
+                    return found
+                asked.add(following)
+                path = f"{manager.path}?page={following}"
+
+        return self.call(what, read)
+
+    def _malformed(self, kind: str, record: Mapping[str, Any], problem: str) -> SourceError:
+        """The source's failure on one record it cannot read, naming the record."""
+        return self.session.fail(f"GitLab answered {_name(kind, record)} {problem}")
+
+    def _created_at(self, kind: str, record: Mapping[str, Any]) -> datetime:
+        """A record's creation time; one without cannot be judged, so the source fails."""
+        created_at = _instant(record.get("created_at"))
+        if created_at is None:
+            raise self._malformed(
+                kind, record, f"without a valid created_at ({record.get('created_at')!r:.40})"
+            )
+        return created_at
 
     # -- deployments -----------------------------------------------------------
 
@@ -112,51 +192,133 @@ class GitLabSource:
         return list(configured) if configured else [None]
 
     def deployments(self, query: Query) -> list[Deployment]:
-        """The failed deployments of the lookback window, one filtered listing per environment."""
+        """The deploy job's runs, else each environment's deployments, of the lookback window."""
+        job = (self.settings.deploy_jobs or {}).get(query.service)
+        if job is not None:
+            return self.job_runs(query, job)
+        return [
+            found
+            for environment in self.environments(query)
+            for found in self.environment_deployments(query, environment)
+        ]
+
+    def environment_deployments(self, query: Query, environment: str | None) -> list[Deployment]:
+        """One environment's deployments of the window (failed ones only with ``failed_only``).
+
+        GitLab refuses ``updated_after`` without ``order_by=updated_at`` (16.0+):
+        https://docs.gitlab.com/api/deployments/#list-project-deployments
+        """
         project = self.gl.projects.get(self.settings.project, lazy=True)
-        found: list[Deployment] = []
-        for environment in self.environments(query):
-            filters: dict[str, Any] = {
-                "status": "failed",
-                "updated_after": format_instant(query.since),
-                "order_by": "updated_at",
-                "sort": "desc",
-            }
-            if environment:
-                filters["environment"] = environment
-            where = f"deployments of {self.settings.project}"
-            for item in self._list(project.deployments, where, **filters):
-                deployment = self._deployment(item.attributes, query.service)
-                if deployment is not None and deployment.created_at >= query.since:
-                    found.append(deployment)
+        filters: dict[str, Any] = {
+            "updated_after": format_instant(query.since),
+            "order_by": "updated_at",
+            "sort": "desc",
+        }
+        if self.settings.failed_only:
+            filters["status"] = "failed"
+        if environment:
+            filters["environment"] = environment
+        where = f"deployments of {self.settings.project}"
+        found = []
+        for item in self._list(project.deployments, where, **filters):
+            deployment = self._deployment(item, query.service)
+            if deployment.created_at >= query.since:
+                found.append(deployment)
         return found
 
-    @staticmethod
-    def _deployment(data: Mapping[str, Any], service: str) -> Deployment | None:
-        created_at = _instant(data.get("created_at"))
-        if created_at is None or data.get("id") is None:
-            return None
-        job = data.get("deployable") or {}
-        pipeline = job.get("pipeline") or {} if isinstance(job, dict) else {}
-        environment = data.get("environment") or {}
-        job_url = job.get("web_url") if isinstance(job, dict) else None
-        pipeline_url = pipeline.get("web_url") if isinstance(pipeline, dict) else None
-        reason = job.get("failure_reason") if isinstance(job, dict) else None
-        job_name = job.get("name") if isinstance(job, dict) else None
-        description = ": ".join(str(part) for part in (job_name, reason) if part) or None
+    def _deployment(self, data: Mapping[str, Any], service: str) -> Deployment:
+        identifier = data.get("id")
+        if not isinstance(identifier, int) or isinstance(identifier, bool):
+            raise self._malformed("deployment", data, f"whose id is {identifier!r:.40}")
+        created_at = self._created_at("deployment", data)
+        status = _DEPLOYMENT_STATUSES.get(data.get("status"))  # type: ignore[arg-type]
+        if status is None:
+            raise self._malformed("deployment", data, f"with the status {data.get('status')!r:.40}")
+        job = _mapping(data.get("deployable"))
+        pipeline = _mapping(job.get("pipeline"))
+        job_url, pipeline_url = _text(job.get("web_url")), _text(pipeline.get("web_url"))
+        job_name, reason = _text(job.get("name")), _text(job.get("failure_reason"))
         return Deployment(
-            id=str(data["id"]),
+            id=str(identifier),
             service=service,
-            environment=str(environment.get("name") if isinstance(environment, dict) else ""),
-            status=DeploymentStatus.FAILURE
-            if data.get("status") == "failed"
-            else DeploymentStatus.SUCCESS,
+            environment=_text(_mapping(data.get("environment")).get("name")) or "",
+            status=status,
             created_at=created_at,
-            sha=data.get("sha"),
+            sha=_text(data.get("sha")),
             url=job_url or pipeline_url,
-            description=description,
+            description=": ".join(part for part in (job_name, reason) if part) or None,
             other_urls=tuple(url for url in (job_url, pipeline_url) if url),
             failure_signature=f"{job_name}: {reason}" if job_name and reason else None,
+            commit_title=_text(_mapping(job.get("commit")).get("title")),
+        )
+
+    def job_runs(self, query: Query, job: DeployJob) -> list[Deployment]:
+        """The deploy job's finished runs on its branch inside the window, as deployments.
+
+        The listing is the project's jobs, ``scope[]=success&scope[]=failed``,
+        newest first, read until a job older than the window: one request per
+        100 jobs of the window, whatever their name or branch (GitLab's jobs
+        API has no name or ref filter). The alternatives cost more or hold
+        less: pipelines on the branch and then each pipeline's jobs is one
+        request per pipeline; GraphQL's ``Project.jobs(name:)`` is an
+        experiment behind feature flags on self-managed GitLab.
+        See https://docs.gitlab.com/api/jobs/#list-project-jobs
+        """
+        project = self.gl.projects.get(self.settings.project, lazy=True)
+        branch = job.branch or self.settings.default_branch or self._default_branch(project)
+        where = f"jobs of {self.settings.project}"
+        runs = self._list(
+            project.jobs,
+            where,
+            past=lambda item: self._created_at("job", item) < query.since,
+            scope=list(_JOB_STATUSES),
+        )
+        environment = self._job_environment(query)
+        return [
+            self._job_run(item, query.service, environment)
+            for item in runs
+            if item.get("name") == job.name and item.get("ref") == branch
+        ]
+
+    def _default_branch(self, project: Any) -> str:
+        what = f"project {self.settings.project}"
+        branch = self.call(what, lambda: project.manager.get(project.id)).attributes.get(
+            "default_branch"
+        )
+        if not isinstance(branch, str) or not branch:
+            raise self.session.fail(
+                f"{what} has no default branch to read its deploy job's runs on; "
+                "set [services.NAME] branch"
+            )
+        return branch
+
+    def _job_environment(self, query: Query) -> str:
+        """The environment a deploy job ships to: --environment, else the service's only one."""
+        configured = (self.settings.environments or {}).get(query.service) or ()
+        return query.environment or (configured[0] if len(configured) == 1 else "")
+
+    def _job_run(self, data: Mapping[str, Any], service: str, environment: str) -> Deployment:
+        url = _text(data.get("web_url"))
+        if url is None:
+            raise self._malformed("job", data, "without a web_url")
+        status = _JOB_STATUSES.get(data.get("status"))  # type: ignore[arg-type]
+        if status is None:
+            raise self._malformed("job", data, f"with the status {data.get('status')!r:.40}")
+        commit = _mapping(data.get("commit"))
+        pipeline = _mapping(data.get("pipeline"))
+        name, reason = _text(data.get("name")), _text(data.get("failure_reason"))
+        return Deployment(
+            id=url,
+            service=service,
+            environment=environment,
+            status=status,
+            created_at=self._created_at("job", data),
+            sha=_text(commit.get("id")) or _text(pipeline.get("sha")),
+            url=url,
+            description=": ".join(part for part in (name, reason) if part) or None,
+            other_urls=tuple(u for u in (url, _text(pipeline.get("web_url"))) if u),
+            failure_signature=f"{name}: {reason}" if name and reason else None,
+            commit_title=_text(commit.get("title")),
         )
 
     # -- postmortems -----------------------------------------------------------
@@ -165,17 +327,20 @@ class GitLabSource:
         """Incidents and postmortem-labelled issues, each once, newest first."""
         project = self.gl.projects.get(self.settings.postmortem_project, lazy=True)
         where = f"issues of {self.settings.postmortem_project}"
-        listings: dict[str, Any] = {"state": "all", "order_by": "created_at", "sort": "desc"}
-        found: dict[int, dict[str, Any]] = {}
+        listing: dict[str, Any] = {"state": "all", "order_by": "created_at", "sort": "desc"}
         batches = [
-            self._list(project.issues, where, labels=[label], **listings)
+            self._list(project.issues, where, labels=[label], **listing)
             for label in self.settings.postmortem_labels
         ]
         if self.settings.incidents:
-            batches.append(self._list(project.issues, where, issue_type="incident", **listings))
+            batches.append(self._list(project.issues, where, issue_type="incident", **listing))
+        found: dict[int, dict[str, Any]] = {}
         for batch in batches:
             for issue in batch:
-                found.setdefault(int(issue.attributes["id"]), issue.attributes)
+                identifier = issue.get("id")
+                if not isinstance(identifier, int) or isinstance(identifier, bool):
+                    raise self._malformed("issue", issue, f"whose id is {identifier!r:.40}")
+                found.setdefault(identifier, issue)
         return sorted(found.values(), key=lambda issue: str(issue.get("created_at")), reverse=True)
 
     def references(self, issue: Mapping[str, Any]) -> list[tuple[str, int]]:
@@ -186,10 +351,12 @@ class GitLabSource:
 
     def linked(self, issue: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The issues linked to one postmortem, in any project."""
-        project = self.gl.projects.get(issue["project_id"], lazy=True)
-        postmortem = project.issues.get(issue["iid"], lazy=True)
-        where = f"the links of issue {_reference(issue)}"
-        return [link.attributes for link in self._list(postmortem.links, where)]
+        project_id, iid = issue.get("project_id"), issue.get("iid")
+        if not isinstance(project_id, int) or not isinstance(iid, int):
+            raise self._malformed("issue", issue, "without a numeric project_id and iid")
+        project = self.gl.projects.get(project_id, lazy=True)
+        postmortem = project.issues.get(iid, lazy=True)
+        return self._list(postmortem.links, f"the links of issue {_reference(issue)}")
 
     def lookup(self, key: tuple[str, int]) -> dict[str, Any]:
         """One referenced issue."""
@@ -202,10 +369,29 @@ class GitLabSource:
         return self.session.stats.usage()
 
     def collect(self, query: Query) -> History:
-        """Failed deployments of the service and its postmortems with their lessons."""
-        deployments = self.deployments(query)
-        issues = [issue for issue in self.postmortem_issues() if self._covers(issue, query.service)]
+        """Read everything; data of an unexpected shape fails the source (exit 3), never crashes."""
+        try:
+            return self._collect(query)
+        except _SHAPE_ERRORS as error:
+            raise self.session.fail(_unexpected("its data", error)) from None
+
+    def _collect(self, query: Query) -> History:
+        """Deployments and postmortems side by side, then each postmortem's links and references.
+
+        The deployment listings and the postmortem listings do not depend on
+        each other; within each, the listings follow one another.
+        """
         with ThreadPoolExecutor(max_workers=LOOKUPS_IN_FLIGHT) as pool:
+            pending_deployments = pool.submit(self.deployments, query)
+            try:
+                issues = [
+                    issue
+                    for issue in self.postmortem_issues()
+                    if self._covers(issue, query.service)
+                ]
+            finally:
+                # The deploying project's error, if any, is the one to report.
+                deployments = pending_deployments.result()
             links = list(pool.map(self.linked, issues))
             wanted = {
                 key
@@ -219,10 +405,7 @@ class GitLabSource:
             self._postmortem(issue, linked, looked_up, query.service)
             for issue, linked in zip(issues, links, strict=True)
         ]
-        return History(
-            deployments=tuple(deployments),
-            postmortems=tuple(postmortem for postmortem in postmortems if postmortem),
-        )
+        return History(deployments=tuple(deployments), postmortems=tuple(postmortems))
 
     def _lookup_quietly(self, key: tuple[str, int]) -> dict[str, Any] | None:
         """A referenced issue, or None when it is gone or hidden (a task list may be stale)."""
@@ -247,18 +430,13 @@ class GitLabSource:
         linked: Iterable[Mapping[str, Any]],
         looked_up: Mapping[tuple[str, int], dict[str, Any] | None],
         service: str,
-    ) -> Postmortem | None:
-        created_at = _instant(issue.get("created_at"))
-        if created_at is None:
-            return None
+    ) -> Postmortem:
+        created_at = self._created_at("issue", issue)
         items: dict[tuple[str, int], ActionItem] = {}
         referenced = [looked_up.get(key) for key in self.references(issue)]
         for candidate in [*linked, *referenced]:
-            if candidate is None:
-                continue
-            item = self._action_item(candidate)
-            if item is not None:
-                items.setdefault(_key(candidate), item)
+            if candidate is not None:
+                items.setdefault(_key(candidate), self._action_item(candidate))
         description = str(issue.get("description") or "")
         return Postmortem(
             id=_reference(issue),
@@ -268,7 +446,7 @@ class GitLabSource:
             else PostmortemState.CLOSED,
             created_at=created_at,
             service=service if self._service_labels(issue) else None,
-            url=issue.get("web_url"),
+            url=_text(issue.get("web_url")),
             body=description,
             lessons=lessons(description),
             action_items=tuple(items.values()),
@@ -279,10 +457,10 @@ class GitLabSource:
             ),
         )
 
-    def _action_item(self, issue: Mapping[str, Any]) -> ActionItem | None:
-        created_at = _instant(issue.get("created_at"))
-        if created_at is None:
-            return None
+    def _action_item(self, issue: Mapping[str, Any]) -> ActionItem:
+        created_at = self._created_at("issue", issue)
+        if issue.get("state") not in ("opened", "closed"):
+            raise self._malformed("issue", issue, f"with the state {issue.get('state')!r:.40}")
         labels = _labels(issue)
         declined = [label for label in labels if label.lower() in self.settings.declined_labels]
         if issue.get("state") == "opened":
@@ -296,16 +474,42 @@ class GitLabSource:
             title=str(issue.get("title") or ""),
             state=state,
             created_at=created_at,
-            url=issue.get("web_url"),
+            url=_text(issue.get("web_url")),
             due=_date(issue.get("due_date")),
             team=teams[0] if teams else None,
             reason=f"closed as {declined[0]}" if state is ActionItemState.DECLINED else None,
         )
 
 
+def _unexpected(what: str, error: Exception) -> str:
+    return (
+        f"GitLab answered {what} with data of an unexpected shape "
+        f"({type(error).__name__}: {str(error)[:120]})"
+    )
+
+
+def _name(kind: str, record: Mapping[str, Any]) -> str:
+    """How a message names a record, so that a person can go and look at it."""
+    if kind == "issue":
+        return f"issue {_reference(record)} {str(record.get('title') or '')!r:.60}"
+    identifier = record.get("id")
+    if kind == "job":
+        return f"job {_text(record.get('web_url')) or repr(identifier)[:40]}"
+    sha = _text(record.get("sha"))
+    return f"deployment {identifier!r:.40}" + (f" of {sha[:7]}" if sha else "")
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _instant(value: Any) -> datetime | None:
     try:
-        return parse_instant(str(value)) if value else None
+        return parse_instant(value) if isinstance(value, str) and value else None
     except ValueError:
         return None
 
