@@ -562,3 +562,67 @@ def test_the_pipeline_against_the_fake_gitlab(
     assert any(expected["overdue"] in issue["description"] or "Alert on payment" in
                issue["description"] for issue in report)  # fmt: skip
     assert fake_gitlab.requests_to("/deployments")
+
+
+# --- the scheduled learning-loop report ------------------------------------------------------
+
+REPORT_PIPELINE = REPO_ROOT / "examples" / "gitlab" / "learning-loop-report.gitlab-ci.yml"
+REPORT_JOB = "learning-loop-report"
+
+
+def report_project(tmp_path: Path, gitlab_url: str) -> Path:
+    """A repository whose pipeline is the report example, reading the quickstart's history."""
+    project = tmp_path / "project"
+    quickstart = project / "examples" / "quickstart"
+    shutil.copytree(REPO_ROOT / "examples" / "quickstart", quickstart)
+    config = quickstart / "deploygate.toml"
+    config.write_text(
+        config.read_text("utf-8") + f'\n[gitlab]\nurl = "{gitlab_url}"\nproject = "group/shop"\n',
+        encoding="utf-8",
+    )
+    shutil.copy(REPORT_PIPELINE, project / ".gitlab-ci.yml")
+    (project / ".gitignore").write_text(".gitlab-ci-local/\n", encoding="utf-8")
+    git(project, "init", "--quiet")
+    git(project, "config", "user.name", "deploygate tests")
+    git(project, "config", "user.email", "tests@example.com")
+    git(project, "remote", "add", "origin", ORIGIN)
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "the project")
+    git(project, "update-ref", "refs/remotes/origin/main", "HEAD")
+    git(project, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+    return project
+
+
+def test_the_report_job_runs_only_on_schedules(tmp_path: Path) -> None:
+    pipeline = yaml.safe_load(REPORT_PIPELINE.read_text(encoding="utf-8"))
+    assert pipeline[REPORT_JOB]["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule"'}]
+    script = "\n".join(pipeline[REPORT_JOB]["before_script"] + pipeline[REPORT_JOB]["script"])
+    assert "$[[" not in script  # no input is interpolated into shell
+
+
+def test_the_scheduled_report_publishes_the_issue_on_the_fake_gitlab(
+    tmp_path: Path,
+    gitlab_ci_local: str,
+    fake_gitlab: FakeGitLab,  # noqa: F811
+) -> None:
+    fake_gitlab.world.token(TOKEN, username="deploybot")
+    shop = fake_gitlab.world.project("group/shop")
+    project = report_project(tmp_path, fake_gitlab.url)
+    variables = {
+        "GITLAB_TOKEN": TOKEN,
+        "DEPLOYGATE_INSTALL": "false",
+        "DEPLOYGATE_CONFIG": QUICKSTART_CONFIG,
+    }
+    pushed = run_pipeline(gitlab_ci_local, project, variables=variables)
+    assert pushed.status(REPORT_JOB) is None, pushed.describe()
+    assert shop.issues == {}
+    scheduled = run_pipeline(
+        gitlab_ci_local, project, variables=variables | {"CI_PIPELINE_SOURCE": "schedule"}
+    )
+    assert scheduled.status(REPORT_JOB) == ("success", 0), scheduled.describe()
+    [issue] = shop.issues.values()
+    assert (issue.title, issue.author.username) == ("Learning loop report", "deploybot")
+    log = scheduled.log(REPORT_JOB)
+    assert f"published the learning loop report: {fake_gitlab.url}/group/shop/-/issues/1" in log
+    assert TOKEN not in log
+    assert (project / "learning-loop-report.html").is_file()
