@@ -265,6 +265,8 @@ class Token:
     admin: bool = False
     repos: frozenset[str] | None = None
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
+    can_read_actions: bool = True
+    """Fine-grained and installation tokens need ``actions: read`` for workflow runs."""
 
     @property
     def login(self) -> str:
@@ -400,6 +402,141 @@ class Deployment:
 
 
 @dataclass(eq=False)
+class Commit:
+    """A commit the world knows by sha: what deployments and workflow runs point at."""
+
+    sha: str
+    message: str
+    committed_at: datetime
+    author: str = "Mona Lisa"
+    email: str = "mona@example.com"
+
+    @property
+    def headline(self) -> str:
+        """GraphQL's ``messageHeadline``: the message's first line."""
+        return self.message.split("\n", 1)[0]
+
+    @property
+    def tree_sha(self) -> str:
+        return hashlib.sha1(b"tree:" + self.sha.encode(), usedforsecurity=False).hexdigest()
+
+
+WORKFLOW_RUN_STATUSES = frozenset(
+    {"queued", "in_progress", "completed", "waiting", "requested", "pending"}
+)
+WORKFLOW_RUN_CONCLUSIONS = frozenset(
+    {
+        "success",
+        "failure",
+        "neutral",
+        "cancelled",
+        "skipped",
+        "timed_out",
+        "action_required",
+        "stale",
+        "startup_failure",
+    }
+)
+"""What a run can conclude (GitHub's check-suite conclusions; the OpenAPI leaves it a string)."""
+JOB_CONCLUSIONS = frozenset(
+    {"success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required"}
+)
+STEP_CONCLUSIONS = frozenset({"success", "failure", "cancelled", "skipped"})
+
+
+@dataclass(eq=False)
+class Workflow:
+    """A workflow file of a repository (``.github/workflows/deploy.yml``)."""
+
+    id: int
+    path: str
+    name: str
+
+    @property
+    def file_name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(eq=False)
+class WorkflowStep:
+    name: str
+    conclusion: str | None
+    number: int
+
+
+@dataclass(eq=False)
+class WorkflowJob:
+    """A job of a run's latest attempt, with its steps (``status`` completed unless told)."""
+
+    id: int
+    name: str
+    status: str
+    conclusion: str | None
+    started_at: datetime
+    completed_at: datetime | None
+    steps: list[WorkflowStep]
+    run_attempt: int
+
+
+@dataclass(eq=False)
+class WorkflowRun:
+    """One run of a workflow: what GitHub Actions records when a workflow is triggered."""
+
+    repo: Repo
+    id: int
+    workflow: Workflow
+    run_number: int
+    run_attempt: int
+    head_sha: str
+    head_branch: str | None
+    event: str
+    status: str
+    conclusion: str | None
+    display_title: str
+    created_at: datetime
+    run_started_at: datetime
+    updated_at: datetime
+    actor: User
+    jobs: list[WorkflowJob] = field(default_factory=list)
+    earlier_attempt_jobs: list[WorkflowJob] = field(default_factory=list)
+    """Jobs of earlier attempts: ``filter=all`` lists them, ``filter=latest`` does not."""
+
+    @property
+    def node_id(self) -> str:
+        return _node_id("WFR", self.id)
+
+    def job(
+        self,
+        name: str,
+        conclusion: str | None = "success",
+        *,
+        steps: Iterable[tuple[str, str | None]] = (("Set up job", "success"),),
+        status: str = "completed",
+    ) -> WorkflowJob:
+        """Add a job to the latest attempt; ``steps`` are (name, conclusion) in order."""
+        world = self.repo.world
+        with world.lock:
+            if conclusion is not None and conclusion not in JOB_CONCLUSIONS:
+                raise ValueError(f"unknown job conclusion {conclusion!r}")
+            chosen = [WorkflowStep(n, c, i) for i, (n, c) in enumerate(steps, start=1)]
+            for step in chosen:
+                if step.conclusion is not None and step.conclusion not in STEP_CONCLUSIONS:
+                    raise ValueError(f"unknown step conclusion {step.conclusion!r}")
+            job = WorkflowJob(
+                id=world.next_id("job"),
+                name=name,
+                status=status,
+                conclusion=conclusion,
+                started_at=self.run_started_at,
+                completed_at=self.updated_at if status == "completed" else None,
+                steps=[] if conclusion == "skipped" else chosen,
+                run_attempt=self.run_attempt,
+            )
+            self.jobs.append(job)
+            return job
+
+
+@dataclass(eq=False)
 class Issue:
     """An issue, or a pull request (``is_pull_request``: they share numbers, and REST treats
     a pull request as an issue, while GraphQL's ``Repository.issue`` does not find it)."""
@@ -505,6 +642,12 @@ class Repo:
         self.private = private
         self.id = world.next_id("repository")
         self.deployments: list[Deployment] = []
+        self.default_branch = "main"
+        self.commits: dict[str, Commit] = {}
+        self.workflows: dict[str, Workflow] = {}
+        """By file name (``deploy.yml``): GitHub finds a workflow by its id or its file name."""
+        self.runs: list[WorkflowRun] = []
+        self._run_numbers: dict[int, itertools.count[int]] = {}
         self.issues: dict[int, Issue] = {}
         self.labels: dict[str, Label] = {}
         self.milestones: dict[str, Milestone] = {}
@@ -544,6 +687,7 @@ class Repo:
         log_url: str | None = None,
         environment_url: str | None = None,
         creator_login: str = "github-actions[bot]",
+        message: str | None = None,
     ) -> Deployment:
         """Add a deployment in ``state``, with one status carrying the URLs.
 
@@ -551,6 +695,7 @@ class Repo:
         FAILURE -> FAILURE, PENDING -> no status at all...) unless ``status``
         says otherwise. ``id`` is the databaseId; by default a large unique
         int (GraphQL's ``Int`` is 32-bit, so it stays below 2**31).
+        ``message`` is the deployed commit's message (see :meth:`commit`).
         """
         with self.world.lock:
             if state not in DEPLOYMENT_STATES:
@@ -565,11 +710,13 @@ class Repo:
                 raise ValueError(f"deployment id {database_id} is already taken")
             self.world.deployment_ids.add(database_id)
             moment = _utc(created_at) if created_at else self.world.now()
+            sha = sha or hashlib.sha1(b"%d" % database_id, usedforsecurity=False).hexdigest()
+            self.commit(sha, message, at=moment)
             deployment = Deployment(
                 repo=self,
                 database_id=database_id,
                 environment=environment,
-                sha=sha or hashlib.sha1(b"%d" % database_id, usedforsecurity=False).hexdigest(),
+                sha=sha,
                 ref=ref,
                 task=task,
                 description=description,
@@ -591,6 +738,93 @@ class Repo:
                 )
             self.deployments.append(deployment)
             return deployment
+
+    # -- commits and workflow runs ------------------------------------------
+
+    def commit(self, sha: str, message: str | None = None, *, at: datetime | None = None) -> Commit:
+        """The commit ``sha``, made if new (its message defaults to "Change <short sha>");
+        a ``message`` given for a known commit replaces its message."""
+        with self.world.lock:
+            known = self.commits.get(sha)
+            if known is None:
+                moment = _utc(at) if at else self.world.now()
+                known = Commit(sha, message or f"Change {sha[:7]}", moment)
+                self.commits[sha] = known
+            elif message is not None:
+                known.message = message
+            return known
+
+    def workflow(
+        self, path: str = ".github/workflows/deploy.yml", *, name: str = "Deploy"
+    ) -> Workflow:
+        """The workflow at ``path``, made if new."""
+        with self.world.lock:
+            if not path.startswith(".github/workflows/"):
+                raise ValueError("workflows live under .github/workflows/")
+            found = Workflow(self.world.next_id("workflow"), path, name)
+            return self.workflows.setdefault(found.file_name, found)
+
+    def workflow_run(
+        self,
+        workflow: str = "deploy.yml",
+        *,
+        head_sha: str | None = None,
+        message: str | None = None,
+        branch: str | None = "main",
+        event: str = "push",
+        status: str = "completed",
+        conclusion: str | Default | None = DERIVED,
+        created_at: datetime | None = None,
+        run_started_at: datetime | None = None,
+        duration: timedelta = timedelta(minutes=4),
+        display_title: str | None = None,
+        run_attempt: int = 1,
+        actor_login: str = "octocat",
+    ) -> WorkflowRun:
+        """Add a run of ``workflow`` (a file name under .github/workflows, made if new).
+
+        ``conclusion`` defaults to success for a completed run and None for
+        any other status, as GitHub reports it. ``message`` is the head
+        commit's message; ``display_title`` defaults to its first line, as for
+        a push. Add jobs with :meth:`WorkflowRun.job`.
+        """
+        with self.world.lock:
+            if status not in WORKFLOW_RUN_STATUSES:
+                raise ValueError(f"unknown workflow run status {status!r}")
+            if conclusion is DERIVED:
+                conclusion = "success" if status == "completed" else None
+            if (conclusion is None) != (status != "completed"):
+                raise ValueError("a run has a conclusion exactly when it is completed")
+            if conclusion is not None and conclusion not in WORKFLOW_RUN_CONCLUSIONS:
+                raise ValueError(f"unknown workflow run conclusion {conclusion!r}")
+            chosen = self.workflows.get(workflow) or self.workflow(f".github/workflows/{workflow}")
+            run_id = self.world.next_id("workflow_run")
+            created = _utc(created_at) if created_at else self.world.now()
+            started = _utc(run_started_at) if run_started_at else created
+            head_sha = (
+                head_sha or hashlib.sha1(b"run%d" % run_id, usedforsecurity=False).hexdigest()
+            )
+            commit = self.commit(head_sha, message, at=created)
+            numbers = self._run_numbers.setdefault(chosen.id, itertools.count(1))
+            run = WorkflowRun(
+                repo=self,
+                id=run_id,
+                workflow=chosen,
+                run_number=next(numbers),
+                run_attempt=run_attempt,
+                head_sha=head_sha,
+                head_branch=branch,
+                event=event,
+                status=status,
+                conclusion=conclusion,
+                display_title=display_title if display_title is not None else commit.headline,
+                created_at=created,
+                run_started_at=started,
+                updated_at=started + duration,
+                actor=self.world.user(actor_login),
+            )
+            self.runs.append(run)
+            return run
 
     # -- issues and pull requests ------------------------------------------
 
@@ -804,6 +1038,9 @@ class GitHubWorld:
         "comment": 2_600_000_001,
         "label": 6_000_000_001,
         "milestone": 11_000_001,
+        "workflow": 160_000_001,
+        "workflow_run": 1_700_000_001,
+        "job": 40_000_000_001,
     }
 
     def __init__(
@@ -873,12 +1110,14 @@ class GitHubWorld:
         admin: bool = False,
         repos: Iterable[str] | None = None,
         rate_limit: int = 5000,
+        can_read_actions: bool = True,
     ) -> Token:
         """Register a valid token for ``login``.
 
         ``user_endpoint`` defaults to False for bots (an installation token such
         as GITHUB_TOKEN gets 403 from ``GET /user``) and True for users.
         ``admin`` lets the token edit and delete other people's comments.
+        ``can_read_actions=False`` is a token without ``actions: read``.
         """
         with self.lock:
             user = self.user(login)
@@ -890,6 +1129,7 @@ class GitHubWorld:
                 can_comment=can_comment,
                 user_endpoint=not user.is_bot if user_endpoint is None else user_endpoint,
                 admin=admin,
+                can_read_actions=can_read_actions,
                 repos=None if repos is None else frozenset(r.lower() for r in repos),
                 rate_limits={
                     resource: RateLimit(resource, rate_limit, rate_limit, reset)
@@ -1328,6 +1568,7 @@ _attributes(
     url=lambda repo: repo.url,
     isPrivate=lambda repo: repo.private,
     visibility=lambda repo: "PRIVATE" if repo.private else "PUBLIC",
+    defaultBranchRef=lambda repo: _BranchRef(repo, repo.default_branch),
 )
 
 
@@ -1439,6 +1680,32 @@ _attributes(
     latestStatus=lambda d: d.latest_status,
     creator=lambda d: d.creator,
     repository=lambda d: d.repo,
+    commit=lambda d: d.repo.commits.get(d.sha),
+)
+
+_attributes(
+    "Commit",
+    oid=lambda c: c.sha,
+    message=lambda c: c.message,
+    messageHeadline=lambda c: c.headline,
+    committedDate=lambda c: iso(c.committed_at),
+)
+
+
+@dataclass(frozen=True)
+class _BranchRef:
+    """A ``Ref`` as GraphQL shows a branch: its short name and its prefix."""
+
+    repo: Repo
+    name: str
+
+
+_attributes(
+    "Ref",
+    name=lambda ref: ref.name,
+    prefix=lambda ref: "refs/heads/",
+    id=lambda ref: _node_id("REF", ref.repo.id),
+    repository=lambda ref: ref.repo,
 )
 
 
@@ -1740,6 +2007,8 @@ _DOC_URLS = {
     "get_comment": f"{DOCS}/issues/comments#get-an-issue-comment",
     "update_comment": f"{DOCS}/issues/comments#update-an-issue-comment",
     "delete_comment": f"{DOCS}/issues/comments#delete-an-issue-comment",
+    "list_runs": f"{DOCS}/actions/workflow-runs#list-workflow-runs-for-a-workflow",
+    "list_jobs": f"{DOCS}/actions/workflow-jobs#list-jobs-for-a-workflow-run",
 }
 
 
@@ -2290,6 +2559,289 @@ def _list_repo_comments(call: _RestCall, groups: dict[str, str]) -> Response:
     return response
 
 
+# -- Actions: workflow runs and their jobs ------------------------------------
+
+_REPO_URL_TEMPLATES = {
+    "archive_url": "/{archive_format}{/ref}",
+    "assignees_url": "/assignees{/user}",
+    "blobs_url": "/git/blobs{/sha}",
+    "branches_url": "/branches{/branch}",
+    "collaborators_url": "/collaborators{/collaborator}",
+    "comments_url": "/comments{/number}",
+    "commits_url": "/commits{/sha}",
+    "compare_url": "/compare/{base}...{head}",
+    "contents_url": "/contents/{+path}",
+    "contributors_url": "/contributors",
+    "deployments_url": "/deployments",
+    "downloads_url": "/downloads",
+    "events_url": "/events",
+    "forks_url": "/forks",
+    "git_commits_url": "/git/commits{/sha}",
+    "git_refs_url": "/git/refs{/sha}",
+    "git_tags_url": "/git/tags{/sha}",
+    "hooks_url": "/hooks",
+    "issue_comment_url": "/issues/comments{/number}",
+    "issue_events_url": "/issues/events{/number}",
+    "issues_url": "/issues{/number}",
+    "keys_url": "/keys{/key_id}",
+    "labels_url": "/labels{/name}",
+    "languages_url": "/languages",
+    "merges_url": "/merges",
+    "milestones_url": "/milestones{/number}",
+    "notifications_url": "/notifications{?since,all,participating}",
+    "pulls_url": "/pulls{/number}",
+    "releases_url": "/releases{/id}",
+    "stargazers_url": "/stargazers",
+    "statuses_url": "/statuses/{sha}",
+    "subscribers_url": "/subscribers",
+    "subscription_url": "/subscription",
+    "tags_url": "/tags",
+    "teams_url": "/teams",
+    "trees_url": "/git/trees{/sha}",
+}
+
+
+def _minimal_repo_json(call: _RestCall, repo: Repo) -> dict[str, Any]:
+    """The "minimal-repository" object a workflow run embeds (its required fields)."""
+    api = _repo_api(call, repo)
+    return {
+        "id": repo.id,
+        "node_id": repo.node_id,
+        "name": repo.name,
+        "full_name": repo.full_name,
+        "owner": _user_json(call, repo.owner),
+        "private": repo.private,
+        "html_url": repo.url,
+        "description": None,
+        "fork": False,
+        "url": api,
+        **{key: api + suffix for key, suffix in _REPO_URL_TEMPLATES.items()},
+    }
+
+
+def _run_json(call: _RestCall, run: WorkflowRun) -> dict[str, Any]:
+    repo = run.repo
+    api = f"{_repo_api(call, repo)}/actions/runs/{run.id}"
+    commit = repo.commits[run.head_sha]
+    identity = {"name": commit.author, "email": commit.email}
+    check_suite_id = run.id + 10_000_000_000
+    return {
+        "id": run.id,
+        "name": run.workflow.name,
+        "node_id": run.node_id,
+        "check_suite_id": check_suite_id,
+        "check_suite_node_id": _node_id("CS", check_suite_id),
+        "head_branch": run.head_branch,
+        "head_sha": run.head_sha,
+        "path": f"{run.workflow.path}@{run.head_branch or run.head_sha}",
+        "run_number": run.run_number,
+        "event": run.event,
+        "display_title": run.display_title,
+        "status": run.status,
+        "conclusion": run.conclusion,
+        "workflow_id": run.workflow.id,
+        "url": api,
+        "html_url": f"{repo.url}/actions/runs/{run.id}",
+        # The fake attaches no pull requests to runs, so exclude_pull_requests changes nothing.
+        "pull_requests": [],
+        "created_at": iso(run.created_at),
+        "updated_at": iso(run.updated_at),
+        "actor": _user_json(call, run.actor),
+        "run_attempt": run.run_attempt,
+        "referenced_workflows": [],
+        "run_started_at": iso(run.run_started_at),
+        "triggering_actor": _user_json(call, run.actor),
+        "jobs_url": f"{api}/jobs",
+        "logs_url": f"{api}/logs",
+        "check_suite_url": f"{_repo_api(call, repo)}/check-suites/{check_suite_id}",
+        "artifacts_url": f"{api}/artifacts",
+        "cancel_url": f"{api}/cancel",
+        "rerun_url": f"{api}/rerun",
+        "previous_attempt_url": f"{api}/attempts/{run.run_attempt - 1}"
+        if run.run_attempt > 1
+        else None,
+        "workflow_url": f"{_repo_api(call, repo)}/actions/workflows/{run.workflow.id}",
+        "head_commit": {
+            "id": commit.sha,
+            "tree_id": commit.tree_sha,
+            "message": commit.message,
+            "timestamp": iso(commit.committed_at),
+            "author": identity,
+            "committer": identity,
+        },
+        "repository": _minimal_repo_json(call, repo),
+        "head_repository": _minimal_repo_json(call, repo),
+    }
+
+
+def _job_json(call: _RestCall, run: WorkflowRun, job: WorkflowJob) -> dict[str, Any]:
+    repo = run.repo
+    run_api = f"{_repo_api(call, repo)}/actions/runs/{run.id}"
+    return {
+        "id": job.id,
+        "run_id": run.id,
+        "run_url": run_api,
+        "run_attempt": job.run_attempt,
+        "node_id": _node_id("CR", job.id),
+        "head_sha": run.head_sha,
+        "url": f"{_repo_api(call, repo)}/actions/jobs/{job.id}",
+        "html_url": f"{repo.url}/actions/runs/{run.id}/job/{job.id}",
+        "status": job.status,
+        "conclusion": job.conclusion,
+        "created_at": iso(job.started_at),
+        "started_at": iso(job.started_at),
+        "completed_at": iso(job.completed_at) if job.completed_at else None,
+        "name": job.name,
+        "steps": [
+            {
+                "name": step.name,
+                "status": "completed" if step.conclusion else "queued",
+                "conclusion": step.conclusion,
+                "number": step.number,
+                "started_at": iso(job.started_at),
+                "completed_at": iso(job.completed_at) if job.completed_at else None,
+            }
+            for step in job.steps
+        ],
+        "check_run_url": f"{_repo_api(call, repo)}/check-runs/{job.id}",
+        "labels": ["ubuntu-latest"],
+        "runner_id": 1 if job.conclusion != "skipped" else None,
+        "runner_name": "GitHub Actions 1" if job.conclusion != "skipped" else None,
+        "runner_group_id": 1 if job.conclusion != "skipped" else None,
+        "runner_group_name": "GitHub Actions" if job.conclusion != "skipped" else None,
+        "workflow_name": run.workflow.name,
+        "head_branch": run.head_branch,
+    }
+
+
+SEARCH_LIMIT = 1000
+"""GitHub lists at most this many runs of a filtered listing (branch, created, status...)."""
+_SEARCH_PARAMS = frozenset(
+    {"actor", "branch", "check_suite_id", "created", "event", "head_sha", "status"}
+)
+_CREATED_BOUND = re.compile(r"^(?P<op>>=|<=|>|<)?(?P<moment>[0-9T:+.Z-]+)$")
+
+
+def _instant(text: str, end_of_day: bool) -> datetime:
+    """A search-syntax date or date-time; a bare date as an upper bound means its last second."""
+    if len(text) == 10:
+        day = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        return day + timedelta(days=1, seconds=-1) if end_of_day else day
+    return _utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def _created_filter(text: str) -> Callable[[datetime], bool] | None:
+    """GitHub's search syntax for dates: ``>=X``, ``>X``, ``<=X``, ``<X``, ``X..Y`` or ``X``."""
+    try:
+        if ".." in text:
+            low, _, high = text.partition("..")
+            start = None if low == "*" else _instant(low, False)
+            end = None if high == "*" else _instant(high, True)
+            return lambda t: (start is None or t >= start) and (end is None or t <= end)
+        match = _CREATED_BOUND.match(text)
+        if match is None:
+            return None
+        op, moment = match.group("op"), match.group("moment")
+        if op is None:
+            start, end = _instant(moment, False), _instant(moment, True)
+            return lambda t: start <= t <= end
+        bound = _instant(moment, op in ("<=", ">"))
+        return {
+            ">=": lambda t: t >= bound,
+            ">": lambda t: t > bound,
+            "<=": lambda t: t <= bound,
+            "<": lambda t: t < bound,
+        }[op]
+    except ValueError:
+        return None
+
+
+def _actions_repo(call: _RestCall, groups: dict[str, str], doc: str) -> Repo | Response:
+    """The repository, or GitHub's answer when it is hidden or the token lacks actions: read."""
+    repo = _find_repo(call, groups)
+    if repo is None:
+        return _error(404, "Not Found", doc)
+    if call.token is not None and not call.token.can_read_actions:
+        return _error(403, call.token.forbidden_message, doc)
+    return repo
+
+
+def _list_runs(call: _RestCall, groups: dict[str, str]) -> Response:
+    doc = _DOC_URLS["list_runs"]
+    repo = _actions_repo(call, groups, doc)
+    if isinstance(repo, Response):
+        return repo
+    wanted = unquote(groups["workflow_id"])
+    workflow = next(
+        (w for w in repo.workflows.values() if str(w.id) == wanted or w.file_name == wanted), None
+    )
+    if workflow is None:
+        return _error(404, "Not Found", doc)
+    unsupported = sorted(set(call.params) & {"actor", "check_suite_id"})
+    if unsupported:
+        call.fake.problems.append(f"fake GitHub does not filter runs by {unsupported}")
+        return _error(501, f"fake GitHub does not filter runs by {unsupported}")
+    runs = [r for r in repo.runs if r.workflow is workflow]
+    params = call.params
+    for name, attribute in (
+        ("branch", "head_branch"),
+        ("event", "event"),
+        ("head_sha", "head_sha"),
+    ):
+        if name in params:
+            runs = [r for r in runs if getattr(r, attribute) == params[name]]
+    if "status" in params:
+        runs = [r for r in runs if params["status"] in (r.status, r.conclusion)]
+    if "created" in params:
+        created = _created_filter(params["created"])
+        if created is None:
+            return _error(422, "Validation Failed", doc)
+        runs = [r for r in runs if created(r.created_at)]
+    runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+    total = len(runs)
+    if set(params) & _SEARCH_PARAMS:
+        runs = runs[:SEARCH_LIMIT]
+    per_page = min(_positive(params.get("per_page"), 30), 100)
+    page = _positive(params.get("page"), 1)
+    last = max(1, -(-len(runs) // per_page))
+    chosen = runs[(page - 1) * per_page : page * per_page]
+    response = Response(
+        200,
+        {"total_count": total, "workflow_runs": [_run_json(call, r) for r in chosen]},
+    )
+    base = f"{call.root}/repositories/{repo.id}/actions/workflows/{workflow.id}/runs"
+    links = _page_links(call, base, page, last)
+    if links:
+        response.headers["Link"] = links
+    return response
+
+
+def _list_jobs(call: _RestCall, groups: dict[str, str]) -> Response:
+    doc = _DOC_URLS["list_jobs"]
+    repo = _actions_repo(call, groups, doc)
+    if isinstance(repo, Response):
+        return repo
+    run = next((r for r in repo.runs if r.id == int(groups["run_id"])), None)
+    if run is None:
+        return _error(404, "Not Found", doc)
+    which = call.params.get("filter", "latest")
+    if which not in ("latest", "all"):
+        return _error(422, "Validation Failed", doc)
+    jobs = run.jobs if which == "latest" else [*run.earlier_attempt_jobs, *run.jobs]
+    per_page = min(_positive(call.params.get("per_page"), 30), 100)
+    page = _positive(call.params.get("page"), 1)
+    last = max(1, -(-len(jobs) // per_page))
+    chosen = jobs[(page - 1) * per_page : page * per_page]
+    response = Response(
+        200, {"total_count": len(jobs), "jobs": [_job_json(call, run, j) for j in chosen]}
+    )
+    base = f"{call.root}/repositories/{repo.id}/actions/runs/{run.id}/jobs"
+    links = _page_links(call, base, page, last)
+    if links:
+        response.headers["Link"] = links
+    return response
+
+
 _REPO_PATH = r"(?:/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)|/repositories/(?P<repo_id>\d+))"
 _ROUTES: list[tuple[str, re.Pattern[str], Callable[[_RestCall, dict[str, str]], Response]]] = [
     ("GET", re.compile(r"/user/?"), _get_user),
@@ -2303,6 +2855,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], Callable[[_RestCall, dict[str, str]], 
     ("POST", re.compile(_REPO_PATH + r"/issues"), _create_issue),
     ("PATCH", re.compile(_REPO_PATH + r"/issues/(?P<number>\d+)"), _update_issue),
     ("GET", re.compile(_REPO_PATH + r"/issues/comments"), _list_repo_comments),
+    ("GET", re.compile(_REPO_PATH + r"/actions/workflows/(?P<workflow_id>[^/]+)/runs"), _list_runs),
+    ("GET", re.compile(_REPO_PATH + r"/actions/runs/(?P<run_id>\d+)/jobs"), _list_jobs),
 ]
 
 

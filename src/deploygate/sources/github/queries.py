@@ -50,11 +50,22 @@ query Deployments($owner: String!, $name: String!, $environments: [String!], $af
         description
         state
         latestStatus { state description logUrl environmentUrl }
+        commit { messageHeadline }
       }
     }
   }
 }
 """
+"""Deployments a hundred a page; ``commit`` is an object, not a connection, so asking for
+the commit's first line (a "Revert ..." says a rollback) keeps the cost at one point."""
+
+DEFAULT_BRANCH = """
+query DefaultBranch($owner: String!, $name: String!) {
+  rateLimit { remaining resetAt }
+  repository(owner: $owner, name: $name) { defaultBranchRef { name } }
+}
+"""
+"""The branch deploy workflows run from when a service names none."""
 
 POSTMORTEMS = (
     """

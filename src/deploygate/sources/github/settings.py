@@ -24,6 +24,21 @@ if TYPE_CHECKING:
 SOURCE_NAME = "github"
 PUBLIC_API = "https://api.github.com"
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_WORKFLOW_FILE = re.compile(r"^(?:\./)?(?:\.github/workflows/)?(?P<file>[^/\s]+\.ya?ml)$")
+"""GitHub runs only the workflows directly in .github/workflows, so a file name says it all."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeployWorkflow:
+    """A service whose deployments are the runs of a workflow, not GitHub deployment records."""
+
+    file: str
+    """The workflow's file name in ``.github/workflows`` (``deploy.yml``): the runs API
+    accepts it in place of the workflow's id."""
+    job: str | None = None
+    """The deploying job: when set, a run is a deployment only if this job ran."""
+    branch: str | None = None
+    """The branch deploys run from; None means the repository's default branch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +60,8 @@ class GitHubSettings:
     cause_label_prefix: str = "cause:"
     environments: Mapping[str, tuple[str, ...]] | None = None
     """Each service's environments, from ``[services.NAME]``."""
+    workflows: Mapping[str, DeployWorkflow] | None = None
+    """The services whose history is a workflow's runs, from ``[services.NAME] workflow``."""
     deadline: float = 60.0
 
 
@@ -94,6 +111,27 @@ def token(env: Mapping[str, str], variable: str) -> str:
     return found
 
 
+def deploy_workflows(config: Config) -> dict[str, DeployWorkflow]:
+    """Each service with a ``workflow``, its file name checked (a usage error, exit 2).
+
+    ``job`` without ``workflow`` names a GitLab job and is no concern of GitHub's.
+    """
+    workflows = {}
+    for name, service in config.services.items():
+        if service.workflow is None:
+            continue
+        match = _WORKFLOW_FILE.match(service.workflow)
+        if match is None:
+            raise ConfigError(
+                f"{service.workflow!r} is not a workflow file",
+                path=config.path,
+                field=f"services.{name}.workflow",
+                expected="a file in .github/workflows, e.g. deploy.yml",
+            )
+        workflows[name] = DeployWorkflow(match.group("file"), service.job, service.branch)
+    return workflows
+
+
 def resolve(config: Config, context: SourceContext) -> GitHubSettings:
     """The settings for one check; a missing repository is a usage error (exit 2)."""
     env = context.env
@@ -109,6 +147,7 @@ def resolve(config: Config, context: SourceContext) -> GitHubSettings:
         raise ConfigError(
             f"{repository!r} is not a repository", field="--repo", expected="OWNER/NAME"
         )
+    workflows = deploy_workflows(config)  # a config error is reported before a missing token
     api_url = (github.api_url or env.get("GITHUB_API_URL") or PUBLIC_API).rstrip("/")
     return GitHubSettings(
         repository=repository,
@@ -123,5 +162,6 @@ def resolve(config: Config, context: SourceContext) -> GitHubSettings:
         team_label_prefix=github.team_label.removesuffix("{team}"),
         cause_label_prefix=github.cause_label.removesuffix("{cause}"),
         environments={name: service.environments for name, service in config.services.items()},
+        workflows=workflows,
         deadline=github.deadline.total_seconds(),
     )

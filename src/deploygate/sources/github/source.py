@@ -2,7 +2,9 @@
 
 - Deployments come from GraphQL, whose ``Deployment.state`` survives after
   REST has deleted a deployment's statuses (90 days). Failed means FAILURE
-  or ERROR.
+  or ERROR. Each carries its commit's first line, so a "Revert ..." is seen.
+- A service that names its deploy workflow is read from that workflow's runs
+  instead (REST; ``runs.py`` says what a run means).
 - Postmortems are issues with a postmortem label, in the service's
   repository or a central one; a ``service:<name>`` label assigns one to a
   service, and one without any service label belongs to every service.
@@ -13,17 +15,20 @@
 
 Requests: one per 100 deployments in the lookback window, one per 50
 postmortems, and one per 100 task-list references outside the sub-issues.
+Workflow runs add one jobs listing per run that did not succeed (four at a
+time) and, when the service names no branch, one query for the default branch.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
-from deploygate.dates import parse_instant
+from deploygate.dates import format_instant, parse_instant
 from deploygate.http import HttpClient
 from deploygate.model import (
     ActionItem,
@@ -36,11 +41,26 @@ from deploygate.model import (
     Query,
     Usage,
 )
-from deploygate.sources.github import queries
-from deploygate.sources.github.settings import SOURCE_NAME, GitHubSettings, split_repository
+from deploygate.sources.github import queries, runs
+from deploygate.sources.github.settings import (
+    SOURCE_NAME,
+    DeployWorkflow,
+    GitHubSettings,
+    split_repository,
+)
 from deploygate.sources.markdown import lessons, task_references
 
 PERMISSIONS = "contents: read, issues: read and deployments: read"
+ACTIONS_PERMISSION = "actions: read"
+"""What reading a workflow's runs and jobs needs beyond the rest."""
+RUNS_PER_PAGE = 100
+SEARCH_LIMIT = 1000
+"""GitHub lists at most this many runs for a filtered listing (branch, created), so a
+longer history is read as several listings, each ending where the last one stopped."""
+JOB_READS_AT_ONCE = 4
+"""Jobs listings sent side by side: enough to hide latency, few enough that GitHub's
+secondary rate limit (which punishes bursts) is not provoked."""
+DEFAULT_ENVIRONMENT = "production"
 
 _STATES = {
     "FAILURE": DeploymentStatus.FAILURE,
@@ -148,7 +168,13 @@ class GitHubSource:
         return list(configured) if configured else None
 
     def deployments(self, query: Query) -> list[Deployment]:
-        """Deployments inside the lookback window, newest first, a hundred a page."""
+        """Deployments inside the lookback window, newest first, a hundred a page.
+
+        A service that names its deploy workflow is read from its runs instead.
+        """
+        workflow = (self.settings.workflows or {}).get(query.service)
+        if workflow is not None:
+            return self.workflow_deployments(query, workflow)
         owner, name = split_repository(self.settings.repository)
         variables: dict[str, Any] = {
             "owner": owner,
@@ -171,6 +197,136 @@ class GitHubSource:
             if not page["hasNextPage"] or past_window:
                 return found
             variables["after"] = page["endCursor"]
+
+    # -- Workflow runs -------------------------------------------------------
+
+    def workflow_deployments(self, query: Query, workflow: DeployWorkflow) -> list[Deployment]:
+        """The workflow's runs on the deploy branch in the lookback window, as deployments.
+
+        The jobs of the runs that did not succeed are read side by side, a
+        few at a time, once the runs are known.
+        """
+        branch = workflow.branch or self.default_branch()
+        listed = self.workflow_runs(workflow.file, branch, query)
+        wanted = [run for run in listed if runs.needs_jobs(run, workflow.job)]
+        with ThreadPoolExecutor(max_workers=JOB_READS_AT_ONCE) as pool:
+            jobs = dict(
+                zip([run["id"] for run in wanted], pool.map(self.run_jobs, wanted), strict=True)
+            )
+        environment = self.run_environment(query)
+        found = []
+        for run in listed:
+            deployment = runs.deployment(
+                run,
+                jobs.get(run["id"]),
+                job=workflow.job,
+                service=query.service,
+                environment=environment,
+            )
+            if deployment is not None and deployment.created_at >= query.since:
+                found.append(deployment)
+        return found
+
+    def run_environment(self, query: Query) -> str:
+        """A run names no environment: --environment, else the service's first, else production."""
+        if query.environment:
+            return query.environment
+        configured = (self.settings.environments or {}).get(query.service)
+        return configured[0] if configured else DEFAULT_ENVIRONMENT
+
+    def default_branch(self) -> str:
+        """The repository's default branch, where deploy workflows run unless told otherwise."""
+        owner, name = split_repository(self.settings.repository)
+        data = self.graphql(queries.DEFAULT_BRANCH, {"owner": owner, "name": name})
+        branch = self._repository(data, self.settings.repository).get("defaultBranchRef")
+        if not isinstance(branch, dict) or not branch.get("name"):
+            raise self.client.fail(
+                f"repository {self.settings.repository} has no default branch; "
+                "name the deploy branch in [services.NAME] branch"
+            )
+        return str(branch["name"])
+
+    def workflow_runs(self, file: str, branch: str, query: Query) -> list[dict[str, Any]]:
+        """Every run of ``file`` on ``branch`` created in the lookback window, newest first.
+
+        GitHub stops a filtered listing at 1,000 runs; when one ends there,
+        the next listing asks for the runs created up to the oldest one seen.
+        """
+        repository = self.settings.repository
+        url = f"{self.settings.api_url}/repos/{repository}/actions/workflows/{quote(file)}/runs"
+        since = format_instant(query.since)
+        found: dict[int, dict[str, Any]] = {}
+        created = f">={since}"
+        while True:
+            params = {
+                "branch": branch,
+                "created": created,
+                "per_page": str(RUNS_PER_PAGE),
+                "exclude_pull_requests": "true",
+            }
+            listed = [
+                run
+                for page in self.rest_pages(
+                    url,
+                    params,
+                    what=f"the runs of workflow {file} in {repository}",
+                    not_found=f"workflow {file} not found in {repository} (looked for "
+                    f".github/workflows/{file}; check [services.{query.service}] workflow)",
+                )
+                for run in _items(page, "workflow_runs")
+            ]
+            fresh = [run for run in listed if run["id"] not in found]
+            found.update((run["id"], run) for run in fresh)
+            if len(listed) < SEARCH_LIMIT or not fresh:
+                return sorted(found.values(), key=_run_order, reverse=True)
+            created = f"{since}..{listed[-1]['created_at']}"
+
+    def run_jobs(self, run: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The jobs of a run's latest attempt (a re-run's jobs replace the first attempt's)."""
+        repository = self.settings.repository
+        url = f"{self.settings.api_url}/repos/{repository}/actions/runs/{int(run['id'])}/jobs"
+        what = f"the jobs of workflow run {run.get('html_url') or run['id']}"
+        pages = self.rest_pages(
+            url,
+            {"filter": "latest", "per_page": "100"},
+            what=what,
+            not_found=f"{what} not found (deleted while deploygate read it?)",
+        )
+        return [job for page in pages for job in _items(page, "jobs")]
+
+    def rest_pages(
+        self, url: str, params: Mapping[str, str], *, what: str, not_found: str
+    ) -> Iterator[Any]:
+        """Each page of a REST listing, following its Link header; errors say what to fix.
+
+        The next page's URL comes from GitHub, and the client refuses any
+        origin but the configured one, so the token never follows a link away.
+        """
+        next_url: str | None = url
+        next_params: Mapping[str, str] | None = params
+        while next_url:
+            response = self.client.request("GET", next_url, params=next_params)
+            if response.status_code == 401:
+                raise self.client.fail(
+                    "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN"
+                )
+            if response.status_code == 403:
+                raise self.client.fail(
+                    f"GitHub refused to list {what} (403: {_message(response)}); "
+                    f"the token needs {ACTIONS_PERMISSION}"
+                )
+            if response.status_code == 404:
+                raise self.client.fail(not_found)
+            if response.status_code != 200:
+                raise self.client.fail(f"GitHub answered {response.status_code} to listing {what}")
+            try:
+                yield response.json()
+            except ValueError:
+                raise self.client.fail(
+                    f"GitHub answered with something that is not JSON when listing {what}"
+                ) from None
+            next_url = response.links.get("next", {}).get("url")
+            next_params = None  # the link carries the query
 
     def _created_at(self, node: Mapping[str, Any]) -> datetime:
         """A record's creation time; a record without one cannot be judged, so the source fails."""
@@ -204,6 +360,7 @@ class GitHubSource:
             url=log_url or environment_url or api_url,
             description=status.get("description") or node.get("description"),
             other_urls=tuple(url for url in (api_url, log_url, environment_url) if url),
+            commit_title=runs.first_line((node.get("commit") or {}).get("messageHeadline")),
         )
 
     # -- Postmortems -------------------------------------------------------
@@ -373,6 +530,17 @@ class GitHubSource:
             team=teams[0] if teams else None,
             reason=reason if state is ActionItemState.DECLINED else None,
         )
+
+
+def _items(page: Any, key: str) -> list[dict[str, Any]]:
+    """The records of one REST listing page (``{"total_count": n, key: [...]}``)."""
+    if not isinstance(page, dict) or not isinstance(page.get(key), list):
+        raise ValueError(f"a listing without {key!r}")
+    return [item for item in page[key] if isinstance(item, dict)]
+
+
+def _run_order(run: Mapping[str, Any]) -> tuple[str, int]:
+    return (str(run.get("created_at")), int(run["id"]))
 
 
 def _labels(node: Mapping[str, Any]) -> list[str]:

@@ -1,0 +1,175 @@
+"""GitHub Actions workflow runs read as deployments, for teams that record no GitHub deployments.
+
+A service that names its deploy workflow (``[services.NAME] workflow =
+"deploy.yml"``) is judged on that workflow's runs on the deploy branch. This
+module is the pure half: it decides what a run (and, where needed, its jobs)
+says about a deployment; ``source.py`` does the requests.
+
+What a run's conclusion means
+(https://docs.github.com/en/rest/actions/workflow-runs#list-workflow-runs-for-a-workflow):
+
+- ``success`` is a successful deployment, ``cancelled`` a cancelled one;
+- ``failure`` and ``timed_out`` are failures: the deploy was under way and did
+  not finish, which is what a failed GitHub deployment status means too
+  (``timed_out`` is not ``error``: nothing outside the deploy went wrong);
+- ``startup_failure`` is an error: the run could not even start (a broken
+  workflow file), so the version did not go out and nobody saw why in a job;
+- ``skipped``, ``neutral``, ``stale`` and ``action_required`` are not
+  deployments: nothing was shipped (a skipped run, an approval never given, a
+  run GitHub gave up on after two weeks);
+- a run that has not completed (queued, waiting, in progress) is a deployment
+  in progress, as a pending GitHub deployment is.
+
+With a ``job`` named, a run is a deployment only if that job ran, and the
+job's outcome is the deployment's: a smoke test that failed after a good
+deploy is not a failed deploy. The job is matched by its name, its matrix
+variants (``deploy (eu)``) and the jobs of a reusable workflow it calls
+(``deploy / apply``). Jobs are read only for runs that did not succeed: a
+succeeded run's jobs all succeeded or were skipped by a condition. So a run
+that succeeded while an ``if:`` skipped the deploy job still counts as a
+successful deployment: that is the price of one request per failure rather
+than one per run.
+
+A failed run's ``failure_signature`` is its failed job's name and the first
+failed step's name (``deploy: Run migrations``): both are written in the
+workflow file, so two runs that failed at the same step carry the same
+signature, and repeat-failure finds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from deploygate.dates import parse_instant
+from deploygate.model import Deployment, DeploymentStatus
+
+_CONCLUSIONS = {
+    "success": DeploymentStatus.SUCCESS,
+    "failure": DeploymentStatus.FAILURE,
+    "timed_out": DeploymentStatus.FAILURE,
+    "startup_failure": DeploymentStatus.ERROR,
+    "cancelled": DeploymentStatus.CANCELLED,
+}
+"""A completed run's conclusion to our status; any other conclusion is no deployment."""
+
+_FAILED = frozenset({"failure", "timed_out"})
+"""Job conclusions that fail a deployment (a job that hit timeout-minutes says failure)."""
+
+
+def needs_jobs(run: Mapping[str, Any], job: str | None) -> bool:
+    """Whether ``run``'s jobs must be read: to find what failed, or whether the named job ran."""
+    if run.get("status") != "completed":
+        return False
+    if job is None:
+        return run.get("conclusion") in _FAILED
+    return run.get("conclusion") in (*_FAILED, "cancelled")
+
+
+def is_deploy_job(candidate: Mapping[str, Any], job: str) -> bool:
+    """The named job, one of its matrix variants, or a job of the reusable workflow it calls."""
+    name = str(candidate.get("name") or "")
+    return name == job or name.startswith((f"{job} (", f"{job} / "))
+
+
+def outcome(
+    run: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]] | None, job: str | None
+) -> tuple[DeploymentStatus | None, Mapping[str, Any] | None]:
+    """The deployment status a run stands for (None: not a deployment) and its failed job."""
+    if run.get("status") != "completed":
+        return DeploymentStatus.IN_PROGRESS, None
+    conclusion = run.get("conclusion")
+    if job is None or conclusion == "success":
+        status = _CONCLUSIONS.get(str(conclusion))
+        failed = _first_failed(jobs or ()) if status is DeploymentStatus.FAILURE else None
+        return status, failed
+    deploying = [
+        candidate
+        for candidate in jobs or ()
+        if is_deploy_job(candidate, job) and candidate.get("conclusion") != "skipped"
+    ]
+    conclusions = [candidate.get("conclusion") for candidate in deploying]
+    failed = _first_failed(deploying)
+    if failed is not None:
+        return DeploymentStatus.FAILURE, failed
+    if "cancelled" in conclusions:
+        return DeploymentStatus.CANCELLED, None
+    if conclusions and all(value == "success" for value in conclusions):
+        return DeploymentStatus.SUCCESS, None
+    return None, None
+
+
+def _first_failed(jobs: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    return next((job for job in jobs if job.get("conclusion") in _FAILED), None)
+
+
+def failure_signature(job: Mapping[str, Any] | None) -> str | None:
+    """``job: step`` for the failed job and its first failed step; None when unknown.
+
+    A job that timed out shows the step it was running as cancelled, so that
+    step is named, with "(timed out)".
+    """
+    if job is None:
+        return None
+    name = " ".join(str(job.get("name") or "").split())
+    if not name:
+        return None
+    steps = [step for step in job.get("steps") or () if isinstance(step, Mapping)]
+    timed_out = job.get("conclusion") == "timed_out"
+    step = next((s for s in steps if s.get("conclusion") == "failure"), None)
+    if step is None and timed_out:
+        step = next((s for s in steps if s.get("conclusion") == "cancelled"), None)
+    step_name = " ".join(str(step.get("name") or "").split()) if step else ""
+    signature = f"{name}: {step_name}" if step_name else name
+    return f"{signature} (timed out)" if timed_out else signature
+
+
+def first_line(message: object) -> str | None:
+    """A commit message's first line, None when there is none."""
+    if not isinstance(message, str):
+        return None
+    line = message.strip().split("\n", 1)[0].strip()
+    return line or None
+
+
+def deployment(
+    run: Mapping[str, Any],
+    jobs: Sequence[Mapping[str, Any]] | None,
+    *,
+    job: str | None,
+    service: str,
+    environment: str,
+) -> Deployment | None:
+    """The deployment ``run`` stands for, or None when it shipped nothing.
+
+    The id is the run's web URL (what people paste into postmortems), and
+    its API URL is kept too, so a postmortem that names either is linked.
+    The description is the run's title only when it says more than the
+    commit title (a ``run-name`` such as "Roll back to v41"): repeating the
+    commit title would make unrelated failures look alike.
+    Raises ValueError (or KeyError) for a run of an unexpected shape.
+    """
+    status, failed_job = outcome(run, jobs, job)
+    if status is None:
+        return None
+    web_url = run["html_url"]
+    if not isinstance(web_url, str) or not web_url:
+        raise ValueError(f"a workflow run without an html_url ({run.get('id')!r})")
+    created_at = parse_instant(str(run.get("run_started_at") or run["created_at"]))
+    head_commit = run.get("head_commit")
+    commit_title = first_line(head_commit.get("message") if isinstance(head_commit, dict) else None)
+    display_title = first_line(run.get("display_title"))
+    api_url = run.get("url")
+    return Deployment(
+        id=web_url,
+        service=service,
+        environment=environment,
+        status=status,
+        created_at=created_at,
+        sha=run.get("head_sha") or None,
+        url=web_url,
+        description=display_title if display_title != commit_title else None,
+        other_urls=(api_url,) if isinstance(api_url, str) and api_url else (),
+        failure_signature=failure_signature(failed_job) if status.failed else None,
+        commit_title=commit_title,
+    )

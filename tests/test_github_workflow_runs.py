@@ -1,0 +1,609 @@
+"""Workflow runs as deployment history: the GitHub source against the fake GitHub.
+
+The fake serves GitHub's Actions REST shapes (checked here against GitHub's
+OpenAPI description); the product reads them through its own HTTP client.
+The central promise: a history told as workflow runs of deploy.yml yields
+the same failures and findings as the same history told as deployment records.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from conftest import json_report
+from fakes.github import FakeGitHub, RecordedRequest, WorkflowRun, fake_github  # noqa: F401
+from test_fake_github import _operation, response_validator, to_json_schema
+
+from deploygate.cli import cli
+from deploygate.errors import SourceError
+from deploygate.model import DeploymentStatus, History, Query
+from deploygate.sources.github.settings import DeployWorkflow, GitHubSettings
+from deploygate.sources.github.source import GitHubSource
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+TOKEN = "ghs_CANARY_runs_0123456789abcdef"
+LOOKBACK = timedelta(days=90)
+
+
+def at(days_ago: float) -> datetime:
+    return (NOW - timedelta(days=days_ago)).replace(second=0, microsecond=0)
+
+
+def sha(n: int) -> str:
+    return f"{n:04x}" + "c0ffee" * 6
+
+
+# ---------------------------------------------------------------------------
+# The OpenAPI oracle for the Actions endpoints the fake serves
+# ---------------------------------------------------------------------------
+
+_ACTIONS_TEMPLATES = {
+    re.compile(
+        r"(?:/api/v3)?(?:/repos/[^/]+/[^/]+|/repositories/\d+)/actions/workflows/[^/]+/runs"
+    ): "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+    re.compile(r"(?:/api/v3)?(?:/repos/[^/]+/[^/]+|/repositories/\d+)/actions/runs/\d+/jobs"): (
+        "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
+    ),
+}
+
+
+def _basic_error() -> jsonschema.Draft4Validator:
+    schema = _operation("get", "/user")["responses"]["401"]["content"]["application/json"]
+    return jsonschema.Draft4Validator(to_json_schema(schema["schema"], strict=True))
+
+
+def assert_actions_answers_match_openapi(fake: FakeGitHub) -> int:
+    """Every Actions answer the fake made fits GitHub's OpenAPI (errors: the Basic Error)."""
+    checked = 0
+    for record in fake.requests:
+        template = next(
+            (t for p, t in _ACTIONS_TEMPLATES.items() if p.fullmatch(record.path)), None
+        )
+        if template is None or record.fault is not None or record.status is None:
+            continue
+        if record.status == 200:
+            response_validator("get", template, 200).validate(record.response_json())
+        else:
+            _basic_error().validate(record.response_json())
+        checked += 1
+    return checked
+
+
+def test_the_fakes_actions_answers_fit_openapi_strictly(fake_github: FakeGitHub) -> None:  # noqa: F811
+    """The oracle itself: a strict schema refuses an invented field and a missing one."""
+    build(fake_github)
+    collect(fake_github, Shape.RUNS, job="deploy")
+    assert assert_actions_answers_match_openapi(fake_github) >= 3
+    record = fake_github.requests_to("/runs", "GET")[0]
+    page = record.response_json()
+    validator = response_validator("get", next(iter(_ACTIONS_TEMPLATES.values())), 200)
+    page["workflow_runs"][0]["invented"] = True
+    assert not validator.is_valid(page)
+    del page["workflow_runs"][0]["invented"]
+    del page["workflow_runs"][0]["head_sha"]
+    assert not validator.is_valid(page)
+
+
+# ---------------------------------------------------------------------------
+# One history, told two ways
+# ---------------------------------------------------------------------------
+
+
+class Shape:
+    RECORDS = "acme/records"
+    RUNS = "acme/runs"
+
+
+@dataclass(frozen=True)
+class Event:
+    days_ago: float
+    sha: str
+    outcome: str
+    """success, failure, timed_out, error, cancelled, in_progress; runs only: skipped."""
+    message: str = ""
+    branch: str = "main"
+
+
+# Deployment state, and run (status, conclusion), for each outcome.
+_RECORD_STATE = {
+    "success": "ACTIVE",
+    "failure": "FAILURE",
+    "timed_out": "FAILURE",
+    "error": "ERROR",
+    "cancelled": "ABANDONED",
+    "in_progress": "IN_PROGRESS",
+}
+_RUN_STATE = {
+    "success": ("completed", "success"),
+    "failure": ("completed", "failure"),
+    "timed_out": ("completed", "timed_out"),
+    "error": ("completed", "startup_failure"),
+    "cancelled": ("completed", "cancelled"),
+    "in_progress": ("in_progress", None),
+    "skipped": ("completed", "skipped"),
+}
+
+HISTORY = [
+    Event(200, sha(1), "failure"),  # outside the lookback window
+    Event(80, sha(2), "success"),
+    Event(71, sha(3), "failure", "Move payment config to Vault"),
+    Event(70, sha(4), "success", "Fix payment config"),
+    Event(50, sha(5), "failure", "Cart totals in cents"),
+    Event(40, sha(6), "success"),
+    Event(30, sha(7), "timed_out", "Warm the cache on start"),
+    Event(20, sha(8), "cancelled"),
+    Event(10, sha(9), "success", "New checkout flow"),
+    Event(9.9, sha(6), "success", "Back to the known good build"),  # rolls sha 9 back
+    Event(5, sha(10), "skipped"),
+    Event(4, sha(11), "failure", branch="feature/x"),  # not the deploy branch
+    Event(1, sha(12), "error", "Broken workflow file"),
+    Event(0.1, sha(13), "in_progress"),
+]
+
+
+def listings(fake: FakeGitHub) -> list[RecordedRequest]:
+    """The requests that listed workflow runs (not a run's jobs)."""
+    return [r for r in fake.requests if r.path.endswith("/runs")]
+
+
+def iso_of(run: WorkflowRun) -> str:
+    return run.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_url(fake: FakeGitHub, run: WorkflowRun) -> str:
+    return f"https://{fake.world.web_host}/{run.repo.full_name}/actions/runs/{run.id}"
+
+
+def build(fake: FakeGitHub, history: list[Event] = HISTORY) -> dict[str, str]:
+    """The history twice: runs of deploy.yml in acme/runs, deployment records in acme/records.
+
+    Postmortems live in acme/incidents. A deployment record's log URL is the
+    run URL of the same event, so a postmortem that pastes it reviews the
+    failure either way.
+    """
+    world = fake.world
+    world.clock = lambda: NOW
+    world.token(TOKEN, login="github-actions[bot]")
+    records, runs = world.repo(Shape.RECORDS), world.repo(Shape.RUNS)
+    urls: dict[str, str] = {}
+    for event in history:
+        status, conclusion = _RUN_STATE[event.outcome]
+        run = runs.workflow_run(
+            head_sha=event.sha,
+            message=(event.message or f"Change {event.sha[:7]}") + "\n\nLonger body.",
+            branch=event.branch,
+            status=status,
+            conclusion=conclusion,
+            created_at=at(event.days_ago),
+        )
+        if conclusion in ("failure", "timed_out"):
+            run.job("test")
+            run.job(
+                "deploy",
+                conclusion,
+                # Each failure fails at its own step: records carry no step to compare.
+                steps=[("Set up job", "success"), (event.message or "Apply", "failure")]
+                if conclusion == "failure"
+                else [("Set up job", "success"), ("Warm cache", "cancelled")],
+            )
+        elif conclusion == "cancelled":
+            run.job("test")
+            run.job("deploy", "cancelled")
+        elif conclusion == "success":
+            run.job("test")
+            run.job("deploy")
+        urls[event.sha] = run_url(fake, run)
+        if event.outcome in _RECORD_STATE and event.branch == "main":
+            records.deployment(
+                environment="production",
+                state=_RECORD_STATE[event.outcome],
+                sha=event.sha,
+                created_at=at(event.days_ago),
+                log_url=urls[event.sha]
+                if _RECORD_STATE[event.outcome] not in ("ABANDONED", "PENDING")
+                else None,
+                message=(event.message or f"Change {event.sha[:7]}") + "\n\nLonger body.",
+            )
+    incidents = world.repo("acme/incidents")
+    incidents.issue(
+        title="Payments down after the config move",
+        labels=["postmortem", "service:checkout", "cause:config-drift"],
+        created_at=at(70),
+        state="CLOSED",
+        body=f"The deploy {urls[sha(3)]} failed.",
+    ).add_sub_issue(incidents.issue(title="Validate config in CI", created_at=at(70)))
+    incidents.issue(title="Cart totals off", labels=["postmortem"], created_at=at(49.5))
+    incidents.issue(
+        title="Cache warm-up hung",
+        labels=["postmortem", "service:checkout", "cause:config-drift"],
+        created_at=at(29),
+        body=f"Deploy of {sha(7)[:10]} timed out.",
+    )
+    return urls
+
+
+def config(tmp_path: Path, *, workflow: str | None = None, extra: str = "") -> Path:
+    path = tmp_path / "deploygate.toml"
+    service = '[services.checkout]\nenvironments = ["production"]\n'
+    if workflow is not None:
+        service += f'workflow = "{workflow}"\n'
+    path.write_text(
+        'source = "github"\nlookback = "90d"\n'
+        '[github]\npostmortem-repository = "acme/incidents"\n' + service + extra
+    )
+    return path
+
+
+def check(fake: FakeGitHub, path: Path, repository: str, *args: str, token: str = TOKEN) -> Any:
+    env = fake.actions_env(token, repository) | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
+    return CliRunner().invoke(
+        cli,
+        ["check", "--config", str(path), "--service", "checkout", "--now", NOW.isoformat(),
+         "--format", "json", *args],
+        env=env,
+    )  # fmt: skip
+
+
+def settings(fake: FakeGitHub, repository: str, **workflow: Any) -> GitHubSettings:
+    return GitHubSettings(
+        repository=repository,
+        postmortem_repository="acme/incidents",
+        api_url=fake.api_url,
+        graphql_url=fake.graphql_url,
+        web_url="https://github.com",
+        token=TOKEN,
+        environments={"checkout": ("production",)},
+        workflows={"checkout": DeployWorkflow("deploy.yml", **workflow)} if workflow else None,
+    )
+
+
+def collect(fake: FakeGitHub, shape: str, **workflow: Any) -> History:
+    """What the source reads from ``shape`` (runs: of deploy.yml, with ``workflow`` settings)."""
+    options = {"job": None, **workflow} if shape == Shape.RUNS else {}
+    return GitHubSource(settings(fake, shape, **options)).collect(
+        Query("checkout", None, NOW, LOOKBACK)
+    )
+
+
+def failures(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return sorted(
+        {
+            (f["deployment"]["sha"], f["deployment"]["created_at"], f["deployment"]["status"])
+            for f in report["findings"]
+            if f["rule"] in ("unreviewed-failure", "reviewed-failure")
+        }
+    )
+
+
+def test_runs_and_deployment_records_of_one_history_give_the_same_verdict(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build(fake_github)
+    records = check(fake_github, config(tmp_path), Shape.RECORDS)
+    runs = check(fake_github, config(tmp_path, workflow="deploy.yml"), Shape.RUNS)
+    assert (records.exit_code, runs.exit_code) == (1, 1), records.output + runs.output
+    by_records, by_runs = json_report(records.stdout), json_report(runs.stdout)
+
+    assert (
+        failures(by_runs)
+        == failures(by_records)
+        == [
+            (sha(3), "2026-09-10T12:00:00Z", "failure"),
+            (sha(5), "2026-10-01T12:00:00Z", "failure"),
+            (sha(7), "2026-10-21T12:00:00Z", "failure"),
+            (sha(9), "2026-11-10T12:00:00Z", "rolled-back"),
+            (sha(12), "2026-11-19T12:00:00Z", "error"),
+        ]
+    )
+
+    def judged(report: dict[str, Any]) -> list[tuple[str, str, str | None, str | None]]:
+        return [
+            (f["rule"], f["level"], (f["deployment"] or {}).get("sha"), f["link"])
+            for f in report["findings"]
+        ]
+
+    assert judged(by_runs) == judged(by_records)
+    assert ("repeat-failure", "error", sha(7), None) in judged(by_runs)
+    assert by_runs["summary"] == by_records["summary"]
+    assert by_runs["summary"]["failed_deployments"] == 5
+    assert_actions_answers_match_openapi(fake_github)
+
+
+def test_every_deployment_matches_not_only_the_failures(fake_github: FakeGitHub) -> None:  # noqa: F811
+    build(fake_github)
+
+    def seen(shape: str) -> list[tuple[str | None, datetime, DeploymentStatus, str | None]]:
+        history = collect(fake_github, shape)
+        return sorted((d.sha, d.created_at, d.status, d.commit_title) for d in history.deployments)
+
+    from_runs = seen(Shape.RUNS)
+    assert from_runs == seen(Shape.RECORDS)
+    statuses = [status for _, _, status, _ in from_runs]
+    assert statuses.count(DeploymentStatus.IN_PROGRESS) == 1
+    assert statuses.count(DeploymentStatus.CANCELLED) == 1
+    assert sha(10) not in [s for s, *_ in from_runs]  # skipped: nothing shipped
+    assert sha(11) not in [s for s, *_ in from_runs]  # another branch
+    assert ("Move payment config to Vault") in [title for *_, title in from_runs]
+
+
+def test_a_run_is_named_by_its_url_and_carries_what_failed(fake_github: FakeGitHub) -> None:  # noqa: F811
+    urls = build(fake_github)
+    history = collect(fake_github, Shape.RUNS)
+    by_sha = {d.sha: d for d in history.deployments}
+    failed = by_sha[sha(3)]
+    assert failed.id == failed.url == urls[sha(3)]
+    run_id = urls[sha(3)].rsplit("/", 1)[1]
+    assert failed.other_urls == (f"{fake_github.api_url}/repos/acme/runs/actions/runs/{run_id}",)
+    assert failed.failure_signature == "deploy: Move payment config to Vault"  # job: step
+    assert failed.commit_title == "Move payment config to Vault"
+    assert failed.description is None  # the run's title is the commit title: nothing more
+    assert by_sha[sha(7)].failure_signature == "deploy: Warm cache (timed out)"
+    assert by_sha[sha(12)].failure_signature is None  # it never started a job
+    assert by_sha[sha(13)].status is DeploymentStatus.IN_PROGRESS
+    assert {d.environment for d in history.deployments} == {"production"}
+
+
+# ---------------------------------------------------------------------------
+# A named job decides
+# ---------------------------------------------------------------------------
+
+
+def test_with_a_job_named_the_jobs_outcome_is_the_deployments(fake_github: FakeGitHub) -> None:  # noqa: F811
+    world = fake_github.world
+    world.clock = lambda: NOW
+    world.token(TOKEN, login="github-actions[bot]")
+    repo = world.repo(Shape.RUNS)
+    world.repo("acme/incidents")
+
+    def run(n: int, conclusion: str, *jobs: tuple[str, str, list[tuple[str, str]]]) -> None:
+        made = repo.workflow_run(head_sha=sha(n), conclusion=conclusion, created_at=at(30 - n))
+        for name, job_conclusion, steps in jobs:
+            made.job(name, job_conclusion, steps=steps)
+
+    ok = [("Set up job", "success")]
+    run(1, "failure", ("test", "failure", [("Unit tests", "failure")]), ("deploy", "skipped", []))
+    run(2, "failure", ("deploy", "success", ok), ("smoke", "failure", [("Probe", "failure")]))
+    run(3, "failure", ("deploy", "failure", [("Helm upgrade", "failure")]))
+    run(4, "cancelled", ("deploy", "cancelled", [("Helm upgrade", "cancelled")]))
+    run(5, "cancelled", ("test", "cancelled", []), ("deploy", "skipped", []))
+    us = ("deploy (us)", "failure", [("Apply", "failure")])
+    run(6, "failure", ("deploy (eu)", "success", ok), us)
+    run(7, "failure", ("deploy / apply", "timed_out", [("Apply", "cancelled")]))
+    run(8, "startup_failure")
+    run(9, "success", ("deploy", "success", ok))
+    run(10, "action_required")
+
+    history = collect(fake_github, Shape.RUNS, job="deploy")
+    found = {d.sha: (d.status, d.failure_signature) for d in history.deployments}
+    assert found == {
+        sha(2): (DeploymentStatus.SUCCESS, None),
+        sha(3): (DeploymentStatus.FAILURE, "deploy: Helm upgrade"),
+        sha(4): (DeploymentStatus.CANCELLED, None),
+        sha(6): (DeploymentStatus.FAILURE, "deploy (us): Apply"),
+        sha(7): (DeploymentStatus.FAILURE, "deploy / apply: Apply (timed out)"),
+        sha(9): (DeploymentStatus.SUCCESS, None),
+    }
+    jobs_read = {r.path.split("/")[-2] for r in fake_github.requests_to("/jobs")}
+    ids = {run.head_sha: str(run.id) for run in repo.runs}
+    # Only the runs that did not succeed and may have run the job: not 8, 9 or 10.
+    assert jobs_read == {ids[sha(n)] for n in (1, 2, 3, 4, 5, 6, 7)}
+    assert all(r.query["filter"] == "latest" for r in fake_github.requests_to("/jobs"))
+    assert_actions_answers_match_openapi(fake_github)
+
+
+def test_the_same_failed_step_twice_is_a_repeat_failure(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    world = fake_github.world
+    world.clock = lambda: NOW
+    world.token(TOKEN, login="github-actions[bot]")
+    repo, incidents = world.repo("acme/shop"), world.repo("acme/incidents")
+    first = repo.workflow_run(head_sha=sha(1), conclusion="failure", created_at=at(40))
+    first.job("deploy", "failure", steps=[("Run migrations", "failure")])
+    incidents.issue(
+        title="Migrations locked the orders table",
+        labels=["postmortem", "service:checkout"],
+        created_at=at(39),
+        body=run_url(fake_github, first),
+    )
+    again = repo.workflow_run(head_sha=sha(2), conclusion="failure", created_at=at(3))
+    again.job("deploy", "failure", steps=[("Set up job", "success"), ("Run migrations", "failure")])
+    other = repo.workflow_run(head_sha=sha(3), conclusion="failure", created_at=at(2))
+    other.job("deploy", "failure", steps=[("Helm upgrade", "failure")])
+
+    result = check(fake_github, config(tmp_path, workflow="deploy.yml"), "acme/shop")
+    assert result.exit_code == 1, result.output
+    repeats = [f for f in json_report(result.stdout)["findings"] if f["rule"] == "repeat-failure"]
+    assert [(f["deployment"]["sha"], f["level"]) for f in repeats] == [(sha(2), "error")]
+    assert "the same failing job (deploy: Run migrations)" in repeats[0]["message"]
+
+
+# ---------------------------------------------------------------------------
+# Branches, paging, the request budget
+# ---------------------------------------------------------------------------
+
+
+def test_the_deploy_branch_is_the_default_branch_unless_named(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    world = fake_github.world
+    world.clock = lambda: NOW
+    world.token(TOKEN, login="github-actions[bot]")
+    repo = world.repo("acme/shop")
+    world.repo("acme/incidents")
+    repo.default_branch = "trunk"
+    for n, branch in enumerate(("trunk", "release", "main"), start=1):
+        repo.workflow_run(head_sha=sha(n), branch=branch, conclusion="failure", created_at=at(n))
+
+    def failed_shas(path: Path) -> list[str]:
+        result = check(fake_github, path, "acme/shop")
+        assert result.exit_code == 0, result.output  # a failure inside its grace period
+        return [f["deployment"]["sha"] for f in json_report(result.stdout)["findings"]]
+
+    assert failed_shas(config(tmp_path, workflow="deploy.yml")) == [sha(1)]
+    assert [r.query["branch"] for r in listings(fake_github)] == ["trunk"]
+    named = config(tmp_path, workflow=".github/workflows/deploy.yml", extra='branch = "release"\n')
+    before = len(fake_github.graphql_requests)
+    assert failed_shas(named) == [sha(2)]
+    # A named branch needs no question about the default branch: only the postmortems.
+    assert len(fake_github.graphql_requests) - before == 1
+
+
+def test_request_count_stays_within_the_budget(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """270 runs in the window, 3 failed: 3 pages, 3 jobs listings, the branch, the postmortems."""
+    world = fake_github.world
+    world.clock = lambda: NOW
+    world.token(TOKEN, login="github-actions[bot]")
+    repo, incidents = world.repo("acme/shop"), world.repo("acme/incidents")
+    failed_days = {7, 41, 88, 120, 160}
+    for n in range(400):  # a run every 8 hours: 270 in the 90 days, the rest older
+        days_ago = 0.3 + n / 3
+        failed = any(abs(days_ago - day) < 0.17 for day in failed_days)
+        made = repo.workflow_run(
+            head_sha=sha(n), conclusion="failure" if failed else "success", created_at=at(days_ago)
+        )
+        made.job("deploy", "failure" if failed else "success", steps=[("Apply", "failure")])
+    for n in range(3):
+        incidents.issue(title=f"Postmortem {n}", labels=["postmortem"], created_at=at(30 * n + 5))
+    runs_in_window = sum(1 for run in repo.runs if run.created_at >= NOW - LOOKBACK)
+    failed_in_window = sum(
+        1 for run in repo.runs if run.created_at >= NOW - LOOKBACK and run.conclusion == "failure"
+    )
+    postmortems = 3
+
+    result = check(fake_github, config(tmp_path, workflow="deploy.yml"), "acme/shop")
+    assert result.exit_code == 0, result.output  # warn: unreviewed failures
+
+    budget = math.ceil(runs_in_window / 100) + failed_in_window + math.ceil(postmortems / 50) + 3
+    sent = fake_github.requests
+    assert (runs_in_window, failed_in_window) == (270, 3)
+    assert len(sent) <= budget
+    pages, jobs = listings(fake_github), fake_github.requests_to("/jobs")
+    assert (len(pages), len(jobs), len(fake_github.graphql_requests)) == (3, 3, 2)
+    assert json_report(result.stdout)["sources"][0]["requests"] == len(sent) == 8
+    assert all(r.query.get("per_page", "100") == "100" for r in pages)
+    assert pages[0].query["created"] == ">=2026-08-22T12:00:00Z"
+    assert pages[0].query["exclude_pull_requests"] == "true"
+    assert all(r.status == 200 for r in sent)
+
+
+def test_more_runs_than_github_lists_at_once_are_all_read(fake_github: FakeGitHub) -> None:  # noqa: F811
+    """GitHub stops a filtered listing at 1,000 runs; the next listing starts where it stopped."""
+    world = fake_github.world
+    world.clock = lambda: NOW
+    world.token(TOKEN, login="github-actions[bot]")
+    repo = world.repo(Shape.RUNS)
+    world.repo("acme/incidents")
+    for n in range(1150):
+        conclusion = "failure" if n in (3, 1140) else "success"
+        repo.workflow_run(head_sha=sha(n), conclusion=conclusion, created_at=at(0.1 + n / 15))
+    history = collect(fake_github, Shape.RUNS)
+    assert len(history.deployments) == 1150
+    assert len({d.id for d in history.deployments}) == 1150
+    assert {d.sha for d in history.deployments if d.status.failed} == {sha(3), sha(1140)}
+    created = [r.query.get("created") for r in listings(fake_github)]
+    assert created.count(">=2026-08-22T12:00:00Z") == 10  # ten pages reach GitHub's limit
+    assert created[10] == created[11] == f"2026-08-22T12:00:00Z..{iso_of(repo.runs[999])}"
+    assert len(created) == 12  # the rest: 151 runs (the oldest seen again) in two pages
+
+
+# ---------------------------------------------------------------------------
+# What goes wrong, said in one line
+# ---------------------------------------------------------------------------
+
+
+def test_a_missing_workflow_is_named_with_its_repository(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build(fake_github)
+    result = check(fake_github, config(tmp_path, workflow="release.yml"), Shape.RUNS)
+    assert result.exit_code == 3, result.output
+    error = json_report(result.stdout)["sources"][0]["error"]
+    assert error == (
+        "workflow release.yml not found in acme/runs (looked for .github/workflows/release.yml; "
+        "check [services.checkout] workflow)"
+    )
+    assert "Traceback" not in result.output
+
+
+def test_a_token_without_actions_read_is_told_so(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build(fake_github)
+    limited = "ghs_CANARY_no_actions_42"
+    fake_github.world.token(limited, login="deployer[bot]", can_read_actions=False)
+    result = check(fake_github, config(tmp_path, workflow="deploy.yml"), Shape.RUNS, token=limited)
+    assert result.exit_code == 3, result.output
+    error = json_report(result.stdout)["sources"][0]["error"]
+    assert error == (
+        "GitHub refused to list the runs of workflow deploy.yml in acme/runs "
+        "(403: Resource not accessible by integration); the token needs actions: read"
+    )
+    assert limited not in result.output + str(result.stderr_bytes or b"")
+    assert_actions_answers_match_openapi(fake_github)
+
+
+@pytest.mark.parametrize("workflow", ["deploy", "other/deploy.yml", ".github/workflows/a/b.yml"])
+def test_a_workflow_that_is_not_a_workflow_file_is_a_usage_error(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+    workflow: str,
+) -> None:
+    fake_github.world.token(TOKEN, login="github-actions[bot]")
+    result = check(fake_github, config(tmp_path, workflow=workflow), Shape.RUNS)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "services.checkout.workflow" in lines[0]
+    assert repr(workflow) in lines[0]
+    assert "e.g. deploy.yml" in lines[0]
+    assert fake_github.requests == []
+
+
+def test_a_failing_jobs_listing_fails_the_source_after_retries(fake_github: FakeGitHub) -> None:  # noqa: F811
+    build(fake_github)
+    fake_github.faults.add("/jobs", status=502, times=None)
+    source = GitHubSource(settings(fake_github, Shape.RUNS, job=None))
+    source.client.deadline = 30
+    with pytest.raises(SourceError) as raised:
+        source.collect(Query("checkout", None, NOW, LOOKBACK))
+    assert "/jobs answered 502" in str(raised.value)
+    assert TOKEN not in str(raised.value)
+
+
+def test_a_link_to_another_host_is_not_followed(fake_github: FakeGitHub) -> None:  # noqa: F811
+    build(fake_github)
+    evil = '<https://evil.example/steal?page=2>; rel="next"'
+    fake_github.faults.add("/runs", status=200, body={"total_count": 1, "workflow_runs": []},
+                           headers={"Link": evil})  # fmt: skip
+    source = GitHubSource(settings(fake_github, Shape.RUNS, job=None))
+    with pytest.raises(SourceError) as raised:
+        source.collect(Query("checkout", None, NOW, LOOKBACK))
+    assert "refusing to send the token to https://evil.example" in str(raised.value)
+
+
+def test_runs_of_an_unexpected_shape_fail_the_source_not_the_process(
+    fake_github: FakeGitHub,  # noqa: F811
+) -> None:
+    build(fake_github)
+    fake_github.faults.add("/runs", status=200, body={"total_count": 1, "workflow_runs": [{}]})
+    source = GitHubSource(settings(fake_github, Shape.RUNS, job=None))
+    with pytest.raises(SourceError) as raised:
+        source.collect(Query("checkout", None, NOW, LOOKBACK))
+    assert "unexpected shape" in str(raised.value)
