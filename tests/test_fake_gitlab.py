@@ -383,6 +383,40 @@ def test_deployment_without_job_and_with_urls(fake: FakeGitLab, client: Client) 
 # ---------------------------------------------------------------------------
 
 
+def test_project_jobs_newest_first_filtered_by_scope_only(fake: FakeGitLab, client: Client) -> None:
+    """The jobs listing holds the deployments' jobs and the others, newest first; the
+    repeated ``scope[]`` filters by status and survives into the next link; no name filter."""
+    project = fake.world.project("group/shop")
+    deployed = project.deployment(status="failed", created_at=T0, failure_reason="script_failure")
+    for n in range(1, 25):
+        project.job("test", status="success" if n % 3 else "canceled", created_at=T0 + n * HOUR)
+    project.job("deploy", status="failed", ref="feature", created_at=T0 + 30 * HOUR)
+    listing = shop(client()).jobs.list(iterator=True, per_page=10, scope=["success", "failed"])
+    jobs = [job.attributes for job in listing]
+    assert [job["id"] for job in jobs] == sorted((job["id"] for job in jobs), reverse=True)
+    assert {job["status"] for job in jobs} == {"success", "failed"}
+    assert len(jobs) == 16 + 1 + 1  # 16 successful tests, the feature deploy, the deployment's
+    first, last = jobs[0], jobs[-1]
+    assert (first["name"], first["ref"], first["status"]) == ("deploy", "feature", "failed")
+    assert last["id"] == deployed.deployable.id  # type: ignore[union-attr]
+    assert last["failure_reason"] == "script_failure"
+    assert last["commit"]["id"] == deployed.sha
+    assert last["commit"]["title"] == "Merge branch 'feature' into 'main'"
+    assert set(last) >= DOC_DEPLOYABLE
+    assert set(last["commit"]) >= DOC_COMMIT
+    assert last["web_url"] == f"{fake.url}/group/shop/-/jobs/{last['id']}"
+    [sent, following, *_] = fake.requests
+    assert [v for k, v in sent.query_pairs if k == "scope[]"] == ["success", "failed"]
+    assert [v for k, v in following.query_pairs if k == "scope[]"] == ["success", "failed"]
+    refused = get(fake, "/projects/group%2Fshop/jobs?scope[]=done", **{"PRIVATE-TOKEN": TOKEN})
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"error": "scope does not have a valid value"},
+    )
+    anonymous = get(fake, "/projects/group%2Fshop/jobs")
+    assert anonymous.status_code == 401
+
+
 def test_issues_with_labels_and_incidents(fake: FakeGitLab, client: Client) -> None:
     project = fake.world.project("group/shop")
     project.issue("Login down", labels=["postmortem", "sev1"], created_at=T0)
