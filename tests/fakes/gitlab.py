@@ -19,6 +19,9 @@ What it reproduces from GitLab (docs.gitlab.com and GitLab's own source,
   the declared defaults and route params (``id=group%2Fshop``), sorted;
 * list orders: deployments ``order_by=id&sort=asc`` (oldest first!), issues
   and notes ``order_by=created_at&sort=desc``;
+* jobs: ``GET /projects/:id/jobs`` lists every job of the project (the
+  deployments' jobs and those added with ``Project.job``), newest first, with
+  ``scope[]`` (repeatable, validated) as its only filter: no name, no ref;
 * deployments: ``updated_after``/``updated_before`` are inclusive and, since
   GitLab 16.0, refused (400) unless ``order_by=updated_at``; ``order_by=ref``
   was removed in 16.3 (400); statuses are validated (400);
@@ -114,6 +117,22 @@ _JOB_STATUS_FOR_DEPLOYMENT = {
     "skipped": "skipped",
     "blocked": "manual",
 }
+# ``Ci::HasStatus::AVAILABLE_STATUSES``: a job's statuses, and the jobs API's ``scope[]`` values.
+JOB_STATUSES = frozenset(
+    {
+        "created",
+        "waiting_for_resource",
+        "preparing",
+        "pending",
+        "running",
+        "success",
+        "failed",
+        "canceled",
+        "skipped",
+        "manual",
+        "scheduled",
+    }
+)
 # ``CommitStatus.failure_reasons`` (the values a failed job reports).
 FAILURE_REASONS = frozenset(
     {
@@ -252,7 +271,7 @@ class Pipeline:
 
 @dataclass(eq=False)
 class Job:
-    """A deployment's job (``deployable``)."""
+    """A CI job: a deployment's ``deployable``, or any other job of a pipeline."""
 
     id: int
     name: str
@@ -269,6 +288,7 @@ class Job:
     user: User
     commit_title: str
     commit_message: str
+    sha: str = ""
 
 
 @dataclass(eq=False)
@@ -405,6 +425,8 @@ class Project:
         self.created_at = world.now()
         self.environments: dict[str, Environment] = {}
         self.deployments: list[Deployment] = []
+        self.jobs: list[Job] = []
+        """Every job of the project's pipelines (deployments' jobs included), oldest first."""
         self.issues: dict[int, Issue] = {}
         self.merge_requests: dict[int, MergeRequest] = {}
         self.milestones: dict[str, Milestone] = {}
@@ -522,7 +544,9 @@ class Project:
                     user=user,
                     commit_title=commit_title,
                     commit_message=commit_title + "\n",
+                    sha=sha,
                 )
+                self.jobs.append(job)
             deployment = Deployment(
                 project=self,
                 id=deployment_id,
@@ -541,6 +565,65 @@ class Project:
             )
             self.deployments.append(deployment)
             return deployment
+
+    def job(
+        self,
+        name: str,
+        *,
+        status: str = "success",
+        ref: str = "main",
+        sha: str | None = None,
+        created_at: datetime | None = None,
+        stage: str = "test",
+        failure_reason: str | None = None,
+        commit_title: str = "Merge branch 'feature' into 'main'",
+        user_username: str = "root",
+    ) -> Job:
+        """Add a job that made no deployment (a test, a build, or a deploy job that records
+        none), in a pipeline of its own; it finishes two minutes after ``created_at``."""
+        with self.world.lock:
+            if status not in JOB_STATUSES:
+                raise ValueError(f"status must be one of {sorted(JOB_STATUSES)}")
+            if failure_reason is not None and failure_reason not in FAILURE_REASONS:
+                raise ValueError(f"unknown failure_reason {failure_reason!r}")
+            if failure_reason is not None and status != "failed":
+                raise ValueError("only a failed job has a failure_reason")
+            created = _utc(created_at) if created_at else self.world.now()
+            finished = status in ("success", "failed", "canceled")
+            job_id = self.world.next_id("job")
+            sha = sha or hashlib.sha1(b"job %d" % job_id, usedforsecurity=False).hexdigest()
+            pipeline = Pipeline(
+                id=self.world.next_id("pipeline"),
+                iid=next(self._pipeline_iids),
+                sha=sha,
+                ref=ref,
+                status=status,
+                created_at=created - timedelta(seconds=10),
+                updated_at=created + timedelta(minutes=2) if finished else created,
+                web_url=None,
+            )
+            job = Job(
+                id=job_id,
+                name=name,
+                stage=stage,
+                status=status,
+                ref=ref,
+                tag=False,
+                created_at=created,
+                started_at=created if status not in ("created", "pending", "manual") else None,
+                finished_at=created + timedelta(minutes=2) if finished else None,
+                failure_reason=(failure_reason or "unknown_failure")
+                if status == "failed"
+                else None,
+                web_url=None,
+                pipeline=pipeline,
+                user=self.world.user(user_username),
+                commit_title=commit_title,
+                commit_message=commit_title + "\n",
+                sha=sha,
+            )
+            self.jobs.append(job)
+            return job
 
     # -- issues ------------------------------------------------------------
 
@@ -1013,9 +1096,9 @@ def _commit_json(call: _Call, project: Project, job: Job, sha: str) -> dict[str,
     }
 
 
-def _job_json(call: _Call, deployment: Deployment, job: Job) -> dict[str, Any]:
-    """``Ci::Job``: the deployment's ``deployable``."""
-    project = deployment.project
+def _job_json(call: _Call, project: Project, job: Job) -> dict[str, Any]:
+    """``Ci::Job`` (``Entities::Ci::Job``): a deployment's ``deployable``, an item of the jobs
+    listing."""
     pipeline = job.pipeline
     duration = (
         (job.finished_at - job.started_at).total_seconds()
@@ -1038,7 +1121,7 @@ def _job_json(call: _Call, deployment: Deployment, job: Job) -> dict[str, Any]:
         "duration": duration,
         "queued_duration": 1.5 if job.started_at else None,
         "user": _user_full(call, job.user),
-        "commit": _commit_json(call, project, job, deployment.sha),
+        "commit": _commit_json(call, project, job, job.sha),
         "pipeline": {
             "id": pipeline.id,
             "iid": pipeline.iid,
@@ -1087,7 +1170,7 @@ def _deployment_json(call: _Call, deployment: Deployment) -> dict[str, Any]:
             "created_at": iso(environment.created_at),
             "updated_at": iso(environment.created_at),
         },
-        "deployable": _job_json(call, deployment, deployment.deployable)
+        "deployable": _job_json(call, deployment.project, deployment.deployable)
         if deployment.deployable
         else None,
         "status": deployment.status,
@@ -1286,9 +1369,18 @@ def _paginate(
     base = call.fake.pagination_base_url or call.base
     query = {**defaults, **call.params, **{k: unquote(v) for k, v in call.groups.items()}}
 
+    repeated: dict[str, list[str]] = {}
+    for key, value in call.record.query_pairs:
+        repeated.setdefault(key, []).append(value)
+
     def href(number: int) -> str:
         params = {**query, "page": str(number), "per_page": str(per_page)}
-        return f"{base}{call.record.path}?{urlencode(sorted(params.items()))}"
+        pairs = [
+            (key, each)
+            for key, value in sorted(params.items())
+            for each in (repeated[key] if len(repeated.get(key, ())) > 1 else [value])
+        ]
+        return f"{base}{call.record.path}?{urlencode(pairs)}"
 
     links = []
     if prev_page:
@@ -1398,6 +1490,25 @@ def _list_deployments(call: _Call) -> Response:
         chosen.sort(key=lambda d: d.id, reverse=descending)
     defaults = {"order_by": "id", "sort": "asc"}
     return _paginate(call, chosen, lambda d: _deployment_json(call, d), defaults)
+
+
+def _list_project_jobs(call: _Call) -> Response:
+    """``GET /projects/:id/jobs``: every job, newest first (``id DESC``), ``scope[]`` the only
+    filter (no name, no ref). See https://docs.gitlab.com/api/jobs/#list-project-jobs"""
+    if call.token is None:
+        return _message(401, UNAUTHORIZED)
+    project = _find_project(call)
+    if isinstance(project, Response):
+        return project
+    gap = _unsupported(call, ("order_by", "sort", "include_retried"))
+    if gap is not None:
+        return gap
+    scopes = [value for key, value in call.record.query_pairs if key in ("scope", "scope[]")]
+    if any(scope not in JOB_STATUSES for scope in scopes):
+        return _param_error("scope does not have a valid value")
+    chosen = [job for job in project.jobs if not scopes or job.status in scopes]
+    chosen.sort(key=lambda job: -job.id)
+    return _paginate(call, chosen, lambda job: _job_json(call, project, job), {})
 
 
 _ISSUE_ORDERS = (
@@ -1727,6 +1838,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
     ("GET", re.compile(r"/user"), _get_user, False),
     ("GET", re.compile(_PROJECT), _get_project, False),
     ("GET", re.compile(_PROJECT + r"/deployments"), _list_deployments, True),
+    ("GET", re.compile(_PROJECT + r"/jobs"), _list_project_jobs, False),
     ("GET", re.compile(_PROJECT + r"/issues"), _list_issues, False),
     ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)"), _get_issue, False),
     ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)/links"), _list_issue_links, False),
@@ -1786,6 +1898,8 @@ class RecordedRequest:
     response_headers: dict[str, str] = field(default_factory=dict)
     response_body: bytes = b""
     fault: Fault | None = None  # the injected fault that shaped the answer, if any
+    query_pairs: list[tuple[str, str]] = field(default_factory=list)
+    """The query string in order, repeated keys kept (``scope[]=success&scope[]=failed``)."""
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -2234,6 +2348,7 @@ class _Handler(BaseHTTPRequestHandler):
             method=self.command,
             path=target.path,
             query=dict(parse_qsl(target.query, keep_blank_values=True)),
+            query_pairs=parse_qsl(target.query, keep_blank_values=True),
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
             time=time.time(),
