@@ -19,12 +19,19 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from conftest import json_report
-from fakes.github import FakeGitHub, RecordedRequest, WorkflowRun, fake_github  # noqa: F401
+from fakes.github import (  # noqa: F401
+    FakeGitHub,
+    RecordedRequest,
+    WorkflowRun,
+    fake_github,
+    query_cost,
+)
 from test_fake_github import _operation, response_validator, to_json_schema
 
 from deploygate.cli import cli
 from deploygate.errors import SourceError
 from deploygate.model import DeploymentStatus, History, Query
+from deploygate.sources.github import queries
 from deploygate.sources.github.settings import DeployWorkflow, GitHubSettings
 from deploygate.sources.github.source import GitHubSource
 
@@ -607,3 +614,11 @@ def test_runs_of_an_unexpected_shape_fail_the_source_not_the_process(
     with pytest.raises(SourceError) as raised:
         source.collect(Query("checkout", None, NOW, LOOKBACK))
     assert "unexpected shape" in str(raised.value)
+
+
+def test_the_commit_title_costs_the_deployments_query_nothing() -> None:
+    """``commit`` is an object, not a connection: still one point and 100 nodes a page."""
+    variables = {"owner": "acme", "name": "shop", "environments": None, "after": None}
+    assert query_cost(queries.DEPLOYMENTS, variables) == (1, 100)
+    assert "commit { messageHeadline }" in queries.DEPLOYMENTS
+    assert query_cost(queries.DEFAULT_BRANCH, {"owner": "acme", "name": "shop"}) == (1, 0)

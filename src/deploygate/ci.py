@@ -118,3 +118,15 @@ def github_event(env: Mapping[str, str]) -> tuple[str | None, dict[str, Any]]:
     except (OSError, ValueError):
         return name, {}
     return name, payload if isinstance(payload, dict) else {}
+
+
+def run_url(env: Mapping[str, str]) -> str | None:
+    """A link to the running workflow run (GitHub Actions) or job (GitLab CI), if any."""
+    if env.get("GITLAB_CI") == "true":
+        return env.get("CI_JOB_URL") or None
+    server, repository, run = (
+        env.get(name) for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
+    if server and repository and run:
+        return f"{server.rstrip('/')}/{repository}/actions/runs/{run}"
+    return None

@@ -29,8 +29,16 @@ from deploygate.errors import (
     PublishError,
     SourceError,
 )
-from deploygate.formats import FORMATS, RenderOptions, escape, loop_html, loop_json, loop_markdown
-from deploygate.formats.common import not_verified
+from deploygate.formats import (
+    FORMATS,
+    RenderOptions,
+    escape,
+    loop_html,
+    loop_json,
+    loop_markdown,
+    override_note,
+)
+from deploygate.formats.common import not_verified, plural
 from deploygate.formats.github import outputs as github_outputs
 from deploygate.model import DeploymentStatus, Query, Report
 from deploygate.sinks.files import write_file
@@ -39,6 +47,9 @@ from deploygate.sinks.github_comment import PullRequest, pull_request_number
 from deploygate.sinks.github_comment import publish as publish_pr_comment
 from deploygate.sinks.gitlab_note import MergeRequest, merge_request_iid
 from deploygate.sinks.gitlab_note import publish as publish_mr_note
+from deploygate.sinks.override_notes import Note, platform_issue
+from deploygate.sinks.override_notes import post_github as post_override_github
+from deploygate.sinks.override_notes import post_gitlab as post_override_gitlab
 from deploygate.sinks.report_issue import GitHubTarget, GitLabTarget
 from deploygate.sinks.report_issue import publish_github as publish_github_issue
 from deploygate.sinks.report_issue import publish_gitlab as publish_gitlab_issue
@@ -314,6 +325,8 @@ def check(
         _publish_to_github_actions(report, options, actions)
     if comment:
         _say(_safe_comment(config, context, FORMATS["markdown"](report, options)))
+        for line in _safe_override_notes(config, context, report, settings):
+            _say(line)
     render = FORMATS[format_name or ci.default_format(env)]
     color = ci.wants_color(sys.stdout, env)
     click.echo(render(report, replace(options, color=color)), nl=False)
@@ -358,6 +371,40 @@ def _safe_comment(config: config_module.Config, context: SourceContext, markdown
         return _comment(config, context, markdown)
     except Exception as error:
         return f"no comment written: {type(error).__name__} while commenting"
+
+
+def _safe_override_notes(
+    config: config_module.Config,
+    context: SourceContext,
+    report: Report,
+    settings: config_module.Settings,
+) -> list[str]:
+    """Override notes are a courtesy too: whatever goes wrong, the verdict stands."""
+    drafted = override_note.notes(
+        report, strict=settings.policy.strict, run_url=ci.run_url(context.env)
+    )
+    notes = [
+        Note(postmortem.id, body) for postmortem, body in drafted if platform_issue(postmortem.id)
+    ]
+    lines = []
+    if len(notes) < len(drafted):
+        local = plural(len(drafted) - len(notes), "overridden postmortem")
+        lines.append(f"{local} kept in local files: no platform to note the override on")
+    if not notes:
+        return lines
+    platform = _platform(settings.sources, context.env)
+    try:
+        if platform == "gitlab":
+            gitlab = resolve_gitlab(config, context)
+            return lines + post_override_gitlab(gitlab.url, gitlab.token, notes)
+        if platform == "github":
+            github = resolve_github(config, context)
+            return lines + post_override_github(github.api_url, github.token, notes)
+    except DeploygateError as error:
+        return [*lines, f"no override notes written: {error}"]
+    except Exception as error:
+        return [*lines, f"no override notes written: {type(error).__name__} while noting"]
+    return [*lines, "no override notes written: neither GitHub nor GitLab is a source or the CI"]
 
 
 def _gitlab_note(config: config_module.Config, context: SourceContext, markdown: str) -> str:
@@ -491,19 +538,25 @@ def report(
         _say(f"published the learning loop report: {url}")
 
 
-def _publish_platform(sources: Sequence[str], env: Mapping[str, str]) -> ci.Platform:
-    """Where ``--publish`` goes: the platform the sources read, else the CI it runs in."""
+def _platform(sources: Sequence[str], env: Mapping[str, str]) -> ci.Platform | None:
+    """Where to write: the platform the sources read, else the CI it runs in, else nowhere."""
     for platform in ("github", "gitlab"):
         if platform in sources:
             return platform
     guess = ci.guess_platform(env, None)
-    if guess is None:
+    return guess.platform if guess else None
+
+
+def _publish_platform(sources: Sequence[str], env: Mapping[str, str]) -> ci.Platform:
+    """Where ``--publish`` goes (see :func:`_platform`); nowhere is a usage error."""
+    platform = _platform(sources, env)
+    if platform is None:
         raise InputError(
             "nowhere to publish: the sources are neither GitHub nor GitLab and this is not "
             "GitHub Actions or GitLab CI", field="--publish",
             expected="--source github or gitlab, or a run in GitHub Actions or GitLab CI",
         )  # fmt: skip
-    return guess.platform
+    return platform
 
 
 def _publish_report(

@@ -327,6 +327,19 @@ class IssueLink:
 
 
 @dataclass(eq=False)
+class IssueNote:
+    """A note (comment) on an issue."""
+
+    id: int
+    issue: Issue
+    body: str
+    author: User
+    created_at: datetime
+    updated_at: datetime
+    system: bool = False
+
+
+@dataclass(eq=False)
 class Issue:
     project: Project
     id: int
@@ -344,6 +357,8 @@ class Issue:
     milestone: Milestone | None
     author: User
     confidential: bool = False
+    notes: list[IssueNote] = field(default_factory=list)
+    """The issue's notes, oldest first (deploygate's override notes, a person's comments)."""
 
     @property
     def reference(self) -> str:
@@ -1830,6 +1845,76 @@ def _update_issue(call: _Call) -> Response:
     return Response(200, _issue_json(call, issue, project))
 
 
+# -- issue notes: deploygate's override notes -----------------------------------------------
+
+
+def _issue_note_json(call: _Call, note: IssueNote) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "type": None,
+        "body": note.body,
+        "attachment": None,
+        "author": _user_basic(call, note.author),
+        "created_at": iso(note.created_at),
+        "updated_at": iso(note.updated_at),
+        "system": note.system,
+        "noteable_id": note.issue.id,
+        "noteable_type": "Issue",
+        "project_id": note.issue.project.id,
+        "resolvable": False,
+        "confidential": False,
+        "internal": False,
+        "imported": False,
+        "imported_from": "none",
+        "noteable_iid": note.issue.iid,
+        "commands_changes": {},
+    }
+
+
+def add_issue_note(
+    issue: Issue, body: str, author: User, *, created_at: datetime | None = None
+) -> IssueNote:
+    """Add a note to ``issue`` (tests call it for a person's note; the POST handler too)."""
+    world = issue.project.world
+    with world.lock:
+        moment = _utc(created_at) if created_at else world.now()
+        note = IssueNote(world.next_id("note"), issue, body, author, moment, moment)
+        issue.notes.append(note)
+        return note
+
+
+def _list_issue_notes(call: _Call) -> Response:
+    found = _find_issue(call)
+    if isinstance(found, Response):
+        return found
+    _, issue = found
+    order_by = _choice(call, "order_by", ("created_at", "updated_at"), "created_at")
+    sort = _choice(call, "sort", ("asc", "desc"), "desc")
+    for value in (order_by, sort):
+        if isinstance(value, Response):
+            return value
+    gap = _unsupported(call, ["activity_filter"])
+    if gap:
+        return gap
+    attribute = "updated_at" if order_by == "updated_at" else "created_at"
+    notes = sorted(issue.notes, key=lambda n: (getattr(n, attribute), n.id), reverse=sort == "desc")
+    defaults = {"order_by": "created_at", "sort": "desc"}
+    return _paginate(call, notes, lambda n: _issue_note_json(call, n), defaults)
+
+
+def _create_issue_note(call: _Call) -> Response:
+    found = _find_issue(call)
+    if isinstance(found, Response):
+        return found
+    _, issue = found
+    assert call.token is not None
+    body = _note_body(call)
+    if isinstance(body, Response):
+        return body
+    note = add_issue_note(issue, body, call.token.user)
+    return Response(201, _issue_note_json(call, note))
+
+
 Handler: TypeAlias = Callable[[_Call], Response]
 _PROJECT = r"/projects/(?P<id>[^/]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
@@ -1842,6 +1927,13 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
     ("GET", re.compile(_PROJECT + r"/issues"), _list_issues, False),
     ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)"), _get_issue, False),
     ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)/links"), _list_issue_links, False),
+    ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)/notes"), _list_issue_notes, False),
+    (
+        "POST",
+        re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)/notes"),
+        _create_issue_note,
+        False,
+    ),
     ("POST", re.compile(_PROJECT + r"/issues"), _create_issue, False),
     ("PUT", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)"), _update_issue, False),
     (
