@@ -1,0 +1,123 @@
+"""Rollbacks on GitLab: the source reads every deployment, so the core sees an older version
+replace a newer one, or a deployment whose commit says it reverts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+from conftest import json_report
+from fakes.gitlab import FakeGitLab, Project, fake_gitlab  # noqa: F401
+
+from deploygate.cli import cli
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+TOKEN = "glpat-CANARY-rollbacks-0123"
+OLD, NEW, OTHER = "a" * 40, "b" * 40, "c" * 40
+
+
+def at(days_ago: float, hour: int) -> datetime:
+    return (NOW - timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0)
+
+
+def shop(fake: FakeGitLab) -> Project:
+    fake.world.token(TOKEN, username="deploybot")
+    return fake.world.project("group/shop")
+
+
+def run(fake: FakeGitLab, tmp_path: Path, extra: str = "") -> Result:
+    config = tmp_path / "deploygate.toml"
+    config.write_text(
+        f'source = "gitlab"\n{extra}[gitlab]\nurl = "{fake.url}"\nproject = "group/shop"\n'
+        '[services.checkout]\nenvironments = ["production"]\n',
+        encoding="utf-8",
+    )
+    return CliRunner().invoke(
+        cli,
+        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+         "--format", "json"],
+        env={"GITLAB_TOKEN": TOKEN, "CI": "", "CI_PROJECT_PATH": ""},
+    )  # fmt: skip
+
+
+def rolled_back(result: Result) -> list[dict[str, Any]]:
+    """The deployments the report names as rolled back."""
+    report = json_report(result.stdout)
+    return [
+        finding["deployment"]
+        for finding in report["findings"]
+        if finding["deployment"] and finding["deployment"]["status"] == "rolled-back"
+    ]
+
+
+def test_an_older_version_two_hours_later_is_a_rollback_with_its_evidence(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    project = shop(fake_gitlab)
+    project.deployment(sha=OLD, created_at=at(10, 8))
+    new = project.deployment(sha=NEW, created_at=at(10, 10))
+    back = project.deployment(sha=OLD, created_at=at(10, 12))
+    result = run(fake_gitlab, tmp_path)
+    assert result.exit_code in (0, 1), result.output
+    [found] = rolled_back(result)
+    assert (found["id"], found["sha"]) == (str(new.id), NEW)
+    assert found["rollback"] == (
+        f"deployment {back.id} shipped aaaaaaa, a version live before it, 2h later"
+    )
+    assert json_report(result.stdout)["summary"]["failed_deployments"] == 1
+
+
+def test_a_revert_commit_title_marks_the_deployment_before_it(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The deployable's commit title (GitLab's ``deployable.commit.title``) is read."""
+    project = shop(fake_gitlab)
+    shipped = project.deployment(sha=NEW, created_at=at(5, 9), commit_title="Cache carts")
+    revert = project.deployment(
+        sha=OTHER, created_at=at(5, 10), commit_title='Revert "Cache carts"'
+    )
+    result = run(fake_gitlab, tmp_path)
+    [found] = rolled_back(result)
+    assert found["id"] == str(shipped.id)
+    assert found["rollback"] == f'deployment {revert.id} 1h later says “Revert "Cache carts"”'
+
+
+def test_near_misses_are_not_rollbacks(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The same sha deployed again, and an older sha 25 hours later: no rollback."""
+    project = shop(fake_gitlab)
+    project.deployment(sha=OLD, created_at=at(20, 8))
+    project.deployment(sha=OLD, created_at=at(20, 9))  # a redeploy of the same version
+    project.deployment(sha=NEW, created_at=at(15, 8))
+    project.deployment(sha=OLD, created_at=at(14, 9))  # older, but 25 h later
+    project.deployment(sha=OTHER, created_at=at(3, 8), commit_title="Add a rollback button")
+    project.deployment(sha=OTHER, created_at=at(3, 9), commit_title="Add a rollback button")
+    result = run(fake_gitlab, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert rolled_back(result) == []
+    assert json_report(result.stdout)["summary"]["failed_deployments"] == 0
+
+
+def test_with_detection_off_only_failed_deployments_are_read(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """[rollbacks] detect = false: the rollback above is not one, and the listing asks for
+    status=failed, so a team without detection keeps requests that follow failures."""
+    project = shop(fake_gitlab)
+    project.deployment(sha=OLD, created_at=at(10, 8))
+    project.deployment(sha=NEW, created_at=at(10, 10))
+    project.deployment(sha=OLD, created_at=at(10, 12))
+    project.deployment(status="failed", created_at=at(4, 10), failure_reason="script_failure")
+    result = run(fake_gitlab, tmp_path, extra="[rollbacks]\ndetect = false\n")
+    assert rolled_back(result) == []
+    assert json_report(result.stdout)["summary"]["failed_deployments"] == 1
+    [listing] = fake_gitlab.requests_to("/deployments")
+    assert listing.query["status"] == "failed"
+    assert json_report(run(fake_gitlab, tmp_path).stdout)["summary"]["failed_deployments"] == 2
