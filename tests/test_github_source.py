@@ -15,6 +15,7 @@ from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from test_fake_github import assert_rest_traffic_matches_openapi
 
 from deploygate.cli import cli
+from deploygate.sanitize import terminal
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 TOKEN = "ghs_CANARY_source_0123456789"
@@ -439,7 +440,8 @@ def test_hostile_issue_titles_produce_no_workflow_command(
     found = commands(result.stdout) + commands(result.stderr)
     assert {c.name for c in found} <= {"error", "warning", "notice"}
     assert all(c.properties["title"].startswith("deploygate ") for c in found)
-    assert any(hostile in c.data for c in found)
+    # The title is shown whole as data, its control characters made visible.
+    assert any(terminal(hostile) in c.data for c in found)
     assert result.exit_code == 1
 
 
