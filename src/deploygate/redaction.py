@@ -1,28 +1,159 @@
-"""Take tokens out of any text before it leaves deploygate.
+"""Take tokens out of any text, and any record, before it leaves deploygate.
 
-A token may surface raw, URL-encoded (in a URL), JSON-escaped or base64
-(in a Basic auth header): each of those spellings is replaced.
+A token rarely comes back in the spelling it was sent in. A server that
+echoes it may have URL-encoded it (with or without ``/`` kept, ``+`` for a
+space), JSON-escaped it (once or twice: ``\\"``, ``\\/``, ``\\u0022``), or
+base64-encoded it inside a Basic auth header, where it follows
+``x-access-token:`` or an email and so starts at any byte of a 3-byte group.
+
+So each secret becomes one regular expression, compiled once per set of
+secrets: each of its characters may appear in any of its escaped spellings,
+and for base64 each of the three alignments is one run of character
+classes, one per base64 character that holds a bit of the token. The bits
+that belong to the neighbouring bytes are left free in those classes, so the
+token is found whatever surrounds it. One pass of one pattern over the text
+keeps redaction linear in the text: it runs on every error message and on
+every report.
 """
 
 from __future__ import annotations
 
-import base64
-import urllib.parse
+import dataclasses
+import enum
+import functools
+import re
 from collections.abc import Iterable
+from typing import Any, TypeVar
+
+MASK = "***"
+
+_STANDARD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_URL_SAFE = _STANDARD[:62] + "-_"
+_BASE64_MIN_BYTES = 9
+"""Enough for two whole 3-byte groups at any alignment (48 bits): shorter, its base64 run
+could turn up in unrelated base64 by chance. Such a secret is still found raw and escaped."""
+_BACKSLASHES = r"\\{1,7}"
+"""A JSON escape, JSON-escaped again up to twice; bounded so a run of backslashes costs
+no more than a few steps at each position."""
+
+Record = TypeVar("Record")
 
 
-def secret_forms(secret: str) -> set[str]:
-    """The spellings in which a token could appear: raw, URL-encoded, JSON-escaped, base64."""
-    if not secret:
-        return set()
-    forms = {secret, urllib.parse.quote(secret, safe=""), secret.encode("unicode_escape").decode()}
-    forms.add(base64.b64encode(secret.encode()).decode())
-    return {form for form in forms if form}
+def _hex_byte(value: int) -> str:
+    """``%2F`` or ``%2f``: percent-encoders disagree on the case."""
+    return "%" + "".join(f"[{digit.upper()}{digit.lower()}]" for digit in f"{value:02x}")
+
+
+def _json_unicode(character: str) -> str:
+    """``\\u002f`` (or the surrogate pair), in either case, behind its escaping backslashes."""
+    units = character.encode("utf-16-be")
+    return "".join(
+        _BACKSLASHES
+        + "u"
+        + "".join(
+            f"[{digit.upper()}{digit.lower()}]"
+            for digit in f"{int.from_bytes(units[i : i + 2], 'big'):04x}"
+        )
+        for i in range(0, len(units), 2)
+    )
+
+
+def _character(character: str) -> str:
+    """Every spelling of one character of a secret, as one group."""
+    spellings = [re.escape(character), _json_unicode(character)]
+    spellings.append("".join(_hex_byte(byte) for byte in character.encode()))
+    if character == " ":
+        spellings.append(r"\+")  # application/x-www-form-urlencoded
+    if character in '"/':
+        spellings.append(_BACKSLASHES + re.escape(character))
+    if character == "\\":
+        spellings.append(r"\\{2,8}")
+    return "(?:" + "|".join(spellings) + ")"
+
+
+def _base64_run(secret: bytes, offset: int, alphabet: str) -> str:
+    """The base64 characters that hold ``secret``'s bits when it starts ``offset`` bytes
+    into a 3-byte group, each as the class of characters its free bits allow.
+
+    The characters of the groups it shares with its neighbours are optional,
+    so a cut or re-wrapped encoding is still found by the groups that are
+    the token's alone.
+    """
+    first_bit = 8 * offset
+    end_bit = first_bit + 8 * len(secret)
+    bits = {
+        first_bit + index: (secret[index // 8] >> (7 - index % 8)) & 1
+        for index in range(8 * len(secret))
+    }
+    whole_groups = range(-(-first_bit // 24) * 4, end_bit // 24 * 4)
+    run = []
+    for position in range(first_bit // 6, (end_bit - 1) // 6 + 1):
+        fixed = [(5 - k, bits[6 * position + k]) for k in range(6) if 6 * position + k in bits]
+        allowed = [
+            alphabet[value]
+            for value in range(64)
+            if all((value >> shift) & 1 == bit for shift, bit in fixed)
+        ]
+        spelled = (
+            re.escape(allowed[0])
+            if len(allowed) == 1
+            else "[" + "".join(re.escape(char) for char in allowed) + "]"
+        )
+        run.append(spelled if position in whole_groups else f"(?:{spelled})?")
+    return "".join(run)
+
+
+def _secret_pattern(secret: str) -> str:
+    spellings = ["".join(_character(character) for character in secret)]
+    raw = secret.encode()
+    if len(raw) >= _BASE64_MIN_BYTES:
+        spellings += [
+            _base64_run(raw, offset, alphabet)
+            for offset in range(3)
+            for alphabet in (_STANDARD, _URL_SAFE)
+        ]
+    return "|".join(spellings)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    patterns = [_secret_pattern(secret) for secret in secrets if secret]
+    return re.compile("|".join(patterns)) if patterns else None
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every form of every secret replaced by ``***``."""
-    for secret in secrets:
-        for form in sorted(secret_forms(secret), key=len, reverse=True):
-            text = text.replace(form, "***")
-    return text
+    """``text`` with every spelling of every secret replaced by ``***``."""
+    pattern = _compiled(tuple(sorted(set(secrets))))
+    return text if pattern is None else pattern.sub(MASK, text)
+
+
+def redact_record(record: Record, secrets: Iterable[str]) -> Record:
+    """``record`` (a frozen dataclass, and all it holds) with its text redacted.
+
+    For data read from a backend: someone may have pasted a token into an
+    issue, and every output is rendered from the report, so taking it out of
+    the report takes it out of every output, before any format escapes or
+    cuts the text into spellings that are harder to find.
+    """
+    pattern = _compiled(tuple(sorted(set(secrets))))
+    if pattern is None:
+        return record
+    redacted: Record = _walk(record, pattern)
+    return redacted
+
+
+def _walk(value: Any, pattern: re.Pattern[str]) -> Any:
+    if isinstance(value, enum.Enum):
+        return value  # its text is ours, and it must stay a member
+    if isinstance(value, str):
+        return pattern.sub(MASK, value)
+    if isinstance(value, tuple):
+        return tuple(_walk(item, pattern) for item in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            field.name: _walk(getattr(value, field.name), pattern)
+            for field in dataclasses.fields(value)
+            if field.init
+        }
+        return dataclasses.replace(value, **changes)
+    return value
