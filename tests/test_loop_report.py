@@ -14,7 +14,14 @@ from conftest import NOW, ago, deployment, item, postmortem
 
 from deploygate.formats import loop_html, loop_json, loop_markdown
 from deploygate.linking import link_failures
-from deploygate.loop import LoopReport, ServiceLoop, Week, learning_loop, team_credits
+from deploygate.loop import (
+    LoopReport,
+    ServiceLoop,
+    Week,
+    learning_loop,
+    team_credits,
+    with_overrides,
+)
 from deploygate.model import ActionItemState, Deployment, DeploymentStatus, Postmortem
 from deploygate.rules import Policy
 
@@ -371,6 +378,7 @@ def test_json_fields() -> None:
         "declined_action_items",
         "median_days_to_close",
         "repeat_failures",
+        "overrides",
         "weekly",
         "teams_closing",
     ]
@@ -528,3 +536,18 @@ def test_html_without_services_or_weeks() -> None:
     page = loop_html.render(report(empty))
     assert "<svg" not in page
     assert "No weeks in the period." in page
+
+
+def test_with_overrides_sets_each_service_and_the_sum() -> None:
+    search = replace(checkout_loop(), service="search")
+    counted = with_overrides(report(checkout_loop(), search, overrides=0), {"checkout": 3})
+    assert [(loop.service, loop.overrides) for loop in counted.services] == [
+        ("checkout", 3),
+        ("search", 0),
+    ]
+    assert counted.overrides == 3
+    text = loop_markdown.render(counted)
+    assert "| Repeat failures | Overrides |" in text
+    assert "**Emergency overrides:** 3 in the period." in text
+    assert [s["overrides"] for s in json.loads(loop_json.render(counted))["services"]] == [3, 0]
+    assert "<th>Overrides</th>" in loop_html.render(counted)

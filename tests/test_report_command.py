@@ -24,7 +24,7 @@ def test_every_configured_service_with_charts_and_team_credit(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     markdown = result.stdout
     assert markdown.count("```mermaid\nxychart-beta") == 4  # two charts for each service
-    assert "| checkout | 11 | 4 | 36% | 3 | 75% | 22 h | 4 | 2 | 1 | n/a | 1 |" in markdown
+    assert "| checkout | 11 | 4 | 36% | 3 | 75% | 22 h | 4 | 2 | 1 | n/a | 1 | 0 |" in markdown
     assert "- team **payments** closed 1 action item" in markdown
     assert "deploygate names no person" in markdown
     document = json.loads((tmp_path / "loop.json").read_text())

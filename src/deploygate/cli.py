@@ -40,6 +40,7 @@ from deploygate.formats import (
 )
 from deploygate.formats.common import not_verified, plural
 from deploygate.formats.github import outputs as github_outputs
+from deploygate.loop import with_overrides
 from deploygate.model import DeploymentStatus, Query, Report
 from deploygate.sinks.files import write_file
 from deploygate.sinks.github import append_summary, set_outputs
@@ -57,6 +58,7 @@ from deploygate.sources import SOURCES, SourceContext, build_sources
 from deploygate.sources.github.settings import resolve as resolve_github
 from deploygate.sources.gitlab.settings import resolve as resolve_gitlab
 from deploygate.sources.local import HistoryStore
+from deploygate.sources.override_notes import count_github as count_github_overrides
 
 _ENV = "DEPLOYGATE_"
 _EPILOG = "\b\n" + EXIT_CODE_HELP  # \b keeps click from re-wrapping the table
@@ -523,13 +525,22 @@ def report(
             "failure rate yet", field="--source", expected="local or github for report",
         )  # fmt: skip
     context = SourceContext(env=ci.environment(), repository=repo, project=project)
+    until = now or datetime.now(timezone.utc)
     loop = gate.learning_report(
         build_sources(settings.sources, config, context),
         names,
         settings.policy,
-        now=now or datetime.now(timezone.utc),
+        now=until,
         period=period,
     )
+    if "github" in settings.sources:
+        github = resolve_github(config, context)
+        overrides = count_github_overrides(
+            github.api_url, github.postmortem_repository, github.token,
+            in_actions=context.env.get("GITHUB_ACTIONS") == "true",
+            since=until - period, until=until,
+        )  # fmt: skip
+        loop = with_overrides(loop, overrides)
     for output_format, path in outputs:
         write_file(path, LOOP_FORMATS[output_format](loop))
     click.echo(LOOP_FORMATS[format_name](loop), nl=False)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from deploygate.dates import start_of_day, to_utc
@@ -93,6 +93,9 @@ class ServiceLoop:
     weekly: tuple[Week, ...] = ()
     teams_closing: tuple[tuple[str, int], ...] = ()
     """``(team, items done in the period)``, most first, then by name. Teams, never people."""
+    overrides: int = 0
+    """Given by the caller: emergency overrides of this service's gate in the period, as
+    counted from the override notes deploygate left (see :func:`with_overrides`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +106,7 @@ class LoopReport:
     period_end: datetime
     services: tuple[ServiceLoop, ...]
     overrides: int = 0
-    """Given by the caller: emergency overrides of the gate during the period."""
+    """Given by the caller: emergency overrides of the gate during the period, every service."""
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -290,3 +293,15 @@ def team_credits(report: LoopReport) -> tuple[TeamCredit, ...]:
         for team, services in by_team.items()
     ]
     return tuple(sorted(credits, key=lambda credit: (-credit.closed, credit.team)))
+
+
+def with_overrides(report: LoopReport, overrides: Mapping[str, int]) -> LoopReport:
+    """``report`` with each service's override count, and their sum as the report's.
+
+    The counts come from the audit trail (the override notes), which only a
+    caller that can read a platform knows; a service without notes had none.
+    """
+    services = tuple(
+        replace(loop, overrides=overrides.get(loop.service, 0)) for loop in report.services
+    )
+    return replace(report, services=services, overrides=sum(loop.overrides for loop in services))

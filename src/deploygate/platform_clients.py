@@ -1,5 +1,8 @@
 """PyGithub and python-gitlab configured for a gate, and who the token is on each.
 
+Shared by the sinks that write (the report issue, the override notes) and
+the reader that counts override notes, so it sits beside both, not in either.
+
 The sticky PR comment (:mod:`deploygate.sinks.github_comment`) and MR note
 (:mod:`deploygate.sinks.gitlab_note`) set their clients up the same way;
 the report issue and the override notes build theirs here. The reasons:

@@ -14,7 +14,7 @@ fields; none will be removed or change meaning without a new
                "postmortem_coverage": float|null, "median_hours_to_postmortem": float|null,
                "open_action_items": int, "overdue_action_items": int,
                "declined_action_items": int, "median_days_to_close": float|null,
-               "repeat_failures": int,
+               "repeat_failures": int, "overrides": int,
                "weekly": [{"start": YYYY-MM-DD, "failures": int, "open_lesson_debt": int}],
                "teams_closing": [{"team": str, "closed": int}]}],
  "overrides": int}
@@ -58,6 +58,7 @@ def _service(loop: ServiceLoop) -> dict[str, Any]:
         "declined_action_items": loop.declined_action_items,
         "median_days_to_close": loop.median_days_to_close,
         "repeat_failures": loop.repeat_failures,
+        "overrides": loop.overrides,
         "weekly": [_week(week) for week in loop.weekly],
         "teams_closing": [{"team": team, "closed": count} for team, count in loop.teams_closing],
     }

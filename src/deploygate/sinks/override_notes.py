@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from deploygate.platform_clients import github_client, gitlab_client
 from deploygate.redaction import redact
-from deploygate.sinks.platforms import github_client, gitlab_client
 
 _ISSUE_ID = re.compile(r"^(?P<where>[^#\s]+)#(?P<number>\d+)$")
 """How the GitHub and GitLab sources name a postmortem: ``owner/repo#12``, ``group/project#12``."""

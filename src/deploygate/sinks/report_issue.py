@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploygate.errors import PublishError
+from deploygate.platform_clients import github_client, github_login, gitlab_client, gitlab_username
 from deploygate.redaction import redact
-from deploygate.sinks.platforms import github_client, github_login, gitlab_client, gitlab_username
 from deploygate.sinks.sticky import sticky_body
 
 TITLE = "Learning loop report"
