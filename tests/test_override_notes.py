@@ -3,7 +3,9 @@ whose open or overdue action items it let through, on GitHub and GitLab (fakes, 
 
 from __future__ import annotations
 
+import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,36 @@ def test_local_postmortems_get_one_line_saying_there_is_no_platform(quickstart: 
         "deploygate: 2 overridden postmortems kept in local files: "
         "no platform to note the override on"
     ]
+
+
+# -- counted in report -------------------------------------------------------------------------
+
+
+def test_report_counts_the_override_notes_per_service_with_one_listing(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    github_year(fake_github)
+    incidents = fake_github.world.repo("acme/incidents")
+    number = min(incidents.issues)
+    bot, recent = "github-actions[bot]", NOW - timedelta(days=3)
+    incidents.comment(number, marker("checkout") + "\nan override", bot, created_at=recent)
+    incidents.comment(number, marker("checkout") + "\nanother", bot, created_at=recent)
+    incidents.comment(number, marker("search") + "\nanother service", bot, created_at=recent)
+    incidents.comment(number, marker("checkout") + "\nquoted", "mallory", created_at=recent)
+    old = NOW - timedelta(days=200)
+    incidents.comment(number, marker("checkout") + "\nbefore the period", bot, created_at=old)
+    config = github_config(tmp_path)
+    result = CliRunner().invoke(
+        cli,
+        ["report", "--config", str(config), "--service", "checkout", "--since", "90d",
+         "--now", NOW.isoformat(), "--format", "json"],
+        env=github_env(fake_github),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [s["overrides"] for s in document["services"]] == [2]
+    assert document["overrides"] == 2
+    listings = fake_github.requests_to("/repos/acme/incidents/issues/comments", method="GET")
+    assert len(listings) == 1
+    assert listings[0].query["since"].startswith((NOW - timedelta(days=90)).date().isoformat())
