@@ -42,6 +42,7 @@ from deploygate.formats.common import not_verified, plural
 from deploygate.formats.github import outputs as github_outputs
 from deploygate.loop import with_overrides
 from deploygate.model import DeploymentStatus, Query, Report
+from deploygate.redaction import redact_record
 from deploygate.sinks.files import write_file
 from deploygate.sinks.github import append_summary, set_outputs
 from deploygate.sinks.github_comment import PullRequest, pull_request_number
@@ -319,6 +320,7 @@ def check(
         settings.policy,
         override=override.strip() if override and override.strip() else None,
     )
+    report = redact_record(report, _secrets(config, env))
     options = RenderOptions(on_error=settings.on_error, config_path=_relative(config.path))
     for output_format, path in outputs:
         write_file(path, FORMATS[output_format](report, options))
@@ -338,6 +340,13 @@ def check(
         suffix = " Exiting 0 because of --on-error warn." if code is ExitCode.OK else ""
         click.echo(f"deploygate: {escape.terminal(warning)}{suffix}", err=True)
     sys.exit(code)
+
+
+def _secrets(config: config_module.Config, env: Mapping[str, str]) -> tuple[str, ...]:
+    """Every token this run may hold. Someone may paste one into an issue, and every output
+    (stdout, files, summary, comment) is rendered from the report, so it is taken out there."""
+    names = (config.github.token_env, config.gitlab.token_env, config.jira.token_env)
+    return tuple(env[name] for name in (*names, "CI_JOB_TOKEN") if env.get(name))
 
 
 def _comment(config: config_module.Config, context: SourceContext, markdown: str) -> str:

@@ -151,16 +151,6 @@ def test_gitlab_echoing_the_token_in_its_errors(
     assert_no_leak(run, fake_gitlab)
 
 
-_PASTED = (
-    "BUG: redaction.py says tokens are taken out of any text before it leaves deploygate, "
-    "but only errors are redacted: a postmortem or action-item title holding the token "
-    "(someone pasted the CI token into the incident) is printed in the annotations, the job "
-    "summary and every report, and POSTed to the pull request in the comment. Expected: "
-    "the token replaced by *** in every output, as in error messages."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_PASTED)
 @pytest.mark.parametrize("backend", ["github", "gitlab"])
 def test_a_token_pasted_into_the_data_is_not_repeated(
     fake_github: FakeGitHub,  # noqa: F811
