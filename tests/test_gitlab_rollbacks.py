@@ -3,6 +3,7 @@ replace a newer one, or a deployment whose commit says it reverts."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -121,3 +122,32 @@ def test_with_detection_off_only_failed_deployments_are_read(
     [listing] = fake_gitlab.requests_to("/deployments")
     assert listing.query["status"] == "failed"
     assert json_report(run(fake_gitlab, tmp_path).stdout)["summary"]["failed_deployments"] == 2
+
+
+def test_a_report_on_gitlab_reads_every_deployment_even_with_detection_off(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The change failure rate needs the successes too, whatever [rollbacks] says."""
+    project = shop(fake_gitlab)
+    for day in (12, 9, 6):
+        project.deployment(sha=OLD, created_at=at(day, 8))
+    project.deployment(status="failed", created_at=at(4, 10), failure_reason="script_failure")
+    config = tmp_path / "deploygate.toml"
+    config.write_text(
+        f'source = "gitlab"\n[rollbacks]\ndetect = false\n[gitlab]\nurl = "{fake_gitlab.url}"\n'
+        'project = "group/shop"\n[services.checkout]\nenvironments = ["production"]\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["report", "--config", str(config), "--now", NOW.isoformat(), "--since", "30d",
+         "--format", "json"],
+        env={"GITLAB_TOKEN": TOKEN, "CI": "", "CI_PROJECT_PATH": ""},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [service] = json.loads(result.stdout)["services"]
+    assert (service["deployments"], service["failed_deployments"]) == (4, 1)
+    assert service["change_failure_rate"] == 0.25
+    [listing] = fake_gitlab.requests_to("/deployments")
+    assert "status" not in listing.query

@@ -528,12 +528,9 @@ def report(
             expected="--service NAME, or [services.NAME] tables in the config",
         )  # fmt: skip
     settings = config.settings(None, source=source)
-    if "gitlab" in settings.sources:
-        raise InputError(
-            "the GitLab source reads failed deployments only, so it cannot measure the change "
-            "failure rate yet", field="--source", expected="local or github for report",
-        )  # fmt: skip
-    context = SourceContext(env=ci.environment(), repository=repo, project=project)
+    context = SourceContext(
+        env=ci.environment(), repository=repo, project=project, every_deployment=True
+    )
     until = now or datetime.now(timezone.utc)
     loop = gate.learning_report(
         build_sources(settings.sources, config, context),

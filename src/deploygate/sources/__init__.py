@@ -81,6 +81,9 @@ class SourceContext:
     """``--repo``: the GitHub repository to read, overriding the config."""
     project: str | None = None
     """``--project``: the GitLab project to read, overriding the config."""
+    every_deployment: bool = False
+    """Read successful deployments too even where the check would not need them: a report
+    measures the change failure rate, whatever ``[rollbacks]`` says."""
 
 
 def _local(config: Config, context: SourceContext) -> Source:

@@ -113,7 +113,7 @@ def resolve(config: Config, context: SourceContext) -> GitLabSettings:
             if service.job
         },
         default_branch=_default_branch(env, project),
-        failed_only=not config.rollbacks.detect,
+        failed_only=not config.rollbacks.detect and not context.every_deployment,
         deadline=gitlab.deadline.total_seconds(),
     )
 
