@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -41,7 +42,7 @@ from deploygate.formats import (
 from deploygate.formats.common import not_verified, plural
 from deploygate.formats.github import outputs as github_outputs
 from deploygate.loop import with_overrides
-from deploygate.model import DeploymentStatus, Query, Report
+from deploygate.model import DeploymentStatus, Query, Report, Verdict
 from deploygate.redaction import redact_record
 from deploygate.sinks.files import write_file
 from deploygate.sinks.github import append_summary, set_outputs
@@ -58,8 +59,10 @@ from deploygate.sinks.report_issue import publish_gitlab as publish_gitlab_issue
 from deploygate.sources import SOURCES, SourceContext, build_sources
 from deploygate.sources.github.settings import resolve as resolve_github
 from deploygate.sources.gitlab.settings import resolve as resolve_gitlab
-from deploygate.sources.local import HistoryStore
+from deploygate.sources.local import HistoryStore, OverrideLog, overrides_path
+from deploygate.sources.override_notes import combined as combined_overrides
 from deploygate.sources.override_notes import count_github as count_github_overrides
+from deploygate.sources.override_notes import count_gitlab as count_gitlab_overrides
 
 _ENV = "DEPLOYGATE_"
 _EPILOG = "\b\n" + EXIT_CODE_HELP  # \b keeps click from re-wrapping the table
@@ -327,6 +330,8 @@ def check(
     actions = ci.github_actions(env)
     if actions is not None:
         _publish_to_github_actions(report, options, actions)
+    if report.verdict is Verdict.OVERRIDE and "local" in settings.sources:
+        _say(_record_local_override(config, report, evaluated_at, ci.run_url(env)))
     if comment:
         _say(_safe_comment(config, context, FORMATS["markdown"](report, options)))
         for line in _safe_override_notes(config, context, report, settings):
@@ -340,6 +345,21 @@ def check(
         suffix = " Exiting 0 because of --on-error warn." if code is ExitCode.OK else ""
         click.echo(f"deploygate: {escape.terminal(warning)}{suffix}", err=True)
     sys.exit(code)
+
+
+def _record_local_override(
+    config: config_module.Config, report: Report, at: datetime, run_url: str | None
+) -> str:
+    """Log the override beside the history; like the notes, a failure never changes the verdict."""
+    log = OverrideLog(overrides_path(config.local.history))
+    try:
+        log.record(
+            service=report.service, environment=report.environment, created_at=at,
+            reason=report.override_reason or "", run_url=run_url,
+        )  # fmt: skip
+    except DeploygateError as error:
+        return f"override not logged: {error}"
+    return f"override logged in {_relative(log.path)}"
 
 
 def _secrets(config: config_module.Config, env: Mapping[str, str]) -> tuple[str, ...]:
@@ -539,20 +559,40 @@ def report(
         now=until,
         period=period,
     )
-    if "github" in settings.sources:
-        github = resolve_github(config, context)
-        overrides = count_github_overrides(
-            github.api_url, github.postmortem_repository, github.token,
-            in_actions=context.env.get("GITHUB_ACTIONS") == "true",
-            since=until - period, until=until,
-        )  # fmt: skip
-        loop = with_overrides(loop, overrides)
+    loop = with_overrides(
+        loop, _overrides(config, context, settings.sources, until - period, until)
+    )
     for output_format, path in outputs:
         write_file(path, LOOP_FORMATS[output_format](loop))
     click.echo(LOOP_FORMATS[format_name](loop), nl=False)
     if publish:
         url = _publish_report(config, context, settings.sources, loop_markdown.render(loop))
         _say(f"published the learning loop report: {url}")
+
+
+def _overrides(
+    config: config_module.Config,
+    context: SourceContext,
+    sources: Sequence[str],
+    since: datetime,
+    until: datetime,
+) -> Counter[str]:
+    """Overrides per service from the audit trail of each source that keeps one."""
+    counts = []
+    if "github" in sources:
+        github = resolve_github(config, context)
+        counts.append(count_github_overrides(
+            github.api_url, github.postmortem_repository, github.token,
+            in_actions=context.env.get("GITHUB_ACTIONS") == "true", since=since, until=until,
+        ))  # fmt: skip
+    if "gitlab" in sources:
+        counts.append(count_gitlab_overrides(
+            resolve_gitlab(config, context), since=since, until=until
+        ))  # fmt: skip
+    if "local" in sources:
+        log = OverrideLog(overrides_path(config.local.history))
+        counts.append(log.count(since=since, until=until))
+    return combined_overrides(counts)
 
 
 def _platform(sources: Sequence[str], env: Mapping[str, str]) -> ci.Platform | None:

@@ -25,7 +25,7 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     """A bad option, config file, postmortem file or other input."""
     UNDECIDED = 3
-    """A source failed, so the gate could not decide."""
+    """A source failed, so the gate could not decide; or ``report --publish`` could not publish."""
     INTERNAL = 4
     """A bug in deploygate itself."""
 
@@ -36,7 +36,8 @@ EXIT_CODE_HELP = "\n".join(
         "  0  pass, warn, or override (--override)",
         "  1  block",
         "  2  usage, config or input error",
-        "  3  could not decide: a source failed (0 with --on-error warn)",
+        "  3  could not decide: a source failed (0 with --on-error warn),",
+        "     or --publish could not publish",
         "  4  internal error in deploygate",
     ]
 )

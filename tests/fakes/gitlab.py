@@ -38,6 +38,11 @@ What it reproduces from GitLab (docs.gitlab.com and GitLab's own source,
   GitLab would (404) but with 501 and a recorded problem, see below;
 * notes: only the author may edit (403), bodies over 1,000,000 characters
   are refused (400);
+* project events: every note (on an issue or a merge request) is a
+  ``commented`` event of its project; ``GET /projects/:id/events`` lists
+  them newest first (by event id), with the note embedded, and its ``after``
+  date keeps only events created after the *end* of that day (UTC here);
+  other actions and target types are not modelled (501);
 * issue links are two-way (``blocks`` seen from the other side is
   ``is_blocked_by``), sorted by link creation, and hide issues the token
   cannot see.
@@ -428,6 +433,19 @@ class Note:
     system: bool = False
 
 
+@dataclass(eq=False)
+class CommentEvent:
+    """The ``commented`` event GitLab records in a project when a note is created."""
+
+    id: int
+    note: IssueNote | Note
+
+    @property
+    def project(self) -> Project:
+        noteable = self.note.issue if isinstance(self.note, IssueNote) else self.note.merge_request
+        return noteable.project
+
+
 class Project:
     """A project: environments, deployments, issues, merge requests and their notes."""
 
@@ -766,6 +784,7 @@ class Project:
                 system=system,
             )
             self.notes.append(note)
+            self.world.comment_events.append(CommentEvent(self.world.next_id("event"), note))
             return note
 
     def notes_of(self, mr_iid: int) -> list[Note]:
@@ -796,6 +815,7 @@ class GitLabWorld:
         "merge_request": 300_000_001,
         "milestone": 4_000_001,
         "note": 2_000_000_001,
+        "event": 3_000_000_001,
     }
 
     def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
@@ -805,6 +825,8 @@ class GitLabWorld:
         self.tokens: dict[str, Token] = {}
         self.projects: dict[str, Project] = {}
         self.issue_links: list[IssueLink] = []
+        self.comment_events: list[CommentEvent] = []
+        """``commented`` events, oldest first: one per note, whoever wrote it."""
         self.deployment_ids: set[int] = set()
         self._counters = {kind: itertools.count(first) for kind, first in self._FIRST_IDS.items()}
 
@@ -1880,6 +1902,7 @@ def add_issue_note(
         moment = _utc(created_at) if created_at else world.now()
         note = IssueNote(world.next_id("note"), issue, body, author, moment, moment)
         issue.notes.append(note)
+        world.comment_events.append(CommentEvent(world.next_id("event"), note))
         return note
 
 
@@ -1915,6 +1938,83 @@ def _create_issue_note(call: _Call) -> Response:
     return Response(201, _issue_note_json(call, note))
 
 
+# -- project events: the comment events that embed each note ----------------------------------
+
+# ``Event.actions`` and ``Event.target_types`` in GitLab: the values Grape accepts.
+EVENT_ACTIONS = frozenset(
+    {"created", "updated", "closed", "reopened", "pushed", "commented", "merged", "joined",
+     "left", "destroyed", "expired", "approved"}
+)  # fmt: skip
+EVENT_TARGET_TYPES = frozenset(
+    {"issue", "milestone", "merge_request", "note", "project", "snippet", "user", "wiki", "design"}
+)
+
+
+def _comment_event_json(call: _Call, event: CommentEvent) -> dict[str, Any]:
+    """``Entities::Event`` of a comment: the note rides along in full."""
+    note = event.note
+    if isinstance(note, IssueNote):
+        note_json, title = _issue_note_json(call, note), note.issue.title
+    else:
+        note_json, title = _note_json(call, note), note.merge_request.title
+    return {
+        "id": event.id,
+        "project_id": event.project.id,
+        "action_name": "commented on",
+        "target_id": note.id,
+        "target_iid": note.id,
+        "target_type": "Note",
+        "author_id": note.author.id,
+        "target_title": title,
+        "created_at": iso(note.created_at),
+        "note": note_json,
+        "author": _user_basic(call, note.author),
+        "imported": False,
+        "imported_from": "none",
+        "author_username": note.author.username,
+    }
+
+
+def _list_project_events(call: _Call) -> Response:
+    project = _find_project(call)
+    if isinstance(project, Response):
+        return project
+    action = _choice(call, "action", EVENT_ACTIONS, None)
+    target_type = _choice(call, "target_type", EVENT_TARGET_TYPES, None)
+    sort = _choice(call, "sort", ("asc", "desc"), "desc")
+    for value in (action, target_type, sort):
+        if isinstance(value, Response):
+            return value
+    if action != "commented" or target_type not in ("", "note"):
+        what = f"{call.record.method} {call.record.path} without action=commented&target_type=note"
+        call.fake.problems.append(f"fake GitLab does not implement {what}")
+        return _message(501, f"fake GitLab does not implement {what}")
+    gap = _unsupported(call, ["before"])
+    if gap:
+        return gap
+    after: date | None = None
+    if call.params.get("after"):
+        try:
+            after = date.fromisoformat(call.params["after"])
+        except ValueError:
+            return _param_error("after is invalid")
+
+    def kept(event: CommentEvent) -> bool:
+        note = event.note
+        if event.project is not project:
+            return False
+        if isinstance(note, IssueNote) and not (
+            _visible_issue(call, note.issue) and (call.token is None or call.token.can_read_issues)
+        ):
+            return False  # visible_to_user?: a note on an issue one cannot read is left out
+        # ``created_at > after.end_of_day``
+        return after is None or note.created_at.date() > after
+
+    events = [event for event in call.world.comment_events if kept(event)]
+    events.sort(key=lambda event: event.id, reverse=sort == "desc")
+    return _paginate(call, events, lambda e: _comment_event_json(call, e), {"sort": "desc"})
+
+
 Handler: TypeAlias = Callable[[_Call], Response]
 _PROJECT = r"/projects/(?P<id>[^/]+)"
 _ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
@@ -1924,6 +2024,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
     ("GET", re.compile(_PROJECT), _get_project, False),
     ("GET", re.compile(_PROJECT + r"/deployments"), _list_deployments, True),
     ("GET", re.compile(_PROJECT + r"/jobs"), _list_project_jobs, False),
+    ("GET", re.compile(_PROJECT + r"/events"), _list_project_events, False),
     ("GET", re.compile(_PROJECT + r"/issues"), _list_issues, False),
     ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)"), _get_issue, False),
     ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)/links"), _list_issue_links, False),

@@ -11,10 +11,11 @@ from pathlib import Path
 
 from deploygate.errors import SourceError
 from deploygate.model import History, Postmortem, Query, Usage
+from deploygate.sources.local.overrides import OverrideLog, overrides_path
 from deploygate.sources.local.postmortems import is_postmortem_file, parse_postmortem
 from deploygate.sources.local.store import SOURCE_NAME, HistoryStore
 
-__all__ = ["HistoryStore", "LocalSettings", "LocalSource"]
+__all__ = ["HistoryStore", "LocalSettings", "LocalSource", "OverrideLog", "overrides_path"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,10 @@ record`` processes started at once lose nothing and a reader never sees a
 torn line. Ids are ``SERVICE-N``, with N handed out under that lock. Two
 branches that each record a deployment and are then merged can collide;
 the reader then reports the duplicate with both lines rather than guess.
+
+The overrides log (:mod:`deploygate.sources.local.overrides`) sits beside
+the history and is appended and read with the same functions, so both files
+follow one locking discipline.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -57,35 +61,36 @@ else:
 
 
 def _encode(deployment: Deployment) -> bytes:
-    record = {
-        "id": deployment.id,
-        "service": deployment.service,
-        "environment": deployment.environment,
-        "status": deployment.status.value,
-        "sha": deployment.sha,
-        "url": deployment.url,
-        "description": deployment.description,
-        "created_at": format_instant(deployment.created_at),
-    }
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return encode(
+        {
+            "id": deployment.id,
+            "service": deployment.service,
+            "environment": deployment.environment,
+            "status": deployment.status.value,
+            "sha": deployment.sha,
+            "url": deployment.url,
+            "description": deployment.description,
+            "created_at": format_instant(deployment.created_at),
+        }
+    )
 
 
-def _optional_text(record: dict[str, Any], key: str, path: Path, line: int) -> str | None:
+def optional_text(record: dict[str, Any], key: str, path: Path, line: int) -> str | None:
     value = record.get(key)
     if value is None or isinstance(value, str):
         return value
     raise InputError("must be a string or null", path=path, line=line, field=key)
 
 
-def _required_text(record: dict[str, Any], key: str, path: Path, line: int) -> str:
+def required_text(record: dict[str, Any], key: str, path: Path, line: int) -> str:
     value = record.get(key)
     if isinstance(value, str) and value:
         return value
     raise InputError("is missing or not a non-empty string", path=path, line=line, field=key)
 
 
-def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | None:
-    """The deployment on one line, or None when it belongs to another service."""
+def parse_line(raw: bytes, path: Path, line: int) -> dict[str, Any]:
+    """The JSON object on one line; anything else is an InputError naming the file and line."""
     try:
         record = json.loads(raw)
     except RecursionError:
@@ -100,23 +105,20 @@ def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | Non
         ) from None
     if not isinstance(record, dict):
         raise InputError("not a JSON object", path=path, line=line, expected="one object per line")
-    if record.get("service") != service:
-        return None
-    unknown = sorted(set(record) - set(_FIELDS))
+    return record
+
+
+def known_fields(record: dict[str, Any], fields: tuple[str, ...], path: Path, line: int) -> None:
+    """Refuse a field the file format does not have: a typo would otherwise be ignored."""
+    unknown = sorted(set(record) - set(fields))
     if unknown:
         raise InputError(
-            "unknown field", path=path, line=line, field=unknown[0], expected=", ".join(_FIELDS)
+            "unknown field", path=path, line=line, field=unknown[0], expected=", ".join(fields)
         )
-    try:
-        status = DeploymentStatus(record.get("status"))
-    except ValueError:
-        raise InputError(
-            f"unknown status {record.get('status')!r}",
-            path=path,
-            line=line,
-            field="status",
-            expected=STATUS_FORM,
-        ) from None
+
+
+def created_at_of(record: dict[str, Any], path: Path, line: int) -> datetime:
+    """A record's ``created_at`` instant, or an InputError naming the line."""
     created_text = record.get("created_at")
     if not isinstance(created_text, str):
         raise InputError(
@@ -127,18 +129,77 @@ def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | Non
             expected=INSTANT_FORM,
         )
     try:
-        created_at = parse_instant(created_text)
+        return parse_instant(created_text)
     except ValueError as error:
         raise InputError(str(error), path=path, line=line, field="created_at") from None
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    """One record as one line: compact JSON, UTF-8 kept readable, and its newline."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def append_line(path: Path, line_for: Callable[[bytes], bytes]) -> None:
+    """Append ``line_for(the file's content)`` under an exclusive lock, and sync it.
+
+    ``line_for`` sees the whole file as it is under the lock (the history
+    hands out its next id from it). The line is written in one call under
+    the lock, so no reader sees half of it, and a hand-edited file that lost
+    its final newline never has a record glued onto its last line.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a+b") as handle, _locked(handle, exclusive=True):
+            handle.seek(0)
+            existing = handle.read()
+            separator = b"\n" if existing and not existing.endswith(b"\n") else b""
+            handle.write(separator + line_for(existing))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        raise SourceError(SOURCE_NAME, f"cannot write {path}: {error.strerror}") from None
+
+
+def read_lines(path: Path) -> list[tuple[int, bytes]]:
+    """``(line number, line)`` of every non-blank line, read under a shared lock.
+
+    An absent file has no lines.
+    """
+    try:
+        with path.open("rb") as handle, _locked(handle, exclusive=False):
+            lines = handle.read().split(b"\n")
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise SourceError(SOURCE_NAME, f"cannot read {path}: {error.strerror}") from None
+    return [(number, raw) for number, raw in enumerate(lines, start=1) if raw.strip()]
+
+
+def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | None:
+    """The deployment on one line, or None when it belongs to another service."""
+    record = parse_line(raw, path, line)
+    if record.get("service") != service:
+        return None
+    known_fields(record, _FIELDS, path, line)
+    try:
+        status = DeploymentStatus(record.get("status"))
+    except ValueError:
+        raise InputError(
+            f"unknown status {record.get('status')!r}",
+            path=path,
+            line=line,
+            field="status",
+            expected=STATUS_FORM,
+        ) from None
     return Deployment(
-        id=_required_text(record, "id", path, line),
-        service=_required_text(record, "service", path, line),
-        environment=_required_text(record, "environment", path, line),
+        id=required_text(record, "id", path, line),
+        service=required_text(record, "service", path, line),
+        environment=required_text(record, "environment", path, line),
         status=status,
-        created_at=created_at,
-        sha=_optional_text(record, "sha", path, line),
-        url=_optional_text(record, "url", path, line),
-        description=_optional_text(record, "description", path, line),
+        created_at=created_at_of(record, path, line),
+        sha=optional_text(record, "sha", path, line),
+        url=optional_text(record, "url", path, line),
+        description=optional_text(record, "description", path, line),
     )
 
 
@@ -173,16 +234,12 @@ class HistoryStore:
         description: str | None = None,
     ) -> Deployment:
         """Append one deployment and return it with the id it was given."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a+b") as handle, _locked(handle, exclusive=True):
-                handle.seek(0)
-                existing = handle.read()
-                # A hand-edited file may lack its final newline; never glue two records.
-                separator = b"\n" if existing and not existing.endswith(b"\n") else b""
-                deployment_id = _next_id(existing, service)
-                deployment = Deployment(
-                    id=deployment_id,
+        recorded: list[Deployment] = []
+
+        def line_for(existing: bytes) -> bytes:
+            recorded.append(
+                Deployment(
+                    id=_next_id(existing, service),
                     service=service,
                     environment=environment,
                     status=status,
@@ -191,28 +248,17 @@ class HistoryStore:
                     url=url,
                     description=description,
                 )
-                # One write of the whole line under the lock: no reader sees half of it.
-                handle.write(separator + _encode(deployment))
-                handle.flush()
-                os.fsync(handle.fileno())
-        except OSError as error:
-            raise SourceError(SOURCE_NAME, f"cannot write {self.path}: {error.strerror}") from None
-        return deployment
+            )
+            return _encode(recorded[0])
+
+        append_line(self.path, line_for)
+        return recorded[0]
 
     def read(self, service: str) -> tuple[Deployment, ...]:
         """Every recorded deployment of ``service``; an absent file is an empty history."""
-        try:
-            with self.path.open("rb") as handle, _locked(handle, exclusive=False):
-                lines = handle.read().split(b"\n")
-        except FileNotFoundError:
-            return ()
-        except OSError as error:
-            raise SourceError(SOURCE_NAME, f"cannot read {self.path}: {error.strerror}") from None
         deployments: list[Deployment] = []
         seen: dict[str, int] = {}
-        for number, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
+        for number, raw in read_lines(self.path):
             # Every line is parsed, so a torn or hand-broken line is reported whichever
             # service is checked; only this service's records are built and validated.
             deployment = _decode(raw, self.path, number, service)
