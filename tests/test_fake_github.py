@@ -57,6 +57,8 @@ _TEMPLATES = [
     "/repos/{owner}/{repo}/issues/{issue_number}",
     "/repos/{owner}/{repo}/issues/{issue_number}/comments",
     "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+    "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+    "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
 ]
 _REPO_PREFIX = r"(?:/api/v3)?(?:/repos/[^/]+/[^/]+|/repositories/\d+)"
 
@@ -72,6 +74,12 @@ _UNDOCUMENTED = {
     ("get", "/repos/{owner}/{repo}/issues/{issue_number}/comments", 401),
     ("post", "/repos/{owner}/{repo}/issues/{issue_number}/comments", 401),
     ("get", "/repos/{owner}/{repo}/issues/{issue_number}", 401),
+    # The Actions listings document only 200; a token without actions: read gets 403,
+    # an unknown workflow or run 404.
+    ("get", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", 403),
+    ("get", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", 404),
+    ("get", "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs", 403),
+    ("get", "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs", 404),
 }
 _SCHEMA_KEYWORDS_TO_DROP = {
     "nullable",
@@ -309,9 +317,27 @@ def test_product_documents_run_on_the_fake_without_errors(fake: FakeGitHub) -> N
     repo.deployment(state="FAILURE", created_at=T0, log_url="https://ci.example/1")
     postmortem = repo.issue(title="Postmortem", labels=["postmortem"], created_at=T0)
     postmortem.add_sub_issue(repo.issue(title="Fix", milestone_due_on=T0 + timedelta(days=7)))
+    run = repo.workflow_run(conclusion="failure", created_at=T0)
+    run.job("deploy", "failure", steps=[("Set up job", "success"), ("Apply", "failure")])
+    jobs = gql(fake, queries.RUN_JOBS, ids=[run.node_id])["data"]["nodes"][0]
+    check_runs = jobs["checkSuite"]["checkRuns"]
+    check_run = check_runs["nodes"][0]
     variables = {"owner": "acme", "name": "shop"}
     for name, document in product_documents().items():
-        if name.startswith("issue_lookup"):
+        if name == "RUN_JOBS":
+            answer = gql(fake, document, ids=[run.node_id])
+        elif name == "MORE_CHECK_RUNS":
+            after = check_runs["pageInfo"]["endCursor"]
+            answer = gql(fake, document, id=run.node_id, after=after)
+        elif name == "MORE_STEPS":
+            after = check_run["steps"]["pageInfo"]["endCursor"]
+            answer = gql(fake, document, id=check_run["id"], after=after)
+        elif name == "POSTMORTEMS":
+            deploying = {"deployingOwner": "acme", "deployingName": "shop"}
+            answer = gql(fake, document, **variables, labels=["postmortem"],
+                         withDefaultBranch=True, **deploying)  # fmt: skip
+            assert answer["data"]["deploying"] == {"defaultBranchRef": {"name": "main"}}
+        elif name.startswith("issue_lookup"):
             count = int(name[len("issue_lookup(") : -1])
             lookup: dict[str, Any] = {}
             for i in range(count):
@@ -463,6 +489,8 @@ def test_deployment_fields_and_statuses(fake: FakeGitHub) -> None:
             "logUrl": "https://ci.example/runs/1",
             "environmentUrl": "https://shop.example",
         },
+        # No message given: the world names the commit after its sha.
+        "commit": {"messageHeadline": "Change 9b2e7d4"},
     }
     assert by_id[pending.database_id]["state"] == "ACTIVE"
     assert by_id[later.database_id]["state"] == "INACTIVE"
@@ -554,6 +582,77 @@ def test_missing_or_unreadable_repository_is_not_found(fake: FakeGitHub) -> None
                 "message": f"Could not resolve to a Repository with the name 'acme/{name}'.",
             }
         ]
+
+
+def test_a_runs_jobs_read_alike_as_check_runs_and_through_rest(fake: FakeGitHub) -> None:
+    """One store behind both: the REST run's node_id finds the run, and its check runs are
+    the REST jobs (same ids, names, steps; conclusions in capitals), latest attempt only."""
+    repo = fake.world.repo("acme/shop")
+    run = repo.workflow_run(conclusion="failure", created_at=T0, run_attempt=2)
+    run.earlier_attempt_jobs.append(run.job("deploy (eu)", "failure"))  # attempt 1's
+    run.jobs.clear()
+    run.job("test")
+    run.job("deploy (eu)", "timed_out", steps=[("Set up job", "success"), ("Apply", "cancelled")])
+    run.job("smoke", "skipped")
+    auth = {"Authorization": f"bearer {BOT_TOKEN}"}
+    listed = requests.get(
+        f"{fake.api_url}/repos/acme/shop/actions/workflows/deploy.yml/runs",
+        headers=auth,
+        timeout=10,
+    ).json()["workflow_runs"]
+    jobs = requests.get(
+        f"{fake.api_url}/repos/acme/shop/actions/runs/{run.id}/jobs",
+        params={"filter": "latest"},
+        headers=auth,
+        timeout=10,
+    ).json()["jobs"]
+    answer = gql(fake, queries.RUN_JOBS, ids=[listed[0]["node_id"]])
+    assert "errors" not in answer
+    check_runs = answer["data"]["nodes"][0]["checkSuite"]["checkRuns"]
+    assert check_runs["pageInfo"]["hasNextPage"] is False
+    through_graphql = [
+        (c["id"], c["name"], c["conclusion"], [(s["name"], s["conclusion"], s["number"])
+                                               for s in c["steps"]["nodes"]])
+        for c in check_runs["nodes"]
+    ]  # fmt: skip
+    through_rest = [
+        (j["node_id"], j["name"], j["conclusion"].upper(), [(s["name"], s["conclusion"].upper(),
+                                                             s["number"]) for s in j["steps"]])
+        for j in jobs
+    ]  # fmt: skip
+    assert through_graphql == through_rest
+    assert [name for _, name, *_ in through_graphql] == ["test", "deploy (eu)", "smoke"]
+
+
+def test_unknown_nodes_are_null_and_check_runs_need_checks_read(fake: FakeGitHub) -> None:
+    repo = fake.world.repo("acme/shop")
+    run = repo.workflow_run(conclusion="failure", created_at=T0)
+    run.job("deploy", "failure")
+    unknown = run.node_id.replace("WFR_", "WFR_kwDOx")
+    answer = gql(fake, queries.RUN_JOBS, ids=[unknown, run.node_id])
+    assert answer["data"]["nodes"][0] is None
+    assert answer["data"]["nodes"][1]["checkSuite"]["checkRuns"]["nodes"][0]["name"] == "deploy"
+    assert answer["errors"] == [
+        {
+            "type": "NOT_FOUND",
+            "path": ["nodes", 0],
+            "message": f"Could not resolve to a node with the global id of '{unknown}'",
+        }
+    ]
+    fake.world.token("ghs_no_checks", login="deployer[bot]", can_read_checks=False)
+    refused = gql(fake, queries.RUN_JOBS, "ghs_no_checks", ids=[run.node_id])
+    assert refused["data"]["nodes"] == [None]  # checkSuite is non-null: the run goes null
+    assert [(e["type"], e["path"], e["message"]) for e in refused["errors"]] == [
+        ("FORBIDDEN", ["nodes", 0, "checkSuite"], "Resource not accessible by integration")
+    ]
+
+
+def test_node_ids_count_every_node_they_name() -> None:
+    """nodes(ids:) multiplies what it selects by the ids, as a connection does by its page."""
+    one = query_cost(queries.RUN_JOBS, {"ids": ["a"]})
+    fifty = query_cost(queries.RUN_JOBS, {"ids": ["a"] * 50})
+    assert one == (1, 25 + 25 * 50)
+    assert fifty == (13, 50 * one[1])
 
 
 def test_sub_issue_in_a_repository_the_token_cannot_read_is_null(fake: FakeGitHub) -> None:

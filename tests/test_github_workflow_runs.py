@@ -1,7 +1,9 @@
 """Workflow runs as deployment history: the GitHub source against the fake GitHub.
 
-The fake serves GitHub's Actions REST shapes (checked here against GitHub's
-OpenAPI description); the product reads them through its own HTTP client.
+The fake serves GitHub's Actions REST shapes (checked against GitHub's OpenAPI
+description by the validator test_fake_github.py keeps) and a run's jobs as the
+check runs of its check suite through GraphQL (executed against GitHub's
+schema); the product reads them through its own HTTP client.
 The central promise: a history told as workflow runs of deploy.yml yields
 the same failures and findings as the same history told as deployment records.
 """
@@ -9,29 +11,31 @@ the same failures and findings as the same history told as deployment records.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import graphql
 import pytest
 from click.testing import CliRunner
 from conftest import json_report
 from fakes.github import (  # noqa: F401
+    MAX_NODES,
+    WORKFLOW_RUN_CONCLUSIONS,
     FakeGitHub,
     RecordedRequest,
     WorkflowRun,
     fake_github,
+    github_schema,
     query_cost,
 )
-from test_fake_github import _operation, response_validator, to_json_schema
+from test_fake_github import assert_rest_traffic_matches_openapi, response_validator
 
 from deploygate.cli import cli
 from deploygate.errors import SourceError
 from deploygate.model import DeploymentStatus, History, Query
-from deploygate.sources.github import queries
+from deploygate.sources.github import queries, runs
 from deploygate.sources.github.settings import DeployWorkflow, GitHubSettings
 from deploygate.sources.github.source import GitHubSource
 
@@ -49,49 +53,20 @@ def sha(n: int) -> str:
 
 
 # ---------------------------------------------------------------------------
-# The OpenAPI oracle for the Actions endpoints the fake serves
+# The oracles: GitHub's OpenAPI for the listings, its schema for the jobs
 # ---------------------------------------------------------------------------
 
-_ACTIONS_TEMPLATES = {
-    re.compile(
-        r"(?:/api/v3)?(?:/repos/[^/]+/[^/]+|/repositories/\d+)/actions/workflows/[^/]+/runs"
-    ): "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
-    re.compile(r"(?:/api/v3)?(?:/repos/[^/]+/[^/]+|/repositories/\d+)/actions/runs/\d+/jobs"): (
-        "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
-    ),
-}
-
-
-def _basic_error() -> jsonschema.Draft4Validator:
-    schema = _operation("get", "/user")["responses"]["401"]["content"]["application/json"]
-    return jsonschema.Draft4Validator(to_json_schema(schema["schema"], strict=True))
-
-
-def assert_actions_answers_match_openapi(fake: FakeGitHub) -> int:
-    """Every Actions answer the fake made fits GitHub's OpenAPI (errors: the Basic Error)."""
-    checked = 0
-    for record in fake.requests:
-        template = next(
-            (t for p, t in _ACTIONS_TEMPLATES.items() if p.fullmatch(record.path)), None
-        )
-        if template is None or record.fault is not None or record.status is None:
-            continue
-        if record.status == 200:
-            response_validator("get", template, 200).validate(record.response_json())
-        else:
-            _basic_error().validate(record.response_json())
-        checked += 1
-    return checked
+RUNS_TEMPLATE = "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
 
 
 def test_the_fakes_actions_answers_fit_openapi_strictly(fake_github: FakeGitHub) -> None:  # noqa: F811
     """The oracle itself: a strict schema refuses an invented field and a missing one."""
     build(fake_github)
     collect(fake_github, Shape.RUNS, job="deploy")
-    assert assert_actions_answers_match_openapi(fake_github) >= 3
+    assert assert_rest_traffic_matches_openapi(fake_github) == len(listings(fake_github)) == 1
     record = fake_github.requests_to("/runs", "GET")[0]
     page = record.response_json()
-    validator = response_validator("get", next(iter(_ACTIONS_TEMPLATES.values())), 200)
+    validator = response_validator("get", RUNS_TEMPLATE, 200)
     page["workflow_runs"][0]["invented"] = True
     assert not validator.is_valid(page)
     del page["workflow_runs"][0]["invented"]
@@ -157,8 +132,24 @@ HISTORY = [
 
 
 def listings(fake: FakeGitHub) -> list[RecordedRequest]:
-    """The requests that listed workflow runs (not a run's jobs)."""
+    """The requests that listed workflow runs."""
     return [r for r in fake.requests if r.path.endswith("/runs")]
+
+
+def operation_name(record: RecordedRequest) -> str:
+    """The name of the GraphQL operation a request sent (RunJobs, Postmortems...)."""
+    operation = graphql.get_operation_ast(graphql.parse(record.json()["query"]))
+    assert operation is not None
+    assert operation.name is not None
+    return operation.name.value
+
+
+def operations(fake: FakeGitHub, name: str) -> list[RecordedRequest]:
+    return [record for record in fake.graphql_requests if operation_name(record) == name]
+
+
+def operation_names(fake: FakeGitHub) -> list[str]:
+    return [operation_name(record) for record in fake.graphql_requests]
 
 
 def iso_of(run: WorkflowRun) -> str:
@@ -322,7 +313,7 @@ def test_runs_and_deployment_records_of_one_history_give_the_same_verdict(
     assert ("repeat-failure", "error", sha(7), None) in judged(by_runs)
     assert by_runs["summary"] == by_records["summary"]
     assert by_runs["summary"]["failed_deployments"] == 5
-    assert_actions_answers_match_openapi(fake_github)
+    assert_rest_traffic_matches_openapi(fake_github)
 
 
 def test_every_deployment_matches_not_only_the_failures(fake_github: FakeGitHub) -> None:  # noqa: F811
@@ -399,12 +390,13 @@ def test_with_a_job_named_the_jobs_outcome_is_the_deployments(fake_github: FakeG
         sha(7): (DeploymentStatus.FAILURE, "deploy / apply: Apply (timed out)"),
         sha(9): (DeploymentStatus.SUCCESS, None),
     }
-    jobs_read = {r.path.split("/")[-2] for r in fake_github.requests_to("/jobs")}
-    ids = {run.head_sha: str(run.id) for run in repo.runs}
-    # Only the runs that did not succeed and may have run the job: not 8, 9 or 10.
-    assert jobs_read == {ids[sha(n)] for n in (1, 2, 3, 4, 5, 6, 7)}
-    assert all(r.query["filter"] == "latest" for r in fake_github.requests_to("/jobs"))
-    assert_actions_answers_match_openapi(fake_github)
+    [lookup] = operations(fake_github, "RunJobs")
+    ids = {run.head_sha: run.node_id for run in repo.runs}
+    # Only the runs that did not succeed and may have run the job (not 8, 9 or 10), newest
+    # first, in one query.
+    assert lookup.json()["variables"]["ids"] == [ids[sha(n)] for n in (7, 6, 5, 4, 3, 2, 1)]
+    assert fake_github.requests_to("/jobs") == []
+    assert_rest_traffic_matches_openapi(fake_github)
 
 
 def test_the_same_failed_step_twice_is_a_repeat_failure(
@@ -460,72 +452,166 @@ def test_the_deploy_branch_is_the_default_branch_unless_named(
 
     assert failed_shas(config(tmp_path, workflow="deploy.yml")) == [sha(1)]
     assert [r.query["branch"] for r in listings(fake_github)] == ["trunk"]
+    # The default branch came with the first postmortems page, before the runs were listed.
+    assert operation_names(fake_github) == ["Postmortems", "RunJobs"]
+    first = fake_github.graphql_requests[0]
+    assert first.json()["variables"]["withDefaultBranch"] is True
+    assert fake_github.requests.index(first) < fake_github.requests.index(listings(fake_github)[0])
+    fake_github.requests.clear()
     named = config(tmp_path, workflow=".github/workflows/deploy.yml", extra='branch = "release"\n')
-    before = len(fake_github.graphql_requests)
     assert failed_shas(named) == [sha(2)]
-    # A named branch needs no question about the default branch: only the postmortems.
-    assert len(fake_github.graphql_requests) - before == 1
+    assert [r.query["branch"] for r in listings(fake_github)] == ["release"]
+    # A named branch asks nothing about the default branch.
+    assert operation_names(fake_github) == ["Postmortems", "RunJobs"]
+    assert "withDefaultBranch" not in fake_github.graphql_requests[0].json()["variables"]
+
+
+def budget(runs_in_window: int, postmortems: int) -> int:
+    """The performance issue's promise for GitHub: ceil(D/100) + ceil(P/50) + 3 requests."""
+    return math.ceil(runs_in_window / 100) + math.ceil(postmortems / 50) + 3
 
 
 def test_request_count_stays_within_the_budget(
     fake_github: FakeGitHub,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    """270 runs in the window, 3 failed: 3 pages, 3 jobs listings, the branch, the postmortems."""
+    """270 runs in the window, 12 failed: 3 pages, the postmortems with the default branch,
+    and one query for the twelve failed runs' jobs."""
     world = fake_github.world
     world.clock = lambda: NOW
     world.token(TOKEN, login="github-actions[bot]")
     repo, incidents = world.repo("acme/shop"), world.repo("acme/incidents")
-    failed_days = {7, 41, 88, 120, 160}
     for n in range(400):  # a run every 8 hours: 270 in the 90 days, the rest older
-        days_ago = 0.3 + n / 3
-        failed = any(abs(days_ago - day) < 0.17 for day in failed_days)
+        failed = n % 23 == 0
         made = repo.workflow_run(
-            head_sha=sha(n), conclusion="failure" if failed else "success", created_at=at(days_ago)
+            head_sha=sha(n),
+            conclusion="failure" if failed else "success",
+            created_at=at(0.3 + n / 3),
         )
-        made.job("deploy", "failure" if failed else "success", steps=[("Apply", "failure")])
+        # Each failure at its own step, so none repeats another.
+        made.job("deploy", "failure" if failed else "success", steps=[(f"Apply {n}", "failure")])
     for n in range(3):
         incidents.issue(title=f"Postmortem {n}", labels=["postmortem"], created_at=at(30 * n + 5))
-    runs_in_window = sum(1 for run in repo.runs if run.created_at >= NOW - LOOKBACK)
-    failed_in_window = sum(
-        1 for run in repo.runs if run.created_at >= NOW - LOOKBACK and run.conclusion == "failure"
-    )
-    postmortems = 3
+    in_window = [run for run in repo.runs if run.created_at >= NOW - LOOKBACK]
+    failed_in_window = [run for run in in_window if run.conclusion == "failure"]
+    assert (len(in_window), len(failed_in_window)) == (270, 12)
 
     result = check(fake_github, config(tmp_path, workflow="deploy.yml"), "acme/shop")
     assert result.exit_code == 0, result.output  # warn: unreviewed failures
+    report = json_report(result.stdout)
+    assert report["summary"]["failed_deployments"] == 12
 
-    budget = math.ceil(runs_in_window / 100) + failed_in_window + math.ceil(postmortems / 50) + 3
     sent = fake_github.requests
-    assert (runs_in_window, failed_in_window) == (270, 3)
-    assert len(sent) <= budget
-    pages, jobs = listings(fake_github), fake_github.requests_to("/jobs")
-    assert (len(pages), len(jobs), len(fake_github.graphql_requests)) == (3, 3, 2)
-    assert json_report(result.stdout)["sources"][0]["requests"] == len(sent) == 8
+    assert len(sent) <= budget(270, 3) == 7
+    pages = listings(fake_github)
+    assert (len(pages), operation_names(fake_github)) == (3, ["Postmortems", "RunJobs"])
+    assert report["sources"][0]["requests"] == len(sent) == 5
+    [lookup] = operations(fake_github, "RunJobs")
+    assert lookup.json()["variables"]["ids"] == [run.node_id for run in failed_in_window]
     assert all(r.query.get("per_page", "100") == "100" for r in pages)
     assert pages[0].query["created"] == ">=2026-08-22T12:00:00Z"
     assert pages[0].query["exclude_pull_requests"] == "true"
     assert all(r.status == 200 for r in sent)
 
 
-def test_more_runs_than_github_lists_at_once_are_all_read(fake_github: FakeGitHub) -> None:  # noqa: F811
-    """GitHub stops a filtered listing at 1,000 runs; the next listing starts where it stopped."""
+@pytest.mark.parametrize(("runs_in_window", "listed"), [(1150, 12), (1100, 12)])
+def test_more_runs_than_github_lists_at_once_are_all_read(
+    fake_github: FakeGitHub,  # noqa: F811
+    runs_in_window: int,
+    listed: int,
+) -> None:
+    """GitHub stops a filtered listing at 1,000 runs; the next listing starts where it stopped.
+
+    It starts at the oldest run seen, included (runs of the same second must not be lost),
+    so it sees that run again: 1,100 runs take 12 listings where ceil(1,100/100) is 11.
+    The budget's three spare requests absorb it, with the postmortems and the failed runs.
+    """
     world = fake_github.world
     world.clock = lambda: NOW
     world.token(TOKEN, login="github-actions[bot]")
     repo = world.repo(Shape.RUNS)
     world.repo("acme/incidents")
-    for n in range(1150):
-        conclusion = "failure" if n in (3, 1140) else "success"
-        repo.workflow_run(head_sha=sha(n), conclusion=conclusion, created_at=at(0.1 + n / 15))
+    failing = {3, 400, 999, 1000, runs_in_window - 10}
+    spacing = 89.5 / runs_in_window
+    for n in range(runs_in_window):
+        conclusion = "failure" if n in failing else "success"
+        repo.workflow_run(head_sha=sha(n), conclusion=conclusion, created_at=at(0.1 + n * spacing))
     history = collect(fake_github, Shape.RUNS)
-    assert len(history.deployments) == 1150
-    assert len({d.id for d in history.deployments}) == 1150
-    assert {d.sha for d in history.deployments if d.status.failed} == {sha(3), sha(1140)}
+    assert len(history.deployments) == runs_in_window
+    assert len({d.id for d in history.deployments}) == runs_in_window
+    assert {d.sha for d in history.deployments if d.status.failed} == {sha(n) for n in failing}
     created = [r.query.get("created") for r in listings(fake_github)]
     assert created.count(">=2026-08-22T12:00:00Z") == 10  # ten pages reach GitHub's limit
-    assert created[10] == created[11] == f"2026-08-22T12:00:00Z..{iso_of(repo.runs[999])}"
-    assert len(created) == 12  # the rest: 151 runs (the oldest seen again) in two pages
+    assert created[10] == f"2026-08-22T12:00:00Z..{iso_of(repo.runs[999])}"
+    assert len(created) == listed
+    # Run 999 was listed twice and its jobs are read once, with the other failures'.
+    [lookup] = operations(fake_github, "RunJobs")
+    assert sorted(lookup.json()["variables"]["ids"]) == sorted(
+        repo.runs[n].node_id for n in failing
+    )
+    assert operation_names(fake_github) == ["Postmortems", "RunJobs"]
+    assert len(fake_github.requests) == listed + 2 <= budget(runs_in_window, 0)
+
+
+def test_a_run_with_more_jobs_and_steps_than_a_page_is_read_to_the_end(
+    fake_github: FakeGitHub,  # noqa: F811
+) -> None:
+    """A page is never a silent cut: more check runs or steps than asked are read on."""
+    world = fake_github.world
+    world.clock = lambda: NOW
+    world.token(TOKEN, login="github-actions[bot]")
+    repo = world.repo(Shape.RUNS)
+    world.repo("acme/incidents")
+    big = repo.workflow_run(head_sha=sha(1), conclusion="failure", created_at=at(3))
+    for region in range(queries.CHECK_RUNS_PER_RUN + 5):
+        big.job(f"deploy (region-{region})")
+    steps = [(f"Step {n}", "success") for n in range(queries.STEPS_PER_CHECK_RUN + 4)]
+    big.job("deploy (last)", "failure", steps=[*steps, ("Verify", "failure")])
+    small = repo.workflow_run(head_sha=sha(2), conclusion="failure", created_at=at(2))
+    small.job("deploy", "failure", steps=[("Apply", "failure")])
+
+    history = collect(fake_github, Shape.RUNS, job="deploy")
+    found = {d.sha: (d.status, d.failure_signature) for d in history.deployments}
+    assert found == {
+        sha(1): (DeploymentStatus.FAILURE, "deploy (last): Verify"),
+        sha(2): (DeploymentStatus.FAILURE, "deploy: Apply"),
+    }
+    assert operation_names(fake_github) == ["Postmortems", "RunJobs", "MoreCheckRuns", "MoreSteps"]
+    [more_check_runs] = operations(fake_github, "MoreCheckRuns")
+    assert more_check_runs.json()["variables"]["id"] == big.node_id
+
+
+def test_check_conclusions_map_member_by_member_to_the_rest_words() -> None:
+    """GraphQL's CheckConclusionState is REST's conclusions in capitals, every member."""
+    kind = github_schema().get_type("CheckConclusionState")
+    assert isinstance(kind, graphql.GraphQLEnumType)
+    assert set(runs.CHECK_CONCLUSIONS) == set(kind.values)
+    for member, conclusion in runs.CHECK_CONCLUSIONS.items():
+        assert conclusion == member.lower()
+        assert conclusion in WORKFLOW_RUN_CONCLUSIONS
+
+
+def test_a_check_run_becomes_the_job_it_reports() -> None:
+    job = runs.job_from_check_run(
+        {
+            "name": "deploy / apply",
+            "conclusion": "TIMED_OUT",
+            "steps": {
+                "nodes": [
+                    {"name": "Apply", "conclusion": "CANCELLED", "number": 2},
+                    {"name": "Set up job", "conclusion": "SUCCESS", "number": 1},
+                ]
+            },
+        }
+    )
+    assert job == runs.Job(
+        "deploy / apply",
+        "timed_out",
+        (runs.Step("Set up job", "success"), runs.Step("Apply", "cancelled")),
+    )
+    assert runs.failure_signature(job) == "deploy / apply: Apply (timed out)"
+    with pytest.raises(ValueError, match="does not document"):
+        runs.job_from_check_run({"name": "deploy", "conclusion": "EXPLODED"})
 
 
 # ---------------------------------------------------------------------------
@@ -563,7 +649,7 @@ def test_a_token_without_actions_read_is_told_so(
         "(403: Resource not accessible by integration); the token needs actions: read"
     )
     assert limited not in result.output + str(result.stderr_bytes or b"")
-    assert_actions_answers_match_openapi(fake_github)
+    assert_rest_traffic_matches_openapi(fake_github)
 
 
 @pytest.mark.parametrize("workflow", ["deploy", "other/deploy.yml", ".github/workflows/a/b.yml"])
@@ -583,15 +669,32 @@ def test_a_workflow_that_is_not_a_workflow_file_is_a_usage_error(
     assert fake_github.requests == []
 
 
-def test_a_failing_jobs_listing_fails_the_source_after_retries(fake_github: FakeGitHub) -> None:  # noqa: F811
+def test_a_failing_jobs_lookup_fails_the_source_after_retries(fake_github: FakeGitHub) -> None:  # noqa: F811
     build(fake_github)
-    fake_github.faults.add("/jobs", status=502, times=None)
+    fake_github.faults.add(
+        lambda r: r.is_graphql and b"query RunJobs" in r.body, status=502, times=None
+    )
     source = GitHubSource(settings(fake_github, Shape.RUNS, job=None))
     source.client.deadline = 30
     with pytest.raises(SourceError) as raised:
         source.collect(Query("checkout", None, NOW, LOOKBACK))
-    assert "/jobs answered 502" in str(raised.value)
+    assert "answered 502" in str(raised.value)
     assert TOKEN not in str(raised.value)
+    assert len(operations(fake_github, "RunJobs")) > 1  # retried before giving up
+
+
+def test_a_token_without_checks_read_is_told_so(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build(fake_github)
+    limited = "ghs_CANARY_no_checks_42"
+    fake_github.world.token(limited, login="deployer[bot]", can_read_checks=False)
+    result = check(fake_github, config(tmp_path, workflow="deploy.yml"), Shape.RUNS, token=limited)
+    assert result.exit_code == 3, result.output
+    error = json_report(result.stdout)["sources"][0]["error"]
+    assert error == "Resource not accessible by integration (the token needs checks: read)"
+    assert limited not in result.output + str(result.stderr_bytes or b"")
 
 
 def test_a_link_to_another_host_is_not_followed(fake_github: FakeGitHub) -> None:  # noqa: F811
@@ -621,4 +724,20 @@ def test_the_commit_title_costs_the_deployments_query_nothing() -> None:
     variables = {"owner": "acme", "name": "shop", "environments": None, "after": None}
     assert query_cost(queries.DEPLOYMENTS, variables) == (1, 100)
     assert "commit { messageHeadline }" in queries.DEPLOYMENTS
-    assert query_cost(queries.DEFAULT_BRANCH, {"owner": "acme", "name": "shop"}) == (1, 0)
+
+
+def test_the_default_branch_and_the_jobs_cost_little() -> None:
+    """The branch adds nothing to the postmortems page; a full jobs query stays far under
+    GitHub's 500,000-node limit at 13 points."""
+    postmortems = {"owner": "acme", "name": "shop", "labels": ["postmortem"], "after": None}
+    with_branch = postmortems | {
+        "withDefaultBranch": True,
+        "deployingOwner": "acme",
+        "deployingName": "shop",
+    }
+    assert query_cost(queries.POSTMORTEMS, with_branch) == query_cost(
+        queries.POSTMORTEMS, postmortems
+    )
+    full = {"ids": ["WFR_x"] * queries.RUNS_PER_JOB_LOOKUP}
+    assert query_cost(queries.RUN_JOBS, full) == (13, 63_750)
+    assert MAX_NODES > 5 * 63_750

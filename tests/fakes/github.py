@@ -198,6 +198,18 @@ def _node_id(prefix: str, number: int) -> str:
     return f"{prefix}_kwDO{packed}"
 
 
+def _parse_node_id(node_id: str) -> tuple[str, int] | None:
+    """(prefix, number) of an id :func:`_node_id` made; None for anything else."""
+    prefix, separator, packed = node_id.partition("_kwDO")
+    if not separator or not prefix:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return (prefix, int.from_bytes(raw, "big")) if len(raw) == 8 else None
+
+
 @dataclass(eq=False)
 class User:
     """An account: a user, a bot (an app, e.g. ``github-actions[bot]``) or an organization."""
@@ -267,6 +279,8 @@ class Token:
     rate_limits: dict[str, RateLimit] = field(default_factory=dict)
     can_read_actions: bool = True
     """Fine-grained and installation tokens need ``actions: read`` for workflow runs."""
+    can_read_checks: bool = True
+    """Installation tokens need ``checks: read`` for a run's check suite and check runs."""
 
     @property
     def login(self) -> str:
@@ -504,6 +518,11 @@ class WorkflowRun:
     @property
     def node_id(self) -> str:
         return _node_id("WFR", self.id)
+
+    @property
+    def check_suite_id(self) -> int:
+        """The run's check suite: its jobs are that suite's check runs (one id per run here)."""
+        return self.id + 10_000_000_000
 
     def job(
         self,
@@ -1111,13 +1130,15 @@ class GitHubWorld:
         repos: Iterable[str] | None = None,
         rate_limit: int = 5000,
         can_read_actions: bool = True,
+        can_read_checks: bool = True,
     ) -> Token:
         """Register a valid token for ``login``.
 
         ``user_endpoint`` defaults to False for bots (an installation token such
         as GITHUB_TOKEN gets 403 from ``GET /user``) and True for users.
         ``admin`` lets the token edit and delete other people's comments.
-        ``can_read_actions=False`` is a token without ``actions: read``.
+        ``can_read_actions=False`` is a token without ``actions: read``,
+        ``can_read_checks=False`` one without ``checks: read``.
         """
         with self.lock:
             user = self.user(login)
@@ -1130,6 +1151,7 @@ class GitHubWorld:
                 user_endpoint=not user.is_bot if user_endpoint is None else user_endpoint,
                 admin=admin,
                 can_read_actions=can_read_actions,
+                can_read_checks=can_read_checks,
                 repos=None if repos is None else frozenset(r.lower() for r in repos),
                 rate_limits={
                     resource: RateLimit(resource, rate_limit, rate_limit, reset)
@@ -1352,6 +1374,10 @@ def _analyse(
             here = [*path, key]
             named = graphql.get_named_type(definition.type)
             inner = multiplier
+            if parent is schema.query_type and name == "nodes":
+                # Each id is a node whose connections count again: an upper bound, since
+                # GitHub documents no rule for nodes(ids:) and may count less.
+                inner = multiplier * len(argument(selection, "ids") or ())
             if _is_connection(named):
                 first, last = argument(selection, "first"), argument(selection, "last")
                 size = first if first is not None else last
@@ -1488,6 +1514,10 @@ def _resolve_type(value: Any, _info: Info, _abstract: Any) -> str:
     """Concrete types for interfaces (Actor, RepositoryOwner...)."""
     if isinstance(value, User):
         return value.type
+    if isinstance(value, WorkflowRun):
+        return "WorkflowRun"
+    if isinstance(value, _CheckRun):
+        return "CheckRun"
     raise FakeNotImplementedError(f"abstract type for {type(value).__name__}")
 
 
@@ -1843,6 +1873,171 @@ _attributes(
     state=lambda m: m.state.upper(),
     closed=lambda m: m.state == "closed",
     createdAt=lambda m: iso(m.created_at),
+)
+
+
+# -- Actions through GraphQL: a run's jobs are its check suite's check runs ----
+
+
+@dataclass(frozen=True)
+class _CheckSuite:
+    run: WorkflowRun
+
+
+@dataclass(frozen=True)
+class _CheckRun:
+    """A job as GraphQL shows it: a check run named like the job, with the same id as REST's."""
+
+    run: WorkflowRun
+    job: WorkflowJob
+
+
+def _find_node(info: Info, node_id: str) -> WorkflowRun | _CheckRun | None:
+    """A run (``WFR_``) or a job's check run (``CR_``) the token may see, else None."""
+    parsed = _parse_node_id(node_id)
+    context = _context(info)
+    if parsed is None:
+        return None
+    prefix, number = parsed
+    for repo in context.world.repos.values():
+        if not context.token.can_see(repo):
+            continue
+        for run in repo.runs:
+            if prefix == "WFR" and run.id == number:
+                return run
+            if prefix == "CR":
+                job = next((j for j in run.jobs + run.earlier_attempt_jobs if j.id == number), None)
+                if job is not None:
+                    return _CheckRun(run, job)
+    return None
+
+
+def _node_not_found(node_id: str) -> str:
+    return f"Could not resolve to a node with the global id of '{node_id}'"
+
+
+@_resolves("Query.node")
+def _query_node(_root: Any, info: Info, id: str) -> Any:
+    found = _find_node(info, id)
+    if found is None:
+        raise _gh_error(_node_not_found(id), "NOT_FOUND")
+    return found
+
+
+@_resolves("Query.nodes")
+def _query_nodes(_root: Any, info: Info, ids: list[str]) -> list[Any]:
+    """Each id in order; an unknown one is null with a NOT_FOUND error, as GitHub answers."""
+    found = []
+    for index, node_id in enumerate(ids):
+        node = _find_node(info, node_id)
+        if node is None:
+            _context(info).extra_errors.append(
+                {
+                    "type": "NOT_FOUND",
+                    "path": [*info.path.as_list(), index],
+                    "message": _node_not_found(node_id),
+                }
+            )
+        found.append(node)
+    return found
+
+
+_attributes(
+    "WorkflowRun",
+    id=lambda run: run.node_id,
+    databaseId=lambda run: run.id,
+    runNumber=lambda run: run.run_number,
+    event=lambda run: run.event,
+    createdAt=lambda run: iso(run.created_at),
+    updatedAt=lambda run: iso(run.updated_at),
+    url=lambda run: f"{run.repo.url}/actions/runs/{run.id}",
+    resourcePath=lambda run: f"/{run.repo.full_name}/actions/runs/{run.id}",
+)
+
+
+@_resolves("WorkflowRun.checkSuite", "CheckRun.checkSuite")
+def _check_suite(source: WorkflowRun | _CheckRun, info: Info) -> _CheckSuite:
+    """Check suites and check runs need ``checks: read`` beyond the run itself."""
+    token = _context(info).token
+    if not token.can_read_checks:
+        raise _gh_error(token.forbidden_message, "FORBIDDEN")
+    return _CheckSuite(source if isinstance(source, WorkflowRun) else source.run)
+
+
+_attributes(
+    "CheckSuite",
+    id=lambda suite: _node_id("CS", suite.run.check_suite_id),
+    databaseId=lambda suite: suite.run.check_suite_id,
+    status=lambda suite: suite.run.status.upper(),
+    conclusion=lambda suite: suite.run.conclusion.upper() if suite.run.conclusion else None,
+    createdAt=lambda suite: iso(suite.run.created_at),
+    updatedAt=lambda suite: iso(suite.run.updated_at),
+    workflowRun=lambda suite: suite.run,
+    repository=lambda suite: suite.run.repo,
+)
+
+
+@_resolves("CheckSuite.checkRuns")
+def _check_suite_check_runs(
+    suite: _CheckSuite, _info: Info, filterBy: dict[str, Any] | None = None, **page: Any
+) -> _Connection:
+    """LATEST: one check run per name, the latest attempt's (REST's ``filter=latest``); ALL:
+    every attempt's. GitHub documents no default, so the fake asks for an explicit one."""
+    filters = dict(filterBy or {})
+    check_type = filters.pop("checkType", None)
+    unsupported = sorted(k for k, v in filters.items() if v is not None)
+    if check_type is None or unsupported:
+        raise FakeNotImplementedError(
+            f"CheckSuite.checkRuns(filterBy: {unsupported or 'without checkType'})"
+        )
+    run = suite.run
+    jobs = run.jobs if check_type == "LATEST" else [*run.earlier_attempt_jobs, *run.jobs]
+    return _paginate(
+        [_CheckRun(run, job) for job in jobs],
+        kind="checkRuns",
+        key=lambda check_run: (check_run.job.id,),
+        descending=False,
+        args=page,
+    )
+
+
+_attributes(
+    "CheckRun",
+    id=lambda c: _node_id("CR", c.job.id),
+    databaseId=lambda c: c.job.id,
+    name=lambda c: c.job.name,
+    status=lambda c: c.job.status.upper(),
+    conclusion=lambda c: c.job.conclusion.upper() if c.job.conclusion else None,
+    startedAt=lambda c: iso(c.job.started_at),
+    completedAt=lambda c: iso(c.job.completed_at) if c.job.completed_at else None,
+    url=lambda c: f"{c.run.repo.url}/actions/runs/{c.run.id}/job/{c.job.id}",
+    permalink=lambda c: f"{c.run.repo.url}/actions/runs/{c.run.id}/job/{c.job.id}",
+    repository=lambda c: c.run.repo,
+)
+
+
+@_resolves("CheckRun.steps")
+def _check_run_steps(
+    check_run: _CheckRun, _info: Info, number: int | None = None, **page: Any
+) -> _Connection:
+    steps = [s for s in check_run.job.steps if number is None or s.number == number]
+    return _paginate(
+        [(check_run.job, step) for step in steps],
+        kind="steps",
+        key=lambda pair: (pair[1].number,),
+        descending=False,
+        args=page,
+    )
+
+
+_attributes(
+    "CheckStep",
+    name=lambda pair: pair[1].name,
+    number=lambda pair: pair[1].number,
+    status=lambda pair: "COMPLETED" if pair[1].conclusion else "QUEUED",
+    conclusion=lambda pair: pair[1].conclusion.upper() if pair[1].conclusion else None,
+    startedAt=lambda pair: iso(pair[0].started_at),
+    completedAt=lambda pair: iso(pair[0].completed_at) if pair[0].completed_at else None,
 )
 
 
@@ -2624,7 +2819,7 @@ def _run_json(call: _RestCall, run: WorkflowRun) -> dict[str, Any]:
     api = f"{_repo_api(call, repo)}/actions/runs/{run.id}"
     commit = repo.commits[run.head_sha]
     identity = {"name": commit.author, "email": commit.email}
-    check_suite_id = run.id + 10_000_000_000
+    check_suite_id = run.check_suite_id
     return {
         "id": run.id,
         "name": run.workflow.name,

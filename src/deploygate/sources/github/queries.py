@@ -59,18 +59,20 @@ query Deployments($owner: String!, $name: String!, $environments: [String!], $af
 """Deployments a hundred a page; ``commit`` is an object, not a connection, so asking for
 the commit's first line (a "Revert ..." says a rollback) keeps the cost at one point."""
 
-DEFAULT_BRANCH = """
-query DefaultBranch($owner: String!, $name: String!) {
-  rateLimit { remaining resetAt }
-  repository(owner: $owner, name: $name) { defaultBranchRef { name } }
-}
-"""
-"""The branch deploy workflows run from when a service names none."""
-
 POSTMORTEMS = (
     """
-query Postmortems($owner: String!, $name: String!, $labels: [String!], $after: String) {
+query Postmortems(
+  $owner: String!
+  $name: String!
+  $labels: [String!]
+  $after: String
+  $withDefaultBranch: Boolean = false
+  $deployingOwner: String = ""
+  $deployingName: String = ""
+) {
   rateLimit { remaining resetAt }
+  deploying: repository(owner: $deployingOwner, name: $deployingName)
+    @include(if: $withDefaultBranch) { defaultBranchRef { name } }
   repository(owner: $owner, name: $name) {
     issues(
       labels: $labels
@@ -97,6 +99,9 @@ query Postmortems($owner: String!, $name: String!, $labels: [String!], $after: S
 """
     + ACTION_ITEM_FIELDS
 )
+"""Postmortems fifty a page. With ``$withDefaultBranch``, the first page also brings the
+deploying repository's default branch, which a deploy workflow's runs are listed on
+unless the service names a branch: the question rides on a request sent anyway."""
 
 
 ALL_SUB_ISSUES = (
@@ -131,3 +136,83 @@ def issue_lookup(count: int) -> str:
         f"query Issues({parameters}) {{\n  rateLimit {{ remaining resetAt }}\n{fields}\n}}\n"
         + ACTION_ITEM_FIELDS
     )
+
+
+RUNS_PER_JOB_LOOKUP = 50
+"""Workflow runs whose jobs one query reads; failed runs are rarely more in a lookback window."""
+CHECK_RUNS_PER_RUN = 25
+STEPS_PER_CHECK_RUN = 50
+"""Enough for nearly every deploy workflow; a run with more jobs, or a job with more steps,
+is read on in follow-up pages. With 50 runs a query asks for at most 63,750 nodes (GitHub
+allows 500,000) and costs 13 points: 50 check-run pages plus 1,250 step pages, over 100."""
+
+CHECK_RUN_FIELDS = """
+fragment CheckRunFields on CheckRun {
+  id
+  name
+  conclusion
+  steps(first: 50) {
+    pageInfo { hasNextPage endCursor }
+    nodes { name conclusion number }
+  }
+}
+"""
+
+RUN_JOBS = (
+    """
+query RunJobs($ids: [ID!]!) {
+  rateLimit { remaining resetAt }
+  nodes(ids: $ids) {
+    ... on WorkflowRun {
+      checkSuite {
+        checkRuns(first: 25, filterBy: {checkType: LATEST}) {
+          pageInfo { hasNextPage endCursor }
+          nodes { ...CheckRunFields }
+        }
+      }
+    }
+  }
+}
+"""
+    + CHECK_RUN_FIELDS
+)
+"""The jobs of several workflow runs at once, by the runs' node ids (REST's ``node_id``).
+
+A run's jobs are the check runs of its check suite. ``checkType: LATEST`` keeps one check
+run per name, the latest, as REST's ``filter=latest`` keeps the latest attempt's jobs.
+See https://docs.github.com/en/graphql/reference/objects#checksuite"""
+
+MORE_CHECK_RUNS = (
+    """
+query MoreCheckRuns($id: ID!, $after: String!) {
+  rateLimit { remaining resetAt }
+  node(id: $id) {
+    ... on WorkflowRun {
+      checkSuite {
+        checkRuns(first: 100, after: $after, filterBy: {checkType: LATEST}) {
+          pageInfo { hasNextPage endCursor }
+          nodes { ...CheckRunFields }
+        }
+      }
+    }
+  }
+}
+"""
+    + CHECK_RUN_FIELDS
+)
+"""The rest of one run's jobs, when it had more than RunJobs asked for."""
+
+MORE_STEPS = """
+query MoreSteps($id: ID!, $after: String!) {
+  rateLimit { remaining resetAt }
+  node(id: $id) {
+    ... on CheckRun {
+      steps(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { name conclusion number }
+      }
+    }
+  }
+}
+"""
+"""The rest of one job's steps, when it had more than its page held."""

@@ -27,8 +27,12 @@ variants (``deploy (eu)``) and the jobs of a reusable workflow it calls
 (``deploy / apply``). Jobs are read only for runs that did not succeed: a
 succeeded run's jobs all succeeded or were skipped by a condition. So a run
 that succeeded while an ``if:`` skipped the deploy job still counts as a
-successful deployment: that is the price of one request per failure rather
-than one per run.
+successful deployment: that is the price of reading jobs for failures only.
+
+Jobs are read as the check runs of the run's check suite (GraphQL, many runs
+per request): GitHub names a job's check run as it shows the job, and
+``CheckConclusionState`` spells the REST conclusions in capitals, so a
+:class:`Job` says the same whichever API it came from.
 
 A failed run's ``failure_signature`` is its failed job's name and the first
 failed step's name (``deploy: Run migrations``): both are written in the
@@ -39,7 +43,8 @@ signature, and repeat-failure finds them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from deploygate.dates import parse_instant
 from deploygate.model import Deployment, DeploymentStatus
@@ -56,6 +61,75 @@ _CONCLUSIONS = {
 _FAILED = frozenset({"failure", "timed_out"})
 """Job conclusions that fail a deployment (a job that hit timeout-minutes says failure)."""
 
+Conclusion = Literal[
+    "success",
+    "failure",
+    "neutral",
+    "cancelled",
+    "skipped",
+    "timed_out",
+    "action_required",
+    "stale",
+    "startup_failure",
+]
+"""A job's or step's conclusion, spelt as REST spells it."""
+
+CHECK_CONCLUSIONS: dict[str, Conclusion] = {
+    "SUCCESS": "success",
+    "FAILURE": "failure",
+    "NEUTRAL": "neutral",
+    "CANCELLED": "cancelled",
+    "SKIPPED": "skipped",
+    "TIMED_OUT": "timed_out",
+    "ACTION_REQUIRED": "action_required",
+    "STALE": "stale",
+    "STARTUP_FAILURE": "startup_failure",
+}
+"""GraphQL's ``CheckConclusionState``, member by member, to the REST spelling
+(https://docs.github.com/en/graphql/reference/enums#checkconclusionstate)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a job, in the order the job ran them."""
+
+    name: str
+    conclusion: Conclusion | None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job of a run's latest attempt: whether it deployed, and where it failed."""
+
+    name: str
+    conclusion: Conclusion | None
+    steps: tuple[Step, ...] = ()
+
+
+def _conclusion(value: object) -> Conclusion | None:
+    """A check conclusion in our spelling; an unknown one is data of an unexpected shape."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in CHECK_CONCLUSIONS:
+        raise ValueError(f"a check conclusion GitHub does not document ({value!r})")
+    return CHECK_CONCLUSIONS[value]
+
+
+def job_from_check_run(check_run: Mapping[str, Any]) -> Job:
+    """A job from its check run (``name``, ``conclusion``, ``steps { nodes }``), steps by number.
+
+    Raises ValueError (or KeyError) for a check run of an unexpected shape.
+    """
+    steps = sorted(
+        (step for step in (check_run.get("steps") or {}).get("nodes") or () if step),
+        key=lambda step: int(step["number"]),
+    )
+    return Job(
+        name=str(check_run["name"]),
+        conclusion=_conclusion(check_run.get("conclusion")),
+        steps=tuple(Step(str(step["name"]), _conclusion(step.get("conclusion"))) for step in steps),
+    )
+
 
 def needs_jobs(run: Mapping[str, Any], job: str | None) -> bool:
     """Whether ``run``'s jobs must be read: to find what failed, or whether the named job ran."""
@@ -66,15 +140,15 @@ def needs_jobs(run: Mapping[str, Any], job: str | None) -> bool:
     return run.get("conclusion") in (*_FAILED, "cancelled")
 
 
-def is_deploy_job(candidate: Mapping[str, Any], job: str) -> bool:
+def is_deploy_job(candidate: Job, job: str) -> bool:
     """The named job, one of its matrix variants, or a job of the reusable workflow it calls."""
-    name = str(candidate.get("name") or "")
+    name = candidate.name
     return name == job or name.startswith((f"{job} (", f"{job} / "))
 
 
 def outcome(
-    run: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]] | None, job: str | None
-) -> tuple[DeploymentStatus | None, Mapping[str, Any] | None]:
+    run: Mapping[str, Any], jobs: Sequence[Job] | None, job: str | None
+) -> tuple[DeploymentStatus | None, Job | None]:
     """The deployment status a run stands for (None: not a deployment) and its failed job."""
     if run.get("status") != "completed":
         return DeploymentStatus.IN_PROGRESS, None
@@ -86,9 +160,9 @@ def outcome(
     deploying = [
         candidate
         for candidate in jobs or ()
-        if is_deploy_job(candidate, job) and candidate.get("conclusion") != "skipped"
+        if is_deploy_job(candidate, job) and candidate.conclusion != "skipped"
     ]
-    conclusions = [candidate.get("conclusion") for candidate in deploying]
+    conclusions = [candidate.conclusion for candidate in deploying]
     failed = _first_failed(deploying)
     if failed is not None:
         return DeploymentStatus.FAILURE, failed
@@ -99,11 +173,11 @@ def outcome(
     return None, None
 
 
-def _first_failed(jobs: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    return next((job for job in jobs if job.get("conclusion") in _FAILED), None)
+def _first_failed(jobs: Sequence[Job]) -> Job | None:
+    return next((job for job in jobs if job.conclusion in _FAILED), None)
 
 
-def failure_signature(job: Mapping[str, Any] | None) -> str | None:
+def failure_signature(job: Job | None) -> str | None:
     """``job: step`` for the failed job and its first failed step; None when unknown.
 
     A job that timed out shows the step it was running as cancelled, so that
@@ -111,15 +185,14 @@ def failure_signature(job: Mapping[str, Any] | None) -> str | None:
     """
     if job is None:
         return None
-    name = " ".join(str(job.get("name") or "").split())
+    name = " ".join(job.name.split())
     if not name:
         return None
-    steps = [step for step in job.get("steps") or () if isinstance(step, Mapping)]
-    timed_out = job.get("conclusion") == "timed_out"
-    step = next((s for s in steps if s.get("conclusion") == "failure"), None)
+    timed_out = job.conclusion == "timed_out"
+    step = next((s for s in job.steps if s.conclusion == "failure"), None)
     if step is None and timed_out:
-        step = next((s for s in steps if s.get("conclusion") == "cancelled"), None)
-    step_name = " ".join(str(step.get("name") or "").split()) if step else ""
+        step = next((s for s in job.steps if s.conclusion == "cancelled"), None)
+    step_name = " ".join(step.name.split()) if step else ""
     signature = f"{name}: {step_name}" if step_name else name
     return f"{signature} (timed out)" if timed_out else signature
 
@@ -134,7 +207,7 @@ def first_line(message: object) -> str | None:
 
 def deployment(
     run: Mapping[str, Any],
-    jobs: Sequence[Mapping[str, Any]] | None,
+    jobs: Sequence[Job] | None,
     *,
     job: str | None,
     service: str,

@@ -4,7 +4,8 @@
   REST has deleted a deployment's statuses (90 days). Failed means FAILURE
   or ERROR. Each carries its commit's first line, so a "Revert ..." is seen.
 - A service that names its deploy workflow is read from that workflow's runs
-  instead (REST; ``runs.py`` says what a run means).
+  instead (REST listings; the jobs of the runs that did not succeed through
+  GraphQL, fifty runs a query; ``runs.py`` says what a run means).
 - Postmortems are issues with a postmortem label, in the service's
   repository or a central one; a ``service:<name>`` label assigns one to a
   service, and one without any service label belongs to every service.
@@ -15,8 +16,9 @@
 
 Requests: one per 100 deployments in the lookback window, one per 50
 postmortems, and one per 100 task-list references outside the sub-issues.
-Workflow runs add one jobs listing per run that did not succeed (four at a
-time) and, when the service names no branch, one query for the default branch.
+Workflow runs add one query per 50 runs that did not succeed (and a
+follow-up for a run with more than 25 jobs or a job with more than 50
+steps); the default branch comes with the first postmortems page.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
@@ -52,14 +55,13 @@ from deploygate.sources.markdown import lessons, task_references
 
 PERMISSIONS = "contents: read, issues: read and deployments: read"
 ACTIONS_PERMISSION = "actions: read"
-"""What reading a workflow's runs and jobs needs beyond the rest."""
+"""What listing a workflow's runs needs beyond the rest."""
+CHECKS_PERMISSION = "checks: read"
+"""What reading a run's jobs (the check runs of its check suite) needs beyond the rest."""
 RUNS_PER_PAGE = 100
 SEARCH_LIMIT = 1000
 """GitHub lists at most this many runs for a filtered listing (branch, created), so a
 longer history is read as several listings, each ending where the last one stopped."""
-JOB_READS_AT_ONCE = 4
-"""Jobs listings sent side by side: enough to hide latency, few enough that GitHub's
-secondary rate limit (which punishes bursts) is not provoked."""
 DEFAULT_ENVIRONMENT = "production"
 
 _STATES = {
@@ -100,13 +102,19 @@ class GitHubSource:
     # -- GraphQL -----------------------------------------------------------
 
     def graphql(
-        self, document: str, variables: Mapping[str, Any], *, missing_ok: bool = False
+        self,
+        document: str,
+        variables: Mapping[str, Any],
+        *,
+        missing_ok: bool = False,
+        permissions: str = PERMISSIONS,
     ) -> dict[str, Any]:
         """Run one query; any error GitHub reports becomes a SourceError that says what to fix.
 
         With ``missing_ok``, NOT_FOUND errors are expected (a task list may
         name an issue that was deleted or that the token cannot see) and the
-        data that did come back is used.
+        data that did come back is used. ``permissions`` is what a refusal
+        says the token needs.
         """
         for _ in range(2):  # a RATE_LIMITED answer is waited out once, when its reset is near
             response = self.client.request(
@@ -125,7 +133,7 @@ class GitHubSource:
         if response.status_code == 403:
             raise self.client.fail(
                 f"GitHub refused the request (403: {_message(response)}); "
-                f"the token needs {PERMISSIONS}"
+                f"the token needs {permissions}"
             )
         if response.status_code != 200:
             raise self.client.fail(f"GitHub GraphQL answered {response.status_code}")
@@ -143,7 +151,7 @@ class GitHubSource:
                 e for e in errors if not (isinstance(e, dict) and e.get("type") == "NOT_FOUND")
             ]
         if errors:
-            raise self.client.fail(_graphql_error(errors))
+            raise self.client.fail(_graphql_error(errors, permissions))
         data = payload.get("data")
         if not isinstance(data, dict):
             raise self.client.fail("GitHub GraphQL answered without data")
@@ -167,12 +175,11 @@ class GitHubSource:
         configured = (self.settings.environments or {}).get(query.service)
         return list(configured) if configured else None
 
-    def deployments(self, query: Query) -> list[Deployment]:
+    def deployments(self, query: Query, workflow: DeployWorkflow | None) -> list[Deployment]:
         """Deployments inside the lookback window, newest first, a hundred a page.
 
         A service that names its deploy workflow is read from its runs instead.
         """
-        workflow = (self.settings.workflows or {}).get(query.service)
         if workflow is not None:
             return self.workflow_deployments(query, workflow)
         owner, name = split_repository(self.settings.repository)
@@ -201,18 +208,15 @@ class GitHubSource:
     # -- Workflow runs -------------------------------------------------------
 
     def workflow_deployments(self, query: Query, workflow: DeployWorkflow) -> list[Deployment]:
-        """The workflow's runs on the deploy branch in the lookback window, as deployments.
+        """The workflow's runs on its branch in the lookback window, as deployments.
 
-        The jobs of the runs that did not succeed are read side by side, a
-        few at a time, once the runs are known.
+        ``workflow.branch`` is known by now: named, or the default branch.
+        The jobs of the runs that did not succeed are read once the runs are known.
         """
-        branch = workflow.branch or self.default_branch()
-        listed = self.workflow_runs(workflow.file, branch, query)
-        wanted = [run for run in listed if runs.needs_jobs(run, workflow.job)]
-        with ThreadPoolExecutor(max_workers=JOB_READS_AT_ONCE) as pool:
-            jobs = dict(
-                zip([run["id"] for run in wanted], pool.map(self.run_jobs, wanted), strict=True)
-            )
+        if workflow.branch is None:
+            raise ValueError("the deploy branch is resolved before the runs are listed")
+        listed = self.workflow_runs(workflow.file, workflow.branch, query)
+        jobs = self.run_jobs([run for run in listed if runs.needs_jobs(run, workflow.job)])
         environment = self.run_environment(query)
         found = []
         for run in listed:
@@ -233,18 +237,6 @@ class GitHubSource:
             return query.environment
         configured = (self.settings.environments or {}).get(query.service)
         return configured[0] if configured else DEFAULT_ENVIRONMENT
-
-    def default_branch(self) -> str:
-        """The repository's default branch, where deploy workflows run unless told otherwise."""
-        owner, name = split_repository(self.settings.repository)
-        data = self.graphql(queries.DEFAULT_BRANCH, {"owner": owner, "name": name})
-        branch = self._repository(data, self.settings.repository).get("defaultBranchRef")
-        if not isinstance(branch, dict) or not branch.get("name"):
-            raise self.client.fail(
-                f"repository {self.settings.repository} has no default branch; "
-                "name the deploy branch in [services.NAME] branch"
-            )
-        return str(branch["name"])
 
     def workflow_runs(self, file: str, branch: str, query: Query) -> list[dict[str, Any]]:
         """Every run of ``file`` on ``branch`` created in the lookback window, newest first.
@@ -281,18 +273,53 @@ class GitHubSource:
                 return sorted(found.values(), key=_run_order, reverse=True)
             created = f"{since}..{listed[-1]['created_at']}"
 
-    def run_jobs(self, run: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """The jobs of a run's latest attempt (a re-run's jobs replace the first attempt's)."""
-        repository = self.settings.repository
-        url = f"{self.settings.api_url}/repos/{repository}/actions/runs/{int(run['id'])}/jobs"
-        what = f"the jobs of workflow run {run.get('html_url') or run['id']}"
-        pages = self.rest_pages(
-            url,
-            {"filter": "latest", "per_page": "100"},
-            what=what,
-            not_found=f"{what} not found (deleted while deploygate read it?)",
-        )
-        return [job for page in pages for job in _items(page, "jobs")]
+    def run_jobs(self, listed: list[dict[str, Any]]) -> dict[int, list[runs.Job]]:
+        """The jobs of each run's latest attempt, by run id, fifty runs a query.
+
+        The queries go one after another: there is rarely more than one, and
+        GitHub's secondary limits punish concurrent GraphQL requests.
+        """
+        found: dict[int, list[runs.Job]] = {}
+        size = queries.RUNS_PER_JOB_LOOKUP
+        for start in range(0, len(listed), size):
+            chunk = listed[start : start + size]
+            data = self.graphql(
+                queries.RUN_JOBS,
+                {"ids": [str(run["node_id"]) for run in chunk]},
+                permissions=CHECKS_PERMISSION,
+            )
+            # GitHub answers nodes(ids:) in the order of the ids.
+            for run, node in zip(chunk, data["nodes"], strict=True):
+                check_runs = self._every_check_run(node["checkSuite"]["checkRuns"], run)
+                found[run["id"]] = [runs.job_from_check_run(c) for c in check_runs]
+        return found
+
+    def _every_check_run(
+        self, connection: Mapping[str, Any], run: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """A run's check runs with all their steps, read on where a page held only some."""
+        check_runs = [c for c in connection["nodes"] or () if isinstance(c, dict)]
+        page = connection["pageInfo"]
+        while page["hasNextPage"]:
+            variables = {"id": run["node_id"], "after": page["endCursor"]}
+            data = self.graphql(queries.MORE_CHECK_RUNS, variables, permissions=CHECKS_PERMISSION)
+            more = data["node"]["checkSuite"]["checkRuns"]
+            check_runs += [c for c in more["nodes"] or () if isinstance(c, dict)]
+            page = more["pageInfo"]
+        return [self._with_every_step(check_run) for check_run in check_runs]
+
+    def _with_every_step(self, check_run: dict[str, Any]) -> dict[str, Any]:
+        """The check run with all its steps: the failed one may lie past the first page."""
+        steps = check_run["steps"]
+        nodes = list(steps["nodes"] or ())
+        page = steps["pageInfo"]
+        while page["hasNextPage"]:
+            variables = {"id": check_run["id"], "after": page["endCursor"]}
+            data = self.graphql(queries.MORE_STEPS, variables, permissions=CHECKS_PERMISSION)
+            more = data["node"]["steps"]
+            nodes += more["nodes"] or ()
+            page = more["pageInfo"]
+        return {**check_run, "steps": {"nodes": nodes}}
 
     def rest_pages(
         self, url: str, params: Mapping[str, str], *, what: str, not_found: str
@@ -365,18 +392,50 @@ class GitHubSource:
 
     # -- Postmortems -------------------------------------------------------
 
-    def postmortem_nodes(self) -> list[dict[str, Any]]:
-        """Every issue with a postmortem label, fifty a page, with its sub-issues."""
+    def postmortem_variables(self) -> dict[str, Any]:
+        """The first postmortems page's variables; ``after`` moves on page by page."""
         owner, name = split_repository(self.settings.postmortem_repository)
-        variables: dict[str, Any] = {
+        return {
             "owner": owner,
             "name": name,
             "labels": list(self.settings.postmortem_labels),
             "after": None,
         }
+
+    def default_branch_and_postmortems(self) -> tuple[str, dict[str, Any]]:
+        """The deploying repository's default branch, and the first postmortems page with it.
+
+        The runs listing needs the branch before it starts, and the first
+        postmortems page is asked for anyway: one request carries both.
+        """
+        owner, name = split_repository(self.settings.repository)
+        variables = self.postmortem_variables() | {
+            "withDefaultBranch": True,
+            "deployingOwner": owner,
+            "deployingName": name,
+        }
+        first_page = self.graphql(queries.POSTMORTEMS, variables)
+        deploying = first_page.get("deploying")
+        branch = deploying.get("defaultBranchRef") if isinstance(deploying, dict) else None
+        if not isinstance(branch, dict) or not branch.get("name"):
+            raise self.client.fail(
+                f"repository {self.settings.repository} has no default branch; "
+                "name the deploy branch in [services.NAME] branch"
+            )
+        return str(branch["name"]), first_page
+
+    def postmortem_nodes(self, first_page: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every issue with a postmortem label, fifty a page, with its sub-issues.
+
+        ``first_page`` is the answer to the first page when it was read already.
+        """
+        owner, name = split_repository(self.settings.postmortem_repository)
+        variables = self.postmortem_variables()
         nodes: list[dict[str, Any]] = []
+        data = first_page
         while True:
-            data = self.graphql(queries.POSTMORTEMS, variables)
+            if data is None:
+                data = self.graphql(queries.POSTMORTEMS, variables)
             connection = self._repository(data, self.settings.postmortem_repository)["issues"]
             for node in connection["nodes"] or ():
                 if isinstance(node, dict):
@@ -385,6 +444,7 @@ class GitHubSource:
             if not page["hasNextPage"]:
                 return nodes
             variables["after"] = page["endCursor"]
+            data = None
 
     def _with_every_sub_issue(self, node: dict[str, Any], owner: str, name: str) -> dict[str, Any]:
         """The postmortem, its sub-issues read again in full when the page held only some."""
@@ -440,12 +500,19 @@ class GitHubSource:
 
         The deployment pages and the postmortem pages do not depend on each
         other, so they are fetched side by side; the task-list lookup needs
-        the postmortems and follows them.
+        the postmortems and follows them. A deploy workflow without a named
+        branch first needs the default branch, which the first postmortems
+        page brings along, so that page is read before the runs are listed.
         """
+        workflow = (self.settings.workflows or {}).get(query.service)
+        first_page = None
+        if workflow is not None and workflow.branch is None:
+            branch, first_page = self.default_branch_and_postmortems()
+            workflow = replace(workflow, branch=branch)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            pending_deployments = pool.submit(self.deployments, query)
+            pending_deployments = pool.submit(self.deployments, query, workflow)
             try:
-                nodes = self.postmortem_nodes()
+                nodes = self.postmortem_nodes(first_page)
             finally:
                 # The deploying repository's error, if any, is the one to report.
                 deployments = pending_deployments.result()
@@ -601,12 +668,12 @@ def _message(response: Any) -> str:
         return ""
 
 
-def _graphql_error(errors: list[Any]) -> str:
+def _graphql_error(errors: list[Any], permissions: str) -> str:
     first = errors[0] if isinstance(errors[0], dict) else {}
     kind = first.get("type")
     message = str(first.get("message", "unknown error"))[:300]
     if kind == "NOT_FOUND":
-        return f"{message} (not found, or the token cannot read it; it needs {PERMISSIONS})"
+        return f"{message} (not found, or the token cannot read it; it needs {permissions})"
     if kind in ("FORBIDDEN", "INSUFFICIENT_SCOPES"):
-        return f"{message} (the token needs {PERMISSIONS})"
+        return f"{message} (the token needs {permissions})"
     return f"GitHub GraphQL error: {message}"
