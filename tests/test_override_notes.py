@@ -219,3 +219,24 @@ def test_report_counts_the_override_notes_per_service_with_one_listing(
     listings = fake_github.requests_to("/repos/acme/incidents/issues/comments", method="GET")
     assert len(listings) == 1
     assert listings[0].query["since"].startswith((NOW - timedelta(days=90)).date().isoformat())
+
+
+def test_report_counts_one_override_once_however_many_postmortems_it_noted(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    github_year(fake_github)
+    incidents = fake_github.world.repo("acme/incidents")
+    first, second = sorted(incidents.issues)[:2]
+    bot, recent = "github-actions[bot]", NOW - timedelta(days=3)
+    run = "\n[The run](https://github.example/acme/shop/actions/runs/1)\n"
+    incidents.comment(first, marker("checkout") + run, bot, created_at=recent)
+    incidents.comment(second, marker("checkout") + run, bot, created_at=recent)
+    result = CliRunner().invoke(
+        cli,
+        ["report", "--config", str(github_config(tmp_path)), "--service", "checkout",
+         "--now", NOW.isoformat(), "--format", "json"],
+        env=github_env(fake_github),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["overrides"] == 1
