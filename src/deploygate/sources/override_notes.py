@@ -138,7 +138,7 @@ def count_gitlab(settings: GitLabSettings, *, since: datetime, until: datetime) 
         raise source.session.fail(
             "cannot tell which user the token is, so its override notes cannot be told apart"
         )
-    events = source._list(
+    events = source.listing(
         source.gl.projects.get(project, lazy=True).events,
         f"the comment events of {project}",
         action="commented",

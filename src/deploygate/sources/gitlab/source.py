@@ -135,7 +135,7 @@ class GitLabSource:
             # a record whose id is null, ends here rather than in a traceback.
             raise self.session.fail(_unexpected(what, error)) from None
 
-    def _list(
+    def listing(
         self,
         manager: Any,
         what: str,
@@ -220,7 +220,7 @@ class GitLabSource:
             filters["environment"] = environment
         where = f"deployments of {self.settings.project}"
         found = []
-        for item in self._list(project.deployments, where, **filters):
+        for item in self.listing(project.deployments, where, **filters):
             deployment = self._deployment(item, query.service)
             if deployment.created_at >= query.since:
                 found.append(deployment)
@@ -267,7 +267,7 @@ class GitLabSource:
         project = self.gl.projects.get(self.settings.project, lazy=True)
         branch = job.branch or self.settings.default_branch or self._default_branch(project)
         where = f"jobs of {self.settings.project}"
-        runs = self._list(
+        runs = self.listing(
             project.jobs,
             where,
             past=lambda item: self._created_at("job", item) < query.since,
@@ -329,11 +329,11 @@ class GitLabSource:
         where = f"issues of {self.settings.postmortem_project}"
         listing: dict[str, Any] = {"state": "all", "order_by": "created_at", "sort": "desc"}
         batches = [
-            self._list(project.issues, where, labels=[label], **listing)
+            self.listing(project.issues, where, labels=[label], **listing)
             for label in self.settings.postmortem_labels
         ]
         if self.settings.incidents:
-            batches.append(self._list(project.issues, where, issue_type="incident", **listing))
+            batches.append(self.listing(project.issues, where, issue_type="incident", **listing))
         found: dict[int, dict[str, Any]] = {}
         for batch in batches:
             for issue in batch:
@@ -356,7 +356,7 @@ class GitLabSource:
             raise self._malformed("issue", issue, "without a numeric project_id and iid")
         project = self.gl.projects.get(project_id, lazy=True)
         postmortem = project.issues.get(iid, lazy=True)
-        return self._list(postmortem.links, f"the links of issue {_reference(issue)}")
+        return self.listing(postmortem.links, f"the links of issue {_reference(issue)}")
 
     def lookup(self, key: tuple[str, int]) -> dict[str, Any]:
         """One referenced issue."""
