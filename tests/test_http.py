@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient
+from deploygate.http import HttpClient, _origin
 
 TOKEN = "ghs_CANARY_0123456789abcdef"
 
@@ -210,3 +210,41 @@ def test_secrets_never_appear_in_errors(server: tuple[str, Script]) -> None:
         client(Clock()).request("GET", f"{url}/x?token={TOKEN}")
     assert TOKEN not in str(caught.value)
     assert script.seen[0][2]["Authorization"] == f"bearer {TOKEN}"
+
+
+def test_the_token_goes_to_its_origin_however_the_default_port_is_written(
+    server: tuple[str, Script],
+) -> None:
+    """PyGithub writes every URL with its port (``https://host:443/...``): the same origin.
+    Another port or host is refused before anything is sent."""
+    url, script = server
+    port = url.rsplit(":", 1)[1]
+    session = HttpClient("github", headers={}, allowed_origin=f"{url}/api/v3/")
+    assert session.request("GET", f"http://127.0.0.1:{port}/x").status_code == 200
+    assert session.request("GET", f"HTTP://127.0.0.1:{port}/y").status_code == 200
+    assert len(script.seen) == 2
+    assert _origin("https://API.example.test:443/api/v3") == _origin("https://api.example.test")
+    assert _origin("http://[::1]:80/x") == "http://[::1]"
+    assert _origin("https://api.example.test:8443/") == "https://api.example.test:8443"
+    for elsewhere in (f"http://127.0.0.1:{int(port) + 1}/x", f"http://localhost:{port}/x"):
+        with pytest.raises(SourceError, match="refusing to send the token"):
+            session.request("GET", elsewhere)
+    assert len(script.seen) == 2
+
+
+def test_pygithub_sends_through_the_http_client_while_in_use_and_only_then(
+    server: tuple[str, Script],
+) -> None:
+    """The PR comment's PyGithub: a 502 on a read is retried by HttpClient (PyGithub's own
+    retries are off), the token goes in PyGithub's header, and the swap ends with the block."""
+    from github.Requester import HTTPSRequestsConnectionClass, Requester
+
+    from deploygate.sinks.github_comment import github_on_session
+
+    url, script = server
+    script.answers = [(502, {}, ""), (200, {"Content-Type": "application/json"}, '{"login": "me"}')]
+    with github_on_session(url, TOKEN, deadline=30) as github:
+        assert github.get_user().login == "me"
+    assert [path for _method, path, _headers in script.seen] == ["/user", "/user"]
+    assert script.seen[0][2]["Authorization"] == f"token {TOKEN}"
+    assert Requester._Requester__httpsConnectionClass is HTTPSRequestsConnectionClass  # type: ignore[attr-defined]

@@ -279,9 +279,21 @@ class _PastDeadline(Exception):
     """An attempt still running when the deadline came."""
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _origin(url: str) -> str:
+    """scheme://host[:port], the default port left out: PyGithub always writes it."""
     parts = urllib.parse.urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return f"{parts.scheme}://{parts.netloc}".lower()
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        host = f"{host}:{port}"
+    return f"{parts.scheme}://{host}".lower()
 
 
 def _path(url: str) -> str:

@@ -11,7 +11,8 @@ store makes no request, so it has no network case; there is no Jira source):
 - case 9 (Retry-After junk) -> test_junk_retry_after_never_crashes_and_never_waits_too_long,
   test_junk_rate_limit_headers_never_crash;
 - case 10 (hung and slow servers) -> test_a_hung_or_slow_server_stops_at_the_deadline,
-  test_a_drip_fed_comment_gives_up_by_its_timeout (the PR comment's own client);
+  test_a_drip_fed_comment_gives_up_by_its_timeout and
+  test_a_drip_fed_merge_request_note_gives_up_by_its_deadline (the PR comment and MR note);
 - case 14 (unreachable) -> test_an_unreachable_backend_is_not_verified;
 - case 13 (canaries) on every run here: assert_no_leak.
 
@@ -258,7 +259,9 @@ MODES = ("hang", "drip", "drop")
 
 
 COMMENT_TIMEOUT = 15.0
-"""sinks/github_comment.py's per-request timeout for the PR comment (it has no deadline)."""
+"""sinks/github_comment.py's deadline for the whole PR comment."""
+NOTE_DEADLINE = 30.0
+"""sinks/gitlab_note.py's deadline for the whole MR note."""
 
 
 @pytest.fixture(scope="module")
@@ -266,10 +269,11 @@ def slow_servers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[tuple[str, str], tuple[Run, RawServer]]]:
     """Each backend against a server that never answers, drips, or drops mid-body; and the
-    --comment of a local run against a GitHub API that drips."""
+    --comment of a local run against a GitHub API, and a GitLab API, that drips."""
     root = tmp_path_factory.mktemp("slow")
     keys = [(backend, mode) for backend in BACKENDS for mode in MODES]
-    servers = {key: RawServer(key[1]).__enter__() for key in [*keys, ("comment", "drip")]}
+    extra = [("comment", "drip"), ("note", "drip")]
+    servers = {key: RawServer(key[1]).__enter__() for key in [*keys, *extra]}
     try:
         launches = {
             key: Launch(
@@ -295,6 +299,21 @@ def slow_servers(
             ),
             "--comment",
             limit=STARTUP + COMMENT_TIMEOUT + MARGIN,
+        )
+        note_root = root / "note"
+        note_root.mkdir()
+        launches[("note", "drip")] = Launch(
+            note_root,
+            local_config(note_root, {}),
+            gitlab_env(
+                GITLAB_CI="true",
+                CI_SERVER_URL=servers[("note", "drip")].url,
+                CI_PROJECT_PATH="group/shop",
+                CI_MERGE_REQUEST_IID="12",
+            ),
+            "--comment",
+            limit=STARTUP + NOTE_DEADLINE + MARGIN,
+            actions=False,
         )
         yield {key: (launch.wait(), servers[key]) for key, launch in launches.items()}
     finally:
@@ -329,15 +348,6 @@ def test_a_hung_or_slow_server_stops_at_the_deadline(
     assert_no_leak(run)
 
 
-_COMMENT_DRIP = (
-    "BUG: the same per-recv timeout in the PR comment: PyGithub's timeout=15 never trips on "
-    "a GitHub API that answers one byte a second, so 'check --comment' (local source, gate "
-    "passing) is still running 22.5 s after its start (killed; a one-off run was still going "
-    "after 40 s). Expected: the comment gives up by its 15 s timeout with a notice, exit 0."
-)
-
-
-@pytest.mark.xfail(strict=True, reason=_COMMENT_DRIP)
 def test_a_drip_fed_comment_gives_up_by_its_timeout(
     slow_servers: dict[tuple[str, str], tuple[Run, RawServer]],
 ) -> None:
@@ -348,6 +358,21 @@ def test_a_drip_fed_comment_gives_up_by_its_timeout(
     assert run.exit_code == 0, (run.exit_code, run.output)
     assert run.ended_at - server.first_at <= COMMENT_TIMEOUT + MARGIN
     assert "could not reach GitHub to comment" in run.stderr
+    assert "timed out" in run.stderr
+
+
+def test_a_drip_fed_merge_request_note_gives_up_by_its_deadline(
+    slow_servers: dict[tuple[str, str], tuple[Run, RawServer]],
+) -> None:
+    """The same for the GitLab MR note (python-gitlab on HttpClient): the verdict (pass,
+    exit 0) stands and the note gives up within its 30 s deadline, saying why."""
+    run, server = slow_servers[("note", "drip")]
+    assert server.first_at is not None
+    assert run.exit_code == 0, (run.exit_code, run.output)
+    assert run.ended_at - server.first_at <= NOTE_DEADLINE + MARGIN
+    assert "could not reach GitLab to note on merge request !12" in run.stderr
+    assert "timed out" in run.stderr
+    assert_no_leak(run)
 
 
 # ---------------------------------------------------------------------------

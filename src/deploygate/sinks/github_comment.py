@@ -7,19 +7,25 @@ write (pull requests from forks get a read-only token), the result is a
 notice and the gate goes on.
 
 PyGithub's defaults are unsuited to a gate (they retry POSTs, throttle every
-request by a quarter second, and can wait an hour for a rate limit), so they
-are all set here: no automatic retries, no throttling, a short timeout. A
-POST that failed may still have landed, so it is never repeated: the
-comments are listed again and ours, if it is there, is edited.
+request by a quarter second, and can wait an hour for a rate limit), and its
+timeout bounds each read of the socket, so an API that drips a byte a second
+holds it for ever. So its requests go through deploygate's HttpClient (see
+:func:`github_on_session`): one deadline for the whole comment, every
+attempt bounded body included, reads retried, writes sent once, the token
+sent to the API's host only. A POST that failed may still have landed, so
+it is never repeated: the comments are listed again and ours, if it is
+there, is edited.
 See https://docs.github.com/en/rest/issues/comments
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from deploygate.errors import SourceError
 from deploygate.redaction import redact
 from deploygate.sinks.sticky import MARKER, sticky_body
 
@@ -27,7 +33,9 @@ COMMENT_LIMIT = 65_536
 """Characters GitHub accepts in one comment body."""
 ACTIONS_BOT = "github-actions[bot]"
 """Who GITHUB_TOKEN comments as; its token may not read /user."""
+Connection = TypeVar("Connection")
 TIMEOUT_SECONDS = 15
+"""The deadline of the whole comment, every request and wait in it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,22 +67,74 @@ def _ours(issue: Any, login: str) -> Any | None:
     return None
 
 
+@contextlib.contextmanager
+def github_on_session(api_url: str, token: str, deadline: float) -> Iterator[Any]:
+    """A PyGithub client whose every request goes through one HttpClient with ``deadline``.
+
+    PyGithub takes no session, but it lets its connection classes be swapped
+    (``Requester.injectConnectionClasses``, the hook its own tests use), and
+    those only call ``self.session.<verb>(url, ...)``. The swap is for the
+    process, so it lasts only while the client is in use. A request that
+    outlives the deadline raises :class:`~deploygate.errors.SourceError`.
+    """
+    from github import Auth, Github
+    from github.Requester import (
+        HTTPRequestsConnectionClass,
+        HTTPSRequestsConnectionClass,
+        Requester,
+    )
+
+    from deploygate.http import HttpClient
+
+    session = HttpClient(
+        "github", headers={}, secrets=(token,), deadline=deadline, allowed_origin=api_url
+    )
+
+    Requester.injectConnectionClasses(
+        _on_session(HTTPRequestsConnectionClass, session),
+        _on_session(HTTPSRequestsConnectionClass, session),
+    )
+    try:
+        yield Github(
+            auth=Auth.Token(token),
+            base_url=api_url,
+            retry=None,  # HttpClient retries what is safe to retry, inside the deadline
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+            per_page=100,
+            lazy=True,
+        )
+    finally:
+        Requester.resetConnectionClasses()
+        session.close()
+
+
+def _on_session(connection: type[Connection], session: Any) -> type[Connection]:
+    """PyGithub's ``connection`` class, sending through ``session`` instead of its own."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        connection.__init__(self, *args, **kwargs)
+        self.session = session
+
+    def close(self: Any) -> None:
+        """The session outlives each connection: PyGithub opens one per request here."""
+
+    return type(
+        f"{connection.__name__}OnSession", (connection,), {"__init__": __init__, "close": close}
+    )
+
+
 def publish(pull_request: PullRequest, markdown: str) -> str:
     """Create or update the sticky comment; returns what happened, in one line."""
-    from github import Auth, Github, GithubException
+    body = sticky_body(markdown, COMMENT_LIMIT, "the job summary")
+    with github_on_session(pull_request.api_url, pull_request.token, TIMEOUT_SECONDS) as client:
+        return _publish(client, pull_request, body)
+
+
+def _publish(client: Any, pull_request: PullRequest, body: str) -> str:
+    from github import GithubException
     from requests import RequestException
 
-    body = sticky_body(markdown, COMMENT_LIMIT, "the job summary")
-    client = Github(
-        auth=Auth.Token(pull_request.token),
-        base_url=pull_request.api_url,
-        timeout=TIMEOUT_SECONDS,
-        retry=None,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-        per_page=100,
-        lazy=True,
-    )
     number = pull_request.number
     try:
         login = _login(client, pull_request.in_actions)
@@ -106,6 +166,8 @@ def publish(pull_request: PullRequest, markdown: str) -> str:
         return redact(
             f"could not comment on pull request #{number}: {error.status}", [pull_request.token]
         )
+    except SourceError as error:
+        return f"could not reach GitHub to comment on pull request #{number}: {error.problem}"
     except RequestException as error:
         return redact(
             f"could not reach GitHub to comment on pull request #{number}: {type(error).__name__}",
