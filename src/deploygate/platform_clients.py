@@ -1,41 +1,89 @@
 """PyGithub and python-gitlab configured for a gate, and who the token is on each.
 
-Shared by the sinks that write (the report issue, the override notes) and
-the reader that counts override notes, so it sits beside both, not in either.
-
-The sticky PR comment (:mod:`deploygate.sinks.github_comment`) and MR note
-(:mod:`deploygate.sinks.gitlab_note`) set their clients up the same way;
-the report issue and the override notes build theirs here. The reasons:
-PyGithub's defaults retry POSTs, throttle every request by a quarter second
-and can wait an hour for a rate limit, so all of that is off; python-gitlab
-runs on deploygate's HttpClient session (timeouts, one deadline, redaction,
-no token sent to another host) with its own retries off. A POST that failed
-may have landed, so nothing here is retried blindly: callers look again.
-Both libraries are imported inside the functions, to keep start-up light.
+Every sink that writes to a platform (the PR comment, the MR note, the
+report issue, the override notes) and the reader that counts override notes
+build their clients here, so there is one way to do it. The reasons:
+PyGithub's defaults retry POSTs, throttle every request by a quarter second,
+can wait an hour for a rate limit, and bound only each socket read, so an
+API that drips a byte a second holds it for ever; python-gitlab's retries
+know no deadline. So both send through deploygate's HttpClient: one deadline
+for the whole exchange, every attempt bounded body included, reads retried,
+writes sent once, errors redacted, and the token sent to the configured host
+only. A POST that failed may have landed, so callers look before writing
+again. Both libraries are imported inside the functions, to keep start-up
+light.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
-from deploygate.sinks.github_comment import ACTIONS_BOT, TIMEOUT_SECONDS
-
+ACTIONS_BOT = "github-actions[bot]"
+"""Who GITHUB_TOKEN writes as; its token may not read /user."""
+GITHUB_DEADLINE_SECONDS = 15.0
+"""The deadline of one exchange with GitHub (a comment, the report issue), waits included."""
 GITLAB_DEADLINE_SECONDS = 30.0
+Connection = TypeVar("Connection")
 
 
-def github_client(api_url: str, token: str) -> Any:
-    """A PyGithub client with no automatic retries, no throttling and a short timeout."""
+@contextlib.contextmanager
+def github_on_session(
+    api_url: str, token: str, deadline: float = GITHUB_DEADLINE_SECONDS
+) -> Iterator[Any]:
+    """A PyGithub client whose every request goes through one HttpClient with ``deadline``.
+
+    PyGithub takes no session, but it lets its connection classes be swapped
+    (``Requester.injectConnectionClasses``, the hook its own tests use), and
+    those only call ``self.session.<verb>(url, ...)``. The swap is for the
+    process, so it lasts only while the client is in use. A request that
+    outlives the deadline raises :class:`~deploygate.errors.SourceError`.
+    """
     from github import Auth, Github
+    from github.Requester import (
+        HTTPRequestsConnectionClass,
+        HTTPSRequestsConnectionClass,
+        Requester,
+    )
 
-    return Github(
-        auth=Auth.Token(token),
-        base_url=api_url,
-        timeout=TIMEOUT_SECONDS,
-        retry=None,
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-        per_page=100,
-        lazy=True,
+    from deploygate.http import HttpClient
+
+    session = HttpClient(
+        "github", headers={}, secrets=(token,), deadline=deadline, allowed_origin=api_url
+    )
+
+    Requester.injectConnectionClasses(
+        _on_session(HTTPRequestsConnectionClass, session),
+        _on_session(HTTPSRequestsConnectionClass, session),
+    )
+    try:
+        yield Github(
+            auth=Auth.Token(token),
+            base_url=api_url,
+            retry=None,  # HttpClient retries what is safe to retry, inside the deadline
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+            per_page=100,
+            lazy=True,
+        )
+    finally:
+        Requester.resetConnectionClasses()
+        session.close()
+
+
+def _on_session(connection: type[Connection], session: Any) -> type[Connection]:
+    """PyGithub's ``connection`` class, sending through ``session`` instead of its own."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        connection.__init__(self, *args, **kwargs)
+        self.session = session
+
+    def close(self: Any) -> None:
+        """The session outlives each connection: PyGithub opens one per request here."""
+
+    return type(
+        f"{connection.__name__}OnSession", (connection,), {"__init__": __init__, "close": close}
     )
 
 
@@ -53,7 +101,7 @@ def github_login(client: Any, in_actions: bool) -> str | None:
         return ACTIONS_BOT if in_actions else None
 
 
-def gitlab_client(url: str, token: str) -> Any:
+def gitlab_client(url: str, token: str, deadline: float = GITLAB_DEADLINE_SECONDS) -> Any:
     """A python-gitlab client on deploygate's session: one deadline, no retries of its own."""
     import gitlab
 
@@ -63,7 +111,7 @@ def gitlab_client(url: str, token: str) -> Any:
         "gitlab",
         headers={"User-Agent": "deploygate"},
         secrets=(token,),
-        deadline=GITLAB_DEADLINE_SECONDS,
+        deadline=deadline,
         allowed_origin=url,
     )
     return gitlab.Gitlab(

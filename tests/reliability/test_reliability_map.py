@@ -1,10 +1,16 @@
 """The reliability and security suite: which test covers which case of the issue.
 
-Backends: the local store, GitHub (tests/fakes/github.py) and GitLab
-(tests/fakes/gitlab.py), all through the real CLI. There is no Jira source
-yet, so every Jira part of the issue is skipped. The local store sends no
-request, so the network cases (6-11, 14, 16) do not apply to it; its malformed
-files are tests/test_bad_input.py and tests/test_fuzz.py.
+Backends: the local store, GitHub (tests/fakes/github.py), GitLab
+(tests/fakes/gitlab.py) and Jira (tests/fakes/jira.py), all through the real
+CLI. The local store sends no request, so the network cases (6-11, 14, 16)
+do not apply to it; its malformed files are tests/test_bad_input.py and
+tests/test_fuzz.py. Jira's cases are in reliability/test_reliability_jira.py:
+::test_a_5xx_storm_is_bounded_and_not_verified (7, 14),
+::test_junk_retry_after_never_crashes (9),
+::test_a_hung_or_dripping_jira_stops_at_the_deadline (10),
+::test_malformed_answers_fail_jira_with_one_clear_line (12),
+::test_the_jira_token_never_leaks and ::test_a_400_that_echoes_the_token_is_redacted (13),
+::test_hostile_jira_summaries_never_become_runner_commands (1).
 
 Case -> tests (``reliability/`` is tests/reliability/; the others existed before):
 
@@ -40,7 +46,8 @@ Case -> tests (``reliability/`` is tests/reliability/; the others existed before
    ::test_junk_rate_limit_headers_never_crash.
 10. Hung and slow servers -> reliability/test_reliability_network.py::
     test_a_hung_or_slow_server_stops_at_the_deadline,
-    ::test_a_drip_fed_comment_gives_up_by_its_timeout.
+    ::test_a_drip_fed_comment_gives_up_by_its_timeout,
+    ::test_a_drip_fed_merge_request_note_gives_up_by_its_deadline.
 11. Pagination -> reliability/test_reliability_pagination.py; partly before in
     test_gitlab_source.py::test_a_next_page_on_another_host_is_never_sent_the_token.
 12. Malformed data -> reliability/test_reliability_malformed.py.

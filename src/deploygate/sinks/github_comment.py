@@ -10,7 +10,7 @@ PyGithub's defaults are unsuited to a gate (they retry POSTs, throttle every
 request by a quarter second, and can wait an hour for a rate limit), and its
 timeout bounds each read of the socket, so an API that drips a byte a second
 holds it for ever. So its requests go through deploygate's HttpClient (see
-:func:`github_on_session`): one deadline for the whole comment, every
+:func:`deploygate.platform_clients.github_on_session`): one deadline for the whole comment, every
 attempt bounded body included, reads retried, writes sent once, the token
 sent to the API's host only. A POST that failed may still have landed, so
 it is never repeated: the comments are listed again and ours, if it is
@@ -20,22 +20,17 @@ See https://docs.github.com/en/rest/issues/comments
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from deploygate.errors import SourceError
+from deploygate.platform_clients import github_login, github_on_session
 from deploygate.redaction import redact
 from deploygate.sinks.sticky import MARKER, sticky_body
 
 COMMENT_LIMIT = 65_536
 """Characters GitHub accepts in one comment body."""
-ACTIONS_BOT = "github-actions[bot]"
-"""Who GITHUB_TOKEN comments as; its token may not read /user."""
-Connection = TypeVar("Connection")
-TIMEOUT_SECONDS = 15
-"""The deadline of the whole comment, every request and wait in it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +44,6 @@ class PullRequest:
     in_actions: bool
 
 
-def _login(client: Any, in_actions: bool) -> str | None:
-    from github import GithubException
-
-    try:
-        return str(client.get_user().login)
-    except GithubException:
-        # GITHUB_TOKEN cannot read /user; its comments are authored by the Actions bot.
-        return ACTIONS_BOT if in_actions else None
-
-
 def _ours(issue: Any, login: str) -> Any | None:
     for comment in issue.get_comments():
         author = comment.user.login if comment.user is not None else None
@@ -67,67 +52,10 @@ def _ours(issue: Any, login: str) -> Any | None:
     return None
 
 
-@contextlib.contextmanager
-def github_on_session(api_url: str, token: str, deadline: float) -> Iterator[Any]:
-    """A PyGithub client whose every request goes through one HttpClient with ``deadline``.
-
-    PyGithub takes no session, but it lets its connection classes be swapped
-    (``Requester.injectConnectionClasses``, the hook its own tests use), and
-    those only call ``self.session.<verb>(url, ...)``. The swap is for the
-    process, so it lasts only while the client is in use. A request that
-    outlives the deadline raises :class:`~deploygate.errors.SourceError`.
-    """
-    from github import Auth, Github
-    from github.Requester import (
-        HTTPRequestsConnectionClass,
-        HTTPSRequestsConnectionClass,
-        Requester,
-    )
-
-    from deploygate.http import HttpClient
-
-    session = HttpClient(
-        "github", headers={}, secrets=(token,), deadline=deadline, allowed_origin=api_url
-    )
-
-    Requester.injectConnectionClasses(
-        _on_session(HTTPRequestsConnectionClass, session),
-        _on_session(HTTPSRequestsConnectionClass, session),
-    )
-    try:
-        yield Github(
-            auth=Auth.Token(token),
-            base_url=api_url,
-            retry=None,  # HttpClient retries what is safe to retry, inside the deadline
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-            per_page=100,
-            lazy=True,
-        )
-    finally:
-        Requester.resetConnectionClasses()
-        session.close()
-
-
-def _on_session(connection: type[Connection], session: Any) -> type[Connection]:
-    """PyGithub's ``connection`` class, sending through ``session`` instead of its own."""
-
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        connection.__init__(self, *args, **kwargs)
-        self.session = session
-
-    def close(self: Any) -> None:
-        """The session outlives each connection: PyGithub opens one per request here."""
-
-    return type(
-        f"{connection.__name__}OnSession", (connection,), {"__init__": __init__, "close": close}
-    )
-
-
 def publish(pull_request: PullRequest, markdown: str) -> str:
     """Create or update the sticky comment; returns what happened, in one line."""
     body = sticky_body(markdown, COMMENT_LIMIT, "the job summary")
-    with github_on_session(pull_request.api_url, pull_request.token, TIMEOUT_SECONDS) as client:
+    with github_on_session(pull_request.api_url, pull_request.token) as client:
         return _publish(client, pull_request, body)
 
 
@@ -137,7 +65,7 @@ def _publish(client: Any, pull_request: PullRequest, body: str) -> str:
 
     number = pull_request.number
     try:
-        login = _login(client, pull_request.in_actions)
+        login = github_login(client, pull_request.in_actions)
         if login is None:
             return "cannot tell which user the token is, so no comment was written"
         issue = client.get_repo(pull_request.repository).get_issue(number)
@@ -147,13 +75,14 @@ def _publish(client: Any, pull_request: PullRequest, body: str) -> str:
             return f"updated the deploygate comment on pull request #{number}"
         try:
             issue.create_comment(body)
-        except GithubException as error:
-            if error.status in (401, 403, 404):
+        except (GithubException, SourceError) as error:
+            if isinstance(error, GithubException) and error.status in (401, 403, 404):
                 raise
             # It may have landed: look before anything else, and never POST twice.
             landed = _ours(issue, login)
             if landed is None:
-                return f"the comment on pull request #{number} failed ({error.status}); not retried"
+                why = error.status if isinstance(error, GithubException) else error.problem
+                return f"the comment on pull request #{number} failed ({why}); not retried"
             landed.edit(body)
             return f"updated the deploygate comment on pull request #{number}"
         return f"commented on pull request #{number}"

@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from deploygate.platform_clients import gitlab_client, gitlab_username
 from deploygate.redaction import redact
 from deploygate.sinks.sticky import MARKER, sticky_body
 
 NOTE_LIMIT = 1_000_000
 """Characters GitLab accepts in one note."""
-DEADLINE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,27 +46,12 @@ def publish(target: MergeRequest, markdown: str) -> str:
     import gitlab
 
     from deploygate.errors import SourceError
-    from deploygate.http import HttpClient
 
     body = sticky_body(markdown, NOTE_LIMIT, "the job log")
-    session = HttpClient(
-        "gitlab",
-        headers={"User-Agent": "deploygate"},
-        secrets=(target.token,),
-        deadline=DEADLINE_SECONDS,
-        allowed_origin=target.url,
-    )
-    client = gitlab.Gitlab(
-        target.url,
-        private_token=target.token,
-        session=session,
-        keep_base_url=True,
-        retry_transient_errors=False,
-    )
+    client = gitlab_client(target.url, target.token)
     iid = target.iid
     try:
-        client.auth()
-        username = str(client.user.username) if client.user else ""
+        username = gitlab_username(client)
         project = client.projects.get(target.project, lazy=True)
         merge_request = project.mergerequests.get(iid, lazy=True)
         existing = _ours(merge_request, username)

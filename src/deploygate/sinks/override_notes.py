@@ -14,8 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from deploygate.platform_clients import github_client, gitlab_client
+from deploygate.platform_clients import github_on_session, gitlab_client
 from deploygate.redaction import redact
 
 _ISSUE_ID = re.compile(r"^(?P<where>[^#\s]+)#(?P<number>\d+)$")
@@ -37,33 +38,36 @@ def platform_issue(postmortem_id: str) -> tuple[str, int] | None:
 
 
 def post_github(api_url: str, token: str, notes: Sequence[Note]) -> list[str]:
-    """Comment on each GitHub postmortem issue; one line per note saying what happened."""
+    """Comment on each GitHub postmortem issue; one line per note saying what happened.
+
+    Local postmortems are skipped: the caller says once that they get no note.
+    """
+    with github_on_session(api_url, token) as client:
+        return [
+            _post_github(client, *issue, note.body, token)
+            for note in notes
+            if (issue := platform_issue(note.postmortem_id)) is not None
+        ]
+
+
+def _post_github(client: Any, where: str, number: int, body: str, token: str) -> str:
     from github import GithubException
     from requests import RequestException
 
-    client = github_client(api_url, token)
-    outcomes = []
-    for note in notes:
-        issue = platform_issue(note.postmortem_id)
-        if issue is None:
-            continue  # the caller says once that local postmortems get no note
-        where, number = issue
-        try:
-            client.get_repo(where).get_issue(number).create_comment(note.body)
-            outcomes.append(f"noted the override on postmortem {where}#{number}")
-        except GithubException as error:
-            hint = "; it needs issues: write" if error.status in (401, 403, 404) else ""
-            outcomes.append(
-                f"no override note on postmortem {where}#{number} ({error.status}){hint}"
-            )
-        except RequestException as error:
-            outcomes.append(
-                redact(
-                    f"no override note on postmortem {where}#{number}: {type(error).__name__}",
-                    [token],
-                )
-            )
-    return outcomes
+    from deploygate.errors import SourceError
+
+    try:
+        client.get_repo(where).get_issue(number).create_comment(body)
+    except GithubException as error:
+        hint = "; it needs issues: write" if error.status in (401, 403, 404) else ""
+        return f"no override note on postmortem {where}#{number} ({error.status}){hint}"
+    except SourceError as error:
+        return f"no override note on postmortem {where}#{number}: {error.problem}"
+    except RequestException as error:
+        return redact(
+            f"no override note on postmortem {where}#{number}: {type(error).__name__}", [token]
+        )
+    return f"noted the override on postmortem {where}#{number}"
 
 
 def post_gitlab(url: str, token: str, notes: Sequence[Note]) -> list[str]:

@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploygate.errors import PublishError
-from deploygate.platform_clients import github_client, github_login, gitlab_client, gitlab_username
+from deploygate.platform_clients import (
+    github_login,
+    github_on_session,
+    gitlab_client,
+    gitlab_username,
+)
 from deploygate.redaction import redact
 from deploygate.sinks.sticky import sticky_body
 
@@ -73,11 +78,17 @@ def _our_github_issue(repo: Any, login: str) -> Any | None:
 
 def publish_github(target: GitHubTarget, markdown: str) -> str:
     """Create or update the report issue; returns its URL."""
+    body = _body(markdown, GITHUB_BODY_LIMIT)
+    with github_on_session(target.api_url, target.token) as client:
+        return _publish_github(client, target, body)
+
+
+def _publish_github(client: Any, target: GitHubTarget, body: str) -> str:
     from github import GithubException
     from requests import RequestException
 
-    body = _body(markdown, GITHUB_BODY_LIMIT)
-    client = github_client(target.api_url, target.token)
+    from deploygate.errors import SourceError
+
     where = target.repository
     try:
         login = github_login(client, target.in_actions)
@@ -93,8 +104,8 @@ def publish_github(target: GitHubTarget, markdown: str) -> str:
             return str(existing.html_url)
         try:
             created = repo.create_issue(title=TITLE, body=body)
-        except GithubException as error:
-            if error.status in _FORBIDDEN:
+        except (GithubException, SourceError) as error:
+            if isinstance(error, GithubException) and error.status in _FORBIDDEN:
                 raise
             landed = _our_github_issue(repo, login)  # it may have landed: look, never POST twice
             if landed is None:
@@ -109,6 +120,10 @@ def publish_github(target: GitHubTarget, markdown: str) -> str:
             ) from None
         raise PublishError(
             redact(f"could not publish the report issue in {where}: {error.status}", [target.token])
+        ) from None
+    except SourceError as error:
+        raise PublishError(
+            f"could not reach GitHub to publish the report in {where}: {error.problem}"
         ) from None
     except RequestException as error:
         raise PublishError(

@@ -46,7 +46,7 @@ from typing import Any
 from deploygate.dates import parse_instant, to_utc
 from deploygate.errors import SourceError
 from deploygate.formats.override_note import service_of
-from deploygate.platform_clients import github_client, github_login, gitlab_username
+from deploygate.platform_clients import github_login, github_on_session, gitlab_username
 from deploygate.redaction import redact
 from deploygate.sources.gitlab.settings import GitLabSettings
 
@@ -81,6 +81,10 @@ def _runs(notes: Iterable[tuple[str, str]]) -> Counter[str]:
     return counts
 
 
+READ_DEADLINE_SECONDS = 60.0
+"""The deadline of the comments listing: the GitHub source's default."""
+
+
 def count_github(
     api_url: str,
     repository: str,
@@ -94,31 +98,33 @@ def count_github(
     from github import GithubException
     from requests import RequestException
 
-    client = github_client(api_url, token)
     counted: list[tuple[str, str]] = []
-    try:
-        login = github_login(client, in_actions)
-        if login is None:
+    with github_on_session(api_url, token, READ_DEADLINE_SECONDS) as client:
+        try:
+            login = github_login(client, in_actions)
+            if login is None:
+                raise SourceError(
+                    "github",
+                    "cannot tell which user the token is, so its override notes cannot be "
+                    "told apart",
+                )
+            for comment in client.get_repo(repository).get_issues_comments(since=since):
+                author = comment.user.login if comment.user is not None else None
+                body = comment.body or ""
+                if author == login and since <= to_utc(comment.created_at) <= until:
+                    counted.append((str(comment.id), body))
+        except GithubException as error:
+            raise SourceError(
+                "github", f"cannot read the override notes in {repository} ({error.status})"
+            ) from None
+        except RequestException as error:
             raise SourceError(
                 "github",
-                "cannot tell which user the token is, so its override notes cannot be told apart",
-            )
-        for comment in client.get_repo(repository).get_issues_comments(since=since):
-            author = comment.user.login if comment.user is not None else None
-            body = comment.body or ""
-            if author == login and since <= to_utc(comment.created_at) <= until:
-                counted.append((str(comment.id), body))
-    except GithubException as error:
-        raise SourceError(
-            "github", f"cannot read the override notes in {repository} ({error.status})"
-        ) from None
-    except RequestException as error:
-        raise SourceError(
-            "github",
-            redact(
-                f"cannot read the override notes in {repository}: {type(error).__name__}", [token]
-            ),
-        ) from None
+                redact(
+                    f"cannot read the override notes in {repository}: {type(error).__name__}",
+                    [token],
+                ),
+            ) from None
     return _runs(counted)
 
 
