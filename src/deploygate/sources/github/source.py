@@ -193,7 +193,7 @@ class GitHubSource:
         while True:
             data = self.graphql(queries.DEPLOYMENTS, variables)
             connection = self._repository(data, self.settings.repository)["deployments"]
-            nodes = [node for node in connection["nodes"] or () if isinstance(node, dict)]
+            nodes = self._nodes(connection, "a deployments page")
             for node in nodes:
                 deployment = self._deployment(node, query.service)
                 if deployment is not None and deployment.created_at >= query.since:
@@ -354,6 +354,25 @@ class GitHubSource:
                 ) from None
             next_url = response.links.get("next", {}).get("url")
             next_params = None  # the link carries the query
+
+    def _nodes(self, connection: Mapping[str, Any], what: str) -> list[dict[str, Any]]:
+        """A connection's records; ``nodes`` that is not a list would read as "none" and pass."""
+        nodes = connection.get("nodes")
+        if nodes is None:
+            return []
+        if not isinstance(nodes, list):
+            raise self.client.fail(f"GitHub answered {what} whose nodes are not a list")
+        return [node for node in nodes if isinstance(node, dict)]
+
+    def _url(self, node: Mapping[str, Any]) -> str | None:
+        """A record's web URL; anything but a string is a malformed answer."""
+        url = node.get("url")
+        if url is None or isinstance(url, str):
+            return url
+        raise self.client.fail(
+            f"GitHub answered issue {_repository_of(node)}#{node.get('number')} with the url "
+            f"{url!r:.40}"
+        )
 
     def _created_at(self, node: Mapping[str, Any]) -> datetime:
         """A record's creation time; a record without one cannot be judged, so the source fails."""
@@ -560,7 +579,7 @@ class GitHubSource:
             state=PostmortemState.OPEN if node.get("state") == "OPEN" else PostmortemState.CLOSED,
             created_at=created_at,
             service=service if services else None,
-            url=node.get("url"),
+            url=self._url(node),
             body=body,
             lessons=lessons(body),
             action_items=tuple(items.values()),
@@ -592,7 +611,7 @@ class GitHubSource:
             title=str(issue.get("title") or ""),
             state=state,
             created_at=created_at,
-            url=issue.get("url"),
+            url=self._url(issue),
             due=_due(issue),
             team=teams[0] if teams else None,
             reason=reason if state is ActionItemState.DECLINED else None,
