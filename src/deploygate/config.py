@@ -918,9 +918,15 @@ def starter_config(platform: str | None, evidence: str | None) -> str:
     return f"""\
 # deploygate configuration. Check it with: deploygate config
 {detected}
-# Where history comes from: "local" (Markdown postmortems and `deploygate record`)
-# or "github" (deployments, postmortem issues and their sub-issues).
+# Where history comes from: "local" (Markdown postmortems and `deploygate record`),
+# "github" (deployments, postmortem issues and their sub-issues) or "gitlab"; or a
+# list that adds Jira action items, e.g. ["github", "jira"] (see the README).
 source = "{source}"
+
+# A deployment replaced by an older version within the window counts as failed.
+# [rollbacks]
+# detect = true
+# window = "24h"
 
 # How far back failed deployments count, and how long after a failure a
 # postmortem of the same service is taken to review it when it does not
