@@ -923,11 +923,6 @@ def starter_config(platform: str | None, evidence: str | None) -> str:
 # list that adds Jira action items, e.g. ["github", "jira"] (see the README).
 source = "{source}"
 
-# A deployment replaced by an older version within the window counts as failed.
-# [rollbacks]
-# detect = true
-# window = "24h"
-
 # How far back failed deployments count, and how long after a failure a
 # postmortem of the same service is taken to review it when it does not
 # reference the deployment.
@@ -957,4 +952,9 @@ declined-action-item = "notice"
 # Per-environment overrides, e.g. be gentler before staging:
 # [environments.staging.rules]
 # overdue-action-item = "warning"
+
+# A deployment replaced by an older version within the window counts as failed.
+# [rollbacks]
+# detect = true
+# window = "24h"
 """
