@@ -19,10 +19,8 @@ from __future__ import annotations
 import re
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -273,17 +271,7 @@ BENCHMARK_REST_ROUTES = [
 class BenchGitHub(_Timed, gh.FakeGitHub):
     """The fake GitHub, timed, with the REST reads a plain PyGithub script makes."""
 
-    def start(self) -> BenchGitHub:  # as FakeGitHub.start, with the timed handler
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _GitHubHandler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
+    handler = _GitHubHandler
 
     def _route(self, call: gh._RestCall, method: str, path: str) -> gh.Response:
         for route_method, pattern, handler in BENCHMARK_REST_ROUTES:
@@ -296,14 +284,4 @@ class BenchGitHub(_Timed, gh.FakeGitHub):
 class BenchGitLab(_Timed, gl.FakeGitLab):
     """The fake GitLab, timed (python-gitlab's reads are all implemented by the fake)."""
 
-    def _listen(self, host: str, port: int) -> ThreadingHTTPServer:  # with the timed handler
-        server = ThreadingHTTPServer((host, port), _GitLabHandler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        server.fake = self  # type: ignore[attr-defined]
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        thread.start()
-        self._servers.append((server, thread))
-        return server
+    handler = _GitLabHandler

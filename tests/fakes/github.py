@@ -35,25 +35,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import enum
 import functools
 import hashlib
 import itertools
 import json
 import re
-import socket
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeAlias
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode
 
 import graphql
 import pytest
@@ -70,6 +66,13 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
 )
+
+from fakes import server
+
+# FaultMatch and Faults stay importable from here, as before they moved.
+from fakes.server import FaultMatch as FaultMatch
+from fakes.server import Faults as Faults
+from fakes.server import Response
 
 # ---------------------------------------------------------------------------
 # Oracles: GitHub's own descriptions of its APIs, installed by
@@ -2207,23 +2210,6 @@ _DOC_URLS = {
 }
 
 
-@dataclass
-class Response:
-    """An answer before it is written: status, JSON-able body (None: empty), headers."""
-
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    raw: bytes | None = None  # a body that is not JSON (faults)
-
-    def encoded(self) -> bytes:
-        if self.raw is not None:
-            return self.raw
-        if self.body is None:
-            return b""
-        return json.dumps(self.body, separators=(",", ":")).encode()
-
-
 def _error(status: int, message: str, doc: str = DOCS, **extra: Any) -> Response:
     """GitHub's error body: message, documentation_url and the status as a string."""
     body = {"message": message, "documentation_url": doc, **extra, "status": str(status)}
@@ -3056,90 +3042,33 @@ _ROUTES: list[tuple[str, re.Pattern[str], Callable[[_RestCall, dict[str, str]], 
 
 
 # ---------------------------------------------------------------------------
-# HTTP server: routing, authentication, rate-limit headers, the request log
-# and fault injection.
+# HTTP server: routing, authentication and rate-limit headers; the listener,
+# the request log and fault injection are fakes/server.py's.
 # ---------------------------------------------------------------------------
 
 
 @dataclass
-class RecordedRequest:
-    """One request as it reached the fake, and what the fake answered.
-
-    ``headers`` has lower-case names; ``query`` the decoded query string.
-    ``status`` stays None while the request is in flight, or when a fault
-    dropped the connection.
-    """
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-    time: float
-    status: int | None = None
-    response_headers: dict[str, str] = field(default_factory=dict)
-    response_body: bytes = b""
-    fault: Fault | None = None  # the injected fault that shaped the answer, if any
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def response_json(self) -> Any:
-        return json.loads(self.response_body) if self.response_body else None
+class RecordedRequest(server.RecordedRequest):
+    """One request as it reached the fake GitHub, and what it answered (see the base)."""
 
     @property
     def is_graphql(self) -> bool:
         return self.path in GRAPHQL_PATHS
 
-    def text(self) -> str:
-        """Everything sent, as text: for checking that a secret never leaves the product."""
-        headers = "\n".join(f"{k}: {v}" for k, v in self.headers.items())
-        return f"{self.method} {self.path}?{urlencode(self.query)}\n{headers}\n\n" + (
-            self.body.decode("utf-8", "replace")
-        )
-
 
 GRAPHQL_PATHS = frozenset({"/graphql", "/api/graphql"})
 
-FaultMatch = str | Callable[[RecordedRequest], bool] | None
 
-
-@dataclass(eq=False)
-class Fault:
+class Fault(server.Fault[RecordedRequest]):
     """One injected failure; see ``Faults.add``."""
 
-    match: FaultMatch
-    method: str | None
-    status: int | None
-    times: int | None
-    headers: dict[str, str]
-    body: Any
-    delay: float
-    after_store: bool
-    drop: bool
-    hits: int = 0
-
-    def matches(self, request: RecordedRequest) -> bool:
-        if self.method is not None and request.method != self.method.upper():
-            return False
-        if self.match is None:
-            return True
-        if isinstance(self.match, str):
-            return self.match in request.path
-        return self.match(request)
-
     def response(self) -> Response:
-        assert self.status is not None
-        headers = dict(self.headers)
-        if isinstance(self.body, bytes | str):
-            raw = self.body.encode() if isinstance(self.body, str) else self.body
-            headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-            return Response(self.status, headers=headers, raw=raw)
-        body = self.body if self.body is not None else _fault_body(self.status)
-        return Response(self.status, body, headers)
+        """The answer, in GitHub's words; the fake adds its rate-limit headers beneath."""
+        return self.answer(_fault_body, {})
 
 
 def _fault_body(status: int) -> dict[str, Any]:
+    """GitHub's body for an injected fault: the secondary rate limit's on 403 and 429."""
     if status in (403, 429):
         return {
             "message": "You have exceeded a secondary rate limit. Please wait a few minutes "
@@ -3153,146 +3082,37 @@ def _fault_body(status: int) -> dict[str, Any]:
     return {"message": HTTPStatus(status).phrase, "status": str(status)}
 
 
-class Faults:
-    """Failures to inject into matching requests, first registered first served."""
+class _Handler(server.FakeHandler):
+    """The shared handler, as github.com: its Server header, its JSON content type."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-
-    def add(
-        self,
-        match: FaultMatch = None,
-        *,
-        status: int | None = 502,
-        times: int | None = 1,
-        method: str | None = None,
-        headers: dict[str, str] | None = None,
-        body: Any = None,
-        delay: float = 0.0,
-        after_store: bool = False,
-        drop: bool = False,
-    ) -> Fault:
-        """Make the next ``times`` matching requests fail (``times=None``: all of them).
-
-        ``match``: a substring of the path, or a predicate on the RecordedRequest,
-        or None for every request; ``method`` narrows it further.
-        ``status``: the answer (with a GitHub-like JSON body unless ``body`` is
-        given: a dict/list is sent as JSON, str/bytes as is); None answers
-        normally after ``delay`` seconds (a slow server).
-        ``after_store``: perform the real action first (the comment is stored),
-        then answer with the fault, as when a response is lost on the way back.
-        ``drop``: close the connection without any answer.
-        """
-        fault = Fault(
-            match=match,
-            method=method,
-            status=status,
-            times=times,
-            headers=dict(headers or {}),
-            body=body,
-            delay=delay,
-            after_store=after_store,
-            drop=drop,
-        )
-        with self._lock:
-            self._faults.append(fault)
-        return fault
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def take(self, request: RecordedRequest) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if (fault.times is None or fault.hits < fault.times) and fault.matches(request):
-                    fault.hits += 1
-                    return fault
-        return None
-
-    def __iter__(self) -> Iterator[Fault]:
-        with self._lock:
-            return iter(list(self._faults))
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._faults)
+    server_header = "github.com"
+    json_content_type = "application/json; charset=utf-8"
+    record_type = RecordedRequest
 
 
 _AUTHORIZATION = re.compile(r"^\s*(bearer|token)\s+(\S+)\s*$", re.IGNORECASE)
 
 
-class FakeGitHub:
+class FakeGitHub(server.LoopbackFake[RecordedRequest, Fault]):
     """The fake GitHub server: a ``GitHubWorld`` served on 127.0.0.1 at a free port.
 
     ``url`` is the root; REST lives at ``api_url`` (and under ``/api/v3`` as on
     GHES), GraphQL at ``graphql_url`` (and ``/api/graphql``). ``requests`` logs
     every request; ``faults`` injects failures; ``latency`` adds seconds to
     every answer; ``problems`` lists what the fake could not answer.
+    Lifecycle, log and faults: ``fakes.server.LoopbackFake``.
     """
 
+    name = "GitHub"
+    handler = _Handler
+    world: GitHubWorld
+
     def __init__(self, world: GitHubWorld | None = None, *, latency: float = 0.0) -> None:
+        super().__init__(Fault, latency=latency)
         self.world = world or GitHubWorld()
-        self.latency = latency
-        self.requests: list[RecordedRequest] = []
-        self.faults = Faults()
-        self.problems: list[str] = []
         self._anonymous: dict[str, RateLimit] = {}
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        self._request_ids = itertools.count(1)
-
-    # -- lifecycle -----------------------------------------------------------
-
-    def start(self) -> FakeGitHub:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        with self._connections_lock:
-            for connection in self._connections:
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
-            self._connections.clear()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    def check(self) -> None:
-        """Fail if the fake met something it does not implement (or crashed)."""
-        if self.problems:
-            raise AssertionError("fake GitHub problems:\n" + "\n".join(self.problems))
 
     # -- addresses -----------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "the fake GitHub is not running"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     @property
     def api_url(self) -> str:
@@ -3323,14 +3143,6 @@ class FakeGitHub:
 
     # -- the log -------------------------------------------------------------
 
-    def requests_to(self, path_part: str, method: str | None = None) -> list[RecordedRequest]:
-        """Logged requests whose path contains ``path_part`` (and with ``method``)."""
-        return [
-            r
-            for r in list(self.requests)
-            if path_part in r.path and (method is None or r.method == method.upper())
-        ]
-
     @property
     def graphql_requests(self) -> list[RecordedRequest]:
         return [r for r in list(self.requests) if r.is_graphql]
@@ -3339,11 +3151,6 @@ class FakeGitHub:
         return self.world.tokens[token].rate_limits[resource]
 
     # -- answering -----------------------------------------------------------
-
-    def wait(self, seconds: float) -> None:
-        """Sleep, but wake up when the server stops (so delays never hold up teardown)."""
-        if seconds > 0:
-            self._stopping.wait(seconds)
 
     def _token(self, record: RecordedRequest) -> Token | Literal[False] | None:
         """The token of the Authorization header: None if absent, False if not valid."""
@@ -3384,18 +3191,19 @@ class FakeGitHub:
             bucket = token.rate_limits[resource] if token else self._anonymous_bucket(resource)
             return self._headers(bucket, graphql_api)
 
-    def answer(self, record: RecordedRequest) -> Response:
-        """The real answer to a request (without faults)."""
-        try:
-            with self.world.lock:
-                if record.path in GRAPHQL_PATHS:
-                    return self._answer_graphql(record)
-                return self._answer_rest(record)
-        except Exception:
-            self.problems.append(
-                f"fake GitHub crashed on {record.method} {record.path}:\n" + traceback.format_exc()
-            )
-            return Response(500, {"message": "fake GitHub crashed; see FakeGitHub.problems"})
+    def fault_response(self, fault: Fault, record: RecordedRequest) -> Response:
+        """The fault's answer over the rate-limit headers, as GitHub's errors carry them."""
+        response = fault.response()
+        response.headers = {**self.rate_limit_headers(record), **response.headers}
+        return response
+
+    def _crash_response(self) -> Response:
+        return Response(500, {"message": "fake GitHub crashed; see FakeGitHub.problems"})
+
+    def _answer(self, record: RecordedRequest) -> Response:
+        if record.path in GRAPHQL_PATHS:
+            return self._answer_graphql(record)
+        return self._answer_rest(record)
 
     def _answer_graphql(self, record: RecordedRequest) -> Response:
         token = self._token(record)
@@ -3450,91 +3258,6 @@ class FakeGitHub:
         return _error(501, f"fake GitHub does not implement {method} {path}")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Reads a request, logs it, applies latency and faults, and writes the answer."""
-
-    protocol_version = "HTTP/1.1"  # keep-alive, as GitHub does
-
-    def version_string(self) -> str:
-        return "github.com"
-
-    @property
-    def fake(self) -> FakeGitHub:
-        fake: FakeGitHub = self.server.fake  # type: ignore[attr-defined]
-        return fake
-
-    def setup(self) -> None:
-        super().setup()
-        with self.fake._connections_lock:
-            self.fake._connections.add(self.connection)
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        with self.fake._connections_lock:
-            self.fake._connections.discard(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the request log is the record."""
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = do_GET
-
-    def _serve(self) -> None:
-        fake = self.fake
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        target = urlsplit(self.path)
-        record = RecordedRequest(
-            method=self.command,
-            path=target.path,
-            query=dict(parse_qsl(target.query, keep_blank_values=True)),
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=body,
-            time=time.time(),
-        )
-        fake.requests.append(record)
-        fake.wait(fake.latency)
-        fault = record.fault = fake.faults.take(record)
-        if fault is not None:
-            fake.wait(fault.delay)
-        response: Response | None = None
-        if fault is None or fault.after_store or (fault.status is None and not fault.drop):
-            response = fake.answer(record)
-        if fault is not None and fault.drop:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        if fault is not None and fault.status is not None:
-            response = fault.response()
-            response.headers = {**fake.rate_limit_headers(record), **response.headers}
-        assert response is not None
-        self._write(record, response)
-
-    def _write(self, record: RecordedRequest, response: Response) -> None:
-        payload = response.encoded()
-        headers = {"Content-Type": "application/json; charset=utf-8", **response.headers}
-        if response.status == 204:
-            payload = b""
-            headers.pop("Content-Type", None)
-        record.status = response.status
-        record.response_headers = headers
-        record.response_body = payload
-        try:
-            self.send_response(response.status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-        except OSError:
-            self.close_connection = True
-
-
 # ---------------------------------------------------------------------------
 # pytest fixture. Import it into a test module (``from fakes.github import
 # fake_github``); pytest_plugins is not used in this project.
@@ -3544,7 +3267,4 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_github() -> Iterator[FakeGitHub]:
     """A running fake GitHub with an empty world; fails the test if the fake met a gap."""
-    fake = FakeGitHub()
-    with fake:
-        yield fake
-    fake.check()
+    yield from server.running(FakeGitHub())

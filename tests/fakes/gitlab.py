@@ -79,26 +79,25 @@ Sections: world · REST · HTTP server · pytest fixture.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
 import math
 import re
-import socket
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, TypeAlias, cast
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
 
 import pytest
+
+from fakes import server
+from fakes.server import FaultMatch, Faults, Response
 
 # ---------------------------------------------------------------------------
 # World: the data that tests populate with plain method calls.
@@ -901,23 +900,6 @@ class GitLabWorld:
 # ---------------------------------------------------------------------------
 # REST: the endpoints deploygate and python-gitlab use, with GitLab's shapes.
 # ---------------------------------------------------------------------------
-
-
-@dataclass
-class Response:
-    """An answer before it is written: status, JSON-able body (None: empty), headers."""
-
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    raw: bytes | None = None  # a body that is not JSON (faults)
-
-    def encoded(self) -> bytes:
-        if self.raw is not None:
-            return self.raw
-        if self.body is None:
-            return b""
-        return json.dumps(self.body, separators=(",", ":")).encode()
 
 
 def _message(status: int, message: str) -> Response:
@@ -2065,40 +2047,22 @@ _ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
 
 
 # ---------------------------------------------------------------------------
-# HTTP server: routing, authentication, the request log and fault injection.
+# HTTP server: routing and authentication; the listeners, the request log and
+# fault injection are fakes/server.py's.
 # ---------------------------------------------------------------------------
 
 
 @dataclass
-class RecordedRequest:
-    """One request as it reached the fake, and what the fake answered.
+class RecordedRequest(server.RecordedRequest):
+    """One request as it reached the fake GitLab, and what it answered (see the base).
 
-    ``path`` is the raw path (``/api/v4/projects/group%2Fshop``); ``headers``
-    has lower-case names; ``query`` the decoded query string; ``server`` the
-    listener that got it (``127.0.0.1:PORT``, or the other host's).
-    ``status`` stays None while the request is in flight, or when a fault
-    dropped the connection.
+    ``path`` is the raw path (``/api/v4/projects/group%2Fshop``); ``server``
+    the listener that got it (``127.0.0.1:PORT``, or the other host's).
     """
 
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-    time: float
     server: str = ""
-    status: int | None = None
-    response_headers: dict[str, str] = field(default_factory=dict)
-    response_body: bytes = b""
-    fault: Fault | None = None  # the injected fault that shaped the answer, if any
     query_pairs: list[tuple[str, str]] = field(default_factory=list)
     """The query string in order, repeated keys kept (``scope[]=success&scope[]=failed``)."""
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def response_json(self) -> Any:
-        return json.loads(self.response_body) if self.response_body else None
 
     @property
     def credential(self) -> str | None:
@@ -2112,52 +2076,17 @@ class RecordedRequest:
             or self.query.get("job_token")
         )
 
-    def text(self) -> str:
-        """Everything sent, as text: for checking that a secret never leaves the product."""
-        headers = "\n".join(f"{k}: {v}" for k, v in self.headers.items())
-        return f"{self.method} {self.path}?{urlencode(self.query)}\n{headers}\n\n" + (
-            self.body.decode("utf-8", "replace")
-        )
-
 
 _BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 
-FaultMatch = str | Callable[[RecordedRequest], bool] | None
 
-
-@dataclass(eq=False)
-class Fault:
+class Fault(server.Fault[RecordedRequest]):
     """One injected failure; see ``Faults.add``."""
 
-    match: FaultMatch
-    method: str | None
-    status: int | None
-    times: int | None
-    headers: dict[str, str]
-    body: Any
-    delay: float
-    after_store: bool
-    drop: bool
-    hits: int = 0
-
-    def matches(self, request: RecordedRequest) -> bool:
-        if self.method is not None and request.method != self.method.upper():
-            return False
-        if self.match is None:
-            return True
-        if isinstance(self.match, str):
-            return self.match in request.path
-        return self.match(request)
-
     def response(self, now: float) -> Response:
+        """The answer, in GitLab's words (``now``: the clock of the ``RateLimit-*`` headers)."""
         assert self.status is not None
-        headers = {**_fault_headers(self.status, now), **self.headers}
-        body = self.body if self.body is not None else _fault_body(self.status)
-        if isinstance(body, bytes | str):
-            raw = body.encode() if isinstance(body, str) else body
-            headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-            return Response(self.status, headers=headers, raw=raw)
-        return Response(self.status, body, headers)
+        return self.answer(_fault_body, _fault_headers(self.status, now))
 
 
 def _fault_body(status: int) -> Any:
@@ -2174,6 +2103,7 @@ def _fault_body(status: int) -> Any:
 
 
 def _fault_headers(status: int, now: float) -> dict[str, str]:
+    """Rack::Attack's headers on a throttled (429) answer; none on other failures."""
     if status != 429:
         return {}
     reset = int(now) + 60
@@ -2188,76 +2118,21 @@ def _fault_headers(status: int, now: float) -> dict[str, str]:
     }
 
 
-class Faults:
-    """Failures to inject into matching requests, first registered first served."""
+class _Handler(server.FakeHandler):
+    """The shared handler as GitLab's NGINX; it also notes the listener and the query order."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
+    server_header = "nginx"
+    record_type = RecordedRequest
 
-    def add(
-        self,
-        match: FaultMatch = None,
-        *,
-        status: int | None = 502,
-        times: int | None = 1,
-        method: str | None = None,
-        headers: dict[str, str] | None = None,
-        body: Any = None,
-        delay: float = 0.0,
-        after_store: bool = False,
-        drop: bool = False,
-    ) -> Fault:
-        """Make the next ``times`` matching requests fail (``times=None``: all of them).
-
-        ``match``: a substring of the path, or a predicate on the RecordedRequest,
-        or None for every request; ``method`` narrows it further.
-        ``status``: the answer, with GitLab's body for it unless ``body`` is
-        given (a dict/list is sent as JSON, str/bytes as is): 429 is Rack::Attack's
-        plain ``Retry later`` with ``Retry-After: 60`` and the ``RateLimit-*``
-        headers (override any with ``headers``), 502/503/504 an HTML page.
-        None answers normally after ``delay`` seconds (a slow server).
-        ``after_store``: perform the real action first (the note is stored),
-        then answer with the fault, as when a response is lost on the way back.
-        ``drop``: close the connection without any answer.
-        """
-        fault = Fault(
-            match=match,
-            method=method,
-            status=status,
-            times=times,
-            headers=dict(headers or {}),
-            body=body,
-            delay=delay,
-            after_store=after_store,
-            drop=drop,
-        )
-        with self._lock:
-            self._faults.append(fault)
-        return fault
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def take(self, request: RecordedRequest) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if (fault.times is None or fault.hits < fault.times) and fault.matches(request):
-                    fault.hits += 1
-                    return fault
-        return None
-
-    def __iter__(self) -> Iterator[Fault]:
-        with self._lock:
-            return iter(list(self._faults))
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._faults)
+    def _record_details(self, target: SplitResult) -> dict[str, Any]:
+        host, port = cast("tuple[str, int]", self.server.server_address)[:2]
+        return {
+            "query_pairs": parse_qsl(target.query, keep_blank_values=True),
+            "server": f"{host!s}:{port}",
+        }
 
 
-class FakeGitLab:
+class FakeGitLab(server.LoopbackFake[RecordedRequest, Fault]):
     """The fake GitLab server: a ``GitLabWorld`` served on 127.0.0.1 at a free port.
 
     ``url`` is the instance (``CI_SERVER_URL``), ``api_url`` the REST root
@@ -2272,77 +2147,18 @@ class FakeGitLab:
     used (see ``point_page_links_to_other_host``).
     """
 
+    name = "GitLab"
+    handler = _Handler
+    world: GitLabWorld
+
     def __init__(self, world: GitLabWorld | None = None, *, latency: float = 0.0) -> None:
+        super().__init__(Fault, latency=latency)
         self.world = world or GitLabWorld()
-        self.latency = latency
-        self.requests: list[RecordedRequest] = []
-        self.faults = Faults()
-        self.problems: list[str] = []
         self.omit_totals = False
         self.count_limit = COUNT_LIMIT
         self.pagination_base_url: str | None = None
-        self._stopping = threading.Event()
-        self._servers: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        self._request_ids = itertools.count(1)
-
-    # -- lifecycle -----------------------------------------------------------
-
-    def _listen(self, host: str, port: int) -> ThreadingHTTPServer:
-        server = ThreadingHTTPServer((host, port), _Handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        server.fake = self  # type: ignore[attr-defined]
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        thread.start()
-        self._servers.append((server, thread))
-        return server
-
-    def start(self) -> FakeGitLab:
-        self._listen("127.0.0.1", 0)
-        return self
-
-    def stop(self) -> None:
-        if not self._servers:
-            return
-        self._stopping.set()
-        for server, _thread in self._servers:
-            server.shutdown()
-            server.server_close()
-        with self._connections_lock:
-            for connection in self._connections:
-                with contextlib.suppress(OSError):
-                    connection.shutdown(socket.SHUT_RDWR)
-            self._connections.clear()
-        for _server, thread in self._servers:
-            thread.join(timeout=5)
-        self._servers.clear()
-
-    def __enter__(self) -> FakeGitLab:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    def check(self) -> None:
-        """Fail if the fake met something it does not implement (or crashed)."""
-        if self.problems:
-            raise AssertionError("fake GitLab problems:\n" + "\n".join(self.problems))
 
     # -- addresses -----------------------------------------------------------
-
-    @staticmethod
-    def _address(server: ThreadingHTTPServer) -> str:
-        host, port = server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    @property
-    def url(self) -> str:
-        assert self._servers, "the fake GitLab is not running"
-        return self._address(self._servers[0][0])
 
     @property
     def api_url(self) -> str:
@@ -2409,25 +2225,12 @@ class FakeGitLab:
 
     # -- the log -------------------------------------------------------------
 
-    def requests_to(self, path_part: str, method: str | None = None) -> list[RecordedRequest]:
-        """Logged requests whose path contains ``path_part`` (and with ``method``)."""
-        return [
-            r
-            for r in list(self.requests)
-            if path_part in r.path and (method is None or r.method == method.upper())
-        ]
-
     def requests_on(self, base_url: str) -> list[RecordedRequest]:
         """Logged requests that reached the listener at ``base_url`` (``http://host:port``)."""
         address = urlsplit(base_url).netloc
         return [r for r in list(self.requests) if r.server == address]
 
     # -- answering -----------------------------------------------------------
-
-    def wait(self, seconds: float) -> None:
-        """Sleep, but wake up when the server stops (so delays never hold up teardown)."""
-        if seconds > 0:
-            self._stopping.wait(seconds)
 
     def _authenticate(
         self, record: RecordedRequest, job_token_allowed: bool
@@ -2463,20 +2266,20 @@ class FakeGitLab:
         return None
 
     def answer(self, record: RecordedRequest) -> Response:
-        """The real answer to a request (without faults)."""
-        try:
-            with self.world.lock:
-                response = self._route(record)
-        except Exception:
-            self.problems.append(
-                f"fake GitLab crashed on {record.method} {record.path}:\n" + traceback.format_exc()
-            )
-            response = _message(500, "500 Internal Server Error (fake GitLab crashed)")
+        """The real answer (without faults), with the request id every GitLab answer carries."""
+        response = super().answer(record)
         response.headers.setdefault("x-request-id", f"01FAKE{next(self._request_ids):020d}")
         response.headers.setdefault("cache-control", "max-age=0, private, must-revalidate")
         return response
 
-    def _route(self, record: RecordedRequest) -> Response:
+    def _crash_response(self) -> Response:
+        return _message(500, "500 Internal Server Error (fake GitLab crashed)")
+
+    def fault_response(self, fault: Fault, record: RecordedRequest) -> Response:
+        """The fault's answer as it is: GitLab adds no headers to a failure."""
+        return fault.response(time.time())
+
+    def _answer(self, record: RecordedRequest) -> Response:
         path = record.path
         method = "GET" if record.method == "HEAD" else record.method
         if path.startswith(API_PREFIX + "/"):
@@ -2499,93 +2302,6 @@ class FakeGitLab:
         return _message(501, f"fake GitLab does not implement {record.method} {path}")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    """Reads a request, logs it, applies latency and faults, and writes the answer."""
-
-    protocol_version = "HTTP/1.1"  # keep-alive, as GitLab does
-
-    def version_string(self) -> str:
-        return "nginx"
-
-    @property
-    def fake(self) -> FakeGitLab:
-        fake: FakeGitLab = self.server.fake  # type: ignore[attr-defined]
-        return fake
-
-    def setup(self) -> None:
-        super().setup()
-        with self.fake._connections_lock:
-            self.fake._connections.add(self.connection)
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            super().finish()
-        with self.fake._connections_lock:
-            self.fake._connections.discard(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the request log is the record."""
-
-    def do_GET(self) -> None:
-        self._serve()
-
-    do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = do_GET
-
-    def _serve(self) -> None:
-        fake = self.fake
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        target = urlsplit(self.path)
-        host, port = cast("tuple[str, int]", self.server.server_address)[:2]
-        record = RecordedRequest(
-            method=self.command,
-            path=target.path,
-            query=dict(parse_qsl(target.query, keep_blank_values=True)),
-            query_pairs=parse_qsl(target.query, keep_blank_values=True),
-            headers={name.lower(): value for name, value in self.headers.items()},
-            body=body,
-            time=time.time(),
-            server=f"{host!s}:{port}",
-        )
-        fake.requests.append(record)
-        fake.wait(fake.latency)
-        fault = record.fault = fake.faults.take(record)
-        if fault is not None:
-            fake.wait(fault.delay)
-        response: Response | None = None
-        if fault is None or fault.after_store or (fault.status is None and not fault.drop):
-            response = fake.answer(record)
-        if fault is not None and fault.drop:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        if fault is not None and fault.status is not None:
-            response = fault.response(time.time())
-        assert response is not None
-        self._write(record, response)
-
-    def _write(self, record: RecordedRequest, response: Response) -> None:
-        payload = response.encoded()
-        headers = {"Content-Type": "application/json", **response.headers}
-        if response.status == 204:
-            payload = b""
-            headers.pop("Content-Type", None)
-        record.status = response.status
-        record.response_headers = headers
-        record.response_body = payload
-        try:
-            self.send_response(response.status)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(payload)
-        except OSError:
-            self.close_connection = True
-
-
 # ---------------------------------------------------------------------------
 # pytest fixture. Import it into a test module (``from fakes.gitlab import
 # fake_gitlab``); pytest_plugins is not used in this project.
@@ -2595,10 +2311,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def fake_gitlab() -> Iterator[FakeGitLab]:
     """A running fake GitLab with an empty world; fails the test if the fake met a gap."""
-    fake = FakeGitLab()
-    with fake:
-        yield fake
-    fake.check()
+    yield from server.running(FakeGitLab())
 
 
 __all__ = [
@@ -2612,6 +2325,7 @@ __all__ = [
     "Deployment",
     "FakeGitLab",
     "Fault",
+    "FaultMatch",
     "Faults",
     "GitLabWorld",
     "Issue",

@@ -48,7 +48,7 @@ unless injected. What it does not implement answers 501 and is recorded in
 ``FakeJira.problems``; the ``fake_jira`` fixture then fails the test.
 
 The HTTP machinery (request log, fault injection, keep-alive handler) is
-the fake GitHub's, imported, so the fakes fail in the same ways.
+fakes/server.py's, shared with the other fakes, so they all fail in the same ways.
 
 Usage::
 
@@ -64,23 +64,21 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import itertools
 import json
 import re
 import threading
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from http.server import ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any, Literal
 
 import pytest
 
-from fakes.github import Faults, RecordedRequest, Response
-from fakes.github import _Handler as _GitHubHandler
+from fakes import server
+from fakes.server import RecordedRequest, Response
 
 Flavour = Literal["cloud", "data-center"]
 UTC = timezone.utc
@@ -529,14 +527,52 @@ def _errors(status: int, *messages: str) -> Response:
     return Response(status, {"errorMessages": list(messages), "errors": {}})
 
 
-class FakeJira:
+def _fault_body(status: int) -> dict[str, Any]:
+    """The body of an injected fault that names none.
+
+    These are the fake GitHub's bodies, kept byte for byte from when the fake
+    Jira borrowed its handler: Atlassian's own error bodies are a change of
+    behaviour, for its own commit.
+    """
+    if status in (403, 429):
+        return {
+            "message": "You have exceeded a secondary rate limit. Please wait a few minutes "
+            "before you try again.",
+            "documentation_url": "https://docs.github.com/rest/using-the-rest-api/"
+            "rate-limits-for-the-rest-api#about-secondary-rate-limits",
+            "status": str(status),
+        }
+    if status >= 500:
+        return {"message": "Server Error"}
+    return {"message": HTTPStatus(status).phrase, "status": str(status)}
+
+
+class Fault(server.Fault[RecordedRequest]):
+    """One injected failure; see ``fakes.server.Faults.add``."""
+
+    def response(self) -> Response:
+        return self.answer(_fault_body, {})
+
+
+class _Handler(server.FakeHandler):
+    """The shared handler, as Atlassian's edge."""
+
+    server_header = "AtlassianEdge"
+    json_content_type = "application/json; charset=utf-8"
+
+
+class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
     """The fake Jira: a ``JiraWorld`` as a Cloud or a Data Center site on 127.0.0.1.
 
-    ``requests`` logs every request; ``faults`` injects failures (the fake
-    GitHub's :class:`fakes.github.Faults`); ``latency`` delays every answer;
-    ``max_results`` is Data Center's page cap; ``problems`` lists what the
-    fake could not answer.
+    ``requests`` logs every request; ``faults`` injects failures; ``latency``
+    delays every answer; ``max_results`` is Data Center's page cap;
+    ``problems`` lists what the fake could not answer. Lifecycle, log and
+    faults: ``fakes.server.LoopbackFake``.
     """
+
+    name = "Jira"
+    handler = _Handler
+    world: JiraWorld
 
     def __init__(
         self,
@@ -546,86 +582,22 @@ class FakeJira:
         latency: float = 0.0,
         max_results: int = 1000,
     ) -> None:
+        super().__init__(Fault, latency=latency)
         self.world = world or JiraWorld()
         self.flavour: Flavour = flavour
-        self.latency = latency
         self.max_results = max_results
-        self.requests: list[RecordedRequest] = []
-        self.faults = Faults()
-        self.problems: list[str] = []
-        self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._connections: set[Any] = set()
-        self._connections_lock = threading.Lock()
-
-    # -- lifecycle -------------------------------------------------------------
-
-    def start(self) -> FakeJira:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        server.fake = self  # type: ignore[attr-defined]
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        with self._connections_lock:
-            for connection in self._connections:
-                with contextlib.suppress(OSError):
-                    connection.shutdown(2)
-            self._connections.clear()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-
-    def __enter__(self) -> FakeJira:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
-
-    def check(self) -> None:
-        if self.problems:
-            raise AssertionError("fake Jira problems:\n" + "\n".join(self.problems))
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "the fake Jira is not running"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
 
     def searches(self) -> list[RecordedRequest]:
         return [r for r in list(self.requests) if "/search" in r.path]
 
-    def wait(self, seconds: float) -> None:
-        if seconds > 0:
-            self._stopping.wait(seconds)
-
     # -- answering -------------------------------------------------------------
 
-    def rate_limit_headers(self, record: RecordedRequest) -> dict[str, str]:
-        """Jira Cloud sends no rate-limit headers on ordinary answers; faults add their own."""
-        return {}
+    def fault_response(self, fault: Fault, record: RecordedRequest) -> Response:
+        """The fault's answer as it is: Jira Cloud adds no rate-limit headers to answers."""
+        return fault.response()
 
-    def answer(self, record: RecordedRequest) -> Response:
-        try:
-            with self.world.lock:
-                return self._answer(record)
-        except Exception:
-            self.problems.append(
-                f"fake Jira crashed on {record.method} {record.path}:\n" + traceback.format_exc()
-            )
-            return _errors(500, "fake Jira crashed; see FakeJira.problems")
+    def _crash_response(self) -> Response:
+        return _errors(500, "fake Jira crashed; see FakeJira.problems")
 
     def _account(self, record: RecordedRequest) -> Account | Literal[False] | None:
         """The caller: None when anonymous, False when the credentials are wrong."""
@@ -791,11 +763,6 @@ def _read_token(token: str, jql: str) -> int | None:
     return start if isinstance(start, int) and start >= 0 else None
 
 
-class _Handler(_GitHubHandler):
-    def version_string(self) -> str:
-        return "AtlassianEdge"
-
-
 # ---------------------------------------------------------------------------
 # pytest fixture
 # ---------------------------------------------------------------------------
@@ -804,7 +771,4 @@ class _Handler(_GitHubHandler):
 @pytest.fixture
 def fake_jira() -> Iterator[FakeJira]:
     """A running fake Jira Cloud with an empty world; fails the test if the fake met a gap."""
-    fake = FakeJira()
-    with fake:
-        yield fake
-    fake.check()
+    yield from server.running(FakeJira())
