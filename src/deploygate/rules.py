@@ -242,25 +242,26 @@ def _action_item_finding(
 
 
 _VOLATILE = re.compile(
-    r"\b[0-9a-f]{7,40}\b"  # shas and hashes
-    r"|\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?z?)?"  # dates and times
-    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"  # uuids
-    r"|\d+",  # numbers and ids
+    r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}"  # uuids, before their parts look like words
+    r"|\b[0-9a-f]{7,64}\b",  # shas and hashes, letters-only ones ("deadbeef") included
     re.IGNORECASE,
 )
+_WORD = re.compile(r"[^\W_]+")
 
 
 def normalise_signature(text: str | None) -> str:
     """A failure's description without the parts that differ between runs of one failure.
 
-    Numbers, hashes, ids, dates and times are dropped and case and spacing
-    folded, so "Timeout after 30s on pod web-7f9c2 at 2026-09-08T14:05Z" and
+    Hashes and uuids are dropped, then every word with a digit in it: numbers,
+    ids, dates, times, durations and generated names such as a pod's
+    ``7d9f8b6c5-x2k4p`` suffix. Case and punctuation fold, so
+    "Timeout after 30s on pod web-7f9c2 at 2026-09-08T14:05Z" and
     "timeout after 45s on pod web-1a2b3 at 2026-11-05T09:00Z" are the same.
     """
     if not text:
         return ""
     stripped = _VOLATILE.sub(" ", text.lower())
-    return " ".join(re.sub(r"[^\w]+", " ", stripped).split())
+    return " ".join(word for word in _WORD.findall(stripped) if not any(c.isdigit() for c in word))
 
 
 def _description_key(deployment: Deployment) -> str | None:
