@@ -9,8 +9,8 @@ import pytest
 from conftest import NOW, MemorySource, ago, deployment, item, postmortem
 
 from deploygate.formats import FORMATS, RenderOptions
-from deploygate.gate import check
-from deploygate.model import ActionItemState, History, Level, Query, RuleId
+from deploygate.gate import check, learning_report
+from deploygate.model import ActionItemState, History, Level, Query, RuleId, Waiver
 from deploygate.rules import Policy, normalise_signature
 
 
@@ -162,3 +162,52 @@ def test_the_digest_is_in_the_markdown_on_a_passing_run_too() -> None:
     assert "@all" not in digest
     assert "<b>" not in digest
     assert "- and 1 older postmortem" in digest
+
+
+def test_a_repeat_of_a_failure_before_the_lookback_window_is_still_a_repeat() -> None:
+    # The earlier failure is 120 days old, the window 90: it is never judged
+    # itself, but its lesson still did not stick.
+    earlier = failed("d1", 120, signature="deploy: script_failure")
+    later = failed("d2", 10, signature="deploy: script_failure")
+    report = run(History(deployments=(earlier, later), postmortems=(reviewed_by(earlier, 119),)))
+    [finding] = repeats(report)
+    assert finding.level is Level.ERROR
+    assert "as deployment d1 (production, 2026-07-23)" in finding.message
+    assert report.summary.failed_deployments == 1
+    assert report.summary.reviewed_failures == 0
+    assert all(f.deployment is not earlier for f in report.findings)
+
+
+def test_the_report_counts_repeats_whatever_their_level_or_where_the_earlier_failure_is() -> None:
+    earlier = failed("d1", 120, signature="deploy: script_failure")
+    later = failed("d2", 10, signature="deploy: script_failure")
+    history = History(deployments=(earlier, later), postmortems=(reviewed_by(earlier, 119),))
+    waived = Policy(
+        waivers=(
+            Waiver(
+                reason="known flaky runner",
+                expires=(NOW + timedelta(days=30)).date(),
+                team="platform",
+                rule=RuleId.REPEAT_FAILURE,
+                subject="d2",
+            ),
+        )
+    )
+    off = Policy(levels={**Policy().levels, RuleId.REPEAT_FAILURE: None})
+    for policy in (Policy(), waived, off):
+        loop = learning_report(
+            [MemorySource(history)], ["checkout"], policy, now=NOW, period=timedelta(days=30)
+        )
+        assert loop.services[0].repeat_failures == 1
+
+
+def test_the_report_does_not_count_a_related_prior_failure() -> None:
+    earlier = failed("d1", 40, description="Deploy failed: migration lock wait exceeded")
+    later = failed("d2", 10, description="Deploy failed: migration lock wait exceeded")
+    history = History(deployments=(earlier, later), postmortems=(reviewed_by(earlier, 39),))
+    [finding] = repeats(run(history))
+    assert finding.level is Level.NOTICE
+    loop = learning_report(
+        [MemorySource(history)], ["checkout"], Policy(), now=NOW, period=timedelta(days=90)
+    )
+    assert loop.services[0].repeat_failures == 0

@@ -7,6 +7,7 @@ because a gate that silently passes on missing history would lie.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -18,17 +19,15 @@ from deploygate.model import (
     ActionItemState,
     Deployment,
     History,
-    Level,
     Postmortem,
     Query,
     Report,
-    RuleId,
     SourceStatus,
     Summary,
     Verdict,
 )
 from deploygate.rollbacks import mark_rollbacks
-from deploygate.rules import Evidence, Policy, evaluate, is_overdue, verdict
+from deploygate.rules import Evidence, Policy, evaluate, find_repeats, is_overdue, verdict
 from deploygate.sources import Backend, Tracker
 
 
@@ -80,19 +79,22 @@ def _failed(backend: Backend, error: SourceError) -> SourceStatus:
 
 
 def build_evidence(history: History, query: Query, policy: Policy) -> Evidence:
-    """Keep the failures and postmortems this query is about, and link them."""
-    failures = tuple(
-        sorted(
-            (
-                deployment
-                for deployment in history.deployments
-                if deployment.status.failed
-                and deployment.service == query.service
-                and (query.environment is None or deployment.environment == query.environment)
-                and query.since <= deployment.created_at <= query.now
-            ),
-            key=lambda deployment: deployment.created_at,
-        )
+    """Keep the failures and postmortems this query is about, and link them.
+
+    Failures from before the lookback window are linked too, when the
+    history holds them, so a repeat can name the reviewed failure it repeats
+    however long ago that was; only the window's failures are judged.
+    """
+    failures = sorted(
+        (
+            deployment
+            for deployment in history.deployments
+            if deployment.status.failed
+            and deployment.service == query.service
+            and (query.environment is None or deployment.environment == query.environment)
+            and deployment.created_at <= query.now
+        ),
+        key=lambda deployment: deployment.created_at,
     )
     postmortems = tuple(
         postmortem
@@ -104,7 +106,15 @@ def build_evidence(history: History, query: Query, policy: Policy) -> Evidence:
         tuple(postmortem for postmortem in postmortems if postmortem.reviews_failures),
         policy.link_window,
     )
-    return Evidence(failures=failures, reviews=reviews, postmortems=postmortems)
+    first_in_window = bisect.bisect_left(
+        failures, query.since, key=lambda deployment: deployment.created_at
+    )
+    return Evidence(
+        failures=tuple(failures[first_in_window:]),
+        reviews=reviews,
+        postmortems=postmortems,
+        earlier_failures=tuple(failures[:first_in_window]),
+    )
 
 
 def summarise(evidence: Evidence, policy: Policy, query: Query) -> Summary:
@@ -117,7 +127,7 @@ def summarise(evidence: Evidence, policy: Policy, query: Query) -> Summary:
     ]
     return Summary(
         failed_deployments=len(evidence.failures),
-        reviewed_failures=len(evidence.reviews),
+        reviewed_failures=sum(1 for failure in evidence.failures if failure.id in evidence.reviews),
         postmortems=sum(1 for postmortem in evidence.postmortems if postmortem.reviews_failures),
         open_action_items=len(open_items),
         overdue_action_items=sum(1 for item in open_items if is_overdue(item, policy, query.now)),
@@ -191,11 +201,7 @@ def learning_report(
         if failed:
             raise SourceError(failed[0].name, failed[0].error or "failed")
         evidence = build_evidence(history, query, policy)
-        repeats = sum(
-            1
-            for finding in evaluate(evidence, policy, now)
-            if finding.rule is RuleId.REPEAT_FAILURE and finding.level is not Level.NOTICE
-        )
+        repeats = sum(1 for repeat in find_repeats(evidence) if not repeat.related)
         loops.append(
             learning_loop(
                 service,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -96,9 +96,13 @@ class Evidence:
     failures: tuple[Deployment, ...]
     """Failed deployments inside the lookback window, oldest first."""
     reviews: Mapping[str, Review]
-    """The review of each failure that has one, by deployment id."""
+    """The review of each failure that has one, earlier ones included, by deployment id."""
     postmortems: tuple[Postmortem, ...]
     """The postmortems of this service, whatever their age or state."""
+    earlier_failures: tuple[Deployment, ...] = ()
+    """Failures from before the lookback window that the history holds, oldest first.
+
+    They are never judged themselves; they are the earlier side of a repeat."""
 
 
 SubjectKind = Literal["deployment", "action-item", "waiver"]
@@ -292,65 +296,92 @@ _HOW = {
 }
 
 
-def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """A failure that matches an earlier, already reviewed one, and how they match."""
+
+    later: Deployment
+    earlier: Deployment
+    review: Review
+    """The earlier failure's review: its postmortem is the lesson that did not stick."""
+    key: tuple[str, str]
+    """What matched: ``("cause" | "job" | "description", value)``."""
+
+    @property
+    def related(self) -> bool:
+        """Matched by description alone: a hint worth a notice, not a proven repeat."""
+        return self.key[0] == "description"
+
+
+def find_repeats(evidence: Evidence) -> Iterator[Repeat]:
     """Failures like an earlier one whose postmortem was written before they happened.
+
+    The earlier side may be a failure from before the lookback window
+    (``Evidence.earlier_failures``): a lesson that did not stick ninety-one
+    days ago is still a lesson that did not stick. Reviewed failures are
+    indexed by their keys once, so a check costs a dictionary lookup per
+    failure and key: 100,000 deployments stay linear.
+    """
+    earlier_by_key: dict[tuple[str, str], list[Deployment]] = {}
+    for failure in (*evidence.earlier_failures, *evidence.failures):  # oldest first
+        if failure.id in evidence.reviews:
+            for key in _keys(failure, evidence):
+                earlier_by_key.setdefault(key, []).append(failure)
+    for later in evidence.failures:
+        repeat = _first_match(later, earlier_by_key, evidence)
+        if repeat is not None:
+            yield repeat
+
+
+def _first_match(
+    later: Deployment,
+    earlier_by_key: Mapping[tuple[str, str], Sequence[Deployment]],
+    evidence: Evidence,
+) -> Repeat | None:
+    """The strongest key's earliest reviewed failure that ``later`` repeats, if any."""
+    later_review = evidence.reviews.get(later.id)
+    for key in _keys(later, evidence):
+        for earlier in earlier_by_key.get(key, ()):
+            review = evidence.reviews[earlier.id]
+            if earlier.created_at >= later.created_at:
+                break  # the rest are later still
+            if review.postmortem.created_at > later.created_at:
+                continue  # no lesson could have been learned yet
+            if key[0] == "cause" and later_review and later_review.postmortem is review.postmortem:
+                continue  # one postmortem about both is not a repeat of itself
+            return Repeat(later, earlier, review, key)
+    return None
+
+
+def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
+    """Each repeat as a finding with its evidence.
 
     A match by the failing job, or by a cause label shared by both
     postmortems, is a repeat at the rule's level. A match by description
     alone is only a "related prior failure" notice: deployment descriptions
     are often generic ("Deploy failed"), and a guess must not block.
-
-    Reviewed failures are indexed by their keys once, so a check costs a
-    dictionary lookup per failure and key: 100,000 deployments stay linear.
     """
     level = policy.levels[RuleId.REPEAT_FAILURE]
     if level is None:
         return
-    earlier_by_key: dict[tuple[str, str], list[Deployment]] = {}
-    for failure in evidence.failures:  # oldest first, so each list is in time order
-        if failure.id in evidence.reviews:
-            for key in _keys(failure, evidence):
-                earlier_by_key.setdefault(key, []).append(failure)
-    for later in evidence.failures:
-        later_review = evidence.reviews.get(later.id)
-        match = None
-        for key in _keys(later, evidence):
-            for earlier in earlier_by_key.get(key, ()):
-                review = evidence.reviews[earlier.id]
-                if earlier.created_at >= later.created_at:
-                    break  # the rest are later still
-                if review.postmortem.created_at > later.created_at:
-                    continue  # no lesson could have been learned yet
-                if (
-                    key[0] == "cause"
-                    and later_review
-                    and later_review.postmortem is review.postmortem
-                ):
-                    continue  # one postmortem about both is not a repeat of itself
-                match = (key, earlier, review)
-                break
-            if match:
-                break
-        if match is None:
-            continue
-        (kind_of_key, value), earlier, review = match
-        related = kind_of_key == "description"
-        how = _HOW[kind_of_key].format(value)
-        done = [item.title for item in review.postmortem.action_items
+    for repeat in find_repeats(evidence):
+        kind_of_key, value = repeat.key
+        postmortem = repeat.review.postmortem
+        done = [item.title for item in postmortem.action_items
                 if item.state is ActionItemState.DONE]  # fmt: skip
         lessons = f"; its done action items: {', '.join(map(_quote, done))}" if done else ""
-        kind = "Related prior failure" if related else "Repeat failure"
+        kind = "Related prior failure" if repeat.related else "Repeat failure"
         yield Finding(
             rule=RuleId.REPEAT_FAILURE,
-            level=Level.NOTICE if related else level,
+            level=Level.NOTICE if repeat.related else level,
             message=(
-                f"{kind}: {_failure_label(later)} failed with {how} as "
-                f"{_failure_label(earlier)}, reviewed by postmortem "
-                f"{_quote(review.postmortem.title)}{lessons}"
+                f"{kind}: {_failure_label(repeat.later)} failed with "
+                f"{_HOW[kind_of_key].format(value)} as {_failure_label(repeat.earlier)}, "
+                f"reviewed by postmortem {_quote(postmortem.title)}{lessons}"
             ),
-            fingerprint=fingerprint(RuleId.REPEAT_FAILURE, "deployment", later.id),
-            deployment=later,
-            postmortem=review.postmortem,
+            fingerprint=fingerprint(RuleId.REPEAT_FAILURE, "deployment", repeat.later.id),
+            deployment=repeat.later,
+            postmortem=postmortem,
         )
 
 
