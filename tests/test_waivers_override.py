@@ -149,3 +149,33 @@ def test_an_override_on_a_passing_run_changes_nothing(tmp_path: Path) -> None:
     )  # fmt: skip
     report = json_report(result.stdout)
     assert (report["verdict"], report["override_reason"]) == ("pass", None)
+
+
+@pytest.mark.parametrize("named_by", ["fingerprint", "rule and subject"])
+def test_a_waiver_of_an_open_item_still_holds_once_the_item_is_overdue(
+    quickstart: Path, named_by: str
+) -> None:
+    # "Compare all service configs..." is open at NOW and due 2026-12-15.
+    report = json_report(check(quickstart, "--format", "json").stdout)
+    [open_item] = [f for f in by_rule(report, "open-action-item") if "Compare all" in f["message"]]
+    if named_by == "fingerprint":
+        names = f'finding = "{open_item["fingerprint"]}"'
+    else:
+        names = f'rule = "open-action-item"\nsubject = "{open_item["action_item"]["id"]}"'
+    waiver = f"""[[waivers]]
+{names}
+reason = "The config diff job lands with the CI migration"
+expires = 2027-01-15
+team = "platform"
+"""
+    config = quickstart.read_text() + "\n" + waiver
+    quickstart.write_text(config)
+    later = CliRunner().invoke(
+        cli,
+        ["check", "--config", str(quickstart), "--service", "checkout", "--format", "json",
+         "--now", "2026-12-20T12:00:00Z"],
+    )  # fmt: skip
+    [overdue] = [f for f in json_report(later.stdout)["findings"] if "Compare all" in f["message"]]
+    assert overdue["rule"] == "overdue-action-item"
+    assert overdue["level"] == "notice"
+    assert "(waived until 2027-01-15: The config diff job lands" in overdue["message"]

@@ -409,6 +409,26 @@ def _finding_order(finding: Finding) -> tuple[int, str, str, str, str]:
     return (-finding.level, finding.rule.value, subject_time, subject_id, finding.fingerprint)
 
 
+_ESCALATES_FROM: Mapping[RuleId, RuleId] = {
+    RuleId.OVERDUE_ACTION_ITEM: RuleId.OPEN_ACTION_ITEM,
+}
+"""A subject's finding that became louder with time, and the finding it was before."""
+
+
+def _waiver_for(finding: Finding, waivers: Iterable[Waiver]) -> Waiver | None:
+    """The waiver that names ``finding``, or names what it was before it escalated.
+
+    A team that accepted the risk of an open item until a date accepted it
+    for that item: its due date passing must not silently void the waiver.
+    """
+    names = [finding]
+    before = _ESCALATES_FROM.get(finding.rule)
+    if before is not None and finding.action_item is not None:
+        earlier_fingerprint = fingerprint(before, "action-item", finding.action_item.id)
+        names.append(replace(finding, rule=before, fingerprint=earlier_fingerprint))
+    return next((waiver for waiver in waivers for name in names if waiver.matches(name)), None)
+
+
 def apply_waivers(
     findings: Iterable[Finding], policy: Policy, now: datetime
 ) -> tuple[Finding, ...]:
@@ -420,7 +440,7 @@ def apply_waivers(
     """
     result: list[Finding] = []
     for finding in findings:
-        waiver = next((w for w in policy.waivers if w.matches(finding)), None)
+        waiver = _waiver_for(finding, policy.waivers)
         if waiver is None:
             result.append(finding)
             continue
