@@ -53,3 +53,18 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["report", "--config", str(empty)])
     assert result.exit_code == 2
     assert "no service to report on" in result.stderr
+    result = report("--since", "0d")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "deploygate: error: --since: a report needs a period longer than zero "
+        "(expected e.g. 90d or 12w)\n"
+    )
+
+
+def test_a_service_named_twice_is_reported_once() -> None:
+    once = json.loads(report("--service", "checkout", "--format", "json").stdout)
+    twice = json.loads(
+        report("--service", "checkout", "--service", "checkout", "--format", "json").stdout
+    )
+    assert [service["service"] for service in twice["services"]] == ["checkout"]
+    assert twice == once

@@ -179,3 +179,20 @@ team = "platform"
     assert overdue["rule"] == "overdue-action-item"
     assert overdue["level"] == "notice"
     assert "(waived until 2027-01-15: The config diff job lands" in overdue["message"]
+
+
+def test_config_and_report_refuse_the_waivers_that_check_refuses(quickstart: Path) -> None:
+    far = WAIVE_ALERT.replace("expires = 2026-12-31", "expires = 2027-03-01")
+    quickstart.write_text(quickstart.read_text() + "\n" + far)
+    for command in (["config"], ["report", "--service", "checkout"]):
+        result = CliRunner().invoke(cli, [*command, "--config", str(quickstart), "--now", NOW])
+        assert result.exit_code == 2, command
+        assert "more than 90 days ahead" in result.stderr
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_an_override_without_a_reason_is_refused(quickstart: Path, reason: str) -> None:
+    result = check(quickstart, "--override", reason)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("deploygate: error: --override: an override needs a reason")
+    assert result.stdout == ""

@@ -321,7 +321,7 @@ def check(
         build_sources(settings.sources, config, context),
         query,
         settings.policy,
-        override=override.strip() if override and override.strip() else None,
+        override=_override_reason(override),
     )
     report = redact_record(report, _secrets(config, env))
     options = RenderOptions(on_error=settings.on_error, config_path=_relative(config.path))
@@ -345,6 +345,18 @@ def check(
         suffix = " Exiting 0 because of --on-error warn." if code is ExitCode.OK else ""
         click.echo(f"deploygate: {escape.terminal(warning)}{suffix}", err=True)
     sys.exit(code)
+
+
+def _override_reason(override: str | None) -> str | None:
+    """The override's reason; an empty one is refused, since an override must say why."""
+    if override is None:
+        return None
+    if not override.strip():
+        raise InputError(
+            "an override needs a reason", field="--override",
+            expected='a reason, e.g. --override "hotfix for the checkout outage, on-call agreed"',
+        )  # fmt: skip
+    return override.strip()
 
 
 def _record_local_override(
@@ -541,7 +553,11 @@ def report(
         period = parse_duration(since)
     except ValueError as error:
         raise InputError(str(error), field="--since") from None
-    names = tuple(services) or tuple(config.services)
+    if not period:
+        raise InputError(
+            "a report needs a period longer than zero", field="--since", expected="e.g. 90d or 12w"
+        )
+    names = tuple(dict.fromkeys(services)) or tuple(config.services)
     if not names:
         raise InputError(
             "no service to report on", field="--service",
@@ -552,6 +568,7 @@ def report(
         env=ci.environment(), repository=repo, project=project, every_deployment=True
     )
     until = now or datetime.now(timezone.utc)
+    config.check_waivers(until)
     loop = gate.learning_report(
         build_sources(settings.sources, config, context),
         names,
@@ -725,12 +742,15 @@ def init(force: bool, path: Path) -> None:
 @_source_option
 @_strict_option
 @_on_error_option
+@click.option("--now", metavar="ISO8601", envvar=_ENV + "NOW", callback=_instant,
+              help="Validate the waivers' expiry as of this time. Default: the clock.")  # fmt: skip
 def explain_config(
     config_path: Path | None,
     environment: str | None,
     source: tuple[str, ...] | None,
     strict: bool | None,
     on_error: str | None,
+    now: datetime | None,
 ) -> None:
     """Explain which config file was found and what it means, and validate it.
 
@@ -738,6 +758,7 @@ def explain_config(
     shows the settings that check would use.
     """
     config = _load_config(config_path)
+    config.check_waivers(now or datetime.now(timezone.utc))
     settings = config.settings(
         environment, source=source, strict=strict, on_error=_on_error(on_error)
     )
