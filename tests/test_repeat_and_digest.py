@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from conftest import NOW, MemorySource, ago, deployment, item, postmortem
 
+from deploygate.config import load
 from deploygate.formats import FORMATS, RenderOptions
 from deploygate.gate import check, learning_report
 from deploygate.model import ActionItemState, History, Level, Query, RuleId, Waiver
@@ -150,8 +151,11 @@ def test_near_misses_are_not_repeats(near_miss: str) -> None:
 
 
 def test_the_digest_is_in_the_markdown_on_a_passing_run_too() -> None:
-    lessons = "- Rounding belongs to the provider's contract\n- Test every currency @all <b>x</b>"
-    pm = replace(postmortem("pm-1", at=ago(days=30)), lessons=lessons, url="https://x.example/1")
+    body = (
+        "# Cart totals\n\n## What we learned:\n\n- Rounding belongs to the provider's contract\n"
+        "- Test every currency @all <b>x</b>\n\n## Action items\n\n- [ ] not a lesson\n"
+    )
+    pm = replace(postmortem("pm-1", at=ago(days=30)), body=body, url="https://x.example/1")
     older = [replace(postmortem(f"old-{n}", at=ago(days=100 + n)), lessons="old") for n in range(3)]
     report = run(History(postmortems=(pm, *older)))
     assert report.verdict.value == "pass"
@@ -162,6 +166,21 @@ def test_the_digest_is_in_the_markdown_on_a_passing_run_too() -> None:
     assert "@all" not in digest
     assert "<b>" not in digest
     assert "- and 1 older postmortem" in digest
+    assert "not a lesson" not in digest
+
+
+def test_the_lessons_headings_come_from_the_config(tmp_path) -> None:
+    body = "# Cart totals\n\n## Takeaways\n\nRound at the provider, not in the cart.\n"
+    history = History(postmortems=(replace(postmortem("pm-1", at=ago(days=30)), body=body),))
+    default = run(history)
+    assert default.postmortems[0].lessons == ""
+    config = tmp_path / "deploygate.toml"
+    config.write_text('lessons-headings = ["Takeaways", "Lessons"]\n')
+    policy = load(config, tmp_path).policy(None)
+    assert policy.lessons_headings == ("Takeaways", "Lessons")
+    report = check([MemorySource(history)], Query("checkout", None, NOW, policy.lookback), policy)
+    markdown = FORMATS["markdown"](report, RenderOptions())
+    assert "> Round at the provider, not in the cart." in markdown
 
 
 def test_a_repeat_of_a_failure_before_the_lookback_window_is_still_a_repeat() -> None:

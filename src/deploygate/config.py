@@ -52,6 +52,7 @@ _TOP_KEYS = (
     "waivers",
     "jira",
     "rollbacks",
+    "lessons-headings",
 )
 _LOCAL_KEYS = ("postmortems", "history")
 _GITHUB_KEYS = (
@@ -228,6 +229,7 @@ class Config:
     action items to the postmortems the others found."""
     lookback: timedelta = DEFAULT_POLICY.lookback
     link_window: timedelta = DEFAULT_POLICY.link_window
+    lessons_headings: tuple[str, ...] = DEFAULT_POLICY.lessons_headings
     strict: bool = False
     on_error: OnError = OnError.FAIL
     rules: Mapping[RuleId, RuleOverride] = field(default_factory=dict)
@@ -287,6 +289,7 @@ class Config:
             levels=levels,
             lookback=self.lookback,
             link_window=self.link_window,
+            lessons_headings=self.lessons_headings,
             grace=options.get("grace", DEFAULT_POLICY.grace),
             max_age=options.get("max_age", DEFAULT_POLICY.max_age),
             strict=self.strict if strict is None else strict,
@@ -497,6 +500,9 @@ class _Reader:
             link_window=self.duration((), "link-window", top["link-window"])
             if "link-window" in top
             else DEFAULT_POLICY.link_window,
+            lessons_headings=self.texts((), "lessons-headings", top["lessons-headings"])
+            if "lessons-headings" in top
+            else DEFAULT_POLICY.lessons_headings,
             strict=strict,
             on_error=self.choice(
                 (),
@@ -828,6 +834,7 @@ def explain(config: Config, settings: Settings, environment: str | None) -> str:
         ("history", str(config.local.history)),
         ("lookback", format_duration(policy.lookback)),
         ("link window", format_duration(policy.link_window)),
+        ("lessons under", ", ".join(policy.lessons_headings)),
         ("strict", "yes: warnings block" if policy.strict else "no: only errors block"),
         ("on error", settings.on_error.value),
         ("environment", environment or "all (no --environment given)"),
@@ -928,6 +935,9 @@ source = "{source}"
 # reference the deployment.
 lookback = "{format_duration(DEFAULT_POLICY.lookback)}"
 link-window = "{format_duration(DEFAULT_POLICY.link_window)}"
+
+# The headings of a postmortem's lessons section, quoted in the lessons digest.
+# lessons-headings = ["Lessons", "Lessons learned", "What we learned", "What we learnt"]
 
 # Warnings block too when true; on-error = "warn" lets a deploy through
 # (exit 0, loudly NOT VERIFIED) when a source cannot be read.

@@ -29,6 +29,7 @@ from deploygate.model import (
 from deploygate.rollbacks import mark_rollbacks
 from deploygate.rules import Evidence, Policy, evaluate, find_repeats, is_overdue, verdict
 from deploygate.sources import Backend, Tracker
+from deploygate.sources.markdown import lessons
 
 
 def collect(
@@ -158,14 +159,27 @@ def check(
         findings=findings,
         summary=summarise(evidence, policy, query),
         sources=statuses,
-        postmortems=tuple(
-            sorted(
-                (postmortem for postmortem in evidence.postmortems if postmortem.reviews_failures),
-                key=lambda postmortem: postmortem.created_at,
-                reverse=True,
-            )
-        ),
+        postmortems=_with_lessons(evidence.postmortems, policy.lessons_headings),
         override_reason=override if decided is Verdict.OVERRIDE else None,
+    )
+
+
+def _with_lessons(
+    postmortems: Sequence[Postmortem], headings: Sequence[str]
+) -> tuple[Postmortem, ...]:
+    """The postmortems for the digest, newest first, each with its lessons.
+
+    A source may hand lessons over as such; otherwise they are the section
+    of the body under one of the configured ``headings``, read here, once,
+    and only for the postmortems a report shows.
+    """
+    return tuple(
+        replace(postmortem, lessons=postmortem.lessons or lessons(postmortem.body, headings))
+        for postmortem in sorted(
+            (postmortem for postmortem in postmortems if postmortem.reviews_failures),
+            key=lambda postmortem: postmortem.created_at,
+            reverse=True,
+        )
     )
 
 

@@ -84,6 +84,13 @@ class Policy:
     """Whether warnings block too."""
     waivers: tuple[Waiver, ...] = ()
     """Accepted risks from the config's ``[[waivers]]``."""
+    lessons_headings: tuple[str, ...] = (
+        "Lessons",
+        "Lessons learned",
+        "What we learned",
+        "What we learnt",
+    )
+    """The headings of a postmortem's lessons section, for the lessons digest."""
     rollback_window: timedelta | None = timedelta(hours=24)
     """How soon an older version must follow a deployment for it to count as rolled back;
     None turns rollback detection off."""

@@ -8,12 +8,11 @@ learned. One reader keeps the sources agreeing on what those are.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Literal
 
 from deploygate import toml
 
-LESSONS_HEADINGS = ("lessons", "lessons learned", "what we learned", "what we learnt")
 TASK = re.compile(r"^\s{0,3}[-*+]\s+\[([ xX-])\]\s+(.*?)\s*$")
 """A task-list line; group 1 is the marker, group 2 the text."""
 
@@ -41,8 +40,13 @@ def first_heading(text: str) -> str | None:
     return None
 
 
-def lessons(text: str) -> str:
-    """The text under the first heading named like "Lessons" or "What we learned"."""
+def lessons(text: str, headings: Iterable[str]) -> str:
+    """The text under the first heading named like one of ``headings``, case folded.
+
+    A trailing colon is ignored ("## Lessons:"), so a team's template need
+    not match to the letter.
+    """
+    wanted = {heading.strip().rstrip(":").casefold() for heading in headings}
     collected: list[str] = []
     level = 0
     for _, line in lines_outside_code(text):
@@ -51,7 +55,7 @@ def lessons(text: str) -> str:
             break
         if level:
             collected.append(line)
-        elif heading and heading.group(2).strip().rstrip(":").lower() in LESSONS_HEADINGS:
+        elif heading and heading.group(2).strip().rstrip(":").casefold() in wanted:
             level = len(heading.group(1))
     return "\n".join(collected).strip()
 

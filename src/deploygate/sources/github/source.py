@@ -51,7 +51,7 @@ from deploygate.sources.github.settings import (
     GitHubSettings,
     split_repository,
 )
-from deploygate.sources.markdown import lessons, task_references
+from deploygate.sources.markdown import task_references
 
 PERMISSIONS = "contents: read, issues: read and deployments: read"
 ACTIONS_PERMISSION = "actions: read"
@@ -581,7 +581,6 @@ class GitHubSource:
             service=service if services else None,
             url=self._url(node),
             body=body,
-            lessons=lessons(body),
             action_items=tuple(items.values()),
             causes=tuple(
                 label.removeprefix(self.settings.cause_label_prefix)

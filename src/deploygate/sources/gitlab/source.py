@@ -54,7 +54,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sources.gitlab.settings import SCOPES, SOURCE_NAME, DeployJob, GitLabSettings
-from deploygate.sources.markdown import lessons, task_references
+from deploygate.sources.markdown import task_references
 
 LOOKUPS_IN_FLIGHT = 8
 PER_PAGE = 100
@@ -448,7 +448,6 @@ class GitLabSource:
             service=service if self._service_labels(issue) else None,
             url=_text(issue.get("web_url")),
             body=description,
-            lessons=lessons(description),
             action_items=tuple(items.values()),
             causes=tuple(
                 label.removeprefix(self.settings.cause_label_prefix)

@@ -44,7 +44,7 @@ from deploygate.dates import (
 )
 from deploygate.errors import InputError, decode_utf8, did_you_mean
 from deploygate.model import ActionItem, ActionItemState, Postmortem, PostmortemState
-from deploygate.sources.markdown import TASK, first_heading, lessons, lines_outside_code
+from deploygate.sources.markdown import TASK, first_heading, lines_outside_code
 
 FENCE = "+++"
 SKIPPED_NAMES = frozenset({"README.md"})
@@ -224,7 +224,6 @@ class _Parser:
             deployment_refs=tuple(str(ref) for ref in refs),
             tracker_refs=tuple(jira),
             body=self.document.body,
-            lessons=lessons(self.document.body),
             action_items=tuple(items),
             causes=tuple(cause.strip() for cause in causes),
         )
