@@ -113,3 +113,14 @@ def test_every_example_config_is_valid() -> None:
     for config in configs:
         result = deploygate("config", "--config", str(config))
         assert result.returncode == 0, result.stderr
+
+
+def test_the_readme_configuration_example_is_a_valid_config(tmp_path: Path) -> None:
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme.split("\n## Configuration\n", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "postmortems").mkdir()
+    (tmp_path / "deploygate.toml").write_text(example)
+    result = deploygate("config", "--config", str(tmp_path / "deploygate.toml"))
+    assert result.returncode == 0, result.stderr
+    assert "lessons under" in result.stdout
