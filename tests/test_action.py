@@ -527,6 +527,26 @@ def test_the_action_blocks_the_quickstart(tmp_path: Path) -> None:
     assert_blocked_quickstart(run, reports)
 
 
+def test_the_override_input_lets_a_blocked_deploy_through_loudly(tmp_path: Path) -> None:
+    # On a copy: an override of the local store is logged next to its history.
+    quickstart = tmp_path / "quickstart"
+    shutil.copytree(REPO_ROOT / "examples" / "quickstart", quickstart)
+    reason = "Checkout is down; the fix must ship, on-call agreed"
+    inputs = {
+        **quickstart_inputs(tmp_path / "reports"),
+        "config": str(quickstart / "deploygate.toml"),
+        "override": reason,
+    }
+    run = run_action(tmp_path, inputs, stand_in=FAST)
+    check = run.steps["check"]
+    assert check.returncode == 0, check.stderr
+    assert run.outputs["verdict"] == "override"
+    assert run.outputs["blocking"] == "false"
+    assert reason in check.summary
+    [logged] = (quickstart / "overrides.jsonl").read_text().splitlines()
+    assert json.loads(logged)["reason"] == reason
+
+
 @pytest.mark.parametrize(("strict", "code", "verdict"), [("true", 1, "block"), ("", 0, "warn")])
 def test_strict_makes_warnings_block(tmp_path: Path, strict: str, code: int, verdict: str) -> None:
     # Staging turns overdue lessons into warnings: no errors, so only strict blocks.

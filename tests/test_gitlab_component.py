@@ -626,3 +626,18 @@ def test_the_scheduled_report_publishes_the_issue_on_the_fake_gitlab(
     assert f"published the learning loop report: {fake_gitlab.url}/group/shop/-/issues/1" in log
     assert TOKEN not in log
     assert (project / "learning-loop-report.html").is_file()
+
+
+def test_a_pipeline_variable_overrides_a_blocked_gate_loudly(
+    tmp_path: Path, gitlab_ci_local: str
+) -> None:
+    # As "Run pipeline" with the variable DEPLOYGATE_OVERRIDE would: the
+    # component sets no such job variable, so the pipeline's reaches check.
+    project = make_project(tmp_path, QUICKSTART)
+    reason = "Checkout is down; the fix must ship, on-call agreed"
+    run = run_pipeline(
+        gitlab_ci_local, project, jobs=[GATE], variables={"DEPLOYGATE_OVERRIDE": reason}
+    )
+    assert run.status(GATE) == ("success", 0), run.describe()
+    assert run.dotenv()["DEPLOYGATE_VERDICT"] == "override"
+    assert reason in run.log(GATE)
