@@ -114,6 +114,10 @@ def test_the_last_day_still_holds(quickstart: Path) -> None:
             "waivers.reason: a waiver needs reason",
         ),
         (WAIVE_ALERT.replace("expires = 2026-12-31", 'expires = "soon"'), "is not a date"),
+        (
+            WAIVE_ALERT.replace("expires = 2026-12-31", "expires = 2026-12-01T10:00:00Z"),
+            "waivers.expires: 2026-12-01T10:00:00+00:00 is not a date (a waiver holds through",
+        ),
         (WAIVE_ALERT.replace('team = "payments"', 'owner = "bob"'), "unknown key"),
         (WAIVE_CONTRACT.replace('subject = "', 'finding = "x"\nsubject = "'), "name one finding"),
     ],

@@ -636,8 +636,11 @@ class _Reader:
                 )  # fmt: skip
             expires = entry["expires"]
             if not isinstance(expires, date) or isinstance(expires, datetime):
+                # TOML values, as the user wrote them: a datetime is '2026-12-01T10:00:00Z'.
+                shown = expires.isoformat() if isinstance(expires, date) else repr(expires)
                 raise ConfigError(
-                    f"{expires!r} is not a date", path=self.path, line=line,
+                    f"{shown} is not a date (a waiver holds through whole days)",
+                    path=self.path, line=line,
                     field="waivers.expires", expected="a TOML date such as 2027-01-31",
                 )  # fmt: skip
             rule = None
