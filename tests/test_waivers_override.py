@@ -91,7 +91,10 @@ def test_an_expired_waiver_brings_the_finding_back_with_a_notice(quickstart: Pat
     assert finding["level"] == "error"
     [notice] = by_rule(report, "expired-waiver")
     assert notice["level"] == "notice"
-    assert notice["message"].startswith(f"The waiver for {ALERT} expired on 2026-11-19")
+    assert notice["message"].startswith(
+        f"The waiver for {ALERT} (overdue-action-item of “Alert on the payment error budget "
+        "burn rate”) expired on 2026-11-19 (Alerting moves to the new platform in December)"
+    )
 
 
 def test_the_last_day_still_holds(quickstart: Path) -> None:

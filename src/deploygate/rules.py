@@ -436,6 +436,15 @@ def _waiver_for(finding: Finding, waivers: Iterable[Waiver]) -> Waiver | None:
     return next((waiver for waiver in waivers for name in names if waiver.matches(name)), None)
 
 
+def _waived_subject(finding: Finding) -> str:
+    """What a waiver covered, in words: a fingerprint alone tells a reader nothing."""
+    if finding.action_item is not None:
+        return f"{finding.rule.value} of {_quote(finding.action_item.title)}"
+    if finding.deployment is not None:
+        return f"{finding.rule.value} of deployment {finding.deployment.id}"
+    return finding.rule.value
+
+
 def apply_waivers(
     findings: Iterable[Finding], policy: Policy, now: datetime
 ) -> tuple[Finding, ...]:
@@ -467,8 +476,9 @@ def apply_waivers(
                 Finding(
                     rule=RuleId.EXPIRED_WAIVER,
                     level=expired_level,
-                    message=f"The waiver for {waiver.names} expired on "
-                    f"{waiver.expires.isoformat()} ({waiver.reason}); its finding is back",
+                    message=f"The waiver for {waiver.names} ({_waived_subject(finding)}) "
+                    f"expired on {waiver.expires.isoformat()} ({waiver.reason}); "
+                    "its finding is back",
                     fingerprint=fingerprint(RuleId.EXPIRED_WAIVER, "waiver", waiver.names),
                     deployment=finding.deployment,
                     postmortem=finding.postmortem,
