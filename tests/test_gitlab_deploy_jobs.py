@@ -173,3 +173,42 @@ def test_a_job_without_a_web_url_fails_the_source_naming_it(
     assert error.startswith("GitLab answered job ")
     assert error.endswith(" without a web_url")
     assert TOKEN not in result.output
+
+
+def test_parallel_copies_of_the_deploy_job_are_its_runs_and_look_alikes_are_not(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """``parallel: 2`` names copies "deploy 1/2", ``parallel: matrix`` "deploy: [eu]"."""
+    fake_gitlab.world.token(TOKEN, username="deploybot")
+    shop = fake_gitlab.world.project("group/shop")
+    deploys = ["deploy 1/2", "deploy 2/2", "deploy: [eu, blue]", "deploy"]
+    look_alikes = ["deploy-eu", "deploy 2", "predeploy", "deploy: eu", "deploy [eu]"]
+    for hours, name in enumerate(deploys + look_alikes):
+        shop.job(name, status="failed", created_at=at(5) + timedelta(hours=hours))
+    result = run(fake_gitlab, tmp_path, 'job = "deploy"\n')
+    assert result.exit_code in (0, 1), result.output
+    report = json_report(result.stdout)
+    assert report["summary"]["failed_deployments"] == len(deploys)
+
+
+def test_a_deploy_job_of_a_service_with_several_environments_ships_to_the_first(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_gitlab.world.token(TOKEN, username="deploybot")
+    fake_gitlab.world.project("group/shop").job("deploy", status="failed", created_at=at(5))
+    config = tmp_path / "deploygate.toml"
+    config.write_text(
+        f'source = "gitlab"\n[gitlab]\nurl = "{fake_gitlab.url}"\nproject = "group/shop"\n'
+        '[services.checkout]\nenvironments = ["eu-production", "staging"]\njob = "deploy"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli,
+        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+         "--format", "json"],
+        env={"GITLAB_TOKEN": TOKEN, "CI": "", "CI_PROJECT_PATH": ""},
+    )  # fmt: skip
+    [finding] = [f for f in json_report(result.stdout)["findings"] if f["deployment"]]
+    assert finding["deployment"]["environment"] == "eu-production"

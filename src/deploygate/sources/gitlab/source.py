@@ -34,6 +34,7 @@ See https://python-gitlab.readthedocs.io/en/stable/api-usage-advanced.html
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
@@ -72,6 +73,11 @@ _DEPLOYMENT_STATUSES = {
 """A GitLab deployment's status to ours (``Deployment.statuses`` in GitLab)."""
 
 _JOB_STATUSES = {"success": DeploymentStatus.SUCCESS, "failed": DeploymentStatus.FAILURE}
+DEFAULT_ENVIRONMENT = "production"
+_PARALLEL_SUFFIX = re.compile(r" \d+/\d+|: \[[^\]]*\]")
+"""What GitLab appends to a job's name for ``parallel: N`` ("deploy 2/3") and
+``parallel: matrix`` ("deploy: [eu, blue]").
+See https://docs.gitlab.com/ci/yaml/#parallel"""
 """The job statuses asked for (``scope[]``), each an outcome of a deploy."""
 
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
@@ -277,7 +283,7 @@ class GitLabSource:
         return [
             self._job_run(item, query.service, environment)
             for item in runs
-            if item.get("name") == job.name and item.get("ref") == branch
+            if _is_deploy_job(item.get("name"), job.name) and item.get("ref") == branch
         ]
 
     def _default_branch(self, project: Any) -> str:
@@ -293,9 +299,13 @@ class GitLabSource:
         return branch
 
     def _job_environment(self, query: Query) -> str:
-        """The environment a deploy job ships to: --environment, else the service's only one."""
+        """The environment a deploy job ships to (the jobs API names none).
+
+        --environment, else the service's first configured one, else
+        production: the same fallback as GitHub's workflow runs.
+        """
         configured = (self.settings.environments or {}).get(query.service) or ()
-        return query.environment or (configured[0] if len(configured) == 1 else "")
+        return query.environment or (configured[0] if configured else DEFAULT_ENVIRONMENT)
 
     def _job_run(self, data: Mapping[str, Any], service: str, environment: str) -> Deployment:
         url = _text(data.get("web_url"))
@@ -478,6 +488,13 @@ class GitLabSource:
             team=teams[0] if teams else None,
             reason=f"closed as {declined[0]}" if state is ActionItemState.DECLINED else None,
         )
+
+
+def _is_deploy_job(name: Any, job: str) -> bool:
+    """The named job, or one of its ``parallel`` copies."""
+    return isinstance(name, str) and (
+        name == job or (name.startswith(job) and bool(_PARALLEL_SUFFIX.fullmatch(name[len(job) :])))
+    )
 
 
 def _unexpected(what: str, error: Exception) -> str:
