@@ -320,6 +320,12 @@ UNREACHABLE = {
     'api-url = "http://127.0.0.1:9"\ndeadline = "1s"\n',
 }
 
+UNREACHABLE_GITLAB = {
+    # The GitLab source itself on a closed local port.
+    "deploygate.toml": 'source = "gitlab"\n[gitlab]\nurl = "http://127.0.0.1:9"\n'
+    'project = "group/shop"\ndeadline = "1s"\n',
+}
+
 
 # --- running the example pipeline --------------------------------------------------------
 
@@ -377,6 +383,22 @@ def test_a_failed_source_warns_and_the_deploy_goes_ahead(
     # The deploy job ran after the gate, with the gate's dotenv report in its environment.
     assert run.status(DEPLOY) == ("success", 0), run.describe()
     assert "deploygate verdict unknown, 0 findings" in run.log(DEPLOY)
+
+
+def test_an_unreachable_gitlab_shows_the_gate_as_a_warning(
+    tmp_path: Path, gitlab_ci_local: str
+) -> None:
+    project = make_project(
+        tmp_path, {"source": "gitlab", "install": False}, files=UNREACHABLE_GITLAB
+    )
+    run = run_pipeline(gitlab_ci_local, project, jobs=[GATE], variables={"GITLAB_TOKEN": "x"})
+    assert run.status(GATE) == ("warning", 3), run.describe()
+    log = run.log(GATE)
+    assert "source 'gitlab' failed:" in log
+    assert "127.0.0.1:9" in log
+    assert "deploygate: NOT VERIFIED" in log
+    assert "Traceback" not in log
+    assert run.dotenv()["DEPLOYGATE_VERDICT"] == "unknown"
 
 
 def test_allow_failure_false_keeps_an_unverified_deploy_from_shipping(
