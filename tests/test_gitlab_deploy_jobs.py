@@ -62,12 +62,16 @@ def build(fake: FakeGitLab) -> None:
 
 
 def run(
-    fake: FakeGitLab, tmp_path: Path, service: str, env: dict[str, str] | None = None
+    fake: FakeGitLab,
+    tmp_path: Path,
+    service: str,
+    env: dict[str, str] | None = None,
+    environments: str = '["production"]',
 ) -> Result:
     config = tmp_path / f"{service.count('job')}.toml"
     config.write_text(
         f'source = "gitlab"\n[gitlab]\nurl = "{fake.url}"\nproject = "group/shop"\n'
-        f'[services.checkout]\nenvironments = ["production"]\n{service}',
+        f"[services.checkout]\nenvironments = {environments}\n{service}",
         encoding="utf-8",
     )
     return CliRunner().invoke(
@@ -198,17 +202,8 @@ def test_a_deploy_job_of_a_service_with_several_environments_ships_to_the_first(
 ) -> None:
     fake_gitlab.world.token(TOKEN, username="deploybot")
     fake_gitlab.world.project("group/shop").job("deploy", status="failed", created_at=at(5))
-    config = tmp_path / "deploygate.toml"
-    config.write_text(
-        f'source = "gitlab"\n[gitlab]\nurl = "{fake_gitlab.url}"\nproject = "group/shop"\n'
-        '[services.checkout]\nenvironments = ["eu-production", "staging"]\njob = "deploy"\n',
-        encoding="utf-8",
+    result = run(
+        fake_gitlab, tmp_path, 'job = "deploy"\n', environments='["eu-production", "staging"]'
     )
-    result = CliRunner().invoke(
-        cli,
-        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
-         "--format", "json"],
-        env={"GITLAB_TOKEN": TOKEN, "CI": "", "CI_PROJECT_PATH": ""},
-    )  # fmt: skip
     [finding] = [f for f in json_report(result.stdout)["findings"] if f["deployment"]]
     assert finding["deployment"]["environment"] == "eu-production"
