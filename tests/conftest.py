@@ -68,6 +68,7 @@ def item(
     due: str | None = None,
     created: datetime | None = None,
     team: str | None = None,
+    closed: datetime | None = None,
 ) -> ActionItem:
     from datetime import date
 
@@ -78,6 +79,7 @@ def item(
         created_at=created or ago(days=5),
         due=date.fromisoformat(due) if due else None,
         team=team,
+        closed_at=closed,
     )
 
 

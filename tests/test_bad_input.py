@@ -501,6 +501,20 @@ POSTMORTEM_CASES = [
         id="task-reason-not-declined",
     ),
     pytest.param(
+        FRONT + "# Outage\n- [x] thing (team: payments, closed: 2026-13-45)\n",
+        6,
+        "closed",
+        ["'2026-13-45' is not a time", "expected an ISO 8601 time"],
+        id="task-bad-closing-date",
+    ),
+    pytest.param(
+        FRONT + "# Outage\n- [ ] thing (closed: 2026-10-01)\n",
+        6,
+        "closed",
+        ["an open item has no closing time", "expected '[x]' or '[-]'"],
+        id="task-closing-date-on-an-open-item",
+    ),
+    pytest.param(
         FRONT + "# Outage\n\n- [ ] (due: 2026-10-01)\n",
         7,
         None,
@@ -529,6 +543,14 @@ POSTMORTEM_CASES = [
         "action_items.state",
         ["unknown state 'finished'", "expected 'open', 'done' or 'declined'"],
         id="action-item-table-bad-state",
+    ),
+    pytest.param(
+        '+++\nservice = "checkout"\ndate = 2026-09-14\n[[action_items]]\ntitle = "a"\n'
+        'state = "done"\nclosed = "last week"\n+++\n',
+        4,
+        "action_items.closed",
+        ["'last week' is not a time", "expected an ISO 8601 time"],
+        id="action-item-table-bad-closing-date",
     ),
 ]
 

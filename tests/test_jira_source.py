@@ -226,7 +226,8 @@ def test_github_deployments_postmortems_and_jira_items_give_exactly_the_expected
         'AND (component = "checkout" OR labels = "service:checkout")'
     )
     assert set(search.query["fields"].split(",")) == {
-        "summary", "status", "resolution", "created", "duedate", "description", "components"
+        "summary", "status", "resolution", "resolutiondate", "created", "duedate",
+        "description", "components",
     }  # fmt: skip
     assert search.headers["authorization"].startswith("Basic ")
     assert JIRA_TOKEN not in result.output

@@ -34,7 +34,7 @@ DECLINED = ActionItemState.DECLINED
 SUCCESS = DeploymentStatus.SUCCESS
 
 
-def history() -> tuple[list[Deployment], list[Postmortem], dict[str, datetime]]:
+def history() -> tuple[list[Deployment], list[Postmortem]]:
     """Four weeks of checkout: 10 finished deployments, 4 failures, 2 of them reviewed."""
     f1 = deployment("f1", at=ago(days=20))  # Sat 31 Oct: week of Oct 26
     f2 = deployment("f2", at=ago(days=13), status=DeploymentStatus.ERROR)  # Sat 7 Nov
@@ -55,8 +55,18 @@ def history() -> tuple[list[Deployment], list[Postmortem], dict[str, datetime]]:
         "pm-0",
         at=ago(days=61),
         items=(
-            item("Old lesson", state=DONE, created=ago(days=60), team="checkout"),
-            item("Ancient lesson", state=DONE, created=ago(days=80), team="checkout"),
+            # Created before the period and closed in it (Nov 15): 55 days.
+            item(
+                "Old lesson", state=DONE, created=ago(days=60), team="checkout", closed=ago(days=5)
+            ),
+            # Closed before the period (Oct 11): neither credited nor debt in it.
+            item(
+                "Ancient lesson",
+                state=DONE,
+                created=ago(days=80),
+                team="checkout",
+                closed=ago(days=40),
+            ),
         ),
     )
     pm1 = postmortem(
@@ -65,8 +75,20 @@ def history() -> tuple[list[Deployment], list[Postmortem], dict[str, datetime]]:
         refs=("f1",),
         items=(
             item("Alert on burn rate", created=ago(days=19), due="2026-11-01", team="payments"),
-            item("Validate config in CI", state=DONE, created=ago(days=19), team="payments"),
-            item("Rewrite the client", state=DECLINED, created=ago(days=19), team="payments"),
+            item(  # closed Nov 5: 4 days
+                "Validate config in CI",
+                state=DONE,
+                created=ago(days=19),
+                team="payments",
+                closed=ago(days=15),
+            ),
+            item(  # declined Nov 3
+                "Rewrite the client",
+                state=DECLINED,
+                created=ago(days=19),
+                team="payments",
+                closed=ago(days=17),
+            ),
         ),
     )
     pm2 = postmortem(
@@ -75,26 +97,37 @@ def history() -> tuple[list[Deployment], list[Postmortem], dict[str, datetime]]:
         refs=("f2",),
         items=(
             item("Load test", created=ago(days=10), team="checkout"),
+            # Done, but its source gives no closing time: closed at an unknown time.
             item("Property tests", state=DONE, created=ago(days=11), team="payments"),
-            item("Contract test", state=DONE, created=ago(days=12), team="payments"),
+            item(  # closed Nov 18: 10 days
+                "Contract test",
+                state=DONE,
+                created=ago(days=12),
+                team="payments",
+                closed=ago(days=2),
+            ),
         ),
     )
     other = postmortem("pm-cart", service="cart", items=(item("Cart lesson", team="cart"),))
-    closed_at = {
-        "pm#Validate config in CI": ago(days=15),  # 4 days after creation
-        "pm#Old lesson": ago(days=5),  # 55 days
-        "pm#Contract test": ago(days=2),  # 10 days
-    }
     deployments = [f1, f2, f3, f4, *successes, *ignored]
-    return deployments, [pm0, pm1, pm2, other], closed_at
+    return deployments, [pm0, pm1, pm2, other]
 
 
-def checkout_loop(**kwargs: Any) -> ServiceLoop:
-    deployments, postmortems, closed_at = history()
+def without_closing_times(postmortems: list[Postmortem]) -> list[Postmortem]:
+    """The same postmortems from a source that never says when an item was closed."""
+    return [
+        replace(pm, action_items=tuple(replace(item, closed_at=None) for item in pm.action_items))
+        for pm in postmortems
+    ]
+
+
+def checkout_loop(*, closing_times: bool = True, **kwargs: Any) -> ServiceLoop:
+    deployments, postmortems = history()
+    if not closing_times:
+        postmortems = without_closing_times(postmortems)
     failures = [d for d in deployments if d.status.failed and SINCE <= d.created_at <= NOW]
     own = [pm for pm in postmortems if pm.covers("checkout")]
     reviews = link_failures(failures, own, POLICY.link_window)
-    options: dict[str, Any] = {"closed_at": closed_at, **kwargs}
     return learning_loop(
         "checkout",
         deployments,
@@ -103,7 +136,7 @@ def checkout_loop(**kwargs: Any) -> ServiceLoop:
         since=SINCE,
         until=NOW,
         policy=POLICY,
-        **options,
+        **kwargs,
     )
 
 
@@ -131,42 +164,67 @@ def test_action_item_counts() -> None:
     loop = checkout_loop()
     assert loop.open_action_items == 2  # the cart postmortem's item is not checkout's
     assert loop.overdue_action_items == 1  # due 2026-11-01; the other has no due date yet
-    assert loop.declined_action_items == 1  # created in the period, declined by its end
-    assert loop.median_days_to_close == pytest.approx(10.0)  # 4, 10 and 55 days
+    assert loop.declined_action_items == 1  # created and declined in the period
+    # Done in the period: config in CI (4 days), contract test (10), old lesson (55); not
+    # the ancient lesson (closed before the period) nor the property tests (unknown time).
+    assert loop.median_days_to_close == pytest.approx(10.0)
+    assert loop.closed_at_unknown == 1
+
+
+def test_declined_items_count_by_when_they_were_declined_not_created() -> None:
+    def declined(created: datetime, closed: datetime) -> int:
+        rewrite = item("Rewrite", state=DECLINED, created=created, closed=closed)
+        return learning_loop(
+            "checkout",
+            [],
+            [postmortem(at=created, items=(rewrite,))],
+            {},
+            since=SINCE,
+            until=NOW,
+            policy=POLICY,
+        ).declined_action_items
+
+    assert declined(ago(days=19), ago(days=17)) == 1
+    assert declined(ago(days=40), ago(days=17)) == 1  # created before the period
+    assert declined(ago(days=40), ago(days=30)) == 0  # declined before it
 
 
 def test_lesson_debt_and_failures_per_week() -> None:
     loop = checkout_loop()
     assert loop.weekly == (
         Week(date(2026, 10, 19), failures=0, open_lesson_debt=1),  # "Old lesson" only
-        Week(date(2026, 10, 26), failures=1, open_lesson_debt=3),  # + burn rate, config in CI
-        Week(date(2026, 11, 2), failures=2, open_lesson_debt=3),  # config in CI closed Nov 5;
-        # contract test created Nov 8
-        Week(date(2026, 11, 9), failures=0, open_lesson_debt=3),  # old lesson closed Nov 15;
-        # load test created Nov 10
-        Week(date(2026, 11, 16), failures=1, open_lesson_debt=2),  # contract test closed Nov 18
+        # + burn rate, config in CI, the client rewrite (declined Nov 3, after Nov 2)
+        Week(date(2026, 10, 26), failures=1, open_lesson_debt=4),
+        # - rewrite declined Nov 3, config in CI closed Nov 5; + contract test created Nov 8
+        Week(date(2026, 11, 2), failures=2, open_lesson_debt=3),
+        # - old lesson closed Nov 15; + load test created Nov 10
+        Week(date(2026, 11, 9), failures=0, open_lesson_debt=3),
+        Week(date(2026, 11, 16), failures=1, open_lesson_debt=2),  # - contract test, Nov 18
     )
 
 
-def test_done_and_declined_items_without_closing_time_are_not_debt() -> None:
-    loop = checkout_loop(closed_at=None)
-    # Only the two items open now count, from their creation on.
+def test_items_without_closing_time_are_closed_at_an_unknown_time() -> None:
+    loop = checkout_loop(closing_times=False)
+    # Only the two items open now count, from their creation on: no closing is guessed.
     assert [week.open_lesson_debt for week in loop.weekly] == [0, 1, 1, 2, 2]
     assert loop.median_days_to_close is None
-    # Done items created in the period are closed in it; those older are unknown.
-    assert loop.teams_closing == (("payments", 3),)
+    assert loop.teams_closing == ()
+    assert loop.declined_action_items == 0
+    # Every done or declined item of checkout is counted as closed at an unknown time.
+    assert loop.closed_at_unknown == 6
 
 
 def test_teams_are_credited_for_items_closed_in_the_period_most_first() -> None:
     loop = checkout_loop()
-    # payments: config in CI, property tests (created in the period, done), contract test;
-    # checkout: old lesson (closed in the period). "Ancient lesson" closed at an unknown time.
-    assert loop.teams_closing == (("payments", 3), ("checkout", 1))
+    # payments: config in CI and contract test, closed in the period; checkout: the old
+    # lesson, created before the period and closed in it. Not the ancient lesson (closed
+    # before the period) nor the property tests (closed at an unknown time).
+    assert loop.teams_closing == (("payments", 2), ("checkout", 1))
 
 
 def test_teams_with_equal_counts_are_sorted_by_name() -> None:
     items = tuple(
-        item(f"lesson {team}", state=DONE, created=ago(days=3), team=team)
+        item(f"lesson {team}", state=DONE, created=ago(days=3), team=team, closed=ago(days=1))
         for team in ("zeta", "alpha", "mid")
     )
     loop = learning_loop(
@@ -185,7 +243,7 @@ def test_items_without_a_team_are_not_credited_to_anyone() -> None:
     loop = learning_loop(
         "checkout",
         [],
-        [postmortem(items=(item("no owner", state=DONE, created=ago(days=3)),))],
+        [postmortem(items=(item("no owner", state=DONE, created=ago(days=3), closed=NOW),))],
         {},
         since=SINCE,
         until=NOW,
@@ -259,7 +317,7 @@ def test_team_credits_add_up_across_services() -> None:
     credits = [(c.team, c.closed, c.services) for c in team_credits(report)]
     assert credits == [
         ("checkout", 3, (("cart", 2), ("checkout", 1))),
-        ("payments", 3, (("checkout", 3),)),
+        ("payments", 2, (("checkout", 2),)),
         ("cart", 1, (("cart", 1),)),
     ]
 
@@ -294,10 +352,15 @@ def test_markdown_table_and_sections() -> None:
     assert "| checkout | 10 | 4 | 40% | 2 | 50% | 20 h | 2 | 1 | 1 | 10.0 d | 0 |" in text
     assert "#### checkout" in text
     assert "#### Loops closed" in text
-    assert "- team **payments** closed 3 action items\n" in text
+    assert "- team **payments** closed 2 action items\n" in text
     assert "- team **checkout** closed 1 action item\n" in text
     assert "**Declined:** 1 action item declined in the period" in text
     assert "**Emergency overrides:** 2 in the period." in text
+    assert (
+        "**Closed at an unknown time:** 1 action item done or declined at a time no source "
+        "gives: not credited, not counted as declined, and not in the median time to close "
+        "or the lesson debt.\n"
+    ) in text
 
 
 def test_markdown_mermaid_blocks_are_valid_xycharts() -> None:
@@ -325,7 +388,7 @@ def test_markdown_mermaid_blocks_are_valid_xycharts() -> None:
         assert len(lines) == 5
         kinds.append((series.group(1), values))
     assert kinds[0] == ("bar", [0, 1, 2, 0, 1])
-    assert kinds[1] == ("line", [1, 3, 3, 3, 2])
+    assert kinds[1] == ("line", [1, 4, 3, 3, 2])
     assert re.search(
         r'x-axis "Week starting" \["Oct 19", "Oct 26", "Nov 2", "Nov 9", "Nov 16"\]', text
     )
@@ -337,6 +400,7 @@ def test_markdown_axis_of_an_all_zero_series_is_not_empty() -> None:
     assert text.count("0 --> 1\n") == 2
     assert "No team closed an action item in this period." in text
     assert "| checkout | 0 | 0 | n/a | 0 | n/a | n/a | 0 | 0 | 0 | n/a | 0 |" in text
+    assert "unknown time" not in text  # said only when there are such items
 
 
 def test_markdown_escapes_service_and_team_names() -> None:
@@ -377,6 +441,7 @@ def test_json_fields() -> None:
         "overdue_action_items",
         "declined_action_items",
         "median_days_to_close",
+        "closed_at_unknown",
         "repeat_failures",
         "overrides",
         "weekly",
@@ -385,8 +450,10 @@ def test_json_fields() -> None:
     assert service["change_failure_rate"] == 0.4
     assert service["postmortem_coverage"] == 0.5
     assert service["weekly"][0] == {"start": "2026-10-19", "failures": 0, "open_lesson_debt": 1}
+    assert service["median_days_to_close"] == 10.0
+    assert service["closed_at_unknown"] == 1
     assert service["teams_closing"] == [
-        {"team": "payments", "closed": 3},
+        {"team": "payments", "closed": 2},
         {"team": "checkout", "closed": 1},
     ]
 
@@ -522,12 +589,13 @@ def test_html_charts() -> None:
     points = (polyline["points"] or "").split()
     assert len(points) == len(loop.weekly)
     ys = [float(point.split(",")[1]) for point in points]
-    assert ys[0] > ys[1] == ys[2] == ys[3] < ys[4]  # debt 1, 3, 3, 3, 2: higher is smaller y
+    assert ys[0] > ys[1] < ys[2] == ys[3] < ys[4]  # debt 1, 4, 3, 3, 2: higher is smaller y
     labels = "".join(elements.text)
     for label in ("Oct 19", "Oct 26", "Nov 2", "Nov 9", "Nov 16"):
         assert label in labels
     assert "Loops closed" in labels
     assert "Emergency overrides:" in labels
+    assert "Closed at an unknown time:" in labels
 
 
 def test_html_without_services_or_weeks() -> None:

@@ -18,7 +18,7 @@ import struct
 import subprocess
 import zlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -43,13 +43,10 @@ SINCE = NOW - timedelta(days=90)
 TEAMS = ("payments", "checkout", "sre", "search")
 
 
-def service_history(
-    service: str, rng: random.Random
-) -> tuple[list[Deployment], list[Postmortem], dict[str, datetime]]:
+def service_history(service: str, rng: random.Random) -> tuple[list[Deployment], list[Postmortem]]:
     """Three deployments a working day for 90 days, some failing, most failures reviewed."""
     deployments: list[Deployment] = []
     postmortems: list[Postmortem] = []
-    closed_at: dict[str, datetime] = {}
     number = 0
     for day in range(90, 0, -1):
         if ago(days=day).weekday() >= 5:
@@ -75,17 +72,17 @@ def service_history(
                     if roll < 0.55
                     else ActionItemState.DONE
                 )
+                team = rng.choice(TEAMS)
+                closed = created + timedelta(days=rng.uniform(1, 25))
                 lesson = item(
                     f"{service} lesson {number}.{index}",
                     state=state,
                     created=created,
-                    team=rng.choice(TEAMS),
+                    team=team,
                     due=(created + timedelta(days=21)).date().isoformat(),
+                    closed=closed if state is not ActionItemState.OPEN and closed < NOW else None,
                 )
                 items.append(lesson)
-                closed = created + timedelta(days=rng.uniform(1, 25))
-                if state is not ActionItemState.OPEN and closed < NOW:
-                    closed_at[lesson.id] = closed
             postmortems.append(
                 postmortem(
                     f"pm-{service}-{number}",
@@ -95,14 +92,14 @@ def service_history(
                     items=tuple(items),
                 )
             )
-    return deployments, postmortems, closed_at
+    return deployments, postmortems
 
 
 def ninety_days() -> LoopReport:
     rng = random.Random(20261120)  # noqa: S311 - a fixed seed for a repeatable history
     loops: list[ServiceLoop] = []
     for service in ("checkout", "payments", "search"):
-        deployments, postmortems, closed_at = service_history(service, rng)
+        deployments, postmortems = service_history(service, rng)
         failures = [d for d in deployments if d.status.failed]
         reviews = link_failures(failures, postmortems, POLICY.link_window)
         loops.append(
@@ -114,7 +111,6 @@ def ninety_days() -> LoopReport:
                 since=SINCE,
                 until=NOW,
                 policy=POLICY,
-                closed_at=closed_at,
                 repeat_failures=rng.randint(0, 2),
             )
         )

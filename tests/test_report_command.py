@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from conftest import REPO_ROOT
 
@@ -24,7 +25,9 @@ def test_every_configured_service_with_charts_and_team_credit(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     markdown = result.stdout
     assert markdown.count("```mermaid\nxychart-beta") == 4  # two charts for each service
-    assert "| checkout | 11 | 4 | 36% | 3 | 75% | 22 h | 4 | 2 | 1 | n/a | 1 | 0 |" in markdown
+    # Median days to close, from the quickstart's closed: dates: 8.6 (payment config
+    # validated Sep 18) and 14.6 (currency property tests Oct 30).
+    assert "| checkout | 11 | 4 | 36% | 3 | 75% | 22 h | 4 | 2 | 1 | 11.6 d | 1 | 0 |" in markdown
     assert "- team **payments** closed 1 action item" in markdown
     assert "deploygate names no person" in markdown
     document = json.loads((tmp_path / "loop.json").read_text())
@@ -32,6 +35,13 @@ def test_every_configured_service_with_charts_and_team_credit(tmp_path: Path) ->
     assert [service["service"] for service in document["services"]] == ["checkout", "search"]
     checkout = document["services"][0]
     assert (checkout["failed_deployments"], checkout["declined_action_items"]) == (4, 1)
+    assert checkout["median_days_to_close"] == pytest.approx((8 + 14 / 24 + 14 + 15 / 24) / 2)
+    assert checkout["closed_at_unknown"] == 0
+    # The debt goes down the weeks items are closed: the rewrite declined Sep 11 and the
+    # config validated Sep 18; the property tests done Oct 30.
+    assert [week["open_lesson_debt"] for week in checkout["weekly"]] == [
+        0, 0, 0, 3, 2, 2, 2, 2, 4, 4, 3, 4, 4, 4
+    ]  # fmt: skip
     page = html.read_text()
     assert "<svg" in page
     assert "<script" not in page
@@ -41,7 +51,13 @@ def test_one_service_and_a_shorter_period() -> None:
     result = report("--service", "checkout", "--since", "30d", "--format", "json")
     document = json.loads(result.stdout)
     assert document["period"]["start"] == "2026-10-21T12:00:00Z"
-    assert document["services"][0]["failed_deployments"] == 2
+    [checkout] = document["services"]
+    assert checkout["failed_deployments"] == 2
+    # Credit goes by closing date: the property tests, written Oct 15 (before the period)
+    # and done Oct 30, count; the payment config check, done Sep 18, does not.
+    assert checkout["teams_closing"] == [{"team": "checkout", "closed": 1}]
+    assert checkout["median_days_to_close"] == pytest.approx(14 + 15 / 24)
+    assert checkout["declined_action_items"] == 0  # declined Sep 11
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -7,13 +7,15 @@ past quarter and a test can pin it.
 What the model knows, and what it does not:
 
 - *Closed* means an action item is done. Declined items are decisions, not
-  debt, and are counted apart. The model has no ``closed_at``; a caller that
-  knows when items closed (GitHub's and GitLab's ``closed_at``) passes a
-  mapping from item id to that instant. Without it, an item that is done or
-  declined now and was created inside the period is taken as closed inside
-  the period (it was open at creation, and is closed at the end); one created
-  before the period has an unknown closing time and is left out. Item states
-  are read as of ``until``.
+  debt, and are counted apart. Both are measured by when they were closed
+  (:attr:`ActionItem.closed_at`): an item is lesson debt from its creation
+  until its closing, and is credited (or counted as declined) in the period
+  its closing falls in, whenever it was created.
+- A done or declined item whose source gives no closing time (a local
+  postmortem without ``closed:``) is counted as closed at an unknown time
+  (:attr:`ServiceLoop.closed_at_unknown`): no date is guessed for it, so it
+  is not credited, not counted as declined, not in the median and not debt
+  in any week. Item states are read as of ``until``.
 - Recognition goes to the owning *team* of an action item, never to a person:
   the model has no field for one. Items without a team are not credited.
 """
@@ -84,10 +86,10 @@ class ServiceLoop:
     open_action_items: int
     overdue_action_items: int
     declined_action_items: int
-    """Action items declined in the period (see the module docstring for unknown times)."""
+    """Action items declined in the period, by their closing time."""
     median_days_to_close: float | None
     """Median days from creation to closing of the items done in the period; ``None`` when
-    no closing time is known."""
+    none was."""
     repeat_failures: int = 0
     """Given by the caller: failures that repeat an already reviewed one."""
     weekly: tuple[Week, ...] = ()
@@ -96,6 +98,9 @@ class ServiceLoop:
     overrides: int = 0
     """Given by the caller: emergency overrides of this service's gate in the period, as
     counted from the override notes deploygate left (see :func:`with_overrides`)."""
+    closed_at_unknown: int = 0
+    """Done or declined items whose source gives no closing time: left out of the counts
+    above, which go by closing time, so that a reader knows what they do not show."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,26 +140,20 @@ def _week_starts(since: datetime, until: datetime) -> list[datetime]:
     return starts
 
 
-def _open_at(item: ActionItem, moment: datetime, closed_at: Mapping[str, datetime]) -> bool:
-    """Whether ``item`` was open at ``moment``, as far as the records tell."""
+def _open_at(item: ActionItem, moment: datetime) -> bool:
+    """Whether ``item`` was open at ``moment``: from its creation until its closing."""
     if item.created_at >= moment:
         return False
     if item.state is ActionItemState.OPEN:
         return True
-    closed = closed_at.get(item.id)
-    return closed is not None and closed > moment
+    return item.closed_at is not None and item.closed_at > moment
 
 
-def _closed_in_period(
-    item: ActionItem, since: datetime, until: datetime, closed_at: Mapping[str, datetime]
-) -> bool:
-    """Whether a done or declined ``item`` was closed inside the period, as far as known."""
-    if item.state is ActionItemState.OPEN:
+def _closed_in_period(item: ActionItem, since: datetime, until: datetime) -> bool:
+    """Whether a done or declined ``item`` was closed inside the period, by its closing time."""
+    if item.state is ActionItemState.OPEN or item.closed_at is None:
         return False
-    closed = closed_at.get(item.id)
-    if closed is not None:
-        return since <= closed <= until
-    return since <= item.created_at <= until
+    return since <= item.closed_at <= until
 
 
 def learning_loop(
@@ -166,7 +165,6 @@ def learning_loop(
     since: datetime,
     until: datetime,
     policy: Policy,
-    closed_at: Mapping[str, datetime] | None = None,
     repeat_failures: int = 0,
 ) -> ServiceLoop:
     """The learning loop of ``service`` from ``since`` to ``until``, both included.
@@ -177,15 +175,11 @@ def learning_loop(
     :func:`deploygate.linking.link_failures`, by deployment id, linked against
     this service's postmortems only (as :func:`deploygate.gate.build_evidence`
     does): another service's postmortem would review failures by time window.
-    ``closed_at``
-    maps action item ids to when they were closed, where the source knows it;
-    the model itself has no such field. Overdue is :func:`deploygate.rules.is_overdue`
-    at ``until``.
+    Overdue is :func:`deploygate.rules.is_overdue` at ``until``.
     """
     since, until = to_utc(since), to_utc(until)
     if since >= until:
         raise ValueError(f"the period must end after it starts: {since} to {until}")
-    closed_at = closed_at or {}
 
     ran = [
         deployment
@@ -215,21 +209,13 @@ def learning_loop(
         if item.created_at <= until
     ]
     open_items = [item for item in items if item.state is ActionItemState.OPEN]
-    done = [
-        item
-        for item in items
-        if item.state is ActionItemState.DONE and _closed_in_period(item, since, until, closed_at)
-    ]
-    declined = [
-        item
-        for item in items
-        if item.state is ActionItemState.DECLINED
-        and _closed_in_period(item, since, until, closed_at)
-    ]
+    closed = [item for item in items if _closed_in_period(item, since, until)]
+    done = [item for item in closed if item.state is ActionItemState.DONE]
+    declined = [item for item in closed if item.state is ActionItemState.DECLINED]
     days_to_close = [
-        max(0.0, (closed_at[item.id] - item.created_at).total_seconds()) / 86400
+        max(0.0, (item.closed_at - item.created_at).total_seconds()) / 86400
         for item in done
-        if item.id in closed_at
+        if item.closed_at is not None
     ]
     teams = Counter(item.team for item in done if item.team)
 
@@ -242,9 +228,7 @@ def learning_loop(
         Week(
             start=start.date(),
             failures=count,
-            open_lesson_debt=sum(
-                1 for item in items if _open_at(item, min(start + _WEEK, until), closed_at)
-            ),
+            open_lesson_debt=sum(1 for item in items if _open_at(item, min(start + _WEEK, until))),
         )
         for start, count in zip(starts, week_failures, strict=True)
     )
@@ -264,6 +248,9 @@ def learning_loop(
         repeat_failures=repeat_failures,
         weekly=weekly,
         teams_closing=tuple(sorted(teams.items(), key=lambda pair: (-pair[1], pair[0]))),
+        closed_at_unknown=sum(
+            1 for item in items if item.state is not ActionItemState.OPEN and item.closed_at is None
+        ),
     )
 
 

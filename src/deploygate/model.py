@@ -134,6 +134,11 @@ class ActionItem:
     team: str | None = None
     reason: str | None = None
     """Why a declined item was declined, where the source says."""
+    closed_at: datetime | None = None
+    """When it was done or declined, where the source says (an issue's closing time, a
+    ``closed:`` date in a local postmortem); ``None`` while open, or when the source does
+    not say: the learning-loop report then counts it as closed at an unknown time rather
+    than guess one."""
 
 
 @dataclass(frozen=True, slots=True)

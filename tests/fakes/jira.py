@@ -28,7 +28,8 @@ What it follows, from Atlassian's REST documentation:
   descriptions are wiki-markup strings.
 * Issue fields: ``status`` with its ``statusCategory`` (keys ``new``,
   ``indeterminate``, ``done``), ``resolution`` (null while unresolved),
-  ``created`` as ``2026-09-14T10:20:00.000+0000``, ``duedate`` as a date,
+  ``created`` as ``2026-09-14T10:20:00.000+0000``, ``resolutiondate`` in the
+  same form (null while unresolved; set when the issue was resolved), ``duedate`` as a date,
   ``components`` as ``[{"self", "id", "name"}]``, custom fields as their
   values (a select is ``{"self", "value", "id"}``, a Team field
   ``{"id", "name", "title", ...}``).
@@ -128,6 +129,8 @@ class Issue:
     description: str | dict[str, Any] | None
     """Plain text (sent as ADF paragraphs on Cloud), or an ADF document as is."""
     custom: dict[str, Any] = field(default_factory=dict)
+    resolutiondate: datetime | None = None
+    """When it was resolved; None while unresolved, as Jira clears it on reopening."""
 
     @property
     def number(self) -> int:
@@ -149,6 +152,7 @@ class Project:
         status: str = "To Do",
         resolution: str | None = None,
         created: datetime | None = None,
+        resolutiondate: datetime | None = None,
         duedate: date | None = None,
         components: Sequence[str] = (),
         labels: Sequence[str] = (),
@@ -161,6 +165,11 @@ class Project:
             raise ValueError(f"unknown resolution {resolution!r}; one of {sorted(RESOLUTIONS)}")
         if STATUSES[status][2] == "done" and resolution is None:
             resolution = "Done"  # Jira's default workflows resolve on entering Done
+        if resolutiondate is not None and resolution is None:
+            raise ValueError("resolutiondate needs a resolution")
+        created = created or self.world.now
+        if resolution is not None and resolutiondate is None:
+            resolutiondate = max(created, self.world.now)
         for component in components:
             if component not in self.components:
                 raise ValueError(f"{self.key} has no component {component!r}")
@@ -171,7 +180,8 @@ class Project:
             summary=summary,
             status=status,
             resolution=resolution,
-            created=created or self.world.now,
+            created=created,
+            resolutiondate=resolutiondate,
             duedate=duedate,
             components=list(components),
             labels=list(labels),
@@ -487,7 +497,8 @@ def issue_json(
         "status": _status_json(base, issue.status),
         "resolution": resolution,
         "created": jira_time(issue.created),
-        "updated": jira_time(issue.created),
+        "updated": jira_time(max(issue.created, issue.resolutiondate or issue.created)),
+        "resolutiondate": jira_time(issue.resolutiondate) if issue.resolutiondate else None,
         "duedate": issue.duedate.isoformat() if issue.duedate else None,
         "components": [
             {"self": f"{base}/component/{10100 + i}", "id": str(10100 + i), "name": name}

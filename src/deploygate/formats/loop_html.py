@@ -19,6 +19,7 @@ from deploygate.formats.loop_markdown import (
     COLUMNS,
     DEBT_TITLE,
     FAILURES_TITLE,
+    closed_at_unknown,
     metric_cells,
     period,
     week_label,
@@ -195,11 +196,16 @@ def _loops_closed(report: LoopReport) -> list[str]:
     else:
         lines.append("<p>No team closed an action item in this period.</p>")
     declined = sum(loop.declined_action_items for loop in report.services)
-    return [
-        *lines,
+    lines += [
         f"<p><strong>Declined:</strong> {plural(declined, 'action item')} declined in the "
         "period: decisions taken, not debt.</p>",
         f"<p><strong>Emergency overrides:</strong> {report.overrides} in the period.</p>",
+    ]
+    unknown = closed_at_unknown(report)
+    if unknown:
+        lines.append(f"<p><strong>Closed at an unknown time:</strong> {_h(unknown)}</p>")
+    return [
+        *lines,
         '<p class="note">Credit goes to the teams that own action items; '
         "deploygate names no person.</p>",
         "</section>",

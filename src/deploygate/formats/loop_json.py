@@ -14,14 +14,19 @@ fields; none will be removed or change meaning without a new
                "postmortem_coverage": float|null, "median_hours_to_postmortem": float|null,
                "open_action_items": int, "overdue_action_items": int,
                "declined_action_items": int, "median_days_to_close": float|null,
-               "repeat_failures": int, "overrides": int,
+               "closed_at_unknown": int, "repeat_failures": int, "overrides": int,
                "weekly": [{"start": YYYY-MM-DD, "failures": int, "open_lesson_debt": int}],
                "teams_closing": [{"team": str, "closed": int}]}],
  "overrides": int}
 ```
 
 Times are UTC, ``YYYY-MM-DDTHH:MM:SSZ``; week starts are dates (Mondays).
-Rates and coverage are fractions from 0 to 1.
+Rates and coverage are fractions from 0 to 1. Items count by when they were
+closed: ``declined_action_items``, ``median_days_to_close`` (done items) and
+``teams_closing`` take those closed in the period, whenever created, and
+``open_lesson_debt`` counts an item from its creation until its closing.
+``closed_at_unknown`` (added in version 1) counts the done or declined items
+whose source gives no closing time, which are in none of those.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ def _service(loop: ServiceLoop) -> dict[str, Any]:
         "overdue_action_items": loop.overdue_action_items,
         "declined_action_items": loop.declined_action_items,
         "median_days_to_close": loop.median_days_to_close,
+        "closed_at_unknown": loop.closed_at_unknown,
         "repeat_failures": loop.repeat_failures,
         "overrides": loop.overrides,
         "weekly": [_week(week) for week in loop.weekly],

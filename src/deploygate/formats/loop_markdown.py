@@ -91,6 +91,22 @@ def metric_cells(loop: ServiceLoop) -> tuple[str, ...]:
     )
 
 
+def closed_at_unknown(report: LoopReport) -> str | None:
+    """The note on items closed at a time no source gives, or ``None`` when there are none.
+
+    The counts go by closing time, so these items are in none of them; saying
+    how many keeps the report from reading as complete when it is not.
+    """
+    unknown = sum(loop.closed_at_unknown for loop in report.services)
+    if not unknown:
+        return None
+    return (
+        f"{plural(unknown, 'action item')} done or declined at a time no source gives: "
+        "not credited, not counted as declined, and not in the median time to close or "
+        "the lesson debt."
+    )
+
+
 def axis_max(values: Sequence[int]) -> int:
     """The top of a count axis: the largest value, and at least 1 so the range is not empty."""
     return max(1, *values) if values else 1
@@ -164,8 +180,13 @@ def _loops_closed(report: LoopReport) -> list[str]:
         "",
         f"**Emergency overrides:** {report.overrides} in the period.",
         "",
-        "<sub>Credit goes to the teams that own action items; deploygate names no person.</sub>",
     ]
+    unknown = closed_at_unknown(report)
+    if unknown:
+        lines += [f"**Closed at an unknown time:** {unknown}", ""]
+    lines.append(
+        "<sub>Credit goes to the teams that own action items; deploygate names no person.</sub>"
+    )
     return lines
 
 

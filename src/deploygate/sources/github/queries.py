@@ -25,6 +25,7 @@ fragment ActionItemFields on Issue {
   state
   stateReason(enableDuplicate: true)
   createdAt
+  closedAt
   repository { nameWithOwner }
   milestone { dueOn }
   labels(first: 50) { nodes { name } }

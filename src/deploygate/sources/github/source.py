@@ -614,6 +614,7 @@ class GitHubSource:
             due=_due(issue),
             team=teams[0] if teams else None,
             reason=reason if state is ActionItemState.DECLINED else None,
+            closed_at=_closed_at(issue) if state is not ActionItemState.OPEN else None,
         )
 
 
@@ -665,6 +666,18 @@ def _due(issue: Mapping[str, Any]) -> date | None:
         except ValueError:
             return None
     return None
+
+
+def _closed_at(issue: Mapping[str, Any]) -> datetime | None:
+    """When a closed issue was closed; one without a readable time is closed at an unknown time.
+
+    ``closedAt`` is the last closing (a reopened and closed issue counts from then on).
+    See https://docs.github.com/en/graphql/reference/objects#issue
+    """
+    try:
+        return parse_instant(str(issue["closedAt"])) if issue.get("closedAt") else None
+    except ValueError:
+        return None
 
 
 def _rate_limited(response: Any) -> bool:

@@ -478,6 +478,8 @@ class GitLabSource:
             state = ActionItemState.DECLINED if declined else ActionItemState.DONE
         prefix = self.settings.team_label_prefix
         teams = [label.removeprefix(prefix) for label in labels if label.startswith(prefix)]
+        # The issue's last closing; an unreadable one leaves it closed at an unknown time.
+        closed_at = _instant(issue.get("closed_at")) if state is not ActionItemState.OPEN else None
         return ActionItem(
             id=_reference(issue),
             title=str(issue.get("title") or ""),
@@ -487,6 +489,7 @@ class GitLabSource:
             due=_date(issue.get("due_date")),
             team=teams[0] if teams else None,
             reason=f"closed as {declined[0]}" if state is ActionItemState.DECLINED else None,
+            closed_at=closed_at,
         )
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -57,7 +57,15 @@ PAGE_SIZE = {Flavour.CLOUD: 100, Flavour.DATA_CENTER: 1000}
 ids only); Data Center at ``jira.search.views.default.max``, 1000 by default. Jira may
 return fewer; paging follows what it returned, never what was asked."""
 _SEARCH_PATH = {Flavour.CLOUD: "/rest/api/3/search/jql", Flavour.DATA_CENTER: "/rest/api/2/search"}
-_BASE_FIELDS = ("summary", "status", "resolution", "created", "duedate", "description")
+_BASE_FIELDS = (
+    "summary",
+    "status",
+    "resolution",
+    "resolutiondate",
+    "created",
+    "duedate",
+    "description",
+)
 _ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[0-9]+")
 _MISSING_KEY = re.compile(rf"'({_ISSUE_KEY.pattern})'")
 """The key in Jira's answer to ``key in (...)`` naming an issue that does not exist or
@@ -225,6 +233,9 @@ class JiraTracker:
                 f"Jira answered {key} with a bad created time ({_shown(fields.get('created'))})"
             ) from None
         state, reason = self._state(key, fields)
+        closed_at = None
+        if state is not ActionItemState.OPEN:
+            closed_at = self._resolved_at(key, fields.get("resolutiondate"))
         return ActionItem(
             id=key,
             title=summary,
@@ -234,6 +245,7 @@ class JiraTracker:
             due=self._due(key, fields.get("duedate")),
             team=self._team(fields),
             reason=reason,
+            closed_at=closed_at,
         )
 
     def _state(self, key: str, fields: Mapping[str, Any]) -> tuple[ActionItemState, str | None]:
@@ -259,6 +271,21 @@ class JiraTracker:
         except ValueError:
             raise self.client.fail(
                 f"Jira answered {key} with a due date that is not a date ({_shown(value)})"
+            ) from None
+
+    def _resolved_at(self, key: str, value: Any) -> datetime | None:
+        """When a done item was resolved (the "Resolved" field, set with the resolution).
+
+        A done status that a workflow reached without setting a resolution has
+        none: the item is then closed at an unknown time, never dated by guess.
+        """
+        if value is None:
+            return None
+        try:
+            return parse_instant(str(value))
+        except ValueError:
+            raise self.client.fail(
+                f"Jira answered {key} with a bad resolution time ({_shown(value)})"
             ) from None
 
     def _team(self, fields: Mapping[str, Any]) -> str | None:

@@ -14,11 +14,12 @@ The format (documented in the README, with an example in
 
     ## Action items
     - [ ] Alert on payment error budget burn (due: 2026-10-01, team: payments)
-    - [x] Validate payment config in CI
+    - [x] Validate payment config in CI (closed: 2026-09-20)
     - [-] Rewrite the client (reason: duplicate of the alerting item)
 
-``[ ]`` is open, ``[x]`` done and ``[-]`` declined. Action items can also be
-``[[action_items]]`` tables in the front matter. Anything malformed is an
+``[ ]`` is open, ``[x]`` done and ``[-]`` declined; ``closed`` says when a done
+or declined item was closed, which the learning-loop report measures by.
+Action items can also be ``[[action_items]]`` tables in the front matter. Anything malformed is an
 :class:`InputError` naming the file and line: a postmortem that cannot be
 read must never be skipped in silence, or its lessons would vanish.
 """
@@ -62,8 +63,8 @@ _FRONT_MATTER_KEYS = (
     "jira",
     "action_items",
 )
-_ITEM_KEYS = ("title", "state", "due", "team", "reason", "id")
-_INLINE_KEYS = ("due", "team", "reason", "id")
+_ITEM_KEYS = ("title", "state", "due", "team", "reason", "id", "closed")
+_INLINE_KEYS = ("due", "team", "reason", "id", "closed")
 _TRAILING_ATTRIBUTES = re.compile(r"\(([^()]*)\)\s*$")
 _JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
 """A Jira issue key: the project key (as Jira allows it) and the issue's number."""
@@ -307,6 +308,19 @@ class _Parser:
                 line=line,
                 expected="'[-]' or state = \"declined\" with a reason",
             )
+        closed_at = None
+        if "closed" in fields:
+            if state is ActionItemState.OPEN:
+                raise self.fail(
+                    "an open item has no closing time",
+                    key=prefix + "closed",
+                    line=line,
+                    expected="'[x]' or '[-]' (state \"done\" or \"declined\") with a closing date",
+                )
+            try:
+                closed_at = _instant(fields["closed"])
+            except ValueError as error:
+                raise self.fail(str(error), key=prefix + "closed", line=line) from None
         return ActionItem(
             id=self.item_id(fields.get("id"), title, line),
             title=title,
@@ -316,6 +330,7 @@ class _Parser:
             due=due,
             team=fields.get("team"),
             reason=fields.get("reason"),
+            closed_at=closed_at,
         )
 
     def task_items(self, created_at: datetime, url: str | None) -> Iterator[ActionItem]:
