@@ -5,59 +5,101 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import pytest
 from conftest import NOW
 
 from deploygate.model import DeploymentStatus
 from deploygate.sources.local import HistoryStore
 
 WRITERS = 20
+SCRIPT = str(Path(sys.executable).parent / "deploygate")
+
+
+def _writer(project: Path, n: int) -> subprocess.Popen[str]:
+    """``deploygate record`` of one success, started and left running."""
+    return subprocess.Popen(
+        [
+            SCRIPT,
+            "record",
+            "--config",
+            str(project / "deploygate.toml"),
+            "--service",
+            "checkout",
+            "--environment",
+            "production",
+            "--status",
+            "success",
+            "--description",
+            f"writer {n}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _read_count(project: Path) -> int:
+    """How many deployments a ``deploygate report`` process reads in the history."""
+    config = str(project / "deploygate.toml")
+    result = subprocess.run(
+        [SCRIPT, "report", "--config", config, "--service", "checkout", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    [service] = json.loads(result.stdout)["services"]
+    count: int = service["deployments"]
+    return count
+
+
+def _finish(writers: list[subprocess.Popen[str]]) -> None:
+    outputs = [writer.communicate() for writer in writers]
+    assert [writer.returncode for writer in writers] == [0] * len(writers), outputs
 
 
 def test_twenty_concurrent_record_processes_lose_nothing(project: Path) -> None:
-    script = str(Path(sys.executable).parent / "deploygate")
-    config = str(project / "deploygate.toml")
-    history = HistoryStore(project / "deployments.jsonl")
-    writers = [
-        subprocess.Popen(
-            [
-                script,
-                "record",
-                "--config",
-                config,
-                "--service",
-                "checkout",
-                "--environment",
-                "production",
-                "--status",
-                "success",
-                "--description",
-                f"writer {n}",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(WRITERS)
-    ]
-    # Read while the writers run: every read sees whole records only.
-    seen_counts = []
-    while any(writer.poll() is None for writer in writers):
-        seen_counts.append(len(history.read("checkout")))
-        time.sleep(0.005)
-    outputs = [writer.communicate() for writer in writers]
-    assert [writer.returncode for writer in writers] == [0] * WRITERS, outputs
+    """Twenty ``deploygate record`` processes, and ``deploygate report`` processes reading
+    the history again and again while they write: nothing lost, no id twice, every read
+    whole and never fewer than the one before.
 
-    deployments = history.read("checkout")
+    That some read falls between the first record and the last is made certain, not left
+    to the scheduler: after the first ten writers, the test holds the shared lock that
+    readers take, so the last ten wait at their exclusive lock, still running, while a
+    reader process reads exactly ten. Then the lock goes, and the readers keep reading
+    while those ten write.
+    """
+    fcntl = pytest.importorskip("fcntl")
+    half = WRITERS // 2
+    counts: list[int] = []
+    first = [_writer(project, n) for n in range(half)]
+    while any(writer.poll() is None for writer in first):
+        counts.append(_read_count(project))
+    _finish(first)
+    with (project / "deployments.jsonl").open("rb") as history:
+        fcntl.flock(history.fileno(), fcntl.LOCK_SH)
+        second = [_writer(project, n) for n in range(half, WRITERS)]
+        counts.append(_read_count(project))
+        waiting = [writer.poll() for writer in second]
+        fcntl.flock(history.fileno(), fcntl.LOCK_UN)
+    assert waiting == [None] * half, "a writer ended while the readers' lock was held"
+    assert counts[-1] == half
+    while any(writer.poll() is None for writer in second):
+        counts.append(_read_count(project))
+    _finish(second)
+    counts.append(_read_count(project))
+
+    assert counts == sorted(counts)
+    assert counts[-1] == WRITERS
+    deployments = HistoryStore(project / "deployments.jsonl").read("checkout")
     assert sorted(d.description or "" for d in deployments) == sorted(
         f"writer {n}" for n in range(WRITERS)
     )
     assert sorted(d.id for d in deployments) == sorted(
         f"checkout-{n}" for n in range(1, WRITERS + 1)
     )
-    assert seen_counts == sorted(seen_counts)
     lines = (project / "deployments.jsonl").read_text().splitlines()
     assert all(json.loads(line)["service"] == "checkout" for line in lines)
 

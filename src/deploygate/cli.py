@@ -43,7 +43,7 @@ from deploygate.formats.common import not_verified, plural
 from deploygate.formats.github import outputs as github_outputs
 from deploygate.loop import with_overrides
 from deploygate.model import DeploymentStatus, Query, Report, Verdict
-from deploygate.redaction import redact_record
+from deploygate.redaction import redact, redact_record
 from deploygate.sinks.files import write_file
 from deploygate.sinks.github import append_summary, set_outputs
 from deploygate.sinks.github_comment import PullRequest, pull_request_number
@@ -136,13 +136,48 @@ class _Group(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as error:
+            # A bug's message may quote data (a title, a server's answer, a request with its
+            # token), so it is redacted and escaped like any other output.
+            secrets = _secrets(ctx.meta.get(_CONFIG_KEY), ci.environment())
             if ctx.params.get("debug"):
-                traceback.print_exc()
+                for line in _traceback_lines(error):
+                    click.echo(redact(escape.terminal(line), secrets), err=True)
             _fail(
-                f"internal error: {type(error).__name__}: {error}. This is a bug in deploygate; "
-                "rerun as 'deploygate --debug ...' for the traceback and report it.",
+                redact(
+                    f"internal error: {type(error).__name__}: {error}. This is a bug in "
+                    "deploygate; rerun as 'deploygate --debug ...' for the traceback and "
+                    "report it.",
+                    secrets,
+                ),
                 ExitCode.INTERNAL,
             )
+
+
+_CHAINED = {
+    True: "The above exception was the direct cause of the following exception:",
+    False: "During handling of the above exception, another exception occurred:",
+}
+
+
+def _traceback_lines(error: BaseException) -> list[str]:
+    """The traceback of ``error`` and of the exceptions it came from, oldest first, as
+    ``traceback.print_exc`` shows them, but each exception's message on one line: a message
+    holding a line break and then ``::error::...`` would otherwise start a runner command."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    lines: list[str] = []
+    for exception in reversed(chain):
+        if lines:
+            lines += ["", _CHAINED[exception.__cause__ is not None], ""]
+        lines.append("Traceback (most recent call last):")
+        lines += "".join(traceback.format_tb(exception.__traceback__)).splitlines()
+        lines.append(f"{type(exception).__name__}: {exception}")
+    return lines
 
 
 def _fail(message: str, code: ExitCode) -> None:
@@ -150,8 +185,14 @@ def _fail(message: str, code: ExitCode) -> None:
     sys.exit(code)
 
 
+_CONFIG_KEY = "deploygate.config"
+"""Where the loaded config waits in ``click.Context.meta``, for the error handler's secrets."""
+
+
 def _load_config(path: Path | None) -> config_module.Config:
-    return config_module.load(path, Path.cwd())
+    config = config_module.load(path, Path.cwd())
+    click.get_current_context().meta[_CONFIG_KEY] = config
+    return config
 
 
 _config_option = click.option(
@@ -374,10 +415,14 @@ def _record_local_override(
     return f"override logged in {_relative(log.path)}"
 
 
-def _secrets(config: config_module.Config, env: Mapping[str, str]) -> tuple[str, ...]:
+def _secrets(config: config_module.Config | None, env: Mapping[str, str]) -> tuple[str, ...]:
     """Every token this run may hold. Someone may paste one into an issue, and every output
-    (stdout, files, summary, comment) is rendered from the report, so it is taken out there."""
-    names = (config.github.token_env, config.gitlab.token_env, config.jira.token_env)
+    (stdout, files, summary, comment) is rendered from the report, so it is taken out there.
+    Before a config is loaded, the tokens of the default variables."""
+    github = config.github if config else config_module.GitHubConfig()
+    gitlab = config.gitlab if config else config_module.GitLabConfig()
+    jira = config.jira if config else config_module.JiraConfig()
+    names = (github.token_env, gitlab.token_env, jira.token_env)
     return tuple(env[name] for name in (*names, "CI_JOB_TOKEN") if env.get(name))
 
 

@@ -17,6 +17,7 @@ DATE_FORM = "a date such as 2026-09-14"
 DURATION_FORM = "a duration such as 90d, 72h, 30m or 2w"
 
 _DURATION = re.compile(r"^\s*(\d{1,9})\s*([smhdw])\s*$")
+_API_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_DURATION = timedelta(days=3650)
 """Ten years: longer windows are typos, and would overflow date arithmetic."""
@@ -73,6 +74,19 @@ def parse_date(text: str) -> date:
     except ValueError:
         raise ValueError(f"{text!r} is not a date; expected {DATE_FORM}") from None
     return check_date(day)
+
+
+def parse_api_date(value: object) -> date | None:
+    """An API's due date: null, or a ``YYYY-MM-DD`` string. Raises ValueError on anything else.
+
+    ``date.fromisoformat`` also takes ``20261021`` (3.11+), and ``str()`` of the number
+    20261021 is that: a due date of the wrong type would pass as a date.
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _API_DATE.fullmatch(value):
+        raise ValueError(f"{value!r:.40} is not a date; expected {DATE_FORM}")
+    return parse_date(value)
 
 
 def parse_duration(text: str) -> timedelta:

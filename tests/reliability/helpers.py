@@ -154,6 +154,50 @@ def leaks(text: str, secrets: Mapping[str, str] = CANARIES) -> list[str]:
     )
 
 
+BUG_TEXT = "x\n::error::owned"
+"""What an internal error's message carries: a line break and then a runner command."""
+
+
+def bug_message(secrets: Iterable[str]) -> str:
+    """An exception message with :data:`BUG_TEXT` and each secret raw, URL-encoded,
+    JSON-escaped and inside a Basic auth header, as a bug in a request might hold them."""
+    spellings = [
+        spelling
+        for secret in secrets
+        for spelling in (
+            secret,
+            urllib.parse.quote(secret, safe=""),
+            json.dumps({"token": secret}),
+            base64.b64encode(f"x-access-token:{secret}".encode()).decode(),
+        )
+    ]
+    return f"{BUG_TEXT} while holding {' '.join(spellings)}"
+
+
+def plant_bug(monkeypatch: Any, secrets: Iterable[str]) -> None:
+    """Make a real step of every check (linking failures to postmortems) raise a bug whose
+    message is :func:`bug_message`: no input reaches exit 4 once the bugs are fixed."""
+    message = bug_message(secrets)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError(message)
+
+    monkeypatch.setattr("deploygate.gate.link_failures", broken)
+
+
+def assert_internal_error(run: Run, *, debug: bool) -> None:
+    """Exit 4; with --debug a traceback ending in the bug, without it one line and none."""
+    assert run.exit_code == 4, run.output
+    assert "owned" in run.stderr, run.stderr  # the bug's text is shown, as data
+    if debug:
+        assert "Traceback (most recent call last)" in run.stderr, run.stderr
+        assert "RuntimeError" in run.stderr.split("Traceback", 1)[1], run.stderr
+    else:
+        assert "Traceback" not in run.output, run.output
+        assert run.stderr.count("\n") == 1, run.stderr
+        assert run.stderr.startswith("deploygate: error: internal error:"), run.stderr
+
+
 def assert_no_leak(run: Run, *fakes: FakeGitHub | FakeGitLab) -> None:
     """Case 13: no canary spelling in stdout, stderr or any file of ``run``; none in any
     request line or body a fake received; and in headers only that backend's own token."""

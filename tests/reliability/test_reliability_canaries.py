@@ -29,6 +29,7 @@ from reliability.helpers import (
     CANARIES,
     GITHUB_TOKEN,
     GITLAB_TOKEN,
+    assert_internal_error,
     assert_no_leak,
     canary_forms,
     check,
@@ -37,7 +38,7 @@ from reliability.helpers import (
     gitlab_config,
     gitlab_env,
     leaks,
-    mutate_answers,
+    plant_bug,
     small_github,
     small_gitlab,
 )
@@ -53,31 +54,30 @@ def test_the_canary_search_finds_every_spelling() -> None:
     assert leaks("nothing to see") == []
 
 
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "no-debug"])
 @pytest.mark.parametrize("backend", ["github", "gitlab"])
 def test_debug_on_a_bug_prints_no_token(
     fake_github: FakeGitHub,  # noqa: F811
     fake_gitlab: FakeGitLab,  # noqa: F811
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     backend: str,
+    debug: bool,
 ) -> None:
-    """--debug on an internal error (a malformed answer, case 12): the traceback on stderr
-    and every file carry no canary."""
+    """An internal error (exit 4) whose message holds every token in several spellings:
+    the traceback (--debug) or the one line, and every file, carry no canary."""
+    plant_bug(monkeypatch, CANARIES.values())
     fake: FakeGitHub | FakeGitLab
     if backend == "github":
         fake = fake_github
         small_github(fake)
-        body = {"data": {"repository": {"deployments": None}}}
-        fake.faults.add(lambda r: b"query Deployments" in r.body, status=200, body=body)
         config = github_config(tmp_path, graphql_url=fake.graphql_url)
-        run = check(tmp_path, config, github_env(fake), debug=True)
+        run = check(tmp_path, config, github_env(fake), debug=debug)
     else:
         fake = fake_gitlab
         small_gitlab(fake)
-        mutate_answers(fake, lambda r: r.path.endswith("/issues"), lambda r: r.body[0].pop("id"))
-        run = check(tmp_path, gitlab_config(tmp_path, url=fake.url), gitlab_env(), debug=True)
-    assert run.exit_code in (3, 4), run.output
-    if run.exit_code == 4:
-        assert "Traceback (most recent call last)" in run.stderr  # --debug took effect
+        run = check(tmp_path, gitlab_config(tmp_path, url=fake.url), gitlab_env(), debug=debug)
+    assert_internal_error(run, debug=debug)
     assert_no_leak(run, fake)
 
 

@@ -11,10 +11,10 @@ to the real CLI, 50 examples per test, deadline 1 s. Two families:
 - any-typed: the same, but any field, list or whole answer may be any JSON.
 
 Expected: the exit code is 0, 1 or 3, no traceback, no "internal error", no
-canary. The well-typed family passes; the any-typed one reaches the type-confusion
-crashes of case 12 (two per backend are pinned as explicit examples, tried first, so
-the outcome does not hang on what 50 random examples happen to hit), so it is marked
-xfail until they are fixed.
+canary, for both families; no test here is marked xfail. The any-typed family
+first tries, as explicit examples, two answers per backend that once crashed
+(the type confusions of case 12), so the outcome does not hang on what 50
+random examples happen to hit.
 """
 
 from __future__ import annotations
@@ -271,7 +271,8 @@ def test_github_well_typed_payloads(
     assert_clean(_github_run(tmp_path, github)())
 
 
-# Known crashes, always tried first: a repository without deployments, labels as a list.
+# Answers that once crashed, always tried first: a repository without deployments, labels
+# as a list.
 GITHUB_CRASHES = [
     {"Deployments": {"data": {"repository": {"x": 1}}}, "Postmortems": [], "Issues": {}},
     {

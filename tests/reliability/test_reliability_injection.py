@@ -34,6 +34,7 @@ from reliability.helpers import (
     GITLAB_TOKEN,
     OVERDUE_TITLE,
     Run,
+    assert_internal_error,
     at,
     check,
     foreign_commands,
@@ -44,6 +45,7 @@ from reliability.helpers import (
     leaks,
     local_config,
     local_postmortem,
+    plant_bug,
     runner_views,
 )
 
@@ -248,18 +250,21 @@ def test_gitlab_error_naming_a_hostile_reference_stays_data(
     assert "may not read the links of issue x" in run.stderr
 
 
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "no-debug"])
 def test_a_debug_traceback_carries_no_command(
     fake_github: FakeGitHub,  # noqa: F811
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    debug: bool,
 ) -> None:
-    """--debug on a run that hits a bug (GitHub answers ``deployments: null``, see case 12)
-    while every title is hostile: the traceback on stderr holds no command and no canary."""
+    """An internal error (exit 4) whose message holds a line break, ``::error::owned`` and
+    the token, while every title is hostile: with --debug the traceback, and without it the
+    one line, hold no command and no canary."""
     hostile_github(fake_github)
-    body = {"data": {"repository": {"deployments": None}}}
-    fake_github.faults.add(lambda r: b"query Deployments" in r.body, status=200, body=body)
+    plant_bug(monkeypatch, [GITHUB_TOKEN])
     config = github_config(tmp_path, graphql_url=fake_github.graphql_url)
-    run = check(tmp_path, config, github_env(fake_github), debug=True)
-    assert run.exit_code in (3, 4), run.output
+    run = check(tmp_path, config, github_env(fake_github), debug=debug)
+    assert_internal_error(run, debug=debug)
     assert_only_ours(run, blocking=None)
 
 

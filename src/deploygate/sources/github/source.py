@@ -79,6 +79,30 @@ _DECLINED_REASONS = {"NOT_PLANNED": "closed as not planned", "DUPLICATE": "close
 _DUE_LINE = re.compile(r"^\s*due\s*:\s*(\d{4}-\d{2}-\d{2})\s*$", re.IGNORECASE | re.MULTILINE)
 _REPO = r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"
 
+_NULL = type(None)
+_ISSUE_TYPES: dict[str, tuple[type, ...]] = {
+    "number": (int,),
+    "title": (str,),
+    "url": (str, _NULL),
+    "body": (str, _NULL),
+    "state": (str,),
+    "stateReason": (str, _NULL),
+    "repository": (dict,),
+    "milestone": (dict, _NULL),
+    "labels": (dict, _NULL),
+    "subIssues": (dict, _NULL),
+}
+"""The type of each issue field read (sub-issues and task-list look-ups have no
+``subIssues``); a missing one reads as null."""
+_DEPLOYMENT_TYPES: dict[str, tuple[type, ...]] = {
+    "commitOid": (str, _NULL),
+    "environment": (str, _NULL),
+    "description": (str, _NULL),
+    "state": (str, _NULL),
+    "latestStatus": (dict, _NULL),
+    "commit": (dict, _NULL),
+}
+
 
 class GitHubSource:
     """Reads one repository's deployments and postmortems through GraphQL."""
@@ -198,7 +222,7 @@ class GitHubSource:
                 deployment = self._deployment(node, query.service)
                 if deployment is not None and deployment.created_at >= query.since:
                     found.append(deployment)
-            page = connection["pageInfo"]
+            page = self._page_info(connection, "a deployments page")
             # An empty page is no proof of the end: follow the cursor while GitHub has one.
             past_window = bool(nodes) and self._created_at(nodes[-1]) < query.since
             if not page["hasNextPage"] or past_window:
@@ -364,6 +388,41 @@ class GitHubSource:
             raise self.client.fail(f"GitHub answered {what} whose nodes are not a list")
         return [node for node in nodes if isinstance(node, dict)]
 
+    def _page_info(self, connection: Mapping[str, Any], what: str) -> Mapping[str, Any]:
+        """A connection's pageInfo; without one, where the listing ends is unknown."""
+        page = connection.get("pageInfo")
+        if not isinstance(page, dict) or not isinstance(page.get("hasNextPage"), bool):
+            raise self.client.fail(f"GitHub answered {what} with the pageInfo {page!r:.60}")
+        return page
+
+    def _check_types(self, node: Mapping[str, Any], types: Mapping[str, tuple[type, ...]]) -> None:
+        """Refuse a field of the wrong type, naming the record and the field.
+
+        Read anyway, it would be coerced into something else (a title
+        ``["x"]`` into the text "['x']", an environment object into its repr)
+        and the gate would decide on it without a word.
+        """
+        for field, allowed in types.items():
+            value = node.get(field)
+            if not isinstance(value, allowed) or isinstance(value, bool):
+                raise self.client.fail(
+                    f"GitHub answered {_record_name(node)} with the {field} {value!r:.40}"
+                )
+
+    def _check_issue(self, node: dict[str, Any]) -> dict[str, Any]:
+        """``node`` itself, once it and its sub-issues have the types GitHub's schema gives."""
+        self._check_types(node, _ISSUE_TYPES)
+        labels = (node.get("labels") or {}).get("nodes")
+        if not isinstance(labels, (list, _NULL)) or not all(
+            isinstance(label, dict) and isinstance(label.get("name"), str) for label in labels or ()
+        ):
+            raise self.client.fail(
+                f"GitHub answered {_record_name(node)} with the labels {labels!r:.40}"
+            )
+        for sub_issue in self._nodes(node.get("subIssues") or {}, "sub-issues"):
+            self._check_issue(sub_issue)
+        return node
+
     def _url(self, node: Mapping[str, Any]) -> str | None:
         """A record's web URL; anything but a string is a malformed answer."""
         url = node.get("url")
@@ -379,9 +438,9 @@ class GitHubSource:
         try:
             return parse_instant(str(node.get("createdAt")))
         except ValueError:
-            what = node.get("url") or node.get("databaseId") or "a record"
             raise self.client.fail(
-                f"GitHub answered {what} without a valid createdAt ({node.get('createdAt')!r})"
+                f"GitHub answered {_record_name(node)} without a valid createdAt "
+                f"({node.get('createdAt')!r:.40})"
             ) from None
 
     def _deployment(self, node: Mapping[str, Any], service: str) -> Deployment | None:
@@ -391,6 +450,7 @@ class GitHubSource:
             raise self.client.fail(
                 f"GitHub answered a deployment without a databaseId ({node!r:.80})"
             )
+        self._check_types(node, _DEPLOYMENT_TYPES)
         status = node.get("latestStatus") or {}
         log_url, environment_url = status.get("logUrl"), status.get("environmentUrl")
         api_url = (
@@ -458,8 +518,8 @@ class GitHubSource:
             connection = self._repository(data, self.settings.postmortem_repository)["issues"]
             for node in connection["nodes"] or ():
                 if isinstance(node, dict):
-                    nodes.append(self._with_every_sub_issue(node, owner, name))
-            page = connection["pageInfo"]
+                    nodes.append(self._with_every_sub_issue(self._check_issue(node), owner, name))
+            page = self._page_info(connection, "a postmortems page")
             if not page["hasNextPage"]:
                 return nodes
             variables["after"] = page["endCursor"]
@@ -473,7 +533,7 @@ class GitHubSource:
         variables = {"owner": owner, "name": name, "number": node["number"]}
         data = self.graphql(queries.ALL_SUB_ISSUES, variables)
         issue = self._repository(data, self.settings.postmortem_repository)["issue"]
-        return {**node, "subIssues": issue["subIssues"]}
+        return self._check_issue({**node, "subIssues": issue["subIssues"]})
 
     def lookup(self, references: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
         """Issues named by task lists, a hundred per request; missing ones are left out."""
@@ -490,9 +550,14 @@ class GitHubSource:
                 }
             data = self.graphql(queries.issue_lookup(len(chunk)), variables, missing_ok=True)
             for index, key in enumerate(chunk):
-                issue = (data.get(f"issue{index}") or {}).get("issue")
+                alias = data.get(f"issue{index}")
+                issue = alias.get("issue") if isinstance(alias, dict) else alias
+                if issue is not None and not isinstance(issue, dict):
+                    raise self.client.fail(
+                        f"GitHub answered the look-up of issue {key[0]}#{key[1]} with {alias!r:.40}"
+                    )
                 if isinstance(issue, dict):
-                    found[key] = issue
+                    found[key] = self._check_issue(issue)
         return found
 
     def references(self, node: Mapping[str, Any]) -> list[tuple[str, int]]:
@@ -640,6 +705,15 @@ def _labels(node: Mapping[str, Any]) -> list[str]:
 def _repository_of(node: Mapping[str, Any]) -> str | None:
     repository = node.get("repository") or {}
     return repository.get("nameWithOwner") if isinstance(repository, dict) else None
+
+
+def _record_name(node: Mapping[str, Any]) -> str:
+    """How a message names a deployment or an issue, so that a person can go and look at it."""
+    if "databaseId" in node:
+        return f"deployment {node.get('databaseId')!r:.40}"
+    url = node.get("url")
+    name = f"issue {_repository_of(node)}#{node.get('number')!r:.20}"
+    return f"{name} ({url})" if isinstance(url, str) else name
 
 
 def _sub_issue_keys(node: Mapping[str, Any]) -> set[tuple[str, int]]:

@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from deploygate.dates import format_instant, parse_instant
+from deploygate.dates import format_instant, parse_api_date, parse_instant
 from deploygate.errors import SourceError
 from deploygate.http import HttpClient
 from deploygate.model import (
@@ -79,6 +79,24 @@ _PARALLEL_SUFFIX = re.compile(r" \d+/\d+|: \[[^\]]*\]")
 ``parallel: matrix`` ("deploy: [eu, blue]").
 See https://docs.gitlab.com/ci/yaml/#parallel"""
 """The job statuses asked for (``scope[]``), each an outcome of a deploy."""
+
+_NULL = type(None)
+_ISSUE_TYPES: dict[str, tuple[type, ...]] = {
+    "iid": (int,),
+    "project_id": (int,),
+    "title": (str,),
+    "state": (str,),
+    "labels": (list,),
+    "references": (dict, _NULL),
+    "description": (str, _NULL),
+    "web_url": (str, _NULL),
+}
+"""The type of each issue field read; a missing one reads as null."""
+_DEPLOYMENT_TYPES: dict[str, tuple[type, ...]] = {
+    "environment": (dict,),
+    "deployable": (dict, _NULL),
+    "sha": (str, _NULL),
+}
 
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 """What python-gitlab or the reading here raises on data of an unexpected shape."""
@@ -188,6 +206,36 @@ class GitLabSource:
             )
         return created_at
 
+    def _check_types(
+        self, kind: str, record: Mapping[str, Any], types: Mapping[str, tuple[type, ...]]
+    ) -> None:
+        """Refuse a field of the wrong type, naming the record and the field.
+
+        Read anyway, it would be coerced into something else (labels
+        ``"postmortem"`` into no labels, a deployable ``"job"`` into no job) and
+        the gate would decide on it without a word.
+        """
+        for field, allowed in types.items():
+            value = record.get(field)
+            if not isinstance(value, allowed) or isinstance(value, bool):
+                raise self._malformed(kind, record, f"with the {field} {value!r:.40}")
+
+    def _check_issue(self, issue: dict[str, Any]) -> dict[str, Any]:
+        """``issue`` itself, once every field read from it has the type GitLab documents."""
+        self._check_types("issue", issue, _ISSUE_TYPES)
+        if not all(isinstance(label, str) for label in issue["labels"]):
+            raise self._malformed("issue", issue, f"with the labels {issue['labels']!r:.40}")
+        references = issue.get("references")
+        if references is not None and not isinstance(references.get("full"), str):
+            raise self._malformed("issue", issue, f"with the references {references!r:.40}")
+        try:
+            parse_api_date(issue.get("due_date"))
+        except ValueError:
+            raise self._malformed(
+                "issue", issue, f"with the due_date {issue.get('due_date')!r:.40}"
+            ) from None
+        return issue
+
     # -- deployments -----------------------------------------------------------
 
     def environments(self, query: Query) -> list[str | None]:
@@ -236,6 +284,7 @@ class GitLabSource:
         identifier = data.get("id")
         if not isinstance(identifier, int) or isinstance(identifier, bool):
             raise self._malformed("deployment", data, f"whose id is {identifier!r:.40}")
+        self._check_types("deployment", data, _DEPLOYMENT_TYPES)
         created_at = self._created_at("deployment", data)
         status = _DEPLOYMENT_STATUSES.get(data.get("status"))  # type: ignore[arg-type]
         if status is None:
@@ -350,7 +399,7 @@ class GitLabSource:
                 identifier = issue.get("id")
                 if not isinstance(identifier, int) or isinstance(identifier, bool):
                     raise self._malformed("issue", issue, f"whose id is {identifier!r:.40}")
-                found.setdefault(identifier, issue)
+                found.setdefault(identifier, self._check_issue(issue))
         return sorted(found.values(), key=lambda issue: str(issue.get("created_at")), reverse=True)
 
     def references(self, issue: Mapping[str, Any]) -> list[tuple[str, int]]:
@@ -366,13 +415,15 @@ class GitLabSource:
             raise self._malformed("issue", issue, "without a numeric project_id and iid")
         project = self.gl.projects.get(project_id, lazy=True)
         postmortem = project.issues.get(iid, lazy=True)
-        return self.listing(postmortem.links, f"the links of issue {_reference(issue)}")
+        links = self.listing(postmortem.links, f"the links of issue {_reference(issue)}")
+        return [self._check_issue(link) for link in links]
 
     def lookup(self, key: tuple[str, int]) -> dict[str, Any]:
         """One referenced issue."""
         path, iid = key
         project = self.gl.projects.get(path, lazy=True)
-        return dict(self.call(f"issue {path}#{iid}", lambda: project.issues.get(iid)).attributes)
+        issue = self.call(f"issue {path}#{iid}", lambda: project.issues.get(iid)).attributes
+        return self._check_issue(issue)
 
     def usage(self) -> Usage | None:
         """The requests sent so far and the rate limit the API reported."""
@@ -534,10 +585,8 @@ def _instant(value: Any) -> datetime | None:
 
 
 def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
+    """A due date :meth:`GitLabSource._check_issue` has let through."""
+    return parse_api_date(value)
 
 
 def _labels(issue: Mapping[str, Any]) -> list[str]:

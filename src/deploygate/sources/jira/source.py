@@ -34,7 +34,7 @@ from urllib.parse import quote
 import requests
 
 from deploygate.config import DEFAULT_JQL, DEFAULT_JQL_BY_LABEL
-from deploygate.dates import parse_instant
+from deploygate.dates import parse_api_date, parse_instant
 from deploygate.errors import SourceError
 from deploygate.http import HttpClient
 from deploygate.model import (
@@ -264,10 +264,8 @@ class JiraTracker:
         return ActionItemState.DONE, None
 
     def _due(self, key: str, value: Any) -> date | None:
-        if value is None:
-            return None
         try:
-            return date.fromisoformat(str(value))
+            return parse_api_date(value)
         except ValueError:
             raise self.client.fail(
                 f"Jira answered {key} with a due date that is not a date ({_shown(value)})"
