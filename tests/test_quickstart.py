@@ -95,6 +95,13 @@ def test_quickstart_findings_at_a_fixed_time() -> None:
         "overdue_action_items": 2,
     }
     assert report["verdict"] == "block"
+    closed = {
+        f["action_item"]["title"]: f["action_item"]["closed_at"]
+        for f in report["findings"]
+        if f["action_item"]
+    }
+    assert closed["Rewrite the payment client"] == "2026-09-11T00:00:00Z"
+    assert closed["Alert on the payment error budget burn rate"] is None
 
 
 def test_readme_shows_the_output_that_the_quickstart_prints() -> None:

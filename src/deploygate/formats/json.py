@@ -56,6 +56,7 @@ def _action_item(item: ActionItem) -> dict[str, Any]:
         "team": item.team,
         "reason": item.reason,
         "created_at": format_instant(item.created_at),
+        "closed_at": format_instant(item.closed_at) if item.closed_at else None,
     }
 
 
