@@ -248,3 +248,47 @@ def test_pygithub_sends_through_the_http_client_while_in_use_and_only_then(
     assert [path for _method, path, _headers in script.seen] == ["/user", "/user"]
     assert script.seen[0][2]["Authorization"] == f"token {TOKEN}"
     assert Requester._Requester__httpsConnectionClass is HTTPSRequestsConnectionClass  # type: ignore[attr-defined]
+
+
+def test_a_redirect_to_another_origin_is_refused_before_anything_is_sent_there(
+    server: tuple[str, Script],
+) -> None:
+    """requests would follow it and keep every header but Authorization (python-gitlab's
+    PRIVATE-TOKEN included); a caller that follows redirects itself (PyGithub) gets the 3xx."""
+    url, script = server
+    script.answers = [(302, {"Location": f"http://127.0.0.1:9/x?token={TOKEN}"}, "")]
+    http = client(Clock())
+    http.headers["PRIVATE-TOKEN"] = TOKEN
+    with pytest.raises(SourceError) as caught:
+        http.request("GET", f"{url}/x")
+    assert str(caught.value).endswith(
+        f"GET {url}/x was redirected (302) to http://127.0.0.1:9; refused: the token is only "
+        f"sent to {url}"
+    )
+    assert TOKEN not in str(caught.value)
+    assert http.request("GET", f"{url}/x", allow_redirects=False).status_code == 302
+    assert len(script.seen) == 2
+
+
+def test_redirects_on_the_same_origin_are_followed_a_bounded_number_of_times(
+    server: tuple[str, Script],
+) -> None:
+    """A 307 keeps the method and body (GitHub's answer for a renamed repository), a 303
+    turns into a GET without a body, and a loop ends after ten redirects."""
+    url, script = server
+    script.answers = [(307, {"Location": "/moved"}, ""), (303, {"Location": "/done"}, "")]
+    script.answers.append((200, {}, "{}"))
+    response = client(Clock()).request("POST", f"{url}/x", json={"query": "q"})
+    assert [(method, path) for method, path, _headers in script.seen] == [
+        ("POST", "/x"),
+        ("POST", "/moved"),
+        ("GET", "/done"),
+    ]
+    assert script.seen[1][2]["Content-Length"] == script.seen[0][2]["Content-Length"]
+    assert "Content-Length" not in script.seen[2][2]
+    assert [r.status_code for r in [*response.history, response]] == [307, 303, 200]
+    script.seen.clear()
+    script.answers = [(302, {"Location": f"{url}/again"}, "")]
+    with pytest.raises(SourceError, match="redirected more than 10 times"):
+        client(Clock()).request("GET", f"{url}/x")
+    assert len(script.seen) == 11

@@ -10,6 +10,8 @@ request of every source goes through :class:`HttpClient`:
 - a primary rate limit (``X-RateLimit-Remaining: 0``) waits for its reset
   when that fits, and otherwise fails at once naming the reset time; it never
   sleeps for an hour;
+- redirects are followed only on the configured origin, and by us: requests
+  would carry every header but ``Authorization`` to another host;
 - non-idempotent requests are sent once: a POST that timed out may have
   landed, so its caller decides what to do;
 - every message that leaves this module has the secrets taken out.
@@ -42,6 +44,8 @@ _ASCII_DIGITS = re.compile(r"^[0-9]{1,4000}$")
 DEFAULT_DEADLINE = 60.0
 DEFAULT_TIMEOUT = 20.0
 MAX_ATTEMPTS = 5
+MAX_REDIRECTS = 10
+"""As many redirects on the same origin as one request follows (requests allows 30)."""
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0
 
@@ -215,6 +219,15 @@ class HttpClient(requests.Session):
         are idempotent (a GraphQL query is a POST that changes nothing).
         Returns the final response whatever its status (the caller knows what
         a 404 means for it); raises SourceError when no answer came in time.
+
+        Redirects are followed here, not by requests: requests drops only
+        ``Authorization`` when a redirect changes host, so python-gitlab's
+        ``PRIVATE-TOKEN`` and a GraphQL body would go wherever a ``Location``
+        points. A redirect on the same origin (GitHub's 301 and 307 for a
+        renamed repository) is followed, at most ``MAX_REDIRECTS`` times; one
+        to another origin fails the source. ``allow_redirects=False`` (how
+        PyGithub asks) returns the redirect to the caller, whose next request
+        comes back through here.
         """
         method = method.decode() if isinstance(method, bytes) else method
         url = url.decode() if isinstance(url, bytes) else url
@@ -223,9 +236,39 @@ class HttpClient(requests.Session):
                 f"refusing to send the token to {_origin(url)}: only {self.allowed_origin} is "
                 "configured"
             )
+        origin = self.allowed_origin or _origin(url)
+        follow = kwargs.pop("allow_redirects", True)
+        history: list[requests.Response] = []
+        while True:
+            response = self._send(method, url, idempotent, **kwargs)
+            if not follow or not response.is_redirect:
+                response.history = history
+                return response
+            history.append(response)
+            target = urllib.parse.urljoin(url, self.get_redirect_target(response) or "")
+            if _origin(target) != origin:
+                raise self.fail(
+                    f"{method} {_path(url)} was redirected ({response.status_code}) to "
+                    f"{_origin(target)}; refused: the token is only sent to {origin}"
+                )
+            if len(history) > MAX_REDIRECTS:
+                raise self.fail(
+                    f"{method} {_path(url)} was redirected more than {MAX_REDIRECTS} times"
+                )
+            if _redirect_method(method, response.status_code) != method:
+                method, idempotent = "GET", None
+                for body in ("data", "json", "files"):
+                    kwargs.pop(body, None)
+            url = target
+
+    def _send(
+        self, method: str, url: str, idempotent: bool | None, **kwargs: Any
+    ) -> requests.Response:
+        """One request, its retries and waits, without following a redirect."""
         if idempotent is None:
             idempotent = method.upper() in ("GET", "HEAD", "OPTIONS")
         kwargs.pop("timeout", None)
+        kwargs["allow_redirects"] = False
         last_problem = "no attempt was made"
         attempts = self.max_attempts if idempotent else 1
         for attempt in range(attempts):
@@ -280,6 +323,15 @@ class _PastDeadline(Exception):
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _redirect_method(method: str, status: int) -> str:
+    """The method a browser (and requests) sends after ``status``: a 303, or a 302 or 301
+    answering a POST, becomes a GET without its body; 307 and 308 keep both."""
+    verb = method.upper()
+    if verb != "HEAD" and (status in (302, 303) or (status == 301 and verb == "POST")):
+        return "GET"
+    return method
 
 
 def _origin(url: str) -> str:

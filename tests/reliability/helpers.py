@@ -35,10 +35,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 from actions_runner import Command, parse_line
 from click.testing import CliRunner
 from fakes.github import FakeGitHub
 from fakes.gitlab import FakeGitLab
+from fakes.server import Response
 
 from deploygate.cli import cli
 
@@ -540,6 +542,25 @@ def mutate_answers(
     fake.answer = answer  # type: ignore[method-assign]
 
 
+def redirect(
+    fake: Any, applies: Callable[[Any], bool], base: str, status: int = 302, times: int = 1
+) -> None:
+    """Answer the first ``times`` requests for which ``applies(record)`` holds with ``status``
+    and a ``Location`` on ``base`` with the same path and query: another host, or the fake's
+    own (GitHub's 301 and 307 for a renamed repository)."""
+    original = fake.answer
+    left = [times]
+
+    def answer(record: Any) -> Any:
+        if left[0] > 0 and applies(record):
+            left[0] -= 1
+            query = f"?{urllib.parse.urlencode(record.query)}" if record.query else ""
+            return Response(status, {"message": "Moved"}, {"Location": base + record.path + query})
+        return original(record)
+
+    fake.answer = answer
+
+
 def stream_of(record: Any) -> str:
     """Which listing a request belongs to: the GraphQL operation, or the REST path.
 
@@ -737,6 +758,19 @@ class JsonServer:
     def __exit__(self, *_exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+@contextlib.contextmanager
+def other_host(payload: bytes = b"[]") -> Iterator[JsonServer]:
+    """A server on 127.0.0.2 that answers everything 200 with ``payload`` (an empty list would
+    make a GitLab gate pass, were it trusted); the test is skipped where 127.0.0.2 is not
+    routable (macOS)."""
+    try:
+        server = JsonServer(lambda _m, _p, _b: (200, {}, payload), host="127.0.0.2")
+    except OSError as error:
+        pytest.skip(f"cannot listen on 127.0.0.2: {error}")
+    with server:
+        yield server
 
 
 @contextlib.contextmanager

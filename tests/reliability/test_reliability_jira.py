@@ -12,6 +12,8 @@ error naming Jira, no traceback, and no spelling of the Jira token (or of
 - case 12 (malformed payloads) -> test_malformed_answers_fail_jira_with_one_clear_line
 - case 13 (canaries) -> test_the_jira_token_never_leaks, and assert_no_jira_leak on every run
 - untrusted text -> test_hostile_jira_summaries_never_become_runner_commands
+- redirects -> test_a_redirect_to_another_host_is_refused,
+  test_a_redirect_on_the_same_host_is_followed
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from reliability.helpers import (
     foreign_commands,
     leaks,
     mutate_answers,
+    other_host,
+    redirect,
     runner_views,
 )
 
@@ -325,3 +329,25 @@ def test_hostile_jira_summaries_reach_no_annotation_raw(tmp_path: Path, jira: Fa
     run = check(tmp_path, project(tmp_path, jira.url), jira_env())
     assert run.exit_code == 1
     assert "\x1b" not in run.stdout
+
+
+def test_a_redirect_to_another_host_is_refused(tmp_path: Path, jira: FakeJira) -> None:
+    """The search answers 302 to 127.0.0.2, whose empty answer would leave OPS-1 unread: that
+    host receives nothing and Jira fails (exit 3) naming the refusal."""
+    populate(jira)
+    with other_host(b'{"issues": [], "isLast": true}') as other:
+        redirect(jira, lambda r: "/search" in r.path, other.url)
+        run = check(tmp_path, project(tmp_path, jira.url), jira_env())
+    assert_one_clear_line(run, f"was redirected (302) to {other.url}; refused")
+    assert other.requests == []
+    assert_no_jira_leak(run, jira)
+
+
+def test_a_redirect_on_the_same_host_is_followed(tmp_path: Path, jira: FakeJira) -> None:
+    populate(jira)
+    redirect(jira, lambda r: "/search" in r.path, jira.url, status=301)
+    run = check(tmp_path, project(tmp_path, jira.url), jira_env())
+    run.assert_clean()
+    assert run.exit_code == 1, run.output
+    assert [r.status for r in jira.searches()][:2] == [301, 200]
+    assert_no_jira_leak(run, jira)
