@@ -292,3 +292,22 @@ def test_redirects_on_the_same_origin_are_followed_a_bounded_number_of_times(
     with pytest.raises(SourceError, match="redirected more than 10 times"):
         client(Clock()).request("GET", f"{url}/x")
     assert len(script.seen) == 11
+
+
+def test_jira_clouds_iso_reset_is_read_and_an_explicit_retry_after_wins(
+    server: tuple[str, Script],
+) -> None:
+    """Jira Cloud's 429: Retry-After in seconds and X-RateLimit-Reset as ISO 8601 to the
+    minute (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/)."""
+    url, script = server
+    clock = Clock()
+    soon = datetime.fromtimestamp(clock.wall() + 30, tz=timezone.utc)
+    limited = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": f"{soon:%Y-%m-%dT%H:%M}Z"}
+    script.answers = [(429, {**limited, "Retry-After": "2"}, ""), (200, {}, "{}")]
+    assert client(clock).request("GET", f"{url}/x").status_code == 200
+    assert clock.sleeps == [3.0]
+    later = datetime.fromtimestamp(clock.wall() + 3600, tz=timezone.utc).replace(second=0)
+    script.answers = [(429, {**limited, "X-RateLimit-Reset": f"{later:%Y-%m-%dT%H:%M}Z"}, "")]
+    with pytest.raises(SourceError, match=f"exhausted until {later:%Y-%m-%d %H:%M:%S} UTC"):
+        client(clock).request("GET", f"{url}/x")
+    assert clock.sleeps == [3.0]

@@ -7,9 +7,10 @@ request of every source goes through :class:`HttpClient`:
 - bounded attempts with jittered exponential backoff on connection errors,
   timeouts, 5xx and 429, honouring ``Retry-After`` (seconds or an HTTP date)
   when it fits in the deadline;
-- a primary rate limit (``X-RateLimit-Remaining: 0``) waits for its reset
-  when that fits, and otherwise fails at once naming the reset time; it never
-  sleeps for an hour;
+- a primary rate limit (``X-RateLimit-Remaining: 0``) waits for its
+  ``Retry-After``, else its reset (epoch seconds or ISO 8601), when that
+  fits, and otherwise fails at once naming the reset time; it never sleeps
+  for an hour;
 - redirects are followed only on the configured origin, and by us: requests
   would carry every header but ``Authorization`` to another host;
 - non-idempotent requests are sent once: a POST that timed out may have
@@ -34,6 +35,7 @@ from typing import Any
 
 import requests
 
+from deploygate.dates import parse_instant
 from deploygate.errors import SourceError
 from deploygate.model import Usage
 from deploygate.redaction import redact
@@ -79,8 +81,29 @@ def _retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, moment.timestamp() - now)
 
 
+def _reset_at(value: str | None) -> float | None:
+    """When a rate limit resets, from ``X-RateLimit-Reset``; None when absent or junk.
+
+    GitHub and GitLab send epoch seconds; Jira Cloud an ISO 8601 time to the
+    minute, ``2026-12-03T02:40Z``
+    (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if _ASCII_DIGITS.match(value):
+        return float(value)
+    try:
+        return parse_instant(value).timestamp()
+    except ValueError:
+        return None
+
+
 def _clock_time(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return "a time too far away to name"
 
 
 class HttpClient(requests.Session):
@@ -140,8 +163,8 @@ class HttpClient(requests.Session):
     def wait_for_reset(self, response: requests.Response, why: str) -> None:
         """Wait for X-RateLimit-Reset when it comes before the deadline, else fail naming it."""
         now = self._wall_clock()
-        reset_text = response.headers.get("X-RateLimit-Reset", "")
-        reset = float(reset_text) if _ASCII_DIGITS.match(reset_text) else now + 60
+        reset = _reset_at(response.headers.get("X-RateLimit-Reset"))
+        reset = now + 60 if reset is None else reset
         self._wait(max(0.0, reset - now) + 1, f"{why} until {_clock_time(reset)}")
 
     def _backoff(self, attempt: int) -> float:
@@ -165,11 +188,16 @@ class HttpClient(requests.Session):
             return None
         headers = response.headers
         now = self._wall_clock()
-        if response.status_code in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
-            reset_text = headers.get("X-RateLimit-Reset", "")
-            reset = float(reset_text) if _ASCII_DIGITS.match(reset_text) else now + 60
-            return max(0.0, reset - now), f"rate limit exhausted until {_clock_time(reset)}"
         retry_after = _retry_after(headers.get("Retry-After"), now)
+        if response.status_code in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
+            # An explicit Retry-After wins: Jira Cloud sends it with a reset to the minute.
+            reset = _reset_at(headers.get("X-RateLimit-Reset"))
+            if retry_after is None:
+                reset = now + 60 if reset is None else reset
+                retry_after = max(0.0, reset - now)
+            elif reset is None:
+                reset = now + retry_after
+            return retry_after, f"rate limit exhausted until {_clock_time(reset)}"
         if retry_after is not None:
             return retry_after, f"asked to retry after {retry_after:.0f} s"
         if response.status_code in RETRY_STATUSES:

@@ -7,6 +7,8 @@ error naming Jira, no traceback, and no spelling of the Jira token (or of
 ``email:token``, whose base64 is the Basic auth header) in any output.
 
 - case 7 (5xx storm) -> test_a_5xx_storm_is_bounded_and_not_verified
+- case 8 (rate limits) -> test_a_rate_limit_with_atlassians_headers_is_waited_out,
+  test_a_rate_limit_an_hour_away_fails_at_once_naming_the_reset
 - case 9 (Retry-After junk) -> test_junk_retry_after_never_crashes
 - case 10 (hung and slow servers) -> test_a_hung_or_dripping_jira_stops_at_the_deadline
 - case 12 (malformed payloads) -> test_malformed_answers_fail_jira_with_one_clear_line
@@ -21,12 +23,13 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fakes.github import Response
-from fakes.jira import FakeJira, _make_token
+from fakes.jira import FakeJira, _make_token, rate_limit_headers
 from reliability.helpers import (
     CANARIES,
     DEADLINE,
@@ -156,6 +159,33 @@ def test_a_5xx_storm_is_bounded_and_not_verified(tmp_path: Path, jira: FakeJira)
     error = assert_one_clear_line(run, "/rest/api/3/search/jql answered 50")
     assert "tried 5 times" in error or "deadline" in error
     assert 1 < len(jira.requests) <= 5
+    assert_no_jira_leak(run, jira)
+
+
+def test_a_rate_limit_with_atlassians_headers_is_waited_out(tmp_path: Path, jira: FakeJira) -> None:
+    """A 429 as Jira Cloud sends it (Retry-After 2, X-RateLimit-Reset to the minute in ISO
+    8601, X-RateLimit-Remaining 0): the explicit Retry-After is waited out and the check
+    decides (exit 1)."""
+    populate(jira)
+    jira.faults.add("/search", status=429, times=1, headers=rate_limit_headers(2))
+    run = check(tmp_path, project(tmp_path, jira.url, deadline="10s"), jira_env())
+    run.assert_clean()
+    assert run.exit_code == 1, run.output
+    assert [r.status for r in jira.searches()][:2] == [429, 200]
+    assert jira_status(run)["ok"] is True
+    assert_no_jira_leak(run, jira)
+
+
+def test_a_rate_limit_an_hour_away_fails_at_once_naming_the_reset(
+    tmp_path: Path, jira: FakeJira
+) -> None:
+    populate(jira)
+    headers = rate_limit_headers(3600)
+    jira.faults.add("/search", status=429, times=None, headers=headers)
+    run = check(tmp_path, project(tmp_path, jira.url), jira_env())
+    reset = datetime.strptime(headers["X-RateLimit-Reset"], "%Y-%m-%dT%H:%MZ")
+    assert_one_clear_line(run, f"rate limit exhausted until {reset:%Y-%m-%d %H:%M:%S} UTC")
+    assert len(jira.searches()) == 1
     assert_no_jira_leak(run, jira)
 
 
