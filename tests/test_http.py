@@ -11,6 +11,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from reliability.helpers import RawServer
 
 from deploygate.errors import SourceError
 from deploygate.http import HttpClient, _origin
@@ -199,8 +200,45 @@ def test_the_deadline_bounds_every_wait(server: tuple[str, Script]) -> None:
 
 def test_unreachable_server_is_a_clear_source_error() -> None:
     clock = Clock()
-    with pytest.raises(SourceError, match=r"failed: ConnectionError; tried 5 times"):
+    with pytest.raises(SourceError) as caught:
         client(clock).request("GET", "http://127.0.0.1:9/x")
+    assert str(caught.value).endswith(
+        "GET http://127.0.0.1:9/x failed: the connection was refused (nothing listens at that "
+        "address); tried 5 times"
+    )
+
+
+def test_a_connection_dropped_mid_body_is_told_in_words() -> None:
+    """Half a body, then the connection closes: requests calls it ChunkedEncodingError."""
+    with RawServer("drop") as raw:
+        url = raw.url
+        with pytest.raises(SourceError) as caught:
+            client(Clock()).request("GET", f"{url}/x")
+    assert str(caught.value).endswith(
+        f"GET {url}/x failed: the connection closed before the answer was complete; tried 5 times"
+    )
+
+
+def test_a_backoff_past_the_deadline_says_no_time_was_left(server: tuple[str, Script]) -> None:
+    """The first backoff (0.375 s here) when 0.2 s are left: the attempt is not made, and the
+    message says so rather than "waiting 0 s would pass the deadline"."""
+    url, script = server
+    script.answers = [(502, {}, "")]
+    ticks = iter(range(100))
+    http = HttpClient(
+        "github",
+        headers={},
+        deadline=3.0,
+        clock=lambda: 1.4 * next(ticks),
+        sleep=lambda _seconds: None,
+        jitter=lambda: 0.5,
+    )
+    with pytest.raises(SourceError) as caught:
+        http.request("GET", f"{url}/x")
+    assert str(caught.value).endswith(
+        "answered 502; no time was left to try again before the 3 s deadline"
+    )
+    assert len(script.seen) == 1
 
 
 def test_secrets_never_appear_in_errors(server: tuple[str, Script]) -> None:

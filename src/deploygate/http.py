@@ -25,6 +25,7 @@ from __future__ import annotations
 import email.utils
 import random
 import re
+import socket
 import threading
 import time
 import urllib.parse
@@ -155,6 +156,11 @@ class HttpClient(requests.Session):
 
     def _wait(self, seconds: float, why: str) -> None:
         if seconds > self._remaining():
+            if seconds < 0.5:  # "waiting 0 s would pass the deadline" puzzles
+                raise self.fail(
+                    f"{why}; no time was left to try again before the {self.deadline:.0f} s "
+                    "deadline"
+                )
             raise self.fail(
                 f"{why}; waiting {seconds:.0f} s would pass the {self.deadline:.0f} s deadline"
             )
@@ -321,7 +327,7 @@ class HttpClient(requests.Session):
             except requests.Timeout:
                 last_problem = f"{method} {_path(url)} timed out"
             except requests.RequestException as error:
-                last_problem = f"{method} {_path(url)} failed: {type(error).__name__}"
+                last_problem = f"{method} {_path(url)} failed: {_what_happened(error)}"
             else:
                 self._note_rate_limit(response)
                 limited = self._rate_limit_wait(response)
@@ -335,7 +341,7 @@ class HttpClient(requests.Session):
                         self._wait(seconds + 1, last_problem)
                         continue
             if attempt + 1 < attempts:
-                self._wait(min(self._backoff(attempt), max(0.0, self._remaining())), last_problem)
+                self._wait(self._backoff(attempt), last_problem)
         if self._remaining() <= 0:
             raise self.fail(f"{last_problem}; gave up at the {self.deadline:.0f} s deadline")
         tries = (
@@ -374,6 +380,44 @@ def _origin(url: str) -> str:
     if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
         host = f"{host}:{port}"
     return f"{parts.scheme}://{host}".lower()
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and what it wraps: requests wraps urllib3, which wraps the socket's error."""
+    found: list[BaseException] = []
+    pending: list[BaseException | None] = [error]
+    while pending and len(found) < 20:
+        current = pending.pop()
+        if current is None or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        wrapped = [arg for arg in current.args if isinstance(arg, BaseException)]
+        reason = getattr(current, "reason", None)
+        pending += [current.__cause__, current.__context__, *wrapped]
+        pending += [reason] if isinstance(reason, BaseException) else []
+    return found
+
+
+def _what_happened(error: requests.RequestException) -> str:
+    """A failed attempt in words: requests' class names mean little at a terminal."""
+    if isinstance(error, requests.exceptions.SSLError):
+        return "the TLS handshake failed (an untrusted certificate, or no TLS at that address)"
+    if isinstance(error, requests.exceptions.ProxyError):
+        return "the proxy refused or failed the connection"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "the connection closed before the answer was complete"
+    if isinstance(error, requests.exceptions.ContentDecodingError):
+        return "the answer's compressed body could not be decoded"
+    if not isinstance(error, requests.ConnectionError):
+        return type(error).__name__
+    causes = _causes(error)
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return "the connection was refused (nothing listens at that address)"
+    if any(isinstance(cause, socket.gaierror) for cause in causes):
+        return "the host name could not be resolved"
+    if any(isinstance(cause, ConnectionResetError) for cause in causes):  # RemoteDisconnected too
+        return "the connection closed before an answer came"
+    return "could not connect"
 
 
 def _path(url: str) -> str:
