@@ -171,6 +171,55 @@ def assert_no_leak(run: Run, *fakes: FakeGitHub | FakeGitLab) -> None:
 
 
 # ---------------------------------------------------------------------------
+# Assertions several modules share
+# ---------------------------------------------------------------------------
+
+HOSTILE_MARKDOWN = (
+    "@octocat @org/team <img src=x> <!-- deploygate --> [Approve](http://evil.invalid) "
+    "</details> ```"
+)
+OUR_TAGS = {"<sub>", "</sub>", STICKY_MARKER}
+
+
+def assert_inert_markdown(document: str, *, markers: int) -> None:
+    """The hostile title is shown but pings, embeds, hides and links nothing."""
+    assert "octocat" in document
+    assert "Approve" in document
+    assert re.findall(r"@(?=[A-Za-z0-9])", document) == [], "a live mention"
+    tags = set(re.findall(r"<[!/A-Za-z][^<>]*>", document))
+    assert tags <= OUR_TAGS, tags - OUR_TAGS
+    assert document.count(STICKY_MARKER) == markers
+    # A link is an unescaped [text](target); none may point where the input said.
+    targets = re.findall(r"(?<!\\)\[[^\]]*(?<!\\)\]\(([^)\s]*)", document)
+    assert [target for target in targets if "evil" in target] == [], targets
+    assert re.search(r"https?://evil|www\.evil", document) is None, "a bare autolink"
+    fences = [line for line in document.split("\n") if line.lstrip(" ").startswith("```")]
+    assert len(fences) % 2 == 0
+    assert document.count("```") % 2 == 0
+    assert leaks(document) == []
+
+
+def annotations(run: Run, name: str) -> list[str]:
+    return [command.data for command in runner_commands(run.output) if command.name == name]
+
+
+def assert_not_verified(run: Run, on_error: str) -> None:
+    """Exit 3 and one error annotation, or under --on-error warn exit 0 and one warning."""
+    loud, quiet = ("error", "warning") if on_error == "fail" else ("warning", "error")
+    assert run.exit_code == (3 if on_error == "fail" else 0), run.output
+    [annotation] = annotations(run, loud)
+    assert annotation.startswith("NOT VERIFIED: source ")
+    assert annotations(run, quiet) == []
+    assert "NOT VERIFIED" in run.stderr
+    assert run.report()["verdict"] == "unknown"
+    summary = run.files["summary"]
+    assert "NOT VERIFIED" in summary
+    assert "could not decide" in summary
+    assert "verdict<<" in run.files["output"]
+    assert "\nunknown\n" in run.files["output"]
+
+
+# ---------------------------------------------------------------------------
 # The environment
 # ---------------------------------------------------------------------------
 
