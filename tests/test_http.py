@@ -11,6 +11,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from reliability.helpers import RawServer
 
 from deploygate.errors import SourceError
 from deploygate.http import HttpClient, _origin
@@ -199,8 +200,45 @@ def test_the_deadline_bounds_every_wait(server: tuple[str, Script]) -> None:
 
 def test_unreachable_server_is_a_clear_source_error() -> None:
     clock = Clock()
-    with pytest.raises(SourceError, match=r"failed: ConnectionError; tried 5 times"):
+    with pytest.raises(SourceError) as caught:
         client(clock).request("GET", "http://127.0.0.1:9/x")
+    assert str(caught.value).endswith(
+        "GET http://127.0.0.1:9/x failed: the connection was refused (nothing listens at that "
+        "address); tried 5 times"
+    )
+
+
+def test_a_connection_dropped_mid_body_is_told_in_words() -> None:
+    """Half a body, then the connection closes: requests calls it ChunkedEncodingError."""
+    with RawServer("drop") as raw:
+        url = raw.url
+        with pytest.raises(SourceError) as caught:
+            client(Clock()).request("GET", f"{url}/x")
+    assert str(caught.value).endswith(
+        f"GET {url}/x failed: the connection closed before the answer was complete; tried 5 times"
+    )
+
+
+def test_a_backoff_past_the_deadline_says_no_time_was_left(server: tuple[str, Script]) -> None:
+    """The first backoff (0.375 s here) when 0.2 s are left: the attempt is not made, and the
+    message says so rather than "waiting 0 s would pass the deadline"."""
+    url, script = server
+    script.answers = [(502, {}, "")]
+    ticks = iter(range(100))
+    http = HttpClient(
+        "github",
+        headers={},
+        deadline=3.0,
+        clock=lambda: 1.4 * next(ticks),
+        sleep=lambda _seconds: None,
+        jitter=lambda: 0.5,
+    )
+    with pytest.raises(SourceError) as caught:
+        http.request("GET", f"{url}/x")
+    assert str(caught.value).endswith(
+        "answered 502; no time was left to try again before the 3 s deadline"
+    )
+    assert len(script.seen) == 1
 
 
 def test_secrets_never_appear_in_errors(server: tuple[str, Script]) -> None:
@@ -248,3 +286,66 @@ def test_pygithub_sends_through_the_http_client_while_in_use_and_only_then(
     assert [path for _method, path, _headers in script.seen] == ["/user", "/user"]
     assert script.seen[0][2]["Authorization"] == f"token {TOKEN}"
     assert Requester._Requester__httpsConnectionClass is HTTPSRequestsConnectionClass  # type: ignore[attr-defined]
+
+
+def test_a_redirect_to_another_origin_is_refused_before_anything_is_sent_there(
+    server: tuple[str, Script],
+) -> None:
+    """requests would follow it and keep every header but Authorization (python-gitlab's
+    PRIVATE-TOKEN included); a caller that follows redirects itself (PyGithub) gets the 3xx."""
+    url, script = server
+    script.answers = [(302, {"Location": f"http://127.0.0.1:9/x?token={TOKEN}"}, "")]
+    http = client(Clock())
+    http.headers["PRIVATE-TOKEN"] = TOKEN
+    with pytest.raises(SourceError) as caught:
+        http.request("GET", f"{url}/x")
+    assert str(caught.value).endswith(
+        f"GET {url}/x was redirected (302) to http://127.0.0.1:9; refused: the token is only "
+        f"sent to {url}"
+    )
+    assert TOKEN not in str(caught.value)
+    assert http.request("GET", f"{url}/x", allow_redirects=False).status_code == 302
+    assert len(script.seen) == 2
+
+
+def test_redirects_on_the_same_origin_are_followed_a_bounded_number_of_times(
+    server: tuple[str, Script],
+) -> None:
+    """A 307 keeps the method and body (GitHub's answer for a renamed repository), a 303
+    turns into a GET without a body, and a loop ends after ten redirects."""
+    url, script = server
+    script.answers = [(307, {"Location": "/moved"}, ""), (303, {"Location": "/done"}, "")]
+    script.answers.append((200, {}, "{}"))
+    response = client(Clock()).request("POST", f"{url}/x", json={"query": "q"})
+    assert [(method, path) for method, path, _headers in script.seen] == [
+        ("POST", "/x"),
+        ("POST", "/moved"),
+        ("GET", "/done"),
+    ]
+    assert script.seen[1][2]["Content-Length"] == script.seen[0][2]["Content-Length"]
+    assert "Content-Length" not in script.seen[2][2]
+    assert [r.status_code for r in [*response.history, response]] == [307, 303, 200]
+    script.seen.clear()
+    script.answers = [(302, {"Location": f"{url}/again"}, "")]
+    with pytest.raises(SourceError, match="redirected more than 10 times"):
+        client(Clock()).request("GET", f"{url}/x")
+    assert len(script.seen) == 11
+
+
+def test_jira_clouds_iso_reset_is_read_and_an_explicit_retry_after_wins(
+    server: tuple[str, Script],
+) -> None:
+    """Jira Cloud's 429: Retry-After in seconds and X-RateLimit-Reset as ISO 8601 to the
+    minute (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/)."""
+    url, script = server
+    clock = Clock()
+    soon = datetime.fromtimestamp(clock.wall() + 30, tz=timezone.utc)
+    limited = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": f"{soon:%Y-%m-%dT%H:%M}Z"}
+    script.answers = [(429, {**limited, "Retry-After": "2"}, ""), (200, {}, "{}")]
+    assert client(clock).request("GET", f"{url}/x").status_code == 200
+    assert clock.sleeps == [3.0]
+    later = datetime.fromtimestamp(clock.wall() + 3600, tz=timezone.utc).replace(second=0)
+    script.answers = [(429, {**limited, "X-RateLimit-Reset": f"{later:%Y-%m-%dT%H:%M}Z"}, "")]
+    with pytest.raises(SourceError, match=f"exhausted until {later:%Y-%m-%d %H:%M:%S} UTC"):
+        client(clock).request("GET", f"{url}/x")
+    assert clock.sleeps == [3.0]

@@ -7,9 +7,12 @@ request of every source goes through :class:`HttpClient`:
 - bounded attempts with jittered exponential backoff on connection errors,
   timeouts, 5xx and 429, honouring ``Retry-After`` (seconds or an HTTP date)
   when it fits in the deadline;
-- a primary rate limit (``X-RateLimit-Remaining: 0``) waits for its reset
-  when that fits, and otherwise fails at once naming the reset time; it never
-  sleeps for an hour;
+- a primary rate limit (``X-RateLimit-Remaining: 0``) waits for its
+  ``Retry-After``, else its reset (epoch seconds or ISO 8601), when that
+  fits, and otherwise fails at once naming the reset time; it never sleeps
+  for an hour;
+- redirects are followed only on the configured origin, and by us: requests
+  would carry every header but ``Authorization`` to another host;
 - non-idempotent requests are sent once: a POST that timed out may have
   landed, so its caller decides what to do;
 - every message that leaves this module has the secrets taken out.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import email.utils
 import random
 import re
+import socket
 import threading
 import time
 import urllib.parse
@@ -32,6 +36,7 @@ from typing import Any
 
 import requests
 
+from deploygate.dates import parse_instant
 from deploygate.errors import SourceError
 from deploygate.model import Usage
 from deploygate.redaction import redact
@@ -42,6 +47,8 @@ _ASCII_DIGITS = re.compile(r"^[0-9]{1,4000}$")
 DEFAULT_DEADLINE = 60.0
 DEFAULT_TIMEOUT = 20.0
 MAX_ATTEMPTS = 5
+MAX_REDIRECTS = 10
+"""As many redirects on the same origin as one request follows (requests allows 30)."""
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0
 
@@ -75,8 +82,29 @@ def _retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, moment.timestamp() - now)
 
 
+def _reset_at(value: str | None) -> float | None:
+    """When a rate limit resets, from ``X-RateLimit-Reset``; None when absent or junk.
+
+    GitHub and GitLab send epoch seconds; Jira Cloud an ISO 8601 time to the
+    minute, ``2026-12-03T02:40Z``
+    (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if _ASCII_DIGITS.match(value):
+        return float(value)
+    try:
+        return parse_instant(value).timestamp()
+    except ValueError:
+        return None
+
+
 def _clock_time(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return "a time too far away to name"
 
 
 class HttpClient(requests.Session):
@@ -128,6 +156,11 @@ class HttpClient(requests.Session):
 
     def _wait(self, seconds: float, why: str) -> None:
         if seconds > self._remaining():
+            if seconds < 0.5:  # "waiting 0 s would pass the deadline" puzzles
+                raise self.fail(
+                    f"{why}; no time was left to try again before the {self.deadline:.0f} s "
+                    "deadline"
+                )
             raise self.fail(
                 f"{why}; waiting {seconds:.0f} s would pass the {self.deadline:.0f} s deadline"
             )
@@ -136,8 +169,8 @@ class HttpClient(requests.Session):
     def wait_for_reset(self, response: requests.Response, why: str) -> None:
         """Wait for X-RateLimit-Reset when it comes before the deadline, else fail naming it."""
         now = self._wall_clock()
-        reset_text = response.headers.get("X-RateLimit-Reset", "")
-        reset = float(reset_text) if _ASCII_DIGITS.match(reset_text) else now + 60
+        reset = _reset_at(response.headers.get("X-RateLimit-Reset"))
+        reset = now + 60 if reset is None else reset
         self._wait(max(0.0, reset - now) + 1, f"{why} until {_clock_time(reset)}")
 
     def _backoff(self, attempt: int) -> float:
@@ -161,11 +194,16 @@ class HttpClient(requests.Session):
             return None
         headers = response.headers
         now = self._wall_clock()
-        if response.status_code in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
-            reset_text = headers.get("X-RateLimit-Reset", "")
-            reset = float(reset_text) if _ASCII_DIGITS.match(reset_text) else now + 60
-            return max(0.0, reset - now), f"rate limit exhausted until {_clock_time(reset)}"
         retry_after = _retry_after(headers.get("Retry-After"), now)
+        if response.status_code in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
+            # An explicit Retry-After wins: Jira Cloud sends it with a reset to the minute.
+            reset = _reset_at(headers.get("X-RateLimit-Reset"))
+            if retry_after is None:
+                reset = now + 60 if reset is None else reset
+                retry_after = max(0.0, reset - now)
+            elif reset is None:
+                reset = now + retry_after
+            return retry_after, f"rate limit exhausted until {_clock_time(reset)}"
         if retry_after is not None:
             return retry_after, f"asked to retry after {retry_after:.0f} s"
         if response.status_code in RETRY_STATUSES:
@@ -215,6 +253,15 @@ class HttpClient(requests.Session):
         are idempotent (a GraphQL query is a POST that changes nothing).
         Returns the final response whatever its status (the caller knows what
         a 404 means for it); raises SourceError when no answer came in time.
+
+        Redirects are followed here, not by requests: requests drops only
+        ``Authorization`` when a redirect changes host, so python-gitlab's
+        ``PRIVATE-TOKEN`` and a GraphQL body would go wherever a ``Location``
+        points. A redirect on the same origin (GitHub's 301 and 307 for a
+        renamed repository) is followed, at most ``MAX_REDIRECTS`` times; one
+        to another origin fails the source. ``allow_redirects=False`` (how
+        PyGithub asks) returns the redirect to the caller, whose next request
+        comes back through here.
         """
         method = method.decode() if isinstance(method, bytes) else method
         url = url.decode() if isinstance(url, bytes) else url
@@ -223,9 +270,39 @@ class HttpClient(requests.Session):
                 f"refusing to send the token to {_origin(url)}: only {self.allowed_origin} is "
                 "configured"
             )
+        origin = self.allowed_origin or _origin(url)
+        follow = kwargs.pop("allow_redirects", True)
+        history: list[requests.Response] = []
+        while True:
+            response = self._send(method, url, idempotent, **kwargs)
+            if not follow or not response.is_redirect:
+                response.history = history
+                return response
+            history.append(response)
+            target = urllib.parse.urljoin(url, self.get_redirect_target(response) or "")
+            if _origin(target) != origin:
+                raise self.fail(
+                    f"{method} {_path(url)} was redirected ({response.status_code}) to "
+                    f"{_origin(target)}; refused: the token is only sent to {origin}"
+                )
+            if len(history) > MAX_REDIRECTS:
+                raise self.fail(
+                    f"{method} {_path(url)} was redirected more than {MAX_REDIRECTS} times"
+                )
+            if _redirect_method(method, response.status_code) != method:
+                method, idempotent = "GET", None
+                for body in ("data", "json", "files"):
+                    kwargs.pop(body, None)
+            url = target
+
+    def _send(
+        self, method: str, url: str, idempotent: bool | None, **kwargs: Any
+    ) -> requests.Response:
+        """One request, its retries and waits, without following a redirect."""
         if idempotent is None:
             idempotent = method.upper() in ("GET", "HEAD", "OPTIONS")
         kwargs.pop("timeout", None)
+        kwargs["allow_redirects"] = False
         last_problem = "no attempt was made"
         attempts = self.max_attempts if idempotent else 1
         for attempt in range(attempts):
@@ -250,7 +327,7 @@ class HttpClient(requests.Session):
             except requests.Timeout:
                 last_problem = f"{method} {_path(url)} timed out"
             except requests.RequestException as error:
-                last_problem = f"{method} {_path(url)} failed: {type(error).__name__}"
+                last_problem = f"{method} {_path(url)} failed: {_what_happened(error)}"
             else:
                 self._note_rate_limit(response)
                 limited = self._rate_limit_wait(response)
@@ -264,7 +341,7 @@ class HttpClient(requests.Session):
                         self._wait(seconds + 1, last_problem)
                         continue
             if attempt + 1 < attempts:
-                self._wait(min(self._backoff(attempt), max(0.0, self._remaining())), last_problem)
+                self._wait(self._backoff(attempt), last_problem)
         if self._remaining() <= 0:
             raise self.fail(f"{last_problem}; gave up at the {self.deadline:.0f} s deadline")
         tries = (
@@ -282,6 +359,15 @@ class _PastDeadline(Exception):
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+def _redirect_method(method: str, status: int) -> str:
+    """The method a browser (and requests) sends after ``status``: a 303, or a 302 or 301
+    answering a POST, becomes a GET without its body; 307 and 308 keep both."""
+    verb = method.upper()
+    if verb != "HEAD" and (status in (302, 303) or (status == 301 and verb == "POST")):
+        return "GET"
+    return method
+
+
 def _origin(url: str) -> str:
     """scheme://host[:port], the default port left out: PyGithub always writes it."""
     parts = urllib.parse.urlsplit(url)
@@ -294,6 +380,44 @@ def _origin(url: str) -> str:
     if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
         host = f"{host}:{port}"
     return f"{parts.scheme}://{host}".lower()
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and what it wraps: requests wraps urllib3, which wraps the socket's error."""
+    found: list[BaseException] = []
+    pending: list[BaseException | None] = [error]
+    while pending and len(found) < 20:
+        current = pending.pop()
+        if current is None or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        wrapped = [arg for arg in current.args if isinstance(arg, BaseException)]
+        reason = getattr(current, "reason", None)
+        pending += [current.__cause__, current.__context__, *wrapped]
+        pending += [reason] if isinstance(reason, BaseException) else []
+    return found
+
+
+def _what_happened(error: requests.RequestException) -> str:
+    """A failed attempt in words: requests' class names mean little at a terminal."""
+    if isinstance(error, requests.exceptions.SSLError):
+        return "the TLS handshake failed (an untrusted certificate, or no TLS at that address)"
+    if isinstance(error, requests.exceptions.ProxyError):
+        return "the proxy refused or failed the connection"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "the connection closed before the answer was complete"
+    if isinstance(error, requests.exceptions.ContentDecodingError):
+        return "the answer's compressed body could not be decoded"
+    if not isinstance(error, requests.ConnectionError):
+        return type(error).__name__
+    causes = _causes(error)
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return "the connection was refused (nothing listens at that address)"
+    if any(isinstance(cause, socket.gaierror) for cause in causes):
+        return "the host name could not be resolved"
+    if any(isinstance(cause, ConnectionResetError) for cause in causes):  # RemoteDisconnected too
+        return "the connection closed before an answer came"
+    return "could not connect"
 
 
 def _path(url: str) -> str:

@@ -45,8 +45,10 @@ sends (``project``, ``labels``, ``component``, ``key``/``issuekey`` with
 ``=``, ``!=``, ``in``, ``not in``; ``AND``, ``OR``, ``NOT``, parentheses;
 a trailing ``ORDER BY`` is accepted and ignored, the order is by key);
 every account sees every issue unless ``hidden`` lists it; no rate limits
-unless injected. What it does not implement answers 501 and is recorded in
-``FakeJira.problems``; the ``fake_jira`` fixture then fails the test.
+unless injected (an injected 429 on Cloud carries Atlassian's headers, and
+every injected fault a body in Jira's error shape). What it does not
+implement answers 501 and is recorded in ``FakeJira.problems``; the
+``fake_jira`` fixture then fails the test.
 
 The HTTP machinery (request log, fault injection, keep-alive handler) is
 fakes/server.py's, shared with the other fakes, so they all fail in the same ways.
@@ -72,7 +74,7 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from http import HTTPStatus
 from typing import Any, Literal
 
@@ -539,23 +541,33 @@ def _errors(status: int, *messages: str) -> Response:
 
 
 def _fault_body(status: int) -> dict[str, Any]:
-    """The body of an injected fault that names none.
+    """The body of an injected fault that names none, in Jira's error shape."""
+    if status == 429:
+        message = "Rate limit exceeded."
+    elif status >= 500:
+        message = "Internal server error"
+    else:
+        message = HTTPStatus(status).phrase
+    return {"errorMessages": [message], "errors": {}}
 
-    These are the fake GitHub's bodies, kept byte for byte from when the fake
-    Jira borrowed its handler: Atlassian's own error bodies are a change of
-    behaviour, for its own commit.
-    """
-    if status in (403, 429):
-        return {
-            "message": "You have exceeded a secondary rate limit. Please wait a few minutes "
-            "before you try again.",
-            "documentation_url": "https://docs.github.com/rest/using-the-rest-api/"
-            "rate-limits-for-the-rest-api#about-secondary-rate-limits",
-            "status": str(status),
-        }
-    if status >= 500:
-        return {"message": "Server Error"}
-    return {"message": HTTPStatus(status).phrase, "status": str(status)}
+
+RETRY_AFTER_SECONDS = 1
+"""The Retry-After of an injected 429 that names none."""
+
+
+def rate_limit_headers(retry_after: int) -> dict[str, str]:
+    """What Jira Cloud sends with a 429
+    (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/): Retry-After in
+    seconds, X-RateLimit-Reset as an ISO 8601 time to the minute (the request's time plus
+    Retry-After), the budget's limit and what remains of it, and why."""
+    reset = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
+    return {
+        "Retry-After": str(retry_after),
+        "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"),
+        "X-RateLimit-Limit": "100",
+        "X-RateLimit-Remaining": "0",
+        "RateLimit-Reason": "jira-burst-based",
+    }
 
 
 class Fault(server.Fault[RecordedRequest]):
@@ -604,7 +616,10 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
     # -- answering -------------------------------------------------------------
 
     def fault_response(self, fault: Fault, record: RecordedRequest) -> Response:
-        """The fault's answer as it is: Jira Cloud adds no rate-limit headers to answers."""
+        """The fault's answer; a 429 on Cloud carries Atlassian's rate-limit headers beneath
+        the fault's own (a test's ``Retry-After`` wins)."""
+        if fault.status == 429 and self.flavour == "cloud":
+            return fault.answer(_fault_body, rate_limit_headers(RETRY_AFTER_SECONDS))
         return fault.response()
 
     def _crash_response(self) -> Response:

@@ -35,10 +35,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 from actions_runner import Command, parse_line
 from click.testing import CliRunner
 from fakes.github import FakeGitHub
 from fakes.gitlab import FakeGitLab
+from fakes.server import Response
 
 from deploygate.cli import cli
 
@@ -210,6 +212,55 @@ def assert_no_leak(run: Run, *fakes: FakeGitHub | FakeGitLab) -> None:
             sent = f"{request.path}?{request.query}\n" + request.body.decode("utf-8", "replace")
             found = leaks(sent) + leaks(request.text(), others)
             assert not found, f"canaries sent in {request.method} {request.path}: {found}"
+
+
+# ---------------------------------------------------------------------------
+# Assertions several modules share
+# ---------------------------------------------------------------------------
+
+HOSTILE_MARKDOWN = (
+    "@octocat @org/team <img src=x> <!-- deploygate --> [Approve](http://evil.invalid) "
+    "</details> ```"
+)
+OUR_TAGS = {"<sub>", "</sub>", STICKY_MARKER}
+
+
+def assert_inert_markdown(document: str, *, markers: int) -> None:
+    """The hostile title is shown but pings, embeds, hides and links nothing."""
+    assert "octocat" in document
+    assert "Approve" in document
+    assert re.findall(r"@(?=[A-Za-z0-9])", document) == [], "a live mention"
+    tags = set(re.findall(r"<[!/A-Za-z][^<>]*>", document))
+    assert tags <= OUR_TAGS, tags - OUR_TAGS
+    assert document.count(STICKY_MARKER) == markers
+    # A link is an unescaped [text](target); none may point where the input said.
+    targets = re.findall(r"(?<!\\)\[[^\]]*(?<!\\)\]\(([^)\s]*)", document)
+    assert [target for target in targets if "evil" in target] == [], targets
+    assert re.search(r"https?://evil|www\.evil", document) is None, "a bare autolink"
+    fences = [line for line in document.split("\n") if line.lstrip(" ").startswith("```")]
+    assert len(fences) % 2 == 0
+    assert document.count("```") % 2 == 0
+    assert leaks(document) == []
+
+
+def annotations(run: Run, name: str) -> list[str]:
+    return [command.data for command in runner_commands(run.output) if command.name == name]
+
+
+def assert_not_verified(run: Run, on_error: str) -> None:
+    """Exit 3 and one error annotation, or under --on-error warn exit 0 and one warning."""
+    loud, quiet = ("error", "warning") if on_error == "fail" else ("warning", "error")
+    assert run.exit_code == (3 if on_error == "fail" else 0), run.output
+    [annotation] = annotations(run, loud)
+    assert annotation.startswith("NOT VERIFIED: source ")
+    assert annotations(run, quiet) == []
+    assert "NOT VERIFIED" in run.stderr
+    assert run.report()["verdict"] == "unknown"
+    summary = run.files["summary"]
+    assert "NOT VERIFIED" in summary
+    assert "could not decide" in summary
+    assert "verdict<<" in run.files["output"]
+    assert "\nunknown\n" in run.files["output"]
 
 
 # ---------------------------------------------------------------------------
@@ -584,6 +635,25 @@ def mutate_answers(
     fake.answer = answer  # type: ignore[method-assign]
 
 
+def redirect(
+    fake: Any, applies: Callable[[Any], bool], base: str, status: int = 302, times: int = 1
+) -> None:
+    """Answer the first ``times`` requests for which ``applies(record)`` holds with ``status``
+    and a ``Location`` on ``base`` with the same path and query: another host, or the fake's
+    own (GitHub's 301 and 307 for a renamed repository)."""
+    original = fake.answer
+    left = [times]
+
+    def answer(record: Any) -> Any:
+        if left[0] > 0 and applies(record):
+            left[0] -= 1
+            query = f"?{urllib.parse.urlencode(record.query)}" if record.query else ""
+            return Response(status, {"message": "Moved"}, {"Location": base + record.path + query})
+        return original(record)
+
+    fake.answer = answer
+
+
 def stream_of(record: Any) -> str:
     """Which listing a request belongs to: the GraphQL operation, or the REST path.
 
@@ -781,6 +851,19 @@ class JsonServer:
     def __exit__(self, *_exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+@contextlib.contextmanager
+def other_host(payload: bytes = b"[]") -> Iterator[JsonServer]:
+    """A server on 127.0.0.2 that answers everything 200 with ``payload`` (an empty list would
+    make a GitLab gate pass, were it trusted); the test is skipped where 127.0.0.2 is not
+    routable (macOS)."""
+    try:
+        server = JsonServer(lambda _m, _p, _b: (200, {}, payload), host="127.0.0.2")
+    except OSError as error:
+        pytest.skip(f"cannot listen on 127.0.0.2: {error}")
+    with server:
+        yield server
 
 
 @contextlib.contextmanager

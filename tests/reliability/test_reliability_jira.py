@@ -6,12 +6,19 @@ asserts the documented outcome: an exit code from the table, one clear
 error naming Jira, no traceback, and no spelling of the Jira token (or of
 ``email:token``, whose base64 is the Basic auth header) in any output.
 
-- case 7 (5xx storm) -> test_a_5xx_storm_is_bounded_and_not_verified
+- case 7 (5xx storm) -> test_a_5xx_storm_is_bounded_and_not_verified,
+  test_a_5xx_storm_under_on_error_warn_exits_0_not_verified
+- case 8 (rate limits) -> test_a_rate_limit_with_atlassians_headers_is_waited_out,
+  test_a_rate_limit_an_hour_away_fails_at_once_naming_the_reset
 - case 9 (Retry-After junk) -> test_junk_retry_after_never_crashes
 - case 10 (hung and slow servers) -> test_a_hung_or_dripping_jira_stops_at_the_deadline
 - case 12 (malformed payloads) -> test_malformed_answers_fail_jira_with_one_clear_line
 - case 13 (canaries) -> test_the_jira_token_never_leaks, and assert_no_jira_leak on every run
-- untrusted text -> test_hostile_jira_summaries_never_become_runner_commands
+- case 14 (unreachable) -> test_an_unreachable_jira_is_not_verified
+- untrusted text -> test_hostile_jira_summaries_never_become_runner_commands,
+  test_a_markdown_jira_summary_is_inert, test_a_token_pasted_into_a_jira_issue_is_not_repeated
+- redirects -> test_a_redirect_to_another_host_is_refused,
+  test_a_redirect_on_the_same_host_is_followed
 """
 
 from __future__ import annotations
@@ -19,25 +26,32 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fakes.github import Response
-from fakes.jira import FakeJira, _make_token
+from fakes.jira import FakeJira, _make_token, rate_limit_headers
 from reliability.helpers import (
     CANARIES,
     DEADLINE,
+    HOSTILE_MARKDOWN,
     Launch,
     RawServer,
     Run,
+    assert_inert_markdown,
+    assert_not_verified,
     at,
     canary_forms,
     check,
     clean_env,
+    closed_port,
     foreign_commands,
     leaks,
     mutate_answers,
+    other_host,
+    redirect,
     runner_views,
 )
 
@@ -52,14 +66,19 @@ POSTMORTEM = (
     '+++\nservice = "checkout"\ndate = {date}\ndeployments = ["d1"]\njira = ["OPS-1"]\n+++\n'
     "# Checkout 500s\n\n## Action items\n- [ ] OPS-2 validate config\n"
 )
+ONLY_JIRA_ITEMS = POSTMORTEM.split("## Action items")[0]
+"""The same postmortem without its task list: every item comes from Jira, so a Jira that
+fails leaves no local finding beside the NOT VERIFIED annotation."""
 
 
-def project(tmp_path: Path, jira_url: str, *, deadline: str = DEADLINE) -> Path:
+def project(
+    tmp_path: Path, jira_url: str, *, deadline: str = DEADLINE, postmortem: str = POSTMORTEM
+) -> Path:
     """A local project whose postmortem names OPS-1 and OPS-2, reading Jira at ``jira_url``."""
     (tmp_path / "postmortems").mkdir(parents=True, exist_ok=True)
     written = at(20).strftime("%Y-%m-%dT%H:%M:%SZ")
     (tmp_path / "postmortems" / "checkout.md").write_text(
-        POSTMORTEM.format(date=written), encoding="utf-8"
+        postmortem.format(date=written), encoding="utf-8"
     )
     failed = at(21).strftime("%Y-%m-%dT%H:%M:%SZ")
     (tmp_path / "deployments.jsonl").write_text(
@@ -83,11 +102,13 @@ def jira_env() -> dict[str, str | None]:
     )
 
 
-def populate(fake: FakeJira, summary: str = "Alert on the error budget burn") -> None:
+def populate(
+    fake: FakeJira, summary: str = "Alert on the error budget burn", description: str | None = None
+) -> None:
     fake.world.cloud_account(JIRA_EMAIL, JIRA_TOKEN)
     ops = fake.world.project("OPS", components=["checkout"])
     ops.issue(summary, created=at(19), duedate=at(5).date(), labels=["postmortem"],
-              components=["checkout"])  # fmt: skip
+              components=["checkout"], description=description)  # fmt: skip
     ops.issue("Validate config", created=at(19), status="Done")
 
 
@@ -155,6 +176,64 @@ def test_a_5xx_storm_is_bounded_and_not_verified(tmp_path: Path, jira: FakeJira)
     assert_no_jira_leak(run, jira)
 
 
+def test_a_rate_limit_with_atlassians_headers_is_waited_out(tmp_path: Path, jira: FakeJira) -> None:
+    """A 429 as Jira Cloud sends it (Retry-After 2, X-RateLimit-Reset to the minute in ISO
+    8601, X-RateLimit-Remaining 0): the explicit Retry-After is waited out and the check
+    decides (exit 1)."""
+    populate(jira)
+    jira.faults.add("/search", status=429, times=1, headers=rate_limit_headers(2))
+    run = check(tmp_path, project(tmp_path, jira.url, deadline="10s"), jira_env())
+    run.assert_clean()
+    assert run.exit_code == 1, run.output
+    assert [r.status for r in jira.searches()][:2] == [429, 200]
+    assert jira_status(run)["ok"] is True
+    assert_no_jira_leak(run, jira)
+
+
+def test_a_rate_limit_an_hour_away_fails_at_once_naming_the_reset(
+    tmp_path: Path, jira: FakeJira
+) -> None:
+    populate(jira)
+    headers = rate_limit_headers(3600)
+    jira.faults.add("/search", status=429, times=None, headers=headers)
+    run = check(tmp_path, project(tmp_path, jira.url), jira_env())
+    reset = datetime.strptime(headers["X-RateLimit-Reset"], "%Y-%m-%dT%H:%MZ")
+    assert_one_clear_line(run, f"rate limit exhausted until {reset:%Y-%m-%d %H:%M:%S} UTC")
+    assert len(jira.searches()) == 1
+    assert_no_jira_leak(run, jira)
+
+
+def test_a_5xx_storm_under_on_error_warn_exits_0_not_verified(
+    tmp_path: Path, jira: FakeJira
+) -> None:
+    """The same storm with --on-error warn: exit 0, one warning, NOT VERIFIED everywhere."""
+    populate(jira)
+    jira.faults.add(lambda r: len(jira.requests) % 2 == 1, status=502, times=None)
+    jira.faults.add(None, status=503, times=None)
+    config = project(tmp_path, jira.url, postmortem=ONLY_JIRA_ITEMS)
+    run = check(tmp_path, config, jira_env(), "--on-error", "warn")
+    run.assert_clean()
+    assert_not_verified(run, "warn")
+    assert "/rest/api/3/search/jql answered 50" in str(jira_status(run)["error"])
+    assert 1 < len(jira.requests) <= 5
+    assert_no_jira_leak(run, jira)
+
+
+@pytest.mark.parametrize("on_error", ["fail", "warn"])
+def test_an_unreachable_jira_is_not_verified(tmp_path: Path, on_error: str) -> None:
+    """Connection refused on every attempt: exit 3, one error annotation and a summary saying
+    the gate could not decide; under --on-error warn exit 0, one warning, NOT VERIFIED."""
+    with closed_port() as url:
+        config = project(tmp_path, url, postmortem=ONLY_JIRA_ITEMS)
+        run = check(tmp_path, config, jira_env(), "--on-error", on_error)
+    run.assert_clean()
+    assert_not_verified(run, on_error)
+    error = str(jira_status(run)["error"])
+    assert "failed: the connection was refused (nothing listens at that address)" in error
+    assert "NOT VERIFIED" in run.files["report.markdown"]
+    assert_no_jira_leak(run)
+
+
 @pytest.mark.parametrize(
     ("retry_after", "exit_code"),
     [
@@ -189,7 +268,9 @@ def test_a_hung_or_dripping_jira_stops_at_the_deadline(tmp_path: Path, mode: str
         run = launch.wait()
     assert run.exit_code == 3, (run.exit_code, run.output)
     error = assert_one_clear_line(run, "/rest/api/3/search/jql")
-    assert ("timed out" if mode != "drop" else "failed") in error
+    dropped = "failed: the connection closed before the answer was complete"
+    assert ("timed out" if mode != "drop" else dropped) in error
+    assert "waiting 0 s" not in error
     assert_no_jira_leak(run)
     for request in server.requests:
         assert not leaks(request.decode("latin-1").split("\r\nauthorization:", 1)[0].lower())
@@ -300,6 +381,7 @@ def test_a_400_that_echoes_the_token_is_redacted(tmp_path: Path, jira: FakeJira)
 @pytest.mark.parametrize(
     "summary",
     [
+        "x\n::error::owned",
         "::error::forged\n::stop-commands::x",
         "\x1b]8;;https://evil.test\x07click\x1b]8;;\x07",
         "##[error]legacy forged",
@@ -309,7 +391,7 @@ def test_a_400_that_echoes_the_token_is_redacted(tmp_path: Path, jira: FakeJira)
 def test_hostile_jira_summaries_never_become_runner_commands(
     tmp_path: Path, jira: FakeJira, summary: str
 ) -> None:
-    populate(jira, summary=summary)
+    populate(jira, summary=summary, description=summary)
     run = check(tmp_path, project(tmp_path, jira.url), jira_env())
     run.assert_clean()
     assert run.exit_code == 1
@@ -326,3 +408,51 @@ def test_hostile_jira_summaries_reach_no_annotation_raw(tmp_path: Path, jira: Fa
     run = check(tmp_path, project(tmp_path, jira.url), jira_env())
     assert run.exit_code == 1
     assert "\x1b" not in run.stdout
+
+
+def test_a_redirect_to_another_host_is_refused(tmp_path: Path, jira: FakeJira) -> None:
+    """The search answers 302 to 127.0.0.2, whose empty answer would leave OPS-1 unread: that
+    host receives nothing and Jira fails (exit 3) naming the refusal."""
+    populate(jira)
+    with other_host(b'{"issues": [], "isLast": true}') as other:
+        redirect(jira, lambda r: "/search" in r.path, other.url)
+        run = check(tmp_path, project(tmp_path, jira.url), jira_env())
+    assert_one_clear_line(run, f"was redirected (302) to {other.url}; refused")
+    assert other.requests == []
+    assert_no_jira_leak(run, jira)
+
+
+def test_a_redirect_on_the_same_host_is_followed(tmp_path: Path, jira: FakeJira) -> None:
+    populate(jira)
+    redirect(jira, lambda r: "/search" in r.path, jira.url, status=301)
+    run = check(tmp_path, project(tmp_path, jira.url), jira_env())
+    run.assert_clean()
+    assert run.exit_code == 1, run.output
+    assert [r.status for r in jira.searches()][:2] == [301, 200]
+    assert_no_jira_leak(run, jira)
+
+
+def test_a_markdown_jira_summary_is_inert(tmp_path: Path, jira: FakeJira) -> None:
+    """A summary that would ping, embed and link: shown as text in the job summary and the
+    Markdown report, live in neither."""
+    populate(jira, summary=HOSTILE_MARKDOWN, description=HOSTILE_MARKDOWN)
+    run = check(tmp_path, project(tmp_path, jira.url), jira_env())
+    run.assert_clean()
+    assert run.exit_code == 1, run.output
+    assert_inert_markdown(run.files["summary"], markers=0)
+    assert_inert_markdown(run.files["report.markdown"], markers=0)
+    assert_no_jira_leak(run, jira)
+
+
+def test_a_token_pasted_into_a_jira_issue_is_not_repeated(tmp_path: Path, jira: FakeJira) -> None:
+    """Someone pasted the Jira token, and email:token, into the overdue item's summary and
+    description: the item is shown with them taken out, in every output."""
+    pasted = f"token was {JIRA_TOKEN} or {JIRA_EMAIL}:{JIRA_TOKEN}"
+    populate(jira, summary=pasted, description=pasted)
+    run = check(tmp_path, project(tmp_path, jira.url), jira_env())
+    run.assert_clean()
+    assert run.exit_code == 1, run.output
+    assert "token was" in run.stdout
+    assert_no_jira_leak(run, jira)
+    for view in runner_views(run.stdout, run.stderr):
+        assert foreign_commands(view) == []

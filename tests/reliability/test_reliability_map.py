@@ -5,12 +5,19 @@ Backends: the local store, GitHub (tests/fakes/github.py), GitLab
 CLI. The local store sends no request, so the network cases (6-11, 14, 16)
 do not apply to it; its malformed files are tests/test_bad_input.py and
 tests/test_fuzz.py. Jira's cases are in reliability/test_reliability_jira.py:
-::test_a_5xx_storm_is_bounded_and_not_verified (7, 14),
+::test_a_5xx_storm_is_bounded_and_not_verified and
+::test_a_5xx_storm_under_on_error_warn_exits_0_not_verified (7),
+::test_a_rate_limit_with_atlassians_headers_is_waited_out and
+::test_a_rate_limit_an_hour_away_fails_at_once_naming_the_reset (8),
 ::test_junk_retry_after_never_crashes (9),
 ::test_a_hung_or_dripping_jira_stops_at_the_deadline (10),
+::test_a_redirect_to_another_host_is_refused (11),
 ::test_malformed_answers_fail_jira_with_one_clear_line (12),
-::test_the_jira_token_never_leaks and ::test_a_400_that_echoes_the_token_is_redacted (13),
-::test_hostile_jira_summaries_never_become_runner_commands (1).
+::test_the_jira_token_never_leaks, ::test_a_400_that_echoes_the_token_is_redacted and
+::test_a_token_pasted_into_a_jira_issue_is_not_repeated (13),
+::test_an_unreachable_jira_is_not_verified (14),
+::test_hostile_jira_summaries_never_become_runner_commands (1),
+::test_a_markdown_jira_summary_is_inert (3).
 
 Case -> tests (``reliability/`` is tests/reliability/; the others existed before):
 
@@ -48,7 +55,7 @@ Case -> tests (``reliability/`` is tests/reliability/; the others existed before
     test_a_hung_or_slow_server_stops_at_the_deadline,
     ::test_a_drip_fed_comment_gives_up_by_its_timeout,
     ::test_a_drip_fed_merge_request_note_gives_up_by_its_deadline.
-11. Pagination -> reliability/test_reliability_pagination.py; partly before in
+11. Pagination and redirects -> reliability/test_reliability_pagination.py; partly before in
     test_gitlab_source.py::test_a_next_page_on_another_host_is_never_sent_the_token.
 12. Malformed data -> reliability/test_reliability_malformed.py.
 13. Token canaries -> reliability/test_reliability_canaries.py, and helpers.assert_no_leak /

@@ -33,43 +33,21 @@ from reliability.helpers import (
     CANARIES,
     STICKY_MARKER,
     Run,
+    assert_inert_markdown,
     at,
     check,
     github_config,
     github_env,
     gitlab_config,
     gitlab_env,
-    leaks,
     local_config,
     local_postmortem,
     small_github,
     small_gitlab,
 )
+from reliability.helpers import HOSTILE_MARKDOWN as TITLE
 
-TITLE = (
-    "@octocat @org/team <img src=x> <!-- deploygate --> [Approve](http://evil.invalid) "
-    "</details> ```"
-)
 BODY = f"## What we learned\n- {TITLE}\n"
-OUR_TAGS = {"<sub>", "</sub>", STICKY_MARKER}
-
-
-def assert_inert_markdown(document: str, *, markers: int) -> None:
-    """The hostile title is shown but pings, embeds, hides and links nothing."""
-    assert "octocat" in document
-    assert "Approve" in document
-    assert re.findall(r"@(?=[A-Za-z0-9])", document) == [], "a live mention"
-    tags = set(re.findall(r"<[!/A-Za-z][^<>]*>", document))
-    assert tags <= OUR_TAGS, tags - OUR_TAGS
-    assert document.count(STICKY_MARKER) == markers
-    # A link is an unescaped [text](target); none may point where the input said.
-    targets = re.findall(r"(?<!\\)\[[^\]]*(?<!\\)\]\(([^)\s]*)", document)
-    assert [target for target in targets if "evil" in target] == [], targets
-    assert re.search(r"https?://evil|www\.evil", document) is None, "a bare autolink"
-    fences = [line for line in document.split("\n") if line.lstrip(" ").startswith("```")]
-    assert len(fences) % 2 == 0
-    assert document.count("```") % 2 == 0
-    assert leaks(document) == []
 
 
 def code_quality(run: Run) -> list[dict[str, Any]]:

@@ -7,6 +7,8 @@ GitHub (GraphQL cursors): lists longer than a page, an empty page with
 hasNextPage true, a cursor that never advances, more sub-issues than the
 query's page; and the REST comment listing of ``--comment`` with a next link on
 another host. The local store does not paginate.
+Redirects: a 302 to another host fails the source (exit 3) and that host receives
+nothing, neither a token nor a body; a redirect on the same host is followed.
 
 The existing test tests/test_gitlab_source.py::
 test_a_next_page_on_another_host_is_never_sent_the_token checks the other host on
@@ -43,8 +45,12 @@ from reliability.helpers import (
     gitlab_config,
     gitlab_env,
     leaks,
+    other_host,
+    redirect,
     small_github,
     small_gitlab,
+    stream_of,
+    streams,
 )
 
 FAILURES = 151
@@ -382,4 +388,70 @@ def test_github_sees_the_whole_window_with_more_than_one_postmortem_page(
     assert run.report()["summary"]["postmortems"] == 120
     pages = [r for r in fake_github.requests if b"query Postmortems" in r.body]
     assert len(pages) == 3
+    assert_no_leak(run, fake_github)
+
+
+def _refused(run: Run, other: JsonServer, status: int) -> None:
+    assert run.exit_code == 3, run.output
+    [source] = run.report()["sources"]
+    assert f"was redirected ({status}) to {other.url}; refused" in source["error"], source
+    assert other.requests == []
+    assert leaks(run.everything) == []
+
+
+def test_gitlab_never_follows_a_redirect_to_another_host(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The deployments answer 302 to 127.0.0.2, whose empty list would make the gate pass:
+    python-gitlab's PRIVATE-TOKEN never goes there and the source fails (exit 3)."""
+    small_gitlab(fake_gitlab)
+    with other_host() as other:
+        redirect(fake_gitlab, lambda r: "/deployments" in r.path, other.url)
+        run = run_gitlab(fake_gitlab, tmp_path)
+    _refused(run, other, 302)
+    assert_no_leak(run, fake_gitlab)
+
+
+def test_gitlab_follows_a_redirect_on_its_own_host(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A 301 to the same listing on the same host is followed: the failure is found (exit 1)."""
+    small_gitlab(fake_gitlab)
+    redirect(fake_gitlab, lambda r: "/deployments" in r.path, fake_gitlab.url, status=301)
+    run = run_gitlab(fake_gitlab, tmp_path)
+    assert run.exit_code == 1, run.output
+    assert [r.status for r in fake_gitlab.requests_to("/deployments")][:2] == [301, 200]
+    assert_no_leak(run, fake_gitlab)
+
+
+def test_github_never_sends_the_graphql_query_to_another_host(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """GraphQL answers 307 (keep the method and body) to 127.0.0.2: neither the token nor the
+    query goes there, and the source fails (exit 3)."""
+    small_github(fake_github)
+    with other_host(b'{"data": {}}') as other:
+        redirect(fake_github, lambda r: r.path == "/graphql", other.url, status=307)
+        config = github_config(tmp_path, graphql_url=fake_github.graphql_url)
+        run = check(tmp_path, config, github_env(fake_github))
+    _refused(run, other, 307)
+    assert_no_leak(run, fake_github)
+
+
+def test_github_follows_a_307_on_its_own_host_with_the_query(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A 307 to the same endpoint is sent again with the same body: the gate decides (exit 1)."""
+    small_github(fake_github)
+    redirect(fake_github, lambda r: r.path == "/graphql", fake_github.url, status=307)
+    config = github_config(tmp_path, graphql_url=fake_github.graphql_url)
+    run = check(tmp_path, config, github_env(fake_github))
+    assert run.exit_code == 1, run.output
+    [moved] = [r for r in fake_github.requests if r.status == 307]
+    again = streams(fake_github.requests)[stream_of(moved)][1]
+    assert (again.status, again.method, again.body) == (200, "POST", moved.body)
     assert_no_leak(run, fake_github)
