@@ -107,6 +107,14 @@ def test_a_failed_deployment_in_between_does_not_hide_the_rollback() -> None:
         {"description": "Rollback after the 5xx spike"},
         {"description": "rolling back checkout"},
         {"commit_title": "reverts #4312"},
+        {"commit_title": 'Revert "Cache prices in Redis" (#4313)'},
+        {"commit_title": "revert(cart): drop the price cache"},
+        {"description": "Rollback to v41"},
+        {"description": "Roll back checkout to v41"},
+        {"description": "rollback: the 5xx spike"},
+        {"description": "Rolled back to 1111111\n\nThe cache misbehaved."},
+        {"description": "[checkout] Rollback"},
+        {"commit_title": "Cache prices", "description": "Reverting the price cache"},
     ],
 )
 def test_a_deployment_that_says_revert_or_rollback_marks_the_one_before(
@@ -125,9 +133,16 @@ def test_a_deployment_that_says_revert_or_rollback_marks_the_one_before(
         {"commit_title": "Add a revertible migration"},
         {"description": "Deploy reverter service"},
         {"commit_title": "Unroll the loop in back-office"},
+        {"description": "Add rollback button to UI"},
+        {"description": "Roll forward; revert not needed"},
+        {"description": "Rollback retry"},
+        {"commit_title": "Fix the rollback script"},
+        {"commit_title": "Rollbacks: retry on timeout"},
+        {"commit_title": "Rollback-safe migrations"},
+        {"description": "Deploy checkout\n\nRevert if the 5xx rate climbs."},
     ],
 )
-def test_words_that_merely_contain_revert_or_rollback_do_not_count(
+def test_a_mention_of_revert_or_rollback_that_does_not_say_one_does_not_count(
     fields: dict[str, str],
 ) -> None:
     history = [ok("a", V1, 50), ok("b", V2, 10), ok("c", V3, 9, **fields)]

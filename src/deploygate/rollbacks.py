@@ -8,7 +8,7 @@ version did not hold. Two signs are read, per service and environment:
   same sha is not a rollback, nor is going forward again to a version that
   was itself rolled back);
 - the next successful deployment, within the window, says it is a rollback
-  or a revert (its description, or its commit's first line).
+  or a revert: its description, or its commit's first line, starts so.
 
 The deployment so replaced becomes ``rolled-back``, with the evidence. Pure:
 no clock, no I/O, linear in the number of deployments after one sort.
@@ -25,14 +25,33 @@ from datetime import timedelta
 from deploygate.dates import format_duration
 from deploygate.model import Deployment, DeploymentStatus
 
-_SAYS_ROLLBACK = re.compile(r"\b(?:roll(?:ed|ing)?[ -]?back|revert(?:s|ed|ing)?)\b", re.IGNORECASE)
+# Saying a rollback is opening with it, as the tools that make one do: git's
+# 'Revert "<subject>"' (and GitHub's and GitLab's revert buttons), Conventional
+# Commits' "revert:" / "revert(scope):", Heroku's and Helm's "Rollback to v41",
+# or a person's "Roll back checkout to v41", "Rolled back ...", "Reverting ...".
+# The noun "rollback" opens a rollback only when a preposition, punctuation or
+# nothing follows it: "Rollback retry" and "Rollback button" name a feature.
+# A mention later in the line ("Add a rollback button", "revert not needed")
+# is not one. Leading "[tag]"s are skipped.
+_SAYS_ROLLBACK = re.compile(
+    r"""(?:\[[^\]]*\]\s*)*
+    (?:
+        (?:revert(?:s|ed|ing)?|roll(?:s|ed|ing)?\s+back)(?![\w-])
+      | roll-?back(?=
+            \s*(?:$|[:;,.!(\["'“\u2018—\u2013])
+          | \s+(?:-|(?:to|of|from|after|because|due|per)\b)
+        )
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
 
 
 def says_rollback(deployment: Deployment) -> str | None:
-    """The text in which ``deployment`` says it rolls back or reverts, if it does."""
+    """The first line in which ``deployment`` says it rolls back or reverts, if it does."""
     for text in (deployment.commit_title, deployment.description):
-        if text and _SAYS_ROLLBACK.search(text):
-            return text
+        line = text.strip().partition("\n")[0].rstrip() if text else ""
+        if line and _SAYS_ROLLBACK.match(line):
+            return line
     return None
 
 
