@@ -84,6 +84,54 @@ def test_near_misses_are_not_rollbacks(history: list[Deployment], why: str) -> N
     assert rolled_back(history) == [], why
 
 
+L1, L2 = "abcdef01" * 5, "fedcba98" * 5
+
+
+@pytest.mark.parametrize(
+    ("first", "again", "why"),
+    [
+        (V1, V1[:7], "the 7-character prefix of the version live before"),
+        (V1[:7], V1, "the full sha of a version first recorded by its prefix"),
+        (V1, V1[:12], "a longer prefix"),
+        (L1, L1.upper(), "the same sha in capitals"),
+        (L1.upper()[:9], L1, "a capitalised prefix"),
+    ],
+)
+def test_an_older_version_named_by_a_prefix_or_in_capitals_is_the_same_version(
+    first: str, again: str, why: str
+) -> None:
+    history = [ok("a", first, 50), ok("b", V2, 10), ok("c", again, 8)]
+    assert rolled_back(history) == ["b"], why
+
+
+@pytest.mark.parametrize(
+    ("history", "why"),
+    [
+        (
+            [ok("a", V1, 50), ok("b", V2, 10), ok("c", "1111112", 8)],
+            "7 hex characters that are not a prefix of the version live before",
+        ),
+        ([ok("a", V1, 50), ok("b", V2, 10), ok("c", V1[:6], 8)], "a prefix shorter than 7"),
+        (
+            [ok("a", V1, 50), ok("a2", "1" * 39 + "2", 40), ok("b", V2, 10), ok("c", V1[:7], 8)],
+            "a prefix of two versions live before: ambiguous, as git says",
+        ),
+        (
+            [
+                ok("a", V1, 50),
+                ok("b", L2, 10),
+                ok("c", L2[:7].upper(), 8, description='Revert "b"'),
+            ],
+            "the version just deployed again, by prefix and in capitals, even when it says revert",
+        ),
+    ],
+)
+def test_near_misses_of_the_same_version_are_not_rollbacks(
+    history: list[Deployment], why: str
+) -> None:
+    assert rolled_back(history) == [], why
+
+
 def test_going_forward_again_after_a_rollback_does_not_fail_the_rollback() -> None:
     # v2 went out, v1 came back, then v2 again once the cause was fixed elsewhere.
     history = [ok("a", V1, 60), ok("b", V2, 30), ok("c", V1, 28), ok("d", V2, 20)]
@@ -197,6 +245,26 @@ def test_a_recorded_rollback_is_an_unreviewed_failure_with_its_evidence(project:
     assert f"rolled back: deployment checkout-3 shipped {V1[:7]}" in finding["message"]
     assert finding["deployment"]["rollback"].startswith("deployment checkout-3 shipped")
     assert document["summary"]["failed_deployments"] == 1
+
+
+def test_a_recorded_prefix_of_an_older_sha_is_a_rollback(tmp_path: Path) -> None:
+    """``deploygate record --sha`` takes what a person types: often the short sha."""
+    (tmp_path / "postmortems").mkdir()
+    (tmp_path / "deploygate.toml").write_text('source = "local"\n', encoding="utf-8")
+    for sha, hours in ((L1, 50), (L2, 30), (L1[:7].upper(), 28)):
+        result = _deploygate(
+            tmp_path, "record", "--service", "checkout", "--environment", "production",
+            "--status", "success", "--sha", sha,
+            "--time", (NOW - timedelta(hours=hours)).isoformat(),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    result = _deploygate(
+        tmp_path, "check", "--service", "checkout", "--format", "json",
+        "--now", (NOW + timedelta(days=4)).isoformat(),
+    )  # fmt: skip
+    [finding] = json_report(result.stdout)["findings"]
+    assert finding["deployment"]["id"] == "checkout-2"
+    assert finding["deployment"]["rollback"].startswith("deployment checkout-3 shipped ABCDEF0")
 
 
 def test_rollbacks_detect_false_in_the_config_turns_it_off(project: Path) -> None:
