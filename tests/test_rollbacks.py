@@ -113,6 +113,10 @@ def test_an_older_version_named_by_a_prefix_or_in_capitals_is_the_same_version(
         ),
         ([ok("a", V1, 50), ok("b", V2, 10), ok("c", V1[:6], 8)], "a prefix shorter than 7"),
         (
+            [ok("a", V1, 50), ok("b", V2, 10), ok("c", "1" * 39 + "2", 8)],
+            "another full sha that shares its first 7 digits with the version live before",
+        ),
+        (
             [ok("a", V1, 50), ok("a2", "1" * 39 + "2", 40), ok("b", V2, 10), ok("c", V1[:7], 8)],
             "a prefix of two versions live before: ambiguous, as git says",
         ),

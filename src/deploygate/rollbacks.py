@@ -26,7 +26,7 @@ from deploygate.dates import format_duration
 from deploygate.linking import MIN_SHA_PREFIX
 from deploygate.model import Deployment, DeploymentStatus
 
-_HEX = re.compile(r"[0-9a-f]+")
+_HEX_DIGITS = "0123456789abcdef"
 
 # Saying a rollback is opening with it, as the tools that make one do: git's
 # 'Revert "<subject>"' (and GitHub's and GitLab's revert buttons), Conventional
@@ -37,24 +37,24 @@ _HEX = re.compile(r"[0-9a-f]+")
 # A mention later in the line ("Add a rollback button", "revert not needed")
 # is not one. Leading "[tag]"s are skipped.
 _SAYS_ROLLBACK = re.compile(
-    r"""(?:\[[^\]]*\]\s*)*
+    r"""\s*(?:\[[^\]\n]*\][ \t]*)*
     (?:
-        (?:revert(?:s|ed|ing)?|roll(?:s|ed|ing)?\s+back)(?![\w-])
+        (?:revert(?:s|ed|ing)?|roll(?:s|ed|ing)?[ \t]+back)(?![\w-])
       | roll-?back(?=
-            \s*(?:$|[:;,.!(\["'“\u2018—\u2013])
-          | \s+(?:-|(?:to|of|from|after|because|due|per)\b)
+            [ \t]*(?:$|[:;,.!(\["'“\u2018—\u2013])
+          | [ \t]+(?:-|(?:to|of|from|after|because|due|per)\b)
         )
     )""",
-    re.IGNORECASE | re.VERBOSE,
+    re.IGNORECASE | re.VERBOSE | re.MULTILINE,
 )
+"""Matched at the start of the text, within its first non-blank line."""
 
 
 def says_rollback(deployment: Deployment) -> str | None:
     """The first line in which ``deployment`` says it rolls back or reverts, if it does."""
     for text in (deployment.commit_title, deployment.description):
-        line = text.strip().partition("\n")[0].rstrip() if text else ""
-        if line and _SAYS_ROLLBACK.match(line):
-            return line
+        if text and _SAYS_ROLLBACK.match(text):
+            return text.strip().partition("\n")[0].rstrip()
     return None
 
 
@@ -63,35 +63,44 @@ def _short(sha: str) -> str:
 
 
 def _versions(shas: Iterable[str]) -> dict[str, str]:
-    """Each sha of one stream and the version it names, compared as git compares them.
+    """The shas of one stream that name a version written otherwise too, and that version.
 
     Git reads object names without case, and a prefix of at least
     ``MIN_SHA_PREFIX`` hex digits names the one commit it abbreviates, so a
     deployment recorded with ``1a2b3c4`` ships the same version as one recorded
     with the full sha, either way round. A prefix that two longer shas of the
     stream share is ambiguous, as git says, and names neither. Anything that is
-    not hex is compared as written.
+    not hex is compared as written. A sha left out is its own version: only
+    shas that share their first digits with another (a few among 100,000) are
+    compared, which keeps a large history inside its time budget.
     """
-    distinct = set(shas)
-    by_prefix: dict[str, set[str]] = defaultdict(set)
+    first_with: dict[str, str] = {}
+    shared: dict[str, set[str]] = {}  # the rare prefixes more than one sha starts with
+    for sha in shas:
+        prefix = sha[:MIN_SHA_PREFIX].lower()
+        first = first_with.setdefault(prefix, sha)
+        if first != sha:
+            shared.setdefault(prefix, {first}).add(sha)
     versions: dict[str, str] = {}
-    for sha in distinct:
-        lowered = sha.lower()
-        if len(lowered) >= MIN_SHA_PREFIX and _HEX.fullmatch(lowered):
-            by_prefix[lowered[:MIN_SHA_PREFIX]].add(lowered)
-        else:
-            versions[sha] = sha
-    for sha in distinct - versions.keys():
-        lowered = sha.lower()
-        longer = {
-            known for known in by_prefix[lowered[:MIN_SHA_PREFIX]] if known.startswith(lowered)
+    for group in shared.values():
+        known = {
+            lowered
+            for sha in group
+            if len(lowered := sha.lower()) >= MIN_SHA_PREFIX and not lowered.strip(_HEX_DIGITS)
         }
-        longest = {
-            known
-            for known in longer
-            if not any(other.startswith(known) for other in longer - {known})
-        }
-        versions[sha] = longest.pop() if len(longest) == 1 else lowered
+        for sha in group:
+            lowered = sha.lower()
+            if lowered not in known:
+                continue
+            longer = {other for other in known if other.startswith(lowered)}
+            longest = [
+                other
+                for other in longer
+                if not any(more != other and more.startswith(other) for more in longer)
+            ]
+            version = longest[0] if len(longest) == 1 else lowered
+            if version != sha:
+                versions[sha] = version
     return versions
 
 
@@ -105,22 +114,22 @@ def _after(earlier: Deployment, later: Deployment) -> str:
 def _evidence(
     deployment: Deployment,
     successor: Deployment,
-    versions: dict[str, str],
+    version: str | None,
+    successor_version: str | None,
     first_live: dict[str, int],
 ) -> str | None:
     """Why ``successor`` rolls ``deployment`` back, or None when it does not.
 
-    ``versions`` names the version of each sha (see :func:`_versions`);
-    ``first_live`` holds, for each version live so far, the position at which it
-    first went live; ``deployment``'s own version is in it.
+    ``version`` and ``successor_version`` are the versions the two shipped
+    (see :func:`_versions`); ``first_live`` holds, for each version live so
+    far, the position at which it first went live; ``version`` is in it.
     """
-    version = versions[deployment.sha] if deployment.sha else None
-    successor_version = versions[successor.sha] if successor.sha else None
+    if successor_version == version:
+        return None
     if (
         successor.sha
         and successor_version
         and version
-        and successor_version != version
         and successor_version in first_live
         and first_live[successor_version] < first_live[version]
     ):
@@ -129,7 +138,7 @@ def _evidence(
             f"it, {_after(deployment, successor)}"
         )
     said = says_rollback(successor)
-    if said is not None and successor_version != version:
+    if said is not None:
         return f"deployment {successor.id} {_after(deployment, successor)} says “{said}”"
     return None
 
@@ -154,12 +163,16 @@ def mark_rollbacks(
         first_live: dict[str, int] = {}
         for position, index in enumerate(indices):
             deployment = deployments[index]
-            if deployment.sha:
-                first_live.setdefault(versions[deployment.sha], position)
+            version = versions.get(deployment.sha or "", deployment.sha)
+            if version:
+                first_live.setdefault(version, position)
             if position + 1 < len(indices):
                 successor = deployments[indices[position + 1]]
+                successor_version = versions.get(successor.sha or "", successor.sha)
                 if successor.created_at - deployment.created_at <= window:
-                    evidence = _evidence(deployment, successor, versions, first_live)
+                    evidence = _evidence(
+                        deployment, successor, version, successor_version, first_live
+                    )
                     if evidence is not None:
                         marked[index] = replace(
                             deployment, status=DeploymentStatus.ROLLED_BACK, rollback=evidence
