@@ -284,6 +284,8 @@ def product_documents() -> dict[str, str]:
                 found[name] = value
     for count in (1, 2, queries.ISSUES_PER_LOOKUP):
         found[f"issue_lookup({count})"] = queries.issue_lookup(count)
+    for count in (1, 2, queries.RUNS_PER_JOB_LOOKUP):
+        found[f"run_jobs_by_url({count})"] = queries.run_jobs_by_url(count)
     return found
 
 
@@ -343,6 +345,11 @@ def test_product_documents_run_on_the_fake_without_errors(fake: FakeGitHub) -> N
             for i in range(count):
                 lookup |= {f"owner{i}": "acme", f"name{i}": "shop", f"number{i}": 1}
             answer = gql(fake, document, **lookup)
+        elif name.startswith("run_jobs_by_url"):
+            count = int(name[len("run_jobs_by_url(") : -1])
+            url = f"https://github.com/acme/shop/actions/runs/{run.id}"
+            answer = gql(fake, document, **{f"url{i}": url for i in range(count)})
+            assert answer["data"]["run0"]["checkSuite"] == jobs["checkSuite"]
         elif name == "ALL_SUB_ISSUES":
             answer = gql(fake, document, **variables, number=postmortem.number)
         else:

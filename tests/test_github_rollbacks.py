@@ -139,14 +139,25 @@ def test_a_revert_commit_rolls_the_previous_deployment_back(
 
 
 @pytest.mark.parametrize("shape", [RECORDS, RUNS])
-def test_a_commit_body_that_mentions_a_revert_is_not_a_rollback(
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Speed up checkout\n\nWe may revert this if it misbehaves.",
+        "Add rollback button to UI",
+        "Roll forward; revert not needed",
+        "Rollback retry",
+    ],
+)
+def test_a_commit_that_mentions_a_revert_or_rollback_is_not_one(
     fake_github: FakeGitHub,  # noqa: F811
     tmp_path: Path,
     shape: str,
+    message: str,
 ) -> None:
+    """A newer version 1 h later: only its message could make it a rollback."""
     deploy(fake_github, shape, V1, 50)
     deploy(fake_github, shape, V2, 10, "Cache cart totals")
-    deploy(fake_github, shape, V3, 9, "Speed up checkout\n\nWe may revert this if it misbehaves.")
+    deploy(fake_github, shape, V3, 9, message)
     assert rolled_back(check(fake_github, tmp_path, shape)) == {}
 
 

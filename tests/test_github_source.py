@@ -16,6 +16,7 @@ from test_fake_github import assert_rest_traffic_matches_openapi
 
 from deploygate.cli import cli
 from deploygate.sanitize import terminal
+from deploygate.sources.github import queries
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 TOKEN = "ghs_CANARY_source_0123456789"
@@ -177,11 +178,13 @@ def test_a_year_of_history_gives_exactly_the_expected_findings(
         "overdue_action_items": 1,
     }
     [source] = report["sources"]
+    # Deployments, postmortems, task-list references, and one query for the runs behind
+    # the four failures' log URLs (runs the fake does not know: no signature, no more).
     assert (source["name"], source["ok"], source["error"], source["requests"]) == (
         "github",
         True,
         None,
-        3,
+        4,
     )
     # The fake charges GitHub's documented GraphQL costs: the remaining points are reported.
     assert source["rate_limit_limit"] == 5000
@@ -194,11 +197,12 @@ def test_request_count_stays_within_the_budget(
 ) -> None:
     build_year(fake_github)
     assert run_check(fake_github, tmp_path).exit_code == 1
-    deployments_in_window, postmortems = 90, 3
+    deployments_in_window, postmortems, failed_with_runs = 90, 3, 4
     budget = math.ceil(deployments_in_window / 100) + math.ceil(postmortems / 50) + 3
     sent = fake_github.requests
     assert len(sent) <= budget
-    assert len(sent) == 3  # deployments, postmortems, one lookup of task-list references
+    # deployments, postmortems, one lookup of task-list references, one of the failures' runs
+    assert len(sent) == 3 + math.ceil(failed_with_runs / queries.RUNS_PER_JOB_LOOKUP)
     for request in sent:
         query = json.loads(request.body)["query"]
         assert "deployment(" not in query  # never one request per deployment
@@ -258,7 +262,7 @@ def test_a_flaky_api_is_retried_inside_the_deadline(
     fake_github.faults.add("/graphql", status=502, times=2)
     result = run_check(fake_github, tmp_path)
     assert result.exit_code == 1, result.output
-    assert len(fake_github.requests) == 5
+    assert len(fake_github.requests) == 2 + 4  # two 502s, then the four queries of a check
 
 
 def test_failures_older_than_ninety_days_count_inside_a_longer_lookback(

@@ -187,7 +187,7 @@ def build(fake: FakeGitHub, history: list[Event] = HISTORY) -> dict[str, str]:
             run.job(
                 "deploy",
                 conclusion,
-                # Each failure fails at its own step: records carry no step to compare.
+                # Each failure fails at its own step, so none repeats another by step.
                 steps=[("Set up job", "success"), (event.message or "Apply", "failure")]
                 if conclusion == "failure"
                 else [("Set up job", "success"), ("Warm cache", "cancelled")],
@@ -319,18 +319,23 @@ def test_runs_and_deployment_records_of_one_history_give_the_same_verdict(
 def test_every_deployment_matches_not_only_the_failures(fake_github: FakeGitHub) -> None:  # noqa: F811
     build(fake_github)
 
-    def seen(shape: str) -> list[tuple[str | None, datetime, DeploymentStatus, str | None]]:
+    def seen(
+        shape: str,
+    ) -> list[tuple[str | None, datetime, DeploymentStatus, str | None, str | None]]:
         history = collect(fake_github, shape)
-        return sorted((d.sha, d.created_at, d.status, d.commit_title) for d in history.deployments)
+        return sorted(
+            (d.sha, d.created_at, d.status, d.commit_title, d.failure_signature)
+            for d in history.deployments
+        )
 
     from_runs = seen(Shape.RUNS)
     assert from_runs == seen(Shape.RECORDS)
-    statuses = [status for _, _, status, _ in from_runs]
+    statuses = [status for _, _, status, _, _ in from_runs]
     assert statuses.count(DeploymentStatus.IN_PROGRESS) == 1
     assert statuses.count(DeploymentStatus.CANCELLED) == 1
     assert sha(10) not in [s for s, *_ in from_runs]  # skipped: nothing shipped
     assert sha(11) not in [s for s, *_ in from_runs]  # another branch
-    assert ("Move payment config to Vault") in [title for *_, title in from_runs]
+    assert ("Move payment config to Vault") in [title for _, _, _, title, _ in from_runs]
 
 
 def test_a_run_is_named_by_its_url_and_carries_what_failed(fake_github: FakeGitHub) -> None:  # noqa: F811
@@ -425,6 +430,105 @@ def test_the_same_failed_step_twice_is_a_repeat_failure(
     repeats = [f for f in json_report(result.stdout)["findings"] if f["rule"] == "repeat-failure"]
     assert [(f["deployment"]["sha"], f["level"]) for f in repeats] == [(sha(2), "error")]
     assert "the same failing job (deploy: Run migrations)" in repeats[0]["message"]
+
+
+def failed_deployment(
+    fake: FakeGitHub, step: str, days_ago: float, n: int, *, job_url: bool = False
+) -> str:
+    """A failed deployment record of acme/shop whose log URL is a run that failed at ``step``."""
+    run = fake.world.repo("acme/shop").workflow_run(
+        head_sha=sha(n), conclusion="failure", created_at=at(days_ago)
+    )
+    run.job("test")
+    failed = run.job("deploy", "failure", steps=[("Set up job", "success"), (step, "failure")])
+    url = run_url(fake, run) + (f"/job/{failed.id}#step:2:1" if job_url else "")
+    deployment = fake.world.repo("acme/shop").deployment(
+        state="FAILURE", sha=sha(n), created_at=at(days_ago), log_url=url
+    )
+    return str(deployment.database_id)
+
+
+@pytest.mark.parametrize("web_host", ["github.com", "ghe.example.com"])
+def test_deployments_whose_runs_failed_at_the_same_step_are_a_repeat_failure(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+    web_host: str,
+) -> None:
+    """Deployment records, no workflow named: the failed step comes from the run behind each
+    status' log URL, all runs in one query, on github.com and on a GHES host alike."""
+    world = fake_github.world
+    world.web_host = web_host
+    world.clock = lambda: NOW
+    world.token(TOKEN, login="github-actions[bot]")
+    first = failed_deployment(fake_github, "Run migrations", 40, 1, job_url=True)
+    world.repo("acme/incidents").issue(
+        title="Migrations locked the orders table",
+        labels=["postmortem", "service:checkout"],
+        created_at=at(39),
+        body=f"Deployment {first} failed.",
+    )
+    again = failed_deployment(fake_github, "Run migrations", 3, 2)
+    other = failed_deployment(fake_github, "Helm upgrade", 2, 3)
+
+    result = check(fake_github, config(tmp_path), "acme/shop")
+    assert result.exit_code == 1, result.output
+    repeats = [f for f in json_report(result.stdout)["findings"] if f["rule"] == "repeat-failure"]
+    assert [(f["deployment"]["id"], f["level"]) for f in repeats] == [(again, "error")]
+    assert "the same failing job (deploy: Run migrations)" in repeats[0]["message"]
+    assert other not in {f["deployment"]["id"] for f in repeats}
+    [lookup] = operations(fake_github, "RunJobsByUrl")
+    assert sorted(lookup.json()["variables"].values()) == sorted(
+        f"https://{web_host}/acme/shop/actions/runs/{run.id}"
+        for run in world.repo("acme/shop").runs
+    )
+
+
+def test_a_log_url_that_is_no_actions_run_here_gets_no_signature_and_costs_nothing(
+    fake_github: FakeGitHub,  # noqa: F811
+) -> None:
+    """Only failed deployments whose log URL is an Actions run on this GitHub are looked up."""
+    world = fake_github.world
+    world.clock = lambda: NOW
+    world.token(TOKEN, login="github-actions[bot]")
+    world.repo("acme/incidents")
+    shop = world.repo("acme/shop")
+    run = shop.workflow_run(head_sha=sha(1), conclusion="failure", created_at=at(5))
+    run.job("deploy", "failure", steps=[("Run migrations", "failure")])
+    for n, log_url in enumerate(
+        (
+            "https://ci.example/acme/shop/actions/runs/1",  # another host
+            f"https://github.com/acme/shop/pull/{run.id}",  # GitHub, but no run
+            f"https://github.com/acme/shop/actions/runs/{run.id}/artifacts",
+        ),
+        start=1,
+    ):
+        shop.deployment(state="FAILURE", sha=sha(n), created_at=at(5 - n / 10), log_url=log_url)
+    # A successful deployment's run is never read, whatever its URL.
+    shop.deployment(state="ACTIVE", sha=sha(9), created_at=at(1), log_url=run_url(fake_github, run))
+    history = collect(fake_github, "acme/shop")
+    assert [d.failure_signature for d in history.deployments] == [None, None, None, None]
+    assert "RunJobsByUrl" not in operation_names(fake_github)
+    assert history.notices == ()
+
+
+def test_a_token_without_checks_read_leaves_failed_deployments_unsigned_with_a_notice(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The failed step only adds detail: the least permissions still judge the deploy."""
+    world = fake_github.world
+    world.clock = lambda: NOW
+    world.token(TOKEN, login="github-actions[bot]", can_read_checks=False)
+    world.repo("acme/incidents")
+    failed_deployment(fake_github, "Run migrations", 3, 1)
+    result = check(fake_github, config(tmp_path), "acme/shop")
+    assert result.exit_code == 0, result.output  # one failure inside its grace period
+    [source] = json_report(result.stdout)["sources"]
+    assert source["ok"]
+    assert source["notices"] == [
+        "which step failed was not read from the workflow runs of 1 failed deployment(s) "
+        "(the token needs checks: read): they repeat by cause label only"
+    ]
 
 
 # ---------------------------------------------------------------------------

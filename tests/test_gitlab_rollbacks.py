@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 from conftest import json_report
 from fakes.gitlab import FakeGitLab, Project, fake_gitlab  # noqa: F401
@@ -87,22 +88,45 @@ def test_a_revert_commit_title_marks_the_deployment_before_it(
     assert found["rollback"] == f'deployment {revert.id} 1h later says “Revert "Cache carts"”'
 
 
+@pytest.mark.parametrize(
+    ("later", "why"),
+    [
+        ({"sha": NEW, "created_at": at(10, 12)}, "a redeploy of the same version"),
+        ({"sha": OLD, "created_at": at(9, 11)}, "an older version, but 25 h later"),
+        ({"sha": OTHER, "created_at": at(10, 12)}, "a newer version: rolled forward"),
+        (
+            {"sha": OTHER, "created_at": at(10, 12), "commit_title": "Add a rollback button"},
+            "a newer version whose title mentions a rollback",
+        ),
+        (
+            {
+                "sha": OTHER,
+                "created_at": at(10, 12),
+                "commit_title": "Roll forward; revert not needed",
+            },
+            "a newer version whose title mentions a revert",
+        ),
+        (
+            {"sha": OTHER, "created_at": at(10, 12), "commit_title": "Rollback retry"},
+            "a newer version whose title names the rollback feature",
+        ),
+    ],
+)
 def test_near_misses_are_not_rollbacks(
     fake_gitlab: FakeGitLab,  # noqa: F811
     tmp_path: Path,
+    later: dict[str, Any],
+    why: str,
 ) -> None:
-    """The same sha deployed again, and an older sha 25 hours later: no rollback."""
+    """Each near miss differs from a rollback (OLD, NEW, then OLD 2 h later) in one way."""
     project = shop(fake_gitlab)
-    project.deployment(sha=OLD, created_at=at(20, 8))
-    project.deployment(sha=OLD, created_at=at(20, 9))  # a redeploy of the same version
-    project.deployment(sha=NEW, created_at=at(15, 8))
-    project.deployment(sha=OLD, created_at=at(14, 9))  # older, but 25 h later
-    project.deployment(sha=OTHER, created_at=at(3, 8), commit_title="Add a rollback button")
-    project.deployment(sha=OTHER, created_at=at(3, 9), commit_title="Add a rollback button")
+    project.deployment(sha=OLD, created_at=at(10, 8))
+    project.deployment(sha=NEW, created_at=at(10, 10))
+    project.deployment(**later)
     result = run(fake_gitlab, tmp_path)
     assert result.exit_code == 0, result.output
-    assert rolled_back(result) == []
-    assert json_report(result.stdout)["summary"]["failed_deployments"] == 0
+    assert rolled_back(result) == [], why
+    assert json_report(result.stdout)["summary"]["failed_deployments"] == 0, why
 
 
 def test_with_detection_off_only_failed_deployments_are_read(

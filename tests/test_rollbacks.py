@@ -84,6 +84,58 @@ def test_near_misses_are_not_rollbacks(history: list[Deployment], why: str) -> N
     assert rolled_back(history) == [], why
 
 
+L1, L2 = "abcdef01" * 5, "fedcba98" * 5
+
+
+@pytest.mark.parametrize(
+    ("first", "again", "why"),
+    [
+        (V1, V1[:7], "the 7-character prefix of the version live before"),
+        (V1[:7], V1, "the full sha of a version first recorded by its prefix"),
+        (V1, V1[:12], "a longer prefix"),
+        (L1, L1.upper(), "the same sha in capitals"),
+        (L1.upper()[:9], L1, "a capitalised prefix"),
+    ],
+)
+def test_an_older_version_named_by_a_prefix_or_in_capitals_is_the_same_version(
+    first: str, again: str, why: str
+) -> None:
+    history = [ok("a", first, 50), ok("b", V2, 10), ok("c", again, 8)]
+    assert rolled_back(history) == ["b"], why
+
+
+@pytest.mark.parametrize(
+    ("history", "why"),
+    [
+        (
+            [ok("a", V1, 50), ok("b", V2, 10), ok("c", "1111112", 8)],
+            "7 hex characters that are not a prefix of the version live before",
+        ),
+        ([ok("a", V1, 50), ok("b", V2, 10), ok("c", V1[:6], 8)], "a prefix shorter than 7"),
+        (
+            [ok("a", V1, 50), ok("b", V2, 10), ok("c", "1" * 39 + "2", 8)],
+            "another full sha that shares its first 7 digits with the version live before",
+        ),
+        (
+            [ok("a", V1, 50), ok("a2", "1" * 39 + "2", 40), ok("b", V2, 10), ok("c", V1[:7], 8)],
+            "a prefix of two versions live before: ambiguous, as git says",
+        ),
+        (
+            [
+                ok("a", V1, 50),
+                ok("b", L2, 10),
+                ok("c", L2[:7].upper(), 8, description='Revert "b"'),
+            ],
+            "the version just deployed again, by prefix and in capitals, even when it says revert",
+        ),
+    ],
+)
+def test_near_misses_of_the_same_version_are_not_rollbacks(
+    history: list[Deployment], why: str
+) -> None:
+    assert rolled_back(history) == [], why
+
+
 def test_going_forward_again_after_a_rollback_does_not_fail_the_rollback() -> None:
     # v2 went out, v1 came back, then v2 again once the cause was fixed elsewhere.
     history = [ok("a", V1, 60), ok("b", V2, 30), ok("c", V1, 28), ok("d", V2, 20)]
@@ -107,6 +159,14 @@ def test_a_failed_deployment_in_between_does_not_hide_the_rollback() -> None:
         {"description": "Rollback after the 5xx spike"},
         {"description": "rolling back checkout"},
         {"commit_title": "reverts #4312"},
+        {"commit_title": 'Revert "Cache prices in Redis" (#4313)'},
+        {"commit_title": "revert(cart): drop the price cache"},
+        {"description": "Rollback to v41"},
+        {"description": "Roll back checkout to v41"},
+        {"description": "rollback: the 5xx spike"},
+        {"description": "Rolled back to 1111111\n\nThe cache misbehaved."},
+        {"description": "[checkout] Rollback"},
+        {"commit_title": "Cache prices", "description": "Reverting the price cache"},
     ],
 )
 def test_a_deployment_that_says_revert_or_rollback_marks_the_one_before(
@@ -125,9 +185,16 @@ def test_a_deployment_that_says_revert_or_rollback_marks_the_one_before(
         {"commit_title": "Add a revertible migration"},
         {"description": "Deploy reverter service"},
         {"commit_title": "Unroll the loop in back-office"},
+        {"description": "Add rollback button to UI"},
+        {"description": "Roll forward; revert not needed"},
+        {"description": "Rollback retry"},
+        {"commit_title": "Fix the rollback script"},
+        {"commit_title": "Rollbacks: retry on timeout"},
+        {"commit_title": "Rollback-safe migrations"},
+        {"description": "Deploy checkout\n\nRevert if the 5xx rate climbs."},
     ],
 )
-def test_words_that_merely_contain_revert_or_rollback_do_not_count(
+def test_a_mention_of_revert_or_rollback_that_does_not_say_one_does_not_count(
     fields: dict[str, str],
 ) -> None:
     history = [ok("a", V1, 50), ok("b", V2, 10), ok("c", V3, 9, **fields)]
@@ -182,6 +249,26 @@ def test_a_recorded_rollback_is_an_unreviewed_failure_with_its_evidence(project:
     assert f"rolled back: deployment checkout-3 shipped {V1[:7]}" in finding["message"]
     assert finding["deployment"]["rollback"].startswith("deployment checkout-3 shipped")
     assert document["summary"]["failed_deployments"] == 1
+
+
+def test_a_recorded_prefix_of_an_older_sha_is_a_rollback(tmp_path: Path) -> None:
+    """``deploygate record --sha`` takes what a person types: often the short sha."""
+    (tmp_path / "postmortems").mkdir()
+    (tmp_path / "deploygate.toml").write_text('source = "local"\n', encoding="utf-8")
+    for sha, hours in ((L1, 50), (L2, 30), (L1[:7].upper(), 28)):
+        result = _deploygate(
+            tmp_path, "record", "--service", "checkout", "--environment", "production",
+            "--status", "success", "--sha", sha,
+            "--time", (NOW - timedelta(hours=hours)).isoformat(),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    result = _deploygate(
+        tmp_path, "check", "--service", "checkout", "--format", "json",
+        "--now", (NOW + timedelta(days=4)).isoformat(),
+    )  # fmt: skip
+    [finding] = json_report(result.stdout)["findings"]
+    assert finding["deployment"]["id"] == "checkout-2"
+    assert finding["deployment"]["rollback"].startswith("deployment checkout-3 shipped ABCDEF0")
 
 
 def test_rollbacks_detect_false_in_the_config_turns_it_off(project: Path) -> None:

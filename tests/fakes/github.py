@@ -1945,6 +1945,23 @@ def _query_nodes(_root: Any, info: Info, ids: list[str]) -> list[Any]:
     return found
 
 
+_RUN_URL = re.compile(r"https://([^/]+)/([^/]+/[^/]+)/actions/runs/(\d+)")
+
+
+@_resolves("Query.resource")
+def _query_resource(_root: Any, info: Info, url: str) -> WorkflowRun | None:
+    """A workflow run the token may see by its web URL; null for any other URL, as GitHub
+    answers a URL it cannot resolve (only runs are looked up this way here)."""
+    context = _context(info)
+    match = _RUN_URL.fullmatch(url)
+    if match is None or match[1] != context.world.web_host:
+        return None
+    repo = context.world.find_repo(match[2])
+    if repo is None or not context.token.can_see(repo):
+        return None
+    return next((run for run in repo.runs if run.id == int(match[3])), None)
+
+
 _attributes(
     "WorkflowRun",
     id=lambda run: run.node_id,

@@ -159,29 +159,54 @@ fragment CheckRunFields on CheckRun {
 }
 """
 
-RUN_JOBS = (
+RUN_JOB_FIELDS = (
     """
-query RunJobs($ids: [ID!]!) {
-  rateLimit { remaining resetAt }
-  nodes(ids: $ids) {
-    ... on WorkflowRun {
-      checkSuite {
-        checkRuns(first: 25, filterBy: {checkType: LATEST}) {
-          pageInfo { hasNextPage endCursor }
-          nodes { ...CheckRunFields }
-        }
-      }
+fragment RunJobFields on WorkflowRun {
+  id
+  checkSuite {
+    checkRuns(first: 25, filterBy: {checkType: LATEST}) {
+      pageInfo { hasNextPage endCursor }
+      nodes { ...CheckRunFields }
     }
   }
 }
 """
     + CHECK_RUN_FIELDS
 )
+
+RUN_JOBS = (
+    """
+query RunJobs($ids: [ID!]!) {
+  rateLimit { remaining resetAt }
+  nodes(ids: $ids) { ...RunJobFields }
+}
+"""
+    + RUN_JOB_FIELDS
+)
 """The jobs of several workflow runs at once, by the runs' node ids (REST's ``node_id``).
 
 A run's jobs are the check runs of its check suite. ``checkType: LATEST`` keeps one check
 run per name, the latest, as REST's ``filter=latest`` keeps the latest attempt's jobs.
 See https://docs.github.com/en/graphql/reference/objects#checksuite"""
+
+
+def run_jobs_by_url(count: int) -> str:
+    """One query for the jobs of ``count`` workflow runs named by their web URLs ``$url{i}``.
+
+    A deployment status knows its run only by the URL in its ``logUrl``, and
+    ``resource(url:)`` resolves a run's URL to the run, so no request goes to
+    find node ids first: the runs come by alias, as many a query as RunJobs.
+    See https://docs.github.com/en/graphql/reference/queries#resource
+    """
+    parameters = ", ".join(f"$url{i}: URI!" for i in range(count))
+    fields = "\n".join(
+        f"  run{i}: resource(url: $url{i}) {{ ...RunJobFields }}" for i in range(count)
+    )
+    return (
+        f"query RunJobsByUrl({parameters}) {{\n  rateLimit {{ remaining resetAt }}\n{fields}\n}}\n"
+        + RUN_JOB_FIELDS
+    )
+
 
 MORE_CHECK_RUNS = (
     """

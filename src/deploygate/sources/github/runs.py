@@ -155,7 +155,7 @@ def outcome(
     conclusion = run.get("conclusion")
     if job is None or conclusion == "success":
         status = _CONCLUSIONS.get(str(conclusion))
-        failed = _first_failed(jobs or ()) if status is DeploymentStatus.FAILURE else None
+        failed = first_failed(jobs or ()) if status is DeploymentStatus.FAILURE else None
         return status, failed
     deploying = [
         candidate
@@ -163,7 +163,7 @@ def outcome(
         if is_deploy_job(candidate, job) and candidate.conclusion != "skipped"
     ]
     conclusions = [candidate.conclusion for candidate in deploying]
-    failed = _first_failed(deploying)
+    failed = first_failed(deploying)
     if failed is not None:
         return DeploymentStatus.FAILURE, failed
     if "cancelled" in conclusions:
@@ -173,7 +173,8 @@ def outcome(
     return None, None
 
 
-def _first_failed(jobs: Sequence[Job]) -> Job | None:
+def first_failed(jobs: Sequence[Job]) -> Job | None:
+    """The first job that failed the run (its failure or timeout), None when none did."""
     return next((job for job in jobs if job.conclusion in _FAILED), None)
 
 

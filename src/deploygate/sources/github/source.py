@@ -6,6 +6,9 @@
 - A service that names its deploy workflow is read from that workflow's runs
   instead (REST listings; the jobs of the runs that did not succeed through
   GraphQL, fifty runs a query; ``runs.py`` says what a run means).
+- A failed deployment whose status' log URL is an Actions run's is signed
+  with that run's failed job and step, as a failed run is, so two
+  deployments that failed at the same step are alike for repeat-failure.
 - Postmortems are issues with a postmortem label, in the service's
   repository or a central one; a ``service:<name>`` label assigns one to a
   service, and one without any service label belongs to every service.
@@ -18,7 +21,8 @@ Requests: one per 100 deployments in the lookback window, one per 50
 postmortems, and one per 100 task-list references outside the sub-issues.
 Workflow runs add one query per 50 runs that did not succeed (and a
 follow-up for a run with more than 25 jobs or a job with more than 50
-steps); the default branch comes with the first postmortems page.
+steps); the default branch comes with the first postmortems page. Failed
+deployments whose log URL is an Actions run add one query per 50 such runs.
 """
 
 from __future__ import annotations
@@ -78,6 +82,18 @@ _STATES = {
 _DECLINED_REASONS = {"NOT_PLANNED": "closed as not planned", "DUPLICATE": "closed as a duplicate"}
 _DUE_LINE = re.compile(r"^\s*due\s*:\s*(\d{4}-\d{2}-\d{2})\s*$", re.IGNORECASE | re.MULTILINE)
 _REPO = r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"
+_ACTIONS_RUN_URL = re.compile(
+    r"(https?://[^/?#]+)/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/actions/runs/(\d+)"
+    r"(?:/job/\d+)?/?(?:[?#].*)?",
+    re.IGNORECASE,
+)
+"""A workflow run's or one of its jobs' web page, as actions write a deployment's log URL."""
+_REFUSALS = frozenset({"FORBIDDEN", "INSUFFICIENT_SCOPES"})
+
+
+class _Refused(Exception):
+    """GraphQL refused a query that only adds to the history, for want of a permission."""
+
 
 _NULL = type(None)
 _ISSUE_TYPES: dict[str, tuple[type, ...]] = {
@@ -132,13 +148,16 @@ class GitHubSource:
         *,
         missing_ok: bool = False,
         permissions: str = PERMISSIONS,
+        optional: bool = False,
     ) -> dict[str, Any]:
         """Run one query; any error GitHub reports becomes a SourceError that says what to fix.
 
         With ``missing_ok``, NOT_FOUND errors are expected (a task list may
         name an issue that was deleted or that the token cannot see) and the
         data that did come back is used. ``permissions`` is what a refusal
-        says the token needs.
+        says the token needs. With ``optional``, a refusal raises
+        :class:`_Refused` instead: the query only adds detail, and a token
+        without that permission should still be able to judge the deploy.
         """
         for _ in range(2):  # a RATE_LIMITED answer is waited out once, when its reset is near
             response = self.client.request(
@@ -174,6 +193,8 @@ class GitHubSource:
             errors = [
                 e for e in errors if not (isinstance(e, dict) and e.get("type") == "NOT_FOUND")
             ]
+        if errors and optional and all(_refusal(error) for error in errors):
+            raise _Refused(permissions)
         if errors:
             raise self.client.fail(_graphql_error(errors, permissions))
         data = payload.get("data")
@@ -199,13 +220,15 @@ class GitHubSource:
         configured = (self.settings.environments or {}).get(query.service)
         return list(configured) if configured else None
 
-    def deployments(self, query: Query, workflow: DeployWorkflow | None) -> list[Deployment]:
-        """Deployments inside the lookback window, newest first, a hundred a page.
+    def deployments(
+        self, query: Query, workflow: DeployWorkflow | None
+    ) -> tuple[list[Deployment], tuple[str, ...]]:
+        """Deployments inside the lookback window, newest first, a hundred a page; notices.
 
         A service that names its deploy workflow is read from its runs instead.
         """
         if workflow is not None:
-            return self.workflow_deployments(query, workflow)
+            return self.workflow_deployments(query, workflow), ()
         owner, name = split_repository(self.settings.repository)
         variables: dict[str, Any] = {
             "owner": owner,
@@ -226,8 +249,75 @@ class GitHubSource:
             # An empty page is no proof of the end: follow the cursor while GitHub has one.
             past_window = bool(nodes) and self._created_at(nodes[-1]) < query.since
             if not page["hasNextPage"] or past_window:
-                return found
+                return self.with_failure_signatures(found)
             variables["after"] = page["endCursor"]
+
+    def with_failure_signatures(
+        self, found: list[Deployment]
+    ) -> tuple[list[Deployment], tuple[str, ...]]:
+        """``found``, each failed deployment whose run is known signed by its failed step; notices.
+
+        Only failed deployments whose log (or environment) URL is an Actions
+        run on this GitHub cost a request, fifty runs a query. A token
+        without ``checks: read`` leaves them unsigned, with a notice: the
+        deploy can still be judged, by cause labels.
+        """
+        run_urls = {
+            deployment.id: url
+            for deployment in found
+            if deployment.status.failed and (url := self._actions_run(deployment)) is not None
+        }
+        try:
+            jobs = self.run_jobs_by_url(sorted(set(run_urls.values())))
+        except _Refused as refused:
+            notice = (
+                f"which step failed was not read from the workflow runs of {len(run_urls)} "
+                f"failed deployment(s) (the token needs {refused}): they repeat by cause "
+                "label only"
+            )
+            return found, (notice,)
+        signed = []
+        for deployment in found:
+            failed_job = runs.first_failed(jobs.get(run_urls.get(deployment.id, ""), ()))
+            signature = runs.failure_signature(failed_job)
+            signed.append(
+                replace(deployment, failure_signature=signature) if signature else deployment
+            )
+        return signed, ()
+
+    def _actions_run(self, deployment: Deployment) -> str | None:
+        """The web URL of the Actions run behind ``deployment``'s status, on this GitHub only."""
+        for url in (deployment.url, *deployment.other_urls):
+            match = _ACTIONS_RUN_URL.fullmatch(url or "")
+            if match and match[1].lower() == self.settings.web_url.rstrip("/").lower():
+                return f"{self.settings.web_url.rstrip('/')}/{match[2]}/actions/runs/{match[3]}"
+        return None
+
+    def run_jobs_by_url(self, urls: list[str]) -> dict[str, list[runs.Job]]:
+        """The jobs of each run's latest attempt, by the run's web URL, fifty runs a query.
+
+        A URL that names no run the token can see (deleted, or not a run
+        after all) is left out: GitHub answers null for it, or NOT_FOUND.
+        Raises :class:`_Refused` for a token without ``checks: read``.
+        """
+        found: dict[str, list[runs.Job]] = {}
+        size = queries.RUNS_PER_JOB_LOOKUP
+        for start in range(0, len(urls), size):
+            chunk = urls[start : start + size]
+            data = self.graphql(
+                queries.run_jobs_by_url(len(chunk)),
+                {f"url{index}": url for index, url in enumerate(chunk)},
+                missing_ok=True,
+                permissions=CHECKS_PERMISSION,
+                optional=True,
+            )
+            for index, url in enumerate(chunk):
+                node = data.get(f"run{index}")
+                if isinstance(node, dict) and node.get("checkSuite"):
+                    connection = node["checkSuite"]["checkRuns"]
+                    check_runs = self._every_check_run(connection, {"node_id": node["id"]})
+                    found[url] = [runs.job_from_check_run(c) for c in check_runs]
+        return found
 
     # -- Workflow runs -------------------------------------------------------
 
@@ -599,7 +689,7 @@ class GitHubSource:
                 nodes = self.postmortem_nodes(first_page)
             finally:
                 # The deploying repository's error, if any, is the one to report.
-                deployments = pending_deployments.result()
+                deployments, notices = pending_deployments.result()
         referenced = {
             key
             for node in nodes
@@ -612,7 +702,9 @@ class GitHubSource:
             for node in nodes
             if (postmortem := self._postmortem(node, looked_up, query.service)) is not None
         ]
-        return History(deployments=tuple(deployments), postmortems=tuple(postmortems))
+        return History(
+            deployments=tuple(deployments), postmortems=tuple(postmortems), notices=notices
+        )
 
     def _postmortem(
         self,
@@ -766,6 +858,10 @@ def _rate_limited(response: Any) -> bool:
     )
 
 
+def _refusal(error: object) -> bool:
+    return isinstance(error, dict) and error.get("type") in _REFUSALS
+
+
 def _message(response: Any) -> str:
     try:
         return str(response.json().get("message", ""))[:200]
@@ -779,6 +875,6 @@ def _graphql_error(errors: list[Any], permissions: str) -> str:
     message = str(first.get("message", "unknown error"))[:300]
     if kind == "NOT_FOUND":
         return f"{message} (not found, or the token cannot read it; it needs {permissions})"
-    if kind in ("FORBIDDEN", "INSUFFICIENT_SCOPES"):
+    if kind in _REFUSALS:
         return f"{message} (the token needs {permissions})"
     return f"GitHub GraphQL error: {message}"
