@@ -215,7 +215,9 @@ def test_github_deployments_postmortems_and_jira_items_give_exactly_the_expected
         "overdue_action_items": 1,
     }
     assert [(s["name"], s["ok"], s["requests"]) for s in report["sources"]] == [
-        ("github", True, 2),
+        # Deployments and postmortems, then the failed step of the one failed deployment's
+        # workflow run (its log URL).
+        ("github", True, 3),
         ("jira", True, 2),  # the JQL search, then one lookup of OPS-2..4
     ]
     [search, lookup] = fake_jira.requests
@@ -493,13 +495,41 @@ def test_the_flavour_follows_the_credentials(tmp_path: Path) -> None:
         resolve(config, SourceContext(env={"JIRA_EMAIL": "a@b.c"}))
 
 
+def test_through_atlassians_gateway_items_link_to_the_site(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Scoped API tokens go through api.atlassian.com/ex/jira/CLOUD_ID, which serves the
+    API but no issue pages: ``browse-url`` says where people open them."""
+    gateway = FakeJira(api_prefix="/ex/jira/0b1c2d3e")
+    with gateway:
+        ids = build_github(fake_github)
+        build_jira(gateway.world, ids["postmortem_url"])
+        gateway.world.cloud_account(JIRA_EMAIL, JIRA_TOKEN)
+        config = write_config(
+            tmp_path,
+            f"{gateway.url}/ex/jira/0b1c2d3e",
+            extra='browse-url = "https://acme.atlassian.net/"\n',
+        )
+        result = run_check(config, cloud_env(fake_github))
+    gateway.check()
+    assert result.exit_code == 1, result.output
+    report = json_report(result.stdout)
+    assert observed(report) == expected_findings(ids)
+    urls = {f["action_item"]["url"] for f in report["findings"] if f["action_item"]}
+    assert "https://acme.atlassian.net/browse/OPS-2" in urls
+    assert all(url.startswith("https://acme.atlassian.net/browse/OPS-") for url in urls)
+    assert {r.path for r in gateway.searches()} == {"/ex/jira/0b1c2d3e/rest/api/3/search/jql"}
+
+
 def test_values_in_the_jql_are_escaped_for_quoted_strings(
     fake_jira: FakeJira,  # noqa: F811
 ) -> None:
     from deploygate.sources.jira.settings import JiraSettings
     from deploygate.sources.jira.source import JiraTracker
 
-    settings = JiraSettings(url=fake_jira.url, flavour=Flavour.CLOUD, token="t",  # noqa: S106
+    settings = JiraSettings(url=fake_jira.url, browse_url=fake_jira.url,
+                            flavour=Flavour.CLOUD, token="t",  # noqa: S106
                             email="e",
                             projects=("OPS", "SEC"), jql=DEFAULT_JQL)  # fmt: skip
     jql = JiraTracker(settings).jql('we"ird\\name')

@@ -83,6 +83,7 @@ _GITLAB_KEYS = (
 _SERVICE_KEYS = ("environments", "workflow", "job", "branch")
 _JIRA_KEYS = (
     "url",
+    "browse-url",
     "projects",
     "jql",
     "postmortem-label",
@@ -177,6 +178,10 @@ class JiraConfig:
 
     url: str | None = None
     """The site, e.g. https://acme.atlassian.net; required when the jira source is used."""
+    browse_url: str | None = None
+    """Where people open issues, when ``url`` is not it: Atlassian's API gateway
+    (https://api.atlassian.com/ex/jira/CLOUD_ID, for scoped API tokens) serves the API
+    but no issue pages. Default: ``url``."""
     projects: tuple[str, ...] = ()
     """Project keys (``OPS``): only keys of these projects in a postmortem are Jira items,
     so ``SHA-256`` or ``UTF-8`` in prose is never taken for one."""
@@ -563,6 +568,9 @@ class _Reader:
                 )
         return JiraConfig(
             url=get("url", self.expecting("the site URL, e.g. https://acme.atlassian.net"), None),
+            browse_url=get(
+                "browse-url", self.expecting("the site URL, e.g. https://acme.atlassian.net"), None
+            ),
             projects=projects,
             jql=get("jql", self.jql, defaults.jql),
             postmortem_label=get(

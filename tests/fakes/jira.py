@@ -589,8 +589,10 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
 
     ``requests`` logs every request; ``faults`` injects failures; ``latency``
     delays every answer; ``max_results`` is Data Center's page cap;
-    ``problems`` lists what the fake could not answer. Lifecycle, log and
-    faults: ``fakes.server.LoopbackFake``.
+    ``problems`` lists what the fake could not answer; ``api_prefix`` serves
+    the API under a path, as Atlassian's gateway does for scoped API tokens
+    (``/ex/jira/CLOUD_ID/rest/api/3/...``). Lifecycle, log and faults:
+    ``fakes.server.LoopbackFake``.
     """
 
     name = "Jira"
@@ -604,11 +606,13 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
         flavour: Flavour = "cloud",
         latency: float = 0.0,
         max_results: int = 1000,
+        api_prefix: str = "",
     ) -> None:
         super().__init__(Fault, latency=latency)
         self.world = world or JiraWorld()
         self.flavour: Flavour = flavour
         self.max_results = max_results
+        self.api_prefix = api_prefix
 
     def searches(self) -> list[RecordedRequest]:
         return [r for r in list(self.requests) if "/search" in r.path]
@@ -651,6 +655,11 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
 
     def _answer(self, record: RecordedRequest) -> Response:
         path = record.path
+        if self.api_prefix:
+            if not path.startswith(f"{self.api_prefix}/"):
+                return Response(404, raw=b"<html><body>Page not found</body></html>",
+                                headers={"Content-Type": "text/html;charset=UTF-8"})  # fmt: skip
+            path = path.removeprefix(self.api_prefix)
         if self.flavour == "cloud" and path in _REMOVED_ON_CLOUD:
             return _errors(
                 410,

@@ -44,6 +44,9 @@ class JiraSettings:
     url: str
     """The site without a trailing slash, e.g. https://acme.atlassian.net (a Data Center
     context path such as https://jira.example.com/jira is kept)."""
+    browse_url: str
+    """Where an issue's page is, ``BROWSE_URL/browse/KEY``: the site itself, unless the
+    API goes through Atlassian's gateway."""
     flavour: Flavour
     token: str
     email: str | None
@@ -63,7 +66,7 @@ class JiraSettings:
         return (self.token, f"{self.email}:{self.token}") if self.email else (self.token,)
 
 
-def site_url(value: str | None, path: Path | None = None) -> str:
+def site_url(value: str | None, path: Path | None = None, key: str = "url") -> str:
     """The ``[jira] url`` as a base for API paths; anything else is a ConfigError (exit 2).
 
     Credentials in the URL are refused rather than stripped: they would be
@@ -71,22 +74,22 @@ def site_url(value: str | None, path: Path | None = None) -> str:
     """
     expected = "the site URL, e.g. https://acme.atlassian.net"
     if not value:
-        raise ConfigError("no Jira site", path=path, field="jira.url", expected=expected)
+        raise ConfigError("no Jira site", path=path, field=f"jira.{key}", expected=expected)
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"{value!r} is not an http(s) URL", path=path, field="jira.url", expected=expected
+            f"{value!r} is not an http(s) URL", path=path, field=f"jira.{key}", expected=expected
         )
     if parts.username or parts.password:
         raise ConfigError(
             "the URL holds credentials",
             path=path,
-            field="jira.url",
+            field=f"jira.{key}",
             expected=f"{expected}, with the token in JIRA_API_TOKEN",
         )
     if parts.query or parts.fragment or re.search(r"/rest(/|$)", parts.path):
         raise ConfigError(
-            f"{value!r} is not a site's base URL", path=path, field="jira.url", expected=expected
+            f"{value!r} is not a site's base URL", path=path, field=f"jira.{key}", expected=expected
         )
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
@@ -119,6 +122,7 @@ def resolve(config: Config, context: SourceContext) -> JiraSettings:
     token, email = credentials(context.env, jira.email_env, jira.token_env)
     return JiraSettings(
         url=url,
+        browse_url=site_url(jira.browse_url, config.path, "browse-url") if jira.browse_url else url,
         flavour=Flavour.CLOUD if email else Flavour.DATA_CENTER,
         token=token,
         email=email,

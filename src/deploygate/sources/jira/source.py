@@ -241,7 +241,7 @@ class JiraTracker:
             title=summary,
             state=state,
             created_at=created_at,
-            url=f"{self.settings.url}/browse/{key}",
+            url=f"{self.settings.browse_url}/browse/{key}",
             due=self._due(key, fields.get("duedate")),
             team=self._team(fields),
             reason=reason,
