@@ -324,12 +324,26 @@ def test_redirects_on_the_same_origin_are_followed_a_bounded_number_of_times(
     ]
     assert script.seen[1][2]["Content-Length"] == script.seen[0][2]["Content-Length"]
     assert "Content-Length" not in script.seen[2][2]
+    assert "Content-Type" not in script.seen[2][2]
     assert [r.status_code for r in [*response.history, response]] == [307, 303, 200]
     script.seen.clear()
     script.answers = [(302, {"Location": f"{url}/again"}, "")]
     with pytest.raises(SourceError, match="redirected more than 10 times"):
         client(Clock()).request("GET", f"{url}/x")
     assert len(script.seen) == 11
+
+
+def test_a_redirect_is_followed_to_its_location_without_repeating_the_params(
+    server: tuple[str, Script],
+) -> None:
+    """The Location already holds the query: a page link must not become ?page=2&page=2."""
+    url, script = server
+    script.answers = [(301, {"Location": "/moved?page=2&per_page=100"}, ""), (200, {}, "{}")]
+    client(Clock()).request("GET", f"{url}/x", params={"page": "2", "per_page": "100"})
+    assert [path for _method, path, _headers in script.seen] == [
+        "/x?page=2&per_page=100",
+        "/moved?page=2&per_page=100",
+    ]
 
 
 def test_jira_clouds_iso_reset_is_read_and_an_explicit_retry_after_wins(

@@ -289,10 +289,16 @@ class HttpClient(requests.Session):
                 raise self.fail(
                     f"{method} {_path(url)} was redirected more than {MAX_REDIRECTS} times"
                 )
+            # The Location is the whole next URL: sending params again would repeat them.
+            kwargs.pop("params", None)
             if _redirect_method(method, response.status_code) != method:
                 method, idempotent = "GET", None
                 for body in ("data", "json", "files"):
                     kwargs.pop(body, None)
+                headers = dict(kwargs.get("headers") or {})
+                for name in [name for name in headers if name.lower() == "content-type"]:
+                    del headers[name]
+                kwargs["headers"] = headers
             url = target
 
     def _send(
