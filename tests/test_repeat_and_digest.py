@@ -230,3 +230,20 @@ def test_the_report_does_not_count_a_related_prior_failure() -> None:
         [MemorySource(history)], ["checkout"], Policy(), now=NOW, period=timedelta(days=90)
     )
     assert loop.services[0].repeat_failures == 0
+
+
+def test_a_failure_before_the_window_never_changes_how_the_windows_failures_are_linked() -> None:
+    # The postmortem names the 100-day-old failure and was written five hours after
+    # the new one: within the window it reviews the new one by time, as it would on
+    # a source that holds only the window.
+    old = replace(failed("old", 100), sha="a" * 40)
+    new = replace(failed("new", 10), sha="b" * 40)
+    review = replace(
+        postmortem("pm", at=ago(days=10) + timedelta(hours=5)), body=f"caused by {'a' * 40}"
+    )
+    with_old = run(History(deployments=(old, new), postmortems=(review,)))
+    window_only = run(History(deployments=(new,), postmortems=(review,)))
+    assert with_old.findings == window_only.findings
+    [reviewed] = [f for f in with_old.findings if f.rule is RuleId.REVIEWED_FAILURE]
+    assert reviewed.deployment == new
+    assert "linked by time-window" in reviewed.message

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from deploygate.errors import ExitCode, OnError, SourceError
-from deploygate.linking import link_failures
+from deploygate.linking import ReferenceIndex, link_failures
 from deploygate.loop import LoopReport, learning_loop
 from deploygate.model import (
     ActionItemState,
@@ -84,7 +84,9 @@ def build_evidence(history: History, query: Query, policy: Policy) -> Evidence:
 
     Failures from before the lookback window are linked too, when the
     history holds them, so a repeat can name the reviewed failure it repeats
-    however long ago that was; only the window's failures are judged.
+    however long ago that was. They are linked apart from the window's, so
+    that how much history a source holds never changes which postmortem
+    reviews a failure the gate judges.
     """
     failures = sorted(
         (
@@ -102,19 +104,18 @@ def build_evidence(history: History, query: Query, policy: Policy) -> Evidence:
         for postmortem in history.postmortems
         if postmortem.covers(query.service) and postmortem.created_at <= query.now
     )
-    reviews = link_failures(
-        failures,
-        tuple(postmortem for postmortem in postmortems if postmortem.reviews_failures),
-        policy.link_window,
-    )
     first_in_window = bisect.bisect_left(
         failures, query.since, key=lambda deployment: deployment.created_at
     )
+    earlier, judged = tuple(failures[:first_in_window]), tuple(failures[first_in_window:])
+    reviewing = tuple(postmortem for postmortem in postmortems if postmortem.reviews_failures)
+    index = ReferenceIndex(reviewing)
+    reviews = {
+        **link_failures(earlier, reviewing, policy.link_window, index),
+        **link_failures(judged, reviewing, policy.link_window, index),
+    }
     return Evidence(
-        failures=tuple(failures[first_in_window:]),
-        reviews=reviews,
-        postmortems=postmortems,
-        earlier_failures=tuple(failures[:first_in_window]),
+        failures=judged, reviews=reviews, postmortems=postmortems, earlier_failures=earlier
     )
 
 

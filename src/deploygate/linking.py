@@ -119,12 +119,14 @@ def link_failures(
     failures: Sequence[Deployment],
     postmortems: Sequence[Postmortem],
     window: timedelta,
+    index: ReferenceIndex | None = None,
 ) -> Mapping[str, Review]:
     """The review of each failure that has one, by deployment id.
 
-    ``postmortems`` must already be those of the failures' service.
+    ``postmortems`` must already be those of the failures' service; ``index``
+    is theirs, when the caller links several sets of failures against them.
     """
-    index = ReferenceIndex(postmortems)
+    index = index or ReferenceIndex(postmortems)
     reviews: dict[str, Review] = {}
     for deployment in failures:
         review = index.find(deployment)
