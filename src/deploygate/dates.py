@@ -89,6 +89,16 @@ def parse_api_date(value: object) -> date | None:
     return parse_date(value)
 
 
+def parse_api_instant(value: object) -> datetime | None:
+    """An API's timestamp: null, or an ISO 8601 string. Raises ValueError on anything else,
+    a number included, for the same reason as :func:`parse_api_date`."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r:.40} is not a time; expected an ISO 8601 string")
+    return parse_instant(value)
+
+
 def parse_duration(text: str) -> timedelta:
     """Read a duration like ``90d``. Raises ValueError with the expected form."""
     match = _DURATION.match(text)

@@ -312,6 +312,10 @@ MALFORMED: dict[str, tuple[Callable[[Response], None], str]] = {
     ),
     "junk due date": (_set_fields(lambda f: f.update(duedate="2026-02-31")), "not a date"),
     "due date a number": (_set_fields(lambda f: f.update(duedate=20261021)), "not a date"),
+    "resolution time a number": (
+        _set_fields(lambda f: f.update(resolutiondate=20261021)),
+        "bad resolution time",
+    ),
     "summary not text": (_set_fields(lambda f: f.update(summary=["x"])), "without a summary"),
     "html login page": (_raw(b"<html><body>Log in</body></html>"), "not JSON"),
     "truncated json": (_raw(b'{"issues": [{"key": "OPS-1", "fie'), "not JSON"),

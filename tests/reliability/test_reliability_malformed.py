@@ -181,6 +181,10 @@ GITHUB_CASES: list[Any] = [
          ("acme/shop#2", "url")),
     case("sub-issue-milestone-string", "Postmortems", _set(_sub_issue, "milestone", "2026-10-21"),
          ("acme/shop#2", "milestone")),
+    case("sub-issue-closedAt-number", "Postmortems", _set(_sub_issue, "closedAt", 20261021),
+         ("acme/shop#2", "closedAt")),
+    case("sub-issue-closedAt-garbage", "Postmortems", _set(_sub_issue, "closedAt", "last week"),
+         ("acme/shop#2", "closedAt")),
     # (A null alias with no error is not tested: a task list may name a deleted issue, and
     # skipping those is the documented choice.)
     case("lookup-list", "Issues", _lookup_set([{"issue": None}]), ("acme/shop#3",)),
@@ -264,6 +268,10 @@ GITLAB_CASES: list[Any] = [
          ("group/shop#2", "due_date")),
     case("link-due_date-garbage", LINKS, _set(_item(), "due_date", "next week"),
          ("group/shop#2", "due_date")),
+    case("link-closed_at-number", LINKS, _set(_item(), "closed_at", 20261021),
+         ("group/shop#2", "closed_at")),
+    case("link-closed_at-garbage", LINKS, _set(_item(), "closed_at", "last week"),
+         ("group/shop#2", "closed_at")),
     case("lookup-object-list", r"/issues/3$", _whole([]), ("group/shop#3",)),
 ]  # fmt: skip
 

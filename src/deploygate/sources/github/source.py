@@ -35,7 +35,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from deploygate.dates import format_instant, parse_instant
+from deploygate.dates import format_instant, parse_api_instant, parse_instant
 from deploygate.http import HttpClient
 from deploygate.model import (
     ActionItem,
@@ -107,6 +107,7 @@ _ISSUE_TYPES: dict[str, tuple[type, ...]] = {
     "milestone": (dict, _NULL),
     "labels": (dict, _NULL),
     "subIssues": (dict, _NULL),
+    "closedAt": (str, _NULL),
 }
 """The type of each issue field read (sub-issues and task-list look-ups have no
 ``subIssues``); a missing one reads as null."""
@@ -509,6 +510,13 @@ class GitHubSource:
             raise self.client.fail(
                 f"GitHub answered {_record_name(node)} with the labels {labels!r:.40}"
             )
+        try:
+            parse_api_instant(node.get("closedAt"))
+        except ValueError:
+            raise self.client.fail(
+                f"GitHub answered {_record_name(node)} with the closedAt "
+                f"{node.get('closedAt')!r:.40}"
+            ) from None
         for sub_issue in self._nodes(node.get("subIssues") or {}, "sub-issues"):
             self._check_issue(sub_issue)
         return node
@@ -835,15 +843,12 @@ def _due(issue: Mapping[str, Any]) -> date | None:
 
 
 def _closed_at(issue: Mapping[str, Any]) -> datetime | None:
-    """When a closed issue was closed; one without a readable time is closed at an unknown time.
+    """When a closed issue was closed, as :meth:`GitHubSource._check_issue` let it through.
 
     ``closedAt`` is the last closing (a reopened and closed issue counts from then on).
     See https://docs.github.com/en/graphql/reference/objects#issue
     """
-    try:
-        return parse_instant(str(issue["closedAt"])) if issue.get("closedAt") else None
-    except ValueError:
-        return None
+    return parse_api_instant(issue.get("closedAt"))
 
 
 def _rate_limited(response: Any) -> bool:

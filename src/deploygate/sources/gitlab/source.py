@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from deploygate.dates import format_instant, parse_api_date, parse_instant
+from deploygate.dates import format_instant, parse_api_date, parse_api_instant, parse_instant
 from deploygate.errors import SourceError
 from deploygate.http import HttpClient
 from deploygate.model import (
@@ -90,6 +90,7 @@ _ISSUE_TYPES: dict[str, tuple[type, ...]] = {
     "references": (dict, _NULL),
     "description": (str, _NULL),
     "web_url": (str, _NULL),
+    "closed_at": (str, _NULL),
 }
 """The type of each issue field read; a missing one reads as null."""
 _DEPLOYMENT_TYPES: dict[str, tuple[type, ...]] = {
@@ -228,12 +229,13 @@ class GitLabSource:
         references = issue.get("references")
         if references is not None and not isinstance(references.get("full"), str):
             raise self._malformed("issue", issue, f"with the references {references!r:.40}")
-        try:
-            parse_api_date(issue.get("due_date"))
-        except ValueError:
-            raise self._malformed(
-                "issue", issue, f"with the due_date {issue.get('due_date')!r:.40}"
-            ) from None
+        for key, parse in (("due_date", parse_api_date), ("closed_at", parse_api_instant)):
+            try:
+                parse(issue.get(key))
+            except ValueError:
+                raise self._malformed(
+                    "issue", issue, f"with the {key} {issue.get(key)!r:.40}"
+                ) from None
         return issue
 
     # -- deployments -----------------------------------------------------------
@@ -530,7 +532,9 @@ class GitLabSource:
         prefix = self.settings.team_label_prefix
         teams = [label.removeprefix(prefix) for label in labels if label.startswith(prefix)]
         # The issue's last closing; an unreadable one leaves it closed at an unknown time.
-        closed_at = _instant(issue.get("closed_at")) if state is not ActionItemState.OPEN else None
+        closed_at = (
+            parse_api_instant(issue.get("closed_at")) if state is not ActionItemState.OPEN else None
+        )
         return ActionItem(
             id=_reference(issue),
             title=str(issue.get("title") or ""),

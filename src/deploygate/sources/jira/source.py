@@ -34,7 +34,7 @@ from urllib.parse import quote
 import requests
 
 from deploygate.config import DEFAULT_JQL, DEFAULT_JQL_BY_LABEL
-from deploygate.dates import parse_api_date, parse_instant
+from deploygate.dates import parse_api_date, parse_api_instant, parse_instant
 from deploygate.errors import SourceError
 from deploygate.http import HttpClient
 from deploygate.model import (
@@ -233,9 +233,8 @@ class JiraTracker:
                 f"Jira answered {key} with a bad created time ({_shown(fields.get('created'))})"
             ) from None
         state, reason = self._state(key, fields)
-        closed_at = None
-        if state is not ActionItemState.OPEN:
-            closed_at = self._resolved_at(key, fields.get("resolutiondate"))
+        resolved_at = self._resolved_at(key, fields.get("resolutiondate"))
+        closed_at = resolved_at if state is not ActionItemState.OPEN else None
         return ActionItem(
             id=key,
             title=summary,
@@ -277,10 +276,8 @@ class JiraTracker:
         A done status that a workflow reached without setting a resolution has
         none: the item is then closed at an unknown time, never dated by guess.
         """
-        if value is None:
-            return None
         try:
-            return parse_instant(str(value))
+            return parse_api_instant(value)
         except ValueError:
             raise self.client.fail(
                 f"Jira answered {key} with a bad resolution time ({_shown(value)})"
