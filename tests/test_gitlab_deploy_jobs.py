@@ -207,3 +207,27 @@ def test_a_deploy_job_of_a_service_with_several_environments_ships_to_the_first(
     )
     [finding] = [f for f in json_report(result.stdout)["findings"] if f["deployment"]]
     assert finding["deployment"]["environment"] == "eu-production"
+
+
+def test_two_copies_of_a_parallel_deploy_job_failing_alike_are_a_repeat(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_gitlab.world.token(TOKEN, username="deploybot")
+    shop = fake_gitlab.world.project("group/shop")
+    first = shop.job(
+        "deploy 1/2", status="failed", failure_reason="script_failure", created_at=at(20)
+    )
+    shop.issue(
+        "Deploy script broke on the new base image",
+        f"Review of {fake_gitlab.url}/group/shop/-/jobs/{first.id}",
+        labels=["postmortem", "service::checkout"],
+        issue_type="incident",
+        created_at=at(19),
+        state="closed",
+    )
+    shop.job("deploy 2/2", status="failed", failure_reason="script_failure", created_at=at(5))
+    result = run(fake_gitlab, tmp_path, 'job = "deploy"\n')
+    [repeat] = [f for f in json_report(result.stdout)["findings"] if f["rule"] == "repeat-failure"]
+    assert repeat["level"] == "error"
+    assert "the same failing job (deploy: script_failure)" in repeat["message"]

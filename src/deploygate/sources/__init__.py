@@ -19,6 +19,10 @@ from deploygate.model import History, Query, Usage
 if TYPE_CHECKING:
     from deploygate.config import Config
 
+DEFAULT_ENVIRONMENT = "production"
+"""Where a deploy with no environment of its own (a workflow run, a deploy job) went when
+neither --environment nor the service's ``environments`` says."""
+
 
 class Source(Protocol):
     """A backend that knows deployments, postmortems and action items.

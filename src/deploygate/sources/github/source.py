@@ -48,6 +48,7 @@ from deploygate.model import (
     Query,
     Usage,
 )
+from deploygate.sources import DEFAULT_ENVIRONMENT
 from deploygate.sources.github import queries, runs
 from deploygate.sources.github.settings import (
     SOURCE_NAME,
@@ -66,7 +67,6 @@ RUNS_PER_PAGE = 100
 SEARCH_LIMIT = 1000
 """GitHub lists at most this many runs for a filtered listing (branch, created), so a
 longer history is read as several listings, each ending where the last one stopped."""
-DEFAULT_ENVIRONMENT = "production"
 
 _STATES = {
     "FAILURE": DeploymentStatus.FAILURE,

@@ -54,6 +54,7 @@ from deploygate.model import (
     Query,
     Usage,
 )
+from deploygate.sources import DEFAULT_ENVIRONMENT
 from deploygate.sources.gitlab.settings import SCOPES, SOURCE_NAME, DeployJob, GitLabSettings
 from deploygate.sources.markdown import task_references
 
@@ -73,12 +74,14 @@ _DEPLOYMENT_STATUSES = {
 """A GitLab deployment's status to ours (``Deployment.statuses`` in GitLab)."""
 
 _JOB_STATUSES = {"success": DeploymentStatus.SUCCESS, "failed": DeploymentStatus.FAILURE}
-DEFAULT_ENVIRONMENT = "production"
+"""The job statuses asked for (``scope[]``), each an outcome of a deploy."""
 _PARALLEL_SUFFIX = re.compile(r" \d+/\d+|: \[[^\]]*\]")
 """What GitLab appends to a job's name for ``parallel: N`` ("deploy 2/3") and
 ``parallel: matrix`` ("deploy: [eu, blue]").
 See https://docs.gitlab.com/ci/yaml/#parallel"""
-"""The job statuses asked for (``scope[]``), each an outcome of a deploy."""
+_SHARD = re.compile(r" \d+/\d+$")
+"""A ``parallel: N`` copy's number: copies of one job fail alike, so a signature drops it
+(a matrix variant keeps its values: another region is another deploy, as on GitHub)."""
 
 _NULL = type(None)
 _ISSUE_TYPES: dict[str, tuple[type, ...]] = {
@@ -378,7 +381,7 @@ class GitLabSource:
             url=url,
             description=": ".join(part for part in (name, reason) if part) or None,
             other_urls=tuple(u for u in (url, _text(pipeline.get("web_url"))) if u),
-            failure_signature=f"{name}: {reason}" if name and reason else None,
+            failure_signature=f"{_SHARD.sub('', name)}: {reason}" if name and reason else None,
             commit_title=_text(commit.get("title")),
         )
 
