@@ -141,7 +141,8 @@ class _Group(click.Group):
             secrets = _secrets(ctx.meta.get(_CONFIG_KEY), ci.environment())
             if ctx.params.get("debug"):
                 for line in _traceback_lines(error):
-                    click.echo(redact(escape.terminal(line), secrets), err=True)
+                    # Redacted before escaping, as _fail's line is: escaping may respell a token.
+                    click.echo(escape.terminal(redact(line, secrets)), err=True)
             _fail(
                 redact(
                     f"internal error: {type(error).__name__}: {error}. This is a bug in "
