@@ -168,14 +168,10 @@ def check(
 def _with_lessons(
     postmortems: Sequence[Postmortem], headings: Sequence[str]
 ) -> tuple[Postmortem, ...]:
-    """The postmortems for the digest, newest first, each with its lessons.
-
-    A source may hand lessons over as such; otherwise they are the section
-    of the body under one of the configured ``headings``, read here, once,
-    and only for the postmortems a report shows.
-    """
+    """The postmortems for the digest, newest first, each with its lessons: the section of
+    its body under one of the configured ``headings``, read here, once per report."""
     return tuple(
-        replace(postmortem, lessons=postmortem.lessons or lessons(postmortem.body, headings))
+        replace(postmortem, lessons=lessons(postmortem.body, headings))
         for postmortem in sorted(
             (postmortem for postmortem in postmortems if postmortem.reviews_failures),
             key=lambda postmortem: postmortem.created_at,

@@ -160,6 +160,7 @@ class Postmortem:
     body: str = ""
     """The full text, searched for references to deployments."""
     lessons: str = ""
+    """Its lessons section; the core reads it from ``body`` with the configured headings."""
     action_items: tuple[ActionItem, ...] = ()
     causes: tuple[str, ...] = ()
     """Cause labels (``cause:<x>``): two postmortems with one cause saw the same failure."""
