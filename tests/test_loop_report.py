@@ -357,9 +357,9 @@ def test_markdown_table_and_sections() -> None:
     assert "**Declined:** 1 action item declined in the period" in text
     assert "**Emergency overrides:** 2 in the period." in text
     assert (
-        "**Closed at an unknown time:** 1 action item done or declined at a time no source "
-        "gives: not credited, not counted as declined, and not in the median time to close "
-        "or the lesson debt.\n"
+        "**Closed at an unknown time:** 1 action item of the whole history done or declined "
+        "at a time no source gives: not credited, not counted as declined, and not in the "
+        "median time to close or the lesson debt.\n"
     ) in text
 
 

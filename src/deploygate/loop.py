@@ -99,8 +99,10 @@ class ServiceLoop:
     """Given by the caller: emergency overrides of this service's gate in the period, as
     counted from the override notes deploygate left (see :func:`with_overrides`)."""
     closed_at_unknown: int = 0
-    """Done or declined items whose source gives no closing time: left out of the counts
-    above, which go by closing time, so that a reader knows what they do not show."""
+    """Done or declined items, of the whole history up to the period's end, whose source
+    gives no closing time: they may have closed in the period or long before, so they are
+    left out of the counts above, which go by closing time; the number says what those
+    do not show."""
 
 
 @dataclass(frozen=True, slots=True)

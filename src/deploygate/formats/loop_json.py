@@ -26,7 +26,8 @@ closed: ``declined_action_items``, ``median_days_to_close`` (done items) and
 ``teams_closing`` take those closed in the period, whenever created, and
 ``open_lesson_debt`` counts an item from its creation until its closing.
 ``closed_at_unknown`` (added in version 1) counts the done or declined items
-whose source gives no closing time, which are in none of those.
+of the whole history up to the period's end whose source gives no closing
+time, which are in none of those.
 """
 
 from __future__ import annotations

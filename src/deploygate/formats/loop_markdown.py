@@ -101,7 +101,8 @@ def closed_at_unknown(report: LoopReport) -> str | None:
     if not unknown:
         return None
     return (
-        f"{plural(unknown, 'action item')} done or declined at a time no source gives: "
+        f"{plural(unknown, 'action item')} of the whole history done or declined at a time "
+        "no source gives: "
         "not credited, not counted as declined, and not in the median time to close or "
         "the lesson debt."
     )
