@@ -247,7 +247,7 @@ def test_the_example_gives_the_action_only_its_inputs_and_least_permissions() ->
             given = step["with"]
             assert set(given) <= set(declared), (name, set(given) - set(declared))
             assert "service" in given
-            reads = {"contents": "read", "issues": "read", "deployments": "read"}
+            reads = {"contents": "read", "issues": "read", "deployments": "read", "checks": "read"}
             comments = given.get("comment") == "true"
             assert permissions == reads | ({"pull-requests": "write"} if comments else {}), name
         writes = {scope for scope, access in permissions.items() if access == "write"}
