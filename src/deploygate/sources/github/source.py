@@ -49,6 +49,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sources import DEFAULT_ENVIRONMENT
+from deploygate.sources.fields import NULL, FieldTypes, wrong_field
 from deploygate.sources.github import queries, runs
 from deploygate.sources.github.settings import (
     SOURCE_NAME,
@@ -95,29 +96,28 @@ class _Refused(Exception):
     """GraphQL refused a query that only adds to the history, for want of a permission."""
 
 
-_NULL = type(None)
-_ISSUE_TYPES: dict[str, tuple[type, ...]] = {
+_ISSUE_TYPES: FieldTypes = {
     "number": (int,),
     "title": (str,),
-    "url": (str, _NULL),
-    "body": (str, _NULL),
+    "url": (str, NULL),
+    "body": (str, NULL),
     "state": (str,),
-    "stateReason": (str, _NULL),
+    "stateReason": (str, NULL),
     "repository": (dict,),
-    "milestone": (dict, _NULL),
-    "labels": (dict, _NULL),
-    "subIssues": (dict, _NULL),
-    "closedAt": (str, _NULL),
+    "milestone": (dict, NULL),
+    "labels": (dict, NULL),
+    "subIssues": (dict, NULL),
+    "closedAt": (str, NULL),
 }
 """The type of each issue field read (sub-issues and task-list look-ups have no
 ``subIssues``); a missing one reads as null."""
-_DEPLOYMENT_TYPES: dict[str, tuple[type, ...]] = {
-    "commitOid": (str, _NULL),
-    "environment": (str, _NULL),
-    "description": (str, _NULL),
-    "state": (str, _NULL),
-    "latestStatus": (dict, _NULL),
-    "commit": (dict, _NULL),
+_DEPLOYMENT_TYPES: FieldTypes = {
+    "commitOid": (str, NULL),
+    "environment": (str, NULL),
+    "description": (str, NULL),
+    "state": (str, NULL),
+    "latestStatus": (dict, NULL),
+    "commit": (dict, NULL),
 }
 
 
@@ -486,25 +486,19 @@ class GitHubSource:
             raise self.client.fail(f"GitHub answered {what} with the pageInfo {page!r:.60}")
         return page
 
-    def _check_types(self, node: Mapping[str, Any], types: Mapping[str, tuple[type, ...]]) -> None:
-        """Refuse a field of the wrong type, naming the record and the field.
-
-        Read anyway, it would be coerced into something else (a title
-        ``["x"]`` into the text "['x']", an environment object into its repr)
-        and the gate would decide on it without a word.
-        """
-        for field, allowed in types.items():
-            value = node.get(field)
-            if not isinstance(value, allowed) or isinstance(value, bool):
-                raise self.client.fail(
-                    f"GitHub answered {_record_name(node)} with the {field} {value!r:.40}"
-                )
+    def _check_types(self, node: Mapping[str, Any], types: FieldTypes) -> None:
+        """Refuse a field of the wrong type, naming the record and the field."""
+        if wrong := wrong_field(node, types):
+            field, value = wrong
+            raise self.client.fail(
+                f"GitHub answered {_record_name(node)} with the {field} {value!r:.40}"
+            )
 
     def _check_issue(self, node: dict[str, Any]) -> dict[str, Any]:
         """``node`` itself, once it and its sub-issues have the types GitHub's schema gives."""
         self._check_types(node, _ISSUE_TYPES)
         labels = (node.get("labels") or {}).get("nodes")
-        if not isinstance(labels, (list, _NULL)) or not all(
+        if not isinstance(labels, (list, NULL)) or not all(
             isinstance(label, dict) and isinstance(label.get("name"), str) for label in labels or ()
         ):
             raise self.client.fail(

@@ -55,6 +55,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sources import DEFAULT_ENVIRONMENT
+from deploygate.sources.fields import NULL, FieldTypes, wrong_field
 from deploygate.sources.gitlab.settings import SCOPES, SOURCE_NAME, DeployJob, GitLabSettings
 from deploygate.sources.markdown import task_references
 
@@ -83,23 +84,22 @@ _SHARD = re.compile(r" \d+/\d+$")
 """A ``parallel: N`` copy's number: copies of one job fail alike, so a signature drops it
 (a matrix variant keeps its values: another region is another deploy, as on GitHub)."""
 
-_NULL = type(None)
-_ISSUE_TYPES: dict[str, tuple[type, ...]] = {
+_ISSUE_TYPES: FieldTypes = {
     "iid": (int,),
     "project_id": (int,),
     "title": (str,),
     "state": (str,),
     "labels": (list,),
-    "references": (dict, _NULL),
-    "description": (str, _NULL),
-    "web_url": (str, _NULL),
-    "closed_at": (str, _NULL),
+    "references": (dict, NULL),
+    "description": (str, NULL),
+    "web_url": (str, NULL),
+    "closed_at": (str, NULL),
 }
 """The type of each issue field read; a missing one reads as null."""
-_DEPLOYMENT_TYPES: dict[str, tuple[type, ...]] = {
+_DEPLOYMENT_TYPES: FieldTypes = {
     "environment": (dict,),
-    "deployable": (dict, _NULL),
-    "sha": (str, _NULL),
+    "deployable": (dict, NULL),
+    "sha": (str, NULL),
 }
 
 _SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
@@ -210,19 +210,11 @@ class GitLabSource:
             )
         return created_at
 
-    def _check_types(
-        self, kind: str, record: Mapping[str, Any], types: Mapping[str, tuple[type, ...]]
-    ) -> None:
-        """Refuse a field of the wrong type, naming the record and the field.
-
-        Read anyway, it would be coerced into something else (labels
-        ``"postmortem"`` into no labels, a deployable ``"job"`` into no job) and
-        the gate would decide on it without a word.
-        """
-        for field, allowed in types.items():
-            value = record.get(field)
-            if not isinstance(value, allowed) or isinstance(value, bool):
-                raise self._malformed(kind, record, f"with the {field} {value!r:.40}")
+    def _check_types(self, kind: str, record: Mapping[str, Any], types: FieldTypes) -> None:
+        """Refuse a field of the wrong type, naming the record and the field."""
+        if wrong := wrong_field(record, types):
+            field, value = wrong
+            raise self._malformed(kind, record, f"with the {field} {value!r:.40}")
 
     def _check_issue(self, issue: dict[str, Any]) -> dict[str, Any]:
         """``issue`` itself, once every field read from it has the type GitLab documents."""
