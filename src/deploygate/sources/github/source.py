@@ -315,9 +315,7 @@ class GitHubSource:
             for index, url in enumerate(chunk):
                 node = data.get(f"run{index}")
                 if isinstance(node, dict) and node.get("checkSuite"):
-                    connection = node["checkSuite"]["checkRuns"]
-                    check_runs = self._every_check_run(connection, {"node_id": node["id"]})
-                    found[url] = [runs.job_from_check_run(c) for c in check_runs]
+                    found[url] = self._jobs(node, node["id"])
         return found
 
     # -- Workflow runs -------------------------------------------------------
@@ -405,18 +403,20 @@ class GitHubSource:
             )
             # GitHub answers nodes(ids:) in the order of the ids.
             for run, node in zip(chunk, data["nodes"], strict=True):
-                check_runs = self._every_check_run(node["checkSuite"]["checkRuns"], run)
-                found[run["id"]] = [runs.job_from_check_run(c) for c in check_runs]
+                found[run["id"]] = self._jobs(node, run["node_id"])
         return found
 
-    def _every_check_run(
-        self, connection: Mapping[str, Any], run: Mapping[str, Any]
-    ) -> list[dict[str, Any]]:
+    def _jobs(self, run: Mapping[str, Any], node_id: str) -> list[runs.Job]:
+        """A WorkflowRun node's jobs: its check suite's check runs, every page of them."""
+        check_runs = self._every_check_run(run["checkSuite"]["checkRuns"], node_id)
+        return [runs.job_from_check_run(check_run) for check_run in check_runs]
+
+    def _every_check_run(self, connection: Mapping[str, Any], node_id: str) -> list[dict[str, Any]]:
         """A run's check runs with all their steps, read on where a page held only some."""
         check_runs = [c for c in connection["nodes"] or () if isinstance(c, dict)]
         page = connection["pageInfo"]
         while page["hasNextPage"]:
-            variables = {"id": run["node_id"], "after": page["endCursor"]}
+            variables = {"id": node_id, "after": page["endCursor"]}
             data = self.graphql(queries.MORE_CHECK_RUNS, variables, permissions=CHECKS_PERMISSION)
             more = data["node"]["checkSuite"]["checkRuns"]
             check_runs += [c for c in more["nodes"] or () if isinstance(c, dict)]
