@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -125,7 +126,8 @@ def test_internal_error_exits_4_with_one_line_and_no_traceback(
         def usage(self) -> None:
             return None
 
-    monkeypatch.setitem(sources.SOURCES, "local", lambda config, context: Broken())  # type: ignore[dict-item]
+    local = replace(sources.REGISTRY["local"], connect=lambda settings, env: Broken())
+    monkeypatch.setitem(sources.REGISTRY, "local", local)  # type: ignore[index]
     result = check(project)
     assert result.exit_code == 4
     assert result.stderr.strip().splitlines() == [
@@ -254,7 +256,7 @@ def test_init_writes_a_valid_config_and_never_overwrites_without_force(tmp_path:
     assert result.exit_code == 0
     assert "detected github: running in GitHub Actions" in result.stdout
     assert "# Detected github" in (tmp_path / "deploygate.toml").read_text()
-    assert invoke("config", cwd=tmp_path).exit_code == 0
+    assert invoke("config", env={"GITHUB_REPOSITORY": "acme/shop"}, cwd=tmp_path).exit_code == 0
 
     again = invoke("init", env=env, cwd=tmp_path)
     assert again.exit_code == 2
@@ -317,7 +319,9 @@ def test_config_command_explains_services_rollbacks_and_jira(project: Path) -> N
         '[services.checkout]\nworkflow = "deploy.yml"\njob = "ship"\nbranch = "main"\n'
         'environments = ["production"]\n[services.cart]\n'
     )
-    shown = invoke("config", "--config", str(config), "--source", "github,local").stdout
+    shown = invoke(
+        "config", "--config", str(config), "--source", "github,local", "--repo", "acme/shop"
+    ).stdout
     assert "sources:        github, local" in shown
     assert "rollbacks:      not detected ([rollbacks] detect = false)" in shown
     assert "service checkout: runs of job ship in workflow deploy.yml on main; production" in (

@@ -29,6 +29,7 @@ from deploygate import toml
 from deploygate.config import Config, parse
 from deploygate.errors import ConfigError, InputError
 from deploygate.model import Deployment, Postmortem
+from deploygate.sources import REGISTRY, SourceContext, check_sources
 from deploygate.sources.local.postmortems import parse_postmortem
 from deploygate.sources.local.store import HistoryStore
 
@@ -354,14 +355,20 @@ CONFIG_LINES = st.sampled_from(
 
 
 def assert_config_outcome(text: str, path: Path) -> InputError | None:
-    """``parse`` returns a Config or raises an InputError about ``path``; return the error."""
+    """``parse`` and the selected backends' checks (what ``deploygate config`` runs) accept
+    the file or raise an InputError about ``path``; return the error."""
     try:
-        result = parse(text, path)
+        result = parse(text, path, REGISTRY)
+        assert isinstance(result, Config)
+        assert result.path == path
+        check_sources(
+            result.source,
+            result,
+            SourceContext(env={"GITHUB_REPOSITORY": "a/b", "CI_PROJECT_PATH": "g/p"}),
+        )
     except InputError as caught:
         error = caught
     else:
-        assert isinstance(result, Config)
-        assert result.path == path
         return None
     assert isinstance(error, ConfigError)
     assert error.path == path

@@ -18,11 +18,12 @@ from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.jira import FakeJira, JiraWorld, fake_jira  # noqa: F401
 
 from deploygate.cli import cli
-from deploygate.config import DEFAULT_JQL, JiraConfig, default_config
+from deploygate.config import load
 from deploygate.errors import ConfigError, SourceError
-from deploygate.sources import SourceContext
+from deploygate.sources import REGISTRY, SourceContext
 from deploygate.sources.jira import adf
-from deploygate.sources.jira.settings import Flavour, resolve
+from deploygate.sources.jira.config import DEFAULT_JQL
+from deploygate.sources.jira.settings import Flavour, JiraSettings, with_credentials
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 GITHUB_TOKEN = "ghs_CANARY_jira_e2e_0123456789"
@@ -463,6 +464,15 @@ def test_a_missing_jira_url_is_a_config_error_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def jira_settings(tmp_path: Path, url: str) -> JiraSettings:
+    """The ``[jira]`` settings of a config naming ``url``, as ``check`` resolves them."""
+    path = tmp_path / "deploygate.toml"
+    path.write_text(f'source = ["local", "jira"]\n[jira]\nurl = "{url}"\nprojects = ["OPS"]\n')
+    config = load(path, tmp_path, REGISTRY)
+    settings: JiraSettings = REGISTRY["jira"].settings(config, SourceContext(env={}))
+    return settings
+
+
 @pytest.mark.parametrize(
     ("url", "problem"),
     [
@@ -473,26 +483,22 @@ def test_a_missing_jira_url_is_a_config_error_exit_2(tmp_path: Path) -> None:
     ],
 )
 def test_bad_site_urls_are_refused(tmp_path: Path, url: str, problem: str) -> None:
-    config = default_config(tmp_path)
-    object.__setattr__(config, "jira", JiraConfig(url=url, projects=("OPS",)))
     with pytest.raises(ConfigError, match=r"jira\.url") as caught:
-        resolve(config, SourceContext(env={"JIRA_API_TOKEN": PAT}))
+        jira_settings(tmp_path, url)
     assert problem in str(caught.value)
+    assert str(caught.value).startswith(f"{tmp_path / 'deploygate.toml'}:3: jira.url: ")
     assert "secret" not in str(caught.value) or problem == "holds credentials"
 
 
 def test_the_flavour_follows_the_credentials(tmp_path: Path) -> None:
-    config = default_config(tmp_path)
-    object.__setattr__(
-        config, "jira", JiraConfig(url="https://jira.example.com/jira/", projects=("OPS",))
-    )
-    cloud = resolve(config, SourceContext(env={"JIRA_API_TOKEN": "t", "JIRA_EMAIL": "a@b.c"}))
-    center = resolve(config, SourceContext(env={"JIRA_API_TOKEN": "t"}))
+    settings = jira_settings(tmp_path, "https://jira.example.com/jira/")
+    cloud = with_credentials(settings, {"JIRA_API_TOKEN": "t", "JIRA_EMAIL": "a@b.c"})
+    center = with_credentials(settings, {"JIRA_API_TOKEN": "t"})
     assert (cloud.flavour, center.flavour) == (Flavour.CLOUD, Flavour.DATA_CENTER)
     assert center.url == "https://jira.example.com/jira"
     assert cloud.secrets == ("t", "a@b.c:t")
     with pytest.raises(SourceError, match="JIRA_EMAIL"):
-        resolve(config, SourceContext(env={"JIRA_EMAIL": "a@b.c"}))
+        with_credentials(settings, {"JIRA_EMAIL": "a@b.c"})
 
 
 def test_through_atlassians_gateway_items_link_to_the_site(
@@ -525,7 +531,6 @@ def test_through_atlassians_gateway_items_link_to_the_site(
 def test_values_in_the_jql_are_escaped_for_quoted_strings(
     fake_jira: FakeJira,  # noqa: F811
 ) -> None:
-    from deploygate.sources.jira.settings import JiraSettings
     from deploygate.sources.jira.source import JiraTracker
 
     settings = JiraSettings(url=fake_jira.url, browse_url=fake_jira.url,

@@ -13,6 +13,7 @@ from deploygate.formats import FORMATS, RenderOptions
 from deploygate.gate import check, learning_report
 from deploygate.model import ActionItemState, History, Level, Query, RuleId, Waiver
 from deploygate.rules import Policy, normalise_signature
+from deploygate.sources import REGISTRY
 
 
 def run(history: History):
@@ -176,7 +177,7 @@ def test_the_lessons_headings_come_from_the_config(tmp_path) -> None:
     assert default.postmortems[0].lessons == ""
     config = tmp_path / "deploygate.toml"
     config.write_text('lessons-headings = ["Takeaways", "Lessons"]\n')
-    policy = load(config, tmp_path).policy(None)
+    policy = load(config, tmp_path, REGISTRY).policy(None)
     assert policy.lessons_headings == ("Takeaways", "Lessons")
     report = check([MemorySource(history)], Query("checkout", None, NOW, policy.lookback), policy)
     markdown = FORMATS["markdown"](report, RenderOptions())

@@ -56,10 +56,15 @@ from deploygate.sinks.override_notes import post_gitlab as post_override_gitlab
 from deploygate.sinks.report_issue import GitHubTarget, GitLabTarget
 from deploygate.sinks.report_issue import publish_github as publish_github_issue
 from deploygate.sinks.report_issue import publish_gitlab as publish_gitlab_issue
-from deploygate.sources import SOURCES, SourceContext, build_sources
-from deploygate.sources.github.settings import resolve as resolve_github
-from deploygate.sources.gitlab.settings import resolve as resolve_gitlab
+from deploygate.sources import REGISTRY, SourceContext, build_sources, check_sources, secrets
+from deploygate.sources import github as github_backend
+from deploygate.sources import gitlab as gitlab_backend
+from deploygate.sources.github.settings import GitHubSettings
+from deploygate.sources.github.settings import with_token as github_token
+from deploygate.sources.gitlab.settings import GitLabSettings
+from deploygate.sources.gitlab.settings import with_token as gitlab_token
 from deploygate.sources.local import HistoryStore, OverrideLog, overrides_path
+from deploygate.sources.local import settings as local_settings
 from deploygate.sources.override_notes import combined as combined_overrides
 from deploygate.sources.override_notes import count_github as count_github_overrides
 from deploygate.sources.override_notes import count_gitlab as count_gitlab_overrides
@@ -138,17 +143,17 @@ class _Group(click.Group):
         except Exception as error:
             # A bug's message may quote data (a title, a server's answer, a request with its
             # token), so it is redacted and escaped like any other output.
-            secrets = _secrets(ctx.meta.get(_CONFIG_KEY), ci.environment())
+            known = secrets(ctx.meta.get(_CONFIG_KEY), ci.environment())
             if ctx.params.get("debug"):
                 for line in _traceback_lines(error):
                     # Redacted before escaping, as _fail's line is: escaping may respell a token.
-                    click.echo(escape.terminal(redact(line, secrets)), err=True)
+                    click.echo(escape.terminal(redact(line, known)), err=True)
             _fail(
                 redact(
                     f"internal error: {type(error).__name__}: {error}. This is a bug in "
                     "deploygate; rerun as 'deploygate --debug ...' for the traceback and "
                     "report it.",
-                    secrets,
+                    known,
                 ),
                 ExitCode.INTERNAL,
             )
@@ -191,7 +196,7 @@ _CONFIG_KEY = "deploygate.config"
 
 
 def _load_config(path: Path | None) -> config_module.Config:
-    config = config_module.load(path, Path.cwd())
+    config = config_module.load(path, Path.cwd(), REGISTRY)
     click.get_current_context().meta[_CONFIG_KEY] = config
     return config
 
@@ -214,9 +219,10 @@ def _sources(
     if value is None:
         return None
     try:
-        return config_module.parse_sources(name.strip() for name in value.split(","))
+        return config_module.parse_sources((name.strip() for name in value.split(",")), REGISTRY)
     except ValueError as error:
-        raise click.BadParameter(f"{error}; expected {config_module.SOURCES_FORM}") from None
+        form = config_module.sources_form(REGISTRY)
+        raise click.BadParameter(f"{error}; expected {form}") from None
 
 
 _source_option = click.option(
@@ -225,7 +231,7 @@ _source_option = click.option(
     callback=_sources,
     envvar=_ENV + "SOURCE",
     show_envvar=True,
-    help=f"Where history comes from: {', '.join(SOURCES)}, or several separated by commas "
+    help=f"Where history comes from: {', '.join(REGISTRY)}, or several separated by commas "
     "(e.g. github,jira). Default: the config's, or local.",
 )
 _strict_option = click.option(
@@ -365,7 +371,7 @@ def check(
         settings.policy,
         override=_override_reason(override),
     )
-    report = redact_record(report, _secrets(config, env))
+    report = redact_record(report, secrets(config, env))
     options = RenderOptions(on_error=settings.on_error, config_path=_relative(config.path))
     for output_format, path in outputs:
         write_file(path, FORMATS[output_format](report, options))
@@ -405,7 +411,7 @@ def _record_local_override(
     config: config_module.Config, report: Report, at: datetime, run_url: str | None
 ) -> str:
     """Log the override beside the history; like the notes, a failure never changes the verdict."""
-    log = OverrideLog(overrides_path(config.local.history))
+    log = OverrideLog(overrides_path(local_settings(config).history))
     try:
         log.record(
             service=report.service, environment=report.environment, created_at=at,
@@ -416,15 +422,14 @@ def _record_local_override(
     return f"override logged in {_relative(log.path)}"
 
 
-def _secrets(config: config_module.Config | None, env: Mapping[str, str]) -> tuple[str, ...]:
-    """Every token this run may hold. Someone may paste one into an issue, and every output
-    (stdout, files, summary, comment) is rendered from the report, so it is taken out there.
-    Before a config is loaded, the tokens of the default variables."""
-    github = config.github if config else config_module.GitHubConfig()
-    gitlab = config.gitlab if config else config_module.GitLabConfig()
-    jira = config.jira if config else config_module.JiraConfig()
-    names = (github.token_env, gitlab.token_env, jira.token_env)
-    return tuple(env[name] for name in (*names, "CI_JOB_TOKEN") if env.get(name))
+def resolve_github(config: config_module.Config, context: SourceContext) -> GitHubSettings:
+    """GitHub's settings with the token, for writing to the platform."""
+    return github_token(github_backend.BACKEND.settings(config, context), context.env)
+
+
+def resolve_gitlab(config: config_module.Config, context: SourceContext) -> GitLabSettings:
+    """GitLab's settings with the token, for writing to the platform."""
+    return gitlab_token(gitlab_backend.BACKEND.settings(config, context), context.env)
 
 
 def _comment(config: config_module.Config, context: SourceContext, markdown: str) -> str:
@@ -653,7 +658,7 @@ def _overrides(
             resolve_gitlab(config, context), since=since, until=until
         ))  # fmt: skip
     if "local" in sources:
-        log = OverrideLog(overrides_path(config.local.history))
+        log = OverrideLog(overrides_path(local_settings(config).history))
         counts.append(log.count(since=since, until=until))
     return combined_overrides(counts)
 
@@ -734,7 +739,7 @@ def record(
 ) -> None:
     """Append one deployment to the local history and print its id."""
     config = _load_config(config_path)
-    deployment = HistoryStore(config.local.history).record(
+    deployment = HistoryStore(local_settings(config).history).record(
         service=service,
         environment=environment,
         status=DeploymentStatus(status),
@@ -746,7 +751,7 @@ def record(
     click.echo(
         escape.terminal(
             f"recorded deployment {deployment.id} to {environment} ({status}) "
-            f"in {config.local.history}"
+            f"in {local_settings(config).history}"
         )
     )
 
@@ -770,7 +775,9 @@ def init(force: bool, path: Path) -> None:
     write_file(
         path,
         config_module.starter_config(
-            guess.platform if guess else None, guess.evidence if guess else None
+            guess.platform if guess else None,
+            guess.evidence if guess else None,
+            REGISTRY[guess.platform].starter if guess else "",
         ),
     )
     detected = f" (detected {guess.platform}: {guess.evidence})" if guess else ""
@@ -786,6 +793,8 @@ def init(force: bool, path: Path) -> None:
     help="Show the rule levels in force for this environment.",
 )
 @_source_option
+@click.option("--repo", metavar="OWNER/NAME", envvar=_ENV + "REPO", help="As for check.")
+@click.option("--project", metavar="PATH_OR_ID", envvar=_ENV + "PROJECT", help="As for check.")
 @_strict_option
 @_on_error_option
 @click.option("--now", metavar="ISO8601", envvar=_ENV + "NOW", callback=_instant,
@@ -794,6 +803,8 @@ def explain_config(
     config_path: Path | None,
     environment: str | None,
     source: tuple[str, ...] | None,
+    repo: str | None,
+    project: str | None,
     strict: bool | None,
     on_error: str | None,
     now: datetime | None,
@@ -808,7 +819,14 @@ def explain_config(
     settings = config.settings(
         environment, source=source, strict=strict, on_error=_on_error(on_error)
     )
-    click.echo(config_module.explain(config, settings, environment))
+    context = SourceContext(env=ci.environment(), repository=repo, project=project)
+    backends = check_sources(settings.sources, config, context)
+    facts = [
+        fact
+        for name, backend in zip(settings.sources, backends, strict=True)
+        for fact in REGISTRY[name].explain(backend)
+    ]
+    click.echo(config_module.explain(config, settings, environment, facts))
 
 
 def main() -> None:

@@ -1,5 +1,46 @@
-"""GitHub as a source (``source.py``), its settings (``settings.py``) and its queries.
+"""GitHub as a source: its table (``config.py``), settings, queries and the source itself.
 
-This package imports nothing itself, so reading the settings (for the PR
-comment, say) does not load the HTTP stack.
+Registering it imports only the table and the settings, so naming the
+source (or reading its settings for a PR comment) does not load the HTTP
+stack; :func:`connect` imports the source when a check runs.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from deploygate.sources.github.config import STARTER, GitHubConfig
+from deploygate.sources.github.settings import SOURCE_NAME, GitHubSettings, resolve, with_token
+from deploygate.sources.interface import Registration, Source
+
+
+def connect(settings: GitHubSettings, env: Mapping[str, str]) -> Source:
+    """The GitHub source, with the token from the environment (or gh outside CI)."""
+    from deploygate.sources.github.source import GitHubSource
+
+    return GitHubSource(with_token(settings, env))
+
+
+def explain(settings: GitHubSettings) -> Sequence[tuple[str, str]]:
+    """What ``deploygate config`` says of the GitHub source."""
+    return [
+        ("repository", settings.repository),
+        ("postmortems in", settings.postmortem_repository),
+        (
+            "labels",
+            f"{', '.join(settings.postmortem_labels)}; {settings.service_label}; "
+            f"{settings.team_label_prefix}{{team}}",
+        ),
+        ("token from", f"{settings.token_env} (or gh auth token outside CI)"),
+    ]
+
+
+BACKEND = Registration(
+    name=SOURCE_NAME,
+    table=GitHubConfig,
+    resolve=resolve,
+    connect=connect,
+    token_variables=lambda table: (table.token_env,),
+    explain=explain,
+    starter=STARTER,
+)

@@ -11,15 +11,16 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from deploygate.config import Config
 from deploygate.errors import ConfigError, SourceError
+from deploygate.sources.github.config import GitHubConfig
 
 if TYPE_CHECKING:
-    from deploygate.config import Config
-    from deploygate.sources import SourceContext
+    from deploygate.sources.interface import SourceContext
 
 SOURCE_NAME = "github"
 PUBLIC_API = "https://api.github.com"
@@ -52,7 +53,6 @@ class GitHubSettings:
     api_url: str
     graphql_url: str
     web_url: str
-    token: str
     postmortem_labels: tuple[str, ...] = ("postmortem",)
     service_label: str = "service:{service}"
     service_label_prefix: str = "service:"
@@ -63,6 +63,9 @@ class GitHubSettings:
     workflows: Mapping[str, DeployWorkflow] | None = None
     """The services whose history is a workflow's runs, from ``[services.NAME] workflow``."""
     deadline: float = 60.0
+    token_env: str = "GITHUB_TOKEN"
+    token: str = ""
+    """Read from ``token_env`` by :func:`connect`; empty until then."""
 
 
 def split_repository(repository: str) -> tuple[str, str]:
@@ -122,20 +125,19 @@ def deploy_workflows(config: Config) -> dict[str, DeployWorkflow]:
             continue
         match = _WORKFLOW_FILE.match(service.workflow)
         if match is None:
-            raise ConfigError(
+            raise config.error(
+                ("services", name),
+                "workflow",
                 f"{service.workflow!r} is not a workflow file",
-                path=config.path,
-                field=f"services.{name}.workflow",
-                expected="a file in .github/workflows, e.g. deploy.yml",
+                "a file in .github/workflows, e.g. deploy.yml",
             )
         workflows[name] = DeployWorkflow(match.group("file"), service.job, service.branch)
     return workflows
 
 
-def resolve(config: Config, context: SourceContext) -> GitHubSettings:
-    """The settings for one check; a missing repository is a usage error (exit 2)."""
+def resolve(github: GitHubConfig, config: Config, context: SourceContext) -> GitHubSettings:
+    """Where and what to read, without the token; a missing repository is exit 2."""
     env = context.env
-    github = config.github
     repository = context.repository or github.repository or env.get("GITHUB_REPOSITORY")
     if not repository:
         raise ConfigError(
@@ -147,7 +149,6 @@ def resolve(config: Config, context: SourceContext) -> GitHubSettings:
         raise ConfigError(
             f"{repository!r} is not a repository", field="--repo", expected="OWNER/NAME"
         )
-    workflows = deploy_workflows(config)  # a config error is reported before a missing token
     api_url = (github.api_url or env.get("GITHUB_API_URL") or PUBLIC_API).rstrip("/")
     return GitHubSettings(
         repository=repository,
@@ -155,13 +156,18 @@ def resolve(config: Config, context: SourceContext) -> GitHubSettings:
         api_url=api_url,
         graphql_url=github.graphql_url or env.get("GITHUB_GRAPHQL_URL") or graphql_url_for(api_url),
         web_url=env.get("GITHUB_SERVER_URL") or web_url_for(api_url),
-        token=token(env, github.token_env),
         postmortem_labels=github.postmortem_labels,
         service_label=github.service_label,
         service_label_prefix=github.service_label.removesuffix("{service}"),
         team_label_prefix=github.team_label.removesuffix("{team}"),
         cause_label_prefix=github.cause_label.removesuffix("{cause}"),
         environments={name: service.environments for name, service in config.services.items()},
-        workflows=workflows,
+        workflows=deploy_workflows(config),
         deadline=github.deadline.total_seconds(),
+        token_env=github.token_env,
     )
+
+
+def with_token(settings: GitHubSettings, env: Mapping[str, str]) -> GitHubSettings:
+    """``settings`` with the token read; a SourceError saying what to set when there is none."""
+    return replace(settings, token=token(env, settings.token_env))

@@ -1,5 +1,40 @@
-"""GitLab as a source (``source.py``) and its settings (``settings.py``).
+"""GitLab as a source: its table (``config.py``), settings and the source itself.
 
-This package imports nothing itself, so reading the settings (for the MR
-note, say) does not load python-gitlab.
+Registering it imports only the table and the settings; :func:`connect`
+imports python-gitlab and the source when a check runs.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from deploygate.sources.gitlab.config import GitLabConfig
+from deploygate.sources.gitlab.settings import SOURCE_NAME, GitLabSettings, resolve, with_token
+from deploygate.sources.interface import Registration, Source
+
+
+def connect(settings: GitLabSettings, env: Mapping[str, str]) -> Source:
+    """The GitLab source, with the token from the environment."""
+    from deploygate.sources.gitlab.source import GitLabSource
+
+    return GitLabSource(with_token(settings, env))
+
+
+def explain(settings: GitLabSettings) -> Sequence[tuple[str, str]]:
+    """What ``deploygate config`` says of the GitLab source."""
+    return [
+        ("gitlab", settings.url),
+        ("project", settings.project),
+        ("postmortems in", settings.postmortem_project),
+        ("token from", settings.token_env),
+    ]
+
+
+BACKEND = Registration(
+    name=SOURCE_NAME,
+    table=GitLabConfig,
+    resolve=resolve,
+    connect=connect,
+    token_variables=lambda table: (table.token_env,),
+    explain=explain,
+)

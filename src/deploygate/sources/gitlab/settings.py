@@ -9,14 +9,15 @@ See https://docs.gitlab.com/ci/variables/predefined_variables/
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from deploygate.config import Config
 from deploygate.errors import ConfigError, SourceError
+from deploygate.sources.gitlab.config import GitLabConfig
 
 if TYPE_CHECKING:
-    from deploygate.config import Config
-    from deploygate.sources import SourceContext
+    from deploygate.sources.interface import SourceContext
 
 SOURCE_NAME = "gitlab"
 PUBLIC_URL = "https://gitlab.com"
@@ -41,7 +42,6 @@ class GitLabSettings:
     project: str
     """The deploying project: a path (group/shop) or a numeric id."""
     postmortem_project: str
-    token: str
     postmortem_labels: tuple[str, ...] = ("postmortem",)
     incidents: bool = True
     """Whether issues of type incident are postmortems too."""
@@ -59,6 +59,9 @@ class GitLabSettings:
     """Read failed deployments only: nothing needs the successful ones when rollback
     detection is off (``[rollbacks] detect = false``), so requests follow failures."""
     deadline: float = 60.0
+    token_env: str = "GITLAB_TOKEN"
+    token: str = ""
+    """Read from ``token_env`` by :func:`with_token`; empty until then."""
 
 
 def token(env: Mapping[str, str], variable: str) -> str:
@@ -75,10 +78,9 @@ def token(env: Mapping[str, str], variable: str) -> str:
     raise SourceError(SOURCE_NAME, f"no GitLab token: set {variable} to {SCOPES}")
 
 
-def resolve(config: Config, context: SourceContext) -> GitLabSettings:
-    """The settings for one check; a missing project is a usage error (exit 2)."""
+def resolve(gitlab: GitLabConfig, config: Config, context: SourceContext) -> GitLabSettings:
+    """Where and what to read, without the token; a missing project is exit 2."""
     env = context.env
-    gitlab = config.gitlab
     project = (
         context.project or gitlab.project or env.get("CI_PROJECT_PATH") or env.get("CI_PROJECT_ID")
     )
@@ -99,7 +101,6 @@ def resolve(config: Config, context: SourceContext) -> GitLabSettings:
         url=url,
         project=project,
         postmortem_project=gitlab.postmortem_project or project,
-        token=token(env, gitlab.token_env),
         postmortem_labels=gitlab.postmortem_labels,
         incidents=gitlab.incidents,
         service_label_prefix=gitlab.service_label.removesuffix("{service}"),
@@ -115,7 +116,13 @@ def resolve(config: Config, context: SourceContext) -> GitLabSettings:
         default_branch=_default_branch(env, project),
         failed_only=not config.rollbacks.detect and not context.every_deployment,
         deadline=gitlab.deadline.total_seconds(),
+        token_env=gitlab.token_env,
     )
+
+
+def with_token(settings: GitLabSettings, env: Mapping[str, str]) -> GitLabSettings:
+    """``settings`` with the token read; a SourceError saying what to set when there is none."""
+    return replace(settings, token=token(env, settings.token_env))
 
 
 def _default_branch(env: Mapping[str, str], project: str) -> str | None:

@@ -1,6 +1,46 @@
-"""Jira as a tracker (``source.py``), its settings (``settings.py``) and ADF as text (``adf.py``).
+"""Jira as a tracker: its table (``config.py``), settings, ADF as text, and the tracker.
 
 Jira holds action items only, so it completes the postmortems that the
-other sources found. This package imports nothing itself, so naming the
-source costs nothing until it runs.
+other sources found. Registering it imports only the table and the
+settings; :func:`connect` imports the tracker when a check runs.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from deploygate.sources.interface import Registration, Tracker
+from deploygate.sources.jira.config import JiraConfig
+from deploygate.sources.jira.settings import SOURCE_NAME, JiraSettings, resolve, with_credentials
+
+
+def connect(settings: JiraSettings, env: Mapping[str, str]) -> Tracker:
+    """The Jira tracker, with its credentials from the environment."""
+    from deploygate.sources.jira.source import JiraTracker
+
+    return JiraTracker(with_credentials(settings, env))
+
+
+def explain(settings: JiraSettings) -> Sequence[tuple[str, str]]:
+    """What ``deploygate config`` says of the Jira tracker."""
+    return [
+        ("jira site", settings.url),
+        ("jira projects", ", ".join(settings.projects)),
+        ("jira query", settings.jql),
+        (
+            "jira auth",
+            f"{settings.email_env} and {settings.token_env} (Cloud), or {settings.token_env} "
+            "alone (Data Center)",
+        ),
+    ]
+
+
+BACKEND = Registration(
+    name=SOURCE_NAME,
+    table=JiraConfig,
+    resolve=resolve,
+    connect=connect,
+    token_variables=lambda table: (table.token_env,),
+    explain=explain,
+    holds_deployments=False,
+)

@@ -13,16 +13,16 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from deploygate.config import Config
 from deploygate.errors import ConfigError, SourceError
+from deploygate.sources.jira.config import JiraConfig
 
 if TYPE_CHECKING:
-    from deploygate.config import Config
-    from deploygate.sources import SourceContext
+    from deploygate.sources.interface import SourceContext
 
 SOURCE_NAME = "jira"
 PERMISSIONS = "Browse projects on the configured projects"
@@ -47,10 +47,6 @@ class JiraSettings:
     browse_url: str
     """Where an issue's page is, ``BROWSE_URL/browse/KEY``: the site itself, unless the
     API goes through Atlassian's gateway."""
-    flavour: Flavour
-    token: str
-    email: str | None
-    """Set for Jira Cloud only."""
     projects: tuple[str, ...]
     jql: str
     postmortem_label: str = "postmortem"
@@ -59,6 +55,11 @@ class JiraSettings:
     deadline: float = 60.0
     email_env: str = "JIRA_EMAIL"
     token_env: str = "JIRA_API_TOKEN"
+    flavour: Flavour = Flavour.DATA_CENTER
+    """Follows from the credentials (see :func:`with_credentials`)."""
+    token: str = ""
+    email: str | None = None
+    """Set for Jira Cloud only."""
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -66,31 +67,26 @@ class JiraSettings:
         return (self.token, f"{self.email}:{self.token}") if self.email else (self.token,)
 
 
-def site_url(value: str | None, path: Path | None = None, key: str = "url") -> str:
-    """The ``[jira] url`` as a base for API paths; anything else is a ConfigError (exit 2).
+def site_url(config: Config, key: str, value: str | None) -> str:
+    """``[jira] url`` or ``browse-url`` as a base for API paths; anything else is exit 2.
 
     Credentials in the URL are refused rather than stripped: they would be
     sent, and shown in errors, beside the token deploygate already sends.
     """
     expected = "the site URL, e.g. https://acme.atlassian.net"
+
+    def wrong(problem: str, expected: str = expected) -> ConfigError:
+        return config.error(("jira",), key, problem, expected)
+
     if not value:
-        raise ConfigError("no Jira site", path=path, field=f"jira.{key}", expected=expected)
+        raise wrong("no Jira site")
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"{value!r} is not an http(s) URL", path=path, field=f"jira.{key}", expected=expected
-        )
+        raise wrong(f"{value!r} is not an http(s) URL")
     if parts.username or parts.password:
-        raise ConfigError(
-            "the URL holds credentials",
-            path=path,
-            field=f"jira.{key}",
-            expected=f"{expected}, with the token in JIRA_API_TOKEN",
-        )
+        raise wrong("the URL holds credentials", f"{expected}, with the token in JIRA_API_TOKEN")
     if parts.query or parts.fragment or re.search(r"/rest(/|$)", parts.path):
-        raise ConfigError(
-            f"{value!r} is not a site's base URL", path=path, field=f"jira.{key}", expected=expected
-        )
+        raise wrong(f"{value!r} is not a site's base URL")
     return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
 
 
@@ -108,24 +104,19 @@ def credentials(env: Mapping[str, str], email_env: str, token_env: str) -> tuple
     return token, email
 
 
-def resolve(config: Config, context: SourceContext) -> JiraSettings:
-    """The settings for one check: a bad ``[jira]`` table is exit 2, a missing token exit 3."""
-    jira = config.jira
-    url = site_url(jira.url, config.path)
+def resolve(jira: JiraConfig, config: Config, context: SourceContext) -> JiraSettings:
+    """Where and what to read, without the credentials: a bad ``[jira]`` table is exit 2."""
+    url = site_url(config, "url", jira.url)
     if not jira.projects:
-        raise ConfigError(
+        raise config.error(
+            ("jira",),
+            "projects",
             "no Jira projects",
-            path=config.path,
-            field="jira.projects",
-            expected='the keys of the projects that hold action items, e.g. ["OPS"]',
+            'the keys of the projects that hold action items, e.g. ["OPS"]',
         )
-    token, email = credentials(context.env, jira.email_env, jira.token_env)
     return JiraSettings(
         url=url,
-        browse_url=site_url(jira.browse_url, config.path, "browse-url") if jira.browse_url else url,
-        flavour=Flavour.CLOUD if email else Flavour.DATA_CENTER,
-        token=token,
-        email=email,
+        browse_url=site_url(config, "browse-url", jira.browse_url) if jira.browse_url else url,
         projects=jira.projects,
         jql=jira.jql,
         postmortem_label=jira.postmortem_label,
@@ -135,3 +126,10 @@ def resolve(config: Config, context: SourceContext) -> JiraSettings:
         email_env=jira.email_env,
         token_env=jira.token_env,
     )
+
+
+def with_credentials(settings: JiraSettings, env: Mapping[str, str]) -> JiraSettings:
+    """``settings`` with the token, the email and so the flavour; a missing token is exit 3."""
+    token, email = credentials(env, settings.email_env, settings.token_env)
+    flavour = Flavour.CLOUD if email else Flavour.DATA_CENTER
+    return replace(settings, token=token, email=email, flavour=flavour)

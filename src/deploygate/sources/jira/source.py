@@ -33,7 +33,6 @@ from urllib.parse import quote
 
 import requests
 
-from deploygate.config import DEFAULT_JQL, DEFAULT_JQL_BY_LABEL
 from deploygate.dates import parse_api_date, parse_api_instant, parse_instant
 from deploygate.errors import SourceError
 from deploygate.http import HttpClient
@@ -48,6 +47,7 @@ from deploygate.model import (
 )
 from deploygate.sanitize import terminal
 from deploygate.sources.jira import adf
+from deploygate.sources.jira.config import DEFAULT_JQL, DEFAULT_JQL_BY_LABEL
 from deploygate.sources.jira.settings import PERMISSIONS, SOURCE_NAME, Flavour, JiraSettings
 
 KEYS_PER_LOOKUP = 100

@@ -6,64 +6,63 @@ quickstart runs on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 
-from deploygate.errors import SourceError
-from deploygate.model import History, Postmortem, Query, Usage
+from deploygate.config import Config
+from deploygate.sources.interface import Registration, Source, SourceContext
+from deploygate.sources.local.config import DEFAULT_POSTMORTEMS, LocalConfig, LocalSettings
 from deploygate.sources.local.overrides import OverrideLog, overrides_path
-from deploygate.sources.local.postmortems import is_postmortem_file, parse_postmortem
+from deploygate.sources.local.source import LocalSource
 from deploygate.sources.local.store import SOURCE_NAME, HistoryStore
 
-__all__ = ["HistoryStore", "LocalSettings", "LocalSource", "OverrideLog", "overrides_path"]
+__all__ = [
+    "BACKEND",
+    "HistoryStore",
+    "LocalSettings",
+    "LocalSource",
+    "OverrideLog",
+    "overrides_path",
+    "resolve",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class LocalSettings:
-    """Where the local source reads: both paths are absolute, resolved against the config."""
-
-    postmortems: Path
-    history: Path
-    root: Path
-    """The folder postmortem ids are relative to (the config file's)."""
-
-
-class LocalSource:
-    """Reads the repository's postmortem folder and the recorded deployment history."""
-
-    name = SOURCE_NAME
-
-    def __init__(self, settings: LocalSettings) -> None:
-        self.settings = settings
-
-    def collect(self, query: Query) -> History:
-        """Every recorded deployment and every postmortem of the query's service."""
-        deployments = HistoryStore(self.settings.history).read(query.service)
-        postmortems = tuple(
-            postmortem for postmortem in self.postmortems() if postmortem.covers(query.service)
+def resolve(
+    local: LocalConfig, config: Config, context: SourceContext | None = None
+) -> LocalSettings:
+    """Both paths resolved against the config's folder; a postmortem folder named must exist."""
+    postmortems = config.root / (local.postmortems or DEFAULT_POSTMORTEMS)
+    if local.postmortems is not None and not postmortems.is_dir():
+        raise config.error(
+            ("local",),
+            "postmortems",
+            f"folder {postmortems} does not exist",
+            "a folder of postmortem Markdown files, relative to the config",
         )
-        return History(deployments=deployments, postmortems=postmortems)
+    return LocalSettings(
+        postmortems=postmortems, history=config.root / local.history, root=config.root
+    )
 
-    def usage(self) -> Usage | None:
-        """Files only: no requests, no rate limit."""
-        return None
 
-    def postmortems(self) -> list[Postmortem]:
-        """All postmortems in the folder, in path order; a missing folder holds none."""
-        folder = self.settings.postmortems
-        if not folder.exists():
-            return []
-        try:
-            paths = sorted(path for path in folder.rglob("*.md") if is_postmortem_file(path))
-            contents = [(path, path.read_bytes()) for path in paths]
-        except OSError as error:
-            raise SourceError(
-                SOURCE_NAME, f"cannot read postmortems in {folder}: {error}"
-            ) from None
-        return [parse_postmortem(path, content, self._id(path)) for path, content in contents]
+def settings(config: Config) -> LocalSettings:
+    """Where the local history and postmortems are, for ``record`` and the override log."""
+    return resolve(config.table(SOURCE_NAME, LocalConfig), config)
 
-    def _id(self, path: Path) -> str:
-        try:
-            return path.relative_to(self.settings.root).as_posix()
-        except ValueError:
-            return path.as_posix()
+
+def connect(settings: LocalSettings, env: Mapping[str, str]) -> Source:
+    """The local source: files only, no credentials."""
+    return LocalSource(settings)
+
+
+def explain(settings: LocalSettings) -> Sequence[tuple[str, str]]:
+    """What ``deploygate config`` says of the local source."""
+    return [("postmortems", str(settings.postmortems)), ("history", str(settings.history))]
+
+
+BACKEND = Registration(
+    name=SOURCE_NAME,
+    table=LocalConfig,
+    resolve=resolve,
+    connect=connect,
+    token_variables=lambda table: (),
+    explain=explain,
+)

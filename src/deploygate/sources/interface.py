@@ -1,0 +1,156 @@
+"""The contract of a backend: what it reads (:class:`Source`, :class:`Tracker`) and how it
+is registered (:class:`Registration`: its table, how to check it, how to connect it).
+
+A :class:`Source` knows deployments and postmortems; a :class:`Tracker`
+(Jira) knows only action items and adds them to the postmortems the sources
+found, so it runs after them. A registration imports its backend's client
+code only when it connects, so ``deploygate --help`` never pays for a
+platform client it does not use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar, runtime_checkable
+
+from deploygate.config import Config
+from deploygate.errors import SourceError
+from deploygate.model import History, Query, Usage
+
+TableT = TypeVar("TableT")
+SettingsT = TypeVar("SettingsT")
+
+DEFAULT_ENVIRONMENT = "production"
+"""Where a deploy with no environment of its own (a workflow run, a deploy job) went when
+neither --environment nor the service's ``environments`` says."""
+
+
+class Source(Protocol):
+    """A backend that knows deployments, postmortems and action items.
+
+    ``collect`` returns what the backend holds for the query and raises
+    :class:`deploygate.errors.SourceError` when the backend cannot answer
+    (unreachable, unauthorised, broken), or
+    :class:`deploygate.errors.InputError` when what a person wrote into it
+    (a postmortem file, say) is malformed and needs fixing.
+    """
+
+    @property
+    def name(self) -> str:
+        """The source's name as shown in reports."""
+        ...
+
+    def collect(self, query: Query) -> History:
+        """Everything the backend knows that may matter for ``query``."""
+        ...
+
+    def usage(self) -> Usage | None:
+        """What the requests so far cost, or None for a source that makes none."""
+        ...
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """A backend that holds action items only: it completes the postmortems others found.
+
+    ``enrich`` returns ``history`` with the tracker's items attached to the
+    postmortems that name them (and any it finds for the service that no
+    postmortem names, on a holder with ``reviews_failures=False``), with its
+    own notices appended to the history's; it raises
+    :class:`deploygate.errors.SourceError` like a source.
+    """
+
+    @property
+    def name(self) -> str:
+        """The tracker's name as shown in reports."""
+        ...
+
+    def enrich(self, query: Query, history: History) -> History:
+        """``history`` with this tracker's action items for ``query`` added."""
+        ...
+
+    def usage(self) -> Usage | None:
+        """What the requests so far cost."""
+        ...
+
+
+Backend = Source | Tracker
+
+
+@dataclass(frozen=True, slots=True)
+class SourceContext:
+    """What a source may need beyond the config file: the environment and the command line."""
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    repository: str | None = None
+    """``--repo``: the GitHub repository to read, overriding the config."""
+    project: str | None = None
+    """``--project``: the GitLab project to read, overriding the config."""
+    every_deployment: bool = False
+    """Read successful deployments too even where the check would not need them: a report
+    measures the change failure rate, whatever ``[rollbacks]`` says."""
+
+
+class UnavailableSource:
+    """A backend that could not even be set up (no token, say): it fails like an unreachable one.
+
+    It is a :class:`Source` even in a tracker's place: it has nothing to
+    attach, and failing early is all it does.
+
+    So ``--on-error warn`` and the NOT VERIFIED report treat a missing token
+    exactly as they treat a backend that does not answer.
+    """
+
+    def __init__(self, name: str, error: SourceError) -> None:
+        self.name = name
+        self.error = error
+
+    def collect(self, query: Query) -> History:
+        """Raise the error the setup met."""
+        raise self.error
+
+    def usage(self) -> Usage | None:
+        """It sent nothing."""
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Registration(Generic[TableT, SettingsT]):
+    """One backend as the rest of deploygate sees it: its name, its table, and three steps.
+
+    ``resolve`` turns the table, the shared config and the context into the
+    backend's settings, and raises :class:`~deploygate.errors.ConfigError`
+    (exit 2) for what is wrong before anything is sent; ``deploygate config``
+    runs it too, so it and ``check`` agree on every file. ``connect`` reads
+    the credentials and builds the backend; a missing token is a
+    :class:`~deploygate.errors.SourceError`, which fails like an unreachable
+    backend.
+    """
+
+    name: str
+    table: type[TableT]
+    """The frozen dataclass of its ``[NAME]`` table (see :mod:`deploygate.tables`)."""
+    resolve: Callable[[TableT, Config, SourceContext], SettingsT]
+    connect: Callable[[SettingsT, Mapping[str, str]], Backend]
+    token_variables: Callable[[TableT], tuple[str, ...]]
+    """The environment variables its secrets come from, so that every output is cleaned
+    of them."""
+    explain: Callable[[SettingsT], Sequence[tuple[str, str]]]
+    """What ``deploygate config`` says of it, as (name, value) lines."""
+    holds_deployments: bool = True
+    """False for a tracker."""
+    starter: str = ""
+    """Its commented table for ``deploygate init``, when it is the platform detected."""
+
+    def settings(self, config: Config, context: SourceContext) -> SettingsT:
+        """Its settings for one run; a ConfigError if its table or the context is wrong."""
+        return self.resolve(config.table(self.name, self.table), config, context)
+
+    def build(self, config: Config, context: SourceContext) -> Backend:
+        """The backend, connected; one that has no credentials fails when it is read."""
+        settings = self.settings(config, context)
+        try:
+            return self.connect(settings, context.env)
+        except SourceError as error:
+            return UnavailableSource(self.name, error)
