@@ -277,7 +277,7 @@ def test_pygithub_sends_through_the_http_client_while_in_use_and_only_then(
     retries are off), the token goes in PyGithub's header, and the swap ends with the block."""
     from github.Requester import HTTPSRequestsConnectionClass, Requester
 
-    from deploygate.platform_clients import github_on_session
+    from deploygate.platforms.github.client import github_on_session
 
     url, script = server
     script.answers = [(502, {}, ""), (200, {"Content-Type": "application/json"}, '{"login": "me"}')]

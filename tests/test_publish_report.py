@@ -15,13 +15,11 @@ from test_fake_github import assert_rest_traffic_matches_openapi
 
 from deploygate.cli import cli
 from deploygate.loop import LoopReport, ServiceLoop
-from deploygate.sinks.report_issue import (
-    GITHUB_BODY_LIMIT,
-    MARKER,
-    TITLE,
-    GitHubTarget,
-    publish_github,
-)
+from deploygate.platforms import Target
+from deploygate.platforms.github import BODY_LIMIT as GITHUB_BODY_LIMIT
+from deploygate.platforms.github import GitHubPlatform
+from deploygate.platforms.sticky import REPORT_MARKER as MARKER
+from deploygate.platforms.sticky import REPORT_TITLE as TITLE
 
 CONFIG = str(REPO_ROOT / "examples" / "quickstart" / "deploygate.toml")
 NOW = "2026-11-20T12:00:00Z"
@@ -143,8 +141,10 @@ def test_github_a_huge_report_is_cut_under_the_body_limit_with_a_note(
 
     markdown = loop_markdown.render(report)
     assert len(markdown) > GITHUB_BODY_LIMIT
-    target = GitHubTarget(github.api_url, "acme/shop", GITHUB_TOKEN, in_actions=True)
-    url = publish_github(target, markdown)
+    target = Target(
+        github.api_url, "acme/shop", "acme/shop", GITHUB_TOKEN, env={"GITHUB_ACTIONS": "true"}
+    )
+    url = GitHubPlatform(target).publish_report(markdown)
     [issue] = marked(github)
     assert url == issue.url
     assert len(issue.body) <= GITHUB_BODY_LIMIT

@@ -27,7 +27,15 @@ from deploygate.model import (
     Verdict,
 )
 from deploygate.rollbacks import mark_rollbacks
-from deploygate.rules import Evidence, Policy, evaluate, find_repeats, is_overdue, verdict
+from deploygate.rules import (
+    Evidence,
+    Policy,
+    blocking,
+    evaluate,
+    find_repeats,
+    is_overdue,
+    verdict,
+)
 from deploygate.sources import Backend, Tracker
 from deploygate.sources.markdown import lessons
 
@@ -162,6 +170,7 @@ def check(
         sources=statuses,
         postmortems=_with_lessons(evidence.postmortems, policy.lessons_headings),
         override_reason=override if decided is Verdict.OVERRIDE else None,
+        blocking=blocking(findings, strict=policy.strict),
     )
 
 

@@ -315,6 +315,9 @@ class Report:
     """The service's postmortems, newest first: the lessons the next deployer should read."""
     override_reason: str | None = None
     """Why a blocked deploy was let through (``--override``); the verdict is then override."""
+    blocking: tuple[Finding, ...] = ()
+    """The findings that decided a block (or that the override let through): every error,
+    and every warning under ``strict``. Formats read it here, never re-deriving the rule."""
 
     def count(self, level: Level) -> int:
         """How many findings have exactly ``level``."""

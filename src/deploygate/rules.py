@@ -488,11 +488,17 @@ def apply_waivers(
     return tuple(sorted(result, key=_finding_order))
 
 
+def blocking(findings: Iterable[Finding], *, strict: bool) -> tuple[Finding, ...]:
+    """The findings that block a deploy: every error, and every warning under ``strict``."""
+    levels = {Level.ERROR, Level.WARNING} if strict else {Level.ERROR}
+    return tuple(finding for finding in findings if finding.level in levels)
+
+
 def verdict(findings: Iterable[Finding], *, strict: bool) -> Verdict:
-    """Any error blocks; any warning warns, or blocks under ``strict``; else pass."""
-    loudest = max((finding.level for finding in findings), default=None)
-    if loudest is Level.ERROR or (loudest is Level.WARNING and strict):
+    """Block when a finding blocks (see :func:`blocking`); warn on a warning; else pass."""
+    findings = tuple(findings)
+    if blocking(findings, strict=strict):
         return Verdict.BLOCK
-    if loudest is Level.WARNING:
+    if any(finding.level is Level.WARNING for finding in findings):
         return Verdict.WARN
     return Verdict.PASS

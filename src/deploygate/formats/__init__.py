@@ -7,23 +7,22 @@ the dispatch cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
-from deploygate.errors import OnError
-from deploygate.formats import codequality, dotenv, github, gitlab, json, markdown, text
+from deploygate.formats import (
+    codequality,
+    dotenv,
+    github,
+    gitlab,
+    json,
+    loop_html,
+    loop_json,
+    loop_markdown,
+    markdown,
+    text,
+)
+from deploygate.formats.common import RenderOptions
+from deploygate.loop import LoopReport
 from deploygate.model import Report
-
-
-@dataclass(frozen=True, slots=True)
-class RenderOptions:
-    """How the medium behaves; formats that do not care ignore it."""
-
-    color: bool = False
-    on_error: OnError = OnError.FAIL
-    """Whether a failed source fails the step, so NOT VERIFIED is an error or a warning."""
-    config_path: str = "deploygate.toml"
-    """The config file relative to the repository, where Code Quality points."""
-
 
 Renderer = Callable[[Report, RenderOptions], str]
 
@@ -36,4 +35,13 @@ FORMATS: Mapping[str, Renderer] = {
     "codequality": codequality.render,
     "dotenv": dotenv.render,
 }
-"""Every output format by its ``--format`` name."""
+"""Every output format of ``check`` by its ``--format`` name."""
+
+LOOP_FORMATS: Mapping[str, Callable[[LoopReport], str]] = {
+    "markdown": loop_markdown.render,
+    "html": loop_html.render,
+    "json": loop_json.render,
+}
+"""How ``report`` renders the learning-loop report, by its ``--format`` name."""
+
+__all__ = ["FORMATS", "LOOP_FORMATS", "RenderOptions", "Renderer"]

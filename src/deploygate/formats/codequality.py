@@ -18,7 +18,7 @@ from deploygate.formats.common import not_verified
 from deploygate.model import Finding, Level
 
 if TYPE_CHECKING:
-    from deploygate.formats import RenderOptions
+    from deploygate.formats.common import RenderOptions
     from deploygate.model import Report
 
 SEVERITIES = {Level.ERROR: "critical", Level.WARNING: "major", Level.NOTICE: "info"}

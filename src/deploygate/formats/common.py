@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from deploygate.dates import format_instant
+from deploygate.errors import OnError
 from deploygate.model import Finding, Level, Report, Verdict
 
 VERDICT_MEANING = {
@@ -88,3 +91,14 @@ def overridden(report: Report) -> str | None:
     if report.override_reason is None:
         return None
     return f"OVERRIDDEN: the gate would block; let through because: {report.override_reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """How the medium behaves; formats that do not care ignore it."""
+
+    color: bool = False
+    on_error: OnError = OnError.FAIL
+    """Whether a failed source fails the step, so NOT VERIFIED is an error or a warning."""
+    config_path: str = "deploygate.toml"
+    """The config file relative to the repository, where Code Quality points."""

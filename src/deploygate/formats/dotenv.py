@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from deploygate.model import Level, Verdict
 
 if TYPE_CHECKING:
-    from deploygate.formats import RenderOptions
+    from deploygate.formats.common import RenderOptions
     from deploygate.model import Report
 
 

@@ -30,7 +30,7 @@ from deploygate.model import Level, Report, Verdict
 from deploygate.sanitize import terminal
 
 if TYPE_CHECKING:
-    from deploygate.formats import RenderOptions
+    from deploygate.formats.common import RenderOptions
 
 ANNOTATIONS_PER_LEVEL = 10
 """The runner's limit per level and step; more are dropped without a word."""

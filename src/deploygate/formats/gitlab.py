@@ -14,7 +14,7 @@ from deploygate.formats import text
 from deploygate.formats.common import counts
 
 if TYPE_CHECKING:
-    from deploygate.formats import RenderOptions
+    from deploygate.formats.common import RenderOptions
     from deploygate.model import Report
 
 SECTION = "deploygate_findings"

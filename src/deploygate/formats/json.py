@@ -15,7 +15,7 @@ from deploygate.dates import format_instant
 from deploygate.model import ActionItem, Deployment, Finding, Postmortem, Report, SourceStatus
 
 if TYPE_CHECKING:
-    from deploygate.formats import RenderOptions
+    from deploygate.formats.common import RenderOptions
 
 SCHEMA_VERSION = 1
 SCHEMA_RESOURCE = "report-v1.schema.json"

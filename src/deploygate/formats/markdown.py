@@ -24,7 +24,7 @@ from deploygate.formats.common import (
 from deploygate.model import Finding, Level, Report, Verdict
 
 if TYPE_CHECKING:
-    from deploygate.formats import RenderOptions
+    from deploygate.formats.common import RenderOptions
 
 _VERDICT_ICONS = {
     Verdict.PASS: "✅",

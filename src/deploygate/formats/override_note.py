@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
 from deploygate.formats import escape
-from deploygate.model import ActionItem, Level, Postmortem, Report, RuleId, Verdict
+from deploygate.model import ActionItem, Postmortem, Report, RuleId, Verdict
 
 MARKER_PREFIX = "<!-- deploygate:override"
 """Every override note starts with this; the service follows as ``service=NAME``."""
@@ -45,18 +45,16 @@ def service_of(body: str) -> str | None:
     return unquote(match.group("service")) if match else None
 
 
-def overridden(report: Report, *, strict: bool) -> tuple[Overridden, ...]:
+def overridden(report: Report) -> tuple[Overridden, ...]:
     """The postmortems whose open or overdue items were among the blocking findings.
 
-    Only an ``override`` verdict overrides anything; a finding blocked if it
-    was an error, or a warning under ``strict`` (as :func:`deploygate.rules.verdict`).
+    Only an ``override`` verdict overrides anything.
     """
     if report.verdict is not Verdict.OVERRIDE:
         return ()
-    blocking = {Level.ERROR, Level.WARNING} if strict else {Level.ERROR}
     by_postmortem: dict[str, tuple[Postmortem, dict[str, ActionItem]]] = {}
-    for finding in report.findings:
-        if finding.rule not in _ITEM_RULES or finding.level not in blocking:
+    for finding in report.blocking:
+        if finding.rule not in _ITEM_RULES:
             continue
         if finding.postmortem is None or finding.action_item is None:
             continue
@@ -95,9 +93,6 @@ def _item(item: ActionItem) -> str:
     return f"- {title}{due}"
 
 
-def notes(report: Report, *, strict: bool, run_url: str | None) -> Sequence[tuple[Postmortem, str]]:
+def notes(report: Report, *, run_url: str | None) -> Sequence[tuple[Postmortem, str]]:
     """Each overridden postmortem with the note for it."""
-    return [
-        (entry.postmortem, render(report, entry, run_url))
-        for entry in overridden(report, strict=strict)
-    ]
+    return [(entry.postmortem, render(report, entry, run_url)) for entry in overridden(report)]

@@ -24,7 +24,7 @@ from deploygate.formats.common import (
 from deploygate.model import Level, Report, Verdict
 
 if TYPE_CHECKING:
-    from deploygate.formats import RenderOptions
+    from deploygate.formats.common import RenderOptions
 
 _LEVEL_COLOURS = {Level.ERROR: "31", Level.WARNING: "33", Level.NOTICE: "36"}
 _VERDICT_COLOURS = {

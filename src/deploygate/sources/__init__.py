@@ -68,8 +68,11 @@ def build_sources(
     :class:`UnavailableSource` in its place, so the others still answer and
     the report names it.
     """
-    check_sources(names, config, context)
-    return tuple(REGISTRY[name].build(config, context) for name in names)
+    settings = check_sources(names, config, context)
+    return tuple(
+        REGISTRY[name].open(resolved, context.env)
+        for name, resolved in zip(names, settings, strict=True)
+    )
 
 
 def secrets(config: Config | None, env: Mapping[str, str]) -> tuple[str, ...]:

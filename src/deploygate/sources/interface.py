@@ -147,10 +147,9 @@ class Registration(Generic[TableT, SettingsT]):
         """Its settings for one run; a ConfigError if its table or the context is wrong."""
         return self.resolve(config.table(self.name, self.table), config, context)
 
-    def build(self, config: Config, context: SourceContext) -> Backend:
+    def open(self, settings: SettingsT, env: Mapping[str, str]) -> Backend:
         """The backend, connected; one that has no credentials fails when it is read."""
-        settings = self.settings(config, context)
         try:
-            return self.connect(settings, context.env)
+            return self.connect(settings, env)
         except SourceError as error:
             return UnavailableSource(self.name, error)

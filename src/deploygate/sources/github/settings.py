@@ -65,7 +65,12 @@ class GitHubSettings:
     deadline: float = 60.0
     token_env: str = "GITHUB_TOKEN"
     token: str = ""
-    """Read from ``token_env`` by :func:`connect`; empty until then."""
+    """Read from ``token_env`` by :func:`with_token`; empty until then."""
+
+    @property
+    def where(self) -> tuple[str, str, str]:
+        """The API, the repository and the postmortem repository: where a platform writes."""
+        return self.api_url, self.repository, self.postmortem_repository
 
 
 def split_repository(repository: str) -> tuple[str, str]:

@@ -48,7 +48,6 @@ from deploygate.model import (
     Query,
     Usage,
 )
-from deploygate.sources import DEFAULT_ENVIRONMENT
 from deploygate.sources.fields import NULL, FieldTypes, wrong_field
 from deploygate.sources.github import queries, runs
 from deploygate.sources.github.settings import (
@@ -57,6 +56,7 @@ from deploygate.sources.github.settings import (
     GitHubSettings,
     split_repository,
 )
+from deploygate.sources.interface import DEFAULT_ENVIRONMENT
 from deploygate.sources.markdown import task_references
 
 PERMISSIONS = "contents: read, issues: read and deployments: read"

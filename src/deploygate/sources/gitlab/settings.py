@@ -63,6 +63,11 @@ class GitLabSettings:
     token: str = ""
     """Read from ``token_env`` by :func:`with_token`; empty until then."""
 
+    @property
+    def where(self) -> tuple[str, str, str]:
+        """The server, the project and the postmortem project: where a platform writes."""
+        return self.url, self.project, self.postmortem_project
+
 
 def token(env: Mapping[str, str], variable: str) -> str:
     """The API token; a job token alone is not enough, and the message says why."""

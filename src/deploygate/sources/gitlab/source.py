@@ -54,9 +54,9 @@ from deploygate.model import (
     Query,
     Usage,
 )
-from deploygate.sources import DEFAULT_ENVIRONMENT
 from deploygate.sources.fields import NULL, FieldTypes, wrong_field
 from deploygate.sources.gitlab.settings import SCOPES, SOURCE_NAME, DeployJob, GitLabSettings
+from deploygate.sources.interface import DEFAULT_ENVIRONMENT
 from deploygate.sources.markdown import task_references
 
 LOOKUPS_IN_FLIGHT = 8

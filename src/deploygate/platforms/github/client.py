@@ -1,17 +1,13 @@
-"""PyGithub and python-gitlab configured for a gate, and who the token is on each.
+"""PyGithub configured for a gate, and who the token is.
 
-Every sink that writes to a platform (the PR comment, the MR note, the
-report issue, the override notes) and the reader that counts override notes
-build their clients here, so there is one way to do it. The reasons:
 PyGithub's defaults retry POSTs, throttle every request by a quarter second,
 can wait an hour for a rate limit, and bound only each socket read, so an
-API that drips a byte a second holds it for ever; python-gitlab's retries
-know no deadline. So both send through deploygate's HttpClient: one deadline
-for the whole exchange, every attempt bounded body included, reads retried,
-writes sent once, errors redacted, and the token sent to the configured host
-only. A POST that failed may have landed, so callers look before writing
-again. Both libraries are imported inside the functions, to keep start-up
-light.
+API that drips a byte a second holds it for ever. So it sends through
+deploygate's HttpClient: one deadline for the whole exchange, every attempt
+bounded body included, reads retried, writes sent once, errors redacted,
+and the token sent to the configured host only. A POST that failed may
+have landed, so callers look before writing again. PyGithub is imported
+inside the functions, to keep start-up light.
 """
 
 from __future__ import annotations
@@ -24,7 +20,6 @@ ACTIONS_BOT = "github-actions[bot]"
 """Who GITHUB_TOKEN writes as; its token may not read /user."""
 GITHUB_DEADLINE_SECONDS = 15.0
 """The deadline of one exchange with GitHub (a comment, the report issue), waits included."""
-GITLAB_DEADLINE_SECONDS = 30.0
 Connection = TypeVar("Connection")
 
 
@@ -99,27 +94,3 @@ def github_login(client: Any, in_actions: bool) -> str | None:
         return str(client.get_user().login)
     except GithubException:
         return ACTIONS_BOT if in_actions else None
-
-
-def gitlab_client(url: str, token: str, deadline: float = GITLAB_DEADLINE_SECONDS) -> Any:
-    """A python-gitlab client on deploygate's session: one deadline, no retries of its own."""
-    import gitlab
-
-    from deploygate.http import HttpClient
-
-    session = HttpClient(
-        "gitlab",
-        headers={"User-Agent": "deploygate"},
-        secrets=(token,),
-        deadline=deadline,
-        allowed_origin=url,
-    )
-    return gitlab.Gitlab(
-        url, private_token=token, session=session, keep_base_url=True, retry_transient_errors=False
-    )
-
-
-def gitlab_username(client: Any) -> str:
-    """The token's username (``GET /user``), so only what it wrote is ever edited or counted."""
-    client.auth()
-    return str(client.user.username) if client.user else ""
