@@ -39,6 +39,15 @@ _ENV = "DEPLOYGATE_"
 _EPILOG = "\b\n" + EXIT_CODE_HELP  # \b keeps click from re-wrapping the table
 
 
+def _option(
+    *declarations: str, **attributes: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A click option that ``DEPLOYGATE_<NAME>`` sets too, shown in ``--help``: every
+    option of a run can come from the CI's variables as well as from the command line."""
+    name = declarations[0].removeprefix("--").split("/")[0].replace("-", "_").upper()
+    return click.option(*declarations, envvar=_ENV + name, show_envvar=True, **attributes)
+
+
 def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
     """Read an ISO 8601 time option; click reports a bad one as a usage error."""
     if value is None:
@@ -167,12 +176,10 @@ def _load_config(path: Path | None) -> config_module.Config:
     return config
 
 
-_config_option = click.option(
+_config_option = _option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    envvar=_ENV + "CONFIG",
-    show_envvar=True,
     help="Config file. Default: the nearest deploygate.toml, or pyproject.toml with "
     "[tool.deploygate], from the working directory upwards.",
 )
@@ -191,60 +198,50 @@ def _sources(
         raise click.BadParameter(f"{error}; expected {form}") from None
 
 
-_source_option = click.option(
+_source_option = _option(
     "--source",
     metavar="NAME[,NAME...]",
     callback=_sources,
-    envvar=_ENV + "SOURCE",
-    show_envvar=True,
     help=f"Where history comes from: {', '.join(REGISTRY)}, or several separated by commas "
     "(e.g. github,jira). Default: the config's, or local.",
 )
-_strict_option = click.option(
+_strict_option = _option(
     "--strict/--no-strict",
     default=None,
-    envvar=_ENV + "STRICT",
-    show_envvar=True,
     help="Warnings block too. Default: the config's, or no.",
 )
-_on_error_option = click.option(
+_on_error_option = _option(
     "--on-error",
     type=click.Choice([choice.value for choice in OnError]),
-    envvar=_ENV + "ON_ERROR",
-    show_envvar=True,
     help="When a source fails: 'fail' exits 3, 'warn' exits 0 with a NOT VERIFIED "
     "warning. Default: the config's, or fail.",
 )
 
 
-_repo_option = click.option(
+_repo_option = _option(
     "--repo",
     metavar="OWNER/NAME",
-    envvar=_ENV + "REPO",
-    show_envvar=True,
     help="The repository to read with --source github. Default: the config's, or "
     "GITHUB_REPOSITORY.",
 )
-_project_option = click.option(
+_project_option = _option(
     "--project",
     metavar="PATH_OR_ID",
-    envvar=_ENV + "PROJECT",
-    show_envvar=True,
     help="The project to read with --source gitlab. Default: the config's, or CI_PROJECT_PATH.",
 )
 
 
 def _now_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``--now``: the same option and variable on every command; ``help`` says what it times."""
-    return click.option(
-        "--now", metavar="ISO8601", callback=_instant, envvar=_ENV + "NOW", show_envvar=True,
+    return _option(
+        "--now", metavar="ISO8601", callback=_instant,
         help=help,
     )  # fmt: skip
 
 
 def _environment_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``--environment``, optional; ``help`` says what it changes for the command."""
-    return click.option("--environment", envvar=_ENV + "ENVIRONMENT", show_envvar=True, help=help)
+    return _option("--environment", help=help)
 
 
 @click.group(
@@ -257,11 +254,9 @@ def cli(debug: bool) -> None:
 
 
 @cli.command(epilog=_EPILOG)
-@click.option(
+@_option(
     "--service",
     required=True,
-    envvar=_ENV + "SERVICE",
-    show_envvar=True,
     help="The service about to be deployed.",
 )
 @_environment_option("Only deployments to this environment, and its rule overrides.")
@@ -269,40 +264,32 @@ def cli(debug: bool) -> None:
 @_source_option
 @_repo_option
 @_project_option
-@click.option(
+@_option(
     "--format",
     "format_name",
     type=click.Choice(list(FORMATS)),
-    envvar=_ENV + "FORMAT",
-    show_envvar=True,
     help="How to print the report on stdout. Default: github inside GitHub Actions, else text.",
 )
-@click.option(
+@_option(
     "--output",
     "outputs",
     metavar="FORMAT=PATH",
     multiple=True,
     callback=_targets(FORMATS),
-    envvar=_ENV + "OUTPUT",
-    show_envvar=True,
     help="Also write FORMAT to PATH; repeatable.",
 )
 @_now_option("Evaluate as of this time, for reproducible runs. Default: the clock.")
 @_strict_option
 @_on_error_option
-@click.option(
+@_option(
     "--override",
     metavar="REASON",
-    envvar=_ENV + "OVERRIDE",
-    show_envvar=True,
     help="Emergency override: a deploy that would block passes, with this reason shown "
     "everywhere the report goes.",
 )
-@click.option(
+@_option(
     "--comment/--no-comment",
     default=False,
-    envvar=_ENV + "COMMENT",
-    show_envvar=True,
     help="On a pull request (GitHub) or merge request (GitLab), create or update one sticky "
     "comment with the report.",
 )
@@ -425,8 +412,8 @@ def report(
 
 
 @cli.command()
-@click.option("--service", required=True, envvar=_ENV + "SERVICE", show_envvar=True)
-@click.option("--environment", required=True, envvar=_ENV + "ENVIRONMENT", show_envvar=True)
+@_option("--service", required=True)
+@_option("--environment", required=True)
 @click.option(
     "--status",
     required=True,

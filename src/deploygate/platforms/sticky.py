@@ -44,6 +44,11 @@ def sticky_body(
     return cut + note
 
 
+def report_body(markdown: str, limit: int) -> str:
+    """The report issue's body: its own marker, cut under ``limit`` like a comment."""
+    return sticky_body(markdown, limit, WHERE_THE_REPORT_IS, marker=REPORT_MARKER, kind="issue")
+
+
 class NotLanded(Exception):
     """Creating failed and nothing landed: the create's error is ``cause``; it is not retried."""
 

@@ -23,18 +23,10 @@ from typing import Any
 
 from deploygate.dates import to_utc
 from deploygate.errors import PublishError, SourceError
+from deploygate.platforms import sticky
 from deploygate.platforms.github.client import github_login, github_on_session
 from deploygate.platforms.interface import OverrideNote, Target, no_review, pull_request_number
 from deploygate.platforms.overrides import per_run, platform_issue
-from deploygate.platforms.sticky import (
-    MARKER,
-    REPORT_MARKER,
-    REPORT_TITLE,
-    WHERE_THE_REPORT_IS,
-    NotLanded,
-    sticky_body,
-    upsert,
-)
 from deploygate.redaction import redact
 
 COMMENT_LIMIT = 65_536
@@ -64,7 +56,7 @@ class GitHubPlatform:
         number = pull_request_number(self.target.env)
         if number is None:
             return no_review("github", self.target.env) or ""
-        body = sticky_body(markdown, COMMENT_LIMIT, "the job summary")
+        body = sticky.sticky_body(markdown, COMMENT_LIMIT, "the job summary")
         with github_on_session(self.target.url, self.target.token) as client:
             return self._comment(client, number, body)
 
@@ -78,14 +70,14 @@ class GitHubPlatform:
                 return "cannot tell which user the token is, so no comment was written"
             issue = client.get_repo(self.target.project).get_issue(number)
             try:
-                _, created = upsert(
+                _, created = sticky.upsert(
                     lambda: _our_comment(issue, login),
                     lambda: issue.create_comment(body),
                     lambda comment: comment.edit(body),
                     errors=(GithubException, SourceError),
                     final=_forbidden,
                 )
-            except NotLanded as failed:
+            except sticky.NotLanded as failed:
                 cause = failed.cause
                 why = cause.status if isinstance(cause, GithubException) else failed.problem
                 return f"the comment on pull request #{number} failed ({why}); not retried"
@@ -135,9 +127,7 @@ class GitHubPlatform:
 
     def publish_report(self, markdown: str) -> str:
         """Create or update the report issue; returns its URL."""
-        body = sticky_body(
-            markdown, BODY_LIMIT, WHERE_THE_REPORT_IS, marker=REPORT_MARKER, kind="issue"
-        )
+        body = sticky.report_body(markdown, BODY_LIMIT)
         with github_on_session(self.target.url, self.target.token) as client:
             return self._publish(client, body)
 
@@ -154,15 +144,15 @@ class GitHubPlatform:
                     "cannot be found again; use a token that may read /user, or GITHUB_TOKEN"
                 )
             repo = client.get_repo(where)
-            issue, _ = upsert(
+            issue, _ = sticky.upsert(
                 lambda: _our_report_issue(repo, login),
-                lambda: repo.create_issue(title=REPORT_TITLE, body=body),
+                lambda: repo.create_issue(title=sticky.REPORT_TITLE, body=body),
                 lambda issue: issue.edit(body=body),
                 errors=(GithubException, SourceError),
                 final=_forbidden,
             )
             return str(issue.html_url)
-        except NotLanded as failed:
+        except sticky.NotLanded as failed:
             error: Exception = failed.cause
         except (GithubException, SourceError, RequestException) as caught:
             error = caught
@@ -232,7 +222,7 @@ class GitHubPlatform:
 def _our_comment(issue: Any, login: str) -> Any | None:
     for comment in issue.get_comments():
         author = comment.user.login if comment.user is not None else None
-        if MARKER in (comment.body or "") and author == login:
+        if sticky.MARKER in (comment.body or "") and author == login:
             return comment
     return None
 
@@ -244,6 +234,6 @@ def _our_report_issue(repo: Any, login: str) -> Any | None:
     # (asking each item whether it is one would cost a request per item).
     for issue in repo.get_issues(state="open", creator=login):
         author = issue.user.login if issue.user is not None else None
-        if author == login and REPORT_MARKER in (issue.body or ""):
+        if author == login and sticky.REPORT_MARKER in (issue.body or ""):
             return issue
     return None

@@ -19,18 +19,10 @@ from typing import Any
 
 from deploygate.dates import parse_instant
 from deploygate.errors import PublishError, SourceError
+from deploygate.platforms import sticky
 from deploygate.platforms.gitlab.client import gitlab_client, gitlab_username
 from deploygate.platforms.interface import OverrideNote, Target, merge_request_iid, no_review
 from deploygate.platforms.overrides import per_run, platform_issue
-from deploygate.platforms.sticky import (
-    MARKER,
-    REPORT_MARKER,
-    REPORT_TITLE,
-    WHERE_THE_REPORT_IS,
-    NotLanded,
-    sticky_body,
-    upsert,
-)
 from deploygate.redaction import redact
 
 NOTE_LIMIT = 1_000_000
@@ -59,21 +51,21 @@ class GitLabPlatform:
         iid = merge_request_iid(self.target.env)
         if iid is None:
             return no_review("gitlab", self.target.env) or ""
-        body = sticky_body(markdown, NOTE_LIMIT, "the job log")
+        body = sticky.sticky_body(markdown, NOTE_LIMIT, "the job log")
         client = gitlab_client(self.target.url, self.target.token)
         try:
             username = gitlab_username(client)
             project = client.projects.get(self.target.project, lazy=True)
             merge_request = project.mergerequests.get(iid, lazy=True)
             try:
-                _, created = upsert(
+                _, created = sticky.upsert(
                     lambda: _our_note(merge_request, username),
                     lambda: merge_request.notes.create({"body": body}),
                     lambda note: _save(note, "body", body),
                     errors=(gitlab.GitlabError, SourceError),
                     final=_forbidden,
                 )
-            except NotLanded:
+            except sticky.NotLanded:
                 return f"the note on merge request !{iid} failed; not retried"
             if created:
                 return f"noted on merge request !{iid}"
@@ -115,24 +107,22 @@ class GitLabPlatform:
         """Create or update the report issue; returns its URL."""
         import gitlab
 
-        body = sticky_body(
-            markdown, DESCRIPTION_LIMIT, WHERE_THE_REPORT_IS, marker=REPORT_MARKER, kind="issue"
-        )
+        body = sticky.report_body(markdown, DESCRIPTION_LIMIT)
         client = gitlab_client(self.target.url, self.target.token)
         where = self.target.project
         try:
             username = gitlab_username(client)
             user_id = int(client.user.id)
             project = client.projects.get(where, lazy=True)
-            issue, _ = upsert(
+            issue, _ = sticky.upsert(
                 lambda: _our_report_issue(project, user_id, username),
-                lambda: project.issues.create({"title": REPORT_TITLE, "description": body}),
+                lambda: project.issues.create({"title": sticky.REPORT_TITLE, "description": body}),
                 lambda issue: _save(issue, "description", body),
                 errors=(gitlab.GitlabError, SourceError),
                 final=_forbidden,
             )
             return str(issue.attributes["web_url"])
-        except NotLanded as failed:
+        except sticky.NotLanded as failed:
             error: Exception = failed.cause
         except (gitlab.GitlabError, SourceError) as caught:
             error = caught
@@ -225,7 +215,7 @@ def _save(thing: Any, attribute: str, value: str) -> None:
 def _our_note(merge_request: Any, username: str) -> Any | None:
     for note in merge_request.notes.list(iterator=True, obey_rate_limit=False):
         author = (note.attributes.get("author") or {}).get("username")
-        if MARKER in (note.attributes.get("body") or "") and author == username:
+        if sticky.MARKER in (note.attributes.get("body") or "") and author == username:
             return note
     return None
 
@@ -235,7 +225,9 @@ def _our_report_issue(project: Any, user_id: int, username: str) -> Any | None:
         state="opened", author_id=user_id, iterator=True, obey_rate_limit=False
     ):
         author = (issue.attributes.get("author") or {}).get("username")
-        if author == username and REPORT_MARKER in (issue.attributes.get("description") or ""):
+        if author == username and sticky.REPORT_MARKER in (
+            issue.attributes.get("description") or ""
+        ):
             return issue
     return None
 
