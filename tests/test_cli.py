@@ -126,7 +126,7 @@ def test_internal_error_exits_4_with_one_line_and_no_traceback(
         def usage(self) -> None:
             return None
 
-    local = replace(sources.REGISTRY["local"], connect=lambda settings, env: Broken())
+    local = replace(sources.REGISTRY["local"], connect=lambda settings: Broken())
     monkeypatch.setitem(sources.REGISTRY, "local", local)  # type: ignore[index]
     result = check(project)
     assert result.exit_code == 4

@@ -46,8 +46,6 @@ from deploygate.sinks.files import write_file
 from deploygate.sinks.github import append_summary, set_outputs
 from deploygate.sources import REGISTRY, SourceContext, build_sources, check_sources, secrets
 from deploygate.sources import local as local_backend
-from deploygate.sources.github.settings import with_token as with_github_token
-from deploygate.sources.gitlab.settings import with_token as with_gitlab_token
 from deploygate.sources.local import OverrideLog, overrides_path
 
 T = TypeVar("T")
@@ -253,19 +251,13 @@ def publish(
     return f"published the learning loop report: {url}"
 
 
-_WITH_TOKEN: Mapping[PlatformName, Callable[[Any, Mapping[str, str]], Any]] = {
-    "github": with_github_token,
-    "gitlab": with_gitlab_token,
-}
-"""How each platform's source reads its token into its settings."""
-
-
 def _target(name: PlatformName, config: Config, context: SourceContext) -> Target:
     """Where the platform ``name`` writes: the repository or project its source reads.
 
     A missing repository is an InputError (exit 2), a missing token a SourceError.
     """
-    settings = _WITH_TOKEN[name](REGISTRY[name].settings(config, context), context.env)
+    backend = REGISTRY[name]
+    settings = backend.credentials(backend.settings(config, context), context.env)
     url, project, postmortem_project = settings.where
     return Target(url, project, postmortem_project, token=settings.token, env=context.env)
 

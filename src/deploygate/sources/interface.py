@@ -122,17 +122,20 @@ class Registration(Generic[TableT, SettingsT]):
     ``resolve`` turns the table, the shared config and the context into the
     backend's settings, and raises :class:`~deploygate.errors.ConfigError`
     (exit 2) for what is wrong before anything is sent; ``deploygate config``
-    runs it too, so it and ``check`` agree on every file. ``connect`` reads
-    the credentials and builds the backend; a missing token is a
-    :class:`~deploygate.errors.SourceError`, which fails like an unreachable
-    backend.
+    runs it too, so it and ``check`` agree on every file. ``credentials``
+    reads the token; a missing one is a :class:`~deploygate.errors.SourceError`,
+    which fails like an unreachable backend. ``connect`` builds the backend.
     """
 
     name: str
     table: type[TableT]
     """The frozen dataclass of its ``[NAME]`` table (see :mod:`deploygate.tables`)."""
     resolve: Callable[[TableT, Config, SourceContext], SettingsT]
-    connect: Callable[[SettingsT, Mapping[str, str]], Backend]
+    credentials: Callable[[SettingsT, Mapping[str, str]], SettingsT]
+    """The settings with the token (and whatever else secret) read from the environment;
+    a :class:`~deploygate.errors.SourceError` saying what to set when it is missing."""
+    connect: Callable[[SettingsT], Backend]
+    """The backend for settings that hold their credentials; imports its client code."""
     token_variables: Callable[[TableT], tuple[str, ...]]
     """The environment variables its secrets come from, so that every output is cleaned
     of them."""
@@ -150,6 +153,6 @@ class Registration(Generic[TableT, SettingsT]):
     def open(self, settings: SettingsT, env: Mapping[str, str]) -> Backend:
         """The backend, connected; one that has no credentials fails when it is read."""
         try:
-            return self.connect(settings, env)
+            return self.connect(self.credentials(settings, env))
         except SourceError as error:
             return UnavailableSource(self.name, error)

@@ -7,18 +7,18 @@ stack; :func:`connect` imports the source when a check runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from deploygate.sources.github.config import STARTER, GitHubConfig
 from deploygate.sources.github.settings import SOURCE_NAME, GitHubSettings, resolve, with_token
 from deploygate.sources.interface import Registration, Source
 
 
-def connect(settings: GitHubSettings, env: Mapping[str, str]) -> Source:
-    """The GitHub source, with the token from the environment (or gh outside CI)."""
+def connect(settings: GitHubSettings) -> Source:
+    """The GitHub source, for settings that hold the token."""
     from deploygate.sources.github.source import GitHubSource
 
-    return GitHubSource(with_token(settings, env))
+    return GitHubSource(settings)
 
 
 def explain(settings: GitHubSettings) -> Sequence[tuple[str, str]]:
@@ -39,6 +39,7 @@ BACKEND = Registration(
     name=SOURCE_NAME,
     table=GitHubConfig,
     resolve=resolve,
+    credentials=with_token,
     connect=connect,
     token_variables=lambda table: (table.token_env,),
     explain=explain,

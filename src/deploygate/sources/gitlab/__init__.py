@@ -6,18 +6,18 @@ imports python-gitlab and the source when a check runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from deploygate.sources.gitlab.config import GitLabConfig
 from deploygate.sources.gitlab.settings import SOURCE_NAME, GitLabSettings, resolve, with_token
 from deploygate.sources.interface import Registration, Source
 
 
-def connect(settings: GitLabSettings, env: Mapping[str, str]) -> Source:
-    """The GitLab source, with the token from the environment."""
+def connect(settings: GitLabSettings) -> Source:
+    """The GitLab source, for settings that hold the token."""
     from deploygate.sources.gitlab.source import GitLabSource
 
-    return GitLabSource(with_token(settings, env))
+    return GitLabSource(settings)
 
 
 def explain(settings: GitLabSettings) -> Sequence[tuple[str, str]]:
@@ -34,6 +34,7 @@ BACKEND = Registration(
     name=SOURCE_NAME,
     table=GitLabConfig,
     resolve=resolve,
+    credentials=with_token,
     connect=connect,
     token_variables=lambda table: (table.token_env,),
     explain=explain,

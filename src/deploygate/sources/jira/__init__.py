@@ -7,18 +7,18 @@ settings; :func:`connect` imports the tracker when a check runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from deploygate.sources.interface import Registration, Tracker
 from deploygate.sources.jira.config import JiraConfig
 from deploygate.sources.jira.settings import SOURCE_NAME, JiraSettings, resolve, with_credentials
 
 
-def connect(settings: JiraSettings, env: Mapping[str, str]) -> Tracker:
-    """The Jira tracker, with its credentials from the environment."""
+def connect(settings: JiraSettings) -> Tracker:
+    """The Jira tracker, for settings that hold their credentials."""
     from deploygate.sources.jira.source import JiraTracker
 
-    return JiraTracker(with_credentials(settings, env))
+    return JiraTracker(settings)
 
 
 def explain(settings: JiraSettings) -> Sequence[tuple[str, str]]:
@@ -39,6 +39,7 @@ BACKEND = Registration(
     name=SOURCE_NAME,
     table=JiraConfig,
     resolve=resolve,
+    credentials=with_credentials,
     connect=connect,
     token_variables=lambda table: (table.token_env,),
     explain=explain,

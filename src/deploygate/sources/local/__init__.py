@@ -6,7 +6,7 @@ quickstart runs on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from deploygate.config import Config
 from deploygate.sources.interface import Registration, Source, SourceContext
@@ -48,8 +48,8 @@ def settings(config: Config) -> LocalSettings:
     return resolve(config.table(SOURCE_NAME, LocalConfig), config)
 
 
-def connect(settings: LocalSettings, env: Mapping[str, str]) -> Source:
-    """The local source: files only, no credentials."""
+def connect(settings: LocalSettings) -> Source:
+    """The local source: files only."""
     return LocalSource(settings)
 
 
@@ -62,6 +62,7 @@ BACKEND = Registration(
     name=SOURCE_NAME,
     table=LocalConfig,
     resolve=resolve,
+    credentials=lambda settings, env: settings,
     connect=connect,
     token_variables=lambda table: (),
     explain=explain,
