@@ -9,7 +9,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+from fakes.clock import FakeClock
 
+import deploygate.http
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -117,6 +119,16 @@ class MemorySource:
 
     def usage(self) -> None:
         return None
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Virtual time (fakes/clock.py) for every HttpClient the test builds without a clock of
+    its own, those of an in-process CLI run included. ``fake_clock.drive(fake)`` makes a
+    fake server tell the time by it too."""
+    clock = FakeClock()
+    monkeypatch.setattr(deploygate.http, "default_clock", clock)
+    return clock
 
 
 @pytest.fixture

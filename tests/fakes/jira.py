@@ -555,12 +555,12 @@ RETRY_AFTER_SECONDS = 1
 """The Retry-After of an injected 429 that names none."""
 
 
-def rate_limit_headers(retry_after: int) -> dict[str, str]:
+def rate_limit_headers(retry_after: int, now: datetime | None = None) -> dict[str, str]:
     """What Jira Cloud sends with a 429
     (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/): Retry-After in
-    seconds, X-RateLimit-Reset as an ISO 8601 time to the minute (the request's time plus
-    Retry-After), the budget's limit and what remains of it, and why."""
-    reset = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
+    seconds, X-RateLimit-Reset as an ISO 8601 time to the minute (the request's time, ``now``,
+    plus Retry-After), the budget's limit and what remains of it, and why."""
+    reset = (now or datetime.now(timezone.utc)) + timedelta(seconds=retry_after)
     return {
         "Retry-After": str(retry_after),
         "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"),
@@ -623,7 +623,8 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
         """The fault's answer; a 429 on Cloud carries Atlassian's rate-limit headers beneath
         the fault's own (a test's ``Retry-After`` wins)."""
         if fault.status == 429 and self.flavour == "cloud":
-            return fault.answer(_fault_body, rate_limit_headers(RETRY_AFTER_SECONDS))
+            now = datetime.fromtimestamp(self.clock(), timezone.utc)
+            return fault.answer(_fault_body, rate_limit_headers(RETRY_AFTER_SECONDS, now))
         return fault.response()
 
     def _crash_response(self) -> Response:

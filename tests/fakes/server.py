@@ -241,6 +241,9 @@ class LoopbackFake(Generic[RecordT, FaultT]):
 
     def __init__(self, fault_type: type[FaultT], *, latency: float = 0.0) -> None:
         self.latency = latency
+        self.clock: Callable[[], float] = time.time
+        """Epoch seconds: when a request came (``RecordedRequest.time``), and what a
+        rate-limit reset is counted from; a test on virtual time sets its fake clock's."""
         self.requests: list[RecordT] = []
         self.faults = Faults(fault_type)
         self.problems: list[str] = []
@@ -422,7 +425,7 @@ class FakeHandler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(target.query, keep_blank_values=True)),
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
-            time=time.time(),
+            time=fake.clock(),
             **self._record_details(target),
         )
         fake.requests.append(record)
