@@ -20,6 +20,7 @@ import graphql
 import pytest
 from click.testing import CliRunner
 from conftest import json_report
+from fakes.clock import FakeClock
 from fakes.github import (  # noqa: F401
     MAX_NODES,
     WORKFLOW_RUN_CONCLUSIONS,
@@ -774,7 +775,10 @@ def test_a_workflow_that_is_not_a_workflow_file_is_a_usage_error(
     assert fake_github.requests == []
 
 
-def test_a_failing_jobs_lookup_fails_the_source_after_retries(fake_github: FakeGitHub) -> None:  # noqa: F811
+def test_a_failing_jobs_lookup_fails_the_source_after_retries(
+    fake_github: FakeGitHub,  # noqa: F811
+    fake_clock: FakeClock,
+) -> None:
     build(fake_github)
     fake_github.faults.add(
         lambda r: r.is_graphql and b"query RunJobs" in r.body, status=502, times=None
@@ -786,6 +790,7 @@ def test_a_failing_jobs_lookup_fails_the_source_after_retries(fake_github: FakeG
     assert "answered 502" in str(raised.value)
     assert TOKEN not in str(raised.value)
     assert len(operations(fake_github, "RunJobs")) > 1  # retried before giving up
+    assert len(fake_clock.sleeps()) == len(operations(fake_github, "RunJobs")) - 1
 
 
 def test_a_token_without_checks_read_is_told_so(

@@ -200,24 +200,13 @@ def test_a_connection_dropped_mid_body_is_told_in_words() -> None:
     )
 
 
-class SlowAnswers(FakeClock):
-    """Every answer takes ``seconds`` of the deadline to come."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__()
-        self.seconds = seconds
-
-    def join(self, worker: threading.Thread, seconds: float) -> None:
-        super().join(worker, seconds)
-        self.advance(self.seconds)
-
-
 def test_a_backoff_past_the_deadline_says_no_time_was_left(server: tuple[str, Script]) -> None:
-    """The first backoff (0.375 s here) when 0.2 s are left: the attempt is not made, and the
+    """The first answer takes 2.8 s of the 3 s deadline, and the first backoff (0.375 s
+    here) does not fit in the 0.2 s left: the attempt is not made, and the
     message says so rather than "waiting 0 s would pass the deadline"."""
     url, script = server
     script.answers = [(502, {}, "")]
-    clock = SlowAnswers(2.8)
+    clock = FakeClock(answer_seconds=2.8)
     http = HttpClient("github", headers={}, deadline=3.0, clock=clock, jitter=lambda: 0.5)
     with pytest.raises(SourceError) as caught:
         http.request("GET", f"{url}/x")

@@ -11,12 +11,13 @@ How time passes:
 
 * ``sleep(s)`` (a backoff, a Retry-After, a rate-limit reset) moves the
   calling thread's time on by ``s`` at once.
-* ``join(worker, s)`` (one bounded attempt) waits for the real answer; only
-  an attempt still running after ``patience`` real seconds (or after ``s``,
-  when there is no patience) counts as having taken all of ``s``. A hung or
-  dripping server is thus abandoned at the deadline without the test
-  waiting for it: give those tests a short ``patience``; leave it None where
-  every server answers.
+* ``join(worker, s)`` (one bounded attempt) waits for the real answer, and
+  an answer costs ``answer_seconds`` of virtual time (none by default)
+  however slow the machine. Only an attempt
+  still running after ``patience`` real seconds counts as having taken all
+  of ``s``: a hung or dripping server is abandoned at the deadline. Tests
+  against such a server set a short ``patience``; the default is a hang
+  detector, far longer than any answer of a fake on loopback.
 * Each thread keeps its own time, from 0: the sources read two listings side
   by side, and two threads that each wait 1 s have waited 1 s, not 2.
   A fake server sees the furthest time any thread has reached
@@ -33,6 +34,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+PATIENCE = 30.0
+"""Real seconds an attempt is waited for, by default, before it counts as past its deadline."""
 START = datetime(2026, 11, 20, 12, 0, 20, tzinfo=timezone.utc)
 """Twenty seconds into a minute: a reset written to the minute (Jira's) is in the past."""
 MONOTONIC_START = 1_000.0
@@ -52,10 +55,14 @@ class Wait:
 class FakeClock:
     """A ``deploygate.http.Clock`` on virtual time; see the module docstring."""
 
-    def __init__(self, start: datetime = START, *, patience: float | None = None) -> None:
+    def __init__(
+        self, start: datetime = START, *, patience: float = PATIENCE, answer_seconds: float = 0.0
+    ) -> None:
         self.start = start
         self.patience = patience
         """Real seconds a bounded attempt is waited for before it counts as past its deadline."""
+        self.answer_seconds = answer_seconds
+        """Virtual seconds every answer takes to come: a server that is slow, not hung."""
         self.waits: list[Wait] = []
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -73,9 +80,11 @@ class FakeClock:
         self._advance(seconds, "sleep")
 
     def join(self, worker: threading.Thread, seconds: float) -> None:
-        worker.join(seconds if self.patience is None else min(seconds, self.patience))
+        worker.join(self.patience)
         if worker.is_alive():
             self._advance(seconds, "attempt")
+        else:  # an answer that came; at the latest, as the bound ran out
+            self._advance(min(self.answer_seconds, seconds), None)
 
     # -- for tests and fake servers -------------------------------------------
 
@@ -95,10 +104,11 @@ class FakeClock:
         """The seconds of every sleep, in order."""
         return [wait.seconds for wait in self.waits if wait.kind == "sleep"]
 
-    def sleeps_by_thread(self) -> dict[str, list[float]]:
-        """The sleeps of each thread: one listing's retries, when a source reads side by side."""
+    def sleeps_by_thread(self, since: int = 0) -> dict[str, list[float]]:
+        """The sleeps of each thread from ``waits[since]`` on (one run's, when a test makes
+        several): one listing's retries, when a source reads side by side."""
         grouped: dict[str, list[float]] = {}
-        for wait in self.waits:
+        for wait in self.waits[since:]:
             if wait.kind == "sleep":
                 grouped.setdefault(wait.thread, []).append(wait.seconds)
         return grouped
@@ -106,11 +116,6 @@ class FakeClock:
     def longest(self) -> float:
         """The most seconds any thread has waited: how long the run took on this clock."""
         return self._latest
-
-    def advance(self, seconds: float) -> None:
-        """Let ``seconds`` pass in the calling thread without the client waiting (an answer
-        that was slow to come, say): not recorded in ``waits``."""
-        self._advance(seconds, None)
 
     def drive(self, *fakes: Any) -> None:
         """Make each fake server (``fakes.server.LoopbackFake``) and its world tell the
