@@ -11,6 +11,7 @@ import pytest
 from actions_runner import commands
 from click.testing import CliRunner
 from conftest import json_report
+from fakes.clock import FakeClock
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from test_fake_github import assert_rest_traffic_matches_openapi
 
@@ -256,6 +257,7 @@ def test_a_missing_repository_is_named(
 
 def test_a_flaky_api_is_retried_inside_the_deadline(
     fake_github: FakeGitHub,  # noqa: F811
+    fake_clock: FakeClock,
     tmp_path: Path,
 ) -> None:
     build_year(fake_github)
@@ -263,6 +265,8 @@ def test_a_flaky_api_is_retried_inside_the_deadline(
     result = run_check(fake_github, tmp_path)
     assert result.exit_code == 1, result.output
     assert len(fake_github.requests) == 2 + 4  # two 502s, then the four queries of a check
+    assert len(fake_clock.sleeps()) == 2  # a backoff before each retry
+    assert fake_clock.longest() < 60  # inside the default deadline
 
 
 def test_failures_older_than_ninety_days_count_inside_a_longer_lookback(

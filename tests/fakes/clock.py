@@ -36,8 +36,9 @@ from typing import Any, Literal
 
 PATIENCE = 30.0
 """Real seconds an attempt is waited for, by default, before it counts as past its deadline."""
-START = datetime(2026, 11, 20, 12, 0, 20, tzinfo=timezone.utc)
-"""Twenty seconds into a minute: a reset written to the minute (Jira's) is in the past."""
+START = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+"""The tests' NOW (tests/conftest.py), on the minute, so a reset written to the minute
+(Jira's) is the current minute: it has just passed."""
 MONOTONIC_START = 1_000.0
 
 

@@ -269,7 +269,7 @@ def test_junk_retry_after_never_crashes(
     tmp_path: Path, jira: FakeJira, fake_clock: FakeClock, retry_after: str, exit_code: int
 ) -> None:
     """A 429 whose Retry-After is junk falls back on Atlassian's X-RateLimit-Reset, which the
-    fake writes to the minute (now + 1 s, 20 s into the minute: already past), and waits the
+    fake writes to the minute (now + 1 s at 12:00:00 is 12:00, already past), and waits the
     extra second; a Retry-After of 0 waits that second too; a huge one fails at once.
 
     On the wall clock this once exited 3: the second's wait must fit in what is left of
