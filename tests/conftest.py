@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import netguard
 import pytest
 from fakes.clock import FakeClock
 
@@ -25,6 +28,7 @@ from deploygate.model import (
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 REPO_ROOT = Path(__file__).resolve().parent.parent
+NETGUARD_SITE = Path(__file__).resolve().parent / "netguard_site"
 REPORT_SCHEMA = json.loads(
     (REPO_ROOT / "src" / "deploygate" / "formats" / "report-v1.schema.json").read_text("utf-8")
 )
@@ -119,6 +123,48 @@ class MemorySource:
 
     def usage(self) -> None:
         return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _offline_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The network guard (netguard.py) in this process, and through PYTHONPATH in every
+    Python process a test starts with this environment; yields where those log refusals."""
+    netguard.install()
+    log = tmp_path_factory.getbasetemp() / "netguard.log"
+    log.touch()
+    with pytest.MonkeyPatch.context() as patch:
+        search_path = [str(NETGUARD_SITE), os.environ.get("PYTHONPATH", "")]
+        patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, search_path)))
+        patch.setenv(netguard.LOG_VARIABLE, str(log))
+        yield log
+
+
+class Offline:
+    """What the network guard refused during one test, here or in a process it started."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.forgive()
+
+    def refused(self) -> list[str]:
+        logged = self.log.read_bytes()[self._logged_before :].decode("utf-8")
+        return netguard.refused() + logged.splitlines()
+
+    def forgive(self) -> None:
+        """Forget what was refused so far: for the tests of the guard itself."""
+        netguard.forget()
+        self._logged_before = self.log.stat().st_size
+
+
+@pytest.fixture(autouse=True)
+def offline(_offline_processes: Path) -> Iterator[Offline]:
+    """Every test is offline: one that connected beyond loopback fails at teardown, even if
+    the code under test caught the error."""
+    guard = Offline(_offline_processes)
+    yield guard
+    refused = guard.refused()
+    if refused:
+        pytest.fail("\n".join(refused), pytrace=False)
 
 
 @pytest.fixture
