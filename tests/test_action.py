@@ -32,7 +32,8 @@ import yaml
 from actions_runner import commands
 from conftest import REPO_ROOT, check_envvars, json_report
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from test_github_source import TOKEN, build_year
+from fakes.worlds import GITHUB_TOKEN as TOKEN
+from fakes.worlds import github_year as build_year
 
 ACTION_FILE = REPO_ROOT / "action.yml"
 EXAMPLES = sorted((REPO_ROOT / "examples" / "github").glob("*.yml"))

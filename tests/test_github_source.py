@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -13,114 +12,14 @@ from click.testing import CliRunner
 from conftest import json_report
 from fakes.clock import FakeClock
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from test_fake_github import assert_rest_traffic_matches_openapi
+from fakes.github_openapi import assert_rest_traffic_matches_openapi
+from fakes.worlds import GITHUB_TOKEN as TOKEN
+from fakes.worlds import NOW, RUN, at
+from fakes.worlds import github_year as build_year
 
 from deploygate.cli import cli
 from deploygate.sanitize import terminal
 from deploygate.sources.github import queries
-
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
-TOKEN = "ghs_CANARY_source_0123456789"
-RUN = "https://github.com/acme/shop/actions/runs/{}"
-
-
-def at(days_ago: float, hour: int = 10) -> datetime:
-    return (NOW - timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0)
-
-
-def build_year(fake: FakeGitHub) -> dict[str, int]:
-    """A year of deployments of acme/shop and postmortems in acme/incidents."""
-    world = fake.world
-    world.token(TOKEN, login="github-actions[bot]")
-    shop, api, incidents = (
-        world.repo("acme/shop"),
-        world.repo("acme/api"),
-        world.repo("acme/incidents"),
-    )
-    ids = {}
-    failures = {71: "FAILURE", 50: "ERROR", 15: "FAILURE", 1: "FAILURE", 200: "FAILURE"}
-    for day in range(365, 0, -1):
-        state = failures.get(day, "ACTIVE")
-        deployment = shop.deployment(
-            environment="production",
-            state=state,
-            sha=f"{day:07x}" + "a" * 33,
-            created_at=at(day),
-            description=f"Deploy {day}",
-            log_url=RUN.format(1000 + day),
-        )
-        if day in failures:
-            ids[f"failed-{day}"] = deployment.database_id
-        if day % 7 == 0:
-            shop.deployment(environment="staging", state="FAILURE", created_at=at(day, 9))
-    for number in range(40):  # unrelated issues the postmortem filter must skip
-        shop.issue(title=f"Feature {number}", labels=["enhancement"], created_at=at(100))
-
-    # Postmortem 1 reviews the failure 71 days ago by its run URL.
-    overdue = shop.issue(
-        title="Alert on payment error budget",
-        labels=["team:payments"],
-        created_at=at(70),
-        milestone_due_on=at(40),
-    )
-    done = api.issue(title="Validate config in CI", created_at=at(70), state="CLOSED")
-    referenced_open = api.issue(
-        title="Load test with real carts",
-        created_at=at(20),
-        labels=["team:checkout"],
-        body="Due: 2027-01-31",
-    )
-    declined = incidents.issue(
-        title="Rewrite the client", created_at=at(70), state="CLOSED", state_reason="NOT_PLANNED"
-    )
-    duplicate = shop.issue(
-        title="Add an alert (again)", created_at=at(70), state="CLOSED", state_reason="DUPLICATE"
-    )
-    checkbox_lies = api.issue(title="Open despite the ticked box", created_at=at(10))
-    pm1 = incidents.issue(
-        title="Checkout 500s after payment config rollout",
-        labels=["postmortem", "service:checkout"],
-        created_at=at(70),
-        state="CLOSED",
-        body="\n".join(
-            [
-                f"The deploy {RUN.format(1071)} failed.",
-                "## Lessons",
-                "- Staging and production configs drifted.",
-                "## Action items",
-                f"- [ ] acme/api#{referenced_open.number}",
-                f"- [x] #{declined.number}",
-                f"- [ ] https://github.com/acme/shop/issues/{duplicate.number}",
-                f"- [x] acme/api#{checkbox_lies.number}",
-                "- [ ] acme/api#9999",
-            ]
-        ),
-    )
-    pm1.add_sub_issue(overdue)
-    pm1.add_sub_issue(done)
-
-    # Postmortem 2 has no service label (every service) and was written the day
-    # after the failure 50 days ago, without naming it: a time-window link.
-    pm2 = incidents.issue(
-        title="Cart totals off by one cent", labels=["postmortem"], created_at=at(49, 8)
-    )
-    contract_test = api.issue(
-        title="Contract test the provider", created_at=at(49), milestone_due_on=at(-30)
-    )
-    pm2.add_sub_issue(contract_test)
-    # Postmortem 3 belongs to another service.
-    pm3 = incidents.issue(title="Search index empty", labels=["postmortem", "service:search"],
-                          created_at=at(15, 12))  # fmt: skip
-    pm3.add_sub_issue(incidents.issue(title="Search only", created_at=at(15)))
-    return {
-        **ids,
-        "overdue": overdue.number,
-        "referenced_open": referenced_open.number,
-        "declined": declined.number,
-        "duplicate": duplicate.number,
-        "checkbox_lies": checkbox_lies.number,
-        "contract_test": contract_test.number,
-    }
 
 
 def run_check(

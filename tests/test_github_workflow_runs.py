@@ -31,7 +31,7 @@ from fakes.github import (  # noqa: F401
     github_schema,
     query_cost,
 )
-from test_fake_github import assert_rest_traffic_matches_openapi, response_validator
+from fakes.github_openapi import assert_rest_traffic_matches_openapi, response_validator
 
 from deploygate.cli import cli
 from deploygate.errors import SourceError

@@ -16,9 +16,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO_ROOT, json_report
 from fakes.gitlab import FakeGitLab, add_issue_note, fake_gitlab  # noqa: F401
-from test_gitlab_source import JOB_TOKEN, NOW
-from test_gitlab_source import TOKEN as GITLAB_TOKEN
-from test_gitlab_source import build_year as gitlab_year
+from fakes.worlds import GITLAB_JOB_TOKEN as JOB_TOKEN
+from fakes.worlds import GITLAB_TOKEN, NOW, gitlab_year
 
 from deploygate.cli import cli
 from deploygate.formats.override_note import marker

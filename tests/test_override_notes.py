@@ -12,14 +12,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO_ROOT, json_report
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
+from fakes.github_openapi import assert_rest_traffic_matches_openapi
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
-from test_fake_github import assert_rest_traffic_matches_openapi
-from test_github_source import NOW
-from test_github_source import TOKEN as GITHUB_TOKEN
-from test_github_source import build_year as github_year
-from test_gitlab_source import JOB_TOKEN
-from test_gitlab_source import TOKEN as GITLAB_TOKEN
-from test_gitlab_source import build_year as gitlab_year
+from fakes.worlds import GITHUB_TOKEN, GITLAB_TOKEN, NOW, github_year, gitlab_year
+from fakes.worlds import GITLAB_JOB_TOKEN as JOB_TOKEN
 
 from deploygate.cli import cli
 from deploygate.formats.override_note import marker, service_of

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import REPO_ROOT
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
+from fakes.github_openapi import assert_rest_traffic_matches_openapi
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
-from test_fake_github import assert_rest_traffic_matches_openapi
 
 from deploygate.cli import cli
 from deploygate.loop import LoopReport, ServiceLoop

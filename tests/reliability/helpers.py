@@ -30,7 +30,6 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -41,10 +40,10 @@ from click.testing import CliRunner
 from fakes.github import FakeGitHub
 from fakes.gitlab import FakeGitLab
 from fakes.server import Response
+from fakes.worlds import at
 
 from deploygate.cli import cli
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 NOW_ARG = "2026-11-20T12:00:00Z"
 DEADLINE = "2s"
 """The [github]/[gitlab] deadline of the network tests: short, so the suite stays fast."""
@@ -52,11 +51,6 @@ DEADLINE_SECONDS = 2.0
 MARGIN = 1.5
 """Seconds past the deadline that start-up, rendering and scheduling may take."""
 STICKY_MARKER = "<!-- deploygate:sticky-comment -->"
-
-
-def at(days_ago: float, hour: int = 10) -> datetime:
-    """A moment ``days_ago`` before NOW, at ``hour`` o'clock."""
-    return (NOW - timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0)
 
 
 # ---------------------------------------------------------------------------

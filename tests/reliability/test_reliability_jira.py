@@ -35,6 +35,7 @@ import pytest
 from fakes.clock import FakeClock
 from fakes.github import Response
 from fakes.jira import FakeJira, _make_token, rate_limit_headers
+from fakes.worlds import at
 from reliability.helpers import (
     CANARIES,
     DEADLINE,
@@ -45,7 +46,6 @@ from reliability.helpers import (
     Run,
     assert_inert_markdown,
     assert_not_verified,
-    at,
     canary_forms,
     check,
     clean_env,

@@ -30,6 +30,7 @@ from fakes.github import RecordedRequest as GitHubRequest
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.gitlab import RecordedRequest as GitLabRequest
 from fakes.gitlab import Response as GitLabResponse
+from fakes.worlds import at
 from reliability.helpers import (
     CANARIES,
     DEADLINE_SECONDS,
@@ -38,7 +39,6 @@ from reliability.helpers import (
     JsonServer,
     Run,
     assert_no_leak,
-    at,
     check,
     github_config,
     github_env,
