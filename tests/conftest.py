@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -12,9 +12,11 @@ from typing import Any
 import jsonschema
 import netguard
 import pytest
+from click.testing import CliRunner, Result
 from fakes.clock import FakeClock
 
 import deploygate.http
+from deploygate.cli import cli
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -39,6 +41,26 @@ def json_report(text: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(text)
     jsonschema.validate(document, REPORT_SCHEMA)
     return document
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str | None] | None = None, cwd: Path | None = None
+) -> Result:
+    """``deploygate ARGS`` in-process: the one way the tests run the CLI without a process.
+
+    click's CliRunner keeps stdout and stderr apart (``result.output`` has both)
+    and catches the exit, so the result carries the exit code and any
+    exception. ``env`` sets variables for this run only (None unsets one);
+    ``cwd`` runs it from another folder, as a user would from their project.
+    """
+    if cwd is None:
+        return CliRunner().invoke(cli, list(args), env=env)
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(cli, list(args), env=env)
+    finally:
+        os.chdir(before)
 
 
 def ago(**kwargs: float) -> datetime:
@@ -189,8 +211,6 @@ def project(tmp_path: Path) -> Path:
 
 def check_envvars() -> set[str]:
     """Every environment variable an option of `deploygate check` reads: what CI wiring may set."""
-    from deploygate.cli import cli
-
     names: set[str] = set()
     for param in cli.commands["check"].params:
         envvar = getattr(param, "envvar", None)

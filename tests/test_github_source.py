@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 from actions_runner import commands
-from click.testing import CliRunner
-from conftest import json_report
+from conftest import json_report, run_cli
 from fakes.clock import FakeClock
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.github_openapi import assert_rest_traffic_matches_openapi
@@ -17,7 +16,6 @@ from fakes.worlds import GITHUB_TOKEN as TOKEN
 from fakes.worlds import NOW, RUN, at
 from fakes.worlds import github_year as build_year
 
-from deploygate.cli import cli
 from deploygate.sanitize import terminal
 from deploygate.sources.github import queries
 
@@ -32,10 +30,9 @@ def run_check(
         '[services.checkout]\nenvironments = ["production"]\n'
     )
     env = fake.actions_env(token, "acme/shop") | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
-         "--format", "json", *args],
+    return run_cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+        "--format", "json", *args,
         env=env,
     )  # fmt: skip
 
@@ -210,10 +207,8 @@ def comment_run(
     (tmp_path / "postmortems").mkdir(exist_ok=True)
     config = tmp_path / "deploygate.toml"
     config.write_text('[local]\npostmortems = "postmortems"\n')
-    return CliRunner().invoke(
-        cli,
-        [*args, "--config", str(config)],
-        env=comment_env(fake, tmp_path, token, event, number),
+    return run_cli(
+        *args, "--config", str(config), env=comment_env(fake, tmp_path, token, event, number)
     )
 
 
@@ -321,7 +316,7 @@ def test_github_enterprise_server_paths_are_derived_from_the_api_url(
         "CI": "true",
     }
     args = ["check", "--config", str(config), "--service", "checkout", "--format", "json"]
-    result = CliRunner().invoke(cli, [*args, "--now", NOW.isoformat()], env=env)
+    result = run_cli(*args, "--now", NOW.isoformat(), env=env)
     assert json_report(result.stdout)["sources"][0]["ok"] is True
     assert {request.path for request in fake_github.requests} == {"/api/graphql"}
 
@@ -341,9 +336,7 @@ def test_hostile_issue_titles_produce_no_workflow_command(
     config = tmp_path / "deploygate.toml"
     config.write_text('source = "github"\n[github]\npostmortem-repository = "acme/incidents"\n')
     args = ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat()]
-    result = CliRunner().invoke(
-        cli, args, env=env | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
-    )
+    result = run_cli(*args, env=env | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""})
     found = commands(result.stdout) + commands(result.stderr)
     assert {c.name for c in found} <= {"error", "warning", "notice"}
     assert all(c.properties["title"].startswith("deploygate ") for c in found)

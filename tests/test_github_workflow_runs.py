@@ -18,8 +18,7 @@ from typing import Any
 
 import graphql
 import pytest
-from click.testing import CliRunner
-from conftest import json_report
+from conftest import json_report, run_cli
 from fakes.clock import FakeClock
 from fakes.github import (  # noqa: F401
     MAX_NODES,
@@ -33,7 +32,6 @@ from fakes.github import (  # noqa: F401
 )
 from fakes.github_openapi import assert_rest_traffic_matches_openapi, response_validator
 
-from deploygate.cli import cli
 from deploygate.errors import SourceError
 from deploygate.model import DeploymentStatus, History, Query
 from deploygate.sources.github import queries, runs
@@ -243,10 +241,9 @@ def config(tmp_path: Path, *, workflow: str | None = None, extra: str = "") -> P
 
 def check(fake: FakeGitHub, path: Path, repository: str, *args: str, token: str = TOKEN) -> Any:
     env = fake.actions_env(token, repository) | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(path), "--service", "checkout", "--now", NOW.isoformat(),
-         "--format", "json", *args],
+    return run_cli(
+        "check", "--config", str(path), "--service", "checkout", "--now", NOW.isoformat(),
+        "--format", "json", *args,
         env=env,
     )  # fmt: skip
 

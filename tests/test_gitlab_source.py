@@ -5,15 +5,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from click.testing import CliRunner
-from conftest import json_report
+from conftest import json_report, run_cli
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.worlds import GITLAB_JOB_TOKEN as JOB_TOKEN
 from fakes.worlds import GITLAB_TOKEN as TOKEN
 from fakes.worlds import NOW, at
 from fakes.worlds import gitlab_year as build_year
-
-from deploygate.cli import cli
 
 
 def run_check(
@@ -29,10 +26,9 @@ def run_check(
         '[services.checkout]\nenvironments = ["production"]\n' + extra
     )
     environment = fake.ci_env(JOB_TOKEN, "group/shop") | {"GITLAB_TOKEN": TOKEN}
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
-         "--format", "json", *args],
+    return run_cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+        "--format", "json", *args,
         env=environment | (env or {}),
     )  # fmt: skip
 
@@ -183,7 +179,7 @@ def note_run(fake: FakeGitLab, tmp_path: Path, iid: str = "12", token: str = TOK
         "CI_MERGE_REQUEST_IID": iid,
     }
     args = ["check", "--config", str(config), "--service", "checkout", "--comment"]
-    return CliRunner().invoke(cli, [*args, "--format", "json"], env=env)
+    return run_cli(*args, "--format", "json", env=env)
 
 
 def test_the_note_is_created_once_then_edited_and_a_users_note_is_untouched(

@@ -36,13 +36,11 @@ from typing import Any
 
 import pytest
 from actions_runner import Command, parse_line
-from click.testing import CliRunner
+from conftest import run_cli
 from fakes.github import FakeGitHub
 from fakes.gitlab import FakeGitLab
 from fakes.server import Response
 from fakes.worlds import at
-
-from deploygate.cli import cli
 
 NOW_ARG = "2026-11-20T12:00:00Z"
 DEADLINE = "2s"
@@ -406,7 +404,7 @@ def check(
         debug=debug,
     )
     started, wall = time.monotonic(), time.time()
-    result = CliRunner().invoke(cli, prepared.argv, env=prepared.env)
+    result = run_cli(*prepared.argv, env=prepared.env)
     return Run(
         exit_code=result.exit_code,
         stdout=result.stdout,
