@@ -3025,9 +3025,6 @@ class _Handler(server.FakeHandler):
     record_type = RecordedRequest
 
 
-_AUTHORIZATION = re.compile(r"^\s*(bearer|token)\s+(\S+)\s*$", re.IGNORECASE)
-
-
 class FakeGitHub(server.LoopbackFake[RecordedRequest, Fault]):
     """The fake GitHub server: a ``GitHubWorld`` served on 127.0.0.1 at a free port.
 
@@ -3089,11 +3086,10 @@ class FakeGitHub(server.LoopbackFake[RecordedRequest, Fault]):
 
     def _token(self, record: RecordedRequest) -> Token | Literal[False] | None:
         """The token of the Authorization header: None if absent, False if not valid."""
-        header = record.headers.get("authorization")
-        if header is None:
+        if "authorization" not in record.headers:
             return None
-        match = _AUTHORIZATION.match(header)
-        token = self.world.tokens.get(match.group(2)) if match else None
+        credentials = server.authorization(record, "bearer", "token")
+        token = self.world.tokens.get(credentials) if credentials else None
         return token or False
 
     def _anonymous_bucket(self, resource: str) -> RateLimit:

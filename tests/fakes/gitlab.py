@@ -1890,17 +1890,13 @@ class RecordedRequest(server.RecordedRequest):
     @property
     def credential(self) -> str | None:
         """The token the request carried, however it was sent (None: anonymous)."""
-        bearer = _BEARER.match(self.headers.get("authorization", ""))
         return (
             self.headers.get("private-token")
             or self.headers.get("job-token")
-            or (bearer.group(1) if bearer else None)
+            or server.authorization(self, "bearer")
             or self.query.get("private_token")
             or self.query.get("job_token")
         )
-
-
-_BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 
 
 class Fault(server.Fault[RecordedRequest]):
@@ -2063,11 +2059,9 @@ class FakeGitLab(server.LoopbackFake[RecordedRequest, Fault]):
         only where job tokens are allowed; elsewhere it is ignored (anonymous).
         """
         tokens = self.world.tokens
-        bearer = _BEARER.match(record.headers.get("authorization", ""))
+        bearer = server.authorization(record, "bearer")
         personal = (
-            (bearer.group(1) if bearer else None)
-            or record.headers.get("private-token")
-            or record.query.get("private_token")
+            bearer or record.headers.get("private-token") or record.query.get("private_token")
         )
         if personal:
             token = tokens.get(personal)

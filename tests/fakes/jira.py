@@ -638,14 +638,12 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
 
     def _account(self, record: RecordedRequest) -> Account | Literal[False] | None:
         """The caller: None when anonymous, False when the credentials are wrong."""
-        header = record.headers.get("authorization")
-        if header is None:
+        if "authorization" not in record.headers:
             return None
-        scheme, _, value = header.strip().partition(" ")
-        value = value.strip()
-        if scheme.lower() == "basic" and self.flavour == "cloud":
+        basic = server.authorization(record, "basic")
+        if basic is not None and self.flavour == "cloud":
             try:
-                email, _, token = base64.b64decode(value, validate=True).decode().partition(":")
+                email, _, token = base64.b64decode(basic, validate=True).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 return False
             for account in self.world.accounts:
@@ -654,9 +652,10 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
                     token,
                 ):
                     return account
-        if scheme.lower() == "bearer" and self.flavour == "data-center":
+        bearer = server.authorization(record, "bearer")
+        if bearer is not None and self.flavour == "data-center":
             for account in self.world.accounts:
-                if isinstance(account, PersonalToken) and account.token == value:
+                if isinstance(account, PersonalToken) and account.token == bearer:
                     return account
         return False
 

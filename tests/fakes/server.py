@@ -15,7 +15,8 @@ What lives here:
   clock requests are timed by;
 * ``World``: what every fake's world has: the lock answers are given under,
   the clock that stamps what is made without a time, ids per kind;
-* the REST preamble: ``Routes`` (method and path pattern to a handler, a
+* the REST preamble: ``authorization`` (the credentials of a header),
+  ``Routes`` (method and path pattern to a handler, a
   gap recorded and answered 501 when none matches), ``Refusal`` (an error
   answer raised where it is decided, so handlers return only success and no
   caller checks what it got back), and ``Page`` with ``link_header`` (page
@@ -331,6 +332,18 @@ class Page(Generic[ItemT]):
     @property
     def next(self) -> int | None:
         return self.number + 1 if self.number * self.size < self.total else None
+
+
+_AUTHORIZATION = re.compile(r"^\s*(\S+)\s+(\S+)\s*$")
+
+
+def authorization(record: RecordedRequest, *schemes: str) -> str | None:
+    """The credentials of the ``Authorization: SCHEME CREDENTIALS`` header when its scheme
+    (any case) is one of ``schemes``; None when the header is absent or says otherwise."""
+    match = _AUTHORIZATION.match(record.headers.get("authorization", ""))
+    if match is None or match.group(1).lower() not in schemes:
+        return None
+    return match.group(2)
 
 
 def link_header(links: Iterable[tuple[str, str]]) -> str:
