@@ -18,8 +18,10 @@ How time passes:
   of ``s``: a hung or dripping server is abandoned at the deadline. Tests
   against such a server set a short ``patience``; the default is a hang
   detector, far longer than any answer of a fake on loopback.
-* Each thread keeps its own time, from 0: the sources read two listings side
-  by side, and two threads that each wait 1 s have waited 1 s, not 2.
+* Each thread keeps its own time: the sources read two listings side by
+  side, and two threads that each wait 1 s have waited 1 s, not 2. A thread
+  starts at the main thread's time when it first reads the clock, as the
+  sources' worker threads start from the main thread, which waits for them.
   A fake server sees the furthest time any thread has reached
   (``latest_time``), so a reset that one client waited for has passed.
 
@@ -68,6 +70,7 @@ class FakeClock:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._latest = 0.0
+        self._main_elapsed = 0.0
 
     # -- the deploygate.http.Clock protocol ---------------------------------
 
@@ -91,7 +94,9 @@ class FakeClock:
 
     def elapsed(self) -> float:
         """Seconds the calling thread has waited since the start."""
-        elapsed: float = getattr(self._local, "elapsed", 0.0)
+        if not hasattr(self._local, "elapsed"):
+            self._local.elapsed = self._main_elapsed
+        elapsed: float = self._local.elapsed
         return elapsed
 
     def latest_time(self) -> float:
@@ -133,3 +138,5 @@ class FakeClock:
                 self.waits.append(Wait(threading.current_thread().name, at, seconds, kind))
             self._local.elapsed = at + seconds
             self._latest = max(self._latest, at + seconds)
+            if threading.current_thread() is threading.main_thread():
+                self._main_elapsed = at + seconds
