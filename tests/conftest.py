@@ -1,4 +1,7 @@
-"""Shared builders: small, explicit records with a fixed clock."""
+"""What every test shares: small, explicit records on a fixed clock (``NOW``, ``ago``,
+``deployment``, ``item``, ``postmortem``, ``MemorySource``), the report's schema check
+(``json_report``), ``run_cli`` (the CLI in-process), the ``fake_clock`` fixture (virtual
+time for HttpClient) and the autouse network guard (netguard.py)."""
 
 from __future__ import annotations
 
