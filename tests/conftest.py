@@ -1,15 +1,25 @@
-"""Shared builders: small, explicit records with a fixed clock."""
+"""What every test shares: small, explicit records on a fixed clock (``NOW``, ``ago``,
+``deployment``, ``item``, ``postmortem``, ``MemorySource``), the report's schema check
+(``json_report``), ``run_cli`` (the CLI in-process), the ``fake_clock`` fixture (virtual
+time for HttpClient) and the autouse network guard (netguard.py)."""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import jsonschema
+import netguard
 import pytest
+from click.testing import CliRunner, Result
+from fakes.clock import FakeClock
 
+import deploygate.http
+from deploygate.cli import cli
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -23,6 +33,7 @@ from deploygate.model import (
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 REPO_ROOT = Path(__file__).resolve().parent.parent
+NETGUARD_SITE = Path(__file__).resolve().parent / "netguard_site"
 REPORT_SCHEMA = json.loads(
     (REPO_ROOT / "src" / "deploygate" / "formats" / "report-v1.schema.json").read_text("utf-8")
 )
@@ -33,6 +44,26 @@ def json_report(text: str) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(text)
     jsonschema.validate(document, REPORT_SCHEMA)
     return document
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str | None] | None = None, cwd: Path | None = None
+) -> Result:
+    """``deploygate ARGS`` in-process: the one way the tests run the CLI without a process.
+
+    click's CliRunner keeps stdout and stderr apart (``result.output`` has both)
+    and catches the exit, so the result carries the exit code and any
+    exception. ``env`` sets variables for this run only (None unsets one);
+    ``cwd`` runs it from another folder, as a user would from their project.
+    """
+    if cwd is None:
+        return CliRunner().invoke(cli, list(args), env=env)
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        return CliRunner().invoke(cli, list(args), env=env)
+    finally:
+        os.chdir(before)
 
 
 def ago(**kwargs: float) -> datetime:
@@ -119,6 +150,58 @@ class MemorySource:
         return None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _offline_processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The network guard (netguard.py) in this process, and through PYTHONPATH in every
+    Python process a test starts with this environment; yields where those log refusals."""
+    netguard.install()
+    log = tmp_path_factory.getbasetemp() / "netguard.log"
+    log.touch()
+    with pytest.MonkeyPatch.context() as patch:
+        search_path = [str(NETGUARD_SITE), os.environ.get("PYTHONPATH", "")]
+        patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, search_path)))
+        patch.setenv(netguard.LOG_VARIABLE, str(log))
+        yield log
+
+
+class Offline:
+    """What the network guard refused during one test, here or in a process it started."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self.forgive()
+
+    def refused(self) -> list[str]:
+        logged = self.log.read_bytes()[self._logged_before :].decode("utf-8")
+        return netguard.refused() + logged.splitlines()
+
+    def forgive(self) -> None:
+        """Forget what was refused so far: for the tests of the guard itself."""
+        netguard.forget()
+        self._logged_before = self.log.stat().st_size
+
+
+@pytest.fixture(autouse=True)
+def offline(_offline_processes: Path) -> Iterator[Offline]:
+    """Every test is offline: one that connected beyond loopback fails at teardown, even if
+    the code under test caught the error."""
+    guard = Offline(_offline_processes)
+    yield guard
+    refused = guard.refused()
+    if refused:
+        pytest.fail("\n".join(refused), pytrace=False)
+
+
+@pytest.fixture
+def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Virtual time (fakes/clock.py) for every HttpClient the test builds without a clock of
+    its own, those of an in-process CLI run included. ``fake_clock.drive(fake)`` makes a
+    fake server tell the time by it too."""
+    clock = FakeClock()
+    monkeypatch.setattr(deploygate.http, "default_clock", clock)
+    return clock
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """An empty project folder with a config pointing at local files."""
@@ -131,8 +214,6 @@ def project(tmp_path: Path) -> Path:
 
 def check_envvars() -> set[str]:
     """Every environment variable an option of `deploygate check` reads: what CI wiring may set."""
-    from deploygate.cli import cli
-
     names: set[str] = set()
     for param in cli.commands["check"].params:
         envvar = getattr(param, "envvar", None)

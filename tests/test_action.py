@@ -30,9 +30,10 @@ from typing import Any
 import pytest
 import yaml
 from actions_runner import commands
-from conftest import REPO_ROOT, check_envvars, json_report
+from conftest import REPO_ROOT, check_envvars, json_report, run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from test_github_source import TOKEN, build_year
+from fakes.worlds import GITHUB_TOKEN as TOKEN
+from fakes.worlds import github_year as build_year
 
 ACTION_FILE = REPO_ROOT / "action.yml"
 EXAMPLES = sorted((REPO_ROOT / "examples" / "github").glob("*.yml"))
@@ -133,10 +134,6 @@ def test_the_report_workflow_publishes_against_the_fake_github(
     """The workflow's own `deploygate report` line, run as its step would run it."""
     import shlex
 
-    from click.testing import CliRunner
-
-    from deploygate.cli import cli
-
     fake_github.world.token(FAKE_TOKEN, login="github-actions[bot]")
     fake_github.world.repo("acme/shop")
     workflow = yaml.safe_load(REPORT_WORKFLOW.read_text("utf-8"))
@@ -147,7 +144,7 @@ def test_the_report_workflow_publishes_against_the_fake_github(
     assert set(step["env"]) == {"GITHUB_TOKEN"}
     monkeypatch.chdir(REPO_ROOT / "examples" / "quickstart")
     env = fake_github.actions_env(FAKE_TOKEN, "acme/shop") | {"DEPLOYGATE_NOW": NOW}
-    result = CliRunner().invoke(cli, args, env=env)
+    result = run_cli(*args, env=env)
     assert result.exit_code == 0, result.output
     [issue] = fake_github.world.repo("acme/shop").issues.values()
     assert issue.title == "Learning loop report"

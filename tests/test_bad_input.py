@@ -13,9 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-
-from deploygate.cli import cli
+from click.testing import Result
+from conftest import run_cli
 
 FIXED_NOW = "2026-11-20T12:00:00Z"
 ERROR_PREFIX = "deploygate: error: "
@@ -46,7 +45,7 @@ def proj(tmp_path: Path) -> Path:
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
+    return run_cli(*args)
 
 
 def check(config: Path, *args: str) -> Result:

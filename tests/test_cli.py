@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import REPO_ROOT, json_report
+from conftest import REPO_ROOT, json_report, run_cli
 
 from deploygate import ci, sources
-from deploygate.cli import cli
 
 QUICKSTART = REPO_ROOT / "examples" / "quickstart" / "deploygate.toml"
 FIXED_NOW = "2026-11-20T12:00:00Z"
-
-
-def invoke(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
-    runner = CliRunner()
-    if cwd is None:
-        return runner.invoke(cli, list(args), env=env)
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(cli, list(args), env=env)
-    finally:
-        os.chdir(old)
 
 
 def write_postmortem(project: Path, name: str, text: str) -> None:
@@ -36,22 +21,16 @@ def write_postmortem(project: Path, name: str, text: str) -> None:
 
 
 def record(project: Path, *args: str) -> None:
-    result = invoke("record", "--config", str(project / "deploygate.toml"), *args)
+    result = run_cli("record", "--config", str(project / "deploygate.toml"), *args)
     assert result.exit_code == 0, result.output
 
 
 def check(project: Path, *args: str, env: dict[str, str] | None = None):
-    return invoke(
-        "check",
-        "--config",
-        str(project / "deploygate.toml"),
-        "--service",
-        "checkout",
-        "--now",
-        FIXED_NOW,
-        *args,
+    return run_cli(
+        "check", "--config", str(project / "deploygate.toml"), "--service", "checkout", "--now",
+        FIXED_NOW, *args,
         env=env,
-    )
+    )  # fmt: skip
 
 
 def test_empty_history_passes_with_exit_0(project: Path) -> None:
@@ -157,7 +136,7 @@ def test_every_option_reads_its_environment_variable(project: Path) -> None:
         "DEPLOYGATE_SOURCE": "local",
         "DEPLOYGATE_OUTPUT": f"markdown={project / 'out.md'}",
     }
-    result = invoke("check", env=env)
+    result = run_cli("check", env=env)
     report = json_report(result.stdout)
     assert (report["environment"], report["evaluated_at"]) == ("staging", FIXED_NOW)
     assert [f["rule"] for f in report["findings"]] == ["unreviewed-failure"]
@@ -189,21 +168,11 @@ def test_record_assigns_sequential_ids_and_check_links_them(project: Path) -> No
         "--time",
         "2026-11-01T10:00:00Z",
     )
-    result = invoke(
-        "record",
-        "--config",
-        str(project / "deploygate.toml"),
-        "--service",
-        "checkout",
-        "--environment",
-        "production",
-        "--status",
-        "failure",
-        "--sha",
-        "abcdef1234567",
-        "--time",
-        "2026-11-02T10:00:00Z",
-    )
+    result = run_cli(
+        "record", "--config", str(project / "deploygate.toml"), "--service", "checkout",
+        "--environment", "production", "--status", "failure", "--sha", "abcdef1234567",
+        "--time", "2026-11-02T10:00:00Z",
+    )  # fmt: skip
     assert result.stdout.startswith("recorded deployment checkout-2 to production (failure)")
     write_postmortem(
         project, "pm.md", "+++\ndate = 2026-11-10\n+++\n# Bad cache\nCommit abcdef12 broke it.\n"
@@ -223,7 +192,7 @@ def test_config_is_discovered_walking_up_and_in_pyproject(project: Path) -> None
     (project / "deploygate.toml").write_text(
         'strict = true\n[local]\npostmortems = "postmortems"\n'
     )
-    result = invoke("config", cwd=nested)
+    result = run_cli("config", cwd=nested)
     assert f"config file:    {project / 'deploygate.toml'}" in result.stdout
     assert "strict:         yes" in result.stdout
 
@@ -231,14 +200,14 @@ def test_config_is_discovered_walking_up_and_in_pyproject(project: Path) -> None
     (project / "pyproject.toml").write_text(
         '[project]\nname = "x"\n[tool.deploygate]\nlookback = "30d"\n'
     )
-    result = invoke("config", cwd=nested)
+    result = run_cli("config", cwd=nested)
     assert f"config file:    {project / 'pyproject.toml'}" in result.stdout
     assert "lookback:       30d" in result.stdout
 
 
 def test_config_explains_environment_overrides() -> None:
-    production = invoke("config", "--config", str(QUICKSTART), "--environment", "production")
-    staging = invoke("config", "--config", str(QUICKSTART), "--environment", "staging")
+    production = run_cli("config", "--config", str(QUICKSTART), "--environment", "production")
+    staging = run_cli("config", "--config", str(QUICKSTART), "--environment", "staging")
     assert "overdue-action-item    error" in production.stdout
     assert "overdue-action-item    warning" in staging.stdout
     assert staging.stdout.rstrip().endswith("The configuration is valid.")
@@ -246,36 +215,36 @@ def test_config_explains_environment_overrides() -> None:
 
 def test_environment_override_changes_the_verdict() -> None:
     args = ("check", "--config", str(QUICKSTART), "--service", "checkout", "--now", FIXED_NOW)
-    assert invoke(*args, "--environment", "production").exit_code == 1
-    assert invoke(*args, "--environment", "staging").exit_code == 0
+    assert run_cli(*args, "--environment", "production").exit_code == 1
+    assert run_cli(*args, "--environment", "staging").exit_code == 0
 
 
 def test_init_writes_a_valid_config_and_never_overwrites_without_force(tmp_path: Path) -> None:
     env = {"GITHUB_ACTIONS": "true", "GITLAB_CI": ""}
-    result = invoke("init", env=env, cwd=tmp_path)
+    result = run_cli("init", env=env, cwd=tmp_path)
     assert result.exit_code == 0
     assert "detected github: running in GitHub Actions" in result.stdout
     assert "# Detected github" in (tmp_path / "deploygate.toml").read_text()
-    assert invoke("config", env={"GITHUB_REPOSITORY": "acme/shop"}, cwd=tmp_path).exit_code == 0
+    assert run_cli("config", env={"GITHUB_REPOSITORY": "acme/shop"}, cwd=tmp_path).exit_code == 0
 
-    again = invoke("init", env=env, cwd=tmp_path)
+    again = run_cli("init", env=env, cwd=tmp_path)
     assert again.exit_code == 2
     assert "already exists" in again.stderr
-    assert invoke("init", "--force", env=env, cwd=tmp_path).exit_code == 0
+    assert run_cli("init", "--force", env=env, cwd=tmp_path).exit_code == 0
 
 
 def test_init_guesses_gitlab_from_the_remote_without_leaking_credentials(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     remote = "https://oauth2:glpat-SECRET@gitlab.example.com/group/shop.git"
     subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", remote], check=True)
-    result = invoke("init", env={"GITHUB_ACTIONS": "", "GITLAB_CI": ""}, cwd=tmp_path)
+    result = run_cli("init", env={"GITHUB_ACTIONS": "", "GITLAB_CI": ""}, cwd=tmp_path)
     assert "detected gitlab: git remote origin is on gitlab.example.com" in result.stdout
     assert "SECRET" not in result.stdout + (tmp_path / "deploygate.toml").read_text()
 
 
 def test_help_documents_the_exit_codes() -> None:
     for args in ((), ("check",)):
-        text = invoke(*args, "--help").stdout
+        text = run_cli(*args, "--help").stdout
         assert "3  could not decide: a source failed (0 with --on-error warn)" in text
 
 
@@ -304,8 +273,8 @@ def test_command_line_beats_environment_beats_config_file(project: Path) -> None
 
 def test_config_command_shows_what_check_would_use(project: Path) -> None:
     args = ("config", "--config", str(project / "deploygate.toml"))
-    assert "strict:         no: only errors block" in invoke(*args).stdout
-    shown = invoke(*args, env={"DEPLOYGATE_STRICT": "true", "DEPLOYGATE_ON_ERROR": "warn"}).stdout
+    assert "strict:         no: only errors block" in run_cli(*args).stdout
+    shown = run_cli(*args, env={"DEPLOYGATE_STRICT": "true", "DEPLOYGATE_ON_ERROR": "warn"}).stdout
     assert "strict:         yes: warnings block" in shown
     assert "on error:       warn" in shown
     assert "declined-action-item   notice   an action item that was declined" in shown
@@ -319,7 +288,7 @@ def test_config_command_explains_services_rollbacks_and_jira(project: Path) -> N
         '[services.checkout]\nworkflow = "deploy.yml"\njob = "ship"\nbranch = "main"\n'
         'environments = ["production"]\n[services.cart]\n'
     )
-    shown = invoke(
+    shown = run_cli(
         "config", "--config", str(config), "--source", "github,local", "--repo", "acme/shop"
     ).stdout
     assert "sources:        github, local" in shown

@@ -16,12 +16,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
+from conftest import run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.jira import FakeJira, fake_jira  # noqa: F401
-
-from deploygate.cli import cli
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 SINCE = "30d"  # from Wednesday 2026-10-21 12:00
@@ -75,10 +73,9 @@ def assert_measured_by_closing_time(document: dict[str, Any]) -> None:
 
 
 def report(config: Path, env: dict[str, str]) -> dict[str, Any]:
-    result = CliRunner().invoke(
-        cli,
-        ["report", "--config", str(config), "--service", "checkout", "--since", SINCE,
-         "--now", NOW.isoformat(), "--format", "json"],
+    result = run_cli(
+        "report", "--config", str(config), "--service", "checkout", "--since", SINCE, "--now",
+        NOW.isoformat(), "--format", "json",
         env=env,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -234,11 +231,10 @@ def test_a_junk_jira_resolutiondate_fails_the_source_with_one_line(
 ) -> None:
     config = jira_report_config(fake_jira, tmp_path)
     answer_load_test_resolved(fake_jira, "last week")
-    result = CliRunner().invoke(
-        cli,
-        ["report", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat()],
+    result = run_cli(
+        "report", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
         env=JIRA_ENV,
-    )
+    )  # fmt: skip
     assert result.exit_code == 3, result.output
     [line] = result.stderr.splitlines()
     assert "OPS-4 with a bad resolution time ('last week')" in line

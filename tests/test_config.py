@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import run_cli
 
-from deploygate.cli import cli
 from deploygate.config import parse
 from deploygate.errors import ConfigError
 from deploygate.sources import REGISTRY
@@ -47,7 +46,7 @@ REJECTED = {
 
 
 def run(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), env=env)
+    result = run_cli(*args, env=env)
     return result.exit_code, result.stdout, result.stderr
 
 

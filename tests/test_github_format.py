@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 from actions_runner import commands, parse_line, trimmed_end
-from click.testing import CliRunner
-from conftest import NOW, REPO_ROOT, MemorySource, ago, deployment, item, postmortem
+from conftest import NOW, REPO_ROOT, MemorySource, ago, deployment, item, postmortem, run_cli
 
-from deploygate.cli import cli
 from deploygate.errors import OnError
 from deploygate.formats import RenderOptions
 from deploygate.formats.github import ANNOTATIONS_PER_LEVEL, command, escape_data, render
@@ -197,9 +195,7 @@ def test_check_in_github_actions_writes_annotations_summary_and_outputs(tmp_path
         "GITHUB_OUTPUT": str(output),
     }
     args = ["check", "--config", str(REPO_ROOT / "examples/quickstart/deploygate.toml")]
-    result = CliRunner().invoke(
-        cli, [*args, "--service", "checkout", "--now", "2026-11-20T12:00:00Z"], env=env
-    )
+    result = run_cli(*args, "--service", "checkout", "--now", "2026-11-20T12:00:00Z", env=env)
     assert result.exit_code == 1
     found = commands(result.stdout)
     assert [c.name for c in found] == ["error"] * 3 + ["warning"] * 2 + ["notice"] * 5

@@ -13,11 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from conftest import json_report
+from conftest import json_report, run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-
-from deploygate.cli import cli
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 TOKEN = "ghs_CANARY_rollbacks_0123456789"
@@ -49,10 +46,9 @@ def check(fake: FakeGitHub, tmp_path: Path, shape: str, extra: str = "") -> dict
         '[services.checkout]\nenvironments = ["production"]\n' + workflow + extra
     )
     env = fake.actions_env(TOKEN, "acme/shop") | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
-    result = CliRunner().invoke(
-        cli,
-        ["check", "--config", str(path), "--service", "checkout", "--now", NOW.isoformat(),
-         "--format", "json"],
+    result = run_cli(
+        "check", "--config", str(path), "--service", "checkout", "--now", NOW.isoformat(),
+        "--format", "json",
         env=env,
     )  # fmt: skip
     assert result.exit_code in (0, 1), result.output

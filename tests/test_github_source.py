@@ -4,122 +4,20 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from actions_runner import commands
-from click.testing import CliRunner
-from conftest import json_report
+from conftest import json_report, run_cli
+from fakes.clock import FakeClock
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from test_fake_github import assert_rest_traffic_matches_openapi
+from fakes.github_openapi import assert_rest_traffic_matches_openapi
+from fakes.worlds import GITHUB_TOKEN as TOKEN
+from fakes.worlds import NOW, RUN, at
+from fakes.worlds import github_year as build_year
 
-from deploygate.cli import cli
 from deploygate.sanitize import terminal
 from deploygate.sources.github import queries
-
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
-TOKEN = "ghs_CANARY_source_0123456789"
-RUN = "https://github.com/acme/shop/actions/runs/{}"
-
-
-def at(days_ago: float, hour: int = 10) -> datetime:
-    return (NOW - timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0)
-
-
-def build_year(fake: FakeGitHub) -> dict[str, int]:
-    """A year of deployments of acme/shop and postmortems in acme/incidents."""
-    world = fake.world
-    world.token(TOKEN, login="github-actions[bot]")
-    shop, api, incidents = (
-        world.repo("acme/shop"),
-        world.repo("acme/api"),
-        world.repo("acme/incidents"),
-    )
-    ids = {}
-    failures = {71: "FAILURE", 50: "ERROR", 15: "FAILURE", 1: "FAILURE", 200: "FAILURE"}
-    for day in range(365, 0, -1):
-        state = failures.get(day, "ACTIVE")
-        deployment = shop.deployment(
-            environment="production",
-            state=state,
-            sha=f"{day:07x}" + "a" * 33,
-            created_at=at(day),
-            description=f"Deploy {day}",
-            log_url=RUN.format(1000 + day),
-        )
-        if day in failures:
-            ids[f"failed-{day}"] = deployment.database_id
-        if day % 7 == 0:
-            shop.deployment(environment="staging", state="FAILURE", created_at=at(day, 9))
-    for number in range(40):  # unrelated issues the postmortem filter must skip
-        shop.issue(title=f"Feature {number}", labels=["enhancement"], created_at=at(100))
-
-    # Postmortem 1 reviews the failure 71 days ago by its run URL.
-    overdue = shop.issue(
-        title="Alert on payment error budget",
-        labels=["team:payments"],
-        created_at=at(70),
-        milestone_due_on=at(40),
-    )
-    done = api.issue(title="Validate config in CI", created_at=at(70), state="CLOSED")
-    referenced_open = api.issue(
-        title="Load test with real carts",
-        created_at=at(20),
-        labels=["team:checkout"],
-        body="Due: 2027-01-31",
-    )
-    declined = incidents.issue(
-        title="Rewrite the client", created_at=at(70), state="CLOSED", state_reason="NOT_PLANNED"
-    )
-    duplicate = shop.issue(
-        title="Add an alert (again)", created_at=at(70), state="CLOSED", state_reason="DUPLICATE"
-    )
-    checkbox_lies = api.issue(title="Open despite the ticked box", created_at=at(10))
-    pm1 = incidents.issue(
-        title="Checkout 500s after payment config rollout",
-        labels=["postmortem", "service:checkout"],
-        created_at=at(70),
-        state="CLOSED",
-        body="\n".join(
-            [
-                f"The deploy {RUN.format(1071)} failed.",
-                "## Lessons",
-                "- Staging and production configs drifted.",
-                "## Action items",
-                f"- [ ] acme/api#{referenced_open.number}",
-                f"- [x] #{declined.number}",
-                f"- [ ] https://github.com/acme/shop/issues/{duplicate.number}",
-                f"- [x] acme/api#{checkbox_lies.number}",
-                "- [ ] acme/api#9999",
-            ]
-        ),
-    )
-    pm1.add_sub_issue(overdue)
-    pm1.add_sub_issue(done)
-
-    # Postmortem 2 has no service label (every service) and was written the day
-    # after the failure 50 days ago, without naming it: a time-window link.
-    pm2 = incidents.issue(
-        title="Cart totals off by one cent", labels=["postmortem"], created_at=at(49, 8)
-    )
-    contract_test = api.issue(
-        title="Contract test the provider", created_at=at(49), milestone_due_on=at(-30)
-    )
-    pm2.add_sub_issue(contract_test)
-    # Postmortem 3 belongs to another service.
-    pm3 = incidents.issue(title="Search index empty", labels=["postmortem", "service:search"],
-                          created_at=at(15, 12))  # fmt: skip
-    pm3.add_sub_issue(incidents.issue(title="Search only", created_at=at(15)))
-    return {
-        **ids,
-        "overdue": overdue.number,
-        "referenced_open": referenced_open.number,
-        "declined": declined.number,
-        "duplicate": duplicate.number,
-        "checkbox_lies": checkbox_lies.number,
-        "contract_test": contract_test.number,
-    }
 
 
 def run_check(
@@ -132,10 +30,9 @@ def run_check(
         '[services.checkout]\nenvironments = ["production"]\n'
     )
     env = fake.actions_env(token, "acme/shop") | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
-         "--format", "json", *args],
+    return run_cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+        "--format", "json", *args,
         env=env,
     )  # fmt: skip
 
@@ -256,6 +153,7 @@ def test_a_missing_repository_is_named(
 
 def test_a_flaky_api_is_retried_inside_the_deadline(
     fake_github: FakeGitHub,  # noqa: F811
+    fake_clock: FakeClock,
     tmp_path: Path,
 ) -> None:
     build_year(fake_github)
@@ -263,6 +161,8 @@ def test_a_flaky_api_is_retried_inside_the_deadline(
     result = run_check(fake_github, tmp_path)
     assert result.exit_code == 1, result.output
     assert len(fake_github.requests) == 2 + 4  # two 502s, then the four queries of a check
+    assert len(fake_clock.sleeps()) == 2  # a backoff before each retry
+    assert fake_clock.longest() < 60  # inside the default deadline
 
 
 def test_failures_older_than_ninety_days_count_inside_a_longer_lookback(
@@ -307,10 +207,8 @@ def comment_run(
     (tmp_path / "postmortems").mkdir(exist_ok=True)
     config = tmp_path / "deploygate.toml"
     config.write_text('[local]\npostmortems = "postmortems"\n')
-    return CliRunner().invoke(
-        cli,
-        [*args, "--config", str(config)],
-        env=comment_env(fake, tmp_path, token, event, number),
+    return run_cli(
+        *args, "--config", str(config), env=comment_env(fake, tmp_path, token, event, number)
     )
 
 
@@ -418,7 +316,7 @@ def test_github_enterprise_server_paths_are_derived_from_the_api_url(
         "CI": "true",
     }
     args = ["check", "--config", str(config), "--service", "checkout", "--format", "json"]
-    result = CliRunner().invoke(cli, [*args, "--now", NOW.isoformat()], env=env)
+    result = run_cli(*args, "--now", NOW.isoformat(), env=env)
     assert json_report(result.stdout)["sources"][0]["ok"] is True
     assert {request.path for request in fake_github.requests} == {"/api/graphql"}
 
@@ -438,9 +336,7 @@ def test_hostile_issue_titles_produce_no_workflow_command(
     config = tmp_path / "deploygate.toml"
     config.write_text('source = "github"\n[github]\npostmortem-repository = "acme/incidents"\n')
     args = ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat()]
-    result = CliRunner().invoke(
-        cli, args, env=env | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
-    )
+    result = run_cli(*args, env=env | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""})
     found = commands(result.stdout) + commands(result.stderr)
     assert {c.name for c in found} <= {"error", "warning", "notice"}
     assert all(c.properties["title"].startswith("deploygate ") for c in found)

@@ -18,8 +18,8 @@ from typing import Any
 
 import graphql
 import pytest
-from click.testing import CliRunner
-from conftest import json_report
+from conftest import json_report, run_cli
+from fakes.clock import FakeClock
 from fakes.github import (  # noqa: F401
     MAX_NODES,
     WORKFLOW_RUN_CONCLUSIONS,
@@ -30,9 +30,8 @@ from fakes.github import (  # noqa: F401
     github_schema,
     query_cost,
 )
-from test_fake_github import assert_rest_traffic_matches_openapi, response_validator
+from fakes.github_openapi import assert_rest_traffic_matches_openapi, response_validator
 
-from deploygate.cli import cli
 from deploygate.errors import SourceError
 from deploygate.model import DeploymentStatus, History, Query
 from deploygate.sources.github import queries, runs
@@ -242,10 +241,9 @@ def config(tmp_path: Path, *, workflow: str | None = None, extra: str = "") -> P
 
 def check(fake: FakeGitHub, path: Path, repository: str, *args: str, token: str = TOKEN) -> Any:
     env = fake.actions_env(token, repository) | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(path), "--service", "checkout", "--now", NOW.isoformat(),
-         "--format", "json", *args],
+    return run_cli(
+        "check", "--config", str(path), "--service", "checkout", "--now", NOW.isoformat(),
+        "--format", "json", *args,
         env=env,
     )  # fmt: skip
 
@@ -774,7 +772,10 @@ def test_a_workflow_that_is_not_a_workflow_file_is_a_usage_error(
     assert fake_github.requests == []
 
 
-def test_a_failing_jobs_lookup_fails_the_source_after_retries(fake_github: FakeGitHub) -> None:  # noqa: F811
+def test_a_failing_jobs_lookup_fails_the_source_after_retries(
+    fake_github: FakeGitHub,  # noqa: F811
+    fake_clock: FakeClock,
+) -> None:
     build(fake_github)
     fake_github.faults.add(
         lambda r: r.is_graphql and b"query RunJobs" in r.body, status=502, times=None
@@ -786,6 +787,7 @@ def test_a_failing_jobs_lookup_fails_the_source_after_retries(fake_github: FakeG
     assert "answered 502" in str(raised.value)
     assert TOKEN not in str(raised.value)
     assert len(operations(fake_github, "RunJobs")) > 1  # retried before giving up
+    assert len(fake_clock.sleeps()) == len(operations(fake_github, "RunJobs")) - 1
 
 
 def test_a_token_without_checks_read_is_told_so(

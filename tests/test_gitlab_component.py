@@ -41,7 +41,8 @@ import pytest
 import yaml
 from conftest import REPO_ROOT, check_envvars
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
-from test_gitlab_source import TOKEN, build_year
+from fakes.worlds import GITLAB_TOKEN as TOKEN
+from fakes.worlds import gitlab_year as build_year
 
 from deploygate import __version__
 

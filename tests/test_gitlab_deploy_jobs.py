@@ -13,11 +13,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner, Result
-from conftest import json_report
+from click.testing import Result
+from conftest import json_report, run_cli
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
-
-from deploygate.cli import cli
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 TOKEN = "glpat-CANARY-jobs-0123456789"
@@ -74,10 +72,9 @@ def run(
         f"[services.checkout]\nenvironments = {environments}\n{service}",
         encoding="utf-8",
     )
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
-         "--format", "json"],
+    return run_cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+        "--format", "json",
         env={"GITLAB_TOKEN": TOKEN, "CI": "", "CI_PROJECT_PATH": "", **(env or {})},
     )  # fmt: skip
 

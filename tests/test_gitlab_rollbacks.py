@@ -9,11 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from conftest import json_report
+from click.testing import Result
+from conftest import json_report, run_cli
 from fakes.gitlab import FakeGitLab, Project, fake_gitlab  # noqa: F401
-
-from deploygate.cli import cli
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 TOKEN = "glpat-CANARY-rollbacks-0123"
@@ -36,10 +34,9 @@ def run(fake: FakeGitLab, tmp_path: Path, extra: str = "") -> Result:
         '[services.checkout]\nenvironments = ["production"]\n',
         encoding="utf-8",
     )
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
-         "--format", "json"],
+    return run_cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+        "--format", "json",
         env={"GITLAB_TOKEN": TOKEN, "CI": "", "CI_PROJECT_PATH": ""},
     )  # fmt: skip
 
@@ -163,10 +160,9 @@ def test_a_report_on_gitlab_reads_every_deployment_even_with_detection_off(
         'project = "group/shop"\n[services.checkout]\nenvironments = ["production"]\n',
         encoding="utf-8",
     )
-    result = CliRunner().invoke(
-        cli,
-        ["report", "--config", str(config), "--now", NOW.isoformat(), "--since", "30d",
-         "--format", "json"],
+    result = run_cli(
+        "report", "--config", str(config), "--now", NOW.isoformat(), "--since", "30d",
+        "--format", "json",
         env={"GITLAB_TOKEN": TOKEN, "CI": "", "CI_PROJECT_PATH": ""},
     )  # fmt: skip
     assert result.exit_code == 0, result.output

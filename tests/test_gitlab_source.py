@@ -3,95 +3,14 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from click.testing import CliRunner
-from conftest import json_report
+from conftest import json_report, run_cli
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
-
-from deploygate.cli import cli
-
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
-TOKEN = "glpat-CANARY-0123456789"
-JOB_TOKEN = "glcbt-CANARY-job-0123456789"
-
-
-def at(days_ago: float, hour: int = 10) -> datetime:
-    return (NOW - timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0)
-
-
-def build_year(fake: FakeGitLab) -> dict[str, str]:
-    """A year of deployments of group/shop, incidents in group/shop and group/incidents."""
-    world = fake.world
-    world.token(TOKEN, username="deploybot")
-    shop, platform = world.project("group/shop"), world.project("group/platform")
-    incidents = world.project("group/incidents")
-    ids: dict[str, str] = {}
-    failures = {71: "script_failure", 50: "api_failure", 15: "script_failure", 1: None, 200: None}
-    for day in range(365, 0, -1):
-        failed = day in failures
-        deployment = shop.deployment(
-            environment="production",
-            status="failed" if failed else "success",
-            sha=f"{day:07x}" + "b" * 33,
-            created_at=at(day),
-            updated_at=at(day) + timedelta(minutes=5),
-            failure_reason=failures.get(day),
-            job_web_url=f"{fake.url}/group/shop/-/jobs/{5000 + day}",
-            pipeline_web_url=f"{fake.url}/group/shop/-/pipelines/{9000 + day}",
-        )
-        if failed:
-            ids[f"failed-{day}"] = str(deployment.id)
-        if day % 7 == 0:
-            shop.deployment(environment="staging", status="failed", created_at=at(day, 9))
-    for number in range(60):  # unrelated issues
-        shop.issue(title=f"Feature {number}", labels=["enhancement"], created_at=at(100))
-
-    overdue = platform.issue(
-        title="Alert on payment error budget", labels=["team::payments"], created_at=at(70),
-        due_date=(NOW - timedelta(days=40)).date(),
-    )  # fmt: skip
-    done = platform.issue(title="Validate config in CI", created_at=at(70), state="closed")
-    declined = platform.issue(
-        title="Rewrite the client", created_at=at(70), state="closed", labels=["wontfix"]
-    )
-    referenced = shop.issue(title="Load test with real carts", created_at=at(20))
-    pm1 = incidents.issue(
-        title="Checkout 500s after the payment config rollout",
-        description="\n".join(
-            [
-                f"The job {fake.url}/group/shop/-/jobs/{5071} failed.",
-                "## What we learned",
-                "- configs drift",
-                f"- [ ] group/shop#{referenced.iid}",
-                "- [ ] group/shop#9999",
-            ]
-        ),
-        labels=["postmortem", "service::checkout"],
-        issue_type="incident",
-        created_at=at(70),
-        state="closed",
-    )
-    for item in (overdue, done, declined):
-        pm1.link(item, link_type="relates_to")
-    pm2 = incidents.issue(
-        title="Cart totals off by one cent", issue_type="incident", created_at=at(49, 8)
-    )
-    contract = platform.issue(
-        title="Contract test the provider", created_at=at(49), due_date="2027-01-31"
-    )
-    pm2.link(contract, link_type="blocks")
-    other = incidents.issue(
-        title="Search index empty", labels=["postmortem", "service::search"], created_at=at(15, 12)
-    )
-    other.link(platform.issue(title="Search only", created_at=at(15)))
-    return ids | {
-        "overdue": f"group/platform#{overdue.iid}",
-        "declined": f"group/platform#{declined.iid}",
-        "referenced": f"group/shop#{referenced.iid}",
-        "contract": f"group/platform#{contract.iid}",
-    }
+from fakes.worlds import GITLAB_JOB_TOKEN as JOB_TOKEN
+from fakes.worlds import GITLAB_TOKEN as TOKEN
+from fakes.worlds import NOW, at
+from fakes.worlds import gitlab_year as build_year
 
 
 def run_check(
@@ -107,10 +26,9 @@ def run_check(
         '[services.checkout]\nenvironments = ["production"]\n' + extra
     )
     environment = fake.ci_env(JOB_TOKEN, "group/shop") | {"GITLAB_TOKEN": TOKEN}
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
-         "--format", "json", *args],
+    return run_cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+        "--format", "json", *args,
         env=environment | (env or {}),
     )  # fmt: skip
 
@@ -261,7 +179,7 @@ def note_run(fake: FakeGitLab, tmp_path: Path, iid: str = "12", token: str = TOK
         "CI_MERGE_REQUEST_IID": iid,
     }
     args = ["check", "--config", str(config), "--service", "checkout", "--comment"]
-    return CliRunner().invoke(cli, [*args, "--format", "json"], env=env)
+    return run_cli(*args, "--format", "json", env=env)
 
 
 def test_the_note_is_created_once_then_edited_and_a_users_note_is_untouched(

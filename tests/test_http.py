@@ -11,6 +11,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from fakes.clock import FakeClock
 from reliability.helpers import RawServer
 
 from deploygate.errors import SourceError
@@ -60,33 +61,13 @@ def server() -> Iterator[tuple[str, Script]]:
     httpd.server_close()
 
 
-class Clock:
-    """Fake time: sleeping advances it, so retries are instant and waits are visible."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def wall(self) -> float:
-        return 1_800_000_000.0 + self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def client(clock: Clock, deadline: float = 60.0) -> HttpClient:
+def client(clock: FakeClock, deadline: float = 60.0) -> HttpClient:
     return HttpClient(
         "github",
         headers={"Authorization": f"bearer {TOKEN}"},
         secrets=[TOKEN],
         deadline=deadline,
-        sleep=clock.sleep,
-        clock=clock.monotonic,
-        wall_clock=clock.wall,
+        clock=clock,
         jitter=lambda: 0.5,
     )
 
@@ -94,29 +75,29 @@ def client(clock: Clock, deadline: float = 60.0) -> HttpClient:
 def test_5xx_is_retried_with_growing_gaps_then_succeeds(server: tuple[str, Script]) -> None:
     url, script = server
     script.answers = [(502, {}, ""), (503, {}, ""), (500, {}, ""), (200, {}, '{"ok": true}')]
-    clock = Clock()
+    clock = FakeClock()
     response = client(clock).request("GET", f"{url}/x")
     assert response.json() == {"ok": True}
     assert len(script.seen) == 4
-    assert clock.sleeps == sorted(clock.sleeps)
-    assert clock.sleeps[0] < clock.sleeps[-1]
+    assert clock.sleeps() == sorted(clock.sleeps())
+    assert clock.sleeps()[0] < clock.sleeps()[-1]
 
 
 def test_a_5xx_storm_gives_up_after_bounded_attempts(server: tuple[str, Script]) -> None:
     url, script = server
     script.answers = [(502, {}, "")]
-    clock = Clock()
+    clock = FakeClock()
     with pytest.raises(SourceError, match=r"answered 502; tried 5 times"):
         client(clock).request("GET", f"{url}/x")
     assert len(script.seen) == 5
-    assert sum(clock.sleeps) < 60
+    assert sum(clock.sleeps()) < 60
 
 
 def test_a_post_is_never_retried(server: tuple[str, Script]) -> None:
     url, script = server
     script.answers = [(502, {}, "")]
     with pytest.raises(SourceError, match="not retried: it may have taken effect"):
-        client(Clock()).request("POST", f"{url}/x", json={}, idempotent=False)
+        client(FakeClock()).request("POST", f"{url}/x", json={}, idempotent=False)
     assert len(script.seen) == 1
 
 
@@ -124,27 +105,27 @@ def test_primary_rate_limit_with_a_distant_reset_fails_at_once_naming_it(
     server: tuple[str, Script],
 ) -> None:
     url, script = server
-    clock = Clock()
-    reset = int(clock.wall() + 3600)
+    clock = FakeClock()
+    reset = int(clock.time() + 3600)
     script.answers = [(403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}, "")]
     expected = datetime.fromtimestamp(reset, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     with pytest.raises(SourceError, match=f"rate limit exhausted until {expected}"):
         client(clock).request("GET", f"{url}/x")
-    assert clock.sleeps == []
+    assert clock.sleeps() == []
     assert len(script.seen) == 1
 
 
 def test_primary_rate_limit_resetting_soon_is_waited_out(server: tuple[str, Script]) -> None:
     url, script = server
-    clock = Clock()
-    reset = str(int(clock.wall() + 2))
+    clock = FakeClock()
+    reset = str(int(clock.time() + 2))
     script.answers = [
         (403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}, ""),
         (200, {"X-RateLimit-Remaining": "4999", "X-RateLimit-Limit": "5000"}, "{}"),
     ]
     http = client(clock)
     assert http.request("GET", f"{url}/x").status_code == 200
-    assert clock.sleeps == [3.0]
+    assert clock.sleeps() == [3.0]
     assert (http.stats.requests, http.stats.rate_limit_remaining) == (2, 4999)
 
 
@@ -164,42 +145,42 @@ def test_retry_after_is_honoured_when_it_fits_and_junk_is_ignored(
     url, script = server
     headers = {"Retry-After": retry_after} if retry_after is not None else {}
     script.answers = [(429, headers, ""), (200, {}, "{}")]
-    clock = Clock()
+    clock = FakeClock()
     if isinstance(outcome, str) and outcome != "backoff":
         with pytest.raises(SourceError, match=outcome):
             client(clock).request("GET", f"{url}/x")
         return
     assert client(clock).request("GET", f"{url}/x").status_code == 200
     if outcome == "backoff":
-        assert len(clock.sleeps) == 1
-        assert 0 < clock.sleeps[0] < 2
+        assert len(clock.sleeps()) == 1
+        assert 0 < clock.sleeps()[0] < 2
     else:
-        assert clock.sleeps == outcome
+        assert clock.sleeps() == outcome
 
 
 def test_retry_after_as_an_http_date(server: tuple[str, Script]) -> None:
     url, script = server
-    clock = Clock()
-    when = datetime.fromtimestamp(clock.wall(), tz=timezone.utc) + timedelta(seconds=5)
+    clock = FakeClock()
+    when = datetime.fromtimestamp(clock.time(), tz=timezone.utc) + timedelta(seconds=5)
     script.answers = [
         (503, {"Retry-After": format_datetime(when, usegmt=True)}, ""),
         (200, {}, "{}"),
     ]
     assert client(clock).request("GET", f"{url}/x").status_code == 200
-    assert clock.sleeps == [pytest.approx(6.0, abs=1.0)]
+    assert clock.sleeps() == [6.0]
 
 
 def test_the_deadline_bounds_every_wait(server: tuple[str, Script]) -> None:
     url, script = server
     script.answers = [(502, {}, "")]
-    clock = Clock()
+    clock = FakeClock()
     with pytest.raises(SourceError, match="deadline"):
         client(clock, deadline=1.0).request("GET", f"{url}/x")
-    assert sum(clock.sleeps) <= 1.0
+    assert sum(clock.sleeps()) <= 1.0
 
 
 def test_unreachable_server_is_a_clear_source_error() -> None:
-    clock = Clock()
+    clock = FakeClock()
     with pytest.raises(SourceError) as caught:
         client(clock).request("GET", "http://127.0.0.1:9/x")
     assert str(caught.value).endswith(
@@ -213,39 +194,34 @@ def test_a_connection_dropped_mid_body_is_told_in_words() -> None:
     with RawServer("drop") as raw:
         url = raw.url
         with pytest.raises(SourceError) as caught:
-            client(Clock()).request("GET", f"{url}/x")
+            client(FakeClock()).request("GET", f"{url}/x")
     assert str(caught.value).endswith(
         f"GET {url}/x failed: the connection closed before the answer was complete; tried 5 times"
     )
 
 
 def test_a_backoff_past_the_deadline_says_no_time_was_left(server: tuple[str, Script]) -> None:
-    """The first backoff (0.375 s here) when 0.2 s are left: the attempt is not made, and the
+    """The first answer takes 2.8 s of the 3 s deadline, and the first backoff (0.375 s
+    here) does not fit in the 0.2 s left: the attempt is not made, and the
     message says so rather than "waiting 0 s would pass the deadline"."""
     url, script = server
     script.answers = [(502, {}, "")]
-    ticks = iter(range(100))
-    http = HttpClient(
-        "github",
-        headers={},
-        deadline=3.0,
-        clock=lambda: 1.4 * next(ticks),
-        sleep=lambda _seconds: None,
-        jitter=lambda: 0.5,
-    )
+    clock = FakeClock(answer_seconds=2.8)
+    http = HttpClient("github", headers={}, deadline=3.0, clock=clock, jitter=lambda: 0.5)
     with pytest.raises(SourceError) as caught:
         http.request("GET", f"{url}/x")
     assert str(caught.value).endswith(
         "answered 502; no time was left to try again before the 3 s deadline"
     )
     assert len(script.seen) == 1
+    assert clock.sleeps() == []
 
 
 def test_secrets_never_appear_in_errors(server: tuple[str, Script]) -> None:
     url, script = server
     script.answers = [(502, {}, json.dumps({"echo": TOKEN}))]
     with pytest.raises(SourceError) as caught:
-        client(Clock()).request("GET", f"{url}/x?token={TOKEN}")
+        client(FakeClock()).request("GET", f"{url}/x?token={TOKEN}")
     assert TOKEN not in str(caught.value)
     assert script.seen[0][2]["Authorization"] == f"bearer {TOKEN}"
 
@@ -271,7 +247,7 @@ def test_the_token_goes_to_its_origin_however_the_default_port_is_written(
 
 
 def test_pygithub_sends_through_the_http_client_while_in_use_and_only_then(
-    server: tuple[str, Script],
+    server: tuple[str, Script], fake_clock: FakeClock
 ) -> None:
     """The PR comment's PyGithub: a 502 on a read is retried by HttpClient (PyGithub's own
     retries are off), the token goes in PyGithub's header, and the swap ends with the block."""
@@ -284,6 +260,7 @@ def test_pygithub_sends_through_the_http_client_while_in_use_and_only_then(
     with github_on_session(url, TOKEN, deadline=30) as github:
         assert github.get_user().login == "me"
     assert [path for _method, path, _headers in script.seen] == ["/user", "/user"]
+    assert len(fake_clock.sleeps()) == 1  # one backoff, on the session's clock
     assert script.seen[0][2]["Authorization"] == f"token {TOKEN}"
     assert Requester._Requester__httpsConnectionClass is HTTPSRequestsConnectionClass  # type: ignore[attr-defined]
 
@@ -295,7 +272,7 @@ def test_a_redirect_to_another_origin_is_refused_before_anything_is_sent_there(
     PRIVATE-TOKEN included); a caller that follows redirects itself (PyGithub) gets the 3xx."""
     url, script = server
     script.answers = [(302, {"Location": f"http://127.0.0.1:9/x?token={TOKEN}"}, "")]
-    http = client(Clock())
+    http = client(FakeClock())
     http.headers["PRIVATE-TOKEN"] = TOKEN
     with pytest.raises(SourceError) as caught:
         http.request("GET", f"{url}/x")
@@ -316,7 +293,7 @@ def test_redirects_on_the_same_origin_are_followed_a_bounded_number_of_times(
     url, script = server
     script.answers = [(307, {"Location": "/moved"}, ""), (303, {"Location": "/done"}, "")]
     script.answers.append((200, {}, "{}"))
-    response = client(Clock()).request("POST", f"{url}/x", json={"query": "q"})
+    response = client(FakeClock()).request("POST", f"{url}/x", json={"query": "q"})
     assert [(method, path) for method, path, _headers in script.seen] == [
         ("POST", "/x"),
         ("POST", "/moved"),
@@ -329,7 +306,7 @@ def test_redirects_on_the_same_origin_are_followed_a_bounded_number_of_times(
     script.seen.clear()
     script.answers = [(302, {"Location": f"{url}/again"}, "")]
     with pytest.raises(SourceError, match="redirected more than 10 times"):
-        client(Clock()).request("GET", f"{url}/x")
+        client(FakeClock()).request("GET", f"{url}/x")
     assert len(script.seen) == 11
 
 
@@ -339,7 +316,7 @@ def test_a_redirect_is_followed_to_its_location_without_repeating_the_params(
     """The Location already holds the query: a page link must not become ?page=2&page=2."""
     url, script = server
     script.answers = [(301, {"Location": "/moved?page=2&per_page=100"}, ""), (200, {}, "{}")]
-    client(Clock()).request("GET", f"{url}/x", params={"page": "2", "per_page": "100"})
+    client(FakeClock()).request("GET", f"{url}/x", params={"page": "2", "per_page": "100"})
     assert [path for _method, path, _headers in script.seen] == [
         "/x?page=2&per_page=100",
         "/moved?page=2&per_page=100",
@@ -352,14 +329,14 @@ def test_jira_clouds_iso_reset_is_read_and_an_explicit_retry_after_wins(
     """Jira Cloud's 429: Retry-After in seconds and X-RateLimit-Reset as ISO 8601 to the
     minute (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/)."""
     url, script = server
-    clock = Clock()
-    soon = datetime.fromtimestamp(clock.wall() + 30, tz=timezone.utc)
+    clock = FakeClock()
+    soon = datetime.fromtimestamp(clock.time() + 30, tz=timezone.utc)
     limited = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": f"{soon:%Y-%m-%dT%H:%M}Z"}
     script.answers = [(429, {**limited, "Retry-After": "2"}, ""), (200, {}, "{}")]
     assert client(clock).request("GET", f"{url}/x").status_code == 200
-    assert clock.sleeps == [3.0]
-    later = datetime.fromtimestamp(clock.wall() + 3600, tz=timezone.utc).replace(second=0)
+    assert clock.sleeps() == [3.0]
+    later = datetime.fromtimestamp(clock.time() + 3600, tz=timezone.utc).replace(second=0)
     script.answers = [(429, {**limited, "X-RateLimit-Reset": f"{later:%Y-%m-%dT%H:%M}Z"}, "")]
     with pytest.raises(SourceError, match=f"exhausted until {later:%Y-%m-%d %H:%M:%S} UTC"):
         client(clock).request("GET", f"{url}/x")
-    assert clock.sleeps == [3.0]
+    assert clock.sleeps() == [3.0]

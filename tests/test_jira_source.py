@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from conftest import json_report
+from click.testing import Result
+from conftest import json_report, run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.jira import FakeJira, JiraWorld, fake_jira  # noqa: F401
 
-from deploygate.cli import cli
 from deploygate.config import load
 from deploygate.errors import ConfigError, SourceError
 from deploygate.sources import REGISTRY, SourceContext
@@ -130,10 +129,9 @@ def write_config(tmp_path: Path, jira_url: str, extra: str = "", source: str = "
 
 
 def run_check(config: Path, env: dict[str, str], *args: str, output: str = "json") -> Result:
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
-         "--format", output, *args],
+    return run_cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+        "--format", output, *args,
         env={"CI": "true", "GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": "", **env},
     )  # fmt: skip
 

@@ -13,14 +13,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import REPO_ROOT, json_report
+from conftest import REPO_ROOT, json_report, run_cli
 from fakes.gitlab import FakeGitLab, add_issue_note, fake_gitlab  # noqa: F401
-from test_gitlab_source import JOB_TOKEN, NOW
-from test_gitlab_source import TOKEN as GITLAB_TOKEN
-from test_gitlab_source import build_year as gitlab_year
+from fakes.worlds import GITLAB_JOB_TOKEN as JOB_TOKEN
+from fakes.worlds import GITLAB_TOKEN, NOW, gitlab_year
 
-from deploygate.cli import cli
 from deploygate.formats.override_note import marker
 from deploygate.sources.local import OverrideLog, overrides_path
 
@@ -46,10 +43,9 @@ def gitlab_env(fake: FakeGitLab) -> dict[str, str]:
 
 
 def run_report(config: Path, env: dict[str, str], *args: str) -> dict:
-    result = CliRunner().invoke(
-        cli,
-        ["report", "--config", str(config), "--since", "90d", "--now", NOW.isoformat(),
-         "--format", "json", *args],
+    result = run_cli(
+        "report", "--config", str(config), "--since", "90d", "--now", NOW.isoformat(),
+        "--format", "json", *args,
         env=env,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -70,11 +66,10 @@ def test_gitlab_report_counts_the_overrides_that_check_noted(
     fake_gitlab.world.clock = lambda: NOW - timedelta(hours=1)
     config = gitlab_config(tmp_path)
     for job in (1, 2):  # two overriding runs, each noting the same postmortem
-        checked = CliRunner().invoke(
-            cli,
-            ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
-             "--environment", "production", "--format", "json", "--override", REASON,
-             "--comment"],
+        checked = run_cli(
+            "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+            "--environment", "production", "--format", "json", "--override", REASON,
+            "--comment",
             env=gitlab_env(fake_gitlab) | {"CI_JOB_URL": f"{RUN}/{job}"},
         )  # fmt: skip
         assert json_report(checked.stdout)["verdict"] == "override"
@@ -158,11 +153,14 @@ def test_gitlab_a_token_gitlab_rejects_fails_the_report_with_exit_3(
 ) -> None:
     gitlab_year(fake_gitlab)
     fake_gitlab.faults.add("/events", status=403)
-    result = CliRunner().invoke(
-        cli,
-        ["report", "--config", str(gitlab_config(tmp_path)), "--now", NOW.isoformat()],
+    result = run_cli(
+        "report",
+        "--config",
+        str(gitlab_config(tmp_path)),
+        "--now",
+        NOW.isoformat(),
         env=gitlab_env(fake_gitlab),
-    )  # fmt: skip
+    )
     assert result.exit_code == 3
     [line] = result.stderr.splitlines()
     assert line.startswith("deploygate: error: source 'gitlab' failed:")
@@ -182,10 +180,9 @@ def quickstart(tmp_path: Path) -> Path:
 
 
 def local_check(config: Path, *args: str, env: dict[str, str] | None = None):
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(config), "--service", "checkout", "--now", LOCAL_NOW,
-         "--format", "json", *args],
+    return run_cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", LOCAL_NOW,
+        "--format", "json", *args,
         env={"GITHUB_ACTIONS": "", "GITLAB_CI": "", **(env or {})},
     )  # fmt: skip
 
@@ -213,10 +210,9 @@ def test_local_an_override_is_logged_beside_the_history_only_when_it_overrides(
         "reason": REASON,
         "run_url": RUN,
     }
-    passing = CliRunner().invoke(
-        cli,
-        ["check", "--config", str(quickstart), "--service", "nobody", "--now", LOCAL_NOW,
-         "--override", "just in case"],
+    passing = run_cli(
+        "check", "--config", str(quickstart), "--service", "nobody", "--now", LOCAL_NOW,
+        "--override", "just in case",
     )  # fmt: skip
     assert passing.exit_code == 0
     assert len(log.read_text().splitlines()) == 1  # a passing deploy overrode nothing
@@ -232,10 +228,7 @@ def test_local_report_counts_the_logged_overrides_per_service_in_the_period(
             service=service, environment=None, created_at=NOW - timedelta(days=days_ago),
             reason="hotfix", run_url=None,
         )  # fmt: skip
-    result = CliRunner().invoke(
-        cli,
-        ["report", "--config", str(quickstart), "--now", LOCAL_NOW, "--format", "json"],
-    )  # fmt: skip
+    result = run_cli("report", "--config", str(quickstart), "--now", LOCAL_NOW, "--format", "json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert overrides_of(document) == {"checkout": 2, "search": 1}
@@ -259,7 +252,7 @@ def test_local_a_malformed_override_line_is_one_error_naming_file_and_line(
     log = quickstart.parent / "overrides.jsonl"
     good = '{"service":"search","created_at":"2026-11-19T00:00:00Z","reason":"ok"}'
     log.write_text(f"{good}\n\n{line}\n")
-    result = CliRunner().invoke(cli, ["report", "--config", str(quickstart), "--now", LOCAL_NOW])
+    result = run_cli("report", "--config", str(quickstart), "--now", LOCAL_NOW)
     assert result.exit_code == 2
     [message] = result.stderr.splitlines()
     assert message.startswith(f"deploygate: error: {log}:3: ")
@@ -303,7 +296,7 @@ def test_local_overrides_logged_by_several_processes_at_once_lose_nothing(
 
 
 def test_the_help_says_exit_3_is_also_a_report_that_could_not_be_published() -> None:
-    result = CliRunner().invoke(cli, ["--help"])
+    result = run_cli("--help")
     assert result.exit_code == 0
     assert "3  could not decide: a source failed (0 with --on-error warn)," in result.stdout
     assert "or --publish could not publish" in result.stdout

@@ -9,29 +9,22 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import REPO_ROOT, json_report
+from conftest import REPO_ROOT, json_report, run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
+from fakes.github_openapi import assert_rest_traffic_matches_openapi
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
-from test_fake_github import assert_rest_traffic_matches_openapi
-from test_github_source import NOW
-from test_github_source import TOKEN as GITHUB_TOKEN
-from test_github_source import build_year as github_year
-from test_gitlab_source import JOB_TOKEN
-from test_gitlab_source import TOKEN as GITLAB_TOKEN
-from test_gitlab_source import build_year as gitlab_year
+from fakes.worlds import GITHUB_TOKEN, GITLAB_TOKEN, NOW, github_year, gitlab_year
+from fakes.worlds import GITLAB_JOB_TOKEN as JOB_TOKEN
 
-from deploygate.cli import cli
 from deploygate.formats.override_note import marker, service_of
 
 REASON = "hotfix for <b>incident 42</b> @oncall [x](https://evil.example)"
 
 
 def check(config: Path, env: dict[str, str], *args: str):
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
-         "--environment", "production", "--format", "json", *args],
+    return run_cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+        "--environment", "production", "--format", "json", *args,
         env=env,
     )  # fmt: skip
 
@@ -174,10 +167,9 @@ def quickstart(tmp_path: Path) -> Path:
 
 def test_local_postmortems_get_one_line_saying_there_is_no_platform(quickstart: Path) -> None:
     env = {"GITHUB_ACTIONS": "", "GITLAB_CI": ""}
-    result = CliRunner().invoke(
-        cli,
-        ["check", "--config", str(quickstart), "--service", "checkout",
-         "--now", "2026-11-20T12:00:00Z", "--override", "hotfix", "--comment"],
+    result = run_cli(
+        "check", "--config", str(quickstart), "--service", "checkout", "--now",
+        "2026-11-20T12:00:00Z", "--override", "hotfix", "--comment",
         env=env,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -206,10 +198,9 @@ def test_report_counts_the_override_notes_per_service_with_one_listing(
     old = NOW - timedelta(days=200)
     incidents.comment(number, marker("checkout") + "\nbefore the period", bot, created_at=old)
     config = github_config(tmp_path)
-    result = CliRunner().invoke(
-        cli,
-        ["report", "--config", str(config), "--service", "checkout", "--since", "90d",
-         "--now", NOW.isoformat(), "--format", "json"],
+    result = run_cli(
+        "report", "--config", str(config), "--service", "checkout", "--since", "90d", "--now",
+        NOW.isoformat(), "--format", "json",
         env=github_env(fake_github),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -232,10 +223,9 @@ def test_report_counts_one_override_once_however_many_postmortems_it_noted(
     run = "\n[The run](https://github.example/acme/shop/actions/runs/1)\n"
     incidents.comment(first, marker("checkout") + run, bot, created_at=recent)
     incidents.comment(second, marker("checkout") + run, bot, created_at=recent)
-    result = CliRunner().invoke(
-        cli,
-        ["report", "--config", str(github_config(tmp_path)), "--service", "checkout",
-         "--now", NOW.isoformat(), "--format", "json"],
+    result = run_cli(
+        "report", "--config", str(github_config(tmp_path)), "--service", "checkout", "--now",
+        NOW.isoformat(), "--format", "json",
         env=github_env(fake_github),
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -7,13 +7,11 @@ comes from the CI environment, against the fake servers and the real clients.
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
+from fakes.github_openapi import assert_rest_traffic_matches_openapi
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
-from test_fake_github import assert_rest_traffic_matches_openapi
 
-from deploygate.cli import cli
 from deploygate.loop import LoopReport, ServiceLoop
 from deploygate.platforms import Target
 from deploygate.platforms.github import BODY_LIMIT as GITHUB_BODY_LIMIT
@@ -28,10 +26,9 @@ GITLAB_TOKEN = "glpat-CANARY-publish-0123456789"
 
 
 def publish(env: dict[str, str], *args: str):
-    return CliRunner().invoke(
-        cli, ["report", "--config", CONFIG, "--now", NOW, "--source", "local", "--publish", *args],
-        env=env,
-    )  # fmt: skip
+    return run_cli(
+        "report", "--config", CONFIG, "--now", NOW, "--source", "local", "--publish", *args, env=env
+    )
 
 
 # -- GitHub ----------------------------------------------------------------------------------

@@ -6,17 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import REPO_ROOT
-
-from deploygate.cli import cli
+from conftest import REPO_ROOT, run_cli
 
 CONFIG = str(REPO_ROOT / "examples" / "quickstart" / "deploygate.toml")
 NOW = "2026-11-20T12:00:00Z"
 
 
 def report(*args: str):
-    return CliRunner().invoke(cli, ["report", "--config", CONFIG, "--now", NOW, *args])
+    return run_cli("report", "--config", CONFIG, "--now", NOW, *args)
 
 
 def test_every_configured_service_with_charts_and_team_credit(tmp_path: Path) -> None:
@@ -66,7 +63,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.stderr.startswith("deploygate: error: --since: 'a while' is not a duration")
     empty = tmp_path / "deploygate.toml"
     empty.write_text("")
-    result = CliRunner().invoke(cli, ["report", "--config", str(empty)])
+    result = run_cli("report", "--config", str(empty))
     assert result.exit_code == 2
     assert "no service to report on" in result.stderr
     result = report("--since", "0d")

@@ -6,10 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import REPO_ROOT, json_report
-
-from deploygate.cli import cli
+from conftest import REPO_ROOT, json_report, run_cli
 
 NOW = "2026-11-20T12:00:00Z"
 ALERT = "89a68594902bf970e1ba2af1aa928792"  # overdue "Alert on the payment error budget..."
@@ -24,10 +21,7 @@ def quickstart(tmp_path: Path) -> Path:
 def check(config: Path, *args: str, waivers: str = ""):
     if waivers:
         config.write_text(config.read_text() + "\n" + waivers)
-    return CliRunner().invoke(
-        cli,
-        ["check", "--config", str(config), "--service", "checkout", "--now", NOW, *args],
-    )
+    return run_cli("check", "--config", str(config), "--service", "checkout", "--now", NOW, *args)
 
 
 def by_rule(report: dict, rule: str) -> list[dict]:
@@ -149,10 +143,9 @@ def test_an_override_lets_a_blocked_deploy_through_loudly(quickstart: Path) -> N
 
 def test_an_override_on_a_passing_run_changes_nothing(tmp_path: Path) -> None:
     (tmp_path / "deploygate.toml").write_text("")
-    result = CliRunner().invoke(
-        cli,
-        ["check", "--config", str(tmp_path / "deploygate.toml"), "--service", "x",
-         "--format", "json", "--override", "just in case"],
+    result = run_cli(
+        "check", "--config", str(tmp_path / "deploygate.toml"), "--service", "x", "--format",
+        "json", "--override", "just in case",
     )  # fmt: skip
     report = json_report(result.stdout)
     assert (report["verdict"], report["override_reason"]) == ("pass", None)
@@ -177,10 +170,9 @@ team = "platform"
 """
     config = quickstart.read_text() + "\n" + waiver
     quickstart.write_text(config)
-    later = CliRunner().invoke(
-        cli,
-        ["check", "--config", str(quickstart), "--service", "checkout", "--format", "json",
-         "--now", "2026-12-20T12:00:00Z"],
+    later = run_cli(
+        "check", "--config", str(quickstart), "--service", "checkout", "--format", "json",
+        "--now", "2026-12-20T12:00:00Z",
     )  # fmt: skip
     [overdue] = [f for f in json_report(later.stdout)["findings"] if "Compare all" in f["message"]]
     assert overdue["rule"] == "overdue-action-item"
@@ -192,7 +184,7 @@ def test_config_and_report_refuse_the_waivers_that_check_refuses(quickstart: Pat
     far = WAIVE_ALERT.replace("expires = 2026-12-31", "expires = 2027-03-01")
     quickstart.write_text(quickstart.read_text() + "\n" + far)
     for command in (["config"], ["report", "--service", "checkout"]):
-        result = CliRunner().invoke(cli, [*command, "--config", str(quickstart), "--now", NOW])
+        result = run_cli(*command, "--config", str(quickstart), "--now", NOW)
         assert result.exit_code == 2, command
         assert "more than 90 days ahead" in result.stderr
 

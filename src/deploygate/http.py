@@ -32,7 +32,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -64,6 +64,43 @@ class HttpStats:
     def usage(self) -> Usage:
         """A snapshot for the report."""
         return Usage(self.requests, self.rate_limit_remaining, self.rate_limit_limit)
+
+
+class Clock(Protocol):
+    """Where an HttpClient reads the time and waits: the system's, or a test's fake."""
+
+    def monotonic(self) -> float:
+        """Seconds that never go back: what the deadline is measured on."""
+
+    def time(self) -> float:
+        """Epoch seconds: what Retry-After dates and rate-limit resets are compared with."""
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` before the next attempt."""
+
+    def join(self, worker: threading.Thread, seconds: float) -> None:
+        """Wait until ``worker`` (one attempt) ends, or ``seconds`` have passed."""
+
+
+class SystemClock:
+    """The real clock: ``time.monotonic``, ``time.time``, ``time.sleep`` and ``Thread.join``."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def time(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def join(self, worker: threading.Thread, seconds: float) -> None:
+        worker.join(seconds)
+
+
+default_clock: Clock = SystemClock()
+"""The clock of every HttpClient that is not handed one. Sources and sinks build their own
+clients, so a test that runs the whole CLI in-process swaps this one for a fake."""
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
@@ -125,9 +162,7 @@ class HttpClient(requests.Session):
         timeout: float = DEFAULT_TIMEOUT,
         max_attempts: int = MAX_ATTEMPTS,
         allowed_origin: str | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        wall_clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
         jitter: Callable[[], float] = random.random,
     ) -> None:
         super().__init__()
@@ -139,11 +174,9 @@ class HttpClient(requests.Session):
         self.allowed_origin = _origin(allowed_origin) if allowed_origin else None
         """Only this scheme://host:port receives our headers; a link elsewhere is refused."""
         self.headers.update(headers)
-        self._sleep = sleep
-        self._clock = clock
-        self._wall_clock = wall_clock
+        self._clock = clock or default_clock
         self._jitter = jitter
-        self._ends_at = clock() + deadline
+        self._ends_at = self._clock.monotonic() + deadline
         self.stats = HttpStats()
         self._stats_lock = threading.Lock()
 
@@ -152,7 +185,7 @@ class HttpClient(requests.Session):
         return SourceError(self.source, redact(problem, self.secrets))
 
     def _remaining(self) -> float:
-        return self._ends_at - self._clock()
+        return self._ends_at - self._clock.monotonic()
 
     def _wait(self, seconds: float, why: str) -> None:
         if seconds > self._remaining():
@@ -164,11 +197,11 @@ class HttpClient(requests.Session):
             raise self.fail(
                 f"{why}; waiting {seconds:.0f} s would pass the {self.deadline:.0f} s deadline"
             )
-        self._sleep(max(0.0, seconds))
+        self._clock.sleep(max(0.0, seconds))
 
     def wait_for_reset(self, response: requests.Response, why: str) -> None:
         """Wait for X-RateLimit-Reset when it comes before the deadline, else fail naming it."""
-        now = self._wall_clock()
+        now = self._clock.time()
         reset = _reset_at(response.headers.get("X-RateLimit-Reset"))
         reset = now + 60 if reset is None else reset
         self._wait(max(0.0, reset - now) + 1, f"{why} until {_clock_time(reset)}")
@@ -193,7 +226,7 @@ class HttpClient(requests.Session):
         if response.status_code not in (403, 429) and response.status_code not in RETRY_STATUSES:
             return None
         headers = response.headers
-        now = self._wall_clock()
+        now = self._clock.time()
         retry_after = _retry_after(headers.get("Retry-After"), now)
         if response.status_code in (403, 429) and headers.get("X-RateLimit-Remaining") == "0":
             # An explicit Retry-After wins: Jira Cloud sends it with a reset to the minute.
@@ -232,7 +265,7 @@ class HttpClient(requests.Session):
 
         worker = threading.Thread(target=attempt, daemon=True, name="deploygate-http")
         worker.start()
-        worker.join(max(0.0, remaining))
+        self._clock.join(worker, max(0.0, remaining))
         if worker.is_alive():
             raise _PastDeadline
         if "error" in outcome:

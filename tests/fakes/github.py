@@ -41,14 +41,13 @@ import hashlib
 import itertools
 import json
 import re
-import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, NoReturn, TypeAlias
 from urllib.parse import quote, unquote, urlencode
 
 import graphql
@@ -395,7 +394,7 @@ class Deployment:
         with world.lock:
             if state not in DEPLOYMENT_STATUS_STATES:
                 raise ValueError(f"unknown deployment status state {state!r}")
-            moment = _utc(created_at) if created_at else world.now()
+            moment = world.at(created_at)
             status = DeploymentStatus(
                 id=world.next_id("deployment_status"),
                 state=state,
@@ -618,13 +617,13 @@ class Issue:
         with self.repo.world.lock:
             _check_state("CLOSED", reason)
             self.state, self.state_reason = "CLOSED", reason
-            self.closed_at = _utc(at) if at else self.repo.world.now()
+            self.closed_at = self.repo.world.at(at)
             self.updated_at = max(self.updated_at, self.closed_at)
 
     def reopen(self, *, at: datetime | None = None) -> None:
         with self.repo.world.lock:
             self.state, self.state_reason, self.closed_at = "OPEN", "REOPENED", None
-            self.updated_at = _utc(at) if at else self.repo.world.now()
+            self.updated_at = self.repo.world.at(at)
 
 
 @dataclass(eq=False)
@@ -727,11 +726,8 @@ class Repo:
                 raise ValueError(f"unknown deployment status state {status_state!r}")
             if status_state is None and (log_url or environment_url or status_description):
                 raise ValueError("log_url, environment_url and status_description need a status")
-            database_id = id if id is not None else self.world.next_id("deployment")
-            if database_id in self.world.deployment_ids:
-                raise ValueError(f"deployment id {database_id} is already taken")
-            self.world.deployment_ids.add(database_id)
-            moment = _utc(created_at) if created_at else self.world.now()
+            database_id = self.world.claim_id("deployment", id)
+            moment = self.world.at(created_at)
             sha = sha or hashlib.sha1(b"%d" % database_id, usedforsecurity=False).hexdigest()
             self.commit(sha, message, at=moment)
             deployment = Deployment(
@@ -769,7 +765,7 @@ class Repo:
         with self.world.lock:
             known = self.commits.get(sha)
             if known is None:
-                moment = _utc(at) if at else self.world.now()
+                moment = self.world.at(at)
                 known = Commit(sha, message or f"Change {sha[:7]}", moment)
                 self.commits[sha] = known
             elif message is not None:
@@ -821,7 +817,7 @@ class Repo:
                 raise ValueError(f"unknown workflow run conclusion {conclusion!r}")
             chosen = self.workflows.get(workflow) or self.workflow(f".github/workflows/{workflow}")
             run_id = self.world.next_id("workflow_run")
-            created = _utc(created_at) if created_at else self.world.now()
+            created = self.world.at(created_at)
             started = _utc(run_started_at) if run_started_at else created
             head_sha = (
                 head_sha or hashlib.sha1(b"run%d" % run_id, usedforsecurity=False).hexdigest()
@@ -964,7 +960,7 @@ class Repo:
                 number = next(n for n in self._numbers if n not in self.issues)
             elif number in self.issues or number < 1:
                 raise ValueError(f"{self.full_name}#{number} is taken or invalid")
-            created = _utc(created_at) if created_at else self.world.now()
+            created = self.world.at(created_at)
             closed = None
             if state == "CLOSED":
                 closed = _utc(closed_at) if closed_at else max(created, self.world.now())
@@ -1010,7 +1006,7 @@ class Repo:
                     f"{self.full_name}#{issue_number} does not exist: "
                     "add it with repo.issue() or repo.pull_request() first"
                 )
-            moment = _utc(created_at) if created_at else self.world.now()
+            moment = self.world.at(created_at)
             comment = Comment(
                 id=self.world.next_id("comment"),
                 issue=issue,
@@ -1040,18 +1036,15 @@ class Repo:
             self._comments.remove(comment)
 
 
-class GitHubWorld:
-    """Everything the fake knows: accounts, tokens, repositories, and a clock.
+class GitHubWorld(server.World):
+    """Everything the fake knows: accounts, tokens, repositories; the clock and ids are
+    ``fakes.server.World``'s (GitHub keeps whole seconds).
 
     ``web_host`` makes the html URLs (``https://github.com/acme/shop/issues/1``);
-    set it to a GHES host name to imitate GitHub Enterprise Server. ``clock``
-    returns the current time (defaults to the real UTC time) and stamps
-    anything created without an explicit time.
+    set it to a GHES host name to imitate GitHub Enterprise Server.
     """
 
-    # First ids per kind: realistic magnitudes, and distinct ranges so that an
-    # id of one kind used as another is caught rather than silently found.
-    _FIRST_IDS: ClassVar[dict[str, int]] = {
+    FIRST_IDS: ClassVar[dict[str, int]] = {
         "user": 90_000_001,
         "repository": 700_000_001,
         "deployment": 1_900_000_001,
@@ -1065,28 +1058,20 @@ class GitHubWorld:
         "job": 40_000_000_001,
     }
 
+    stored = staticmethod(_utc)
+
     def __init__(
         self,
         *,
         web_host: str = "github.com",
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        super().__init__(clock=clock)
         self.web_host = web_host
-        self.clock = clock or (lambda: datetime.now(UTC))
-        self.lock = threading.RLock()
         self.users: dict[str, User] = {}
         self.tokens: dict[str, Token] = {}
         self.repos: dict[str, Repo] = {}
         self.comments: dict[int, Comment] = {}
-        self.deployment_ids: set[int] = set()
-        self._counters = {kind: itertools.count(first) for kind, first in self._FIRST_IDS.items()}
-
-    def now(self) -> datetime:
-        return _utc(self.clock())
-
-    def next_id(self, kind: str) -> int:
-        with self.lock:
-            return next(self._counters[kind])
 
     def user(
         self, login: str, *, type: Literal["User", "Bot", "Organization"] | None = None
@@ -2233,6 +2218,17 @@ def _error(status: int, message: str, doc: str = DOCS, **extra: Any) -> Response
     return Response(status, body)
 
 
+def _refuse(status: int, message: str, doc: str = DOCS, **extra: Any) -> NoReturn:
+    raise server.Refusal(_error(status, message, doc, **extra))
+
+
+def _too_long(resource: str, doc: str) -> NoReturn:
+    """GitHub's 422 for a body over its limit."""
+    problem = f"body is too long (maximum is {GITHUB_BODY_LIMIT} characters)"
+    error = {"resource": resource, "code": "custom", "field": "body", "message": problem}
+    _refuse(422, "Validation Failed", doc, errors=[error])
+
+
 @dataclass
 class _RestCall:
     fake: FakeGitHub
@@ -2448,40 +2444,60 @@ def _find_repo(call: _RestCall, groups: dict[str, str]) -> Repo | None:
     return repo if call.token.can_see(repo) else None
 
 
+def _signed_in(call: _RestCall, doc: str) -> Token:
+    """The caller's token; 401 for an anonymous caller."""
+    if call.token is None:
+        _refuse(401, "Requires authentication", doc)
+    return call.token
+
+
 def _get_user(call: _RestCall, _groups: dict[str, str]) -> Response:
     doc = _DOC_URLS["get_user"]
-    if call.token is None:
-        return _error(401, "Requires authentication", doc)
-    if not call.token.user_endpoint:
-        return _error(403, call.token.forbidden_message, doc)
-    return Response(200, _private_user_json(call, call.token.user))
+    token = _signed_in(call, doc)
+    if not token.user_endpoint:
+        _refuse(403, token.forbidden_message, doc)
+    return Response(200, _private_user_json(call, token.user))
 
 
-def _get_issue(call: _RestCall, groups: dict[str, str]) -> Response:
+def _found_repo(call: _RestCall, groups: dict[str, str], doc: str) -> Repo:
+    """The repository named in the path; 404 when it is missing or hidden."""
+    repo = _find_repo(call, groups)
+    if repo is None:
+        _refuse(404, "Not Found", doc)
+    return repo
+
+
+def _found_issue(call: _RestCall, groups: dict[str, str], doc: str) -> Issue:
+    """The issue (or pull request) named in the path; 404 when it or its repository is not
+    to be found."""
     repo = _find_repo(call, groups)
     issue = repo.get_issue(int(groups["number"])) if repo else None
     if issue is None:
-        return _error(404, "Not Found", _DOC_URLS["get_issue"])
-    return Response(200, _issue_json(call, issue))
+        _refuse(404, "Not Found", doc)
+    return issue
+
+
+def _get_issue(call: _RestCall, groups: dict[str, str]) -> Response:
+    return Response(200, _issue_json(call, _found_issue(call, groups, _DOC_URLS["get_issue"])))
 
 
 def _page_links(call: _RestCall, base: str, page: int, last: int) -> str:
     """GitHub's Link header: prev, next, last, first (each only when it applies)."""
 
-    def link(number: int, rel: str) -> str:
+    def link(number: int) -> str:
         params = {k: v for k, v in call.params.items() if k != "page"}
         params["page"] = str(number)
-        return f'<{base}?{urlencode(params)}>; rel="{rel}"'
+        return f"{base}?{urlencode(params)}"
 
     links = []
     if page > 1:
-        links.append(link(min(page - 1, last), "prev"))
+        links.append((link(min(page - 1, last)), "prev"))
     if page < last:
-        links.append(link(page + 1, "next"))
-        links.append(link(last, "last"))
+        links.append((link(page + 1), "next"))
+        links.append((link(last), "last"))
     if page > 1:
-        links.append(link(1, "first"))
-    return ", ".join(links)
+        links.append((link(1), "first"))
+    return server.link_header(links)
 
 
 def _positive(value: str | None, default: int) -> int:
@@ -2492,119 +2508,94 @@ def _positive(value: str | None, default: int) -> int:
     return number if number > 0 else default
 
 
-def _list_comments(call: _RestCall, groups: dict[str, str]) -> Response:
-    repo = _find_repo(call, groups)
-    issue = repo.get_issue(int(groups["number"])) if repo else None
-    if repo is None or issue is None:
-        return _error(404, "Not Found", _DOC_URLS["list_comments"])
-    comments = repo.comments(issue.number)
-    if "since" in call.params:
-        comments = [c for c in comments if iso(c.updated_at) >= call.params["since"]]
+def _paged(
+    call: _RestCall, listing: Sequence[Any], base: str, body: Callable[[Sequence[Any]], Any]
+) -> Response:
+    """The page of ``listing`` that ``page`` and ``per_page`` ask for (30 by default, 100 at
+    most), its ``body``, and GitHub's Link header on ``base`` (GitHub's links name the
+    repository by id)."""
     per_page = min(_positive(call.params.get("per_page"), 30), 100)
-    page = _positive(call.params.get("page"), 1)
-    last = max(1, -(-len(comments) // per_page))
-    chosen = comments[(page - 1) * per_page : page * per_page]
-    response = Response(200, [_comment_json(call, c) for c in chosen])
-    # Like GitHub, the links name the repository by id.
-    base = f"{call.root}/repositories/{repo.id}/issues/{issue.number}/comments"
-    links = _page_links(call, base, page, last)
+    page = server.Page.of(listing, _positive(call.params.get("page"), 1), per_page)
+    response = Response(200, body(page.items))
+    links = _page_links(call, base, page.number, page.last)
     if links:
         response.headers["Link"] = links
     return response
 
 
-def _comment_body(call: _RestCall, doc: str, resource: str = "IssueComment") -> str | Response:
+def _list_comments(call: _RestCall, groups: dict[str, str]) -> Response:
+    issue = _found_issue(call, groups, _DOC_URLS["list_comments"])
+    comments = issue.repo.comments(issue.number)
+    if "since" in call.params:
+        comments = [c for c in comments if iso(c.updated_at) >= call.params["since"]]
+    base = f"{call.root}/repositories/{issue.repo.id}/issues/{issue.number}/comments"
+    return _paged(call, comments, base, lambda page: [_comment_json(call, c) for c in page])
+
+
+def _comment_body(call: _RestCall, doc: str) -> str:
     """The ``body`` of a create/update request, or GitHub's 400/422 answer."""
     payload = call.json_body()
     if payload is _PROBLEMS_PARSING_JSON:
-        return _error(400, "Problems parsing JSON", doc)
+        _refuse(400, "Problems parsing JSON", doc)
     body = payload.get("body") if isinstance(payload, dict) else None
     if not isinstance(body, str):
-        return _error(422, 'Invalid request.\n\n"body" wasn\'t supplied.', doc)
+        _refuse(422, 'Invalid request.\n\n"body" wasn\'t supplied.', doc)
     if len(body) > GITHUB_BODY_LIMIT:
-        return _error(
-            422,
-            "Validation Failed",
-            doc,
-            errors=[
-                {
-                    "resource": resource,
-                    "code": "custom",
-                    "field": "body",
-                    "message": f"body is too long (maximum is {GITHUB_BODY_LIMIT} characters)",
-                }
-            ],
-        )
+        _too_long("IssueComment", doc)
     return body
+
+
+def _may_write(call: _RestCall, repo: Repo, doc: str) -> Token:
+    """The caller's token if it may write issues and comments in ``repo``; 401 or 403."""
+    token = _signed_in(call, doc)
+    if not token.can_write_comments(repo):
+        _refuse(403, token.forbidden_message, doc)
+    return token
 
 
 def _create_comment(call: _RestCall, groups: dict[str, str]) -> Response:
     doc = _DOC_URLS["create_comment"]
-    repo = _find_repo(call, groups)
-    issue = repo.get_issue(int(groups["number"])) if repo else None
-    if repo is None or issue is None:
-        return _error(404, "Not Found", doc)
-    if call.token is None:
-        return _error(401, "Requires authentication", doc)
-    if not call.token.can_write_comments(repo):
-        return _error(403, call.token.forbidden_message, doc)
-    body = _comment_body(call, doc)
-    if isinstance(body, Response):
-        return body
-    comment = repo.comment(issue.number, body, call.token.login)
+    issue = _found_issue(call, groups, doc)
+    token = _may_write(call, issue.repo, doc)
+    comment = issue.repo.comment(issue.number, _comment_body(call, doc), token.login)
     response = Response(201, _comment_json(call, comment))
     response.headers["Location"] = response.body["url"]
     return response
 
 
-def _find_comment(call: _RestCall, groups: dict[str, str]) -> Comment | None:
+def _find_comment(call: _RestCall, groups: dict[str, str], doc: str) -> Comment:
+    """The comment named in the path, in the repository named there; else 404."""
     repo = _find_repo(call, groups)
     comment = call.world.comments.get(int(groups["comment_id"])) if repo else None
-    return comment if comment is not None and comment.issue.repo is repo else None
+    if comment is None or comment.issue.repo is not repo:
+        _refuse(404, "Not Found", doc)
+    return comment
 
 
 def _get_comment(call: _RestCall, groups: dict[str, str]) -> Response:
-    comment = _find_comment(call, groups)
-    if comment is None:
-        return _error(404, "Not Found", _DOC_URLS["get_comment"])
-    return Response(200, _comment_json(call, comment))
+    return Response(200, _comment_json(call, _find_comment(call, groups, _DOC_URLS["get_comment"])))
 
 
-def _may_change(call: _RestCall, comment: Comment, doc: str) -> Response | None:
-    """GitHub lets a token edit or delete its own comments (others' only as admin)."""
-    if call.token is None:
-        return _error(401, "Requires authentication", doc)
-    if not call.token.can_write_comments(comment.issue.repo):
-        return _error(403, call.token.forbidden_message, doc)
-    if comment.author is not call.token.user and not call.token.admin:
-        return _error(403, call.token.forbidden_message, doc)
-    return None
+def _changeable_comment(call: _RestCall, groups: dict[str, str], doc: str) -> Comment:
+    """The comment, if the token may edit or delete it: GitHub lets a token change its own
+    comments (others' only as admin)."""
+    comment = _find_comment(call, groups, doc)
+    token = _may_write(call, comment.issue.repo, doc)
+    if comment.author is not token.user and not token.admin:
+        _refuse(403, token.forbidden_message, doc)
+    return comment
 
 
 def _update_comment(call: _RestCall, groups: dict[str, str]) -> Response:
     doc = _DOC_URLS["update_comment"]
-    comment = _find_comment(call, groups)
-    if comment is None:
-        return _error(404, "Not Found", doc)
-    refused = _may_change(call, comment, doc)
-    if refused is not None:
-        return refused
-    body = _comment_body(call, doc)
-    if isinstance(body, Response):
-        return body
-    comment.body = body
+    comment = _changeable_comment(call, groups, doc)
+    comment.body = _comment_body(call, doc)
     comment.updated_at = max(call.world.now(), comment.created_at)
     return Response(200, _comment_json(call, comment))
 
 
 def _delete_comment(call: _RestCall, groups: dict[str, str]) -> Response:
-    doc = _DOC_URLS["delete_comment"]
-    comment = _find_comment(call, groups)
-    if comment is None:
-        return _error(404, "Not Found", doc)
-    refused = _may_change(call, comment, doc)
-    if refused is not None:
-        return refused
+    comment = _changeable_comment(call, groups, _DOC_URLS["delete_comment"])
     comment.issue.repo.delete_comment(comment)
     return Response(204)
 
@@ -2622,16 +2613,13 @@ _ISSUE_DOCS = {
 def _list_repo_issues(call: _RestCall, groups: dict[str, str]) -> Response:
     """``state`` (default open) and ``creator`` filter, newest first; pull requests included."""
     doc = _ISSUE_DOCS["list_issues"]
-    repo = _find_repo(call, groups)
-    if repo is None:
-        return _error(404, "Not Found", doc)
+    repo = _found_repo(call, groups, doc)
     unmodelled = set(call.params) - {"state", "creator", "per_page", "page", "sort", "direction"}
     if unmodelled or call.params.get("sort", "created") != "created":
-        call.fake.problems.append(f"fake GitHub does not model issue filters {sorted(unmodelled)}")
-        return _error(501, "fake GitHub does not model these issue filters")
+        call.fake.gap(f"issue filters {sorted(unmodelled)}")
     state = call.params.get("state", "open")
     if state not in ("open", "closed", "all"):
-        return _error(422, "Validation Failed", doc)
+        _refuse(422, "Validation Failed", doc)
     creator = call.params.get("creator")
     issues = [
         issue
@@ -2642,70 +2630,33 @@ def _list_repo_issues(call: _RestCall, groups: dict[str, str]) -> Response:
     issues.sort(
         key=lambda i: (i.created_at, i.number), reverse=call.params.get("direction") != "asc"
     )
-    per_page = min(_positive(call.params.get("per_page"), 30), 100)
-    page = _positive(call.params.get("page"), 1)
-    last = max(1, -(-len(issues) // per_page))
-    chosen = issues[(page - 1) * per_page : page * per_page]
-    response = Response(200, [_issue_json(call, issue) for issue in chosen])
-    links = _page_links(call, f"{call.root}/repositories/{repo.id}/issues", page, last)
-    if links:
-        response.headers["Link"] = links
-    return response
+    base = f"{call.root}/repositories/{repo.id}/issues"
+    return _paged(call, issues, base, lambda page: [_issue_json(call, i) for i in page])
 
 
-def _issue_fields(call: _RestCall, doc: str, creating: bool) -> dict[str, str] | Response:
+def _issue_fields(call: _RestCall, doc: str, creating: bool) -> dict[str, str]:
     """The ``title`` and ``body`` of a create or update request, or GitHub's 400/422."""
     payload = call.json_body()
     if payload is _PROBLEMS_PARSING_JSON or not isinstance(payload, dict):
-        return _error(400, "Problems parsing JSON", doc)
+        _refuse(400, "Problems parsing JSON", doc)
     fields = {key: payload[key] for key in ("title", "body") if key in payload}
     if set(payload) - {"title", "body"}:
-        call.fake.problems.append(f"fake GitHub does not model issue fields {sorted(payload)}")
-        return _error(501, "fake GitHub does not model these issue fields")
+        call.fake.gap(f"issue fields {sorted(payload)}")
     if creating and not isinstance(fields.get("title"), str):
-        return _error(422, 'Invalid request.\n\n"title" wasn\'t supplied.', doc)
+        _refuse(422, 'Invalid request.\n\n"title" wasn\'t supplied.', doc)
     if not all(isinstance(value, str) for value in fields.values()):
-        return _error(422, "Invalid request.", doc)
+        _refuse(422, "Invalid request.", doc)
     if len(fields.get("body", "")) > GITHUB_BODY_LIMIT:
-        return _error(
-            422,
-            "Validation Failed",
-            doc,
-            errors=[
-                {
-                    "resource": "Issue",
-                    "code": "custom",
-                    "field": "body",
-                    "message": f"body is too long (maximum is {GITHUB_BODY_LIMIT} characters)",
-                }
-            ],
-        )
+        _too_long("Issue", doc)
     return fields
-
-
-def _may_write_issues(call: _RestCall, repo: Repo, doc: str) -> Response | None:
-    if call.token is None:
-        return _error(401, "Requires authentication", doc)
-    if not call.token.can_write_comments(repo):
-        return _error(403, call.token.forbidden_message, doc)
-    return None
 
 
 def _create_issue(call: _RestCall, groups: dict[str, str]) -> Response:
     doc = _ISSUE_DOCS["create_issue"]
-    repo = _find_repo(call, groups)
-    if repo is None:
-        return _error(404, "Not Found", doc)
-    refused = _may_write_issues(call, repo, doc)
-    if refused is not None:
-        return refused
+    repo = _found_repo(call, groups, doc)
+    token = _may_write(call, repo, doc)
     fields = _issue_fields(call, doc, creating=True)
-    if isinstance(fields, Response):
-        return fields
-    assert call.token is not None
-    issue = repo.issue(
-        title=fields["title"], body=fields.get("body", ""), author_login=call.token.login
-    )
+    issue = repo.issue(title=fields["title"], body=fields.get("body", ""), author_login=token.login)
     response = Response(201, _issue_json(call, issue))
     response.headers["Location"] = response.body["url"]
     return response
@@ -2714,16 +2665,9 @@ def _create_issue(call: _RestCall, groups: dict[str, str]) -> Response:
 def _update_issue(call: _RestCall, groups: dict[str, str]) -> Response:
     """Anyone who may write issues may edit any issue's title and body, as on GitHub."""
     doc = _ISSUE_DOCS["update_issue"]
-    repo = _find_repo(call, groups)
-    issue = repo.get_issue(int(groups["number"])) if repo else None
-    if repo is None or issue is None:
-        return _error(404, "Not Found", doc)
-    refused = _may_write_issues(call, repo, doc)
-    if refused is not None:
-        return refused
+    issue = _found_issue(call, groups, doc)
+    _may_write(call, issue.repo, doc)
     fields = _issue_fields(call, doc, creating=False)
-    if isinstance(fields, Response):
-        return fields
     with call.world.lock:
         issue.title = fields.get("title", issue.title)
         issue.body = fields.get("body", issue.body)
@@ -2734,27 +2678,15 @@ def _update_issue(call: _RestCall, groups: dict[str, str]) -> Response:
 def _list_repo_comments(call: _RestCall, groups: dict[str, str]) -> Response:
     """Every issue and pull-request comment of the repository, ``since`` an update time,
     oldest first (GitHub's default ``sort=created&direction=asc``)."""
-    repo = _find_repo(call, groups)
-    if repo is None:
-        return _error(404, "Not Found", _ISSUE_DOCS["list_repo_comments"])
+    repo = _found_repo(call, groups, _ISSUE_DOCS["list_repo_comments"])
     unmodelled = set(call.params) - {"since", "per_page", "page"}
     if unmodelled:
-        call.fake.problems.append(
-            f"fake GitHub does not model comment filters {sorted(unmodelled)}"
-        )
-        return _error(501, "fake GitHub does not model these comment filters")
+        call.fake.gap(f"comment filters {sorted(unmodelled)}")
     comments = sorted(repo.comments(), key=lambda c: (c.created_at, c.id))
     if "since" in call.params:
         comments = [c for c in comments if iso(c.updated_at) >= call.params["since"]]
-    per_page = min(_positive(call.params.get("per_page"), 30), 100)
-    page = _positive(call.params.get("page"), 1)
-    last = max(1, -(-len(comments) // per_page))
-    chosen = comments[(page - 1) * per_page : page * per_page]
-    response = Response(200, [_comment_json(call, c) for c in chosen])
-    links = _page_links(call, f"{call.root}/repositories/{repo.id}/issues/comments", page, last)
-    if links:
-        response.headers["Link"] = links
-    return response
+    base = f"{call.root}/repositories/{repo.id}/issues/comments"
+    return _paged(call, comments, base, lambda page: [_comment_json(call, c) for c in page])
 
 
 # -- Actions: workflow runs and their jobs ------------------------------------
@@ -2954,31 +2886,26 @@ def _created_filter(text: str) -> Callable[[datetime], bool] | None:
         return None
 
 
-def _actions_repo(call: _RestCall, groups: dict[str, str], doc: str) -> Repo | Response:
+def _actions_repo(call: _RestCall, groups: dict[str, str], doc: str) -> Repo:
     """The repository, or GitHub's answer when it is hidden or the token lacks actions: read."""
-    repo = _find_repo(call, groups)
-    if repo is None:
-        return _error(404, "Not Found", doc)
+    repo = _found_repo(call, groups, doc)
     if call.token is not None and not call.token.can_read_actions:
-        return _error(403, call.token.forbidden_message, doc)
+        _refuse(403, call.token.forbidden_message, doc)
     return repo
 
 
 def _list_runs(call: _RestCall, groups: dict[str, str]) -> Response:
     doc = _DOC_URLS["list_runs"]
     repo = _actions_repo(call, groups, doc)
-    if isinstance(repo, Response):
-        return repo
     wanted = unquote(groups["workflow_id"])
     workflow = next(
         (w for w in repo.workflows.values() if str(w.id) == wanted or w.file_name == wanted), None
     )
     if workflow is None:
-        return _error(404, "Not Found", doc)
+        _refuse(404, "Not Found", doc)
     unsupported = sorted(set(call.params) & {"actor", "check_suite_id"})
     if unsupported:
-        call.fake.problems.append(f"fake GitHub does not filter runs by {unsupported}")
-        return _error(501, f"fake GitHub does not filter runs by {unsupported}")
+        call.fake.gap(f"filtering runs by {unsupported}")
     runs = [r for r in repo.runs if r.workflow is workflow]
     params = call.params
     for name, attribute in (
@@ -2993,69 +2920,60 @@ def _list_runs(call: _RestCall, groups: dict[str, str]) -> Response:
     if "created" in params:
         created = _created_filter(params["created"])
         if created is None:
-            return _error(422, "Validation Failed", doc)
+            _refuse(422, "Validation Failed", doc)
         runs = [r for r in runs if created(r.created_at)]
     runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
     total = len(runs)
     if set(params) & _SEARCH_PARAMS:
         runs = runs[:SEARCH_LIMIT]
-    per_page = min(_positive(params.get("per_page"), 30), 100)
-    page = _positive(params.get("page"), 1)
-    last = max(1, -(-len(runs) // per_page))
-    chosen = runs[(page - 1) * per_page : page * per_page]
-    response = Response(
-        200,
-        {"total_count": total, "workflow_runs": [_run_json(call, r) for r in chosen]},
-    )
     base = f"{call.root}/repositories/{repo.id}/actions/workflows/{workflow.id}/runs"
-    links = _page_links(call, base, page, last)
-    if links:
-        response.headers["Link"] = links
-    return response
+    return _paged(
+        call,
+        runs,
+        base,
+        lambda page: {"total_count": total, "workflow_runs": [_run_json(call, r) for r in page]},
+    )
 
 
 def _list_jobs(call: _RestCall, groups: dict[str, str]) -> Response:
     doc = _DOC_URLS["list_jobs"]
     repo = _actions_repo(call, groups, doc)
-    if isinstance(repo, Response):
-        return repo
     run = next((r for r in repo.runs if r.id == int(groups["run_id"])), None)
     if run is None:
-        return _error(404, "Not Found", doc)
+        _refuse(404, "Not Found", doc)
     which = call.params.get("filter", "latest")
     if which not in ("latest", "all"):
-        return _error(422, "Validation Failed", doc)
+        _refuse(422, "Validation Failed", doc)
     jobs = run.jobs if which == "latest" else [*run.earlier_attempt_jobs, *run.jobs]
-    per_page = min(_positive(call.params.get("per_page"), 30), 100)
-    page = _positive(call.params.get("page"), 1)
-    last = max(1, -(-len(jobs) // per_page))
-    chosen = jobs[(page - 1) * per_page : page * per_page]
-    response = Response(
-        200, {"total_count": len(jobs), "jobs": [_job_json(call, run, j) for j in chosen]}
-    )
     base = f"{call.root}/repositories/{repo.id}/actions/runs/{run.id}/jobs"
-    links = _page_links(call, base, page, last)
-    if links:
-        response.headers["Link"] = links
-    return response
+    return _paged(
+        call,
+        jobs,
+        base,
+        lambda page: {"total_count": len(jobs), "jobs": [_job_json(call, run, j) for j in page]},
+    )
 
 
 _REPO_PATH = r"(?:/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)|/repositories/(?P<repo_id>\d+))"
-_ROUTES: list[tuple[str, re.Pattern[str], Callable[[_RestCall, dict[str, str]], Response]]] = [
-    ("GET", re.compile(r"/user/?"), _get_user),
-    ("GET", re.compile(_REPO_PATH + r"/issues/(?P<number>\d+)"), _get_issue),
-    ("GET", re.compile(_REPO_PATH + r"/issues/(?P<number>\d+)/comments"), _list_comments),
-    ("POST", re.compile(_REPO_PATH + r"/issues/(?P<number>\d+)/comments"), _create_comment),
-    ("GET", re.compile(_REPO_PATH + r"/issues/comments/(?P<comment_id>\d+)"), _get_comment),
-    ("PATCH", re.compile(_REPO_PATH + r"/issues/comments/(?P<comment_id>\d+)"), _update_comment),
-    ("DELETE", re.compile(_REPO_PATH + r"/issues/comments/(?P<comment_id>\d+)"), _delete_comment),
-    ("GET", re.compile(_REPO_PATH + r"/issues"), _list_repo_issues),
-    ("POST", re.compile(_REPO_PATH + r"/issues"), _create_issue),
-    ("PATCH", re.compile(_REPO_PATH + r"/issues/(?P<number>\d+)"), _update_issue),
-    ("GET", re.compile(_REPO_PATH + r"/issues/comments"), _list_repo_comments),
-    ("GET", re.compile(_REPO_PATH + r"/actions/workflows/(?P<workflow_id>[^/]+)/runs"), _list_runs),
-    ("GET", re.compile(_REPO_PATH + r"/actions/runs/(?P<run_id>\d+)/jobs"), _list_jobs),
-]
+_ISSUE = _REPO_PATH + r"/issues/(?P<number>\d+)"
+_COMMENT = _REPO_PATH + r"/issues/comments/(?P<comment_id>\d+)"
+_ROUTES = server.Routes[Callable[[_RestCall, dict[str, str]], Response]](
+    [
+        ("GET", r"/user/?", _get_user),
+        ("GET", _ISSUE, _get_issue),
+        ("GET", _ISSUE + r"/comments", _list_comments),
+        ("POST", _ISSUE + r"/comments", _create_comment),
+        ("GET", _COMMENT, _get_comment),
+        ("PATCH", _COMMENT, _update_comment),
+        ("DELETE", _COMMENT, _delete_comment),
+        ("GET", _REPO_PATH + r"/issues", _list_repo_issues),
+        ("POST", _REPO_PATH + r"/issues", _create_issue),
+        ("PATCH", _ISSUE, _update_issue),
+        ("GET", _REPO_PATH + r"/issues/comments", _list_repo_comments),
+        ("GET", _REPO_PATH + r"/actions/workflows/(?P<workflow_id>[^/]+)/runs", _list_runs),
+        ("GET", _REPO_PATH + r"/actions/runs/(?P<run_id>\d+)/jobs", _list_jobs),
+    ]
+)
 
 
 # ---------------------------------------------------------------------------
@@ -3105,9 +3023,6 @@ class _Handler(server.FakeHandler):
     server_header = "github.com"
     json_content_type = "application/json; charset=utf-8"
     record_type = RecordedRequest
-
-
-_AUTHORIZATION = re.compile(r"^\s*(bearer|token)\s+(\S+)\s*$", re.IGNORECASE)
 
 
 class FakeGitHub(server.LoopbackFake[RecordedRequest, Fault]):
@@ -3171,11 +3086,10 @@ class FakeGitHub(server.LoopbackFake[RecordedRequest, Fault]):
 
     def _token(self, record: RecordedRequest) -> Token | Literal[False] | None:
         """The token of the Authorization header: None if absent, False if not valid."""
-        header = record.headers.get("authorization")
-        if header is None:
+        if "authorization" not in record.headers:
             return None
-        match = _AUTHORIZATION.match(header)
-        token = self.world.tokens.get(match.group(2)) if match else None
+        credentials = server.authorization(record, "bearer", "token")
+        token = self.world.tokens.get(credentials) if credentials else None
         return token or False
 
     def _anonymous_bucket(self, resource: str) -> RateLimit:
@@ -3216,6 +3130,9 @@ class FakeGitHub(server.LoopbackFake[RecordedRequest, Fault]):
 
     def _crash_response(self) -> Response:
         return Response(500, {"message": "fake GitHub crashed; see FakeGitHub.problems"})
+
+    def error(self, status: int, message: str) -> Response:
+        return _error(status, message)
 
     def _answer(self, record: RecordedRequest) -> Response:
         if record.path in GRAPHQL_PATHS:
@@ -3262,17 +3179,19 @@ class FakeGitHub(server.LoopbackFake[RecordedRequest, Fault]):
             )
         else:
             call = _RestCall(self, record, token, root, record.query)
-            response = self._route(call, record.method, path)
+            try:
+                response = self._route(call, record.method, path)
+            except server.Refusal as refusal:  # GitHub's errors carry the rate-limit headers too
+                response = refusal.response
         response.headers.update(self._headers(bucket, graphql_api=False))
         return response
 
     def _route(self, call: _RestCall, method: str, path: str) -> Response:
-        for route_method, pattern, handler in _ROUTES:
-            match = pattern.fullmatch(path)
-            if match and route_method == method:
-                return handler(call, {k: v for k, v in match.groupdict().items() if v})
-        self.problems.append(f"fake GitHub does not implement {method} {path}")
-        return _error(501, f"fake GitHub does not implement {method} {path}")
+        found = _ROUTES.find(method, path)
+        if found is None:
+            self.gap(f"{method} {path}")
+        handler, groups = found
+        return handler(call, groups)
 
 
 # ---------------------------------------------------------------------------

@@ -82,16 +82,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import re
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
 from http import HTTPStatus
-from typing import Any, ClassVar, TypeAlias, cast
+from typing import Any, ClassVar, NoReturn, TypeAlias, cast
 from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
 
 import pytest
@@ -387,7 +384,7 @@ class Issue:
             for existing in world.issue_links:
                 if {existing.source, existing.target} == {self, other}:
                     raise ValueError(f"{self.reference} and {other.reference} are already linked")
-            moment = _utc(created_at) if created_at else world.now()
+            moment = world.at(created_at)
             link = IssueLink(world.next_id("issue_link"), self, other, link_type, moment, moment)
             world.issue_links.append(link)
             return link
@@ -406,7 +403,7 @@ class Issue:
         world = self.project.world
         with world.lock:
             self.state = "closed"
-            self.closed_at = _utc(at) if at else world.now()
+            self.closed_at = world.at(at)
             self.closed_by = world.user(by) if by else self.author
             self.updated_at = max(self.updated_at, self.closed_at)
 
@@ -484,7 +481,7 @@ class Project:
     ) -> Environment:
         """The environment ``name``, made if new (``external_url`` is set when given)."""
         with self.world.lock:
-            moment = _utc(created_at) if created_at else self.world.now()
+            moment = self.world.at(created_at)
             if name not in self.environments:
                 self.environments[name] = Environment(
                     self.world.next_id("environment"), name, external_url, moment
@@ -531,11 +528,8 @@ class Project:
                     raise ValueError(f"unknown failure_reason {failure_reason!r}")
             if job_name is None and (failure_reason or pipeline_web_url or job_web_url):
                 raise ValueError("failure_reason and the web URLs need a job (job_name)")
-            deployment_id = id if id is not None else self.world.next_id("deployment")
-            if deployment_id in self.world.deployment_ids:
-                raise ValueError(f"deployment id {deployment_id} is already taken")
-            self.world.deployment_ids.add(deployment_id)
-            created = _utc(created_at) if created_at else self.world.now()
+            deployment_id = self.world.claim_id("deployment", id)
+            created = self.world.at(created_at)
             finished = status in FINISHED_DEPLOYMENT_STATUSES
             if updated_at is not None:
                 updated = _utc(updated_at)
@@ -620,7 +614,7 @@ class Project:
                 raise ValueError(f"unknown failure_reason {failure_reason!r}")
             if failure_reason is not None and status != "failed":
                 raise ValueError("only a failed job has a failure_reason")
-            created = _utc(created_at) if created_at else self.world.now()
+            created = self.world.at(created_at)
             finished = status in ("success", "failed", "canceled")
             job_id = self.world.next_id("job")
             sha = sha or hashlib.sha1(b"job %d" % job_id, usedforsecurity=False).hexdigest()
@@ -700,7 +694,7 @@ class Project:
                 iid = max(self.issues, default=0) + 1
             elif iid in self.issues or iid < 1:
                 raise ValueError(f"{self.path_with_namespace}#{iid} is taken or invalid")
-            created = _utc(created_at) if created_at else self.world.now()
+            created = self.world.at(created_at)
             closed = None
             if state == "closed":
                 closed = _utc(closed_at) if closed_at else max(created, self.world.now())
@@ -748,7 +742,7 @@ class Project:
                 iid=iid,
                 title=title,
                 author=self.world.user(author_username),
-                created_at=_utc(created_at) if created_at else self.world.now(),
+                created_at=self.world.at(created_at),
             )
             self.merge_requests[iid] = merge_request
             return merge_request
@@ -772,7 +766,7 @@ class Project:
                 )
             if len(body) > NOTE_BODY_LIMIT:
                 raise ValueError(f"GitLab refuses notes over {NOTE_BODY_LIMIT} characters")
-            moment = _utc(created_at) if created_at else self.world.now()
+            moment = self.world.at(created_at)
             note = Note(
                 id=self.world.next_id("note"),
                 merge_request=merge_request,
@@ -792,16 +786,11 @@ class Project:
             return [n for n in self.notes if n.merge_request.iid == mr_iid]
 
 
-class GitLabWorld:
-    """Everything the fake knows: users, tokens, projects, and a clock.
+class GitLabWorld(server.World):
+    """Everything the fake knows: users, tokens, projects; the clock and ids are
+    ``fakes.server.World``'s (GitLab keeps times to the millisecond)."""
 
-    ``clock`` returns the current time (defaults to the real UTC time) and
-    stamps anything created without an explicit time.
-    """
-
-    # First ids per kind: realistic magnitudes, and distinct ranges so that an
-    # id of one kind used as another is caught rather than silently found.
-    _FIRST_IDS: ClassVar[dict[str, int]] = {
+    FIRST_IDS: ClassVar[dict[str, int]] = {
         "user": 1,
         "namespace": 60_000_001,
         "project": 40_000_001,
@@ -817,24 +806,16 @@ class GitLabWorld:
         "event": 3_000_000_001,
     }
 
+    stored = staticmethod(_utc)
+
     def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
-        self.clock = clock or (lambda: datetime.now(UTC))
-        self.lock = threading.RLock()
+        super().__init__(clock=clock)
         self.users: dict[str, User] = {}
         self.tokens: dict[str, Token] = {}
         self.projects: dict[str, Project] = {}
         self.issue_links: list[IssueLink] = []
         self.comment_events: list[CommentEvent] = []
         """``commented`` events, oldest first: one per note, whoever wrote it."""
-        self.deployment_ids: set[int] = set()
-        self._counters = {kind: itertools.count(first) for kind, first in self._FIRST_IDS.items()}
-
-    def now(self) -> datetime:
-        return _utc(self.clock())
-
-    def next_id(self, kind: str) -> int:
-        with self.lock:
-            return next(self._counters[kind])
 
     def user(self, username: str, *, name: str | None = None, bot: bool = False) -> User:
         """The user ``username``, made if new (``root`` is user 1, as on a fresh GitLab)."""
@@ -907,24 +888,30 @@ def _message(status: int, message: str) -> Response:
     return Response(status, {"message": message})
 
 
-def _param_error(text: str) -> Response:
+def _refuse(status: int, message: str) -> NoReturn:
+    raise server.Refusal(_message(status, message))
+
+
+def _param_error(text: str) -> NoReturn:
     """A parameter refused by Grape's validation: ``{"error": "status does not have..."}``."""
-    return Response(400, {"error": text})
+    raise server.Refusal(Response(400, {"error": text}))
 
 
 UNAUTHORIZED = "401 Unauthorized"
 FORBIDDEN = "403 Forbidden"
 
 
-def _insufficient_scope(scope: str = "api") -> Response:
-    return Response(
-        403,
-        {
-            "error": "insufficient_scope",
-            "error_description": "The request requires higher privileges than provided by "
-            "the access token.",
-            "scope": scope,
-        },
+def _insufficient_scope(scope: str = "api") -> NoReturn:
+    raise server.Refusal(
+        Response(
+            403,
+            {
+                "error": "insufficient_scope",
+                "error_description": "The request requires higher privileges than provided by "
+                "the access token.",
+                "scope": scope,
+            },
+        )
     )
 
 
@@ -961,7 +948,7 @@ class _Call:
             return False
         return project.visibility == "internal" or self.token.member_of(project)
 
-    def body_params(self) -> dict[str, Any] | Response:
+    def body_params(self) -> dict[str, Any]:
         """The parameters of a write: JSON, form or query string, as Grape merges them."""
         merged: dict[str, Any] = dict(self.params)
         raw = self.record.body
@@ -970,7 +957,7 @@ class _Call:
             try:
                 payload = json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError):
-                return _message(400, "400 Bad request - Invalid JSON")  # approximation
+                _refuse(400, "400 Bad request - Invalid JSON")  # approximation
             if isinstance(payload, dict):
                 merged.update(payload)
         elif raw:
@@ -1287,8 +1274,10 @@ def _issue_json(call: _Call, issue: Issue, requested: Project) -> dict[str, Any]
     }
 
 
-def _note_json(call: _Call, note: Note) -> dict[str, Any]:
-    merge_request = note.merge_request
+def _note_json(call: _Call, note: Note | IssueNote) -> dict[str, Any]:
+    """A note as the Notes API answers it, on a merge request or on an issue."""
+    noteable: MergeRequest | Issue = note.merge_request if isinstance(note, Note) else note.issue
+    kind = "MergeRequest" if isinstance(note, Note) else "Issue"
     return {
         "id": note.id,
         "type": None,
@@ -1298,15 +1287,15 @@ def _note_json(call: _Call, note: Note) -> dict[str, Any]:
         "created_at": iso(note.created_at),
         "updated_at": iso(note.updated_at),
         "system": note.system,
-        "noteable_id": merge_request.id,
-        "noteable_type": "MergeRequest",
-        "project_id": merge_request.project.id,
+        "noteable_id": noteable.id,
+        "noteable_type": kind,
+        "project_id": noteable.project.id,
         "resolvable": False,
         "confidential": False,
         "internal": False,
         "imported": False,
         "imported_from": "none",
-        "noteable_iid": merge_request.iid,
+        "noteable_iid": noteable.iid,
         "commands_changes": {},
     }
 
@@ -1314,17 +1303,17 @@ def _note_json(call: _Call, note: Note) -> dict[str, Any]:
 # -- parameters -----------------------------------------------------------
 
 
-def _int_param(call: _Call, name: str, default: int) -> int | Response:
+def _int_param(call: _Call, name: str, default: int) -> int:
     value = call.params.get(name)
     if value is None or value == "":
         return default
     try:
         return int(value)
     except ValueError:
-        return _param_error(f"{name} is invalid")
+        _param_error(f"{name} is invalid")
 
 
-def _time_param(call: _Call, name: str) -> datetime | Response | None:
+def _time_param(call: _Call, name: str) -> datetime | None:
     """A Grape ``DateTime``; an unencoded ``+`` in the offset arrives as a space: invalid."""
     value = call.params.get(name)
     if value is None or value == "":
@@ -1333,57 +1322,40 @@ def _time_param(call: _Call, name: str) -> datetime | Response | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        return _param_error(f"{name} is invalid")
+        _param_error(f"{name} is invalid")
     return _utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
-def _time_params(call: _Call, names: Iterable[str]) -> dict[str, datetime | None] | Response:
-    found: dict[str, datetime | None] = {}
-    for name in names:
-        value = _time_param(call, name)
-        if isinstance(value, Response):
-            return value
-        found[name] = value
-    return found
+def _time_params(call: _Call, names: Iterable[str]) -> dict[str, datetime | None]:
+    return {name: _time_param(call, name) for name in names}
 
 
-def _choice(call: _Call, name: str, values: Iterable[str], default: str | None) -> str | Response:
+def _choice(call: _Call, name: str, values: Iterable[str], default: str | None) -> str:
     value = call.params.get(name)
     if value is None:
         return default or ""
     if value not in values:
-        return _param_error(f"{name} does not have a valid value")
+        _param_error(f"{name} does not have a valid value")
     return value
 
 
-def _unsupported(call: _Call, names: Iterable[str]) -> Response | None:
+def _unsupported(call: _Call, names: Iterable[str]) -> None:
     """Parameters GitLab declares for the endpoint but the fake does not model: a loud gap."""
     given = sorted(n for n in names if n in call.params)
-    if not given:
-        return None
-    what = f"{call.record.method} {call.record.path} with {', '.join(given)}"
-    call.fake.problems.append(f"fake GitLab does not implement {what}")
-    return _message(501, f"fake GitLab does not implement {what}")
+    if given:
+        call.fake.gap(f"{call.record.method} {call.record.path} with {', '.join(given)}")
 
 
 def _paginate(
     call: _Call, items: list[Any], render: Callable[[Any], Any], defaults: dict[str, str]
 ) -> Response:
     """Offset pagination with GitLab's headers (``OffsetHeaderBuilder``)."""
-    page = _int_param(call, "page", 1)
-    if isinstance(page, Response):
-        return page
+    number = max(_int_param(call, "page", 1), 1)
     per_page = _int_param(call, "per_page", DEFAULT_PER_PAGE)
-    if isinstance(per_page, Response):
-        return per_page
-    page = max(page, 1)
     per_page = min(per_page, MAX_PER_PAGE) if per_page > 0 else DEFAULT_PER_PAGE
-    total = len(items)
-    total_pages = max(1, math.ceil(total / per_page))
-    chosen = items[(page - 1) * per_page : page * per_page]
-    next_page = page + 1 if page * per_page < total else None
-    prev_page = page - 1 if 1 < page <= total_pages else None  # Kaminari: none when out of range
-    without_counts = call.fake.omit_totals or total > call.fake.count_limit
+    page = server.Page.of(items, number, per_page)
+    prev_page = number - 1 if 1 < number <= page.last else None  # Kaminari: none when out of range
+    without_counts = call.fake.omit_totals or page.total > call.fake.count_limit
 
     base = call.fake.pagination_base_url or call.base
     query = {**defaults, **call.params, **{k: unquote(v) for k, v in call.groups.items()}}
@@ -1401,72 +1373,58 @@ def _paginate(
         ]
         return f"{base}{call.record.path}?{urlencode(pairs)}"
 
-    links = []
-    if prev_page:
-        links.append(f'<{href(prev_page)}>; rel="prev"')
-    if next_page:
-        links.append(f'<{href(next_page)}>; rel="next"')
-    links.append(f'<{href(1)}>; rel="first"')
-    if not without_counts:
-        links.append(f'<{href(total_pages)}>; rel="last"')
+    links = [(prev_page, "prev"), (page.next, "next"), (1, "first")]
+    links += [] if without_counts else [(page.last, "last")]
     headers = {
         "x-per-page": str(per_page),
-        "x-page": str(page),
-        "x-next-page": str(next_page or ""),
+        "x-page": str(number),
+        "x-next-page": str(page.next or ""),
         "x-prev-page": str(prev_page or ""),
-        "link": ", ".join(links),
+        "link": server.link_header((href(to), rel) for to, rel in links if to),
     }
     if not without_counts:
-        headers["x-total"] = str(total)
-        headers["x-total-pages"] = str(total_pages)
-    return Response(200, [render(item) for item in chosen], headers)
+        headers["x-total"] = str(page.total)
+        headers["x-total-pages"] = str(page.last)
+    return Response(200, [render(item) for item in page.items], headers)
 
 
 # -- endpoints --------------------------------------------------------------
 
 
-def _find_project(call: _Call) -> Project | Response:
+def _signed_in(call: _Call) -> Token:
+    """The caller's token; 401 for an anonymous caller."""
+    if call.token is None:
+        _refuse(401, UNAUTHORIZED)
+    return call.token
+
+
+def _find_project(call: _Call) -> Project:
     project = call.world.find_project(unquote(call.groups["id"]))
     if project is None or not call.can_see(project):
-        return _message(404, "404 Project Not Found")
+        _refuse(404, "404 Project Not Found")
     return project
 
 
 def _get_user(call: _Call) -> Response:
-    if call.token is None:
-        return _message(401, UNAUTHORIZED)
-    return Response(200, _current_user(call, call.token.user))
+    return Response(200, _current_user(call, _signed_in(call).user))
 
 
 def _get_project(call: _Call) -> Response:
-    project = _find_project(call)
-    if isinstance(project, Response):
-        return project
-    return Response(200, _project_json(call, project))
+    return Response(200, _project_json(call, _find_project(call)))
 
 
 _DEPLOYMENT_ORDERS = ("id", "iid", "created_at", "updated_at", "finished_at")
 
 
 def _list_deployments(call: _Call) -> Response:
-    if call.token is None:
-        return _message(401, UNAUTHORIZED)
+    _signed_in(call)
     project = _find_project(call)
-    if isinstance(project, Response):
-        return project
     order_by = _choice(call, "order_by", _DEPLOYMENT_ORDERS, "id")
     sort = _choice(call, "sort", ("asc", "desc"), "asc")
     status = _choice(call, "status", DEPLOYMENT_STATUSES, None)
     bounds = _time_params(
         call, ("updated_after", "updated_before", "finished_after", "finished_before")
     )
-    for value in (order_by, sort, status, bounds):
-        if isinstance(value, Response):
-            return value
-    assert isinstance(bounds, dict)
-    assert isinstance(order_by, str)
-    assert isinstance(sort, str)
-    assert isinstance(status, str)
     by_updated = bounds["updated_after"] or bounds["updated_before"]
     by_finished = bounds["finished_after"] or bounds["finished_before"]
     # DeploymentsFinder#validate! (GitLab 16.0+): inefficient combinations are refused.
@@ -1480,7 +1438,7 @@ def _list_deployments(call: _Call) -> Response:
     elif order_by == "finished_at" and not (by_finished or status in FINISHED_DEPLOYMENT_STATUSES):
         refusal = "`finished_at` sort requires a `finished_at` filter or a finished status"
     if refusal:
-        return _message(400, f"400 Bad request - {refusal}")
+        _refuse(400, f"400 Bad request - {refusal}")
 
     def kept(d: Deployment) -> bool:
         if status and d.status != status:
@@ -1514,17 +1472,12 @@ def _list_deployments(call: _Call) -> Response:
 def _list_project_jobs(call: _Call) -> Response:
     """``GET /projects/:id/jobs``: every job, newest first (``id DESC``), ``scope[]`` the only
     filter (no name, no ref). See https://docs.gitlab.com/api/jobs/#list-project-jobs"""
-    if call.token is None:
-        return _message(401, UNAUTHORIZED)
+    _signed_in(call)
     project = _find_project(call)
-    if isinstance(project, Response):
-        return project
-    gap = _unsupported(call, ("order_by", "sort", "include_retried"))
-    if gap is not None:
-        return gap
+    _unsupported(call, ("order_by", "sort", "include_retried"))
     scopes = [value for key, value in call.record.query_pairs if key in ("scope", "scope[]")]
     if any(scope not in JOB_STATUSES for scope in scopes):
-        return _param_error("scope does not have a valid value")
+        _param_error("scope does not have a valid value")
     chosen = [job for job in project.jobs if not scopes or job.status in scopes]
     chosen.sort(key=lambda job: -job.id)
     return _paginate(call, chosen, lambda job: _job_json(call, project, job), {})
@@ -1568,12 +1521,10 @@ _ISSUE_PARAMS_NOT_MODELLED = (
 )
 
 
-def _issue_access(call: _Call) -> Project | Response:
+def _issue_access(call: _Call) -> Project:
     project = _find_project(call)
-    if isinstance(project, Response):
-        return project
     if call.token is not None and not call.token.can_read_issues:
-        return _message(403, FORBIDDEN)
+        _refuse(403, FORBIDDEN)
     return project
 
 
@@ -1585,13 +1536,9 @@ def _visible_issue(call: _Call, issue: Issue) -> bool:
 
 def _list_issues(call: _Call) -> Response:
     project = _issue_access(call)
-    if isinstance(project, Response):
-        return project
-    gap = _unsupported(
+    _unsupported(
         call, [*_ISSUE_PARAMS_NOT_MODELLED, *(k for k in call.params if k.startswith("not["))]
     )
-    if gap:
-        return gap
     state = _choice(call, "state", ("opened", "closed", "all"), "all")
     order_by = _choice(call, "order_by", _ISSUE_ORDERS, "created_at")
     sort = _choice(call, "sort", ("asc", "desc"), "desc")
@@ -1599,14 +1546,8 @@ def _list_issues(call: _Call) -> Response:
     bounds = _time_params(
         call, ("created_after", "created_before", "updated_after", "updated_before")
     )
-    for value in (state, order_by, sort, issue_type, bounds):
-        if isinstance(value, Response):
-            return value
-    assert isinstance(bounds, dict)
-    assert isinstance(order_by, str)
-    assert isinstance(sort, str)
     if order_by not in _ISSUE_ORDER_KEYS:
-        return _unsupported(call, ["order_by"]) or _message(501, "unreachable")
+        _unsupported(call, ["order_by"])
     wanted = [name for name in call.params.get("labels", "").split(",") if name]
 
     def labelled(issue: Issue) -> bool:
@@ -1650,34 +1591,25 @@ def _list_issues(call: _Call) -> Response:
     return _paginate(call, chosen, lambda i: _issue_json(call, i, project), defaults)
 
 
-def _find_issue(call: _Call) -> tuple[Project, Issue] | Response:
+def _find_issue(call: _Call) -> tuple[Project, Issue]:
     project = _issue_access(call)
-    if isinstance(project, Response):
-        return project
     iid = call.groups["issue_iid"]
     if not iid.isdigit():
-        return _param_error("issue_iid is invalid")
+        _param_error("issue_iid is invalid")
     issue = project.issues.get(int(iid))
     if issue is None or not _visible_issue(call, issue):
-        return _message(404, "404 Not found")
+        _refuse(404, "404 Not found")
     return project, issue
 
 
 def _get_issue(call: _Call) -> Response:
-    found = _find_issue(call)
-    if isinstance(found, Response):
-        return found
-    project, issue = found
+    project, issue = _find_issue(call)
     return Response(200, {**_issue_json(call, issue, project), "subscribed": False})
 
 
 def _list_issue_links(call: _Call) -> Response:
-    if call.token is None:
-        return _message(401, UNAUTHORIZED)
-    found = _find_issue(call)
-    if isinstance(found, Response):
-        return found
-    project, issue = found
+    _signed_in(call)
+    project, issue = _find_issue(call)
     body = []
     for other, link, link_type in issue.links():
         if not _visible_issue(call, other):
@@ -1694,53 +1626,44 @@ def _list_issue_links(call: _Call) -> Response:
     return Response(200, body)  # not paginated, as in GitLab
 
 
-def _find_merge_request(call: _Call) -> MergeRequest | Response:
-    if call.token is None:
-        return _message(401, UNAUTHORIZED)
+def _find_merge_request(call: _Call) -> MergeRequest:
+    _signed_in(call)
     project = _find_project(call)
-    if isinstance(project, Response):
-        return project
     iid = call.groups["noteable_id"]
     if not iid.isdigit():
-        return _param_error("noteable_id is invalid")
+        _param_error("noteable_id is invalid")
     merge_request = project.merge_requests.get(int(iid))
     if merge_request is None:
-        return _message(404, "404 MergeRequest Not Found")
+        _refuse(404, "404 MergeRequest Not Found")
     return merge_request
+
+
+def _notes_page(call: _Call, notes: list[Any], render: Callable[[Any], Any]) -> Response:
+    """A page of a noteable's notes, ordered as asked (newest first by default)."""
+    order_by = _choice(call, "order_by", ("created_at", "updated_at"), "created_at")
+    sort = _choice(call, "sort", ("asc", "desc"), "desc")
+    _unsupported(call, ["activity_filter"])
+    attribute = "updated_at" if order_by == "updated_at" else "created_at"
+    notes = sorted(notes, key=lambda n: (getattr(n, attribute), n.id), reverse=sort == "desc")
+    return _paginate(call, notes, render, {"order_by": "created_at", "sort": "desc"})
 
 
 def _list_notes(call: _Call) -> Response:
     merge_request = _find_merge_request(call)
-    if isinstance(merge_request, Response):
-        return merge_request
-    order_by = _choice(call, "order_by", ("created_at", "updated_at"), "created_at")
-    sort = _choice(call, "sort", ("asc", "desc"), "desc")
-    for value in (order_by, sort):
-        if isinstance(value, Response):
-            return value
-    gap = _unsupported(call, ["activity_filter"])
-    if gap:
-        return gap
     notes = merge_request.project.notes_of(merge_request.iid)
-    attribute = "updated_at" if order_by == "updated_at" else "created_at"
-    notes.sort(key=lambda n: (getattr(n, attribute), n.id), reverse=sort == "desc")
-    defaults = {"order_by": "created_at", "sort": "desc"}
-    return _paginate(call, notes, lambda n: _note_json(call, n), defaults)
+    return _notes_page(call, notes, lambda n: _note_json(call, n))
 
 
-def _note_body(call: _Call) -> str | Response:
-    params = call.body_params()
-    if isinstance(params, Response):
-        return params
-    body = params.get("body")
+def _note_body(call: _Call) -> str:
+    body = call.body_params().get("body")
     if body is None:
-        return _param_error("body is missing")
+        _param_error("body is missing")
     if not isinstance(body, str):
-        return _param_error("body is invalid")
+        _param_error("body is invalid")
     if not body.strip():
-        return _message(400, '400 Bad request - Note {:note=>["can\'t be blank"]}')
+        _refuse(400, '400 Bad request - Note {:note=>["can\'t be blank"]}')
     if len(body) > NOTE_BODY_LIMIT:
-        return _message(
+        _refuse(
             400,
             '400 Bad request - Note {:note=>["is too long (maximum is '
             f'{NOTE_BODY_LIMIT} characters)"]}}',
@@ -1750,47 +1673,32 @@ def _note_body(call: _Call) -> str | Response:
 
 def _create_note(call: _Call) -> Response:
     merge_request = _find_merge_request(call)
-    if isinstance(merge_request, Response):
-        return merge_request
-    assert call.token is not None
     body = _note_body(call)
-    if isinstance(body, Response):
-        return body
-    note = merge_request.project.note(merge_request.iid, body, call.token.user.username)
+    author = _signed_in(call).user.username
+    note = merge_request.project.note(merge_request.iid, body, author)
     return Response(201, _note_json(call, note))
 
 
-def _find_note(call: _Call) -> Note | Response:
+def _find_note(call: _Call) -> Note:
     merge_request = _find_merge_request(call)
-    if isinstance(merge_request, Response):
-        return merge_request
     note_id = call.groups["note_id"]
     if not note_id.isdigit():
-        return _param_error("note_id is invalid")
+        _param_error("note_id is invalid")
     for note in merge_request.project.notes_of(merge_request.iid):
         if note.id == int(note_id):
             return note
-    return _message(404, "404 Not found")
+    _refuse(404, "404 Not found")
 
 
 def _get_note(call: _Call) -> Response:
-    note = _find_note(call)
-    if isinstance(note, Response):
-        return note
-    return Response(200, _note_json(call, note))
+    return Response(200, _note_json(call, _find_note(call)))
 
 
 def _update_note(call: _Call) -> Response:
     note = _find_note(call)
-    if isinstance(note, Response):
-        return note
-    assert call.token is not None
-    if note.author is not call.token.user or note.system:
-        return _message(403, FORBIDDEN)  # ``authorize! :admin_note``: the author only
-    body = _note_body(call)
-    if isinstance(body, Response):
-        return body
-    note.body = body
+    if note.author is not _signed_in(call).user or note.system:
+        _refuse(403, FORBIDDEN)  # ``authorize! :admin_note``: the author only
+    note.body = _note_body(call)
     note.updated_at = max(call.world.now(), note.created_at)
     return Response(200, _note_json(call, note))
 
@@ -1798,22 +1706,20 @@ def _update_note(call: _Call) -> Response:
 # -- issues written: create and edit (deploygate's report issue) ---------------------------
 
 
-def _issue_text(call: _Call, creating: bool) -> dict[str, str] | Response:
+def _issue_text(call: _Call, creating: bool) -> dict[str, str]:
     """``title`` and ``description`` of a create or edit, or GitLab's 400."""
     params = call.body_params()
-    if isinstance(params, Response):
-        return params
     fields = {key: params[key] for key in ("title", "description") if key in params}
     extra = set(params) - {"title", "description"}
     if extra:
         call.fake.problems.append(f"fake GitLab does not model issue fields {sorted(extra)}")
-        return _message(501, "fake GitLab does not model these issue fields")
+        _refuse(501, "fake GitLab does not model these issue fields")
     if creating and not fields.get("title"):
-        return _param_error("title is missing")
+        _param_error("title is missing")
     if not all(isinstance(value, str) for value in fields.values()):
-        return _param_error("title is invalid")
+        _param_error("title is invalid")
     if len(fields.get("description", "")) > NOTE_BODY_LIMIT:
-        return _message(
+        _refuse(
             400,
             '400 Bad request - Description {:description=>["is too long (maximum is '
             f'{NOTE_BODY_LIMIT} characters)"]}}',
@@ -1823,26 +1729,15 @@ def _issue_text(call: _Call, creating: bool) -> dict[str, str] | Response:
 
 def _create_issue(call: _Call) -> Response:
     project = _issue_access(call)
-    if isinstance(project, Response):
-        return project
     fields = _issue_text(call, creating=True)
-    if isinstance(fields, Response):
-        return fields
-    assert call.token is not None
-    issue = project.issue(
-        fields["title"], fields.get("description"), author_username=call.token.user.username
-    )
+    author = _signed_in(call).user.username
+    issue = project.issue(fields["title"], fields.get("description"), author_username=author)
     return Response(201, _issue_json(call, issue, project))
 
 
 def _update_issue(call: _Call) -> Response:
-    found = _find_issue(call)
-    if isinstance(found, Response):
-        return found
-    project, issue = found
+    project, issue = _find_issue(call)
     fields = _issue_text(call, creating=False)
-    if isinstance(fields, Response):
-        return fields
     issue.title = fields.get("title", issue.title)
     issue.description = fields.get("description", issue.description)
     issue.updated_at = max(call.world.now(), issue.created_at)
@@ -1852,36 +1747,13 @@ def _update_issue(call: _Call) -> Response:
 # -- issue notes: deploygate's override notes -----------------------------------------------
 
 
-def _issue_note_json(call: _Call, note: IssueNote) -> dict[str, Any]:
-    return {
-        "id": note.id,
-        "type": None,
-        "body": note.body,
-        "attachment": None,
-        "author": _user_basic(call, note.author),
-        "created_at": iso(note.created_at),
-        "updated_at": iso(note.updated_at),
-        "system": note.system,
-        "noteable_id": note.issue.id,
-        "noteable_type": "Issue",
-        "project_id": note.issue.project.id,
-        "resolvable": False,
-        "confidential": False,
-        "internal": False,
-        "imported": False,
-        "imported_from": "none",
-        "noteable_iid": note.issue.iid,
-        "commands_changes": {},
-    }
-
-
 def add_issue_note(
     issue: Issue, body: str, author: User, *, created_at: datetime | None = None
 ) -> IssueNote:
     """Add a note to ``issue`` (tests call it for a person's note; the POST handler too)."""
     world = issue.project.world
     with world.lock:
-        moment = _utc(created_at) if created_at else world.now()
+        moment = world.at(created_at)
         note = IssueNote(world.next_id("note"), issue, body, author, moment, moment)
         issue.notes.append(note)
         world.comment_events.append(CommentEvent(world.next_id("event"), note))
@@ -1889,35 +1761,15 @@ def add_issue_note(
 
 
 def _list_issue_notes(call: _Call) -> Response:
-    found = _find_issue(call)
-    if isinstance(found, Response):
-        return found
-    _, issue = found
-    order_by = _choice(call, "order_by", ("created_at", "updated_at"), "created_at")
-    sort = _choice(call, "sort", ("asc", "desc"), "desc")
-    for value in (order_by, sort):
-        if isinstance(value, Response):
-            return value
-    gap = _unsupported(call, ["activity_filter"])
-    if gap:
-        return gap
-    attribute = "updated_at" if order_by == "updated_at" else "created_at"
-    notes = sorted(issue.notes, key=lambda n: (getattr(n, attribute), n.id), reverse=sort == "desc")
-    defaults = {"order_by": "created_at", "sort": "desc"}
-    return _paginate(call, notes, lambda n: _issue_note_json(call, n), defaults)
+    _, issue = _find_issue(call)
+    return _notes_page(call, issue.notes, lambda n: _note_json(call, n))
 
 
 def _create_issue_note(call: _Call) -> Response:
-    found = _find_issue(call)
-    if isinstance(found, Response):
-        return found
-    _, issue = found
-    assert call.token is not None
+    _, issue = _find_issue(call)
     body = _note_body(call)
-    if isinstance(body, Response):
-        return body
-    note = add_issue_note(issue, body, call.token.user)
-    return Response(201, _issue_note_json(call, note))
+    note = add_issue_note(issue, body, _signed_in(call).user)
+    return Response(201, _note_json(call, note))
 
 
 # -- project events: the comment events that embed each note ----------------------------------
@@ -1935,10 +1787,7 @@ EVENT_TARGET_TYPES = frozenset(
 def _comment_event_json(call: _Call, event: CommentEvent) -> dict[str, Any]:
     """``Entities::Event`` of a comment: the note rides along in full."""
     note = event.note
-    if isinstance(note, IssueNote):
-        note_json, title = _issue_note_json(call, note), note.issue.title
-    else:
-        note_json, title = _note_json(call, note), note.merge_request.title
+    title = note.issue.title if isinstance(note, IssueNote) else note.merge_request.title
     return {
         "id": event.id,
         "project_id": event.project.id,
@@ -1949,7 +1798,7 @@ def _comment_event_json(call: _Call, event: CommentEvent) -> dict[str, Any]:
         "author_id": note.author.id,
         "target_title": title,
         "created_at": iso(note.created_at),
-        "note": note_json,
+        "note": _note_json(call, note),
         "author": _user_basic(call, note.author),
         "imported": False,
         "imported_from": "none",
@@ -1959,27 +1808,20 @@ def _comment_event_json(call: _Call, event: CommentEvent) -> dict[str, Any]:
 
 def _list_project_events(call: _Call) -> Response:
     project = _find_project(call)
-    if isinstance(project, Response):
-        return project
     action = _choice(call, "action", EVENT_ACTIONS, None)
     target_type = _choice(call, "target_type", EVENT_TARGET_TYPES, None)
     sort = _choice(call, "sort", ("asc", "desc"), "desc")
-    for value in (action, target_type, sort):
-        if isinstance(value, Response):
-            return value
     if action != "commented" or target_type not in ("", "note"):
-        what = f"{call.record.method} {call.record.path} without action=commented&target_type=note"
-        call.fake.problems.append(f"fake GitLab does not implement {what}")
-        return _message(501, f"fake GitLab does not implement {what}")
-    gap = _unsupported(call, ["before"])
-    if gap:
-        return gap
+        call.fake.gap(
+            f"{call.record.method} {call.record.path} without action=commented&target_type=note"
+        )
+    _unsupported(call, ["before"])
     after: date | None = None
     if call.params.get("after"):
         try:
             after = date.fromisoformat(call.params["after"])
         except ValueError:
-            return _param_error("after is invalid")
+            _param_error("after is invalid")
 
     def kept(event: CommentEvent) -> bool:
         note = event.note
@@ -1999,51 +1841,32 @@ def _list_project_events(call: _Call) -> Response:
 
 Handler: TypeAlias = Callable[[_Call], Response]
 _PROJECT = r"/projects/(?P<id>[^/]+)"
-_ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = [
-    # (method, path under /api/v4, handler, whether a CI job token authenticates there);
-    # the groups are named as GitLab's route params, which its link URLs repeat.
-    ("GET", re.compile(r"/user"), _get_user, False),
-    ("GET", re.compile(_PROJECT), _get_project, False),
-    ("GET", re.compile(_PROJECT + r"/deployments"), _list_deployments, True),
-    ("GET", re.compile(_PROJECT + r"/jobs"), _list_project_jobs, False),
-    ("GET", re.compile(_PROJECT + r"/events"), _list_project_events, False),
-    ("GET", re.compile(_PROJECT + r"/issues"), _list_issues, False),
-    ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)"), _get_issue, False),
-    ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)/links"), _list_issue_links, False),
-    ("GET", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)/notes"), _list_issue_notes, False),
-    (
-        "POST",
-        re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)/notes"),
-        _create_issue_note,
-        False,
-    ),
-    ("POST", re.compile(_PROJECT + r"/issues"), _create_issue, False),
-    ("PUT", re.compile(_PROJECT + r"/issues/(?P<issue_iid>[^/]+)"), _update_issue, False),
-    (
-        "GET",
-        re.compile(_PROJECT + r"/merge_requests/(?P<noteable_id>[^/]+)/notes"),
-        _list_notes,
-        False,
-    ),
-    (
-        "POST",
-        re.compile(_PROJECT + r"/merge_requests/(?P<noteable_id>[^/]+)/notes"),
-        _create_note,
-        False,
-    ),
-    (
-        "GET",
-        re.compile(_PROJECT + r"/merge_requests/(?P<noteable_id>[^/]+)/notes/(?P<note_id>[^/]+)"),
-        _get_note,
-        False,
-    ),
-    (
-        "PUT",
-        re.compile(_PROJECT + r"/merge_requests/(?P<noteable_id>[^/]+)/notes/(?P<note_id>[^/]+)"),
-        _update_note,
-        False,
-    ),
-]
+_ISSUE = _PROJECT + r"/issues/(?P<issue_iid>[^/]+)"
+_MR_NOTES = _PROJECT + r"/merge_requests/(?P<noteable_id>[^/]+)/notes"
+_ROUTES = server.Routes[Handler](
+    # (method, path under /api/v4, handler); the groups are named as GitLab's route
+    # params, which its link URLs repeat.
+    [
+        ("GET", r"/user", _get_user),
+        ("GET", _PROJECT, _get_project),
+        ("GET", _PROJECT + r"/deployments", _list_deployments),
+        ("GET", _PROJECT + r"/jobs", _list_project_jobs),
+        ("GET", _PROJECT + r"/events", _list_project_events),
+        ("GET", _PROJECT + r"/issues", _list_issues),
+        ("GET", _ISSUE, _get_issue),
+        ("GET", _ISSUE + r"/links", _list_issue_links),
+        ("GET", _ISSUE + r"/notes", _list_issue_notes),
+        ("POST", _ISSUE + r"/notes", _create_issue_note),
+        ("POST", _PROJECT + r"/issues", _create_issue),
+        ("PUT", _ISSUE, _update_issue),
+        ("GET", _MR_NOTES, _list_notes),
+        ("POST", _MR_NOTES, _create_note),
+        ("GET", _MR_NOTES + r"/(?P<note_id>[^/]+)", _get_note),
+        ("PUT", _MR_NOTES + r"/(?P<note_id>[^/]+)", _update_note),
+    ]
+)
+_JOB_TOKEN_ROUTES = frozenset({_list_deployments})
+"""Where a CI job token authenticates; elsewhere GitLab ignores one."""
 
 
 # ---------------------------------------------------------------------------
@@ -2067,17 +1890,13 @@ class RecordedRequest(server.RecordedRequest):
     @property
     def credential(self) -> str | None:
         """The token the request carried, however it was sent (None: anonymous)."""
-        bearer = _BEARER.match(self.headers.get("authorization", ""))
         return (
             self.headers.get("private-token")
             or self.headers.get("job-token")
-            or (bearer.group(1) if bearer else None)
+            or server.authorization(self, "bearer")
             or self.query.get("private_token")
             or self.query.get("job_token")
         )
-
-
-_BEARER = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 
 
 class Fault(server.Fault[RecordedRequest]):
@@ -2232,9 +2051,7 @@ class FakeGitLab(server.LoopbackFake[RecordedRequest, Fault]):
 
     # -- answering -----------------------------------------------------------
 
-    def _authenticate(
-        self, record: RecordedRequest, job_token_allowed: bool
-    ) -> Token | Response | None:
+    def _authenticate(self, record: RecordedRequest, job_token_allowed: bool) -> Token | None:
         """The caller's token as GitLab's AuthFinders resolve it; None: anonymous.
 
         Personal (and OAuth) tokens come from ``PRIVATE-TOKEN``, ``private_token``
@@ -2242,16 +2059,14 @@ class FakeGitLab(server.LoopbackFake[RecordedRequest, Fault]):
         only where job tokens are allowed; elsewhere it is ignored (anonymous).
         """
         tokens = self.world.tokens
-        bearer = _BEARER.match(record.headers.get("authorization", ""))
+        bearer = server.authorization(record, "bearer")
         personal = (
-            (bearer.group(1) if bearer else None)
-            or record.headers.get("private-token")
-            or record.query.get("private_token")
+            bearer or record.headers.get("private-token") or record.query.get("private_token")
         )
         if personal:
             token = tokens.get(personal)
             if token is None:
-                return _message(401, UNAUTHORIZED)
+                _refuse(401, UNAUTHORIZED)
             if not token.job_token:
                 return token
             if bearer and job_token_allowed:
@@ -2261,7 +2076,7 @@ class FakeGitLab(server.LoopbackFake[RecordedRequest, Fault]):
         if job and job_token_allowed:
             token = tokens.get(job)
             if token is None or not token.job_token:
-                return _message(401, UNAUTHORIZED)
+                _refuse(401, UNAUTHORIZED)
             return token
         return None
 
@@ -2277,29 +2092,23 @@ class FakeGitLab(server.LoopbackFake[RecordedRequest, Fault]):
 
     def fault_response(self, fault: Fault, record: RecordedRequest) -> Response:
         """The fault's answer as it is: GitLab adds no headers to a failure."""
-        return fault.response(time.time())
+        return fault.response(self.clock())
+
+    def error(self, status: int, message: str) -> Response:
+        return _message(status, message)
 
     def _answer(self, record: RecordedRequest) -> Response:
         path = record.path
         method = "GET" if record.method == "HEAD" else record.method
-        if path.startswith(API_PREFIX + "/"):
-            inner = path[len(API_PREFIX) :].rstrip("/")
-            for route_method, pattern, handler, job_token_allowed in _ROUTES:
-                match = pattern.fullmatch(inner)
-                if match and route_method == method:
-                    token = self._authenticate(record, job_token_allowed)
-                    if isinstance(token, Response):
-                        return token
-                    if (
-                        token is not None
-                        and method not in ("GET", "HEAD")
-                        and ("api" not in token.scopes)
-                    ):
-                        return _insufficient_scope()
-                    call = _Call(self, record, token, match.groupdict())
-                    return handler(call)
-        self.problems.append(f"fake GitLab does not implement {record.method} {path}")
-        return _message(501, f"fake GitLab does not implement {record.method} {path}")
+        inner = path[len(API_PREFIX) :].rstrip("/") if path.startswith(API_PREFIX + "/") else None
+        found = _ROUTES.find(method, inner) if inner is not None else None
+        if found is None:
+            self.gap(f"{record.method} {path}")
+        handler, groups = found
+        token = self._authenticate(record, handler in _JOB_TOKEN_ROUTES)
+        if token is not None and method not in ("GET", "HEAD") and "api" not in token.scopes:
+            _insufficient_scope()
+        return handler(_Call(self, record, token, groups))
 
 
 # ---------------------------------------------------------------------------

@@ -68,15 +68,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import itertools
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import pytest
 
@@ -169,14 +167,14 @@ class Project:
             resolution = "Done"  # Jira's default workflows resolve on entering Done
         if resolutiondate is not None and resolution is None:
             raise ValueError("resolutiondate needs a resolution")
-        created = created or self.world.now
+        created = created or self.world.now()
         if resolution is not None and resolutiondate is None:
-            resolutiondate = max(created, self.world.now)
+            resolutiondate = max(created, self.world.now())
         for component in components:
             if component not in self.components:
                 raise ValueError(f"{self.key} has no component {component!r}")
         issue = Issue(
-            id=next(self.world.ids),
+            id=self.world.next_id("issue"),
             key=f"{self.key}-{len(self.issues) + 1}",
             project=self,
             summary=summary,
@@ -211,15 +209,20 @@ class PersonalToken:
 Account = CloudAccount | PersonalToken
 
 
-class JiraWorld:
-    """Projects, issues and the credentials the fake accepts."""
+class JiraWorld(server.World):
+    """Projects, issues and the credentials the fake accepts; the clock and ids are
+    ``fakes.server.World``'s. Its time stands still at ``now`` (the tests' NOW by default)
+    unless it is given a ``clock``."""
 
-    def __init__(self, now: datetime | None = None) -> None:
-        self.now = now or datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    FIRST_IDS: ClassVar[dict[str, int]] = {"issue": 10001}
+
+    def __init__(
+        self, now: datetime | None = None, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        still = now or datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+        super().__init__(clock=clock or (lambda: still))
         self.projects: dict[str, Project] = {}
         self.accounts: list[Account] = []
-        self.ids = itertools.count(10001)
-        self.lock = threading.RLock()
 
     def project(self, key: str, *, components: Sequence[str] = ()) -> Project:
         if key not in self.projects:
@@ -555,12 +558,12 @@ RETRY_AFTER_SECONDS = 1
 """The Retry-After of an injected 429 that names none."""
 
 
-def rate_limit_headers(retry_after: int) -> dict[str, str]:
+def rate_limit_headers(retry_after: int, now: datetime | None = None) -> dict[str, str]:
     """What Jira Cloud sends with a 429
     (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/): Retry-After in
-    seconds, X-RateLimit-Reset as an ISO 8601 time to the minute (the request's time plus
-    Retry-After), the budget's limit and what remains of it, and why."""
-    reset = datetime.now(timezone.utc) + timedelta(seconds=retry_after)
+    seconds, X-RateLimit-Reset as an ISO 8601 time to the minute (the request's time, ``now``,
+    plus Retry-After), the budget's limit and what remains of it, and why."""
+    reset = (now or datetime.now(timezone.utc)) + timedelta(seconds=retry_after)
     return {
         "Retry-After": str(retry_after),
         "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"),
@@ -623,22 +626,24 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
         """The fault's answer; a 429 on Cloud carries Atlassian's rate-limit headers beneath
         the fault's own (a test's ``Retry-After`` wins)."""
         if fault.status == 429 and self.flavour == "cloud":
-            return fault.answer(_fault_body, rate_limit_headers(RETRY_AFTER_SECONDS))
+            now = datetime.fromtimestamp(self.clock(), timezone.utc)
+            return fault.answer(_fault_body, rate_limit_headers(RETRY_AFTER_SECONDS, now))
         return fault.response()
 
     def _crash_response(self) -> Response:
         return _errors(500, "fake Jira crashed; see FakeJira.problems")
 
+    def error(self, status: int, message: str) -> Response:
+        return _errors(status, message)
+
     def _account(self, record: RecordedRequest) -> Account | Literal[False] | None:
         """The caller: None when anonymous, False when the credentials are wrong."""
-        header = record.headers.get("authorization")
-        if header is None:
+        if "authorization" not in record.headers:
             return None
-        scheme, _, value = header.strip().partition(" ")
-        value = value.strip()
-        if scheme.lower() == "basic" and self.flavour == "cloud":
+        basic = server.authorization(record, "basic")
+        if basic is not None and self.flavour == "cloud":
             try:
-                email, _, token = base64.b64decode(value, validate=True).decode().partition(":")
+                email, _, token = base64.b64decode(basic, validate=True).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 return False
             for account in self.world.accounts:
@@ -647,9 +652,10 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
                     token,
                 ):
                     return account
-        if scheme.lower() == "bearer" and self.flavour == "data-center":
+        bearer = server.authorization(record, "bearer")
+        if bearer is not None and self.flavour == "data-center":
             for account in self.world.accounts:
-                if isinstance(account, PersonalToken) and account.token == value:
+                if isinstance(account, PersonalToken) and account.token == bearer:
                     return account
         return False
 
@@ -670,8 +676,7 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
         search_path = CLOUD_SEARCH if self.flavour == "cloud" else DC_SEARCH
         if path != search_path or record.method != "GET":
             if path.startswith("/rest/api/"):
-                self.problems.append(f"fake Jira does not implement {record.method} {path}")
-                return _errors(501, f"fake Jira does not implement {record.method} {path}")
+                self.gap(f"{record.method} {path}")
             return Response(404, raw=b"<html><body>Page not found</body></html>",
                             headers={"Content-Type": "text/html;charset=UTF-8"})  # fmt: skip
         account = self._account(record)
@@ -706,12 +711,12 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
             return self._cloud_page(query, jql, found, fields, base)
         return self._dc_page(query, found, fields, base)
 
-    def _page_size(self, query: dict[str, str], default: int, cap: int) -> int | Response:
+    def _page_size(self, query: dict[str, str], default: int, cap: int) -> int:
         text = query.get("maxResults")
         if text is None:
             return default
         if not re.fullmatch(r"-?[0-9]+", text):
-            return _errors(400, f"The value '{text}' is invalid for the maxResults parameter.")
+            self.refuse(400, f"The value '{text}' is invalid for the maxResults parameter.")
         return max(0, min(int(text), cap))
 
     def _cloud_page(
@@ -726,8 +731,6 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
         size = self._page_size(
             query, CLOUD_DEFAULT_PAGE, CLOUD_MAX_IDS_PAGE if ids_only else CLOUD_MAX_PAGE
         )
-        if isinstance(size, Response):
-            return size
         start = 0
         token = query.get("nextPageToken")
         if token is not None:
@@ -748,8 +751,6 @@ class FakeJira(server.LoopbackFake[RecordedRequest, Fault]):
         self, query: dict[str, str], found: list[Issue], fields: set[str] | None, base: str
     ) -> Response:
         size = self._page_size(query, DC_DEFAULT_PAGE, self.max_results)
-        if isinstance(size, Response):
-            return size
         start_text = query.get("startAt", "0")
         if not start_text.isdigit():
             return _errors(400, f"The value '{start_text}' is invalid for the startAt parameter.")

@@ -11,17 +11,26 @@ What lives here:
 * ``LoopbackFake``: the server's lifecycle (``start``/``stop``, a context
   manager), the listeners, the open connections that ``stop`` shuts down so
   a client blocked on a read wakes up, the stopping event that cuts short
-  every delay, the request log, the fault plan and the problems list;
+  every delay, the request log, the fault plan, the problems list, and the
+  clock requests are timed by;
+* ``World``: what every fake's world has: the lock answers are given under,
+  the clock that stamps what is made without a time, ids per kind;
+* the REST preamble: ``authorization`` (the credentials of a header),
+  ``Routes`` (method and path pattern to a handler, a
+  gap recorded and answered 501 when none matches), ``Refusal`` (an error
+  answer raised where it is decided, so handlers return only success and no
+  caller checks what it got back), and ``Page`` with ``link_header`` (page
+  arithmetic and the ``Link`` header both REST APIs send);
 * ``FakeHandler``: reads a request, logs it, applies latency and faults,
   and writes the answer (keep-alive, as the real services do);
 * ``RecordedRequest``, ``Response``, ``Fault`` and ``Faults``.
 
 What each fake adds: its world, its routes and authentication (``_answer``),
-what it says when it crashes (``_crash_response``), a ``Fault`` subclass
-whose ``response`` answers in the service's words (GitHub's JSON, GitLab's
-plain ``Retry later`` and HTML error pages), how that answer is sent
-(``fault_response``), and its handler's ``Server`` header and JSON content
-type.
+its error body (``error``), what it says when it crashes
+(``_crash_response``), a ``Fault`` subclass whose ``response`` answers in
+the service's words (GitHub's JSON, GitLab's plain ``Retry later`` and HTML
+error pages), how that answer is sent (``fault_response``), and its
+handler's ``Server`` header and JSON content type.
 """
 
 from __future__ import annotations
@@ -29,15 +38,17 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
+import re
 import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, NoReturn, TypeVar
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 
@@ -215,11 +226,129 @@ class Faults(Generic[FaultT]):
             return len(self._faults)
 
 
-class _World(Protocol):
-    """What the machinery needs of a fake's world: the lock every answer is given under."""
+class Refusal(Exception):
+    """An answer other than success (401, 404, 422, a gap's 501), raised where it is decided.
+
+    ``LoopbackFake.answer`` writes it; a handler and the helpers it calls
+    return only what success needs, so no caller checks what it got back.
+    """
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+class World:
+    """What every fake's world has: a lock, a clock, and ids.
+
+    ``lock`` is held while the fake answers, so a test may change the world
+    between requests. ``clock`` returns the current time (the real UTC time
+    by default) and stamps anything made without an explicit time.
+    ``next_id(kind)`` counts from ``FIRST_IDS[kind]``: each fake gives each
+    kind realistic magnitudes in distinct ranges, so that an id of one kind
+    used as another is caught rather than silently found.
+    """
+
+    FIRST_IDS: ClassVar[dict[str, int]] = {}
+
+    def __init__(self, *, clock: Callable[[], datetime] | None = None) -> None:
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.lock = threading.RLock()
+        self._counters = {kind: itertools.count(first) for kind, first in self.FIRST_IDS.items()}
+        self._claimed: dict[str, set[int]] = {}
+
+    def now(self) -> datetime:
+        """The clock's time, as the service keeps times (``stored``)."""
+        return self.stored(self.clock())
+
+    def at(self, moment: datetime | None) -> datetime:
+        """``moment`` as the service keeps times; now when it is None (not given)."""
+        return self.stored(moment) if moment else self.now()
+
+    @staticmethod
+    def stored(moment: datetime) -> datetime:
+        """``moment`` as the service keeps times: in UTC (a fake may round it further).
+        A naive datetime is a test bug, so it is refused."""
+        if moment.tzinfo is None:
+            raise ValueError(f"timestamps must be timezone-aware, got {moment!r}")
+        return moment.astimezone(timezone.utc)
+
+    def next_id(self, kind: str) -> int:
+        with self.lock:
+            return next(self._counters[kind])
+
+    def claim_id(self, kind: str, wanted: int | None) -> int:
+        """An id of ``kind`` a test may choose: ``wanted`` unless None (the next one then);
+        the same id twice is a test bug, so it is refused."""
+        with self.lock:
+            chosen = wanted if wanted is not None else self.next_id(kind)
+            claimed = self._claimed.setdefault(kind, set())
+            if chosen in claimed:
+                raise ValueError(f"{kind} id {chosen} is already taken")
+            claimed.add(chosen)
+            return chosen
+
+
+HandlerT = TypeVar("HandlerT")
+
+
+class Routes(Generic[HandlerT]):
+    """A REST API's table: (method, path pattern, handler), first match wins."""
+
+    def __init__(self, routes: Iterable[tuple[str, str, HandlerT]]) -> None:
+        self._routes = [(method, re.compile(path), handler) for method, path, handler in routes]
+
+    def find(self, method: str, path: str) -> tuple[HandlerT, dict[str, str]] | None:
+        """The handler of ``method path`` and the path's named groups; None: no such route."""
+        for route_method, pattern, handler in self._routes:
+            match = pattern.fullmatch(path)
+            if match and route_method == method:
+                return handler, {k: v for k, v in match.groupdict().items() if v is not None}
+        return None
+
+
+ItemT = TypeVar("ItemT")
+
+
+@dataclass(frozen=True)
+class Page(Generic[ItemT]):
+    """Page ``number`` (from 1) of ``size`` items over a listing of ``total``."""
+
+    items: Sequence[ItemT]
+    number: int
+    size: int
+    total: int
+
+    @classmethod
+    def of(cls, listing: Sequence[ItemT], number: int, size: int) -> Page[ItemT]:
+        chosen = listing[(number - 1) * size : number * size]
+        return cls(chosen, number, size, len(listing))
 
     @property
-    def lock(self) -> AbstractContextManager[Any]: ...
+    def last(self) -> int:
+        """The last page's number (1 for an empty listing)."""
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number * self.size < self.total else None
+
+
+_AUTHORIZATION = re.compile(r"^\s*(\S+)\s+(\S+)\s*$")
+
+
+def authorization(record: RecordedRequest, *schemes: str) -> str | None:
+    """The credentials of the ``Authorization: SCHEME CREDENTIALS`` header when its scheme
+    (any case) is one of ``schemes``; None when the header is absent or says otherwise."""
+    match = _AUTHORIZATION.match(record.headers.get("authorization", ""))
+    if match is None or match.group(1).lower() not in schemes:
+        return None
+    return match.group(2)
+
+
+def link_header(links: Iterable[tuple[str, str]]) -> str:
+    """RFC 8288's ``Link`` value from (url, rel) pairs, as GitHub and GitLab send it."""
+    return ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)
 
 
 FakeT = TypeVar("FakeT", bound="LoopbackFake[Any, Any]")
@@ -237,10 +366,13 @@ class LoopbackFake(Generic[RecordT, FaultT]):
 
     name: ClassVar[str]
     handler: ClassVar[type[FakeHandler]]
-    world: _World
+    world: World
 
     def __init__(self, fault_type: type[FaultT], *, latency: float = 0.0) -> None:
         self.latency = latency
+        self.clock: Callable[[], float] = time.time
+        """Epoch seconds: when a request came (``RecordedRequest.time``), and what a
+        rate-limit reset is counted from; a test on virtual time sets its fake clock's."""
         self.requests: list[RecordT] = []
         self.faults = Faults(fault_type)
         self.problems: list[str] = []
@@ -331,12 +463,15 @@ class LoopbackFake(Generic[RecordT, FaultT]):
     def answer(self, record: RecordT) -> Response:
         """The real answer to a request (without faults), given under the world's lock.
 
-        A crash is recorded in ``problems`` (so the fixture fails the test) and
-        answered 500 in the service's words.
+        A ``Refusal`` raised on the way is the answer. A crash is recorded in
+        ``problems`` (so the fixture fails the test) and answered 500 in the
+        service's words.
         """
         try:
             with self.world.lock:
                 return self._answer(record)
+        except Refusal as refusal:
+            return refusal.response
         except Exception:
             self.problems.append(
                 f"fake {self.name} crashed on {record.method} {record.path}:\n"
@@ -346,6 +481,21 @@ class LoopbackFake(Generic[RecordT, FaultT]):
 
     def _answer(self, record: RecordT) -> Response:
         raise NotImplementedError
+
+    def error(self, status: int, message: str) -> Response:
+        """An error answer in the service's words."""
+        raise NotImplementedError
+
+    def refuse(self, status: int, message: str) -> NoReturn:
+        """Answer ``status`` with ``message`` in the service's words, from wherever it is known."""
+        raise Refusal(self.error(status, message))
+
+    def gap(self, what: str) -> NoReturn:
+        """Something the fake does not implement: recorded in ``problems`` (the fixture then
+        fails the test) and answered 501, so the gap is loud, never a silent success."""
+        text = f"fake {self.name} does not implement {what}"
+        self.problems.append(text)
+        self.refuse(501, text)
 
     def _crash_response(self) -> Response:
         raise NotImplementedError
@@ -422,7 +572,7 @@ class FakeHandler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(target.query, keep_blank_values=True)),
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
-            time=time.time(),
+            time=fake.clock(),
             **self._record_details(target),
         )
         fake.requests.append(record)

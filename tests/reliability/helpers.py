@@ -30,21 +30,18 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from actions_runner import Command, parse_line
-from click.testing import CliRunner
+from conftest import run_cli
 from fakes.github import FakeGitHub
 from fakes.gitlab import FakeGitLab
 from fakes.server import Response
+from fakes.worlds import at
 
-from deploygate.cli import cli
-
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 NOW_ARG = "2026-11-20T12:00:00Z"
 DEADLINE = "2s"
 """The [github]/[gitlab] deadline of the network tests: short, so the suite stays fast."""
@@ -52,11 +49,6 @@ DEADLINE_SECONDS = 2.0
 MARGIN = 1.5
 """Seconds past the deadline that start-up, rendering and scheduling may take."""
 STICKY_MARKER = "<!-- deploygate:sticky-comment -->"
-
-
-def at(days_ago: float, hour: int = 10) -> datetime:
-    """A moment ``days_ago`` before NOW, at ``hour`` o'clock."""
-    return (NOW - timedelta(days=days_ago)).replace(hour=hour, minute=0, second=0)
 
 
 # ---------------------------------------------------------------------------
@@ -412,7 +404,7 @@ def check(
         debug=debug,
     )
     started, wall = time.monotonic(), time.time()
-    result = CliRunner().invoke(cli, prepared.argv, env=prepared.env)
+    result = run_cli(*prepared.argv, env=prepared.env)
     return Run(
         exit_code=result.exit_code,
         stdout=result.stdout,

@@ -121,6 +121,7 @@ def test_github_echoing_the_token_in_an_error_it_shows(
 
 
 @pytest.mark.parametrize("status", [401, 502])
+@pytest.mark.usefixtures("fake_clock")  # the retries of the 5xx wait on virtual time
 def test_github_errors_it_does_not_show_carry_no_token(
     fake_github: FakeGitHub,  # noqa: F811
     tmp_path: Path,
@@ -137,6 +138,7 @@ def test_github_errors_it_does_not_show_carry_no_token(
 
 
 @pytest.mark.parametrize("status", [401, 403, 404, 500])
+@pytest.mark.usefixtures("fake_clock")  # the retries of the 5xx wait on virtual time
 def test_gitlab_echoing_the_token_in_its_errors(
     fake_gitlab: FakeGitLab,  # noqa: F811
     tmp_path: Path,

@@ -29,13 +29,13 @@ import pytest
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.gitlab import iso as gitlab_iso
+from fakes.worlds import at
 from reliability.helpers import (
     GITHUB_TOKEN,
     GITLAB_TOKEN,
     OVERDUE_TITLE,
     Run,
     assert_internal_error,
-    at,
     check,
     foreign_commands,
     github_config,

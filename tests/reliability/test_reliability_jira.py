@@ -11,7 +11,8 @@ error naming Jira, no traceback, and no spelling of the Jira token (or of
 - case 8 (rate limits) -> test_a_rate_limit_with_atlassians_headers_is_waited_out,
   test_a_rate_limit_an_hour_away_fails_at_once_naming_the_reset
 - case 9 (Retry-After junk) -> test_junk_retry_after_never_crashes
-- case 10 (hung and slow servers) -> test_a_hung_or_dripping_jira_stops_at_the_deadline
+- case 10 (hung and slow servers) -> test_a_hung_or_dripping_jira_stops_at_the_deadline, and
+  on the wall clock test_canary_a_real_run_against_a_dripping_jira_ends_by_itself
 - case 12 (malformed payloads) -> test_malformed_answers_fail_jira_with_one_clear_line
 - case 13 (canaries) -> test_the_jira_token_never_leaks, and assert_no_jira_leak on every run
 - case 14 (unreachable) -> test_an_unreachable_jira_is_not_verified
@@ -26,23 +27,25 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.clock import FakeClock
 from fakes.github import Response
 from fakes.jira import FakeJira, _make_token, rate_limit_headers
+from fakes.worlds import at
 from reliability.helpers import (
     CANARIES,
     DEADLINE,
+    DEADLINE_SECONDS,
     HOSTILE_MARKDOWN,
     Launch,
     RawServer,
     Run,
     assert_inert_markdown,
     assert_not_verified,
-    at,
     canary_forms,
     check,
     clean_env,
@@ -164,8 +167,11 @@ def test_a_healthy_jira_gives_the_expected_findings_and_leaks_nothing(
     assert_no_jira_leak(run, jira)
 
 
-def test_a_5xx_storm_is_bounded_and_not_verified(tmp_path: Path, jira: FakeJira) -> None:
+def test_a_5xx_storm_is_bounded_and_not_verified(
+    tmp_path: Path, jira: FakeJira, fake_clock: FakeClock
+) -> None:
     """Every search answered 502/503: at most five attempts inside the deadline, then exit 3."""
+    fake_clock.drive(jira)
     populate(jira)
     jira.faults.add(lambda r: len(jira.requests) % 2 == 1, status=502, times=None)
     jira.faults.add(None, status=503, times=None)
@@ -173,40 +179,50 @@ def test_a_5xx_storm_is_bounded_and_not_verified(tmp_path: Path, jira: FakeJira)
     error = assert_one_clear_line(run, "/rest/api/3/search/jql answered 50")
     assert "tried 5 times" in error or "deadline" in error
     assert 1 < len(jira.requests) <= 5
+    assert len(fake_clock.sleeps()) == len(jira.requests) - 1
+    assert sum(fake_clock.sleeps()) <= DEADLINE_SECONDS
     assert_no_jira_leak(run, jira)
 
 
-def test_a_rate_limit_with_atlassians_headers_is_waited_out(tmp_path: Path, jira: FakeJira) -> None:
+def test_a_rate_limit_with_atlassians_headers_is_waited_out(
+    tmp_path: Path, jira: FakeJira, fake_clock: FakeClock
+) -> None:
     """A 429 as Jira Cloud sends it (Retry-After 2, X-RateLimit-Reset to the minute in ISO
-    8601, X-RateLimit-Remaining 0): the explicit Retry-After is waited out and the check
-    decides (exit 1)."""
+    8601, X-RateLimit-Remaining 0): the explicit Retry-After is waited out (and a second
+    more) and the check decides (exit 1)."""
+    fake_clock.drive(jira)
     populate(jira)
-    jira.faults.add("/search", status=429, times=1, headers=rate_limit_headers(2))
+    headers = rate_limit_headers(2, fake_clock.latest_datetime())
+    jira.faults.add("/search", status=429, times=1, headers=headers)
     run = check(tmp_path, project(tmp_path, jira.url, deadline="10s"), jira_env())
     run.assert_clean()
     assert run.exit_code == 1, run.output
     assert [r.status for r in jira.searches()][:2] == [429, 200]
+    assert fake_clock.sleeps() == [3.0]
     assert jira_status(run)["ok"] is True
     assert_no_jira_leak(run, jira)
 
 
 def test_a_rate_limit_an_hour_away_fails_at_once_naming_the_reset(
-    tmp_path: Path, jira: FakeJira
+    tmp_path: Path, jira: FakeJira, fake_clock: FakeClock
 ) -> None:
+    fake_clock.drive(jira)
     populate(jira)
-    headers = rate_limit_headers(3600)
+    headers = rate_limit_headers(3600, fake_clock.latest_datetime())
     jira.faults.add("/search", status=429, times=None, headers=headers)
     run = check(tmp_path, project(tmp_path, jira.url), jira_env())
     reset = datetime.strptime(headers["X-RateLimit-Reset"], "%Y-%m-%dT%H:%MZ")
     assert_one_clear_line(run, f"rate limit exhausted until {reset:%Y-%m-%d %H:%M:%S} UTC")
     assert len(jira.searches()) == 1
+    assert fake_clock.waits == []
     assert_no_jira_leak(run, jira)
 
 
 def test_a_5xx_storm_under_on_error_warn_exits_0_not_verified(
-    tmp_path: Path, jira: FakeJira
+    tmp_path: Path, jira: FakeJira, fake_clock: FakeClock
 ) -> None:
     """The same storm with --on-error warn: exit 0, one warning, NOT VERIFIED everywhere."""
+    fake_clock.drive(jira)
     populate(jira)
     jira.faults.add(lambda r: len(jira.requests) % 2 == 1, status=502, times=None)
     jira.faults.add(None, status=503, times=None)
@@ -216,11 +232,14 @@ def test_a_5xx_storm_under_on_error_warn_exits_0_not_verified(
     assert_not_verified(run, "warn")
     assert "/rest/api/3/search/jql answered 50" in str(jira_status(run)["error"])
     assert 1 < len(jira.requests) <= 5
+    assert sum(fake_clock.sleeps()) <= DEADLINE_SECONDS
     assert_no_jira_leak(run, jira)
 
 
 @pytest.mark.parametrize("on_error", ["fail", "warn"])
-def test_an_unreachable_jira_is_not_verified(tmp_path: Path, on_error: str) -> None:
+def test_an_unreachable_jira_is_not_verified(
+    tmp_path: Path, on_error: str, fake_clock: FakeClock
+) -> None:
     """Connection refused on every attempt: exit 3, one error annotation and a summary saying
     the gate could not decide; under --on-error warn exit 0, one warning, NOT VERIFIED."""
     with closed_port() as url:
@@ -231,6 +250,7 @@ def test_an_unreachable_jira_is_not_verified(tmp_path: Path, on_error: str) -> N
     error = str(jira_status(run)["error"])
     assert "failed: the connection was refused (nothing listens at that address)" in error
     assert "NOT VERIFIED" in run.files["report.markdown"]
+    assert 0 < sum(fake_clock.sleeps()) <= DEADLINE_SECONDS  # it backed off, inside the deadline
     assert_no_jira_leak(run)
 
 
@@ -246,8 +266,16 @@ def test_an_unreachable_jira_is_not_verified(tmp_path: Path, on_error: str) -> N
     ],
 )
 def test_junk_retry_after_never_crashes(
-    tmp_path: Path, jira: FakeJira, retry_after: str, exit_code: int
+    tmp_path: Path, jira: FakeJira, fake_clock: FakeClock, retry_after: str, exit_code: int
 ) -> None:
+    """A 429 whose Retry-After is junk falls back on Atlassian's X-RateLimit-Reset, which the
+    fake writes to the minute (now + 1 s at 12:00:00 is 12:00, already past), and waits the
+    extra second; a Retry-After of 0 waits that second too; a huge one fails at once.
+
+    On the wall clock this once exited 3: the second's wait must fit in what is left of
+    the 2 s deadline counted from when the tracker was built, and on a busy machine the
+    first answer came more than a second later."""
+    fake_clock.drive(jira)
     populate(jira)
     jira.faults.add("/search", status=429, times=1, headers={"Retry-After": retry_after},
                     body={"errorMessages": ["Rate limit exceeded."]})  # fmt: skip
@@ -256,24 +284,64 @@ def test_junk_retry_after_never_crashes(
     assert run.exit_code == exit_code, run.output
     if exit_code == 3:
         assert "deadline" in str(jira_status(run)["error"])
+    assert fake_clock.sleeps() == ([1.0] if exit_code == 1 else [])
+    assert_no_jira_leak(run, jira)
+
+
+def test_a_reset_in_the_last_second_of_a_minute_is_waited_out(
+    tmp_path: Path, jira: FakeJira, fake_clock: FakeClock
+) -> None:
+    """The 429 comes at 12:00:59.5 with junk Retry-After: the reset, written to the minute,
+    is 12:01, so the wait is half a second more than usual (1.5 s), and it still fits the 2 s
+    deadline (exit 1). On the wall clock this was the rarer half of the flake above."""
+    fake_clock.start = datetime(2026, 11, 20, 12, 0, 59, 500000, tzinfo=timezone.utc)
+    fake_clock.drive(jira)
+    populate(jira)
+    jira.faults.add("/search", status=429, times=1, headers={"Retry-After": "soon"})
+    run = check(tmp_path, project(tmp_path, jira.url), jira_env())
+    run.assert_clean()
+    assert run.exit_code == 1, run.output
+    assert [r.response_headers.get("X-RateLimit-Reset") for r in jira.searches()][:1] == [
+        "2026-11-20T12:01Z"
+    ]
+    assert fake_clock.sleeps() == [1.5]
     assert_no_jira_leak(run, jira)
 
 
 @pytest.mark.parametrize("mode", ["hang", "drip", "drop"])
-def test_a_hung_or_dripping_jira_stops_at_the_deadline(tmp_path: Path, mode: str) -> None:
-    """A Jira that never answers, drips a byte a second, or drops mid-body: the run ends by
-    itself (the 60 s kill is a hang detector, not a timing assertion) with exit 3."""
+def test_a_hung_or_dripping_jira_stops_at_the_deadline(
+    tmp_path: Path, fake_clock: FakeClock, mode: str
+) -> None:
+    """A Jira that never answers, drips a byte a second, or drops mid-body: exit 3 by the
+    deadline, naming the request and why. On virtual time an attempt at a server that never
+    finishes its answer (hang, drip) has used up the deadline once it has run 0.3 real
+    seconds; the canary below waits for real. A dropped answer ends by itself, so it gets
+    the default patience."""
+    if mode != "drop":
+        fake_clock.patience = 0.3
     with RawServer(mode) as server:
-        launch = Launch(tmp_path, project(tmp_path, server.url), jira_env(), limit=60.0)
-        run = launch.wait()
-    assert run.exit_code == 3, (run.exit_code, run.output)
+        run = check(tmp_path, project(tmp_path, server.url), jira_env())
     error = assert_one_clear_line(run, "/rest/api/3/search/jql")
     dropped = "failed: the connection closed before the answer was complete"
     assert ("timed out" if mode != "drop" else dropped) in error
     assert "waiting 0 s" not in error
+    assert fake_clock.longest() <= DEADLINE_SECONDS
     assert_no_jira_leak(run)
     for request in server.requests:
         assert not leaks(request.decode("latin-1").split("\r\nauthorization:", 1)[0].lower())
+
+
+def test_canary_a_real_run_against_a_dripping_jira_ends_by_itself(tmp_path: Path) -> None:
+    """Wall-clock canary: ``python -m deploygate`` against a Jira that drips a byte a second
+    ends by itself at its 2 s deadline (the attempt's thread is abandoned, and does not
+    keep the process alive), with exit 3. The 60 s kill is a hang detector, not a timing
+    assertion."""
+    with RawServer("drip") as server:
+        launch = Launch(tmp_path, project(tmp_path, server.url), jira_env(), limit=60.0)
+        run = launch.wait()
+    assert run.exit_code == 3, (run.exit_code, run.output)
+    assert "timed out" in assert_one_clear_line(run, "/rest/api/3/search/jql")
+    assert_no_jira_leak(run)
 
 
 def _set_fields(mutate: Callable[[dict[str, Any]], None]) -> Callable[[Response], None]:

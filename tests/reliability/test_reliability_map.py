@@ -54,7 +54,11 @@ Case -> tests (``reliability/`` is tests/reliability/; the others existed before
 10. Hung and slow servers -> reliability/test_reliability_network.py::
     test_a_hung_or_slow_server_stops_at_the_deadline,
     ::test_a_drip_fed_comment_gives_up_by_its_timeout,
-    ::test_a_drip_fed_merge_request_note_gives_up_by_its_deadline.
+    ::test_a_drip_fed_merge_request_note_gives_up_by_its_deadline, on virtual time;
+    on the wall clock, real processes:
+    ::test_canary_a_real_run_stops_at_the_deadline_of_a_hung_or_dripping_server
+    and reliability/test_reliability_jira.py::
+    test_canary_a_real_run_against_a_dripping_jira_ends_by_itself.
 11. Pagination and redirects -> reliability/test_reliability_pagination.py; partly before in
     test_gitlab_source.py::test_a_next_page_on_another_host_is_never_sent_the_token.
 12. Malformed data -> reliability/test_reliability_malformed.py.

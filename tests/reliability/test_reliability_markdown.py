@@ -29,12 +29,12 @@ from typing import Any
 import pytest
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.worlds import at
 from reliability.helpers import (
     CANARIES,
     STICKY_MARKER,
     Run,
     assert_inert_markdown,
-    at,
     check,
     github_config,
     github_env,

@@ -12,29 +12,32 @@ store makes no request, so it has no network case; Jira's are in test_reliabilit
   test_junk_rate_limit_headers_never_crash;
 - case 10 (hung and slow servers) -> test_a_hung_or_slow_server_stops_at_the_deadline,
   test_a_drip_fed_comment_gives_up_by_its_timeout and
-  test_a_drip_fed_merge_request_note_gives_up_by_its_deadline (the PR comment and MR note);
+  test_a_drip_fed_merge_request_note_gives_up_by_its_deadline (the PR comment and MR note),
+  and on the wall clock test_canary_a_real_run_stops_at_the_deadline_of_a_hung_or_dripping_server;
 - case 14 (unreachable) -> test_an_unreachable_backend_is_not_verified;
 - case 13 (canaries) on every run here: assert_no_leak.
 
-Timing cases run ``python -m deploygate`` as real processes, several at once,
-and time them from the first request the server saw, so that process start-up
-on a busy machine does not count against the deadline.
+Every case runs on virtual time (fakes/clock.py, the ``fake_clock`` fixture):
+what they check is the arithmetic of waiting (how many attempts, which waits,
+that none crosses the deadline), and on the wall clock that arithmetic also
+measured how busy the machine was. Two canaries keep real time: real
+``python -m deploygate`` processes against a dripping and a hung server,
+timed from the first request the server saw, so that process start-up on a
+busy machine does not count against the deadline.
 """
 
 from __future__ import annotations
 
 import email.utils
-import itertools
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.clock import FakeClock
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.gitlab import Response as GitLabResponse
@@ -76,35 +79,15 @@ def source_error(run: Run) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Case 7: 5xx storm, and case 14: connection refused (real processes, in parallel)
+# Case 7: 5xx storm, and case 14: connection refused (virtual time)
 # ---------------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    run: Run
-    requests: list[Any] = field(default_factory=list)
-    """What the server saw, each with its wall-clock ``time``."""
-    fake: FakeGitHub | FakeGitLab | None = None
-
-    def times(self) -> dict[str, list[float]]:
-        """When the server saw each request, per listing (GitHub reads two side by side)."""
-        return {name: [r.time for r in sent] for name, sent in streams(self.requests).items()}
-
-
-def _storm_fake(backend: str) -> FakeGitHub | FakeGitLab:
-    """A fake whose every request is answered 502 and 503 in turn, forever."""
-    fake: FakeGitHub | FakeGitLab
-    if backend == "github":
-        fake = FakeGitHub().start()
-        small_github(fake)
-    else:
-        fake = FakeGitLab().start()
-        small_gitlab(fake)
+def _storm_fake(fake: FakeGitHub | FakeGitLab) -> None:
+    """Every request answered 502 and 503 in turn, forever."""
     requests = fake.requests
     fake.faults.add(lambda _r: len(requests) % 2 == 1, status=502, times=None)
     fake.faults.add(None, status=503, times=None)
-    return fake
 
 
 def _config_for(backend: str, root: Path, url: str) -> Path:
@@ -118,32 +101,13 @@ def _env_for(backend: str) -> dict[str, str | None]:
     return github_env() if backend == "github" else gitlab_env()
 
 
-@pytest.fixture(scope="module")
-def storms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str, str], Outcome]]:
-    """GitHub and GitLab answering 502/503 forever, each run with and without --on-error warn."""
-    root = tmp_path_factory.mktemp("storms")
-    fakes = {key: _storm_fake(key[0]) for key in _matrix()}
-    launches = {
-        key: Launch(
-            root,
-            _config_for(key[0], root / "-".join(key), fake.url),
-            _env_for(key[0]),
-            "--on-error",
-            key[1],
-            limit=LIMIT,
-            name="-".join(key),
-        )
-        for key, fake in fakes.items()
-    }
-    outcomes = {}
-    for key, launch in launches.items():
-        run = launch.wait()
-        fake = fakes[key]
-        outcomes[key] = Outcome(run, list(fake.requests), fake)
-    yield outcomes
-    for fake in fakes.values():
-        fake.stop()
-        fake.check()
+def _small(backend: str, github: FakeGitHub, gitlab: FakeGitLab) -> FakeGitHub | FakeGitLab:
+    """The fake of ``backend`` with its small world (a failure and an overdue item)."""
+    if backend == "github":
+        small_github(github)
+        return github
+    small_gitlab(gitlab)
+    return gitlab
 
 
 def _matrix() -> list[tuple[str, str]]:
@@ -152,78 +116,72 @@ def _matrix() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("backend", "on_error"), _matrix())
 def test_a_5xx_storm_is_bounded_and_inside_the_deadline(
-    storms: dict[tuple[str, str], Outcome], backend: str, on_error: str
+    fake_github: FakeGitHub,  # noqa: F811
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    fake_clock: FakeClock,
+    tmp_path: Path,
+    backend: str,
+    on_error: str,
 ) -> None:
-    """Every request answered 502/503, deadline 2 s: at most 5 attempts per listing, done by
-    the deadline, exit 3 with one error annotation (0 and one warning, NOT VERIFIED, under
-    --on-error warn)."""
-    outcome = storms[(backend, on_error)]
-    run = outcome.run
-    for name, times in outcome.times().items():
-        assert 2 <= len(times) <= 5, (name, times)
-    first = min(request.time for request in outcome.requests)
-    assert run.ended_at - first <= DEADLINE_SECONDS + MARGIN
+    """Every request answered 502/503, deadline 2 s: at most 5 attempts per listing, every
+    wait inside the deadline, exit 3 with one error annotation (0 and one warning, NOT
+    VERIFIED, under --on-error warn)."""
+    fake = _small(backend, fake_github, fake_gitlab)
+    fake_clock.drive(fake)
+    _storm_fake(fake)
+    run = check(tmp_path, _config_for(backend, tmp_path, fake.url), _env_for(backend),
+                "--on-error", on_error)  # fmt: skip
+    for name, sent in streams(fake.requests).items():
+        assert 2 <= len(sent) <= 5, (name, len(sent))
+    assert fake_clock.longest() <= DEADLINE_SECONDS
     assert_not_verified(run, on_error)
     error = source_error(run)
     assert re.search(r"answered 50[23]", error), error
     assert "deadline" in error or "tried 5 times" in error, error
-    assert outcome.fake is not None
-    assert_no_leak(run, outcome.fake)
+    assert_no_leak(run, fake)
 
 
 def test_a_5xx_storm_backs_off_with_growing_jittered_gaps(
-    storms: dict[tuple[str, str], Outcome],
+    fake_github: FakeGitHub,  # noqa: F811
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    fake_clock: FakeClock,
+    tmp_path: Path,
 ) -> None:
-    """The gaps between the attempts of one listing follow jittered exponential backoff: the
-    n-th gap lies in [c/2, c] with c = 0.5 s * 2**n (so they grow), and across the storms
-    the gaps are not all the same fraction of their ceiling (so they are jittered)."""
+    """The waits between the attempts of one listing follow jittered exponential backoff:
+    the n-th wait lies in [c/2, c] with c = 0.5 s * 2**n (so they grow), and across the
+    storms the waits are not all the same fraction of their ceiling (so they are jittered)."""
+    listings: list[list[float]] = []
+    for backend in BACKENDS:
+        fake = _small(backend, fake_github, fake_gitlab)
+        fake_clock.drive(fake)
+        _storm_fake(fake)
+        for on_error in ("fail", "warn"):
+            root = tmp_path / f"{backend}-{on_error}"
+            since = len(fake_clock.waits)
+            check(root, _config_for(backend, root, fake.url), _env_for(backend),
+                  "--on-error", on_error)  # fmt: skip
+            listings += fake_clock.sleeps_by_thread(since).values()
+    assert len(listings) >= 4, listings  # at least a listing a run
     ratios = []
-    listings = [
-        ((backend, on_error, name), times)
-        for (backend, on_error), outcome in storms.items()
-        for name, times in outcome.times().items()
-    ]
-    for key, times in listings:
-        gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-        assert len(gaps) >= 1, key
-        for attempt, gap in enumerate(gaps):
+    for waits in listings:
+        for attempt, wait in enumerate(waits):
             ceiling = 0.5 * 2**attempt
-            assert ceiling / 2 - 0.02 <= gap <= ceiling + 0.25, (key, gaps)
-            ratios.append(gap / ceiling)
-        growing = all(later >= earlier - 0.05 for earlier, later in itertools.pairwise(gaps))
-        assert growing, (key, gaps)
+            assert ceiling / 2 <= wait <= ceiling, waits
+            ratios.append(wait / ceiling)
+        assert waits == sorted(waits), waits
     assert len(ratios) >= 6
     assert max(ratios) - min(ratios) > 0.12, ratios
 
 
-@pytest.fixture(scope="module")
-def refused(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Run]:
-    """Both backends configured on a loopback port where nothing listens."""
-    root = tmp_path_factory.mktemp("refused")
-    with closed_port() as url:
-        launches = {
-            key: Launch(
-                root,
-                _config_for(key[0], root / "-".join(key), url),
-                _env_for(key[0]),
-                "--on-error",
-                key[1],
-                limit=LIMIT,
-                name="-".join(key),
-            )
-            for key in _matrix()
-        }
-        return {key: launch.wait() for key, launch in launches.items()}
-
-
 @pytest.mark.parametrize(("backend", "on_error"), _matrix())
 def test_an_unreachable_backend_is_not_verified(
-    refused: dict[tuple[str, str], Run], backend: str, on_error: str
+    fake_clock: FakeClock, tmp_path: Path, backend: str, on_error: str
 ) -> None:
     """Connection refused on every attempt: exit 3, one error annotation and a summary saying
     the gate could not decide; under --on-error warn exit 0, one warning, NOT VERIFIED."""
-    run = refused[(backend, on_error)]
-    assert run.exit_code != -9, run.output
+    with closed_port() as url:
+        run = check(tmp_path, _config_for(backend, tmp_path, url), _env_for(backend),
+                    "--on-error", on_error)  # fmt: skip
     assert_not_verified(run, on_error)
     assert "failed: the connection was refused (nothing listens at that address)" in (
         source_error(run)
@@ -231,98 +189,39 @@ def test_an_unreachable_backend_is_not_verified(
     assert "NOT VERIFIED" in run.files["report.markdown"]
     assert "DEPLOYGATE_VERDICT=unknown" in run.files["report.dotenv"]
     assert "deploygate/not-verified" in run.files["report.codequality"]
+    assert 0 < fake_clock.longest() <= DEADLINE_SECONDS  # it backed off, inside the deadline
     assert_no_leak(run)
 
 
 # ---------------------------------------------------------------------------
-# Case 10: hung and slow servers (real processes, in parallel)
+# Case 10: hung and slow servers (virtual time, and two wall-clock canaries)
 # ---------------------------------------------------------------------------
 
 MODES = ("hang", "drip", "drop")
-
-
+PATIENCE = 0.3
+"""Real seconds an attempt at a hung or dripping server is waited for, on virtual time: such
+an answer never completes, so this short wait decides nothing but the test's length."""
 COMMENT_TIMEOUT = 15.0
-"""sinks/github_comment.py's deadline for the whole PR comment."""
+"""platform_clients.GITHUB_DEADLINE_SECONDS: the deadline of the whole PR comment."""
 NOTE_DEADLINE = 30.0
-"""sinks/gitlab_note.py's deadline for the whole MR note."""
+"""platform_clients.GITLAB_DEADLINE_SECONDS: the deadline of the whole MR note."""
 
 
-@pytest.fixture(scope="module")
-def slow_servers(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[dict[tuple[str, str], tuple[Run, RawServer]]]:
-    """Each backend against a server that never answers, drips, or drops mid-body; and the
-    --comment of a local run against a GitHub API, and a GitLab API, that drips."""
-    root = tmp_path_factory.mktemp("slow")
-    keys = [(backend, mode) for backend in BACKENDS for mode in MODES]
-    extra = [("comment", "drip"), ("note", "drip")]
-    servers = {key: RawServer(key[1]).__enter__() for key in [*keys, *extra]}
-    try:
-        launches = {
-            key: Launch(
-                root,
-                _config_for(key[0], root / "-".join(key), servers[key].url),
-                _env_for(key[0]),
-                limit=LIMIT,
-                name="-".join(key),
-            )
-            for key in keys
-        }
-        comment_root = root / "comment"
-        comment_root.mkdir()
-        event = comment_root / "event.json"
-        event.write_text(json.dumps({"pull_request": {"number": 7}}), encoding="utf-8")
-        launches[("comment", "drip")] = Launch(
-            comment_root,
-            local_config(comment_root, {}),
-            github_env(
-                GITHUB_API_URL=servers[("comment", "drip")].url,
-                GITHUB_EVENT_NAME="pull_request",
-                GITHUB_EVENT_PATH=str(event),
-            ),
-            "--comment",
-            limit=STARTUP + COMMENT_TIMEOUT + MARGIN,
-        )
-        note_root = root / "note"
-        note_root.mkdir()
-        launches[("note", "drip")] = Launch(
-            note_root,
-            local_config(note_root, {}),
-            gitlab_env(
-                GITLAB_CI="true",
-                CI_SERVER_URL=servers[("note", "drip")].url,
-                CI_PROJECT_PATH="group/shop",
-                CI_MERGE_REQUEST_IID="12",
-            ),
-            "--comment",
-            limit=STARTUP + NOTE_DEADLINE + MARGIN,
-            actions=False,
-        )
-        yield {key: (launch.wait(), servers[key]) for key, launch in launches.items()}
-    finally:
-        for server in servers.values():
-            server.__exit__()
-
-
-@pytest.mark.parametrize(
-    ("backend", "mode"),
-    [
-        pytest.param(backend, mode) if mode == "drip" else (backend, mode)
-        for backend in BACKENDS
-        for mode in MODES
-    ],
-)
+@pytest.mark.parametrize(("backend", "mode"), [(b, m) for b in BACKENDS for m in MODES])
 def test_a_hung_or_slow_server_stops_at_the_deadline(
-    slow_servers: dict[tuple[str, str], tuple[Run, RawServer]], backend: str, mode: str
+    fake_clock: FakeClock, tmp_path: Path, backend: str, mode: str
 ) -> None:
     """A server that accepts and never answers (hang), answers one byte a second (drip), or
     sends headers and half a body then closes (drop), deadline 2 s: exit 3, NOT VERIFIED,
     an error naming the request and why (timed out, or the connection closed before the answer
     was complete), within the deadline."""
-    run, server = slow_servers[(backend, mode)]
-    assert server.first_at is not None
+    if mode != "drop":  # a dropped answer ends by itself: it is waited for
+        fake_clock.patience = PATIENCE
+    with RawServer(mode) as server:
+        run = check(tmp_path, _config_for(backend, tmp_path, server.url), _env_for(backend))
+    assert server.connections > 0
     assert run.exit_code == 3, (run.exit_code, run.output)
-    assert run.ended_at - server.first_at <= DEADLINE_SECONDS + MARGIN
+    assert fake_clock.longest() <= DEADLINE_SECONDS
     error = source_error(run)
     dropped = "failed: the connection closed before the answer was complete"
     expected = "timed out" if mode in ("hang", "drip") else dropped
@@ -334,30 +233,82 @@ def test_a_hung_or_slow_server_stops_at_the_deadline(
     assert_no_leak(run)
 
 
-def test_a_drip_fed_comment_gives_up_by_its_timeout(
-    slow_servers: dict[tuple[str, str], tuple[Run, RawServer]],
-) -> None:
+def test_a_drip_fed_comment_gives_up_by_its_timeout(fake_clock: FakeClock, tmp_path: Path) -> None:
     """--comment on a pull request, the GitHub API dripping one byte a second: the gate's
     verdict (pass, exit 0) stands and the comment step ends within its 15 s timeout."""
-    run, server = slow_servers[("comment", "drip")]
-    assert server.first_at is not None
+    fake_clock.patience = PATIENCE
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7}}), encoding="utf-8")
+    with RawServer("drip") as server:
+        env = github_env(GITHUB_API_URL=server.url, GITHUB_EVENT_NAME="pull_request",
+                         GITHUB_EVENT_PATH=str(event))  # fmt: skip
+        run = check(tmp_path, local_config(tmp_path, {}), env, "--comment")
+    assert server.connections > 0
     assert run.exit_code == 0, (run.exit_code, run.output)
-    assert run.ended_at - server.first_at <= COMMENT_TIMEOUT + MARGIN
+    assert 0 < fake_clock.longest() <= COMMENT_TIMEOUT
     assert "could not reach GitHub to comment" in run.stderr
     assert "timed out" in run.stderr
 
 
 def test_a_drip_fed_merge_request_note_gives_up_by_its_deadline(
-    slow_servers: dict[tuple[str, str], tuple[Run, RawServer]],
+    fake_clock: FakeClock, tmp_path: Path
 ) -> None:
     """The same for the GitLab MR note (python-gitlab on HttpClient): the verdict (pass,
     exit 0) stands and the note gives up within its 30 s deadline, saying why."""
-    run, server = slow_servers[("note", "drip")]
-    assert server.first_at is not None
+    fake_clock.patience = PATIENCE
+    with RawServer("drip") as server:
+        env = gitlab_env(GITLAB_CI="true", CI_SERVER_URL=server.url,
+                         CI_PROJECT_PATH="group/shop", CI_MERGE_REQUEST_IID="12")  # fmt: skip
+        run = check(tmp_path, local_config(tmp_path, {}), env, "--comment", actions=False)
+    assert server.connections > 0
     assert run.exit_code == 0, (run.exit_code, run.output)
-    assert run.ended_at - server.first_at <= NOTE_DEADLINE + MARGIN
+    assert 0 < fake_clock.longest() <= NOTE_DEADLINE
     assert "could not reach GitLab to note on merge request !12" in run.stderr
     assert "timed out" in run.stderr
+    assert_no_leak(run)
+
+
+CANARIES = [("github", "drip"), ("gitlab", "hang")]
+
+
+@pytest.fixture(scope="module")
+def canary_runs(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[tuple[str, str], tuple[Run, RawServer]]]:
+    """Real ``python -m deploygate`` processes, side by side, on the wall clock: GitHub
+    against a server that drips, GitLab against one that never answers."""
+    root = tmp_path_factory.mktemp("canaries")
+    servers = {key: RawServer(key[1]).__enter__() for key in CANARIES}
+    try:
+        launches = {
+            key: Launch(
+                root,
+                _config_for(key[0], root / "-".join(key), servers[key].url),
+                _env_for(key[0]),
+                limit=LIMIT,
+                name="-".join(key),
+            )
+            for key in CANARIES
+        }
+        yield {key: (launch.wait(), servers[key]) for key, launch in launches.items()}
+    finally:
+        for server in servers.values():
+            server.__exit__()
+
+
+@pytest.mark.parametrize(("backend", "mode"), CANARIES)
+def test_canary_a_real_run_stops_at_the_deadline_of_a_hung_or_dripping_server(
+    canary_runs: dict[tuple[str, str], tuple[Run, RawServer]], backend: str, mode: str
+) -> None:
+    """Wall-clock canary for the virtual-time tests above: a real process, deadline 2 s,
+    ends with exit 3 and "timed out" no later than the deadline after the server first saw
+    it (start-up on a busy machine does not count), and the attempt's abandoned thread does
+    not keep the process alive."""
+    run, server = canary_runs[(backend, mode)]
+    assert server.first_at is not None
+    assert run.exit_code == 3, (run.exit_code, run.output)
+    assert run.ended_at - server.first_at <= DEADLINE_SECONDS + MARGIN
+    assert "timed out" in source_error(run)
     assert_no_leak(run)
 
 
@@ -406,6 +357,7 @@ def _gitlab_429(fake: FakeGitLab, headers: dict[str, str], times: int | None) ->
 def test_a_primary_limit_an_hour_away_fails_at_once_naming_the_reset(
     fake_github: FakeGitHub,  # noqa: F811
     fake_gitlab: FakeGitLab,  # noqa: F811
+    fake_clock: FakeClock,
     tmp_path: Path,
     shape: str,
 ) -> None:
@@ -413,7 +365,8 @@ def test_a_primary_limit_an_hour_away_fails_at_once_naming_the_reset(
     X-RateLimit-Remaining: 0, or GraphQL's 200 with a RATE_LIMITED error; GitLab: a 429 with
     RateLimit-Remaining: 0 and Retry-After: 3600): no request repeated (GitHub reads its two
     listings side by side, each once), exit 3 at once, and the error names the reset."""
-    reset = time.time() + 3600
+    fake_clock.drive(fake_github, fake_gitlab)
+    reset = fake_clock.time() + 3600
     fake: FakeGitHub | FakeGitLab
     if shape == "gitlab-429":
         fake = fake_gitlab
@@ -434,7 +387,7 @@ def test_a_primary_limit_an_hour_away_fails_at_once_naming_the_reset(
         run = _run_github(fake, tmp_path)
     assert run.exit_code == 3, run.output
     assert all(len(sent) == 1 for sent in streams(fake.requests).values())  # no retry
-    assert run.elapsed < 1.5  # it did not sleep towards the 2 s deadline
+    assert fake_clock.waits == []  # it did not sleep towards the 2 s deadline
     error = source_error(run)
     assert _clock(reset) in error or "3600 s" in error, error
     assert_no_leak(run, fake)
@@ -451,12 +404,14 @@ def test_a_primary_limit_an_hour_away_fails_at_once_naming_the_reset(
 def test_a_primary_limit_two_seconds_away_is_waited_out(
     fake_github: FakeGitHub,  # noqa: F811
     fake_gitlab: FakeGitLab,  # noqa: F811
+    fake_clock: FakeClock,
     tmp_path: Path,
     shape: str,
 ) -> None:
     """The limit resets in two seconds and the deadline is 6 s: deploygate waits for the reset,
     asks again and gives its verdict (block, exit 1)."""
-    reset = time.time() + 2
+    fake_clock.drive(fake_github, fake_gitlab)
+    reset = fake_clock.time() + 2
     fake: FakeGitHub | FakeGitLab
     if shape == "gitlab-429":
         fake = fake_gitlab
@@ -480,7 +435,8 @@ def test_a_primary_limit_two_seconds_away_is_waited_out(
     refused, retried = _limited_stream(fake, (403, 429))[:2]
     gap = retried.time - refused.time
     assert 1.0 <= gap <= 4.5, gap
-    assert run.elapsed < 6 + MARGIN
+    assert set(fake_clock.sleeps()) == {4.0 if shape == "403" else 3.0}  # the reset, + 1 s
+    assert fake_clock.longest() <= 6
     assert_no_leak(run, fake)
 
 
@@ -488,6 +444,7 @@ def test_a_primary_limit_two_seconds_away_is_waited_out(
 def test_a_secondary_limit_without_retry_after_is_bounded(
     fake_github: FakeGitHub,  # noqa: F811
     fake_gitlab: FakeGitLab,  # noqa: F811
+    fake_clock: FakeClock,
     tmp_path: Path,
     backend: str,
 ) -> None:
@@ -508,7 +465,7 @@ def test_a_secondary_limit_without_retry_after_is_bounded(
     assert run.exit_code == 3, run.output
     for name, sent in streams(fake.requests).items():
         assert 2 <= len(sent) <= 5, (name, len(sent))
-    assert run.elapsed <= DEADLINE_SECONDS + MARGIN
+    assert fake_clock.longest() <= DEADLINE_SECONDS
     assert "answered 429: secondary rate limit" in source_error(run)
     assert_no_leak(run, fake)
 
@@ -518,21 +475,21 @@ def test_a_secondary_limit_without_retry_after_is_bounded(
 # ---------------------------------------------------------------------------
 
 
-def _http_date(offset: float) -> str:
-    return email.utils.formatdate(time.time() + offset, usegmt=True)
+def _http_date(offset: float) -> Callable[[float], str]:
+    return lambda now: email.utils.formatdate(now + offset, usegmt=True)
 
 
-RETRY_AFTER = [
-    # (id, value, whether waiting fits in the 2 s deadline)
-    ("http-date-an-hour-ahead", lambda: _http_date(3600), False),
-    ("http-date-in-the-past", lambda: _http_date(-3600), True),
-    ("86400", lambda: "86400", False),
-    ("huge", lambda: "9" * 400, False),
-    ("-5", lambda: "-5", True),
-    ("abc", lambda: "abc", True),
-    ("missing", lambda: None, True),
-    ("empty", lambda: "", True),
-    ("unicode-digit", lambda: "\u00b2", True),
+RETRY_AFTER: list[tuple[str, Callable[[float], str | None], bool]] = [
+    # (id, value at a time, whether waiting fits in the 2 s deadline)
+    ("http-date-an-hour-ahead", _http_date(3600), False),
+    ("http-date-in-the-past", _http_date(-3600), True),
+    ("86400", lambda _now: "86400", False),
+    ("huge", lambda _now: "9" * 400, False),
+    ("-5", lambda _now: "-5", True),
+    ("abc", lambda _now: "abc", True),
+    ("missing", lambda _now: None, True),
+    ("empty", lambda _now: "", True),
+    ("unicode-digit", lambda _now: "\u00b2", True),
 ]
 
 
@@ -551,15 +508,17 @@ RETRY_AFTER = [
 def test_junk_retry_after_never_crashes_and_never_waits_too_long(
     fake_github: FakeGitHub,  # noqa: F811
     fake_gitlab: FakeGitLab,  # noqa: F811
+    fake_clock: FakeClock,
     tmp_path: Path,
     backend: str,
-    value: Callable[[], str | None],
+    value: Callable[[float], str | None],
     fits: bool,
 ) -> None:
     """One 503 with Retry-After set to junk, then normal answers, deadline 2 s: no traceback;
     a wait that fits (or junk, which means backoff) is waited and the verdict given (exit 1);
     a wait past the deadline fails at once (exit 3), never sleeping past the deadline."""
-    retry_after = value()
+    fake_clock.drive(fake_github, fake_gitlab)
+    retry_after = value(fake_clock.time())
     headers = {} if retry_after is None else {"Retry-After": retry_after}
     fake: FakeGitHub | FakeGitLab
     if backend == "github":
@@ -573,16 +532,17 @@ def test_junk_retry_after_never_crashes_and_never_waits_too_long(
         fake.faults.add(None, status=503, headers=headers, times=1)
         run = _run_gitlab(fake, tmp_path)
     run.assert_clean()
-    assert run.elapsed <= DEADLINE_SECONDS + MARGIN
+    assert fake_clock.longest() <= DEADLINE_SECONDS
     listing = _limited_stream(fake, (503,))
     if fits:
         assert run.exit_code == 1, run.output
         assert len(listing) > 1  # asked again
+        assert len(fake_clock.sleeps()) == 1
     else:
         assert run.exit_code == 3, run.output
         assert len(listing) == 1  # never asked again
         assert "asked to retry after" in source_error(run)
-        assert run.elapsed < 1.5  # it did not sleep towards the 2 s deadline
+        assert fake_clock.waits == []  # it did not sleep towards the 2 s deadline
     assert_no_leak(run, fake)
 
 
@@ -609,6 +569,7 @@ JUNK_RATE_HEADERS: list[tuple[str, int, dict[str, str]]] = [
 def test_junk_rate_limit_headers_never_crash(
     fake_github: FakeGitHub,  # noqa: F811
     fake_gitlab: FakeGitLab,  # noqa: F811
+    fake_clock: FakeClock,
     tmp_path: Path,
     backend: str,
     status: int,
@@ -616,6 +577,7 @@ def test_junk_rate_limit_headers_never_crash(
 ) -> None:
     """One answer with junk rate-limit headers (Unicode digits, negative, letters), then normal
     answers: no traceback, no internal error; the run ends with a verdict or exit 3."""
+    fake_clock.drive(fake_github, fake_gitlab)
     fake: FakeGitHub | FakeGitLab
     body: Any = None
     if backend == "github":
@@ -631,5 +593,5 @@ def test_junk_rate_limit_headers_never_crash(
         fake.faults.add("/deployments", status=status, headers=headers, body=[], times=1)
         run = _run_gitlab(fake, tmp_path)
     run.assert_clean()
-    assert run.elapsed <= DEADLINE_SECONDS + MARGIN
+    assert fake_clock.longest() <= DEADLINE_SECONDS
     assert_no_leak(run, fake)

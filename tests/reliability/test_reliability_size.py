@@ -25,13 +25,12 @@ from typing import Any
 import pytest
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.worlds import NOW, at
 from reliability.helpers import (
     CANARIES,
     GITHUB_TOKEN,
-    NOW,
     STICKY_MARKER,
     Run,
-    at,
     check,
     github_config,
     github_env,
