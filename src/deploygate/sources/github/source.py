@@ -35,6 +35,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+import requests
+
 from deploygate.dates import format_instant, parse_api_instant, parse_instant
 from deploygate.http import HttpClient
 from deploygate.model import (
@@ -170,15 +172,8 @@ class GitHubSource:
             if not _rate_limited(response):
                 break
             self.client.wait_for_reset(response, "GitHub GraphQL rate limit exhausted")
-        if response.status_code == 401:
-            raise self.client.fail(
-                "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN"
-            )
-        if response.status_code == 403:
-            raise self.client.fail(
-                f"GitHub refused the request (403: {_message(response)}); "
-                f"the token needs {permissions}"
-            )
+        if refused := _access_problem(response, "the request", permissions):
+            raise self.client.fail(refused)
         if response.status_code != 200:
             raise self.client.fail(f"GitHub GraphQL answered {response.status_code}")
         try:
@@ -448,15 +443,8 @@ class GitHubSource:
         next_params: Mapping[str, str] | None = params
         while next_url:
             response = self.client.request("GET", next_url, params=next_params)
-            if response.status_code == 401:
-                raise self.client.fail(
-                    "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN"
-                )
-            if response.status_code == 403:
-                raise self.client.fail(
-                    f"GitHub refused to list {what} (403: {_message(response)}); "
-                    f"the token needs {ACTIONS_PERMISSION}"
-                )
+            if refused := _access_problem(response, f"to list {what}", ACTIONS_PERMISSION):
+                raise self.client.fail(refused)
             if response.status_code == 404:
                 raise self.client.fail(not_found)
             if response.status_code != 200:
@@ -845,7 +833,7 @@ def _closed_at(issue: Mapping[str, Any]) -> datetime | None:
     return parse_api_instant(issue.get("closedAt"))
 
 
-def _rate_limited(response: Any) -> bool:
+def _rate_limited(response: requests.Response) -> bool:
     """GraphQL's primary rate limit: HTTP 200 with a RATE_LIMITED error."""
     try:
         payload = response.json()
@@ -861,11 +849,28 @@ def _refusal(error: object) -> bool:
     return isinstance(error, dict) and error.get("type") in _REFUSALS
 
 
-def _message(response: Any) -> str:
+def _access_problem(response: requests.Response, refused: str, permissions: str) -> str | None:
+    """What a 401 or a 403 means, for the person at the terminal; None for any other status.
+
+    ``refused`` is what GitHub refused ("the request", "to list ..."), and
+    ``permissions`` what the token needs for it.
+    """
+    if response.status_code == 401:
+        return "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN"
+    if response.status_code == 403:
+        return (
+            f"GitHub refused {refused} (403: {_message(response)}); the token needs {permissions}"
+        )
+    return None
+
+
+def _message(response: requests.Response) -> str:
+    """The ``message`` of GitHub's error answer, or nothing when it sent none."""
     try:
-        return str(response.json().get("message", ""))[:200]
-    except (ValueError, AttributeError):
+        payload = response.json()
+    except ValueError:
         return ""
+    return str(payload.get("message", ""))[:200] if isinstance(payload, dict) else ""
 
 
 def _graphql_error(errors: list[Any], permissions: str) -> str:
