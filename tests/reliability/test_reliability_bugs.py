@@ -8,9 +8,9 @@ data could raise too: the sources check each answer as they read it, and
 catch nothing wider (test_reliability_malformed.py keeps a malformed answer
 at exit 3, naming the record and the field).
 
-Input: the fakes' healthy worlds, with one step of the GitHub source
-replaced by one that raises: in the thread that reads the deployments beside
-the postmortems, and in the main thread.
+Input: the fakes' healthy worlds, with one step of the GitHub or GitLab
+source replaced by one that raises: in the thread that reads the deployments
+beside the postmortems, and in the main thread.
 
 Expected: exit 4, also under ``--on-error warn`` (a bug is never NOT
 VERIFIED); without --debug one line and no traceback, with it the traceback
@@ -40,10 +40,13 @@ from reliability.helpers import (
 )
 
 GITHUB = "deploygate.sources.github.source"
+GITLAB = "deploygate.sources.gitlab.source"
 STEPS = [
     # (id, the step that raises, its error)
     ("github-deployment-in-the-pool", "github", f"{GITHUB}.GitHubSource._deployment", TypeError),
     ("github-labels", "github", f"{GITHUB}._labels", KeyError),
+    ("gitlab-deployment-in-the-pool", "gitlab", f"{GITLAB}.GitLabSource._deployment", TypeError),
+    ("gitlab-labels", "gitlab", f"{GITLAB}._labels", KeyError),
 ]
 
 

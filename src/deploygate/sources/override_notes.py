@@ -46,7 +46,7 @@ from typing import Any
 from deploygate.dates import parse_instant, to_utc
 from deploygate.errors import SourceError
 from deploygate.formats.override_note import service_of
-from deploygate.platform_clients import github_login, github_on_session, gitlab_username
+from deploygate.platform_clients import github_login, github_on_session
 from deploygate.redaction import redact
 from deploygate.sources.gitlab.settings import GitLabSettings
 
@@ -139,7 +139,7 @@ def count_gitlab(settings: GitLabSettings, *, since: datetime, until: datetime) 
 
     source = GitLabSource(settings)
     project = settings.postmortem_project
-    username = source.call("the token's user", lambda: gitlab_username(source.gl))
+    username = source.username()
     if not username:
         raise source.session.fail(
             "cannot tell which user the token is, so its override notes cannot be told apart"
