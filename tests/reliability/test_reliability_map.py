@@ -66,7 +66,8 @@ Case -> tests (``reliability/`` is tests/reliability/; the others existed before
 16. Fuzzing over API payloads -> reliability/test_reliability_fuzz.py.
 
 A bug inside a source (a planted TypeError or KeyError) is exit 4 with its traceback under
---debug, also under --on-error warn, never exit 3 -> reliability/test_reliability_bugs.py.
+--debug, also under --on-error warn, never exit 3 -> reliability/test_reliability_bugs.py
+(GitHub, GitLab) and reliability/test_reliability_jira.py::test_a_bug_in_the_tracker_is_exit_4.
 """
 
 from __future__ import annotations
