@@ -31,7 +31,7 @@ bounded retries, one deadline, and no request to any other host).
 See https://python-gitlab.readthedocs.io/en/stable/api-usage-advanced.html
 
 python-gitlab builds the URLs, sends the token and turns HTTP errors into
-exceptions (:meth:`GitLabSource.call` says what they mean). Its objects are
+exceptions (:func:`_status_problem` says what they mean). Its objects are
 not used to read answers: they raise TypeError or AttributeError from inside
 python-gitlab on a record whose id is null, which only a blanket catch could
 tell from a bug. Each answer is decoded here instead, so a malformed one
@@ -45,7 +45,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -111,7 +111,8 @@ _DEPLOYMENT_TYPES: FieldTypes = {
     "sha": (str, NULL),
 }
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    import gitlab
 
 
 class GitLabSource:
@@ -139,34 +140,15 @@ class GitLabSource:
 
     # -- calls ---------------------------------------------------------------
 
-    def call(self, what: str, function: Callable[[], T]) -> T:
-        """Run one python-gitlab call; its errors become one SourceError line that says why."""
+    def _get(self, path: str, what: str, **params: Any) -> requests.Response:
+        """One GET of ``path`` (under the API URL) through python-gitlab: its URL rules and
+        the token; an HTTP error becomes one SourceError line that says why."""
         import gitlab
 
         try:
-            return function()
-        except gitlab.GitlabAuthenticationError:
-            raise self.session.fail(
-                f"GitLab rejected the token (401) while reading {what}; it must be {SCOPES}"
-            ) from None
+            return self.gl.http_request("get", path, **params)
         except gitlab.GitlabError as error:
-            code = error.response_code
-            if code == 403:
-                problem = f"the token may not read {what} (403); it must be {SCOPES}"
-            elif code == 404:
-                problem = f"{what}: not found, or the token cannot see it (404)"
-            elif code is None:  # python-gitlab could not read the answer
-                problem = (
-                    f"GitLab answered {what} with data that cannot be read ({str(error)[:120]})"
-                )
-            else:
-                problem = f"GitLab answered {code} while reading {what}"
-            raise self.session.fail(problem) from None
-
-    def _get(self, path: str, what: str, **params: Any) -> requests.Response:
-        """One GET of ``path`` (under the API URL) through python-gitlab: its URL rules, the
-        token, and its HTTP errors, said as :meth:`call` says them."""
-        return self.call(what, lambda: self.gl.http_request("get", path, **params))
+            raise self.session.fail(_status_problem(what, error)) from None
 
     def _record(self, path: str, what: str) -> dict[str, Any]:
         """The object GitLab answers for ``path``; anything else fails the source."""
@@ -603,6 +585,24 @@ def _is_deploy_job(name: Any, job: str) -> bool:
     return isinstance(name, str) and (
         name == job or (name.startswith(job) and bool(_PARALLEL_SUFFIX.fullmatch(name[len(job) :])))
     )
+
+
+def _status_problem(what: str, error: gitlab.GitlabError) -> str:
+    """What python-gitlab's error while reading ``what`` means, for the person at the terminal.
+
+    python-gitlab raises GitlabAuthenticationError for a 401 and
+    GitlabHttpError for any other status, each with its ``response_code``.
+    """
+    code = error.response_code
+    if code == 401:
+        return f"GitLab rejected the token (401) while reading {what}; it must be {SCOPES}"
+    if code == 403:
+        return f"the token may not read {what} (403); it must be {SCOPES}"
+    if code == 404:
+        return f"{what}: not found, or the token cannot see it (404)"
+    if code is None:  # python-gitlab could not read the answer
+        return f"GitLab answered {what} with data that cannot be read ({str(error)[:120]})"
+    return f"GitLab answered {code} while reading {what}"
 
 
 def _on_base(url: str, base: str) -> str:
