@@ -31,6 +31,7 @@ from fakes.github import (  # noqa: F401
     query_cost,
 )
 from fakes.github_openapi import assert_rest_traffic_matches_openapi, response_validator
+from reliability.helpers import mutate_answers
 
 from deploygate.errors import SourceError
 from deploygate.model import DeploymentStatus, History, Query
@@ -815,15 +816,77 @@ def test_a_link_to_another_host_is_not_followed(fake_github: FakeGitHub) -> None
     assert "refusing to send the token to https://evil.example" in str(raised.value)
 
 
+def _first_run(body: Any) -> Any:
+    return body["workflow_runs"][0]
+
+
+def _check_runs(body: Any) -> list[Any]:
+    """Every check run (job) of every run a RunJobs answer holds."""
+    return [c for node in body["data"]["nodes"] for c in node["checkSuite"]["checkRuns"]["nodes"]]
+
+
+def _first_steps(body: Any) -> list[Any]:
+    return list(_check_runs(body)[0]["steps"]["nodes"])
+
+
+def _is_listing(record: RecordedRequest) -> bool:
+    return record.path.endswith("/runs")
+
+
+def _is_run_jobs(record: RecordedRequest) -> bool:
+    return record.is_graphql and operation_name(record) == "RunJobs"
+
+
+MALFORMED_RUNS = [
+    # (id, which answer, how it is altered, what the source's error says)
+    ("run-empty", _is_listing, lambda body: body.update(workflow_runs=[{}]),
+     ["GitHub answered workflow run None with the id None"]),
+    ("listing-without-runs", _is_listing, lambda body: body.pop("workflow_runs"),
+     ["GitHub answered the listing of the runs of workflow deploy.yml in acme/runs without "
+      "workflow_runs"]),
+    ("run-created_at-garbage", _is_listing,
+     lambda body: _first_run(body).update(created_at="yesterday"),
+     ["GitHub answered workflow run https://", " with the created_at 'yesterday'"]),
+    ("run-html_url-empty", _is_listing, lambda body: _first_run(body).update(html_url=""),
+     [" without an html_url"]),
+    ("run-id-string", _is_listing, lambda body: _first_run(body).update(id="7"),
+     [" with the id '7'"]),
+    ("jobs-nodes-short", _is_run_jobs, lambda body: body["data"].update(nodes=[]),
+     ["GitHub answered the jobs of ", " workflow run(s) with the nodes []"]),
+    ("jobs-checkSuite-null", _is_run_jobs,
+     lambda body: body["data"]["nodes"][0].update(checkSuite=None),
+     ["GitHub answered workflow run https://", " with the checkSuite None"]),
+    ("job-conclusion-undocumented", _is_run_jobs,
+     lambda body: [c.update(conclusion="EXPLODED") for c in _check_runs(body)],
+     ["GitHub answered job '", " with the conclusion 'EXPLODED', which GitHub does not document"]),
+    ("job-steps-string", _is_run_jobs,
+     lambda body: [c.update(steps="Run migrations") for c in _check_runs(body)],
+     ["GitHub answered job '", " with the steps 'Run migrations'"]),
+    ("step-number-string", _is_run_jobs,
+     lambda body: _first_steps(body)[0].update(number="1"),
+     ["GitHub answered step '1' of job '", " with the number '1'"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("applies", "alter", "said"),
+    [pytest.param(*case[1:], id=case[0]) for case in MALFORMED_RUNS],
+)
 def test_runs_of_an_unexpected_shape_fail_the_source_not_the_process(
     fake_github: FakeGitHub,  # noqa: F811
+    applies: Any,
+    alter: Any,
+    said: list[str],
 ) -> None:
+    """A malformed listing of runs, or of their jobs: the source fails (exit 3) naming the
+    record and the field; nothing else goes up (that would be a bug, exit 4)."""
     build(fake_github)
-    fake_github.faults.add("/runs", status=200, body={"total_count": 1, "workflow_runs": [{}]})
+    mutate_answers(fake_github, applies, lambda response: alter(response.body))
     source = GitHubSource(settings(fake_github, Shape.RUNS, job=None))
     with pytest.raises(SourceError) as raised:
         source.collect(Query("checkout", None, NOW, LOOKBACK))
-    assert "unexpected shape" in str(raised.value)
+    for words in said:
+        assert words in raised.value.problem
 
 
 def test_the_commit_title_costs_the_deployments_query_nothing() -> None:

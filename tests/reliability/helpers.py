@@ -168,24 +168,31 @@ def bug_message(secrets: Iterable[str]) -> str:
     return f"{BUG_TEXT} while holding {' '.join(spellings)}"
 
 
-def plant_bug(monkeypatch: Any, secrets: Iterable[str]) -> None:
-    """Make a real step of every check (linking failures to postmortems) raise a bug whose
-    message is :func:`bug_message`: no input reaches exit 4 once the bugs are fixed."""
+def plant_bug(
+    monkeypatch: Any,
+    secrets: Iterable[str],
+    *,
+    target: str = "deploygate.gate.link_failures",
+    error: type[Exception] = RuntimeError,
+) -> None:
+    """Make a real step of every check raise ``error``, a bug whose message is
+    :func:`bug_message`: no input reaches exit 4 once the bugs are fixed. The step is
+    ``target``: by default linking failures to postmortems, or a step inside a source."""
     message = bug_message(secrets)
 
     def broken(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError(message)
+        raise error(message)
 
-    monkeypatch.setattr("deploygate.gate.link_failures", broken)
+    monkeypatch.setattr(target, broken)
 
 
-def assert_internal_error(run: Run, *, debug: bool) -> None:
+def assert_internal_error(run: Run, *, debug: bool, error: type[Exception] = RuntimeError) -> None:
     """Exit 4; with --debug a traceback ending in the bug, without it one line and none."""
     assert run.exit_code == 4, run.output
     assert "owned" in run.stderr, run.stderr  # the bug's text is shown, as data
     if debug:
         assert "Traceback (most recent call last)" in run.stderr, run.stderr
-        assert "RuntimeError" in run.stderr.split("Traceback", 1)[1], run.stderr
+        assert error.__name__ in run.stderr.split("Traceback", 1)[1], run.stderr
     else:
         assert "Traceback" not in run.output, run.output
         assert run.stderr.count("\n") == 1, run.stderr

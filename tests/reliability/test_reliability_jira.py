@@ -16,6 +16,7 @@ error naming Jira, no traceback, and no spelling of the Jira token (or of
 - case 12 (malformed payloads) -> test_malformed_answers_fail_jira_with_one_clear_line
 - case 13 (canaries) -> test_the_jira_token_never_leaks, and assert_no_jira_leak on every run
 - case 14 (unreachable) -> test_an_unreachable_jira_is_not_verified
+- a bug in the tracker is exit 4, not 3 -> test_a_bug_in_the_tracker_is_exit_4
 - untrusted text -> test_hostile_jira_summaries_never_become_runner_commands,
   test_a_markdown_jira_summary_is_inert, test_a_token_pasted_into_a_jira_issue_is_not_repeated
 - redirects -> test_a_redirect_to_another_host_is_refused,
@@ -45,6 +46,7 @@ from reliability.helpers import (
     RawServer,
     Run,
     assert_inert_markdown,
+    assert_internal_error,
     assert_not_verified,
     canary_forms,
     check,
@@ -54,6 +56,7 @@ from reliability.helpers import (
     leaks,
     mutate_answers,
     other_host,
+    plant_bug,
     redirect,
     runner_views,
 )
@@ -252,6 +255,28 @@ def test_an_unreachable_jira_is_not_verified(
     assert "NOT VERIFIED" in run.files["report.markdown"]
     assert 0 < sum(fake_clock.sleeps()) <= DEADLINE_SECONDS  # it backed off, inside the deadline
     assert_no_jira_leak(run)
+
+
+@pytest.mark.parametrize(
+    ("debug", "on_error"), [(True, "fail"), (False, "fail"), (False, "warn")],
+    ids=["debug", "no-debug", "on-error-warn"],
+)  # fmt: skip
+def test_a_bug_in_the_tracker_is_exit_4(
+    tmp_path: Path, jira: FakeJira, monkeypatch: pytest.MonkeyPatch, debug: bool, on_error: str
+) -> None:
+    """A KeyError raised while reading an item is a bug, not a failed tracker: exit 4 with
+    the one-line internal error (the traceback under --debug), also under --on-error warn."""
+    populate(jira)
+    target = "deploygate.sources.jira.source.JiraTracker.action_item"
+    held = [JIRA_TOKEN, f"{JIRA_EMAIL}:{JIRA_TOKEN}", CANARIES["GITHUB_TOKEN"]]  # jira_env's
+    plant_bug(monkeypatch, held, target=target, error=KeyError)
+    config = project(tmp_path, jira.url)
+    run = check(tmp_path, config, jira_env(), "--on-error", on_error, debug=debug)
+    assert_internal_error(run, debug=debug, error=KeyError)
+    if debug:
+        assert "deploygate/sources/jira/source.py" in run.stderr, run.stderr
+    assert "NOT VERIFIED" not in run.output
+    assert_no_jira_leak(run, jira)
 
 
 @pytest.mark.parametrize(

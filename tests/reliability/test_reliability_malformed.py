@@ -239,10 +239,8 @@ GITLAB_CASES: list[Any] = [
     case("null-item", LINKS, _whole([None]), ()),
     case("deployment-created_at-missing", DEPLOYMENTS, _drop(_item(), "created_at"),
          (DEPLOYMENT, "created_at")),
-    # python-gitlab refuses a deployment with a null id before deploygate reads it, so
-    # only the listing can be named.
-    case("deployment-id-null", DEPLOYMENTS, _set(_item(), "id", None),
-         ("deployments of group/shop",)),
+    # A deployment without an id is named by its commit.
+    case("deployment-id-null", DEPLOYMENTS, _set(_item(), "id", None), (SHA, "id")),
     case("deployment-deployable-string", DEPLOYMENTS, _set(_item(), "deployable", "job"),
          (DEPLOYMENT, "deployable")),
     case("deployment-environment-list", DEPLOYMENTS, _set(_item(), "environment", ["production"]),

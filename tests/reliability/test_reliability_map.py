@@ -68,6 +68,10 @@ Case -> tests (``reliability/`` is tests/reliability/; the others existed before
     test_an_unreachable_backend_is_not_verified.
 15. Concurrent writers -> test_store.py::test_twenty_concurrent_record_processes_lose_nothing.
 16. Fuzzing over API payloads -> reliability/test_reliability_fuzz.py.
+
+A bug inside a source (a planted TypeError or KeyError) is exit 4 with its traceback under
+--debug, also under --on-error warn, never exit 3 -> reliability/test_reliability_bugs.py
+(GitHub, GitLab) and reliability/test_reliability_jira.py::test_a_bug_in_the_tracker_is_exit_4.
 """
 
 from __future__ import annotations

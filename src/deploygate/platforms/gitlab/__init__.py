@@ -174,7 +174,7 @@ class GitLabPlatform:
                 token=self.target.token,
             )
         )
-        username = source.call("the token's user", lambda: gitlab_username(source.gl))
+        username = source.username()
         if not username:
             raise source.session.fail(
                 "cannot tell which user the token is, so its override notes cannot be told apart"

@@ -35,7 +35,10 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
+import requests
+
 from deploygate.dates import format_instant, parse_api_instant, parse_instant
+from deploygate.errors import SourceError
 from deploygate.http import HttpClient
 from deploygate.model import (
     ActionItem,
@@ -107,10 +110,11 @@ _ISSUE_TYPES: FieldTypes = {
     "milestone": (dict, NULL),
     "labels": (dict, NULL),
     "subIssues": (dict, NULL),
+    "subIssuesSummary": (dict, NULL),
     "closedAt": (str, NULL),
 }
 """The type of each issue field read (sub-issues and task-list look-ups have no
-``subIssues``); a missing one reads as null."""
+``subIssues`` or ``subIssuesSummary``); a missing one reads as null."""
 _DEPLOYMENT_TYPES: FieldTypes = {
     "commitOid": (str, NULL),
     "environment": (str, NULL),
@@ -119,6 +123,28 @@ _DEPLOYMENT_TYPES: FieldTypes = {
     "latestStatus": (dict, NULL),
     "commit": (dict, NULL),
 }
+_DEPLOYMENT_STATUS_TYPES: FieldTypes = {
+    "description": (str, NULL),
+    "logUrl": (str, NULL),
+    "environmentUrl": (str, NULL),
+}
+_WORKFLOW_RUN_TYPES: FieldTypes = {
+    "id": (int,),
+    "node_id": (str,),
+    "html_url": (str,),
+    "created_at": (str,),
+    "run_started_at": (str, NULL),
+    "status": (str, NULL),
+    "conclusion": (str, NULL),
+    "head_sha": (str, NULL),
+    "head_commit": (dict, NULL),
+    "display_title": (str, NULL),
+    "url": (str, NULL),
+}
+"""The fields of a REST workflow run that are read
+(https://docs.github.com/en/rest/actions/workflow-runs#list-workflow-runs-for-a-workflow)."""
+_CHECK_RUN_TYPES: FieldTypes = {"id": (str,), "name": (str,), "conclusion": (str, NULL)}
+_STEP_TYPES: FieldTypes = {"number": (int,), "name": (str,), "conclusion": (str, NULL)}
 
 
 class GitHubSource:
@@ -170,15 +196,8 @@ class GitHubSource:
             if not _rate_limited(response):
                 break
             self.client.wait_for_reset(response, "GitHub GraphQL rate limit exhausted")
-        if response.status_code == 401:
-            raise self.client.fail(
-                "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN"
-            )
-        if response.status_code == 403:
-            raise self.client.fail(
-                f"GitHub refused the request (403: {_message(response)}); "
-                f"the token needs {permissions}"
-            )
+        if refused := _access_problem(response, "the request", permissions):
+            raise self.client.fail(refused)
         if response.status_code != 200:
             raise self.client.fail(f"GitHub GraphQL answered {response.status_code}")
         try:
@@ -190,6 +209,8 @@ class GitHubSource:
         if not isinstance(payload, dict):
             raise self.client.fail("GitHub GraphQL answered with an unexpected shape")
         errors = payload.get("errors") or []
+        if not isinstance(errors, list):
+            raise self.client.fail(f"GitHub GraphQL answered the errors {errors!r:.60}")
         if missing_ok:
             errors = [
                 e for e in errors if not (isinstance(e, dict) and e.get("type") == "NOT_FOUND")
@@ -210,6 +231,17 @@ class GitHubSource:
                 f"repository {repository} not found, or the token cannot read it "
                 f"(it needs {PERMISSIONS})"
             )
+        return found
+
+    def _connection(self, data: Mapping[str, Any], repository: str, key: str) -> Mapping[str, Any]:
+        """The ``key`` of ``repository`` in a query's answer: its deployments, issues or issue."""
+        return self._object(self._repository(data, repository), key, f"repository {repository}")
+
+    def _object(self, parent: Mapping[str, Any], key: str, what: str) -> Mapping[str, Any]:
+        """``parent[key]``, an object the query asked for; anything else is a malformed answer."""
+        found = parent.get(key)
+        if not isinstance(found, dict):
+            raise self.client.fail(f"GitHub answered {what} with the {key} {found!r:.40}")
         return found
 
     # -- Deployments -------------------------------------------------------
@@ -240,7 +272,7 @@ class GitHubSource:
         found: list[Deployment] = []
         while True:
             data = self.graphql(queries.DEPLOYMENTS, variables)
-            connection = self._repository(data, self.settings.repository)["deployments"]
+            connection = self._connection(data, self.settings.repository, "deployments")
             nodes = self._nodes(connection, "a deployments page")
             for node in nodes:
                 deployment = self._deployment(node, query.service)
@@ -315,7 +347,12 @@ class GitHubSource:
             for index, url in enumerate(chunk):
                 node = data.get(f"run{index}")
                 if isinstance(node, dict) and node.get("checkSuite"):
-                    found[url] = self._jobs(node, node["id"])
+                    what, node_id = f"workflow run {url}", node.get("id")
+                    if not isinstance(node_id, str):
+                        raise self.client.fail(
+                            f"GitHub answered {what} with the id {node_id!r:.40}"
+                        )
+                    found[url] = self._jobs(node, node_id, what)
         return found
 
     # -- Workflow runs -------------------------------------------------------
@@ -369,16 +406,17 @@ class GitHubSource:
                 "per_page": str(RUNS_PER_PAGE),
                 "exclude_pull_requests": "true",
             }
+            what = f"the runs of workflow {file} in {repository}"
             listed = [
-                run
+                self._workflow_run(run)
                 for page in self.rest_pages(
                     url,
                     params,
-                    what=f"the runs of workflow {file} in {repository}",
+                    what=what,
                     not_found=f"workflow {file} not found in {repository} (looked for "
                     f".github/workflows/{file}; check [services.{query.service}] workflow)",
                 )
-                for run in _items(page, "workflow_runs")
+                for run in self._items(page, "workflow_runs", what)
             ]
             fresh = [run for run in listed if run["id"] not in found]
             found.update((run["id"], run) for run in fresh)
@@ -398,43 +436,116 @@ class GitHubSource:
             chunk = listed[start : start + size]
             data = self.graphql(
                 queries.RUN_JOBS,
-                {"ids": [str(run["node_id"]) for run in chunk]},
+                {"ids": [run["node_id"] for run in chunk]},
                 permissions=CHECKS_PERMISSION,
             )
+            nodes = data.get("nodes")
+            if not isinstance(nodes, list) or len(nodes) != len(chunk):
+                raise self.client.fail(
+                    f"GitHub answered the jobs of {len(chunk)} workflow run(s) with the nodes "
+                    f"{nodes!r:.60}"
+                )
             # GitHub answers nodes(ids:) in the order of the ids.
-            for run, node in zip(chunk, data["nodes"], strict=True):
-                found[run["id"]] = self._jobs(node, run["node_id"])
+            for run, node in zip(chunk, nodes, strict=True):
+                what = f"workflow run {run['html_url']}"
+                if not isinstance(node, dict):
+                    raise self.client.fail(f"GitHub answered the jobs of {what} with {node!r:.40}")
+                found[run["id"]] = self._jobs(node, run["node_id"], what)
         return found
 
-    def _jobs(self, run: Mapping[str, Any], node_id: str) -> list[runs.Job]:
+    def _jobs(self, run: Mapping[str, Any], node_id: str, what: str) -> list[runs.Job]:
         """A WorkflowRun node's jobs: its check suite's check runs, every page of them."""
-        check_runs = self._every_check_run(run["checkSuite"]["checkRuns"], node_id)
+        suite = self._object(run, "checkSuite", what)
+        check_runs = self._every_check_run(self._object(suite, "checkRuns", what), node_id, what)
         return [runs.job_from_check_run(check_run) for check_run in check_runs]
 
-    def _every_check_run(self, connection: Mapping[str, Any], node_id: str) -> list[dict[str, Any]]:
+    def _every_check_run(
+        self, connection: Mapping[str, Any], node_id: str, what: str
+    ) -> list[dict[str, Any]]:
         """A run's check runs with all their steps, read on where a page held only some."""
-        check_runs = [c for c in connection["nodes"] or () if isinstance(c, dict)]
-        page = connection["pageInfo"]
+        page_of = f"the jobs of {what}"
+        check_runs = self._nodes(connection, page_of)
+        page = self._page_info(connection, page_of)
         while page["hasNextPage"]:
             variables = {"id": node_id, "after": page["endCursor"]}
             data = self.graphql(queries.MORE_CHECK_RUNS, variables, permissions=CHECKS_PERMISSION)
-            more = data["node"]["checkSuite"]["checkRuns"]
-            check_runs += [c for c in more["nodes"] or () if isinstance(c, dict)]
-            page = more["pageInfo"]
-        return [self._with_every_step(check_run) for check_run in check_runs]
+            suite = self._object(self._object(data, "node", what), "checkSuite", what)
+            more = self._object(suite, "checkRuns", what)
+            check_runs += self._nodes(more, page_of)
+            page = self._page_info(more, page_of)
+        return [self._with_every_step(check_run, what) for check_run in check_runs]
 
-    def _with_every_step(self, check_run: dict[str, Any]) -> dict[str, Any]:
-        """The check run with all its steps: the failed one may lie past the first page."""
-        steps = check_run["steps"]
-        nodes = list(steps["nodes"] or ())
-        page = steps["pageInfo"]
+    def _with_every_step(self, check_run: dict[str, Any], what: str) -> dict[str, Any]:
+        """The check run (a job of ``what``) with all its steps, once it has GitHub's types.
+
+        The failed step may lie past the first page.
+        """
+        job = f"job {check_run.get('name')!r:.40} of {what}"
+        self._check_fields(check_run, _CHECK_RUN_TYPES, job)
+        self._check_conclusion(check_run, job)
+        steps = self._object(check_run, "steps", job)
+        nodes = self._steps(steps, job)
+        page = self._page_info(steps, f"the steps of {job}")
         while page["hasNextPage"]:
             variables = {"id": check_run["id"], "after": page["endCursor"]}
             data = self.graphql(queries.MORE_STEPS, variables, permissions=CHECKS_PERMISSION)
-            more = data["node"]["steps"]
-            nodes += more["nodes"] or ()
-            page = more["pageInfo"]
+            more = self._object(self._object(data, "node", job), "steps", job)
+            nodes += self._steps(more, job)
+            page = self._page_info(more, f"the steps of {job}")
         return {**check_run, "steps": {"nodes": nodes}}
+
+    def _steps(self, connection: Mapping[str, Any], job: str) -> list[dict[str, Any]]:
+        """The steps of one page of ``job``'s steps, each with GitHub's types."""
+        nodes = connection.get("nodes")
+        if not isinstance(nodes, (list, NULL)):
+            raise self.client.fail(f"GitHub answered {job} with the steps {nodes!r:.40}")
+        steps = []
+        for step in nodes or ():
+            if step is None:
+                continue
+            if not isinstance(step, dict):
+                raise self.client.fail(f"GitHub answered {job} with the step {step!r:.40}")
+            name = f"step {step.get('number')!r:.20} of {job}"
+            self._check_fields(step, _STEP_TYPES, name)
+            self._check_conclusion(step, name)
+            steps.append(step)
+        return steps
+
+    def _check_conclusion(self, record: Mapping[str, Any], name: str) -> None:
+        """Refuse a job's or a step's conclusion that CheckConclusionState does not have."""
+        conclusion = record.get("conclusion")
+        if conclusion is not None and conclusion not in runs.CHECK_CONCLUSIONS:
+            raise self.client.fail(
+                f"GitHub answered {name} with the conclusion {conclusion!r:.40}, "
+                "which GitHub does not document"
+            )
+
+    def _items(self, page: object, key: str, what: str) -> list[dict[str, Any]]:
+        """The records of one REST listing page (``{"total_count": n, key: [...]}``)."""
+        items = page.get(key) if isinstance(page, dict) else None
+        if not isinstance(items, list):
+            raise self.client.fail(f"GitHub answered the listing of {what} without {key}")
+        return [item for item in items if isinstance(item, dict)]
+
+    def _workflow_run(self, run: dict[str, Any]) -> dict[str, Any]:
+        """``run`` itself, once every field read from it has the type GitHub documents."""
+        name = _run_name(run)
+        self._check_fields(run, _WORKFLOW_RUN_TYPES, name)
+        if not run["html_url"]:
+            raise self.client.fail(f"GitHub answered {name} without an html_url")
+        # runs.deployment reads run_started_at when it is set, else created_at.
+        instants = {
+            "created_at": run["created_at"],
+            "run_started_at": run.get("run_started_at") or None,
+        }
+        for key, value in instants.items():
+            try:
+                parse_api_instant(value)
+            except ValueError:
+                raise self.client.fail(
+                    f"GitHub answered {name} with the {key} {value!r:.40}"
+                ) from None
+        return run
 
     def rest_pages(
         self, url: str, params: Mapping[str, str], *, what: str, not_found: str
@@ -448,15 +559,8 @@ class GitHubSource:
         next_params: Mapping[str, str] | None = params
         while next_url:
             response = self.client.request("GET", next_url, params=next_params)
-            if response.status_code == 401:
-                raise self.client.fail(
-                    "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN"
-                )
-            if response.status_code == 403:
-                raise self.client.fail(
-                    f"GitHub refused to list {what} (403: {_message(response)}); "
-                    f"the token needs {ACTIONS_PERMISSION}"
-                )
+            if refused := _access_problem(response, f"to list {what}", ACTIONS_PERMISSION):
+                raise self.client.fail(refused)
             if response.status_code == 404:
                 raise self.client.fail(not_found)
             if response.status_code != 200:
@@ -480,23 +584,42 @@ class GitHubSource:
         return [node for node in nodes if isinstance(node, dict)]
 
     def _page_info(self, connection: Mapping[str, Any], what: str) -> Mapping[str, Any]:
-        """A connection's pageInfo; without one, where the listing ends is unknown."""
+        """A connection's pageInfo; without one, where the listing ends is unknown.
+
+        A page that says more follows carries the cursor to ask for it.
+        """
         page = connection.get("pageInfo")
-        if not isinstance(page, dict) or not isinstance(page.get("hasNextPage"), bool):
+        if (
+            not isinstance(page, dict)
+            or not isinstance(page.get("hasNextPage"), bool)
+            or (page["hasNextPage"] and not isinstance(page.get("endCursor"), str))
+        ):
             raise self.client.fail(f"GitHub answered {what} with the pageInfo {page!r:.60}")
         return page
 
     def _check_types(self, node: Mapping[str, Any], types: FieldTypes) -> None:
-        """Refuse a field of the wrong type, naming the record and the field."""
-        if wrong := wrong_field(node, types):
+        """Refuse a field of a deployment or an issue of the wrong type, naming both."""
+        self._check_fields(node, types, _record_name(node))
+
+    def _check_part(self, node: Mapping[str, Any], part: str, types: FieldTypes) -> None:
+        """Refuse a field of ``node[part]`` (an object, or null) of the wrong type."""
+        if wrong := wrong_field(node.get(part) or {}, types):
             field, value = wrong
             raise self.client.fail(
-                f"GitHub answered {_record_name(node)} with the {field} {value!r:.40}"
+                f"GitHub answered {_record_name(node)} with the {part}.{field} {value!r:.40}"
             )
+
+    def _check_fields(self, record: Mapping[str, Any], types: FieldTypes, name: str) -> None:
+        """Refuse a field of the wrong type, naming the record (as ``name``) and the field."""
+        if wrong := wrong_field(record, types):
+            field, value = wrong
+            raise self.client.fail(f"GitHub answered {name} with the {field} {value!r:.40}")
 
     def _check_issue(self, node: dict[str, Any]) -> dict[str, Any]:
         """``node`` itself, once it and its sub-issues have the types GitHub's schema gives."""
         self._check_types(node, _ISSUE_TYPES)
+        self._check_part(node, "repository", {"nameWithOwner": (str, NULL)})
+        self._check_part(node, "subIssuesSummary", {"total": (int, NULL)})
         labels = (node.get("labels") or {}).get("nodes")
         if not isinstance(labels, (list, NULL)) or not all(
             isinstance(label, dict) and isinstance(label.get("name"), str) for label in labels or ()
@@ -543,6 +666,7 @@ class GitHubSource:
                 f"GitHub answered a deployment without a databaseId ({node!r:.80})"
             )
         self._check_types(node, _DEPLOYMENT_TYPES)
+        self._check_part(node, "latestStatus", _DEPLOYMENT_STATUS_TYPES)
         status = node.get("latestStatus") or {}
         log_url, environment_url = status.get("logUrl"), status.get("environmentUrl")
         api_url = (
@@ -607,10 +731,9 @@ class GitHubSource:
         while True:
             if data is None:
                 data = self.graphql(queries.POSTMORTEMS, variables)
-            connection = self._repository(data, self.settings.postmortem_repository)["issues"]
-            for node in connection["nodes"] or ():
-                if isinstance(node, dict):
-                    nodes.append(self._with_every_sub_issue(self._check_issue(node), owner, name))
+            connection = self._connection(data, self.settings.postmortem_repository, "issues")
+            for node in self._nodes(connection, "a postmortems page"):
+                nodes.append(self._with_every_sub_issue(self._check_issue(node), owner, name))
             page = self._page_info(connection, "a postmortems page")
             if not page["hasNextPage"]:
                 return nodes
@@ -624,8 +747,9 @@ class GitHubSource:
             return node
         variables = {"owner": owner, "name": name, "number": node["number"]}
         data = self.graphql(queries.ALL_SUB_ISSUES, variables)
-        issue = self._repository(data, self.settings.postmortem_repository)["issue"]
-        return self._check_issue({**node, "subIssues": issue["subIssues"]})
+        issue = self._connection(data, self.settings.postmortem_repository, "issue")
+        sub_issues = self._object(issue, "subIssues", _record_name(node))
+        return self._check_issue({**node, "subIssues": sub_issues})
 
     def lookup(self, references: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, Any]]:
         """Issues named by task lists, a hundred per request; missing ones are left out."""
@@ -663,15 +787,6 @@ class GitHubSource:
         return self.client.stats.usage()
 
     def collect(self, query: Query) -> History:
-        """Read everything; data of an unexpected shape fails the source (exit 3), never crashes."""
-        try:
-            return self._collect(query)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-            raise self.client.fail(
-                f"GitHub answered data of an unexpected shape ({type(error).__name__}: {error})"
-            ) from None
-
-    def _collect(self, query: Query) -> History:
         """Deployments of the service's environments and postmortems with their lessons.
 
         The deployment pages and the postmortem pages do not depend on each
@@ -679,6 +794,10 @@ class GitHubSource:
         the postmortems and follows them. A deploy workflow without a named
         branch first needs the default branch, which the first postmortems
         page brings along, so that page is read before the runs are listed.
+
+        Every answer is checked as it is read, so a malformed one fails the
+        source (exit 3) naming the record and the field; any other exception
+        is a bug in deploygate, and goes up as one (exit 4).
         """
         workflow = (self.settings.workflows or {}).get(query.service)
         first_page = None
@@ -689,9 +808,12 @@ class GitHubSource:
             pending_deployments = pool.submit(self.deployments, query, workflow)
             try:
                 nodes = self.postmortem_nodes(first_page)
-            finally:
-                # The deploying repository's error, if any, is the one to report.
-                deployments, notices = pending_deployments.result()
+            except SourceError:
+                # The deploying repository's error, if any, is the one to report; a bug
+                # on either side goes up as it is.
+                pending_deployments.result()
+                raise
+            deployments, notices = pending_deployments.result()
         referenced = {
             key
             for node in nodes
@@ -777,13 +899,6 @@ class GitHubSource:
         )
 
 
-def _items(page: Any, key: str) -> list[dict[str, Any]]:
-    """The records of one REST listing page (``{"total_count": n, key: [...]}``)."""
-    if not isinstance(page, dict) or not isinstance(page.get(key), list):
-        raise ValueError(f"a listing without {key!r}")
-    return [item for item in page[key] if isinstance(item, dict)]
-
-
 def _run_order(run: Mapping[str, Any]) -> tuple[str, int]:
     return (str(run.get("created_at")), int(run["id"]))
 
@@ -808,6 +923,12 @@ def _record_name(node: Mapping[str, Any]) -> str:
     url = node.get("url")
     name = f"issue {_repository_of(node)}#{node.get('number')!r:.20}"
     return f"{name} ({url})" if isinstance(url, str) else name
+
+
+def _run_name(run: Mapping[str, Any]) -> str:
+    """How a message names a workflow run: by its web page, else by its id."""
+    url = run.get("html_url")
+    return f"workflow run {url if isinstance(url, str) and url else repr(run.get('id'))[:40]}"
 
 
 def _sub_issue_keys(node: Mapping[str, Any]) -> set[tuple[str, int]]:
@@ -845,7 +966,7 @@ def _closed_at(issue: Mapping[str, Any]) -> datetime | None:
     return parse_api_instant(issue.get("closedAt"))
 
 
-def _rate_limited(response: Any) -> bool:
+def _rate_limited(response: requests.Response) -> bool:
     """GraphQL's primary rate limit: HTTP 200 with a RATE_LIMITED error."""
     try:
         payload = response.json()
@@ -861,11 +982,28 @@ def _refusal(error: object) -> bool:
     return isinstance(error, dict) and error.get("type") in _REFUSALS
 
 
-def _message(response: Any) -> str:
+def _access_problem(response: requests.Response, refused: str, permissions: str) -> str | None:
+    """What a 401 or a 403 means, for the person at the terminal; None for any other status.
+
+    ``refused`` is what GitHub refused ("the request", "to list ..."), and
+    ``permissions`` what the token needs for it.
+    """
+    if response.status_code == 401:
+        return "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN"
+    if response.status_code == 403:
+        return (
+            f"GitHub refused {refused} (403: {_message(response)}); the token needs {permissions}"
+        )
+    return None
+
+
+def _message(response: requests.Response) -> str:
+    """The ``message`` of GitHub's error answer, or nothing when it sent none."""
     try:
-        return str(response.json().get("message", ""))[:200]
-    except (ValueError, AttributeError):
+        payload = response.json()
+    except ValueError:
         return ""
+    return str(payload.get("message", ""))[:200] if isinstance(payload, dict) else ""
 
 
 def _graphql_error(errors: list[Any], permissions: str) -> str:

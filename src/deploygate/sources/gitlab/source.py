@@ -27,9 +27,16 @@ and their linked issues.
 python-gitlab's defaults do not suit a gate: no timeout, unbounded waits on
 429, the first page only, and pagination links followed to whatever host
 they name. Here it gets our :class:`HttpClient` as its session (timeouts,
-bounded retries, one deadline, and no request to any other host), all
-pages, and ``keep_base_url``.
+bounded retries, one deadline, and no request to any other host).
 See https://python-gitlab.readthedocs.io/en/stable/api-usage-advanced.html
+
+python-gitlab builds the URLs, sends the token and turns HTTP errors into
+exceptions (:func:`_status_problem` says what they mean). Its objects are
+not used to read answers: they raise TypeError or AttributeError from inside
+python-gitlab on a record whose id is null, which only a blanket catch could
+tell from a bug. Each answer is decoded here instead, so a malformed one
+fails the source (exit 3) naming the listing or the record, and any other
+exception is a bug in deploygate (exit 4).
 """
 
 from __future__ import annotations
@@ -38,7 +45,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
+
+import requests
 
 from deploygate.dates import format_instant, parse_api_date, parse_api_instant, parse_instant
 from deploygate.errors import SourceError
@@ -102,10 +111,8 @@ _DEPLOYMENT_TYPES: FieldTypes = {
     "sha": (str, NULL),
 }
 
-_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
-"""What python-gitlab or the reading here raises on data of an unexpected shape."""
-
-T = TypeVar("T")
+if TYPE_CHECKING:
+    import gitlab
 
 
 class GitLabSource:
@@ -128,40 +135,27 @@ class GitLabSource:
             settings.url,
             private_token=settings.token,
             session=self.session,
-            keep_base_url=True,
             retry_transient_errors=False,
-            per_page=PER_PAGE,
         )
 
     # -- calls ---------------------------------------------------------------
 
-    def call(self, what: str, function: Callable[[], T]) -> T:
-        """Run one python-gitlab call; its errors become one SourceError line that says why."""
+    def _get(self, path: str, what: str, **params: Any) -> requests.Response:
+        """One GET of ``path`` (under the API URL) through python-gitlab: its URL rules and
+        the token; an HTTP error becomes one SourceError line that says why."""
         import gitlab
 
         try:
-            return function()
-        except gitlab.GitlabAuthenticationError:
-            raise self.session.fail(
-                f"GitLab rejected the token (401) while reading {what}; it must be {SCOPES}"
-            ) from None
+            return self.gl.http_request("get", path, **params)
         except gitlab.GitlabError as error:
-            code = error.response_code
-            if code == 403:
-                problem = f"the token may not read {what} (403); it must be {SCOPES}"
-            elif code == 404:
-                problem = f"{what}: not found, or the token cannot see it (404)"
-            elif code is None:  # python-gitlab could not read the answer: not JSON, not records
-                problem = (
-                    f"GitLab answered {what} with data that cannot be read ({str(error)[:120]})"
-                )
-            else:
-                problem = f"GitLab answered {code} while reading {what}"
-            raise self.session.fail(problem) from None
-        except _SHAPE_ERRORS as error:
-            # python-gitlab indexes what it is sent: a listing answered with an object, or
-            # a record whose id is null, ends here rather than in a traceback.
-            raise self.session.fail(_unexpected(what, error)) from None
+            raise self.session.fail(_status_problem(what, error)) from None
+
+    def _record(self, path: str, what: str) -> dict[str, Any]:
+        """The object GitLab answers for ``path``; anything else fails the source."""
+        found = self._json(self._get(path, what), what)
+        if not isinstance(found, dict):
+            raise self.session.fail(f"GitLab answered {what} with {found!r:.40}, not an object")
+        return found
 
     def listing(
         self,
@@ -171,31 +165,76 @@ class GitLabSource:
         past: Callable[[Mapping[str, Any]], bool] | None = None,
         **filters: Any,
     ) -> list[dict[str, Any]]:
-        """Every item of one listing, as dicts; with ``past``, up to the first item it is true of.
+        """Every item of ``manager``'s listing, a hundred a page; with ``past``, up to the
+        first item it is true of. ``filters`` are query parameters, spelt as GitLab does.
 
-        python-gitlab follows the ``Link`` header's next URL and ends the
-        listing where there is none, so a proxy that strips ``Link`` would
-        cut it after page one. GitLab also sends ``X-Next-Page`` (empty on
-        the last page); a page it names that ``Link`` did not is asked for by
-        number. See https://docs.gitlab.com/api/rest/#other-pagination-headers
+        Pages follow the ``Link`` header's next URL, on the configured URL
+        (a GitLab behind a proxy may name its own, python-gitlab's
+        ``keep_base_url``). A proxy that strips ``Link`` would end the listing
+        after page one, so a page ``X-Next-Page`` names that ``Link`` did not
+        is asked for by number, once.
+        See https://docs.gitlab.com/api/rest/#other-pagination-headers
         """
-
-        def read() -> list[dict[str, Any]]:
-            found: list[dict[str, Any]] = []
-            path, asked = manager.path, set()
-            while True:
-                listing = manager.list(iterator=True, obey_rate_limit=False, path=path, **filters)
-                for item in listing:
-                    if past is not None and past(item.attributes):
-                        return found
-                    found.append(item.attributes)
-                following = listing.next_page
-                if following is None or following in asked:
+        found: list[dict[str, Any]] = []
+        path: str = manager.path
+        asked: set[int] = set()
+        # The session waits out a rate limit inside the deadline; python-gitlab must not wait again.
+        params = {**filters, "per_page": PER_PAGE, "obey_rate_limit": False}
+        while True:
+            response = self._get(path, what, **params)
+            for item in self._records(response, what):
+                if past is not None and past(item):
                     return found
-                asked.add(following)
-                path = f"{manager.path}?page={following}"
+                found.append(item)
+            link = response.links.get("next", {}).get("url")
+            if link:
+                path = _on_base(link, self.gl.url)
+                continue
+            following = self._next_page(response, what)
+            if following is None or following in asked:
+                return found
+            asked.add(following)
+            path = f"{manager.path}?page={following}"
 
-        return self.call(what, read)
+    def username(self) -> str:
+        """The token's username (``GET /user``); empty when GitLab names none."""
+        user = self._record("/user", "the token's user")
+        username = user.get("username")
+        if not isinstance(username, (str, NULL)):
+            raise self.session.fail(
+                f"GitLab answered the token's user with the username {username!r:.40}"
+            )
+        return username or ""
+
+    def _json(self, response: requests.Response, what: str) -> object:
+        try:
+            return response.json()
+        except ValueError:
+            raise self.session.fail(
+                f"GitLab answered {what} with data that cannot be read (not JSON)"
+            ) from None
+
+    def _records(self, response: requests.Response, what: str) -> list[dict[str, Any]]:
+        """One listing page's records: a list of objects, or the source fails."""
+        records = self._json(response, what)
+        if not isinstance(records, list):
+            raise self.session.fail(f"GitLab answered {what} with {records!r:.40}, not a list")
+        for record in records:
+            if not isinstance(record, dict):
+                raise self.session.fail(f"GitLab answered {what} with the item {record!r:.40}")
+        return records
+
+    def _next_page(self, response: requests.Response, what: str) -> int | None:
+        """The page ``X-Next-Page`` names, None on the last page (GitLab sends it empty)."""
+        following = response.headers.get("X-Next-Page")
+        if not following:
+            return None
+        try:
+            return int(following)
+        except ValueError:
+            raise self.session.fail(
+                f"GitLab answered {what} with the X-Next-Page {following!r:.20}"
+            ) from None
 
     def _malformed(self, kind: str, record: Mapping[str, Any], problem: str) -> SourceError:
         """The source's failure on one record it cannot read, naming the record."""
@@ -283,7 +322,7 @@ class GitLabSource:
             raise self._malformed("deployment", data, f"whose id is {identifier!r:.40}")
         self._check_types("deployment", data, _DEPLOYMENT_TYPES)
         created_at = self._created_at("deployment", data)
-        status = _DEPLOYMENT_STATUSES.get(data.get("status"))  # type: ignore[arg-type]
+        status = _status(data, _DEPLOYMENT_STATUSES)
         if status is None:
             raise self._malformed("deployment", data, f"with the status {data.get('status')!r:.40}")
         job = _mapping(data.get("deployable"))
@@ -323,7 +362,7 @@ class GitLabSource:
             project.jobs,
             where,
             past=lambda item: self._created_at("job", item) < query.since,
-            scope=list(_JOB_STATUSES),
+            **{"scope[]": list(_JOB_STATUSES)},
         )
         environment = self._job_environment(query)
         return [
@@ -334,7 +373,7 @@ class GitLabSource:
 
     def _default_branch(self, project: Any) -> str:
         what = f"project {self.settings.project}"
-        branch = self.call(what, lambda: project.manager.get(project.id)).attributes.get(
+        branch = self._record(f"{project.manager.path}/{project.encoded_id}", what).get(
             "default_branch"
         )
         if not isinstance(branch, str) or not branch:
@@ -357,7 +396,7 @@ class GitLabSource:
         url = _text(data.get("web_url"))
         if url is None:
             raise self._malformed("job", data, "without a web_url")
-        status = _JOB_STATUSES.get(data.get("status"))  # type: ignore[arg-type]
+        status = _status(data, _JOB_STATUSES)
         if status is None:
             raise self._malformed("job", data, f"with the status {data.get('status')!r:.40}")
         commit = _mapping(data.get("commit"))
@@ -385,7 +424,7 @@ class GitLabSource:
         where = f"issues of {self.settings.postmortem_project}"
         listing: dict[str, Any] = {"state": "all", "order_by": "created_at", "sort": "desc"}
         batches = [
-            self.listing(project.issues, where, labels=[label], **listing)
+            self.listing(project.issues, where, labels=label, **listing)
             for label in self.settings.postmortem_labels
         ]
         if self.settings.incidents:
@@ -419,7 +458,7 @@ class GitLabSource:
         """One referenced issue."""
         path, iid = key
         project = self.gl.projects.get(path, lazy=True)
-        issue = self.call(f"issue {path}#{iid}", lambda: project.issues.get(iid)).attributes
+        issue = self._record(f"{project.issues.path}/{iid}", f"issue {path}#{iid}")
         return self._check_issue(issue)
 
     def usage(self) -> Usage | None:
@@ -427,17 +466,12 @@ class GitLabSource:
         return self.session.stats.usage()
 
     def collect(self, query: Query) -> History:
-        """Read everything; data of an unexpected shape fails the source (exit 3), never crashes."""
-        try:
-            return self._collect(query)
-        except _SHAPE_ERRORS as error:
-            raise self.session.fail(_unexpected("its data", error)) from None
-
-    def _collect(self, query: Query) -> History:
         """Deployments and postmortems side by side, then each postmortem's links and references.
 
         The deployment listings and the postmortem listings do not depend on
-        each other; within each, the listings follow one another.
+        each other; within each, the listings follow one another. A malformed
+        answer fails the source (exit 3) naming the listing or the record; any
+        other exception is a bug in deploygate, and goes up as one (exit 4).
         """
         with ThreadPoolExecutor(max_workers=LOOKUPS_IN_FLIGHT) as pool:
             pending_deployments = pool.submit(self.deployments, query)
@@ -447,9 +481,12 @@ class GitLabSource:
                     for issue in self.postmortem_issues()
                     if self._covers(issue, query.service)
                 ]
-            finally:
-                # The deploying project's error, if any, is the one to report.
-                deployments = pending_deployments.result()
+            except SourceError:
+                # The deploying project's error, if any, is the one to report; a bug on
+                # either side goes up as it is.
+                pending_deployments.result()
+                raise
+            deployments = pending_deployments.result()
             links = list(pool.map(self.linked, issues))
             wanted = {
                 key
@@ -550,11 +587,32 @@ def _is_deploy_job(name: Any, job: str) -> bool:
     )
 
 
-def _unexpected(what: str, error: Exception) -> str:
-    return (
-        f"GitLab answered {what} with data of an unexpected shape "
-        f"({type(error).__name__}: {str(error)[:120]})"
-    )
+def _status_problem(what: str, error: gitlab.GitlabError) -> str:
+    """What python-gitlab's error while reading ``what`` means, for the person at the terminal.
+
+    python-gitlab raises GitlabAuthenticationError for a 401 and
+    GitlabHttpError for any other status, each with its ``response_code``.
+    """
+    code = error.response_code
+    if code == 401:
+        return f"GitLab rejected the token (401) while reading {what}; it must be {SCOPES}"
+    if code == 403:
+        return f"the token may not read {what} (403); it must be {SCOPES}"
+    if code == 404:
+        return f"{what}: not found, or the token cannot see it (404)"
+    if code is None:  # python-gitlab could not read the answer
+        return f"GitLab answered {what} with data that cannot be read ({str(error)[:120]})"
+    return f"GitLab answered {code} while reading {what}"
+
+
+def _on_base(url: str, base: str) -> str:
+    """A next-page URL moved onto the configured ``base``, as python-gitlab's
+    ``keep_base_url`` moves it: a URL with ``/api`` in it keeps what follows its host.
+    Any other URL stays as it is, and the session refuses it if it names another host."""
+    if url.startswith(base):
+        return url
+    match = re.match(r"(^.*?)/api", url)
+    return base + url[len(match.group(1)) :] if match else url
 
 
 def _name(kind: str, record: Mapping[str, Any]) -> str:
@@ -566,6 +624,14 @@ def _name(kind: str, record: Mapping[str, Any]) -> str:
         return f"job {_text(record.get('web_url')) or repr(identifier)[:40]}"
     sha = _text(record.get("sha"))
     return f"deployment {identifier!r:.40}" + (f" of {sha[:7]}" if sha else "")
+
+
+def _status(
+    record: Mapping[str, Any], statuses: Mapping[str, DeploymentStatus]
+) -> DeploymentStatus | None:
+    """Our status for a record's ``status``; None for one not in ``statuses``, or not a string."""
+    status = record.get("status")
+    return statuses.get(status) if isinstance(status, str) else None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
