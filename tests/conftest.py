@@ -222,3 +222,24 @@ def check_envvars() -> set[str]:
         elif envvar:
             names.update(envvar)
     return names
+
+
+@pytest.fixture(autouse=True)
+def _no_deploygate_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Options read DEPLOYGATE_* variables; the caller's shell must not change results."""
+    for name in list(os.environ):
+        if name.startswith("DEPLOYGATE_"):
+            monkeypatch.delenv(name)
+
+
+LOCAL = '[local]\npostmortems = "postmortems"\nhistory = "deployments.jsonl"\n'
+"""The config of ``proj``: the local source on ``postmortems/`` and ``deployments.jsonl``."""
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    """A project whose config points at ``postmortems/`` and ``deployments.jsonl``."""
+    root = tmp_path.resolve()
+    (root / "postmortems").mkdir()
+    (root / "deploygate.toml").write_text(LOCAL)
+    return root

@@ -13,7 +13,7 @@ Where it is installed:
   the test at teardown if anything was refused during it;
 * in every Python process a test starts that inherits the environment
   (``python -m deploygate`` of tests/reliability/helpers.py ``Launch``, the
-  console script in test_cli.py and test_store.py): conftest.py puts
+  console script in test_cli.py and sources/local/test_store.py): conftest.py puts
   netguard_site/ on ``PYTHONPATH``, whose ``sitecustomize`` installs it, and
   each refusal is appended to the file named by ``NETGUARD_LOG``, which the
   same fixture reads.

@@ -109,7 +109,7 @@ def openapi_document() -> dict[str, Any]:
 
 UTC = timezone.utc
 
-# The enums the world accepts; test_fake_github.py checks them against the schema.
+# The enums the world accepts; fakes/test_fake_github.py checks them against the schema.
 DEPLOYMENT_STATES = frozenset(
     {
         "ABANDONED",

@@ -4,7 +4,7 @@ Every REST answer the fake sends in a test (to ``requests`` or to PyGithub)
 can be validated against the response schema GitHub publishes for its path,
 method and status, and every JSON request body against the request schema;
 tests/oracle installs the description (``@octokit/openapi``). The test of
-the fake (test_fake_github.py) and the tests whose traffic goes through it
+the fake (fakes/test_fake_github.py) and the tests whose traffic goes through it
 share these checks.
 """
 

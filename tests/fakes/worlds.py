@@ -6,7 +6,7 @@ world and returns the ids and numbers its tests assert on; the tokens it
 registers are here too.
 
 - ``github_year``: a year of acme/shop deployments on the fake GitHub, with
-  postmortems in acme/incidents (test_github_source.py and the CLI tests
+  postmortems in acme/incidents (sources/github/test_github_source.py and the CLI tests
   that run against GitHub);
 - ``gitlab_year``: the same year on the fake GitLab, group/shop with
   incidents in group/incidents.

@@ -3,7 +3,7 @@
 Backends: the local store, GitHub (tests/fakes/github.py), GitLab
 (tests/fakes/gitlab.py) and Jira (tests/fakes/jira.py), all through the real
 CLI. The local store sends no request, so the network cases (6-11, 14, 16)
-do not apply to it; its malformed files are tests/test_bad_input.py and
+do not apply to it; its malformed files are tests/test_bad_input.py, tests/test_config.py and
 tests/test_fuzz.py. Jira's cases are in reliability/test_reliability_jira.py:
 ::test_a_5xx_storm_is_bounded_and_not_verified and
 ::test_a_5xx_storm_under_on_error_warn_exits_0_not_verified (7),
@@ -23,22 +23,22 @@ Case -> tests (``reliability/`` is tests/reliability/; the others existed before
 
 1. Command injection (local, GitHub, GitLab; normal, error and --debug paths)
    -> reliability/test_reliability_injection.py: every test; partly before in
-   test_github_source.py::test_hostile_issue_titles_produce_no_workflow_command and
-   test_github_format.py::test_hostile_titles_produce_no_command_of_their_own.
-2. Escaping oracle -> test_github_format.py::
+   sources/github/test_github_source.py::test_hostile_issue_titles_produce_no_workflow_command and
+   formats/test_github_format.py::test_hostile_titles_produce_no_command_of_their_own.
+2. Escaping oracle -> formats/test_github_format.py::
    test_workflow_commands_are_byte_identical_to_actions_core
    and ::test_each_line_decodes_to_exactly_one_command_with_the_original_text.
 3. Markdown neutralising (comment, MR note, summary, Code Quality; local, GitHub, GitLab)
    -> reliability/test_reliability_markdown.py.
-4. Sticky-comment spoofing -> test_github_source.py::
-   test_a_users_comment_with_the_marker_is_never_touched, test_gitlab_source.py::
+4. Sticky-comment spoofing -> sources/github/test_github_source.py::
+   test_a_users_comment_with_the_marker_is_never_touched, sources/gitlab/test_gitlab_source.py::
    test_the_note_is_created_once_then_edited_and_a_users_note_is_untouched;
    a title that is the marker: reliability/test_reliability_markdown.py::
    test_a_spoofed_marker_in_a_title_does_not_make_a_second_marker.
 5. Size -> reliability/test_reliability_size.py (GitHub with the PR comment and summary; the
    local store with the MR note).
-6. Non-idempotent POST -> test_github_source.py::
-   test_a_failed_post_that_landed_is_edited_not_posted_again, test_gitlab_source.py::
+6. Non-idempotent POST -> sources/github/test_github_source.py::
+   test_a_failed_post_that_landed_is_edited_not_posted_again, sources/gitlab/test_gitlab_source.py::
    test_a_failed_post_that_landed_is_edited_not_posted_again,
    test_http.py::test_a_post_is_never_retried.
 7. 5xx storm -> reliability/test_reliability_network.py::
@@ -60,13 +60,14 @@ Case -> tests (``reliability/`` is tests/reliability/; the others existed before
     and reliability/test_reliability_jira.py::
     test_canary_a_real_run_against_a_dripping_jira_ends_by_itself.
 11. Pagination and redirects -> reliability/test_reliability_pagination.py; partly before in
-    test_gitlab_source.py::test_a_next_page_on_another_host_is_never_sent_the_token.
+    sources/gitlab/test_gitlab_source.py::test_a_next_page_on_another_host_is_never_sent_the_token.
 12. Malformed data -> reliability/test_reliability_malformed.py.
 13. Token canaries -> reliability/test_reliability_canaries.py, and helpers.assert_no_leak /
     helpers.leaks on every run of every reliability module.
 14. Unreachable backend -> reliability/test_reliability_network.py::
     test_an_unreachable_backend_is_not_verified.
-15. Concurrent writers -> test_store.py::test_twenty_concurrent_record_processes_lose_nothing.
+15. Concurrent writers -> sources/local/test_store.py::
+    test_twenty_concurrent_record_processes_lose_nothing.
 16. Fuzzing over API payloads -> reliability/test_reliability_fuzz.py.
 
 A bug inside a source (a planted TypeError or KeyError) is exit 4 with its traceback under
@@ -91,7 +92,7 @@ def _defined(path: Path) -> set[str]:
 def test_every_test_the_map_names_exists() -> None:
     """Every file the map names exists, and every ``::test_name`` is defined in one of them."""
     doc = __doc__ or ""
-    files = set(re.findall(r"(?:reliability/)?test_\w+\.py", doc))
+    files = {name.removeprefix("tests/") for name in re.findall(r"(?:\w+/)*test_\w+\.py", doc)}
     assert len(files) >= 12
     defined: set[str] = set()
     for file in files:

@@ -14,8 +14,9 @@ code fences balanced; the sticky marker exactly once in the comment and the
 note (and absent from the summary). In Code Quality: valid JSON, the title
 shown, no tag, no comment, no live mention.
 
-Case 4 (sticky-comment spoofing) is tests/test_github_source.py::
-test_a_users_comment_with_the_marker_is_never_touched and tests/test_gitlab_source.py::
+Case 4 (sticky-comment spoofing) is tests/sources/github/test_github_source.py::
+test_a_users_comment_with_the_marker_is_never_touched and
+tests/sources/gitlab/test_gitlab_source.py::
 test_the_note_is_created_once_then_edited_and_a_users_note_is_untouched.
 """
 

@@ -10,7 +10,7 @@ another host. The local store does not paginate.
 Redirects: a 302 to another host fails the source (exit 3) and that host receives
 nothing, neither a token nor a body; a redirect on the same host is followed.
 
-The existing test tests/test_gitlab_source.py::
+The existing test tests/sources/gitlab/test_gitlab_source.py::
 test_a_next_page_on_another_host_is_never_sent_the_token checks the other host on
 deployments only, and "more than 100" rather than every item.
 """

@@ -20,6 +20,8 @@ import github
 import graphql
 import pytest
 import requests
+
+from deploygate.sources.github import queries
 from fakes.github import (
     DEPLOYMENT_STATES,
     DEPLOYMENT_STATUS_STATES,
@@ -36,8 +38,6 @@ from fakes.github_openapi import (
     assert_rest_traffic_matches_openapi,
     template_for,
 )
-
-from deploygate.sources.github import queries
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)

@@ -20,6 +20,8 @@ from urllib.parse import parse_qsl, urlsplit
 import gitlab
 import pytest
 import requests
+from gitlab.v4.objects import Project
+
 from fakes.gitlab import (
     NOTE_BODY_LIMIT,
     FakeGitLab,
@@ -28,7 +30,6 @@ from fakes.gitlab import (
     fake_gitlab,  # noqa: F401 - the fixture, used by name below
     iso,
 )
-from gitlab.v4.objects import Project
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
 HOUR = timedelta(hours=1)

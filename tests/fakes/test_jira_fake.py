@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from fakes.jira import FakeJira, JiraWorld, evaluate, fake_jira  # noqa: F401
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)

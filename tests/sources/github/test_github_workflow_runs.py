@@ -1,7 +1,7 @@
 """Workflow runs as deployment history: the GitHub source against the fake GitHub.
 
 The fake serves GitHub's Actions REST shapes (checked against GitHub's OpenAPI
-description by the validator test_fake_github.py keeps) and a run's jobs as the
+description by the validator fakes/test_fake_github.py keeps) and a run's jobs as the
 check runs of its check suite through GraphQL (executed against GitHub's
 schema); the product reads them through its own HTTP client.
 The central promise: a history told as workflow runs of deploy.yml yields
