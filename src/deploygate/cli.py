@@ -80,6 +80,21 @@ def _targets(
     return parse
 
 
+def _output_option(
+    formats: Mapping[str, object], option: Callable[..., Callable[[Any], Any]]
+) -> Callable[[Any], Any]:
+    """``--output FORMAT=PATH`` for one registry of formats; ``option`` is ``_option`` where
+    ``DEPLOYGATE_OUTPUT`` may set it (check), ``click.option`` where it must not (report)."""
+    return option(
+        "--output",
+        "outputs",
+        metavar="FORMAT=PATH",
+        multiple=True,
+        callback=_targets(formats),
+        help="Also write FORMAT to PATH; repeatable.",
+    )
+
+
 class _Group(click.Group):
     """The one error handler: a typed error becomes one line and its exit code."""
 
@@ -270,14 +285,7 @@ def cli(debug: bool) -> None:
     type=click.Choice(list(FORMATS)),
     help="How to print the report on stdout. Default: github inside GitHub Actions, else text.",
 )
-@_option(
-    "--output",
-    "outputs",
-    metavar="FORMAT=PATH",
-    multiple=True,
-    callback=_targets(FORMATS),
-    help="Also write FORMAT to PATH; repeatable.",
-)
+@_output_option(FORMATS, _option)
 @_now_option("Evaluate as of this time, for reproducible runs. Default: the clock.")
 @_strict_option
 @_on_error_option
@@ -365,14 +373,7 @@ def _on_error(value: str | None) -> OnError | None:
     show_default=True,
     help="Markdown with Mermaid charts, a self-contained HTML page, or JSON.",
 )
-@click.option(
-    "--output",
-    "outputs",
-    metavar="FORMAT=PATH",
-    multiple=True,
-    callback=_targets(LOOP_FORMATS),
-    help="Also write FORMAT to PATH; repeatable.",
-)
+@_output_option(LOOP_FORMATS, click.option)
 @_now_option("Report as of this time. Default: the clock.")
 @click.option(
     "--publish",
