@@ -44,8 +44,8 @@ GITHUB = "deploygate.sources.github.source"
 GITLAB = "deploygate.sources.gitlab.source"
 STEPS = [
     # (id, the step that raises, its error)
-    ("github-deployment-in-the-pool", "github", f"{GITHUB}.GitHubSource._deployment", TypeError),
-    ("github-labels", "github", f"{GITHUB}._labels", KeyError),
+    ("github-deployment-in-the-pool", "github", f"{GITHUB}._deployment", TypeError),
+    ("github-postmortem", "github", f"{GITHUB}._postmortem", KeyError),
     ("gitlab-deployment-in-the-pool", "gitlab", f"{GITLAB}.GitLabSource._deployment", TypeError),
     ("gitlab-labels", "gitlab", f"{GITLAB}._labels", KeyError),
 ]

@@ -35,7 +35,7 @@ from reliability.helpers import mutate_answers
 
 from deploygate.errors import SourceError
 from deploygate.model import DeploymentStatus, History, Query
-from deploygate.sources.github import queries, runs
+from deploygate.sources.github import queries, records, runs
 from deploygate.sources.github.settings import DeployWorkflow, GitHubSettings
 from deploygate.sources.github.source import GitHubSource
 
@@ -689,33 +689,37 @@ def test_check_conclusions_map_member_by_member_to_the_rest_words() -> None:
     """GraphQL's CheckConclusionState is REST's conclusions in capitals, every member."""
     kind = github_schema().get_type("CheckConclusionState")
     assert isinstance(kind, graphql.GraphQLEnumType)
-    assert set(runs.CHECK_CONCLUSIONS) == set(kind.values)
-    for member, conclusion in runs.CHECK_CONCLUSIONS.items():
+    assert set(records.CHECK_CONCLUSIONS) == set(kind.values)
+    for member, conclusion in records.CHECK_CONCLUSIONS.items():
         assert conclusion == member.lower()
         assert conclusion in WORKFLOW_RUN_CONCLUSIONS
 
 
 def test_a_check_run_becomes_the_job_it_reports() -> None:
-    job = runs.job_from_check_run(
+    check_run = records.check_run(
         {
+            "id": "CR_1",
             "name": "deploy / apply",
             "conclusion": "TIMED_OUT",
             "steps": {
+                "pageInfo": {"hasNextPage": False, "endCursor": None},
                 "nodes": [
                     {"name": "Apply", "conclusion": "CANCELLED", "number": 2},
                     {"name": "Set up job", "conclusion": "SUCCESS", "number": 1},
-                ]
+                ],
             },
-        }
+        },
+        "workflow run 1",
     )
-    assert job == runs.Job(
+    job = records.job(check_run)
+    assert job == records.Job(
         "deploy / apply",
         "timed_out",
-        (runs.Step("Set up job", "success"), runs.Step("Apply", "cancelled")),
+        (records.Step("Set up job", "success"), records.Step("Apply", "cancelled")),
     )
     assert runs.failure_signature(job) == "deploy / apply: Apply (timed out)"
     with pytest.raises(ValueError, match="does not document"):
-        runs.job_from_check_run({"name": "deploy", "conclusion": "EXPLODED"})
+        records.check_run({"id": "CR_2", "name": "deploy", "conclusion": "EXPLODED"}, "a run")
 
 
 # ---------------------------------------------------------------------------

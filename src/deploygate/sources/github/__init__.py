@@ -1,4 +1,8 @@
-"""GitHub as a source: its table (``config.py``), settings, queries and the source itself.
+"""GitHub as a source: its table (``config.py``), settings, and the source in three layers.
+
+``api.py`` sends the queries (``queries.py``) and sees HTTP, ``records.py``
+decodes each answer once, ``source.py`` (with ``runs.py``) maps records to
+the model.
 
 Registering it imports only the table and the settings, so naming the
 source (or reading its settings for a PR comment) does not load the HTTP

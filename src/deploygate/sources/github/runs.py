@@ -3,7 +3,7 @@
 A service that names its deploy workflow (``[services.NAME] workflow =
 "deploy.yml"``) is judged on that workflow's runs on the deploy branch. This
 module is the pure half: it decides what a run (and, where needed, its jobs)
-says about a deployment; ``source.py`` does the requests.
+says about a deployment; ``api.py`` does the requests.
 
 What a run's conclusion means
 (https://docs.github.com/en/rest/actions/workflow-runs#list-workflow-runs-for-a-workflow):
@@ -42,12 +42,10 @@ signature, and repeat-failure finds them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Sequence
 
-from deploygate.dates import parse_instant
 from deploygate.model import Deployment, DeploymentStatus
+from deploygate.sources.github.records import Job, WorkflowRun
 
 _CONCLUSIONS = {
     "success": DeploymentStatus.SUCCESS,
@@ -61,83 +59,14 @@ _CONCLUSIONS = {
 _FAILED = frozenset({"failure", "timed_out"})
 """Job conclusions that fail a deployment (a job that hit timeout-minutes says failure)."""
 
-Conclusion = Literal[
-    "success",
-    "failure",
-    "neutral",
-    "cancelled",
-    "skipped",
-    "timed_out",
-    "action_required",
-    "stale",
-    "startup_failure",
-]
-"""A job's or step's conclusion, spelt as REST spells it."""
 
-CHECK_CONCLUSIONS: dict[str, Conclusion] = {
-    "SUCCESS": "success",
-    "FAILURE": "failure",
-    "NEUTRAL": "neutral",
-    "CANCELLED": "cancelled",
-    "SKIPPED": "skipped",
-    "TIMED_OUT": "timed_out",
-    "ACTION_REQUIRED": "action_required",
-    "STALE": "stale",
-    "STARTUP_FAILURE": "startup_failure",
-}
-"""GraphQL's ``CheckConclusionState``, member by member, to the REST spelling
-(https://docs.github.com/en/graphql/reference/enums#checkconclusionstate)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One step of a job, in the order the job ran them."""
-
-    name: str
-    conclusion: Conclusion | None
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """A job of a run's latest attempt: whether it deployed, and where it failed."""
-
-    name: str
-    conclusion: Conclusion | None
-    steps: tuple[Step, ...] = ()
-
-
-def _conclusion(value: object) -> Conclusion | None:
-    """A check conclusion in our spelling; an unknown one is data of an unexpected shape."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or value not in CHECK_CONCLUSIONS:
-        raise ValueError(f"a check conclusion GitHub does not document ({value!r})")
-    return CHECK_CONCLUSIONS[value]
-
-
-def job_from_check_run(check_run: Mapping[str, Any]) -> Job:
-    """A job from its check run (``name``, ``conclusion``, ``steps { nodes }``), steps by number.
-
-    Raises ValueError (or KeyError) for a check run of an unexpected shape.
-    """
-    steps = sorted(
-        (step for step in (check_run.get("steps") or {}).get("nodes") or () if step),
-        key=lambda step: int(step["number"]),
-    )
-    return Job(
-        name=str(check_run["name"]),
-        conclusion=_conclusion(check_run.get("conclusion")),
-        steps=tuple(Step(str(step["name"]), _conclusion(step.get("conclusion"))) for step in steps),
-    )
-
-
-def needs_jobs(run: Mapping[str, Any], job: str | None) -> bool:
+def needs_jobs(run: WorkflowRun, job: str | None) -> bool:
     """Whether ``run``'s jobs must be read: to find what failed, or whether the named job ran."""
-    if run.get("status") != "completed":
+    if run.status != "completed":
         return False
     if job is None:
-        return run.get("conclusion") in _FAILED
-    return run.get("conclusion") in (*_FAILED, "cancelled")
+        return run.conclusion in _FAILED
+    return run.conclusion in (*_FAILED, "cancelled")
 
 
 def is_deploy_job(candidate: Job, job: str) -> bool:
@@ -147,12 +76,12 @@ def is_deploy_job(candidate: Job, job: str) -> bool:
 
 
 def outcome(
-    run: Mapping[str, Any], jobs: Sequence[Job] | None, job: str | None
+    run: WorkflowRun, jobs: Sequence[Job] | None, job: str | None
 ) -> tuple[DeploymentStatus | None, Job | None]:
     """The deployment status a run stands for (None: not a deployment) and its failed job."""
-    if run.get("status") != "completed":
+    if run.status != "completed":
         return DeploymentStatus.IN_PROGRESS, None
-    conclusion = run.get("conclusion")
+    conclusion = run.conclusion
     if job is None or conclusion == "success":
         status = _CONCLUSIONS.get(str(conclusion))
         failed = first_failed(jobs or ()) if status is DeploymentStatus.FAILURE else None
@@ -207,7 +136,7 @@ def first_line(message: object) -> str | None:
 
 
 def deployment(
-    run: Mapping[str, Any],
+    run: WorkflowRun,
     jobs: Sequence[Job] | None,
     *,
     job: str | None,
@@ -221,29 +150,22 @@ def deployment(
     The description is the run's title only when it says more than the
     commit title (a ``run-name`` such as "Roll back to v41"): repeating the
     commit title would make unrelated failures look alike.
-    Raises ValueError (or KeyError) for a run of an unexpected shape.
     """
     status, failed_job = outcome(run, jobs, job)
     if status is None:
         return None
-    web_url = run["html_url"]
-    if not isinstance(web_url, str) or not web_url:
-        raise ValueError(f"a workflow run without an html_url ({run.get('id')!r})")
-    created_at = parse_instant(str(run.get("run_started_at") or run["created_at"]))
-    head_commit = run.get("head_commit")
-    commit_title = first_line(head_commit.get("message") if isinstance(head_commit, dict) else None)
-    display_title = first_line(run.get("display_title"))
-    api_url = run.get("url")
+    commit_title = first_line(run.commit_message)
+    display_title = first_line(run.display_title)
     return Deployment(
-        id=web_url,
+        id=run.html_url,
         service=service,
         environment=environment,
         status=status,
-        created_at=created_at,
-        sha=run.get("head_sha") or None,
-        url=web_url,
+        created_at=run.started_at,
+        sha=run.head_sha or None,
+        url=run.html_url,
         description=display_title if display_title != commit_title else None,
-        other_urls=(api_url,) if isinstance(api_url, str) and api_url else (),
+        other_urls=(run.url,) if run.url else (),
         failure_signature=failure_signature(failed_job) if status.failed else None,
         commit_title=commit_title,
     )

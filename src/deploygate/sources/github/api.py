@@ -1,0 +1,466 @@
+"""GitHub's APIs over deploygate's HttpClient: the only GitHub code that sees HTTP.
+
+It sends the GraphQL queries (:mod:`.queries`) and the REST listings, follows
+their pages, waits out a GraphQL rate limit once, and says what an HTTP error
+(401, 403, 404, any other) means for the person at the terminal. Each answer
+is decoded by :mod:`.records` as it arrives, so what leaves this module is
+typed records, and a malformed answer fails the source (exit 3) naming the
+record and the field.
+
+Requests: one per 100 deployments in the lookback window, one per 50
+postmortems, and one per 100 task-list references outside the sub-issues.
+Workflow runs add one query per 50 runs that did not succeed (and a
+follow-up for a run with more than 25 jobs or a job with more than 50
+steps); the default branch comes with the first postmortems page. Failed
+deployments whose log URL is an Actions run add one query per 50 such runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+
+from deploygate.dates import format_instant
+from deploygate.errors import SourceError
+from deploygate.http import HttpClient
+from deploygate.sources.github import queries, records
+from deploygate.sources.github.records import (
+    CheckRun,
+    DeploymentRecord,
+    IssueKey,
+    IssueRecord,
+    Job,
+    Malformed,
+    PostmortemRecord,
+    WorkflowRun,
+)
+from deploygate.sources.github.settings import SOURCE_NAME, GitHubSettings, split_repository
+
+PERMISSIONS = "contents: read, issues: read and deployments: read"
+ACTIONS_PERMISSION = "actions: read"
+"""What listing a workflow's runs needs beyond the rest."""
+CHECKS_PERMISSION = "checks: read"
+"""What reading a run's jobs (the check runs of its check suite) needs beyond the rest."""
+RUNS_PER_PAGE = 100
+SEARCH_LIMIT = 1000
+"""GitHub lists at most this many runs for a filtered listing (branch, created), so a
+longer history is read as several listings, each ending where the last one stopped."""
+_REFUSALS = frozenset({"FORBIDDEN", "INSUFFICIENT_SCOPES"})
+
+Decoded = TypeVar("Decoded")
+
+
+class Refused(Exception):
+    """GraphQL refused a query that only adds to the history, for want of a permission."""
+
+
+class GitHubApi:
+    """One repository's GitHub, read through GraphQL and REST, answered in records."""
+
+    def __init__(self, settings: GitHubSettings, client: HttpClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or HttpClient(
+            SOURCE_NAME,
+            headers={
+                "Authorization": f"bearer {settings.token}",
+                "Accept": "application/vnd.github+json",
+                "User-Agent": "deploygate",
+            },
+            secrets=(settings.token,),
+            deadline=settings.deadline,
+            allowed_origin=settings.graphql_url,
+        )
+
+    def fail(self, problem: str) -> SourceError:
+        """The source's error (exit 3), with the token taken out of ``problem``."""
+        return self.client.fail(problem)
+
+    def decoded(self, decode: Callable[..., Decoded], *answer: Any) -> Decoded:
+        """``decode(*answer)``; a malformed answer fails the source, naming record and field."""
+        try:
+            return decode(*answer)
+        except Malformed as malformed:
+            raise self.fail(str(malformed)) from None
+
+    # -- Transport -------------------------------------------------------------------
+
+    def graphql(
+        self,
+        document: str,
+        variables: Mapping[str, Any],
+        *,
+        missing_ok: bool = False,
+        permissions: str = PERMISSIONS,
+        optional: bool = False,
+    ) -> dict[str, Any]:
+        """Run one query; any error GitHub reports becomes a SourceError that says what to fix.
+
+        With ``missing_ok``, NOT_FOUND errors are expected (a task list may
+        name an issue that was deleted or that the token cannot see) and the
+        data that did come back is used. ``permissions`` is what a refusal
+        says the token needs. With ``optional``, a refusal raises
+        :class:`Refused` instead: the query only adds detail, and a token
+        without that permission should still be able to judge the deploy.
+        """
+        for _ in range(2):  # a RATE_LIMITED answer is waited out once, when its reset is near
+            response = self.client.request(
+                "POST",
+                self.settings.graphql_url,
+                json={"query": document, "variables": variables},
+                idempotent=True,
+            )
+            if not _rate_limited(response):
+                break
+            self.client.wait_for_reset(response, "GitHub GraphQL rate limit exhausted")
+        if refused := _access_problem(response, "the request", permissions):
+            raise self.fail(refused)
+        if response.status_code != 200:
+            raise self.fail(f"GitHub GraphQL answered {response.status_code}")
+        try:
+            payload = response.json()
+        except ValueError:
+            raise self.fail("GitHub GraphQL answered with something that is not JSON") from None
+        if not isinstance(payload, dict):
+            raise self.fail("GitHub GraphQL answered with an unexpected shape")
+        errors = payload.get("errors") or []
+        if not isinstance(errors, list):
+            raise self.fail(f"GitHub GraphQL answered the errors {errors!r:.60}")
+        if missing_ok:
+            errors = [
+                e for e in errors if not (isinstance(e, dict) and e.get("type") == "NOT_FOUND")
+            ]
+        if errors and optional and all(_refusal(error) for error in errors):
+            raise Refused(permissions)
+        if errors:
+            raise self.fail(_graphql_error(errors, permissions))
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise self.fail("GitHub GraphQL answered without data")
+        return data
+
+    def rest_pages(
+        self, url: str, params: Mapping[str, str], *, what: str, not_found: str
+    ) -> Iterator[Any]:
+        """Each page of a REST listing, following its Link header; errors say what to fix.
+
+        The next page's URL comes from GitHub, and the client refuses any
+        origin but the configured one, so the token never follows a link away.
+        """
+        next_url: str | None = url
+        next_params: Mapping[str, str] | None = params
+        while next_url:
+            response = self.client.request("GET", next_url, params=next_params)
+            if refused := _access_problem(response, f"to list {what}", ACTIONS_PERMISSION):
+                raise self.fail(refused)
+            if response.status_code == 404:
+                raise self.fail(not_found)
+            if response.status_code != 200:
+                raise self.fail(f"GitHub answered {response.status_code} to listing {what}")
+            try:
+                yield response.json()
+            except ValueError:
+                raise self.fail(
+                    f"GitHub answered with something that is not JSON when listing {what}"
+                ) from None
+            next_url = response.links.get("next", {}).get("url")
+            next_params = None  # the link carries the query
+
+    def _connection(self, data: Mapping[str, Any], repository: str, key: str) -> Mapping[str, Any]:
+        """The ``key`` of ``repository`` in a query's answer: its deployments, issues or issue."""
+        found = data.get("repository")
+        if not isinstance(found, dict):
+            raise self.fail(
+                f"repository {repository} not found, or the token cannot read it "
+                f"(it needs {PERMISSIONS})"
+            )
+        return self.decoded(records.part, found, key, f"repository {repository}")
+
+    # -- Deployments -------------------------------------------------------------------
+
+    def deployments(
+        self, environments: list[str] | None, since: datetime
+    ) -> list[DeploymentRecord]:
+        """The repository's deployments, newest first, a hundred a page, back to ``since``.
+
+        The last page may reach past ``since``; the caller keeps what it wants.
+        """
+        owner, name = split_repository(self.settings.repository)
+        variables: dict[str, Any] = {
+            "owner": owner,
+            "name": name,
+            "environments": environments,
+            "after": None,
+        }
+        found: list[DeploymentRecord] = []
+        while True:
+            data = self.graphql(queries.DEPLOYMENTS, variables)
+            connection = self._connection(data, self.settings.repository, "deployments")
+            page = self.decoded(records.deployments_page, connection)
+            found += page.records
+            # An empty page is no proof of the end: follow the cursor while GitHub has one.
+            past_window = bool(page.records) and page.records[-1].created_at < since
+            if page.next_cursor is None or past_window:
+                return found
+            variables["after"] = page.next_cursor
+
+    def jobs_by_url(self, urls: Sequence[str]) -> dict[str, list[Job]]:
+        """The jobs of each run's latest attempt, by the run's web URL, fifty runs a query.
+
+        A URL that names no run the token can see (deleted, or not a run
+        after all) is left out: GitHub answers null for it, or NOT_FOUND.
+        Raises :class:`Refused` for a token without ``checks: read``.
+        """
+        found: dict[str, list[Job]] = {}
+        size = queries.RUNS_PER_JOB_LOOKUP
+        for start in range(0, len(urls), size):
+            chunk = urls[start : start + size]
+            data = self.graphql(
+                queries.run_jobs_by_url(len(chunk)),
+                {f"url{index}": url for index, url in enumerate(chunk)},
+                missing_ok=True,
+                permissions=CHECKS_PERMISSION,
+                optional=True,
+            )
+            for index, url in enumerate(chunk):
+                node = data.get(f"run{index}")
+                if isinstance(node, dict) and node.get("checkSuite"):
+                    what, node_id = f"workflow run {url}", node.get("id")
+                    if not isinstance(node_id, str):
+                        raise self.fail(f"GitHub answered {what} with the id {node_id!r:.40}")
+                    found[url] = self._jobs(node, node_id, what)
+        return found
+
+    # -- Postmortems -------------------------------------------------------------------
+
+    def _postmortem_variables(self) -> dict[str, Any]:
+        """The first postmortems page's variables; ``after`` moves on page by page."""
+        owner, name = split_repository(self.settings.postmortem_repository)
+        return {
+            "owner": owner,
+            "name": name,
+            "labels": list(self.settings.postmortem_labels),
+            "after": None,
+        }
+
+    def default_branch_and_postmortems(self) -> tuple[str, dict[str, Any]]:
+        """The deploying repository's default branch, and the first postmortems page with it.
+
+        The runs listing needs the branch before it starts, and the first
+        postmortems page is asked for anyway: one request carries both.
+        """
+        owner, name = split_repository(self.settings.repository)
+        variables = self._postmortem_variables() | {
+            "withDefaultBranch": True,
+            "deployingOwner": owner,
+            "deployingName": name,
+        }
+        first_page = self.graphql(queries.POSTMORTEMS, variables)
+        branch = records.default_branch(first_page)
+        if branch is None:
+            raise self.fail(
+                f"repository {self.settings.repository} has no default branch; "
+                "name the deploy branch in [services.NAME] branch"
+            )
+        return branch, first_page
+
+    def postmortems(self, first_page: Mapping[str, Any] | None = None) -> list[PostmortemRecord]:
+        """Every issue with a postmortem label, fifty a page, with all its sub-issues.
+
+        ``first_page`` is the answer to the first page when it was read already.
+        """
+        variables = self._postmortem_variables()
+        found: list[PostmortemRecord] = []
+        data = first_page
+        while True:
+            if data is None:
+                data = self.graphql(queries.POSTMORTEMS, variables)
+            connection = self._connection(data, self.settings.postmortem_repository, "issues")
+            page = self.decoded(records.postmortems_page, connection)
+            found += (self._with_every_sub_issue(postmortem) for postmortem in page.records)
+            if page.next_cursor is None:
+                return found
+            variables["after"] = page.next_cursor
+            data = None
+
+    def _with_every_sub_issue(self, postmortem: PostmortemRecord) -> PostmortemRecord:
+        """The postmortem, its sub-issues read again in full when the page held only some."""
+        if postmortem.sub_issues_complete:
+            return postmortem
+        owner, name = split_repository(self.settings.postmortem_repository)
+        variables = {"owner": owner, "name": name, "number": postmortem.number}
+        data = self.graphql(queries.ALL_SUB_ISSUES, variables)
+        issue = self._connection(data, self.settings.postmortem_repository, "issue")
+        connection = self.decoded(records.part, issue, "subIssues", postmortem.name)
+        every = self.decoded(records.sub_issues, connection)
+        return replace(postmortem, sub_issues=every, sub_issues_complete=True)
+
+    def issues(self, references: Sequence[IssueKey]) -> dict[IssueKey, IssueRecord]:
+        """Issues named by task lists, a hundred per request; missing ones are left out."""
+        found: dict[IssueKey, IssueRecord] = {}
+        for start in range(0, len(references), queries.ISSUES_PER_LOOKUP):
+            chunk = references[start : start + queries.ISSUES_PER_LOOKUP]
+            variables: dict[str, Any] = {}
+            for index, (repository, number) in enumerate(chunk):
+                owner, name = split_repository(repository)
+                variables |= {
+                    f"owner{index}": owner,
+                    f"name{index}": name,
+                    f"number{index}": number,
+                }
+            data = self.graphql(queries.issue_lookup(len(chunk)), variables, missing_ok=True)
+            for index, key in enumerate(chunk):
+                issue = self.decoded(records.looked_up_issue, data.get(f"issue{index}"), key)
+                if issue is not None:
+                    found[key] = issue
+        return found
+
+    # -- Workflow runs -------------------------------------------------------------------
+
+    def workflow_runs(
+        self, file: str, branch: str, since: datetime, service: str
+    ) -> list[WorkflowRun]:
+        """Every run of ``file`` on ``branch`` created since ``since``, newest first.
+
+        GitHub stops a filtered listing at 1,000 runs; when one ends there,
+        the next listing asks for the runs created up to the oldest one seen.
+        ``service`` names the service whose workflow is missing, if it is.
+        """
+        repository = self.settings.repository
+        url = f"{self.settings.api_url}/repos/{repository}/actions/workflows/{quote(file)}/runs"
+        start = format_instant(since)
+        found: dict[int, WorkflowRun] = {}
+        created = f">={start}"
+        what = f"the runs of workflow {file} in {repository}"
+        not_found = (
+            f"workflow {file} not found in {repository} (looked for "
+            f".github/workflows/{file}; check [services.{service}] workflow)"
+        )
+        while True:
+            params = {
+                "branch": branch,
+                "created": created,
+                "per_page": str(RUNS_PER_PAGE),
+                "exclude_pull_requests": "true",
+            }
+            listed = [
+                self.decoded(records.workflow_run, run)
+                for page in self.rest_pages(url, params, what=what, not_found=not_found)
+                for run in self.decoded(records.listing, page, "workflow_runs", what)
+            ]
+            fresh = [run for run in listed if run.id not in found]
+            found.update((run.id, run) for run in fresh)
+            if len(listed) < SEARCH_LIMIT or not fresh:
+                return sorted(found.values(), key=_run_order, reverse=True)
+            created = f"{start}..{listed[-1].created_at}"
+
+    def run_jobs(self, listed: Sequence[WorkflowRun]) -> dict[int, list[Job]]:
+        """The jobs of each run's latest attempt, by run id, fifty runs a query.
+
+        The queries go one after another: there is rarely more than one, and
+        GitHub's secondary limits punish concurrent GraphQL requests.
+        """
+        found: dict[int, list[Job]] = {}
+        size = queries.RUNS_PER_JOB_LOOKUP
+        for start in range(0, len(listed), size):
+            chunk = listed[start : start + size]
+            data = self.graphql(
+                queries.RUN_JOBS,
+                {"ids": [run.node_id for run in chunk]},
+                permissions=CHECKS_PERMISSION,
+            )
+            nodes = data.get("nodes")
+            if not isinstance(nodes, list) or len(nodes) != len(chunk):
+                raise self.fail(
+                    f"GitHub answered the jobs of {len(chunk)} workflow run(s) with the nodes "
+                    f"{nodes!r:.60}"
+                )
+            # GitHub answers nodes(ids:) in the order of the ids.
+            for run, node in zip(chunk, nodes, strict=True):
+                what = f"workflow run {run.html_url}"
+                if not isinstance(node, dict):
+                    raise self.fail(f"GitHub answered the jobs of {what} with {node!r:.40}")
+                found[run.id] = self._jobs(node, run.node_id, what)
+        return found
+
+    def _jobs(self, run: Mapping[str, Any], node_id: str, what: str) -> list[Job]:
+        """A WorkflowRun node's jobs: its check suite's check runs, every page of them."""
+        page = self.decoded(records.run_check_runs, run, what)
+        check_runs = list(page.records)
+        while page.next_cursor is not None:
+            variables = {"id": node_id, "after": page.next_cursor}
+            data = self.graphql(queries.MORE_CHECK_RUNS, variables, permissions=CHECKS_PERMISSION)
+            page = self.decoded(records.more_check_runs, data, what)
+            check_runs += page.records
+        return [self._with_every_step(check_run) for check_run in check_runs]
+
+    def _with_every_step(self, check_run: CheckRun) -> Job:
+        """The job a check run reports, every step read: the failed one may be on a later page."""
+        more: tuple[records.NumberedStep, ...] = ()
+        cursor = check_run.steps.next_cursor
+        while cursor is not None:
+            variables = {"id": check_run.id, "after": cursor}
+            data = self.graphql(queries.MORE_STEPS, variables, permissions=CHECKS_PERMISSION)
+            page = self.decoded(records.more_steps, data, check_run.label)
+            more += page.records
+            cursor = page.next_cursor
+        return records.job(check_run, more)
+
+
+def _run_order(run: WorkflowRun) -> tuple[str, int]:
+    return (run.created_at, run.id)
+
+
+def _rate_limited(response: requests.Response) -> bool:
+    """GraphQL's primary rate limit: HTTP 200 with a RATE_LIMITED error."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return False
+    errors = payload.get("errors") if isinstance(payload, dict) else None
+    return isinstance(errors, list) and any(
+        isinstance(error, dict) and error.get("type") == "RATE_LIMITED" for error in errors
+    )
+
+
+def _refusal(error: object) -> bool:
+    return isinstance(error, dict) and error.get("type") in _REFUSALS
+
+
+def _access_problem(response: requests.Response, refused: str, permissions: str) -> str | None:
+    """What a 401 or a 403 means, for the person at the terminal; None for any other status.
+
+    ``refused`` is what GitHub refused ("the request", "to list ..."), and
+    ``permissions`` what the token needs for it.
+    """
+    if response.status_code == 401:
+        return "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN"
+    if response.status_code == 403:
+        return (
+            f"GitHub refused {refused} (403: {_message(response)}); the token needs {permissions}"
+        )
+    return None
+
+
+def _message(response: requests.Response) -> str:
+    """The ``message`` of GitHub's error answer, or nothing when it sent none."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return ""
+    return str(payload.get("message", ""))[:200] if isinstance(payload, dict) else ""
+
+
+def _graphql_error(errors: list[Any], permissions: str) -> str:
+    first = errors[0] if isinstance(errors[0], dict) else {}
+    kind = first.get("type")
+    message = str(first.get("message", "unknown error"))[:300]
+    if kind == "NOT_FOUND":
+        return f"{message} (not found, or the token cannot read it; it needs {permissions})"
+    if kind in _REFUSALS:
+        return f"{message} (the token needs {permissions})"
+    return f"GitHub GraphQL error: {message}"
