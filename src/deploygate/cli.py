@@ -7,6 +7,7 @@ No policy and no counting happen here. Every error reaches one handler,
 
 from __future__ import annotations
 
+import functools
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -259,6 +260,44 @@ def _environment_option(help: str) -> Callable[[Callable[..., Any]], Callable[..
     return _option("--environment", help=help)
 
 
+def _selects(environment_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options a check and ``config`` choose alike (``--environment``, ``--source``,
+    ``--repo``, ``--project``, ``--strict``, ``--on-error``), handed to the command as one
+    :class:`~deploygate.run.Selection`, so both read them the same way."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(command)
+        def with_selection(
+            *,
+            environment: str | None,
+            source: tuple[str, ...] | None,
+            repo: str | None,
+            project: str | None,
+            strict: bool | None,
+            on_error: str | None,
+            **rest: Any,
+        ) -> Any:
+            selection = run.Selection(
+                environment, source, repo, project, strict, OnError(on_error) if on_error else None
+            )
+            return command(selection=selection, **rest)
+
+        options = (
+            _environment_option(environment_help),
+            _source_option,
+            _repo_option,
+            _project_option,
+            _strict_option,
+            _on_error_option,
+        )
+        decorated: Callable[..., Any] = with_selection
+        for option in reversed(options):
+            decorated = option(decorated)
+        return decorated
+
+    return decorate
+
+
 @click.group(
     name="deploygate", cls=_Group, epilog=_EPILOG, context_settings={"max_content_width": 100}
 )
@@ -274,11 +313,8 @@ def cli(debug: bool) -> None:
     required=True,
     help="The service about to be deployed.",
 )
-@_environment_option("Only deployments to this environment, and its rule overrides.")
+@_selects("Only deployments to this environment, and its rule overrides.")
 @_config_option
-@_source_option
-@_repo_option
-@_project_option
 @_option(
     "--format",
     "format_name",
@@ -287,8 +323,6 @@ def cli(debug: bool) -> None:
 )
 @_output_option(FORMATS, _option)
 @_now_option("Evaluate as of this time, for reproducible runs. Default: the clock.")
-@_strict_option
-@_on_error_option
 @_option(
     "--override",
     metavar="REASON",
@@ -302,31 +336,18 @@ def cli(debug: bool) -> None:
     "comment with the report.",
 )
 def check(
+    selection: run.Selection,
     service: str,
-    environment: str | None,
     config_path: Path | None,
-    source: tuple[str, ...] | None,
-    repo: str | None,
-    project: str | None,
     format_name: str | None,
     outputs: Sequence[tuple[str, Path]],
     now: datetime | None,
-    strict: bool | None,
-    on_error: str | None,
     override: str | None,
     comment: bool,
 ) -> None:
     """Check SERVICE's learning loop and pass, warn or block the deploy."""
     config = _load_config(config_path)
     env = ci.environment()
-    selection = run.Selection(
-        environment=environment,
-        sources=source,
-        repository=repo,
-        project=project,
-        strict=strict,
-        on_error=_on_error(on_error),
-    )
     request = run.CheckRequest(service, selection, outputs, override=override, comment=comment)
     outcome = run.check(config, request, env, now or datetime.now(timezone.utc))
     for notice in outcome.notices:
@@ -342,10 +363,6 @@ def check(
 def _say(notice: str) -> None:
     """A plain line on stderr: not an annotation, so it takes none of the runner's ten."""
     click.echo(f"deploygate: {escape.terminal(notice)}", err=True)
-
-
-def _on_error(value: str | None) -> OnError | None:
-    return OnError(value) if value else None
 
 
 @cli.command(epilog=_EPILOG)
@@ -490,22 +507,12 @@ def init(force: bool, path: Path) -> None:
 
 
 @cli.command("config")
+@_selects("Show the rule levels in force for this environment.")
 @_config_option
-@_environment_option("Show the rule levels in force for this environment.")
-@_source_option
-@_repo_option
-@_project_option
-@_strict_option
-@_on_error_option
 @_now_option("Validate the waivers' expiry as of this time. Default: the clock.")
 def explain_config(
+    selection: run.Selection,
     config_path: Path | None,
-    environment: str | None,
-    source: tuple[str, ...] | None,
-    repo: str | None,
-    project: str | None,
-    strict: bool | None,
-    on_error: str | None,
     now: datetime | None,
 ) -> None:
     """Explain which config file was found and what it means, and validate it.
@@ -514,14 +521,6 @@ def explain_config(
     shows the settings that check would use.
     """
     config = _load_config(config_path)
-    selection = run.Selection(
-        environment=environment,
-        sources=source,
-        repository=repo,
-        project=project,
-        strict=strict,
-        on_error=_on_error(on_error),
-    )
     click.echo(run.explain(config, selection, ci.environment(), now or datetime.now(timezone.utc)))
 
 
