@@ -117,7 +117,7 @@ class UnavailableSource:
 
 @dataclass(frozen=True, slots=True)
 class Registration(Generic[TableT, SettingsT]):
-    """One backend as the rest of deploygate sees it: its name, its table, and three steps.
+    """One backend as the rest of deploygate sees it: its name, its table, and its steps.
 
     ``resolve`` turns the table, the shared config and the context into the
     backend's settings, and raises :class:`~deploygate.errors.ConfigError`
