@@ -46,8 +46,8 @@ STEPS = [
     # (id, the step that raises, its error)
     ("github-deployment-in-the-pool", "github", f"{GITHUB}.GitHubSource._deployment", TypeError),
     ("github-labels", "github", f"{GITHUB}._labels", KeyError),
-    ("gitlab-deployment-in-the-pool", "gitlab", f"{GITLAB}.GitLabSource._deployment", TypeError),
-    ("gitlab-labels", "gitlab", f"{GITLAB}._labels", KeyError),
+    ("gitlab-deployment-in-the-pool", "gitlab", f"{GITLAB}.deployment", TypeError),
+    ("gitlab-labels", "gitlab", f"{GITLAB}.service_labels", KeyError),
 ]
 
 
