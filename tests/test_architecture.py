@@ -11,7 +11,8 @@ from pathlib import Path
 
 import grimp
 
-SRC = Path(__file__).resolve().parent.parent / "src" / "deploygate"
+TESTS = Path(__file__).resolve().parent
+SRC = TESTS.parent / "src" / "deploygate"
 
 
 def test_no_module_imports_itself_back() -> None:
@@ -32,3 +33,10 @@ def test_every_module_opens_with_a_docstring() -> None:
         if not ast.get_docstring(ast.parse(path.read_text("utf-8")))
     ]
     assert missing == []
+
+
+def test_every_test_file_has_a_name_of_its_own() -> None:
+    """tests/ mirrors src/ in folders without ``__init__``, where pytest imports a test file
+    by its name alone: two ``test_records.py`` would collide, so each says whose it is."""
+    names = [path.name for path in TESTS.rglob("test_*.py") if "node_modules" not in path.parts]
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []

@@ -46,8 +46,8 @@ STEPS = [
     # (id, the step that raises, its error)
     ("github-deployment-in-the-pool", "github", f"{GITHUB}._deployment", TypeError),
     ("github-postmortem", "github", f"{GITHUB}._postmortem", KeyError),
-    ("gitlab-deployment-in-the-pool", "gitlab", f"{GITLAB}.GitLabSource._deployment", TypeError),
-    ("gitlab-labels", "gitlab", f"{GITLAB}._labels", KeyError),
+    ("gitlab-deployment-in-the-pool", "gitlab", f"{GITLAB}.deployment", TypeError),
+    ("gitlab-labels", "gitlab", f"{GITLAB}.service_labels", KeyError),
 ]
 
 

@@ -267,7 +267,7 @@ def test_a_bug_in_the_tracker_is_exit_4(
     """A KeyError raised while reading an item is a bug, not a failed tracker: exit 4 with
     the one-line internal error (the traceback under --debug), also under --on-error warn."""
     populate(jira)
-    target = "deploygate.sources.jira.source.JiraTracker.action_item"
+    target = "deploygate.sources.jira.source.action_item"
     held = [JIRA_TOKEN, f"{JIRA_EMAIL}:{JIRA_TOKEN}", CANARIES["GITHUB_TOKEN"]]  # jira_env's
     plant_bug(monkeypatch, held, target=target, error=KeyError)
     config = project(tmp_path, jira.url)

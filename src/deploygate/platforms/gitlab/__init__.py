@@ -158,33 +158,36 @@ class GitLabPlatform:
         ``created_at`` decide.
         See https://docs.gitlab.com/api/events/#list-a-projects-visible-events
 
-        It reads through the GitLab source's listing, so it has the source's
+        It reads through the GitLab source's API layer, so it has the source's
         timeouts, deadline, redaction, errors and paging (``X-Next-Page`` when
         a proxy strips ``Link``).
         """
+        from deploygate.sources.gitlab.api import GitLabApi
         from deploygate.sources.gitlab.settings import GitLabSettings
-        from deploygate.sources.gitlab.source import GitLabSource
+        from deploygate.sources.gitlab.source import username as token_username
 
         project = self.target.postmortem_project
-        source = GitLabSource(
-            GitLabSettings(
-                url=self.target.url,
-                project=self.target.project,
-                postmortem_project=project,
-                token=self.target.token,
-            )
+        settings = GitLabSettings(
+            url=self.target.url,
+            project=self.target.project,
+            postmortem_project=project,
+            token=self.target.token,
         )
-        username = source.username()
+        api = GitLabApi(settings.url, settings.token, settings.deadline)
+        username = token_username(api)
         if not username:
-            raise source.session.fail(
+            raise api.fail(
                 "cannot tell which user the token is, so its override notes cannot be told apart"
             )
-        events = source.listing(
-            source.gl.projects.get(project, lazy=True).events,
+        events = api.listing(
+            f"{api.project_path(project)}/events",
             f"the comment events of {project}",
-            action="commented",
-            target_type="note",
-            after=(since - _EVENT_DAYS_BEFORE).date().isoformat(),
+            _mapping,
+            filters={
+                "action": "commented",
+                "target_type": "note",
+                "after": (since - _EVENT_DAYS_BEFORE).date().isoformat(),
+            },
         )
         counted = []
         for event in events:
@@ -195,7 +198,7 @@ class GitLabPlatform:
             try:
                 created_at = parse_instant(str(note.get("created_at")))
             except ValueError:
-                raise source.session.fail(
+                raise api.fail(
                     f"GitLab answered note {note.get('id')!r:.40} of {project} "
                     f"without a valid created_at ({note.get('created_at')!r:.40})"
                 ) from None

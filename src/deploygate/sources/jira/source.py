@@ -15,25 +15,21 @@ that names the same key: Jira's state is the truth, not the checkbox. An
 item only the JQL found belongs to the postmortem its description names (by
 URL or id), else to one holder per service that reviews no failure.
 
-Jira Cloud is REST v3 (``/search/jql``, nextPageToken paging, ADF
-descriptions); Data Center is REST v2 (``/search``, startAt/total paging,
-plain descriptions). See
-https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/
-and https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/#api/2/search
+Three layers: :mod:`~deploygate.sources.jira.api` sends the searches,
+:mod:`~deploygate.sources.jira.records` decodes each issue once (a
+malformed one fails the tracker, exit 3, naming it), and the pure functions
+here map the issues to the model; :class:`JiraTracker` runs the three in
+turn. Any other exception is a bug in deploygate (exit 4).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import date, datetime
-from typing import Any
+from functools import partial
 from urllib.parse import quote
 
-import requests
-
-from deploygate.dates import parse_api_date, parse_api_instant, parse_instant
 from deploygate.errors import SourceError
 from deploygate.http import HttpClient
 from deploygate.model import (
@@ -46,28 +42,14 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
-from deploygate.sources.jira import adf
+from deploygate.sources.jira.api import JiraApi, Refused
 from deploygate.sources.jira.config import DEFAULT_JQL, DEFAULT_JQL_BY_LABEL
-from deploygate.sources.jira.settings import PERMISSIONS, SOURCE_NAME, Flavour, JiraSettings
+from deploygate.sources.jira.records import ISSUE_KEY, JiraIssue, decode_issue
+from deploygate.sources.jira.settings import SOURCE_NAME, JiraSettings
 
 KEYS_PER_LOOKUP = 100
 """Keys per ``key in (...)`` search: short enough for any proxy's URL limit."""
-PAGE_SIZE = {Flavour.CLOUD: 100, Flavour.DATA_CENTER: 1000}
-"""The most Jira returns a page when fields are asked for: Cloud caps at 100 (5000 for
-ids only); Data Center at ``jira.search.views.default.max``, 1000 by default. Jira may
-return fewer; paging follows what it returned, never what was asked."""
-_SEARCH_PATH = {Flavour.CLOUD: "/rest/api/3/search/jql", Flavour.DATA_CENTER: "/rest/api/2/search"}
-_BASE_FIELDS = (
-    "summary",
-    "status",
-    "resolution",
-    "resolutiondate",
-    "created",
-    "duedate",
-    "description",
-)
-_ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[0-9]+")
-_MISSING_KEY = re.compile(rf"'({_ISSUE_KEY.pattern})'")
+_MISSING_KEY = re.compile(rf"'({ISSUE_KEY.pattern})'")
 """The key in Jira's answer to ``key in (...)`` naming an issue that does not exist or
 that the account cannot see: "An issue with key 'OPS-9' does not exist for field 'key'."."""
 _NO_COMPONENT = re.compile(r"does not exist for the field 'component'", re.IGNORECASE)
@@ -81,23 +63,13 @@ class JiraTracker:
 
     def __init__(self, settings: JiraSettings, client: HttpClient | None = None) -> None:
         self.settings = settings
-        self.client = client or HttpClient(
-            SOURCE_NAME,
-            headers={"Accept": "application/json", "User-Agent": "deploygate"},
-            secrets=settings.secrets,
-            deadline=settings.deadline,
-            allowed_origin=settings.url,
-        )
-        if settings.email:
-            self.client.auth = (settings.email, settings.token)
-        else:
-            self.client.headers["Authorization"] = f"Bearer {settings.token}"
+        self.api = JiraApi(settings, client)
         projects = "|".join(re.escape(project) for project in settings.projects)
         self._key = re.compile(rf"(?<![A-Za-z0-9_-])(?:{projects})-[1-9][0-9]*(?![A-Za-z0-9_-])")
 
     def usage(self) -> Usage | None:
         """The requests sent so far."""
-        return self.client.stats.usage()
+        return self.api.usage()
 
     # -- the query -------------------------------------------------------------
 
@@ -117,180 +89,9 @@ class JiraTracker:
         """Keys of the configured projects in ``text``, in order, each once."""
         return list(dict.fromkeys(self._key.findall(text)))
 
-    # -- requests --------------------------------------------------------------
-
-    def search(self, jql: str) -> list[dict[str, Any]]:
-        """Every issue ``jql`` finds, page after page."""
-        if self.settings.flavour is Flavour.CLOUD:
-            return list(self._search_cloud(jql))
-        return list(self._search_data_center(jql))
-
-    def _params(self, jql: str) -> dict[str, Any]:
-        fields = list(_BASE_FIELDS)
-        fields.append(self.settings.team_field)
-        return {
-            "jql": jql,
-            "fields": ",".join(dict.fromkeys(fields)),
-            "maxResults": PAGE_SIZE[self.settings.flavour],
-        }
-
-    def _search_cloud(self, jql: str) -> Iterator[dict[str, Any]]:
-        # https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-issue-search/#api-rest-api-3-search-jql-get
-        params = self._params(jql)
-        seen_tokens: set[str] = set()
-        while True:
-            page = self._get(params)
-            yield from self._issues(page)
-            token = page.get("nextPageToken")
-            if page.get("isLast") is True or not token:
-                return
-            if not isinstance(token, str) or token in seen_tokens:
-                raise self.client.fail(
-                    f"Jira answered a bad or repeated nextPageToken {token!r:.60}"
-                )
-            seen_tokens.add(token)
-            params = {**params, "nextPageToken": token}
-
-    def _search_data_center(self, jql: str) -> Iterator[dict[str, Any]]:
-        # https://docs.atlassian.com/software/jira/docs/api/REST/9.12.0/#api/2/search-search
-        start_at = 0
-        while True:
-            page = self._get({**self._params(jql), "startAt": start_at})
-            issues = self._issues(page)
-            total = page.get("total")
-            if not isinstance(total, int) or isinstance(total, bool) or total < 0:
-                raise self.client.fail(
-                    f"Jira answered a search page without a total ({total!r:.40})"
-                )
-            yield from issues
-            start_at += len(issues)
-            if not issues or start_at >= total:
-                return
-
-    def _issues(self, page: Mapping[str, Any]) -> list[dict[str, Any]]:
-        issues = page.get("issues")
-        if not isinstance(issues, list):
-            raise self.client.fail("Jira answered a search page without an issues list")
-        for issue in issues:
-            if not isinstance(issue, dict) or not isinstance(issue.get("fields"), dict):
-                raise self.client.fail(f"Jira answered an issue without fields ({_shown(issue)})")
-            if not isinstance(issue.get("key"), str) or not _ISSUE_KEY.fullmatch(issue["key"]):
-                raise self.client.fail(f"Jira answered an issue without a key ({_shown(issue)})")
-        return issues
-
-    def _get(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        url = self.settings.url + _SEARCH_PATH[self.settings.flavour]
-        response = self.client.request("GET", url, params=params)
-        if response.status_code == 400:
-            raise _Refused(_error_messages(response))
-        if response.status_code != 200:
-            raise self.client.fail(self._status_problem(response))
-        try:
-            payload = response.json()
-        except ValueError:
-            kind = response.headers.get("Content-Type", "no content type")
-            raise self.client.fail(
-                f"Jira answered a search with something that is not JSON ({terminal(kind)[:60]}); "
-                "is [jira] url the site itself, not a login page or proxy?"
-            ) from None
-        if not isinstance(payload, dict):
-            raise self.client.fail("Jira answered a search with an unexpected shape")
-        return payload
-
-    def _status_problem(self, response: requests.Response) -> str:
-        settings, code = self.settings, response.status_code
-        if code == 401:
-            if settings.flavour is Flavour.CLOUD:
-                return (
-                    f"Jira rejected the credentials (401); check {settings.email_env} and "
-                    f"{settings.token_env} (an API token of that Atlassian account)"
-                )
-            return (
-                f"Jira rejected the token (401); check {settings.token_env} (a personal access "
-                f"token), or set {settings.email_env} too if the site is Jira Cloud"
-            )
-        if code == 403:
-            return f"Jira refused the search (403); the account needs {PERMISSIONS}"
-        if code in (404, 410):
-            return (
-                f"Jira has no search API at {settings.url} ({code}); check [jira] url "
-                f"(Jira Cloud needs {settings.email_env} set, Data Center must not)"
-            )
-        return f"Jira answered {code} to a search"
-
-    # -- reading issues ----------------------------------------------------------
-
-    def action_item(self, issue: Mapping[str, Any]) -> ActionItem:
-        """One issue as an action item; a field of the wrong shape fails the source (exit 3)."""
-        key, fields = str(issue["key"]), issue["fields"]
-        summary = fields.get("summary")
-        if not isinstance(summary, str):
-            raise self.client.fail(f"Jira answered {key} without a summary")
-        try:
-            created_at = parse_instant(str(fields.get("created")))
-        except ValueError:
-            raise self.client.fail(
-                f"Jira answered {key} with a bad created time ({_shown(fields.get('created'))})"
-            ) from None
-        state, reason = self._state(key, fields)
-        resolved_at = self._resolved_at(key, fields.get("resolutiondate"))
-        closed_at = resolved_at if state is not ActionItemState.OPEN else None
-        return ActionItem(
-            id=key,
-            title=summary,
-            state=state,
-            created_at=created_at,
-            url=f"{self.settings.browse_url}/browse/{key}",
-            due=self._due(key, fields.get("duedate")),
-            team=self._team(fields),
-            reason=reason,
-            closed_at=closed_at,
-        )
-
-    def _state(self, key: str, fields: Mapping[str, Any]) -> tuple[ActionItemState, str | None]:
-        """Done by status category; declined when its resolution is one the config names."""
-        status = fields.get("status")
-        category = status.get("statusCategory") if isinstance(status, dict) else None
-        category_key = category.get("key") if isinstance(category, dict) else None
-        if not isinstance(category_key, str):
-            raise self.client.fail(f"Jira answered {key} without a status category")
-        if category_key != "done":
-            return ActionItemState.OPEN, None
-        resolution = fields.get("resolution")
-        name = resolution.get("name") if isinstance(resolution, dict) else None
-        if isinstance(name, str) and name.lower() in self.settings.declined_resolutions:
-            return ActionItemState.DECLINED, f"resolved as {name}"
-        return ActionItemState.DONE, None
-
-    def _due(self, key: str, value: Any) -> date | None:
-        try:
-            return parse_api_date(value)
-        except ValueError:
-            raise self.client.fail(
-                f"Jira answered {key} with a due date that is not a date ({_shown(value)})"
-            ) from None
-
-    def _resolved_at(self, key: str, value: Any) -> datetime | None:
-        """When a done item was resolved (the "Resolved" field, set with the resolution).
-
-        A done status that a workflow reached without setting a resolution has
-        none: the item is then closed at an unknown time, never dated by guess.
-        """
-        try:
-            return parse_api_instant(value)
-        except ValueError:
-            raise self.client.fail(
-                f"Jira answered {key} with a bad resolution time ({_shown(value)})"
-            ) from None
-
-    def _team(self, fields: Mapping[str, Any]) -> str | None:
-        """The first component's name, or the team field: a team, a select, text, or a list."""
-        value = fields.get(self.settings.team_field)
-        if isinstance(value, list):
-            value = value[0] if value else None
-        if isinstance(value, dict):
-            value = value.get("name") or value.get("value") or value.get("title")
-        return value.strip() or None if isinstance(value, str) else None
+    def search(self, jql: str) -> list[JiraIssue]:
+        """Every issue ``jql`` finds, decoded; :class:`Refused` when Jira refuses it."""
+        return self.api.search(jql, partial(decode_issue, team_field=self.settings.team_field))
 
     # -- attaching ----------------------------------------------------------------
 
@@ -302,10 +103,10 @@ class JiraTracker:
         )
         named = self._named_keys(covering)
         issues, jql, changed = self._search_configured(query.service)
-        found = {issue["key"]: issue for issue in issues}
+        found = {issue.key: issue for issue in issues}
         wanted = [key for key in named if key not in found]
-        found |= self._look_up(wanted, named)
-        items = {key: self.action_item(issue) for key, issue in found.items()}
+        found |= self._look_up(wanted)
+        items = {key: action_item(issue, self.settings) for key, issue in found.items()}
         owners: dict[str, list[str]] = {}
         for key, postmortem_id in named.items():
             if key in items:
@@ -313,8 +114,7 @@ class JiraTracker:
         unnamed = [key for key in found if key not in named]
         orphans: list[ActionItem] = []
         for key in unnamed:
-            description = adf.to_text(found[key]["fields"].get("description"))
-            mentioned = _mentioned(description, covering)
+            mentioned = _mentioned(found[key].description, covering)
             if mentioned is None:
                 orphans.append(items[key])
             else:
@@ -347,7 +147,7 @@ class JiraTracker:
                 named.setdefault(key, postmortem.id)
         return named
 
-    def _search_configured(self, service: str) -> tuple[list[dict[str, Any]], str, str | None]:
+    def _search_configured(self, service: str) -> tuple[list[JiraIssue], str, str | None]:
         """The issues the configured query finds, the query used, and a notice if it changed.
 
         With the default query, a project without a component named after the
@@ -358,7 +158,7 @@ class JiraTracker:
         jql = self.jql(service)
         try:
             return self.search(jql), jql, None
-        except _Refused as refused:
+        except Refused as refused:
             if self.settings.jql == DEFAULT_JQL and _NO_COMPONENT.search(refused.messages):
                 by_label = self.jql(service, DEFAULT_JQL_BY_LABEL)
                 notice = (
@@ -368,41 +168,41 @@ class JiraTracker:
                 return self._search_configured_as(by_label), by_label, notice
             raise self._refused(jql, refused) from None
 
-    def _search_configured_as(self, jql: str) -> list[dict[str, Any]]:
+    def _search_configured_as(self, jql: str) -> list[JiraIssue]:
         try:
             return self.search(jql)
-        except _Refused as refused:
+        except Refused as refused:
             raise self._refused(jql, refused) from None
 
-    def _refused(self, jql: str, refused: _Refused) -> SourceError:
-        return self.client.fail(
+    def _refused(self, jql: str, refused: Refused) -> SourceError:
+        return self.api.fail(
             f"Jira refused the [jira] jql query ({refused.messages}); the query sent was "
             f"{terminal(jql)[:300]}"
         )
 
-    def _look_up(self, keys: Sequence[str], named: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    def _look_up(self, keys: Sequence[str]) -> dict[str, JiraIssue]:
         """Issues by key, a hundred a search; a key Jira does not know is left out with a notice.
 
         Jira refuses ``key in (...)`` (400) when any key does not exist or is
         hidden from the account, and names it; those keys are dropped and the
         search is sent again, so one stale reference never fails the check.
         """
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, JiraIssue] = {}
         for start in range(0, len(keys), KEYS_PER_LOOKUP):
             remaining = list(keys[start : start + KEYS_PER_LOOKUP])
             while remaining:
                 jql = "key in (" + ", ".join(f'"{key}"' for key in remaining) + ")"
                 try:
                     issues = self.search(jql)
-                except _Refused as refused:
+                except Refused as refused:
                     missing = set(_MISSING_KEY.findall(refused.messages)) & set(remaining)
                     if not missing:
-                        raise self.client.fail(
+                        raise self.api.fail(
                             f"Jira refused a lookup of referenced keys ({refused.messages})"
                         ) from None
                     remaining = [key for key in remaining if key not in missing]
                     continue
-                found |= {issue["key"]: issue for issue in issues if issue["key"] in remaining}
+                found |= {issue.key: issue for issue in issues if issue.key in remaining}
                 break
         return found
 
@@ -445,33 +245,38 @@ class JiraTracker:
         )
 
 
-class _Refused(Exception):
-    """Jira answered 400: the query is wrong, or names keys it does not know."""
+# -- records to the model ----------------------------------------------------------
 
-    def __init__(self, messages: str) -> None:
-        super().__init__(messages)
-        self.messages = messages
+
+def action_item(issue: JiraIssue, settings: JiraSettings) -> ActionItem:
+    """One issue as an action item: done by status category, declined when its
+    resolution is one the config names; closed when resolved."""
+    state, reason = _state(issue, settings)
+    return ActionItem(
+        id=issue.key,
+        title=issue.summary,
+        state=state,
+        created_at=issue.created_at,
+        url=f"{settings.browse_url}/browse/{issue.key}",
+        due=issue.due,
+        team=issue.team,
+        reason=reason,
+        closed_at=issue.resolved_at if state is not ActionItemState.OPEN else None,
+    )
+
+
+def _state(issue: JiraIssue, settings: JiraSettings) -> tuple[ActionItemState, str | None]:
+    if issue.status_category != "done":
+        return ActionItemState.OPEN, None
+    name = issue.resolution
+    if name is not None and name.lower() in settings.declined_resolutions:
+        return ActionItemState.DECLINED, f"resolved as {name}"
+    return ActionItemState.DONE, None
 
 
 def _escape(value: str) -> str:
     """``value`` for use inside a double-quoted JQL string."""
     return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _error_messages(response: requests.Response) -> str:
-    """Jira's ``errorMessages`` and ``errors``, on one escaped line of bounded length."""
-    try:
-        payload = response.json()
-    except ValueError:
-        return "no error message"
-    messages: list[str] = []
-    if isinstance(payload, dict):
-        listed = payload.get("errorMessages")
-        messages += [str(m) for m in listed] if isinstance(listed, list) else []
-        errors = payload.get("errors")
-        if isinstance(errors, dict):
-            messages += [f"{field}: {message}" for field, message in errors.items()]
-    return terminal("; ".join(messages) or "no error message")[:500]
 
 
 def _mentioned(text: str, postmortems: Iterable[Postmortem]) -> Postmortem | None:
@@ -483,8 +288,3 @@ def _mentioned(text: str, postmortems: Iterable[Postmortem]) -> Postmortem | Non
             if name and re.search(rf"(?<![\w/.-]){re.escape(name)}(?![\w-])", text):
                 return postmortem
     return None
-
-
-def _shown(value: Any) -> str:
-    """A short, escaped excerpt of something Jira sent, for an error message."""
-    return terminal(repr(value))[:80]

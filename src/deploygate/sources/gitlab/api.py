@@ -1,0 +1,183 @@
+"""GitLab's REST API for the GitLab source: the only code that sees HTTP.
+
+python-gitlab's defaults do not suit a gate: no timeout, unbounded waits on
+429, the first page only, and pagination links followed to whatever host
+they name. Here it gets our :class:`HttpClient` as its session (timeouts,
+bounded retries, one deadline, and no request to any other host).
+See https://python-gitlab.readthedocs.io/en/stable/api-usage-advanced.html
+
+python-gitlab builds the URLs, sends the token and turns HTTP errors into
+exceptions (:func:`_status_problem` says what they mean). Its objects are
+not used to read answers: they raise TypeError or AttributeError from inside
+python-gitlab on a record whose id is null, which only a blanket catch could
+tell from a bug. This layer hands back JSON objects, and a listing hands
+each one to the caller's decoder (:mod:`deploygate.sources.gitlab.records`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import requests
+
+from deploygate.errors import SourceError
+from deploygate.http import HttpClient
+from deploygate.model import Usage
+from deploygate.sources.gitlab.settings import SCOPES, SOURCE_NAME
+
+if TYPE_CHECKING:
+    import gitlab
+
+PER_PAGE = 100
+
+Record = TypeVar("Record")
+
+
+class GitLabApi:
+    """GETs of one GitLab server's REST API, with its token, on deploygate's HttpClient."""
+
+    def __init__(self, url: str, token: str, deadline: float) -> None:
+        import gitlab
+
+        self.session = HttpClient(
+            SOURCE_NAME,
+            headers={"User-Agent": "deploygate"},
+            secrets=(token,),
+            deadline=deadline,
+            allowed_origin=url,
+        )
+        self.gl = gitlab.Gitlab(
+            url, private_token=token, session=self.session, retry_transient_errors=False
+        )
+
+    def fail(self, problem: str) -> SourceError:
+        """The source's error, with the token taken out of ``problem``."""
+        return self.session.fail(problem)
+
+    def usage(self) -> Usage | None:
+        """The requests sent so far and the rate limit the API reported."""
+        return self.session.stats.usage()
+
+    def project_path(self, project: str | int) -> str:
+        """A project's API path (``/projects/group%2Fshop``), encoded as python-gitlab does."""
+        lazy = self.gl.projects.get(project, lazy=True)
+        return f"{lazy.manager.path}/{lazy.encoded_id}"
+
+    def get(self, path: str, what: str, **params: Any) -> requests.Response:
+        """One GET of ``path`` (under the API URL) through python-gitlab: its URL rules and
+        the token; an HTTP error becomes one SourceError line that says why."""
+        import gitlab
+
+        try:
+            return self.gl.http_request("get", path, **params)
+        except gitlab.GitlabError as error:
+            raise self.fail(_status_problem(what, error)) from None
+
+    def record(self, path: str, what: str) -> dict[str, Any]:
+        """The object GitLab answers for ``path``; anything else fails the source."""
+        found = self._json(self.get(path, what), what)
+        if not isinstance(found, dict):
+            raise self.fail(f"GitLab answered {what} with {found!r:.40}, not an object")
+        return found
+
+    def listing(
+        self,
+        path: str,
+        what: str,
+        decode: Callable[[dict[str, Any]], Record],
+        *,
+        filters: Mapping[str, Any] | None = None,
+        past: Callable[[Record], bool] | None = None,
+    ) -> list[Record]:
+        """Every item of the listing at ``path``, a hundred a page, each as ``decode`` reads
+        it; with ``past``, up to the first item it is true of. ``filters`` are query
+        parameters, spelt as GitLab does.
+
+        Pages follow the ``Link`` header's next URL, on the configured URL
+        (a GitLab behind a proxy may name its own, python-gitlab's
+        ``keep_base_url``). A proxy that strips ``Link`` would end the listing
+        after page one, so a page ``X-Next-Page`` names that ``Link`` did not
+        is asked for by number, once.
+        See https://docs.gitlab.com/api/rest/#other-pagination-headers
+        """
+        found: list[Record] = []
+        page_path = path
+        asked: set[int] = set()
+        # The session waits out a rate limit inside the deadline; python-gitlab must not wait again.
+        params = {**(filters or {}), "per_page": PER_PAGE, "obey_rate_limit": False}
+        while True:
+            response = self.get(page_path, what, **params)
+            for item in self._objects(response, what):
+                record = decode(item)
+                if past is not None and past(record):
+                    return found
+                found.append(record)
+            link = response.links.get("next", {}).get("url")
+            if link:
+                page_path = _on_base(link, self.gl.url)
+                continue
+            following = self._next_page(response, what)
+            if following is None or following in asked:
+                return found
+            asked.add(following)
+            page_path = f"{path}?page={following}"
+
+    def _json(self, response: requests.Response, what: str) -> object:
+        try:
+            return response.json()
+        except ValueError:
+            raise self.fail(
+                f"GitLab answered {what} with data that cannot be read (not JSON)"
+            ) from None
+
+    def _objects(self, response: requests.Response, what: str) -> list[dict[str, Any]]:
+        """One listing page's items: a list of objects, or the source fails."""
+        items = self._json(response, what)
+        if not isinstance(items, list):
+            raise self.fail(f"GitLab answered {what} with {items!r:.40}, not a list")
+        for item in items:
+            if not isinstance(item, dict):
+                raise self.fail(f"GitLab answered {what} with the item {item!r:.40}")
+        return items
+
+    def _next_page(self, response: requests.Response, what: str) -> int | None:
+        """The page ``X-Next-Page`` names, None on the last page (GitLab sends it empty)."""
+        following = response.headers.get("X-Next-Page")
+        if not following:
+            return None
+        try:
+            return int(following)
+        except ValueError:
+            raise self.fail(
+                f"GitLab answered {what} with the X-Next-Page {following!r:.20}"
+            ) from None
+
+
+def _status_problem(what: str, error: gitlab.GitlabError) -> str:
+    """What python-gitlab's error while reading ``what`` means, for the person at the terminal.
+
+    python-gitlab raises GitlabAuthenticationError for a 401 and
+    GitlabHttpError for any other status, each with its ``response_code``.
+    """
+    code = error.response_code
+    if code == 401:
+        return f"GitLab rejected the token (401) while reading {what}; it must be {SCOPES}"
+    if code == 403:
+        return f"the token may not read {what} (403); it must be {SCOPES}"
+    if code == 404:
+        return f"{what}: not found, or the token cannot see it (404)"
+    if code is None:  # python-gitlab could not read the answer
+        return f"GitLab answered {what} with data that cannot be read ({str(error)[:120]})"
+    return f"GitLab answered {code} while reading {what}"
+
+
+def _on_base(url: str, base: str) -> str:
+    """A next-page URL moved onto the configured ``base``, as python-gitlab's
+    ``keep_base_url`` moves it: a URL with ``/api`` in it keeps what follows its host.
+    Any other URL stays as it is, and the session refuses it if it names another host."""
+    if url.startswith(base):
+        return url
+    match = re.match(r"(^.*?)/api", url)
+    return base + url[len(match.group(1)) :] if match else url
