@@ -20,7 +20,7 @@ from deploygate.model import (
     RuleId,
     Verdict,
 )
-from deploygate.rules import DEFAULT_LEVELS, Policy, evaluate, fingerprint, verdict
+from deploygate.rules import DEFAULT_LEVELS, SPECS, Policy, evaluate, fingerprint, verdict
 
 
 class FakeSource:
@@ -223,3 +223,11 @@ def test_fingerprints_are_pinned_so_a_change_is_a_decision() -> None:
     assert fingerprint(RuleId.OPEN_ACTION_ITEM, "action-item", "pm.md#add-an-alert") == (
         "df74273edcb578c38139c487dcea71c8"
     )
+
+
+@pytest.mark.parametrize("rule", list(RuleId))
+def test_every_rule_has_one_spec_under_its_own_id(rule: RuleId) -> None:
+    spec = SPECS[rule]
+    assert spec.id is rule
+    assert spec.help
+    assert not spec.informational or spec.level in (None, Level.NOTICE)

@@ -18,14 +18,7 @@ from deploygate import tables, toml
 from deploygate.dates import format_duration
 from deploygate.errors import ConfigError, OnError, decode_utf8, did_you_mean
 from deploygate.model import Level, RuleId, Waiver
-from deploygate.rules import (
-    DEFAULT_LEVELS,
-    INFORMATIONAL_RULES,
-    RULE_HELP,
-    RULE_OPTIONS,
-    Policy,
-    PolicyOption,
-)
+from deploygate.rules import DEFAULT_LEVELS, SPECS, Policy, PolicyOption
 from deploygate.sanitize import terminal
 from deploygate.tables import Locator, setting
 
@@ -206,7 +199,7 @@ class Config:
                 if override.level_set:
                     levels[rule] = override.level
                 for key, value in override.options.items():
-                    options[RULE_OPTIONS[rule][key]] = value
+                    options[SPECS[rule].options[key]] = value
         return Policy(
             waivers=tuple(waiver for waiver, _ in self.waivers),
             levels=levels,
@@ -403,14 +396,14 @@ class _Reader(Locator):
         }
 
     def level(self, table: tuple[str, ...], key: str, rule: RuleId, value: Any) -> Level | None:
-        choices = _INFORMATIONAL_LEVELS if rule in INFORMATIONAL_RULES else _LEVELS
+        choices = _INFORMATIONAL_LEVELS if SPECS[rule].informational else _LEVELS
         level: Level | None = self.value(table, key, tables.choice(choices), value)
         return level
 
     def rule(self, rule: RuleId, value: Any, table: tuple[str, ...]) -> RuleOverride:
         if isinstance(value, str):
             return RuleOverride(level=self.level(table, rule.value, rule, value), level_set=True)
-        options = RULE_OPTIONS.get(rule, {})
+        options = SPECS[rule].options
         keys = ("level", *options)
         if not isinstance(value, dict):
             raise self.error(
@@ -545,10 +538,10 @@ def explain(
         level = policy.levels[rule]
         option_text = "".join(
             f", {key} {format_duration(getattr(policy, name))}"
-            for key, name in RULE_OPTIONS.get(rule, {}).items()
+            for key, name in SPECS[rule].options.items()
         )
         state = level.label if level else "off"
-        lines.append(f"  {rule.value:<22} {state:<8} {RULE_HELP[rule]}{option_text}")
+        lines.append(f"  {rule.value:<22} {state:<8} {SPECS[rule].help}{option_text}")
     lines.append("The configuration is valid.")
     return "\n".join(lines)
 

@@ -29,44 +29,75 @@ from deploygate.model import (
     Waiver,
 )
 
-DEFAULT_LEVELS: Mapping[RuleId, Level | None] = {
-    RuleId.UNREVIEWED_FAILURE: Level.WARNING,
-    RuleId.REVIEWED_FAILURE: Level.NOTICE,
-    RuleId.OPEN_ACTION_ITEM: Level.WARNING,
-    RuleId.OVERDUE_ACTION_ITEM: Level.ERROR,
-    RuleId.DECLINED_ACTION_ITEM: Level.NOTICE,
-    RuleId.REPEAT_FAILURE: Level.ERROR,
-    RuleId.EXPIRED_WAIVER: Level.NOTICE,
-}
-"""Each rule's level when the config says nothing. ``None`` would mean off."""
-
-INFORMATIONAL_RULES = frozenset(
-    {RuleId.REVIEWED_FAILURE, RuleId.DECLINED_ACTION_ITEM, RuleId.EXPIRED_WAIVER}
-)
-"""Rules that report what went right or was decided; they are notices or off, never louder."""
-
-RULE_HELP: Mapping[RuleId, str] = {
-    RuleId.UNREVIEWED_FAILURE: "a failed deployment in the lookback window that no postmortem "
-    "reviews, once the grace period has passed (a notice inside it)",
-    RuleId.REVIEWED_FAILURE: "a failed deployment and the postmortem that reviews it, "
-    "with how they were linked",
-    RuleId.OPEN_ACTION_ITEM: "an open action item of a postmortem of this service",
-    RuleId.OVERDUE_ACTION_ITEM: "an open action item past its due date, or older than "
-    "max-age when it has none",
-    RuleId.DECLINED_ACTION_ITEM: "an action item that was declined, with the reason",
-    RuleId.REPEAT_FAILURE: "a failure like an earlier one that a postmortem already reviewed: "
-    "the lesson did not stick",
-    RuleId.EXPIRED_WAIVER: "a waiver that has expired, so its finding is back",
-}
-
-
 PolicyOption = Literal["grace", "max_age"]
 
-RULE_OPTIONS: Mapping[RuleId, Mapping[str, PolicyOption]] = {
-    RuleId.UNREVIEWED_FAILURE: {"grace": "grace"},
-    RuleId.OVERDUE_ACTION_ITEM: {"max-age": "max_age"},
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """What one rule is, in one place: its level by default, what it says, what it takes."""
+
+    id: RuleId
+    level: Level | None
+    """Its level when the config says nothing; None would mean off."""
+    help: str
+    """One line for ``deploygate config`` and the docs."""
+    informational: bool = False
+    """It reports what went right or was decided: a notice or off, never louder."""
+    options: Mapping[str, PolicyOption] = field(default_factory=dict)
+    """Its duration options: the config key, and the :class:`Policy` field it sets."""
+
+
+SPECS: Mapping[RuleId, RuleSpec] = {
+    spec.id: spec
+    for spec in (
+        RuleSpec(
+            RuleId.UNREVIEWED_FAILURE,
+            Level.WARNING,
+            "a failed deployment in the lookback window that no postmortem reviews, once "
+            "the grace period has passed (a notice inside it)",
+            options={"grace": "grace"},
+        ),
+        RuleSpec(
+            RuleId.REVIEWED_FAILURE,
+            Level.NOTICE,
+            "a failed deployment and the postmortem that reviews it, with how they were linked",
+            informational=True,
+        ),
+        RuleSpec(
+            RuleId.OPEN_ACTION_ITEM,
+            Level.WARNING,
+            "an open action item of a postmortem of this service",
+        ),
+        RuleSpec(
+            RuleId.OVERDUE_ACTION_ITEM,
+            Level.ERROR,
+            "an open action item past its due date, or older than max-age when it has none",
+            options={"max-age": "max_age"},
+        ),
+        RuleSpec(
+            RuleId.DECLINED_ACTION_ITEM,
+            Level.NOTICE,
+            "an action item that was declined, with the reason",
+            informational=True,
+        ),
+        RuleSpec(
+            RuleId.REPEAT_FAILURE,
+            Level.ERROR,
+            "a failure like an earlier one that a postmortem already reviewed: the lesson "
+            "did not stick",
+        ),
+        RuleSpec(
+            RuleId.EXPIRED_WAIVER,
+            Level.NOTICE,
+            "a waiver that has expired, so its finding is back",
+            informational=True,
+        ),
+    )
 }
-"""Each rule's duration options: config key to :class:`Policy` field."""
+"""Every rule's spec, by id; a test checks that every :class:`RuleId` has one."""
+
+DEFAULT_LEVELS: Mapping[RuleId, Level | None] = {rule: spec.level for rule, spec in SPECS.items()}
+"""Each rule's level when the config says nothing."""
 
 
 @dataclass(frozen=True, slots=True)
