@@ -340,3 +340,20 @@ def test_jira_clouds_iso_reset_is_read_and_an_explicit_retry_after_wins(
     with pytest.raises(SourceError, match=f"exhausted until {later:%Y-%m-%d %H:%M:%S} UTC"):
         client(clock).request("GET", f"{url}/x")
     assert clock.sleeps() == [3.0]
+
+
+def test_a_failed_connection_is_named_in_the_systems_words() -> None:
+    """Refused, reset and unresolved have sentences of their own; any other failure of the
+    socket (a broken pipe on a reused connection, no local port left) says what it was."""
+    import requests
+    import urllib3
+
+    from deploygate.http import _what_happened
+
+    broken = requests.ConnectionError(
+        urllib3.exceptions.ProtocolError("Connection aborted.", BrokenPipeError(32, "Broken pipe"))
+    )
+    assert _what_happened(broken) == "could not connect (Broken pipe)"
+    no_port = requests.ConnectionError(OSError(99, "Cannot assign requested address"))
+    assert _what_happened(no_port) == "could not connect (Cannot assign requested address)"
+    assert _what_happened(requests.ConnectionError("odd")) == "could not connect"

@@ -456,7 +456,12 @@ def _what_happened(error: requests.RequestException) -> str:
         return "the host name could not be resolved"
     if any(isinstance(cause, ConnectionResetError) for cause in causes):  # RemoteDisconnected too
         return "the connection closed before an answer came"
-    return "could not connect"
+    # Anything else (a broken pipe on a reused connection, no local port left, ...) is
+    # named by the system's own words, so the one line says which it was.
+    system = next(
+        (cause for cause in causes if isinstance(cause, OSError) and cause.strerror), None
+    )
+    return f"could not connect ({system.strerror})" if system else "could not connect"
 
 
 def _path(url: str) -> str:
