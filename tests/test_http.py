@@ -342,9 +342,11 @@ def test_jira_clouds_iso_reset_is_read_and_an_explicit_retry_after_wins(
     assert clock.sleeps() == [3.0]
 
 
-def test_a_failed_connection_is_named_in_the_systems_words() -> None:
+def test_a_failed_attempt_is_named_in_words() -> None:
     """Refused, reset and unresolved have sentences of their own; any other failure of the
-    socket (a broken pipe on a reused connection, no local port left) says what it was."""
+    socket (a broken pipe on a reused connection, no local port left) says what it was in
+    the system's words; a read timeout that requests wraps in a ConnectionError is a
+    timeout, not a failure to connect."""
     import requests
     import urllib3
 
@@ -353,7 +355,11 @@ def test_a_failed_connection_is_named_in_the_systems_words() -> None:
     broken = requests.ConnectionError(
         urllib3.exceptions.ProtocolError("Connection aborted.", BrokenPipeError(32, "Broken pipe"))
     )
-    assert _what_happened(broken) == "could not connect (Broken pipe)"
+    assert _what_happened(broken) == "failed: could not connect (Broken pipe)"
     no_port = requests.ConnectionError(OSError(99, "Cannot assign requested address"))
-    assert _what_happened(no_port) == "could not connect (Cannot assign requested address)"
-    assert _what_happened(requests.ConnectionError("odd")) == "could not connect"
+    assert _what_happened(no_port) == "failed: could not connect (Cannot assign requested address)"
+    assert _what_happened(requests.ConnectionError("odd")) == "failed: could not connect"
+    read = urllib3.exceptions.ReadTimeoutError(None, "/", "Read timed out.")  # type: ignore[arg-type]
+    read.__context__ = TimeoutError("timed out")
+    assert _what_happened(requests.ConnectionError(read)) == "timed out"
+    assert _what_happened(requests.ReadTimeout("slow")) == "timed out"

@@ -81,6 +81,9 @@ class Clock(Protocol):
     def join(self, worker: threading.Thread, seconds: float) -> None:
         """Wait until ``worker`` (one attempt) ends, or ``seconds`` have passed."""
 
+    def socket_timeout(self, seconds: float) -> float:
+        """The real seconds a socket may wait for what this clock allows ``seconds`` for."""
+
 
 class SystemClock:
     """The real clock: ``time.monotonic``, ``time.time``, ``time.sleep`` and ``Thread.join``."""
@@ -96,6 +99,9 @@ class SystemClock:
 
     def join(self, worker: threading.Thread, seconds: float) -> None:
         worker.join(seconds)
+
+    def socket_timeout(self, seconds: float) -> float:
+        return seconds
 
 
 default_clock: Clock = SystemClock()
@@ -355,7 +361,10 @@ class HttpClient(requests.Session):
                     method,
                     url,
                     remaining,
-                    timeout=(min(5.0, remaining), min(self.timeout, remaining)),
+                    timeout=(
+                        self._clock.socket_timeout(min(5.0, remaining)),
+                        self._clock.socket_timeout(min(self.timeout, remaining)),
+                    ),
                     **kwargs,
                 )
             except _PastDeadline:
@@ -363,10 +372,8 @@ class HttpClient(requests.Session):
                     f"{method} {_path(url)} timed out: no complete answer within the "
                     f"{self.deadline:.0f} s deadline (the server answers too slowly or not at all)"
                 ) from None
-            except requests.Timeout:
-                last_problem = f"{method} {_path(url)} timed out"
             except requests.RequestException as error:
-                last_problem = f"{method} {_path(url)} failed: {_what_happened(error)}"
+                last_problem = f"{method} {_path(url)} {_what_happened(error)}"
             else:
                 self._note_rate_limit(response)
                 limited = self._rate_limit_wait(response)
@@ -438,7 +445,20 @@ def _causes(error: BaseException) -> list[BaseException]:
 
 
 def _what_happened(error: requests.RequestException) -> str:
-    """A failed attempt in words: requests' class names mean little at a terminal."""
+    """What became of an attempt, after its method and URL: ``timed out``, or ``failed: ``
+    and why in words (requests' class names mean little at a terminal)."""
+    if isinstance(error, requests.Timeout) or any(
+        # requests wraps some read timeouts in a ConnectionError ("Read timed out."); a
+        # timeout is what it was, so that is what the line says.
+        isinstance(cause, TimeoutError)
+        for cause in _causes(error)
+    ):
+        return "timed out"
+    return f"failed: {_why(error)}"
+
+
+def _why(error: requests.RequestException) -> str:
+    """Why an attempt failed, in words."""
     if isinstance(error, requests.exceptions.SSLError):
         return "the TLS handshake failed (an untrusted certificate, or no TLS at that address)"
     if isinstance(error, requests.exceptions.ProxyError):

@@ -90,6 +90,12 @@ class FakeClock:
         else:  # an answer that came; at the latest, as the bound ran out
             self._advance(min(self.answer_seconds, seconds), None)
 
+    def socket_timeout(self, seconds: float) -> float:
+        """As long as ``join`` waits: on virtual time, what is left of the deadline says
+        nothing of how long a busy machine takes to answer on loopback, so a socket given
+        that many real seconds would time out for no reason of the server's."""
+        return self.patience
+
     # -- for tests and fake servers -------------------------------------------
 
     def elapsed(self) -> float:
