@@ -112,8 +112,6 @@ class Config:
     """The file it came from; None when no file was found and defaults apply."""
     root: Path
     """The folder relative paths start from: the file's, else the working directory."""
-    backends: Mapping[str, BackendTable]
-    """Every backend that may be named in ``source``, by name."""
     tables: Mapping[str, object]
     """Each backend's table, by the backend's name: as written, or its defaults."""
     source: tuple[str, ...] = ("local",)
@@ -150,14 +148,6 @@ class Config:
         return ConfigError(
             problem, path=self.path, field=".".join((*table, key)), expected=expected
         )
-
-    def sources_form(self) -> str:
-        """What a list of sources looks like, naming the backends there are."""
-        return sources_form(self.backends)
-
-    def parse_sources(self, names: Iterable[object]) -> tuple[str, ...]:
-        """``names`` checked against the backends (see :func:`parse_sources`)."""
-        return parse_sources(names, self.backends)
 
     def check_waivers(self, now: datetime) -> None:
         """Every waiver expires at most 90 days after ``now``; a longer one is a config error."""
@@ -255,7 +245,6 @@ def default_config(root: Path, backends: Mapping[str, BackendTable]) -> Config:
     return Config(
         path=None,
         root=root,
-        backends=backends,
         tables={name: backend.table() for name, backend in backends.items()},
     )
 
@@ -337,7 +326,6 @@ class _Reader(Locator):
         return Config(
             path=self.path,
             root=self.path.parent,
-            backends=self.backends,
             tables={
                 name: self.table(top.get(name, {}), (name,), backend.table)
                 for name, backend in self.backends.items()
