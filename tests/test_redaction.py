@@ -50,6 +50,16 @@ def test_every_escaped_spelling_is_replaced_and_the_text_around_kept(spelling: s
     assert redact(f"before {spelling} after", [TOKEN]) == "before *** after"
 
 
+@pytest.mark.parametrize("control", ["\n", "\r\n", "\t", "\x0b", "\x1b", "\u200b"], ids=repr)
+def test_a_token_with_a_control_character_is_found_in_its_repr_forms(control: str) -> None:
+    """An HTTP library that refuses a header quotes it with repr(): of the str, or of the
+    bytes (``b'glpat-...\\n'``); either way the escaped token goes."""
+    secret = f"glpat-canary{control}"
+    for quoted in (repr(secret), repr(secret.encode()), json.dumps(secret)):
+        redacted = redact(f"Invalid header value {quoted}", [secret])
+        assert "canary" not in redacted, redacted
+
+
 def _token_chars(prefix: int, secret: bytes) -> tuple[int, int]:
     """The first and last base64 characters holding a bit of ``secret`` after ``prefix`` bytes."""
     return 8 * prefix // 6, (8 * (prefix + len(secret)) - 1) // 6

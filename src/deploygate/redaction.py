@@ -68,7 +68,28 @@ def _character(character: str) -> str:
         spellings.append(_BACKSLASHES + re.escape(character))
     if character == "\\":
         spellings.append(r"\\{2,8}")
+    if not character.isprintable():
+        spellings += _repr_escapes(character)
     return "(?:" + "|".join(spellings) + ")"
+
+
+def _repr_escapes(character: str) -> list[str]:
+    """How ``repr`` spells an unprintable character: of a str (``\\n``, ``\\x0b``,
+    ``\\u200b``) or of its UTF-8 bytes (``\\xe2\\x80\\x8b``). An HTTP library that
+    refuses a header quotes it so, and the token inside must still be found."""
+    code = ord(character)
+    named = {"\n": "n", "\r": "r", "\t": "t"}.get(character)
+    escapes = [named] if named else []
+    if code <= 0xFF:
+        escapes.append(f"x{code:02x}")
+    elif code <= 0xFFFF:
+        escapes.append(f"u{code:04x}")
+    else:
+        escapes.append(f"U{code:08x}")
+    spellings = [_BACKSLASHES + escape for escape in escapes]
+    if code > 0x7F:
+        spellings.append("".join(_BACKSLASHES + f"x{byte:02x}" for byte in character.encode()))
+    return spellings
 
 
 def _base64_run(secret: bytes, offset: int, alphabet: str) -> str:

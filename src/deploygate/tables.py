@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from deploygate import toml
+from deploygate.credentials import holds_credentials
 from deploygate.dates import DURATION_FORM, parse_duration
 from deploygate.errors import ConfigError, did_you_mean
 
@@ -196,6 +197,21 @@ def choice(choices: Mapping[str, Any]) -> Kind:
         raise Invalid(
             f"unknown value {value!r}", "one of " + ", ".join(repr(name) for name in choices)
         )
+
+    return read
+
+
+def url(expected: str) -> Kind:
+    """A URL without ``user:password@``: the token has a variable of its own, and a URL is
+    printed in every error line and report that names the server."""
+
+    def read(value: Any) -> str:
+        address = text(expected)(value)
+        if holds_credentials(address):
+            raise Invalid(
+                "the URL holds credentials", f"{expected}, with the token in its own variable"
+            )
+        return address
 
     return read
 

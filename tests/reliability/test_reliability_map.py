@@ -70,6 +70,18 @@ Case -> tests (``reliability/`` is tests/reliability/; the others existed before
     test_twenty_concurrent_record_processes_lose_nothing.
 16. Fuzzing over API payloads -> reliability/test_reliability_fuzz.py.
 
+Round two (hostile input a contributor, a paste or a server can bring):
+
+1. A token with surrounding or inner whitespace ->
+   reliability/test_reliability_secrets_in_transit.py::
+   test_a_token_pasted_with_its_line_end_is_stripped_and_works,
+   ::test_a_token_with_whitespace_or_a_control_character_inside_is_refused_at_once; its repr
+   forms -> test_redaction.py::test_a_token_with_a_control_character_is_found_in_its_repr_forms.
+2. Credentials in a URL -> reliability/test_reliability_secrets_in_transit.py::
+   test_credentials_in_a_github_url_from_the_environment_are_refused,
+   ::test_credentials_in_a_gitlab_url_from_the_environment_are_refused,
+   ::test_credentials_in_a_configured_url_are_refused_at_their_line.
+
 A bug inside a source (a planted TypeError or KeyError) is exit 4 with its traceback under
 --debug, also under --on-error warn, never exit 3 -> reliability/test_reliability_bugs.py
 (GitHub, GitLab) and reliability/test_reliability_jira.py::test_a_bug_in_the_tracker_is_exit_4.

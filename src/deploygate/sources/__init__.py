@@ -85,7 +85,9 @@ def secrets(config: Config | None, env: Mapping[str, str]) -> tuple[str, ...]:
     found: list[str] = []
     for backend in REGISTRY.values():
         table = config.tables[backend.name] if config else backend.table()
-        found += (env[name] for name in backend.token_variables(table) if env.get(name))
+        values = [env[name] for name in backend.token_variables(table) if env.get(name)]
+        # Sent stripped (deploygate.credentials), but a raw copy may be echoed too.
+        found += values + [value.strip() for value in values]
     if env.get("CI_JOB_TOKEN"):
         found.append(env["CI_JOB_TOKEN"])
     return tuple(found)

@@ -20,8 +20,8 @@ class GitHubConfig:
     team_label: str = setting("team:{team}", template("team"))
     cause_label: str = setting("cause:{cause}", template("cause"))
     token_env: str = setting("GITHUB_TOKEN", text("a variable name"))
-    api_url: str | None = setting(None, text("a URL"))
-    graphql_url: str | None = setting(None, text("a URL"))
+    api_url: str | None = setting(None, tables.url("a URL"))
+    graphql_url: str | None = setting(None, tables.url("a URL"))
     deadline: timedelta = setting(timedelta(seconds=60), duration)
 
 

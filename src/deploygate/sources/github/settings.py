@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from deploygate.config import Config
+from deploygate.credentials import clean_token, environment_url, read_token
 from deploygate.errors import ConfigError, SourceError
 from deploygate.sources.github.config import GitHubConfig
 
@@ -103,13 +104,14 @@ def gh_token() -> str | None:
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    token = result.stdout.strip()
-    return token if result.returncode == 0 and token else None
+    if result.returncode != 0:
+        return None
+    return clean_token(result.stdout, "the token of 'gh auth token'")
 
 
 def token(env: Mapping[str, str], variable: str) -> str:
     """The token from ``variable``; outside CI, gh's; else a SourceError saying what to set."""
-    found = env.get(variable) or (None if env.get("CI") else gh_token())
+    found = read_token(env, variable) or (None if env.get("CI") else gh_token())
     if not found:
         raise SourceError(
             SOURCE_NAME,
@@ -154,13 +156,15 @@ def resolve(github: GitHubConfig, config: Config, context: SourceContext) -> Git
         raise ConfigError(
             f"{repository!r} is not a repository", field="--repo", expected="OWNER/NAME"
         )
-    api_url = (github.api_url or env.get("GITHUB_API_URL") or PUBLIC_API).rstrip("/")
+    api_url = (github.api_url or environment_url(env, "GITHUB_API_URL") or PUBLIC_API).rstrip("/")
     return GitHubSettings(
         repository=repository,
         postmortem_repository=github.postmortem_repository or repository,
         api_url=api_url,
-        graphql_url=github.graphql_url or env.get("GITHUB_GRAPHQL_URL") or graphql_url_for(api_url),
-        web_url=env.get("GITHUB_SERVER_URL") or web_url_for(api_url),
+        graphql_url=github.graphql_url
+        or environment_url(env, "GITHUB_GRAPHQL_URL")
+        or graphql_url_for(api_url),
+        web_url=environment_url(env, "GITHUB_SERVER_URL") or web_url_for(api_url),
         postmortem_labels=github.postmortem_labels,
         service_label=github.service_label,
         service_label_prefix=github.service_label.removesuffix("{service}"),

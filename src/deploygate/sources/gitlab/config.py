@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from deploygate import tables
 from deploygate.tables import boolean, duration, lower_texts, setting, template, text, texts
 
 _PROJECT = text("GROUP/NAME or a numeric id")
@@ -14,7 +15,7 @@ _PROJECT = text("GROUP/NAME or a numeric id")
 class GitLabConfig:
     """The ``[gitlab]`` table. Unset values fall back to the GitLab CI variables."""
 
-    url: str | None = setting(None, text("the server URL, e.g. https://gitlab.example.com"))
+    url: str | None = setting(None, tables.url("the server URL, e.g. https://gitlab.example.com"))
     project: str | None = setting(None, _PROJECT)
     postmortem_project: str | None = setting(None, _PROJECT)
     postmortem_labels: tuple[str, ...] = setting(("postmortem",), texts)

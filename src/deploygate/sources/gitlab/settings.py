@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from deploygate.config import Config
+from deploygate.credentials import environment_url, read_token
 from deploygate.errors import ConfigError, SourceError
 from deploygate.sources.gitlab.config import GitLabConfig
 
@@ -71,7 +72,7 @@ class GitLabSettings:
 
 def token(env: Mapping[str, str], variable: str) -> str:
     """The API token; a job token alone is not enough, and the message says why."""
-    found = env.get(variable)
+    found = read_token(env, variable)
     if found:
         return found
     if env.get("CI_JOB_TOKEN"):
@@ -95,11 +96,11 @@ def resolve(gitlab: GitLabConfig, config: Config, context: SourceContext) -> Git
             field="--project",
             expected="--project GROUP/NAME or an id, [gitlab] project, or CI_PROJECT_PATH",
         )
-    api_v4 = env.get("CI_API_V4_URL")
+    api_v4 = environment_url(env, "CI_API_V4_URL")
     url = (
         gitlab.url
         or (api_v4.removesuffix("/").removesuffix("/api/v4") if api_v4 else None)
-        or env.get("CI_SERVER_URL")
+        or environment_url(env, "CI_SERVER_URL")
         or PUBLIC_URL
     ).rstrip("/")
     return GitLabSettings(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from deploygate.config import Config
+from deploygate.credentials import read_token
 from deploygate.errors import ConfigError, SourceError
 from deploygate.sources.jira.config import JiraConfig
 
@@ -92,7 +93,7 @@ def site_url(config: Config, key: str, value: str | None) -> str:
 
 def credentials(env: Mapping[str, str], email_env: str, token_env: str) -> tuple[str, str | None]:
     """The token and, for Jira Cloud, the email; a SourceError naming both variables if absent."""
-    token = env.get(token_env, "").strip()
+    token = read_token(env, token_env)
     email = env.get(email_env, "").strip() or None
     if not token:
         raise SourceError(
