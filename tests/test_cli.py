@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from dataclasses import replace
@@ -68,29 +69,48 @@ def test_usage_error_exits_2(project: Path) -> None:
     assert "Traceback" not in result.output
 
 
+def _unreachable_github(project: Path) -> dict[str, str]:
+    """The project's config with a GitHub source where nothing listens: it fails (exit 3).
+
+    A local file cannot stand in for it any more: whatever is wrong with the
+    repository's own files is an input error (exit 2), never a failed source.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = project / "deploygate.toml"
+    config.write_text(
+        'source = ["local", "github"]\n'
+        + config.read_text()
+        + f'\n[github]\nrepository = "acme/shop"\napi-url = "http://127.0.0.1:{port}"\n'
+        'deadline = "1s"\n'
+    )
+    return {"GITHUB_TOKEN": "test-token", "CI": "true"}
+
+
 def test_failed_source_exits_3_and_on_error_warn_exits_0_not_verified(project: Path) -> None:
-    # A history path that is a folder cannot be read: the source fails.
-    (project / "deployments.jsonl").mkdir()
-    result = check(project, "--format", "json")
+    env = _unreachable_github(project)
+    result = check(project, "--format", "json", env=env)
     assert result.exit_code == 3
     report = json_report(result.stdout)
     assert report["verdict"] == "unknown"
-    assert report["sources"][0]["ok"] is False
-    assert "cannot read" in report["sources"][0]["error"]
+    github = next(source for source in report["sources"] if source["name"] == "github")
+    assert github["ok"] is False
+    assert "the connection was refused" in github["error"]
     assert "NOT VERIFIED" in result.stderr
 
-    warned = check(project, "--on-error", "warn")
+    warned = check(project, "--on-error", "warn", env=env)
     assert warned.exit_code == 0
     assert "NOT VERIFIED" in warned.stdout
     assert "--on-error warn" in warned.stderr
-    assert check(project, env={"DEPLOYGATE_ON_ERROR": "warn"}).exit_code == 0
+    assert check(project, env={**env, "DEPLOYGATE_ON_ERROR": "warn"}).exit_code == 0
 
 
 def test_on_error_from_config(project: Path) -> None:
-    (project / "deployments.jsonl").mkdir()
+    env = _unreachable_github(project)
     config = project / "deploygate.toml"
     config.write_text('on-error = "warn"\n' + config.read_text())
-    assert check(project).exit_code == 0
+    assert check(project, env=env).exit_code == 0
 
 
 def test_internal_error_exits_4_with_one_line_and_no_traceback(

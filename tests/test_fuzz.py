@@ -624,11 +624,12 @@ def assert_history_outcome(path: Path, content: bytes) -> InputError | None:
     """``HistoryStore.read`` returns deployments or raises an InputError about ``path``."""
     path.write_bytes(content)
     try:
-        result = HistoryStore(path).read("checkout")
+        result, notices = HistoryStore(path).read("checkout")
     except InputError as caught:
         error = caught
     else:
         assert isinstance(result, tuple)
+        assert len(notices) <= 1
         assert all(isinstance(item, Deployment) and item.service == "checkout" for item in result)
         assert len({item.id for item in result}) == len(result)
         return None

@@ -81,6 +81,9 @@ Round two (hostile input a contributor, a paste or a server can bring):
    test_credentials_in_a_github_url_from_the_environment_are_refused,
    ::test_credentials_in_a_gitlab_url_from_the_environment_are_refused,
    ::test_credentials_in_a_configured_url_are_refused_at_their_line.
+3, 4, 8 and 9. What a contributor can put where the local store reads (links, pipes, devices,
+   sizes, a torn or cut-short history, long ids, deep trees) ->
+   reliability/test_reliability_repository_files.py: every test.
 
 A bug inside a source (a planted TypeError or KeyError) is exit 4 with its traceback under
 --debug, also under --on-error warn, never exit 3 -> reliability/test_reliability_bugs.py

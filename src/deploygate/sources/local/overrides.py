@@ -78,7 +78,7 @@ class OverrideLog:
         quietly short.
         """
         counts: Counter[str] = Counter()
-        for number, raw in read_lines(self.path):
+        for number, raw in read_lines(self.path).lines:
             record = parse_line(raw, self.path, number)
             known_fields(record, _FIELDS, self.path, number)
             service = required_text(record, "service", self.path, number)

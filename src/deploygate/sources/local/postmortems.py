@@ -63,6 +63,9 @@ _FRONT_MATTER_KEYS = (
     "jira",
     "action_items",
 )
+MAX_FRONT_MATTER = 64 * 1024
+"""Metadata is a few lines; a cap keeps TOML's parser, which is quadratic on some
+shapes, from spending minutes on a contributor's file."""
 _ITEM_KEYS = ("title", "state", "due", "team", "reason", "id", "closed")
 _INLINE_KEYS = ("due", "team", "reason", "id", "closed")
 _TRAILING_ATTRIBUTES = re.compile(r"\(([^()]*)\)\s*$")
@@ -92,6 +95,13 @@ def _split(path: Path, text: str) -> _Document:
         )
     for number, line in enumerate(lines[1:], start=2):
         if line.strip() == FENCE:
+            if sum(len(front) + 1 for front in lines[1 : number - 1]) > MAX_FRONT_MATTER:
+                raise InputError(
+                    f"front matter longer than {MAX_FRONT_MATTER // 1024} KiB",
+                    path=path,
+                    line=1,
+                    expected="a few lines of metadata; the text goes below the front matter",
+                )
             return _Document(
                 path=path,
                 front_matter="\n".join(lines[1 : number - 1]),

@@ -22,6 +22,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -29,9 +30,11 @@ from typing import IO, Any
 from deploygate.dates import INSTANT_FORM, format_instant, parse_instant
 from deploygate.errors import InputError, SourceError
 from deploygate.model import Deployment, DeploymentStatus
+from deploygate.sources.local.files import MAX_HISTORY_BYTES, open_regular, regular
 
 SOURCE_NAME = "local"
 STATUS_FORM = "one of " + ", ".join(status.value for status in DeploymentStatus)
+_HISTORY_FILE = "a JSON Lines file"
 _FIELDS = ("id", "service", "environment", "status", "sha", "url", "description", "created_at")
 
 if sys.platform == "win32":  # pragma: no cover - exercised only on Windows
@@ -139,40 +142,119 @@ def encode(record: dict[str, Any]) -> bytes:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
+def torn_tail(content: bytes) -> int:
+    """Where a torn last line starts, or ``len(content)`` when there is none.
+
+    A torn line is a last line without its newline that is not a JSON
+    object: what a crash or a full disk leaves of an append. A last line
+    that merely lost its newline in an editor is whole, and kept.
+    """
+    if not content or content.endswith(b"\n"):
+        return len(content)
+    start = content.rfind(b"\n") + 1
+    try:
+        whole = isinstance(json.loads(content[start:]), dict)
+    except (ValueError, RecursionError):
+        whole = False
+    return len(content) if whole else start
+
+
 def append_line(path: Path, line_for: Callable[[bytes], bytes]) -> None:
     """Append ``line_for(the file's content)`` under an exclusive lock, and sync it.
 
     ``line_for`` sees the whole file as it is under the lock (the history
     hands out its next id from it). The line is written in one call under
     the lock, so no reader sees half of it, and a hand-edited file that lost
-    its final newline never has a record glued onto its last line.
+    its final newline never has a record glued onto its last line. A torn
+    last line (see :func:`torn_tail`) is cut off first: this append repairs
+    it. An append that fails half-way (a full disk) is cut back to the old
+    size under the same lock, so the file is never left torn by us.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a+b") as handle, _locked(handle, exclusive=True):
+        if path.exists() or path.is_symlink():
+            regular(path, _HISTORY_FILE)
+        flags = os.O_RDWR | os.O_CREAT | os.O_APPEND
+        with (
+            open_regular(path, flags, _HISTORY_FILE, "a+b") as handle,
+            _locked(handle, exclusive=True),
+        ):
             handle.seek(0)
-            existing = handle.read()
-            separator = b"\n" if existing and not existing.endswith(b"\n") else b""
-            handle.write(separator + line_for(existing))
-            handle.flush()
-            os.fsync(handle.fileno())
+            existing = handle.read(MAX_HISTORY_BYTES + 1)
+            _check_size(path, existing)
+            whole = torn_tail(existing)
+            # Written past the buffer, straight to the descriptor: a failed buffered write
+            # would be written again, half, when the file is closed.
+            descriptor = handle.fileno()
+            try:
+                if whole < len(existing):
+                    os.ftruncate(descriptor, whole)
+                    existing = existing[:whole]
+                separator = b"\n" if existing and not existing.endswith(b"\n") else b""
+                data = separator + line_for(existing)
+                written = 0
+                while written < len(data):
+                    written += os.write(descriptor, data[written:])
+                os.fsync(descriptor)
+            except OSError:
+                os.ftruncate(descriptor, len(existing))
+                raise
     except OSError as error:
         raise SourceError(SOURCE_NAME, f"cannot write {path}: {error.strerror}") from None
 
 
-def read_lines(path: Path) -> list[tuple[int, bytes]]:
-    """``(line number, line)`` of every non-blank line, read under a shared lock.
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """The lines of a JSON Lines file, and the number of a torn last line left out."""
 
-    An absent file has no lines.
+    lines: list[tuple[int, bytes]]
+    """``(line number, line)`` of every non-blank line."""
+    torn: int | None = None
+
+    def notices(self, path: Path) -> tuple[str, ...]:
+        """What to tell the reader about the torn line, if there is one."""
+        if self.torn is None:
+            return ()
+        return (
+            f"{path}:{self.torn}: a torn last line (an append cut short) is left out; "
+            "the next 'deploygate record' repairs it",
+        )
+
+
+def read_lines(path: Path) -> Lines:
+    """Every non-blank line, read under a shared lock; an absent file has none.
+
+    A path that is anything but a regular file (a pipe, a directory, a
+    dangling link) is an InputError naming it: it is the repository's
+    content, and must never hang the read or pass for an unreachable source.
     """
+    if not path.exists() and not path.is_symlink():
+        return Lines([])
+    regular(path, _HISTORY_FILE)
     try:
-        with path.open("rb") as handle, _locked(handle, exclusive=False):
-            lines = handle.read().split(b"\n")
+        with (
+            open_regular(path, os.O_RDONLY, _HISTORY_FILE) as handle,
+            _locked(handle, exclusive=False),
+        ):
+            content = handle.read(MAX_HISTORY_BYTES + 1)
     except FileNotFoundError:
-        return []
+        return Lines([])
     except OSError as error:
         raise SourceError(SOURCE_NAME, f"cannot read {path}: {error.strerror}") from None
-    return [(number, raw) for number, raw in enumerate(lines, start=1) if raw.strip()]
+    _check_size(path, content)
+    end = torn_tail(content)
+    lines = content[:end].split(b"\n")
+    numbered = [(number, raw) for number, raw in enumerate(lines, start=1) if raw.strip()]
+    return Lines(numbered, torn=len(lines) if end < len(content) else None)
+
+
+def _check_size(path: Path, content: bytes) -> None:
+    if len(content) > MAX_HISTORY_BYTES:
+        raise InputError(
+            f"larger than {MAX_HISTORY_BYTES // (1024 * 1024)} MiB",
+            path=path,
+            expected="a history under that; move old records to another file",
+        )
 
 
 def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | None:
@@ -211,7 +293,9 @@ def _next_id(existing: bytes, service: str) -> str:
     deployment id.
     """
     prefix = json.dumps(f"{service}-")[:-1].encode()  # the JSON string, without its close quote
-    pattern = re.compile(rb'"id"\s*:\s*' + re.escape(prefix) + rb'(\d+)"')
+    # Up to 4,000 digits: Python refuses to convert longer numbers, and an id that long
+    # (accepted by the reader) can never be the highest one handed out here.
+    pattern = re.compile(rb'"id"\s*:\s*' + re.escape(prefix) + rb'(\d{1,4000})"')
     used = [int(number) for number in pattern.findall(existing)]
     return f"{service}-{max(used, default=0) + 1}"
 
@@ -254,11 +338,13 @@ class HistoryStore:
         append_line(self.path, line_for)
         return recorded[0]
 
-    def read(self, service: str) -> tuple[Deployment, ...]:
-        """Every recorded deployment of ``service``; an absent file is an empty history."""
+    def read(self, service: str) -> tuple[tuple[Deployment, ...], tuple[str, ...]]:
+        """Every recorded deployment of ``service``, and notices (a torn last line left
+        out); an absent file is an empty history."""
         deployments: list[Deployment] = []
         seen: dict[str, int] = {}
-        for number, raw in read_lines(self.path):
+        lines = read_lines(self.path)
+        for number, raw in lines.lines:
             # Every line is parsed, so a torn or hand-broken line is reported whichever
             # service is checked; only this service's records are built and validated.
             deployment = _decode(raw, self.path, number, service)
@@ -273,4 +359,4 @@ class HistoryStore:
                 )
             seen[deployment.id] = number
             deployments.append(deployment)
-        return tuple(deployments)
+        return tuple(deployments), lines.notices(self.path)
