@@ -28,3 +28,18 @@ def terminal(text: str) -> str:
     of a line, and every line deploygate prints starts with its own text.)
     """
     return _UNSAFE.sub(_visible, text).replace("##[", "#\u200b#[")
+
+
+_COMMAND_AT_START = re.compile(r"^([ \t\f\v]*)(?=::)", re.MULTILINE)
+
+
+def inert_lines(text: str) -> str:
+    """``text`` with no line that the GitHub Actions runner would take for a command.
+
+    The runner trims a line's leading whitespace before it looks for ``::``,
+    so a line a format starts with untrusted text, even indented (the text
+    format's locator line: a file name, a URL from front matter), would run
+    as ``::add-mask::`` or ``::error::``. A zero-width space before the
+    ``::`` keeps the line as it reads and makes it inert.
+    """
+    return _COMMAND_AT_START.sub(lambda match: match.group(1) + "\u200b", text)

@@ -42,6 +42,8 @@ from reliability.helpers import (
 
 GITHUB = "deploygate.sources.github.source"
 GITLAB = "deploygate.sources.gitlab.source"
+PATIENT = "60s"
+"""These runs are about a bug, not time: a busy machine must not turn one into a timeout."""
 STEPS = [
     # (id, the step that raises, its error)
     ("github-deployment-in-the-pool", "github", f"{GITHUB}._deployment", TypeError),
@@ -61,10 +63,10 @@ def run_with_bug(
     github, gitlab = fakes
     if backend == "github":
         small_github(github)
-        config = github_config(tmp_path, graphql_url=github.graphql_url)
+        config = github_config(tmp_path, graphql_url=github.graphql_url, deadline=PATIENT)
         return check(tmp_path, config, github_env(github), *args, debug=debug), github
     small_gitlab(gitlab)
-    config = gitlab_config(tmp_path, url=gitlab.url)
+    config = gitlab_config(tmp_path, url=gitlab.url, deadline=PATIENT)
     return check(tmp_path, config, gitlab_env(), *args, debug=debug), gitlab
 
 

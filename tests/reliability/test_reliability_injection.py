@@ -286,3 +286,45 @@ def test_the_runner_model_catches_injection_and_stop_commands() -> None:
     silenced = runner_views("::stop-commands::abc\n" + stdout.split("\n", 1)[0], "")[0]
     assert [c.name for c in silenced] == ["stop-commands"]
     assert [c.name for c in runner_views("a\r::set-output name=v::p", "")[0]] == ["set-output"]
+
+
+# -- lines a format starts with untrusted text (round two) ---------------------------------
+
+FORGED_URL = "::error title=deploygate overdue-action-item::forged"
+FORGED_FILE = "::add-mask::x.md"
+
+
+def forged_local(tmp_path: Path) -> Path:
+    """A postmortem whose front-matter URL, and a file whose name, are runner commands, and
+    a history line whose URL is one: each is printed at the start of a locator line."""
+    postmortem = local_postmortem("Checkout returned 500s", [(OVERDUE_TITLE, "2026-10-01")])
+    postmortem = postmortem.replace("\ntitle = ", f'\nurl = "{FORGED_URL}"\ntitle = ', 1)
+    history = (
+        '{"id":"checkout-1","service":"checkout","environment":"production",'
+        f'"status":"failure","created_at":"2026-11-15T10:00:00Z","url":"{FORGED_URL}"}}\n'
+    )
+    return local_config(
+        tmp_path,
+        {
+            "outage.md": postmortem,
+            FORGED_FILE: local_postmortem("Another outage", [("Fix the alert", "2026-10-02")]),
+        },
+        history,
+    )
+
+
+@pytest.mark.parametrize("format_name", ["text", "gitlab", "markdown", "json", "dotenv"])
+def test_no_format_starts_a_line_with_a_runner_command(tmp_path: Path, format_name: str) -> None:
+    """Indented or not, a line that begins with untrusted text is inert in an Actions log:
+    the runner, which trims leading whitespace, finds no command in stdout or stderr."""
+    run = check(
+        tmp_path, forged_local(tmp_path), github_env(), "--format", format_name, reports=False
+    )
+    assert run.exit_code == 1, run.output
+    for view in runner_views(run.stdout, run.stderr):
+        assert view == [], view
+    if format_name != "dotenv":  # counts only
+        assert "forged" in run.stdout  # still shown, as data
+    if format_name in ("text", "gitlab"):  # the URL is a locator line of its own
+        lines = run.stdout.split("\n")
+        assert any(line.strip().startswith("\u200b::error title=") for line in lines)

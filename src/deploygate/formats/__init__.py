@@ -6,7 +6,9 @@ the dispatch cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
+from typing import ParamSpec
 
 from deploygate.formats import (
     codequality,
@@ -23,24 +25,43 @@ from deploygate.formats import (
 from deploygate.formats.common import RenderOptions
 from deploygate.loop import LoopReport
 from deploygate.model import Report
+from deploygate.sanitize import inert_lines
 
 Renderer = Callable[[Report, RenderOptions], str]
+P = ParamSpec("P")
+
+
+def _inert(render: Callable[P, str]) -> Callable[P, str]:
+    """``render`` whose every line is inert in a GitHub Actions log, whatever it prints.
+
+    Any format may be printed in a workflow's log (``--format text`` is the
+    default outside Actions, and people pick others), so none may start a
+    line with a runner command; only the ``github`` format writes commands,
+    and it escapes their data as the runner's own toolkit does.
+    """
+
+    @functools.wraps(render)
+    def inert(*args: P.args, **kwargs: P.kwargs) -> str:
+        return inert_lines(render(*args, **kwargs))
+
+    return inert
+
 
 FORMATS: Mapping[str, Renderer] = {
-    "text": text.render,
-    "json": json.render,
-    "markdown": markdown.render,
+    "text": _inert(text.render),
+    "json": _inert(json.render),
+    "markdown": _inert(markdown.render),
     "github": github.render,
-    "gitlab": gitlab.render,
-    "codequality": codequality.render,
-    "dotenv": dotenv.render,
+    "gitlab": _inert(gitlab.render),
+    "codequality": _inert(codequality.render),
+    "dotenv": _inert(dotenv.render),
 }
 """Every output format of ``check`` by its ``--format`` name."""
 
 LOOP_FORMATS: Mapping[str, Callable[[LoopReport], str]] = {
-    "markdown": loop_markdown.render,
-    "html": loop_html.render,
-    "json": loop_json.render,
+    "markdown": _inert(loop_markdown.render),
+    "html": _inert(loop_html.render),
+    "json": _inert(loop_json.render),
 }
 """How ``report`` renders the learning-loop report, by its ``--format`` name."""
 
