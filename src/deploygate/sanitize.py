@@ -10,13 +10,22 @@ from __future__ import annotations
 import re
 
 # C0 and C1 controls, DEL, the Unicode bidi overrides that can reorder what a
-# reader sees ("Trojan Source"), and the line and paragraph separators.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]")
+# reader sees ("Trojan Source"), and the line and paragraph separators; and the
+# invisible ones that hide text or split a word a reader or a search would see
+# whole: the soft hyphen, the zero-width space, joiners and word joiner, the
+# byte order mark, the Hangul fillers, and the tag characters (U+E0000-E007F),
+# which smuggle a hidden ASCII message inside innocent text.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u061c\u115f\u1160\u200b-\u200f\u202a-\u202e\u2028\u2029"
+    "\u2060\u2066-\u2069\u3164\ufeff\uffa0\U000e0000-\U000e007f]"
+)
 
 
 def _visible(match: re.Match[str]) -> str:
     code = ord(match.group(0))
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def terminal(text: str) -> str:

@@ -86,6 +86,8 @@ Round two (hostile input a contributor, a paste or a server can bring):
    reliability/test_reliability_repository_files.py: every test.
 7. A line a format starts with untrusted text (a front-matter or history URL) ->
    reliability/test_reliability_injection.py::test_no_format_starts_a_line_with_a_runner_command.
+10. Invisible text (zero-width, soft hyphen, Hangul fillers, tag characters) ->
+    reliability/test_reliability_invisible.py.
 
 A bug inside a source (a planted TypeError or KeyError) is exit 4 with its traceback under
 --debug, also under --on-error warn, never exit 3 -> reliability/test_reliability_bugs.py
