@@ -354,7 +354,9 @@ def check(
         _say(notice)
     render = FORMATS[format_name or ci.default_format(env)]
     options = replace(outcome.options, color=ci.wants_color(sys.stdout, env))
-    click.echo(render(outcome.report, options), nl=False)
+    # color=True: the format decided about colour already (options.color); click would
+    # otherwise strip every ANSI code from a pipe, GitLab's section markers included.
+    click.echo(render(outcome.report, options), nl=False, color=True)
     if outcome.warning:
         _say(outcome.warning)
     sys.exit(outcome.exit_code)

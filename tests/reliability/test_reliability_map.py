@@ -88,6 +88,7 @@ Round two (hostile input a contributor, a paste or a server can bring):
    reliability/test_reliability_injection.py::test_no_format_starts_a_line_with_a_runner_command.
 10. Invisible text (zero-width, soft hyphen, Hangul fillers, tag characters) ->
     reliability/test_reliability_invisible.py.
+12. GitLab's section markers on a pipe -> reliability/test_reliability_gitlab_sections.py.
 
 A bug inside a source (a planted TypeError or KeyError) is exit 4 with its traceback under
 --debug, also under --on-error warn, never exit 3 -> reliability/test_reliability_bugs.py
