@@ -84,6 +84,8 @@ Round two (hostile input a contributor, a paste or a server can bring):
 3, 4, 8 and 9. What a contributor can put where the local store reads (links, pipes, devices,
    sizes, a torn or cut-short history, long ids, deep trees) ->
    reliability/test_reliability_repository_files.py: every test.
+5. Super-linear patterns on untrusted text, and tomllib's quadratic dotted keys ->
+   reliability/test_reliability_linear_parsing.py.
 7. A line a format starts with untrusted text (a front-matter or history URL) ->
    reliability/test_reliability_injection.py::test_no_format_starts_a_line_with_a_runner_command.
 10. Invisible text (zero-width, soft hyphen, Hangul fillers, tag characters) ->

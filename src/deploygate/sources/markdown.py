@@ -13,11 +13,31 @@ from typing import Literal
 
 from deploygate import toml
 
-TASK = re.compile(r"^\s{0,3}[-*+]\s+\[([ xX-])\]\s+(.*?)\s*$")
-"""A task-list line; group 1 is the marker, group 2 the text."""
-
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# Each pattern that meets untrusted text runs in linear time: none has a lazy or
+# optional run followed by another run that can match the same characters
+# (``(.*?)\s*$`` was cubic on a line of 3,000 spaces). What a pattern cannot
+# say without that, Python's str methods finish.
+_TASK = re.compile(r"\s{0,3}[-*+]\s+\[([ xX-])\]\s(.*)")
+_HEADING = re.compile(r"(#{1,6})\s(.*)")
 _FENCE_LINE = re.compile(r"^\s{0,3}(```|~~~)")
+
+
+def task(line: str) -> tuple[str, str] | None:
+    """A task-list line's marker (`` ``, ``x``, ``-``) and text, or None."""
+    match = _TASK.fullmatch(line)
+    return (match.group(1), match.group(2).strip()) if match else None
+
+
+def heading(line: str) -> tuple[int, str] | None:
+    """An ATX heading's level and text without its closing ``#`` run, or None."""
+    match = _HEADING.fullmatch(line)
+    if match is None:
+        return None
+    text = match.group(2).strip()
+    closing = text.rstrip("#")
+    if closing != text and (not closing or closing[-1].isspace()):
+        text = closing.rstrip()
+    return len(match.group(1)), text
 
 
 def lines_outside_code(text: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
@@ -34,9 +54,9 @@ def lines_outside_code(text: str, first_line: int = 1) -> Iterator[tuple[int, st
 def first_heading(text: str) -> str | None:
     """The text of the first level-one heading."""
     for _, line in lines_outside_code(text):
-        heading = _HEADING.match(line)
-        if heading and len(heading.group(1)) == 1:
-            return heading.group(2)
+        found = heading(line)
+        if found and found[0] == 1:
+            return found[1]
     return None
 
 
@@ -50,13 +70,13 @@ def lessons(text: str, headings: Iterable[str]) -> str:
     collected: list[str] = []
     level = 0
     for _, line in lines_outside_code(text):
-        heading = _HEADING.match(line)
-        if level and heading and len(heading.group(1)) <= level:
+        found = heading(line)
+        if level and found and found[0] <= level:
             break
         if level:
             collected.append(line)
-        elif heading and heading.group(2).strip().rstrip(":").casefold() in wanted:
-            level = len(heading.group(1))
+        elif found and found[1].rstrip(":").casefold() in wanted:
+            level = found[0]
     return "\n".join(collected).strip()
 
 
@@ -76,11 +96,11 @@ def task_references(
     )
     found: list[tuple[str, int]] = []
     for _, line in lines_outside_code(text):
-        task = TASK.match(line)
-        if task is None:
+        listed = task(line)
+        if listed is None:
             continue
         for pattern in patterns:
-            match = pattern.search(task.group(2))
+            match = pattern.search(listed[1])
             if match:
                 key = (match.group(1) or home, int(match.group(2)))
                 if key not in found:

@@ -45,7 +45,7 @@ from deploygate.dates import (
 )
 from deploygate.errors import InputError, decode_utf8, did_you_mean
 from deploygate.model import ActionItem, ActionItemState, Postmortem, PostmortemState
-from deploygate.sources.markdown import TASK, first_heading, lines_outside_code
+from deploygate.sources.markdown import first_heading, lines_outside_code, task
 
 FENCE = "+++"
 SKIPPED_NAMES = frozenset({"README.md"})
@@ -345,17 +345,18 @@ class _Parser:
 
     def task_items(self, created_at: datetime, url: str | None) -> Iterator[ActionItem]:
         for number, line in lines_outside_code(self.document.body, self.document.body_start):
-            task = TASK.match(line)
-            if task is None:
+            found = task(line)
+            if found is None:
                 continue
-            title, fields = self.inline_attributes(task.group(2), number)
+            marker, text = found
+            title, fields = self.inline_attributes(text, number)
             if not title:
                 raise self.fail(
                     "task has no text",
                     line=number,
                     expected="'- [ ] what to do (due: YYYY-MM-DD, team: NAME)'",
                 )
-            state = _MARKERS[task.group(1).lower()]
+            state = _MARKERS[marker.lower()]
             yield self.item(title, state, fields, number, created_at, url, "")
 
     def inline_attributes(self, text: str, line: int) -> tuple[str, dict[str, str]]:
