@@ -136,7 +136,7 @@ def test_the_link_window_boundary_is_inclusive() -> None:
 # -- the references people paste -----------------------------------------------------
 
 RUN = "https://github.com/acme/shop/actions/runs/987654321"
-RUN_EVIDENCE = "links the run of its log URL (run 987654321)"
+RUN_EVIDENCE = "links run 987654321 of its log URL"
 GL_PROJECT = "https://gitlab.example.com/acme/platform/shop"
 GL_JOB = f"{GL_PROJECT}/-/jobs/4242"
 GL_PIPELINE = f"{GL_PROJECT}/-/pipelines/777"
@@ -208,11 +208,11 @@ def test_a_run_url_in_the_front_matter_list_links_whenever_it_was_written() -> N
 @pytest.mark.parametrize(
     ("pasted", "expected"),
     [
-        (f"{GL_JOB}/raw", "links its job (job 4242)"),
-        (f"{GL_JOB}#L120", "links its job (job 4242)"),
-        (f"{GL_JOB.upper().replace('/-/JOBS/', '/-/jobs/')}?x=1", "links its job (job 4242)"),
-        (f"{GL_PIPELINE}/failures", "links its pipeline (pipeline 777)"),
-        (f"{GL_PIPELINE}?tab=jobs", "links its pipeline (pipeline 777)"),
+        (f"{GL_JOB}/raw", "links its job 4242"),
+        (f"{GL_JOB}#L120", "links its job 4242"),
+        (f"{GL_JOB.upper().replace('/-/JOBS/', '/-/jobs/')}?x=1", "links its job 4242"),
+        (f"{GL_PIPELINE}/failures", "links its pipeline 777"),
+        (f"{GL_PIPELINE}?tab=jobs", "links its pipeline 777"),
         (GL_PIPELINE, f"links {GL_PIPELINE}"),
         (f"{GL_PROJECT}/-/jobs/42420", None),
         (f"{GL_PROJECT}/-/pipelines/7777", None),

@@ -65,11 +65,11 @@ _PATH_REFERENCE = re.compile(
 _PATH_MARKERS = ("/actions/runs/", "/-/", "/commit")
 
 _VIA: Mapping[str, str] = {
-    "run": "the run of its log URL",
-    "job": "its job",
-    "pipeline": "its pipeline",
+    "run": "links run {} of its log URL",
+    "job": "links its job {}",
+    "pipeline": "links its pipeline {}",
 }
-"""How the evidence names what a key stands for: "links its pipeline (pipeline 777)"."""
+"""The evidence of a link by what a URL's path names, with its number."""
 
 
 def normalise_url(url: str) -> str:
@@ -186,7 +186,7 @@ def _keys_of(deployment: Deployment) -> list[tuple[str, str]]:
     for url in urls:
         found = path_reference(url)
         if found is not None and found.kind != "commit":
-            keys.append((found.key, f"links {_VIA[found.kind]} ({found.kind} {found.number})"))
+            keys.append((found.key, _VIA[found.kind].format(found.number)))
     return keys
 
 
