@@ -39,11 +39,11 @@ def postmortem_saying(fake: FakeGitHub, body: str) -> None:
     )
 
 
-def failure_findings(fake: FakeGitHub, tmp_path: Path) -> list[dict[str, Any]]:
+def failure_findings(fake: FakeGitHub, tmp_path: Path, service: str = "") -> list[dict[str, Any]]:
     config = tmp_path / "deploygate.toml"
     config.write_text(
         'source = "github"\n[github]\npostmortem-repository = "acme/incidents"\n'
-        '[services.checkout]\nenvironments = ["production"]\n'
+        '[services.checkout]\nenvironments = ["production"]\n' + service
     )
     env = fake.actions_env(TOKEN, "acme/shop") | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
     result = run_cli(
@@ -96,3 +96,19 @@ def test_a_deployment_with_only_the_site_is_shown_by_its_own_api_url(
     assert finding["rule"] == "unreviewed-failure"
     own = f"{fake_github.api_url}/repos/acme/shop/deployments/{deployment_id}"
     assert finding["deployment"]["url"] == finding["url"] == own
+
+
+def test_a_job_page_reviews_the_failed_workflow_run_it_ran_in(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # The other way round: with workflow runs as the history, the deployment is the run,
+    # and the postmortem pastes the page of its failed job.
+    fake_github.world.token(TOKEN, login="github-actions[bot]")
+    run = fake_github.world.repo("acme/shop").workflow_run(conclusion="failure", created_at=at(30))
+    job = run.job("deploy", "failure", steps=[("Apply", "failure")])
+    page = f"https://{fake_github.world.web_host}/acme/shop/actions/runs/{run.id}/job/{job.id}"
+    postmortem_saying(fake_github, f"The deploy failed at {page}?pr=12")
+    [finding] = failure_findings(fake_github, tmp_path, 'workflow = "deploy.yml"\n')
+    assert (finding["rule"], finding["link"]) == ("reviewed-failure", "reference")
+    assert f"(linked by reference: links run {run.id} of its log URL)" in finding["message"]
