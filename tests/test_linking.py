@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from conftest import ago, deployment, postmortem
 
-from deploygate.linking import link_failures, normalise_url, path_reference, reference_keys
+from deploygate.linking import link_failures, mentions, normalise_url, path_reference
 from deploygate.model import Deployment, LinkKind
 
 WINDOW = timedelta(hours=72)
@@ -85,8 +85,8 @@ def test_reference_wins_over_an_earlier_time_window_match() -> None:
     assert (review["7"].postmortem.id, review["7"].link) == ("ref", LinkKind.REFERENCE)
 
 
-def test_reference_keys_trim_sentence_punctuation() -> None:
-    keys = reference_keys("Deployment 4711. Then #4712, and (4713)")
+def test_mentions_trim_sentence_punctuation() -> None:
+    keys, _ = mentions("Deployment 4711. Then #4712, and (4713)")
     assert {"4711", "4712", "4713"} <= keys
     assert "4711." not in keys
 

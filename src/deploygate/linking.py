@@ -109,37 +109,31 @@ def path_reference(url: str) -> PathReference | None:
     return PathReference("commit", sha, sha)
 
 
-def reference_keys(text: str) -> set[str]:
-    """Every token of ``text`` that could name a deployment by its id or one of its URLs.
+def mentions(text: str) -> tuple[set[str], dict[str, str]]:
+    """What ``text`` could name a deployment by: its keys (ids, URLs and what their paths
+    name), and its shas (hex tokens of 7 to 40 characters, lower case) with how each is
+    written.
 
     Words inside a URL are not ids: ``…/-/issues/12`` or an environment's page
     ``…/-/environments/12`` says nothing about deployment 12. A URL is a
     reference by itself (``url:…``) and by what its path names (``run:…``).
-    """
-    urls = _URL.findall(text)
-    keys: set[str] = set(_WORD.findall(_URL.sub(" ", text)))
-    for url in urls:
-        keys.add(f"url:{normalise_url(url)}")
-        found = path_reference(url)
-        if found is not None and found.kind != "commit":
-            keys.add(found.key)
-    return keys
-
-
-def sha_mentions(text: str) -> dict[str, str]:
-    """Every hex token of 7 to 40 characters in ``text``, lower case, and how it is written.
-
     A sha in a commit URL "links commit"; anywhere else (prose, or another
     URL such as a compare view) it "mentions sha".
     """
-    shas = {
-        word: "mentions sha" for word in map(str.lower, _WORD.findall(text)) if _SHA.match(word)
-    }
-    for url in _URL.findall(text):
+    urls = _URL.findall(text)
+    words = _WORD.findall(text)
+    keys = set(_WORD.findall(_URL.sub(" ", text)) if urls else words)
+    shas = {word: "mentions sha" for word in map(str.lower, words) if _SHA.match(word)}
+    for url in urls:
+        keys.add(f"url:{normalise_url(url)}")
         found = path_reference(url)
-        if found is not None and found.kind == "commit":
+        if found is None:
+            continue
+        if found.kind == "commit":
             shas[found.key] = "links commit"
-    return shas
+        else:
+            keys.add(found.key)
+    return keys, shas
 
 
 def same_commit(sha: str, token: str) -> bool:
@@ -159,9 +153,10 @@ class _Mentions:
     )
 
     def add(self, postmortem: Postmortem, text: str) -> None:
-        for key in reference_keys(text):
+        keys, shas = mentions(text)
+        for key in keys:
             self.keys[key].append(postmortem)
-        for sha, how in sha_mentions(text).items():
+        for sha, how in shas.items():
             self.shas[sha[:MIN_SHA_PREFIX]].append((sha, how, postmortem))
 
     def find(
