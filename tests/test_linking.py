@@ -168,9 +168,12 @@ RUN_PAGES = [
 
 
 @pytest.mark.parametrize("pasted", RUN_PAGES)
-def test_any_page_of_the_run_links_a_failure_whose_log_url_is_a_job_of_it(pasted: str) -> None:
+@pytest.mark.parametrize("sentence", ["The deploy failed, see {}.", "See {}, then {}; or {}:"])
+def test_any_page_of_the_run_links_a_failure_whose_log_url_is_a_job_of_it(
+    pasted: str, sentence: str
+) -> None:
     failure = failed(f"{RUN}/job/111222333")
-    assert evidence(failure, f"The deploy failed, see {pasted}.") == RUN_EVIDENCE
+    assert evidence(failure, sentence.format(pasted, "x", "y")) == RUN_EVIDENCE
 
 
 @pytest.mark.parametrize("pasted", [page for page in RUN_PAGES if page.rstrip("/") != RUN])

@@ -95,7 +95,7 @@ class PathReference:
 
 
 def path_reference(url: str) -> PathReference | None:
-    """The run, job, pipeline or commit that ``url`` is a page of, if it is one."""
+    """The run, job, pipeline or commit that ``url`` (normalised) is a page of, if any."""
     if not any(marker in url for marker in _PATH_MARKERS):
         return None
     match = _PATH_REFERENCE.match(url)
@@ -124,8 +124,8 @@ def mentions(text: str) -> tuple[set[str], dict[str, str]]:
     words = _WORD.findall(text)
     keys = set(_WORD.findall(_URL.sub(" ", text)) if urls else words)
     shas = {word: "mentions sha" for word in map(str.lower, words) if _SHA.match(word)}
-    for url in urls:
-        keys.add(f"url:{normalise_url(url)}")
+    for url in map(normalise_url, urls):
+        keys.add(f"url:{url}")
         found = path_reference(url)
         if found is None:
             continue
@@ -179,7 +179,7 @@ def _keys_of(deployment: Deployment) -> list[tuple[str, str]]:
     keys = [(deployment.id, f"mentions deployment id {deployment.id}")]
     keys.extend((f"url:{normalise_url(url)}", f"links {url}") for url in urls)
     for url in urls:
-        found = path_reference(url)
+        found = path_reference(normalise_url(url))
         if found is not None and found.kind != "commit":
             keys.append((found.key, _VIA[found.kind].format(found.number)))
     return keys
