@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from conftest import ago, deployment, postmortem
 
-from deploygate.linking import link_failures, normalise_url, reference_keys
-from deploygate.model import LinkKind
+from deploygate.linking import link_failures, mentions, normalise_url, path_reference
+from deploygate.model import Deployment, LinkKind
 
 WINDOW = timedelta(hours=72)
 
@@ -83,8 +85,8 @@ def test_reference_wins_over_an_earlier_time_window_match() -> None:
     assert (review["7"].postmortem.id, review["7"].link) == ("ref", LinkKind.REFERENCE)
 
 
-def test_reference_keys_trim_sentence_punctuation() -> None:
-    keys = reference_keys("Deployment 4711. Then #4712, and (4713)")
+def test_mentions_trim_sentence_punctuation() -> None:
+    keys, _ = mentions("Deployment 4711. Then #4712, and (4713)")
     assert {"4711", "4712", "4713"} <= keys
     assert "4711." not in keys
 
@@ -129,3 +131,138 @@ def test_the_link_window_boundary_is_inclusive() -> None:
     failure = deployment("checkout-1", at=ago(days=20), sha=None)
     edge = postmortem(at=failure.created_at + WINDOW)
     assert link_failures([failure], [edge], WINDOW)["checkout-1"].link is LinkKind.TIME_WINDOW
+
+
+# -- the references people paste -----------------------------------------------------
+
+RUN = "https://github.com/acme/shop/actions/runs/987654321"
+RUN_EVIDENCE = "links run 987654321 of its log URL"
+GL_PROJECT = "https://gitlab.example.com/acme/platform/shop"
+GL_JOB = f"{GL_PROJECT}/-/jobs/4242"
+GL_PIPELINE = f"{GL_PROJECT}/-/pipelines/777"
+SHA = "9b2e7d41c6a85f3e0d9b7c2a4e6f8d1b3c5a7e90"
+
+
+def failed(url: str, *other_urls: str, sha: str | None = None) -> Deployment:
+    return replace(deployment("1", at=ago(days=30), sha=sha, url=url), other_urls=other_urls)
+
+
+def evidence(failure: Deployment, body: str) -> str | None:
+    review = link_failures([failure], [postmortem(at=ago(days=1), body=body)], WINDOW).get("1")
+    assert review is None or review.link is LinkKind.REFERENCE
+    return review.evidence if review else None
+
+
+RUN_PAGES = [
+    RUN,
+    f"{RUN}/",
+    f"{RUN}/attempts/2",
+    f"{RUN}/job/123456789",
+    f"{RUN}/jobs/123456789",
+    f"{RUN}?pr=12",
+    f"{RUN}/job/123456789?pr=12#step:4:12",
+    f"{RUN}#summary-123",
+    "https://GitHub.com/Acme/Shop/actions/runs/987654321/attempts/1",
+    "http://github.com/acme/shop/actions/runs/987654321/usage",
+]
+
+
+@pytest.mark.parametrize("pasted", RUN_PAGES)
+@pytest.mark.parametrize("sentence", ["The deploy failed, see {}.", "See {}, then {}; or {}:"])
+def test_any_page_of_the_run_links_a_failure_whose_log_url_is_a_job_of_it(
+    pasted: str, sentence: str
+) -> None:
+    failure = failed(f"{RUN}/job/111222333")
+    assert evidence(failure, sentence.format(pasted, "x", "y")) == RUN_EVIDENCE
+
+
+@pytest.mark.parametrize("pasted", [page for page in RUN_PAGES if page.rstrip("/") != RUN])
+def test_a_job_of_the_run_links_a_failure_whose_log_url_is_the_run(pasted: str) -> None:
+    assert evidence(failed(RUN), f"Job log: <{pasted}>") == RUN_EVIDENCE
+
+
+def test_pasting_the_log_url_itself_says_so_rather_than_the_run() -> None:
+    job = f"{RUN}/job/111222333"
+    assert evidence(failed(job), f"See {job}") == f"links {job}"
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "https://github.com/acme/shop/actions/runs/98765432",  # a prefix of the run id
+        "https://github.com/acme/shop/actions/runs/9876543210",
+        "https://github.com/acme/api/actions/runs/987654321",  # another repository
+        "https://github.example.com/acme/shop/actions/runs/987654321",  # another host
+        "https://github.com/acme/shop/actions/workflows/deploy.yml",
+        "run 987654321 failed",  # a number in prose is not a URL of the run
+    ],
+)
+def test_another_run_or_a_bare_number_does_not_link(pasted: str) -> None:
+    assert evidence(failed(f"{RUN}/job/111222333"), pasted) is None
+
+
+def test_a_run_url_in_the_front_matter_list_links_whenever_it_was_written() -> None:
+    failure = failed(f"{RUN}/job/111222333")
+    listed = postmortem(at=ago(days=60), refs=(f"{RUN}/attempts/2",))
+    review = link_failures([failure], [listed], WINDOW)["1"]
+    assert review.evidence == f"lists it: {RUN_EVIDENCE}"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "expected"),
+    [
+        (f"{GL_JOB}/raw", "links its job 4242"),
+        (f"{GL_JOB}#L120", "links its job 4242"),
+        (f"{GL_JOB.upper().replace('/-/JOBS/', '/-/jobs/')}?x=1", "links its job 4242"),
+        (f"{GL_PIPELINE}/failures", "links its pipeline 777"),
+        (f"{GL_PIPELINE}?tab=jobs", "links its pipeline 777"),
+        (GL_PIPELINE, f"links {GL_PIPELINE}"),
+        (f"{GL_PROJECT}/-/jobs/42420", None),
+        (f"{GL_PROJECT}/-/pipelines/7777", None),
+        ("https://gitlab.example.com/acme/platform/api/-/jobs/4242", None),
+        ("https://gitlab.example.com/acme/shop/-/pipelines/777", None),
+    ],
+)
+def test_gitlab_job_and_pipeline_pages_link_the_failure_they_ran(
+    pasted: str, expected: str | None
+) -> None:
+    failure = failed(GL_JOB, GL_JOB, GL_PIPELINE)
+    assert evidence(failure, f"Broken by {pasted}") == expected
+
+
+@pytest.mark.parametrize(
+    ("deployed", "pasted", "expected"),
+    [
+        (SHA, f"https://github.com/acme/shop/commit/{SHA}", f"links commit {SHA}"),
+        (SHA, f"https://github.com/acme/shop/commit/{SHA[:10]}.patch", f"links commit {SHA[:10]}"),
+        (SHA, f"{GL_PROJECT}/-/commit/{SHA.upper()}?view=parallel", f"links commit {SHA}"),
+        (SHA, f"https://github.com/acme/shop/pull/3/commits/{SHA}", f"links commit {SHA}"),
+        # A short sha recorded by CI names the same commit as the full one pasted.
+        (SHA[:7], f"https://github.com/acme/shop/commit/{SHA}", f"links commit {SHA}"),
+        (SHA[:7], f"Reverted {SHA}.", f"mentions sha {SHA}"),
+        (SHA, f"https://github.com/acme/shop/commit/{SHA[:6]}", None),
+        (SHA[:7], f"https://github.com/acme/shop/commit/{SHA[:6]}f{SHA[7:]}", None),
+    ],
+)
+def test_a_sha_or_a_commit_url_holding_it_links(
+    deployed: str, pasted: str, expected: str | None
+) -> None:
+    failure = failed(f"{RUN}/job/1", sha=deployed)
+    assert evidence(failure, pasted) == expected
+
+
+def test_numbers_inside_urls_are_not_deployment_ids() -> None:
+    # GitLab numbers deployments, issues and environments alike: issue 12 and the
+    # environment page 12 say nothing about deployment 12.
+    failure = replace(deployment("12", at=ago(days=30), sha=None), url=GL_JOB)
+    body = f"- [ ] {GL_PROJECT}/-/issues/12\nSee {GL_PROJECT}/-/environments/12."
+    assert link_failures([failure], [postmortem(at=ago(days=1), body=body)], WINDOW) == {}
+    named = postmortem(at=ago(days=1), body="Deployment 12 failed.")
+    assert link_failures([failure], [named], WINDOW)["12"].evidence == "mentions deployment id 12"
+
+
+def test_path_reference_is_canonical_across_forms() -> None:
+    forms = [f"{RUN}/attempts/2?x=1#y", "HTTP://GITHUB.COM/ACME/SHOP/actions/runs/987654321/"]
+    keys = {getattr(path_reference(url), "key", None) for url in forms}
+    assert keys == {"run:github.com/acme/shop/987654321"}
+    assert path_reference("https://shop.example.com") is None

@@ -441,7 +441,11 @@ def report(
     help="How the deployment ended.",
 )
 @click.option("--sha", help="The commit that was deployed.")
-@click.option("--url", help="Where the deployment can be seen, e.g. the CI job.")
+@click.option(
+    "--url",
+    help="Where the deployment can be seen: its CI job or run (a postmortem that pastes "
+    "it, or any page of that run, reviews it). Not the site it deployed to.",
+)
 @click.option("--description", help="A short human description.")
 @click.option(
     "--time",

@@ -1,16 +1,25 @@
 """Failure ↔ postmortem matching, with the evidence for each link.
 
-A failed deployment is reviewed by a postmortem that references it (its id
-as a whole word, its URL, or a sha prefix of at least 7 hex characters);
+A failed deployment is reviewed by a postmortem that references it;
 failing that, by a postmortem of the same service written within the link
 window after the failure that does not reference another failure.
 References win because they are what a person wrote; the time window is a
 guess, and the output says which one was used.
 
+A reference is what people paste: the deployment's id as a whole word, one
+of its own URLs, the workflow run its log URL belongs to (any page of the
+run: the run, an attempt, a job), its GitLab job or pipeline (any page of
+them), or its sha or a commit URL holding it (7 or more hex characters).
+URLs are reduced to canonical keys ("run:github.com/acme/shop/987654321"),
+so each form is one key. A deployment's environment URL (the site it
+deployed to) is never among its URLs: the sources leave it out, because a
+postmortem that names the site says nothing about which deployment failed.
+
 Each postmortem's text is tokenised once into an index, so linking costs
 one dictionary lookup per failure and candidate key instead of a regex scan
-per failure and postmortem: the local store must link 100,000 deployments
-against 2,000 postmortems in well under a second.
+per failure and postmortem (shas are looked up by their first 7 characters,
+then compared): the local store must link 100,000 deployments against
+2,000 postmortems in well under a second.
 """
 
 from __future__ import annotations
@@ -18,8 +27,10 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Literal
 
 from deploygate.dates import start_of_day
 from deploygate.model import Deployment, LinkKind, Postmortem, Review
@@ -33,6 +44,32 @@ _SHA_LENGTH = 40
 _WORD = re.compile(r"\w(?:[\w.-]*\w)?")
 _URL = re.compile(r"https?://[^\s<>\"'`)\]]+", re.IGNORECASE)
 _HEX = re.compile(r"^[0-9a-f]+$")
+_SHA = re.compile(rf"^[0-9a-f]{{{MIN_SHA_PREFIX},{_SHA_LENGTH}}}$")
+
+PathKind = Literal["run", "job", "pipeline", "commit"]
+
+# The pages that name a run, job, pipeline or commit, on any host and under any
+# project path, followed by anything: GitHub's run (…/actions/runs/R, with
+# /attempts/N, /job/J or /jobs/J), GitLab's job (…/-/jobs/J, /raw) and
+# pipeline (…/-/pipelines/P, /failures), and a commit (…/commit/<sha>,
+# GitLab's …/-/commit/<sha>, .patch, #diff-…). The project is matched lazily,
+# so it ends at the first of these markers. The markers are matched with their
+# case, as both platforms route them, so that a substring test can skip the
+# regex for the other URLs (most of a large history's).
+_PATH_REFERENCE = re.compile(
+    r"(?i:https?)://(?P<host>[^/?#\s]+)/(?P<project>[^?#\s]+?)/"
+    r"(?:actions/runs/(?P<run>\d+)|-/jobs/(?P<job>\d+)|-/pipelines/(?P<pipeline>\d+)"
+    r"|(?:-/)?commits?/(?P<commit>[0-9a-fA-F]{7,40}))"
+    r"(?=[/?#.]|$)"
+)
+_PATH_MARKERS = ("/actions/runs/", "/-/", "/commit")
+
+_VIA: Mapping[str, str] = {
+    "run": "links run {} of its log URL",
+    "job": "links its job {}",
+    "pipeline": "links its pipeline {}",
+}
+"""The evidence of a link by what a URL's path names, with its number."""
 
 
 def normalise_url(url: str) -> str:
@@ -45,25 +82,112 @@ def normalise_url(url: str) -> str:
     return f"{scheme.lower()}://{host.lower()}{slash}{path}"
 
 
-def reference_keys(text: str) -> set[str]:
-    """Every token of ``text`` that could name a deployment: words, URLs, hex prefixes."""
-    keys: set[str] = set(_WORD.findall(text))
-    keys.update(f"url:{normalise_url(url)}" for url in _URL.findall(text))
+@dataclass(frozen=True, slots=True)
+class PathReference:
+    """What a URL's path names beyond the page itself: a run, job, pipeline or commit."""
+
+    kind: PathKind
+    key: str
+    """Canonical, the same for every form of the URL: ``run:github.com/acme/shop/987``
+    (host and project without case), or a commit's sha in lower case."""
+    number: str
+    """The run's, job's or pipeline's number, or the sha, for the evidence."""
+
+
+def path_reference(url: str) -> PathReference | None:
+    """The run, job, pipeline or commit that ``url`` (normalised) is a page of, if any."""
+    if not any(marker in url for marker in _PATH_MARKERS):
+        return None
+    match = _PATH_REFERENCE.match(url)
+    if match is None:
+        return None
+    place = f"{match['host']}/{match['project']}".lower()
+    for kind in ("run", "job", "pipeline"):
+        if match[kind]:
+            return PathReference(kind, f"{kind}:{place}/{match[kind]}", match[kind])
+    sha = match["commit"].lower()
+    return PathReference("commit", sha, sha)
+
+
+def mentions(text: str) -> tuple[set[str], dict[str, str]]:
+    """What ``text`` could name a deployment by: its keys (ids, URLs and what their paths
+    name), and its shas (hex tokens of 7 to 40 characters, lower case) with how each is
+    written.
+
+    Words inside a URL are not ids: ``…/-/issues/12`` or an environment's page
+    ``…/-/environments/12`` says nothing about deployment 12. A URL is a
+    reference by itself (``url:…``) and by what its path names (``run:…``).
+    A sha in a commit URL "links commit"; anywhere else (prose, or another
+    URL such as a compare view) it "mentions sha".
+    """
+    urls = _URL.findall(text)
+    words = _WORD.findall(text)
+    keys = set(_WORD.findall(_URL.sub(" ", text)) if urls else words)
+    shas = {word: "mentions sha" for word in map(str.lower, words) if _SHA.match(word)}
+    for url in map(normalise_url, urls):
+        keys.add(f"url:{url}")
+        found = path_reference(url)
+        if found is None:
+            continue
+        if found.kind == "commit":
+            shas[found.key] = "links commit"
+        else:
+            keys.add(found.key)
+    return keys, shas
+
+
+def same_commit(sha: str, token: str) -> bool:
+    """Whether two lower-case hex names of 7+ characters name one commit: either abbreviates
+    the other, as git reads them."""
+    return sha.startswith(token) or token.startswith(sha)
+
+
+@dataclass
+class _Mentions:
+    """What one kind of a postmortem's text mentions: the keys it names, and its shas by
+    their first 7 characters, so a deployment's sha costs one lookup whatever its length."""
+
+    keys: dict[str, list[Postmortem]] = field(default_factory=lambda: defaultdict(list))
+    shas: dict[str, list[tuple[str, str, Postmortem]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    def add(self, postmortem: Postmortem, text: str) -> None:
+        keys, shas = mentions(text)
+        for key in keys:
+            self.keys[key].append(postmortem)
+        for sha, how in shas.items():
+            self.shas[sha[:MIN_SHA_PREFIX]].append((sha, how, postmortem))
+
+    def find(
+        self, keys: Sequence[tuple[str, str]], sha: str | None
+    ) -> Iterator[tuple[Postmortem, str]]:
+        """The postmortems that mention one of ``keys`` or ``sha``, each with its evidence."""
+        for key, evidence in keys:
+            for postmortem in self.keys.get(key, ()):
+                yield postmortem, evidence
+        if sha is not None:
+            for token, how, postmortem in self.shas.get(sha[:MIN_SHA_PREFIX], ()):
+                if same_commit(sha, token):
+                    yield postmortem, f"{how} {token}"
+
+
+def _keys_of(deployment: Deployment) -> list[tuple[str, str]]:
+    """The keys a reference to ``deployment`` would give, each with its evidence; its own
+    URLs before what their paths name, so an exact link says so."""
+    urls = list(dict.fromkeys(url for url in (deployment.url, *deployment.other_urls) if url))
+    keys = [(deployment.id, f"mentions deployment id {deployment.id}")]
+    keys.extend((f"url:{normalise_url(url)}", f"links {url}") for url in urls)
+    for url in urls:
+        found = path_reference(normalise_url(url))
+        if found is not None and found.kind != "commit":
+            keys.append((found.key, _VIA[found.kind].format(found.number)))
     return keys
 
 
-def _sha_keys(sha: str) -> Iterable[str]:
-    sha = sha.lower()
-    if len(sha) < MIN_SHA_PREFIX or not _HEX.match(sha):
-        return ()
-    return (sha[:length] for length in range(MIN_SHA_PREFIX, min(len(sha), _SHA_LENGTH) + 1))
-
-
-def _keys_of(text: str) -> set[str]:
-    keys = reference_keys(text)
-    # Shas are matched case-insensitively; words and ids are not.
-    keys.update(key.lower() for key in list(keys) if _HEX.match(key.lower()))
-    return keys
+def _sha_of(deployment: Deployment) -> str | None:
+    sha = (deployment.sha or "").lower()
+    return sha if len(sha) >= MIN_SHA_PREFIX and _HEX.match(sha) else None
 
 
 class ReferenceIndex:
@@ -77,31 +201,22 @@ class ReferenceIndex:
     """
 
     def __init__(self, postmortems: Sequence[Postmortem]) -> None:
-        self._explicit: dict[str, list[Postmortem]] = defaultdict(list)
-        self._text: dict[str, list[Postmortem]] = defaultdict(list)
+        self._explicit = _Mentions()
+        self._text = _Mentions()
         for postmortem in postmortems:
-            for key in _keys_of("\n".join(postmortem.deployment_refs)):
-                self._explicit[key].append(postmortem)
-            for key in _keys_of(f"{postmortem.title}\n{postmortem.body}"):
-                self._text[key].append(postmortem)
+            self._explicit.add(postmortem, "\n".join(postmortem.deployment_refs))
+            self._text.add(postmortem, f"{postmortem.title}\n{postmortem.body}")
 
     def find(self, deployment: Deployment) -> Review | None:
         """The earliest postmortem that references ``deployment``, and what it mentioned."""
-        keys = [(deployment.id, f"mentions deployment id {deployment.id}")]
-        for url in (deployment.url, *deployment.other_urls):
-            if url:
-                keys.append((f"url:{normalise_url(url)}", f"links {url}"))
-        if deployment.sha:
-            keys.extend((key, f"mentions sha {key}") for key in _sha_keys(deployment.sha))
+        keys, sha = _keys_of(deployment), _sha_of(deployment)
         failure_day = start_of_day(deployment.created_at.date())
         candidates = [
             (postmortem, f"lists it: {evidence.removeprefix('mentions ')}")
-            for key, evidence in keys
-            for postmortem in self._explicit.get(key, ())
+            for postmortem, evidence in self._explicit.find(keys, sha)
         ] + [
             (postmortem, evidence)
-            for key, evidence in keys
-            for postmortem in self._text.get(key, ())
+            for postmortem, evidence in self._text.find(keys, sha)
             if postmortem.created_at >= failure_day
         ]
         if not candidates:

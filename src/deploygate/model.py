@@ -103,9 +103,12 @@ class Deployment:
     created_at: datetime
     sha: str | None = None
     url: str | None = None
+    """Where it can be seen (its log, its job): a reference to it, so never the site it
+    deployed to, which every deployment of the environment shares."""
     description: str | None = None
     other_urls: tuple[str, ...] = ()
-    """More URLs that name this deployment (its API URL, its run's log), for linking."""
+    """More URLs that name this deployment (its API URL, its run's log), for linking; never
+    the site either."""
     failure_signature: str | None = None
     """What failed, where the source knows it (GitLab: the deploying job and its failure
     reason); two failures with the same signature failed the same way."""

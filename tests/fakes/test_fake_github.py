@@ -313,8 +313,7 @@ def test_deployment_fields_and_statuses(fake: FakeGitHub) -> None:
             "state": "FAILURE",
             "description": "smoke tests failed",
             "logUrl": "https://ci.example/runs/1",
-            "environmentUrl": "https://shop.example",
-        },
+        },  # no environmentUrl: the query does not ask for the site, which names no deployment
         # No message given: the world names the commit after its sha.
         "commit": {"messageHeadline": "Change 9b2e7d4"},
     }

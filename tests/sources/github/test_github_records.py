@@ -37,7 +37,6 @@ def deployment_node(**fields: Any) -> dict[str, Any]:
         "latestStatus": {
             "description": None,
             "logUrl": "https://github.com/acme/shop/actions/runs/42/job/9",
-            "environmentUrl": None,
         },
         "commit": {"messageHeadline": "Revert config move"},
     } | fields

@@ -50,7 +50,7 @@ query Deployments($owner: String!, $name: String!, $environments: [String!], $af
         environment
         description
         state
-        latestStatus { state description logUrl environmentUrl }
+        latestStatus { state description logUrl }
         commit { messageHeadline }
       }
     }

@@ -140,7 +140,6 @@ _DEPLOYMENT_TYPES: FieldTypes = {
 _DEPLOYMENT_STATUS_TYPES: FieldTypes = {
     "description": (str, NULL),
     "logUrl": (str, NULL),
-    "environmentUrl": (str, NULL),
 }
 
 
@@ -157,7 +156,6 @@ class DeploymentRecord:
     """GitHub's DeploymentState (FAILURE, ERROR, ACTIVE, ...), as it spells it."""
     status_description: str | None
     log_url: str | None
-    environment_url: str | None
     commit_headline: str | None
 
 
@@ -179,7 +177,6 @@ def deployment(node: Mapping[str, Any]) -> DeploymentRecord:
         state=node.get("state"),
         status_description=status.get("description"),
         log_url=status.get("logUrl"),
-        environment_url=status.get("environmentUrl"),
         commit_headline=headline if isinstance(headline, str) else None,
     )
 

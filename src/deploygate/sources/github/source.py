@@ -232,9 +232,14 @@ def run_environment(query: Query, settings: GitHubSettings) -> str:
 
 
 def _deployment(record: DeploymentRecord, service: str, settings: GitHubSettings) -> Deployment:
-    """A GitHub deployment as ours: its status' log URL first, else its environment's."""
+    """A GitHub deployment as ours: its status' log URL first, else its API URL.
+
+    The status' environment URL (the site) is not read: it is the same for
+    every deployment of the environment, so it names none of them, and a
+    postmortem that names the site must not review one (see linking).
+    """
     api_url = f"{settings.api_url}/repos/{settings.repository}/deployments/{record.database_id}"
-    log_url, environment_url = record.log_url, record.environment_url
+    log_url = record.log_url
     return Deployment(
         id=str(record.database_id),
         service=service,
@@ -242,9 +247,9 @@ def _deployment(record: DeploymentRecord, service: str, settings: GitHubSettings
         status=_STATES.get(str(record.state), DeploymentStatus.IN_PROGRESS),
         created_at=record.created_at,
         sha=record.commit_oid,
-        url=log_url or environment_url or api_url,
+        url=log_url or api_url,
         description=record.status_description or record.description,
-        other_urls=tuple(url for url in (api_url, log_url, environment_url) if url),
+        other_urls=tuple(url for url in (api_url, log_url) if url),
         commit_title=runs.first_line(record.commit_headline),
     )
 
