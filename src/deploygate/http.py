@@ -49,6 +49,9 @@ DEFAULT_TIMEOUT = 20.0
 MAX_ATTEMPTS = 5
 MAX_REDIRECTS = 10
 """As many redirects on the same origin as one request follows (requests allows 30)."""
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""The largest answer read, once decompressed: a page of 100 issues is well under 1 MiB."""
+_CHUNK_BYTES = 64 * 1024
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0
 
@@ -263,8 +266,9 @@ class HttpClient(requests.Session):
 
         def attempt() -> None:
             try:
+                kwargs["stream"] = True
                 response = requests.Session.request(self, method, url, **kwargs)
-                _ = response.content  # read the whole body inside the bound
+                _read_capped(response)  # the whole body, decoded, inside the bound and the cap
                 outcome["response"] = response
             except BaseException as error:  # handed to the caller's thread below
                 outcome["error"] = error
@@ -274,6 +278,11 @@ class HttpClient(requests.Session):
         self._clock.join(worker, max(0.0, remaining))
         if worker.is_alive():
             raise _PastDeadline
+        if isinstance(outcome.get("error"), _TooLarge):
+            raise self.fail(
+                f"{method} {_path(url)} answered more than {MAX_BODY_BYTES // (1024 * 1024)} MiB "
+                "(decoded); refused: no answer deploygate asks for is that large"
+            )
         if "error" in outcome:
             raise outcome["error"]
         response: requests.Response = outcome["response"]
@@ -400,6 +409,40 @@ class HttpClient(requests.Session):
 
 class _PastDeadline(Exception):
     """An attempt still running when the deadline came."""
+
+
+class _TooLarge(Exception):
+    """An answer past MAX_BODY_BYTES once decoded."""
+
+
+def _read_capped(response: requests.Response) -> None:
+    """Read ``response``'s body as it streams in, decompressed, and stop past the cap.
+
+    An endless chunked body or a gzip bomb would otherwise grow in memory
+    until the runner is killed; the deadline alone does not stop one that
+    arrives fast.
+    """
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            response.close()
+            raise _TooLarge
+    response._content = bytes(body)  # what requests itself sets once it has read the body
+    response._content_consumed = True
+
+
+def decoded(response: requests.Response) -> Any:
+    """``response.json()``; JSON nested too deep for Python to read is a ValueError too.
+
+    Every source reads its answers through this, so such an answer is a
+    malformed one (exit 3, which ``--on-error warn`` may accept), never a
+    RecursionError that ends the run as a bug.
+    """
+    try:
+        return response.json()
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to read") from None
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

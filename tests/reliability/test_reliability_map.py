@@ -86,6 +86,8 @@ Round two (hostile input a contributor, a paste or a server can bring):
    reliability/test_reliability_repository_files.py: every test.
 5. Super-linear patterns on untrusted text, and tomllib's quadratic dotted keys ->
    reliability/test_reliability_linear_parsing.py.
+6. Answers without end, gzip bombs, JSON 100,000 deep ->
+   reliability/test_reliability_answer_size.py.
 7. A line a format starts with untrusted text (a front-matter or history URL) ->
    reliability/test_reliability_injection.py::test_no_format_starts_a_line_with_a_runner_command.
 10. Invisible text (zero-width, soft hyphen, Hangul fillers, tag characters) ->

@@ -27,7 +27,7 @@ import requests
 
 from deploygate.dates import format_instant
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient
+from deploygate.http import HttpClient, decoded
 from deploygate.sources.github import queries, records
 from deploygate.sources.github.records import (
     CheckRun,
@@ -122,7 +122,7 @@ class GitHubApi:
         if response.status_code != 200:
             raise self.fail(f"GitHub GraphQL answered {response.status_code}")
         try:
-            payload = response.json()
+            payload = decoded(response)
         except ValueError:
             raise self.fail("GitHub GraphQL answered with something that is not JSON") from None
         if not isinstance(payload, dict):
@@ -162,7 +162,7 @@ class GitHubApi:
             if response.status_code != 200:
                 raise self.fail(f"GitHub answered {response.status_code} to listing {what}")
             try:
-                yield response.json()
+                yield decoded(response)
             except ValueError:
                 raise self.fail(
                     f"GitHub answered with something that is not JSON when listing {what}"
@@ -418,7 +418,7 @@ def _run_order(run: WorkflowRun) -> tuple[str, int]:
 def _rate_limited(response: requests.Response) -> bool:
     """GraphQL's primary rate limit: HTTP 200 with a RATE_LIMITED error."""
     try:
-        payload = response.json()
+        payload = decoded(response)
     except ValueError:
         return False
     errors = payload.get("errors") if isinstance(payload, dict) else None
@@ -449,7 +449,7 @@ def _access_problem(response: requests.Response, refused: str, permissions: str)
 def _message(response: requests.Response) -> str:
     """The ``message`` of GitHub's error answer, or nothing when it sent none."""
     try:
-        payload = response.json()
+        payload = decoded(response)
     except ValueError:
         return ""
     return str(payload.get("message", ""))[:200] if isinstance(payload, dict) else ""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import requests
 
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient
+from deploygate.http import HttpClient, decoded
 from deploygate.model import Usage
 from deploygate.sources.gitlab.settings import SCOPES, SOURCE_NAME
 
@@ -126,7 +126,7 @@ class GitLabApi:
 
     def _json(self, response: requests.Response, what: str) -> object:
         try:
-            return response.json()
+            return decoded(response)
         except ValueError:
             raise self.fail(
                 f"GitLab answered {what} with data that cannot be read (not JSON)"

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import requests
 
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient
+from deploygate.http import HttpClient, decoded
 from deploygate.model import Usage
 from deploygate.sanitize import terminal
 from deploygate.sources.jira import records
@@ -139,7 +139,7 @@ class JiraApi:
         if response.status_code != 200:
             raise self.fail(_status_problem(self.settings, response.status_code))
         try:
-            payload = response.json()
+            payload = decoded(response)
         except ValueError:
             kind = response.headers.get("Content-Type", "no content type")
             raise self.fail(
@@ -176,7 +176,7 @@ def _status_problem(settings: JiraSettings, code: int) -> str:
 def _error_messages(response: requests.Response) -> str:
     """Jira's ``errorMessages`` and ``errors``, on one escaped line of bounded length."""
     try:
-        payload = response.json()
+        payload = decoded(response)
     except ValueError:
         return "no error message"
     messages: list[str] = []
