@@ -200,6 +200,33 @@ def _node_id(prefix: str, number: int) -> str:
     return f"{prefix}_kwDO{packed}"
 
 
+def _packed_node_id(prefix: str, *numbers: int) -> str:
+    """A global node id as GitHub makes it now: ``DE_`` then base64url, unpadded, of the
+    MessagePack array ``[0, *numbers]`` (a repository's records: ``[0, repository, number]``).
+
+    Each number is packed in the fewest bytes MessagePack allows (fixint, uint8 to 64), so a
+    number past 2**32 takes the uint64 form, as on github.com.
+    """
+    packed = bytes([0x90 | (1 + len(numbers)), 0])
+    for number in numbers:
+        if number < 0x80:
+            packed += bytes([number])
+            continue
+        marker, size = next(
+            (marker, size)
+            for marker, size in ((0xCC, 1), (0xCD, 2), (0xCE, 4), (0xCF, 8))
+            if number < 1 << (8 * size)
+        )
+        packed += bytes([marker]) + number.to_bytes(size, "big")
+    return f"{prefix}_{base64.urlsafe_b64encode(packed).decode().rstrip('=')}"
+
+
+def _legacy_node_id(type_name: str, number: int) -> str:
+    """A global node id in the legacy format older objects and servers keep: base64 of
+    ``010:Deployment123`` (the type name's length, the type, the number)."""
+    return base64.b64encode(f"0{len(type_name)}:{type_name}{number}".encode()).decode()
+
+
 def _parse_node_id(node_id: str) -> tuple[str, int] | None:
     """(prefix, number) of an id :func:`_node_id` made; None for anything else."""
     prefix, separator, packed = node_id.partition("_kwDO")
@@ -365,7 +392,9 @@ class Deployment:
 
     @property
     def node_id(self) -> str:
-        return _node_id("DE", self.database_id)
+        if self.repo.world.legacy_node_ids:
+            return _legacy_node_id("Deployment", self.database_id)
+        return _packed_node_id("DE", self.repo.id, self.database_id)
 
     @property
     def latest_status(self) -> DeploymentStatus | None:
@@ -714,8 +743,10 @@ class Repo:
 
         The status's state is derived from ``state`` (ACTIVE -> SUCCESS,
         FAILURE -> FAILURE, PENDING -> no status at all...) unless ``status``
-        says otherwise. ``id`` is the databaseId; by default a large unique
-        int (GraphQL's ``Int`` is 32-bit, so it stays below 2**31).
+        says otherwise. ``id`` is the databaseId; by default a unique int past
+        2**32, as github.com's are: GraphQL's ``Int`` is 32-bit, so the fake
+        answers ``databaseId`` null with graphql-core's overflow error, unless
+        the world is ``lenient_int``.
         ``message`` is the deployed commit's message (see :meth:`commit`).
         """
         with self.world.lock:
@@ -1042,12 +1073,18 @@ class GitHubWorld(server.World):
 
     ``web_host`` makes the html URLs (``https://github.com/acme/shop/issues/1``);
     set it to a GHES host name to imitate GitHub Enterprise Server.
+
+    ``lenient_int`` answers an ``Int`` past 32 bits with the number, as a server
+    that bends the GraphQL spec would; by default the answer is graphql-core's,
+    the spec's: null and the error "Int cannot represent non 32-bit signed
+    integer value". ``legacy_node_ids`` gives deployments node ids in the legacy
+    format (base64 of ``010:Deployment123``) instead of the current one.
     """
 
     FIRST_IDS: ClassVar[dict[str, int]] = {
         "user": 90_000_001,
         "repository": 700_000_001,
-        "deployment": 1_900_000_001,
+        "deployment": 4_900_000_001,
         "deployment_status": 1_950_000_001,
         "issue": 1_500_000_001,
         "comment": 2_600_000_001,
@@ -1065,9 +1102,13 @@ class GitHubWorld(server.World):
         *,
         web_host: str = "github.com",
         clock: Callable[[], datetime] | None = None,
+        lenient_int: bool = False,
+        legacy_node_ids: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.web_host = web_host
+        self.lenient_int = lenient_int
+        self.legacy_node_ids = legacy_node_ids
         self.users: dict[str, User] = {}
         self.tokens: dict[str, Token] = {}
         self.repos: dict[str, Repo] = {}
@@ -2125,6 +2166,22 @@ def _format_error(
     return out
 
 
+_INT_OVERFLOW = re.compile(r"Int cannot represent non 32-bit signed integer value: (-?\d+)")
+
+
+def _answered_leniently(data: Any, failure: GraphQLError) -> bool:
+    """Put the number of an ``Int`` overflow ``failure`` in ``data`` where the spec puts null,
+    as a lenient server answers; False for any other error, which then stands."""
+    match = _INT_OVERFLOW.fullmatch(failure.message)
+    if match is None or not failure.path or data is None:
+        return False
+    *parents, last = failure.path
+    for step in parents:
+        data = data[step]
+    data[last] = int(match[1])
+    return True
+
+
 def _graphql_answer(
     fake: FakeGitHub, token: Token, payload: Any
 ) -> tuple[int, dict[str, Any], RateLimit]:
@@ -2178,6 +2235,8 @@ def _graphql_answer(
     }
     formatted = []
     for failure in result.errors or ():
+        if fake.world.lenient_int and _answered_leniently(answer["data"], failure):
+            continue
         original = failure.original_error
         if isinstance(failure, FakeNotImplementedError) or isinstance(
             original, FakeNotImplementedError

@@ -95,6 +95,7 @@ class GitHubApi:
         variables: Mapping[str, Any],
         *,
         missing_ok: bool = False,
+        overflow_ok: bool = False,
         permissions: str = PERMISSIONS,
         optional: bool = False,
     ) -> dict[str, Any]:
@@ -102,7 +103,10 @@ class GitHubApi:
 
         With ``missing_ok``, NOT_FOUND errors are expected (a task list may
         name an issue that was deleted or that the token cannot see) and the
-        data that did come back is used. ``permissions`` is what a refusal
+        data that did come back is used. With ``overflow_ok``, an error on a
+        ``databaseId`` is expected (a number past GraphQL's 32-bit ``Int``,
+        answered as null: :func:`.records.deployment_number` reads it from the
+        node id instead). ``permissions`` is what a refusal
         says the token needs. With ``optional``, a refusal raises
         :class:`Refused` instead: the query only adds detail, and a token
         without that permission should still be able to judge the deploy.
@@ -134,6 +138,8 @@ class GitHubApi:
             errors = [
                 e for e in errors if not (isinstance(e, dict) and e.get("type") == "NOT_FOUND")
             ]
+        if overflow_ok:
+            errors = [e for e in errors if not _on_database_id(e)]
         if errors and optional and all(_refusal(error) for error in errors):
             raise Refused(permissions)
         if errors:
@@ -198,7 +204,7 @@ class GitHubApi:
         }
         found: list[DeploymentRecord] = []
         while True:
-            data = self.graphql(queries.DEPLOYMENTS, variables)
+            data = self.graphql(queries.DEPLOYMENTS, variables, overflow_ok=True)
             connection = self._connection(data, self.settings.repository, "deployments")
             page = self.decoded(records.deployments_page, connection)
             found += page.records
@@ -425,6 +431,14 @@ def _rate_limited(response: requests.Response) -> bool:
     return isinstance(errors, list) and any(
         isinstance(error, dict) and error.get("type") == "RATE_LIMITED" for error in errors
     )
+
+
+def _on_database_id(error: object) -> bool:
+    """An error on a ``databaseId`` field, as a spec-conforming server answers a number
+    past 2**31 ("Int cannot represent non 32-bit signed integer value"): the field is
+    null, and the rest of the answer stands (https://spec.graphql.org/October2021/#sec-Int)."""
+    path = error.get("path") if isinstance(error, dict) else None
+    return isinstance(path, list) and bool(path) and path[-1] == "databaseId"
 
 
 def _refusal(error: object) -> bool:

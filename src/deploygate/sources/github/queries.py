@@ -44,6 +44,7 @@ query Deployments($owner: String!, $name: String!, $environments: [String!], $af
     ) {
       pageInfo { hasNextPage endCursor }
       nodes {
+        id
         databaseId
         commitOid
         createdAt
