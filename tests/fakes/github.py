@@ -96,6 +96,28 @@ def github_schema() -> graphql.GraphQLSchema:
     return graphql.build_schema(text, assume_valid_sdl=True, assume_valid=True)
 
 
+GRAPHQL_OLDER_SCHEMA_PATH = OCTOKIT / "graphql-schema" / "schema.json"
+
+
+@functools.cache
+def older_github_schema() -> graphql.GraphQLSchema:
+    """An older GitHub schema, as GitHub Enterprise Server releases still serve one.
+
+    schema.json in @octokit/graphql-schema stopped being updated before sub-issues
+    and the duplicate close reason: it lacks ``Issue.subIssues``,
+    ``Issue.subIssuesSummary`` and the ``enableDuplicate`` argument of
+    ``Issue.stateReason``, which is what such a server lacks. A world with
+    ``older_schema`` is served it.
+    """
+    document = json.loads(GRAPHQL_OLDER_SCHEMA_PATH.read_text("utf-8"))
+    return graphql.build_client_schema(document.get("data", document), assume_valid=True)
+
+
+def served_schema(world: GitHubWorld) -> graphql.GraphQLSchema:
+    """The schema ``world``'s server speaks: GitHub's current one, or the older one."""
+    return older_github_schema() if world.older_schema else github_schema()
+
+
 @functools.cache
 def openapi_document() -> dict[str, Any]:
     """GitHub's OpenAPI 3.0 description of api.github.com, dereferenced (~1 s to load)."""
@@ -1079,6 +1101,8 @@ class GitHubWorld(server.World):
     the spec's: null and the error "Int cannot represent non 32-bit signed
     integer value". ``legacy_node_ids`` gives deployments node ids in the legacy
     format (base64 of ``010:Deployment123``) instead of the current one.
+    ``older_schema`` serves :func:`older_github_schema`, as an older GitHub
+    Enterprise Server does.
     """
 
     FIRST_IDS: ClassVar[dict[str, int]] = {
@@ -1104,11 +1128,13 @@ class GitHubWorld(server.World):
         clock: Callable[[], datetime] | None = None,
         lenient_int: bool = False,
         legacy_node_ids: bool = False,
+        older_schema: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.web_host = web_host
         self.lenient_int = lenient_int
         self.legacy_node_ids = legacy_node_ids
+        self.older_schema = older_schema
         self.users: dict[str, User] = {}
         self.tokens: dict[str, Token] = {}
         self.repos: dict[str, Repo] = {}
@@ -1331,15 +1357,16 @@ def _analyse(
     document: graphql.DocumentNode,
     operation: OperationDefinitionNode,
     variables: dict[str, Any],
+    schema: graphql.GraphQLSchema | None = None,
 ) -> _Analysis:
-    """Walk the operation as GitHub does before running it.
+    """Walk the operation as GitHub does before running it (on ``schema``, GitHub's current).
 
     Every connection that selects ``nodes`` or ``edges`` needs ``first`` or
     ``last`` within 0..100; the nodes a query may return are bounded by 500,000;
     and the cost is the number of connection requests (a nested connection
     counts once per possible parent node), divided by 100.
     """
-    schema = github_schema()
+    schema = schema or github_schema()
     analysis = _Analysis()
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -2127,6 +2154,7 @@ _attributes(
 
 _UNDEFINED_FIELD = re.compile(r"^Cannot query field '([^']+)' on type '([^']+)'\.")
 _BAD_VARIABLE = re.compile(r"^Variable '\$(\w+)' ")
+_UNKNOWN_ARGUMENT = re.compile(r"^Unknown argument '([^']+)' on field '([^'.]+)\.([^']+)'\.")
 
 
 def _format_error(
@@ -2152,6 +2180,15 @@ def _format_error(
         field_name, type_name = match.groups()
         message = f"Field '{field_name}' doesn't exist on type '{type_name}'"
         extensions = {"code": "undefinedField", "typeName": type_name, "fieldName": field_name}
+    elif match := _UNKNOWN_ARGUMENT.match(message):
+        argument, type_name, field_name = match.groups()
+        message = f"Field '{field_name}' doesn't accept argument '{argument}'"
+        extensions = {
+            "code": "argumentNotAccepted",
+            "name": field_name,
+            "typeName": "Field",
+            "argumentName": argument,
+        }
     elif error.path is None and (match := _BAD_VARIABLE.match(message)):
         name = match.group(1)
         type_name = (variable_types or {}).get(name, "?")
@@ -2198,7 +2235,8 @@ def _graphql_answer(
         document = graphql.parse(payload["query"])
     except GraphQLError as error:
         return 200, {"errors": [_format_error(error, variables)]}, bucket
-    errors = graphql.validate(github_schema(), document)
+    schema = served_schema(fake.world)
+    errors = graphql.validate(schema, document)
     if errors:
         return 200, {"errors": [_format_error(e, variables) for e in errors]}, bucket
     operation_name = payload.get("operationName")
@@ -2210,7 +2248,7 @@ def _graphql_answer(
             else "An operation name is required"
         )
         return 200, {"errors": [{"message": message}]}, bucket
-    analysis = _analyse(document, operation, variables)
+    analysis = _analyse(document, operation, variables, schema)
     if analysis.errors:
         return 200, {"errors": analysis.errors}, bucket
     if not bucket.charge(analysis.cost, fake.world.now()):
@@ -2218,7 +2256,7 @@ def _graphql_answer(
         return 200, {"errors": [{"type": "RATE_LIMITED", "message": message}]}, bucket
     context = _Execution(fake, token, analysis.cost, analysis.nodes)
     result = graphql.execute(
-        github_schema(),
+        schema,
         document,
         root_value=_Root(),
         context_value=context,

@@ -31,6 +31,7 @@ from fakes.github import (
     GitHubWorld,
     fake_github,  # noqa: F401 - the fixture, used by name below
     github_schema,
+    older_github_schema,
     query_cost,
 )
 from fakes.github_openapi import (
@@ -133,6 +134,52 @@ def test_product_documents_validate_against_githubs_schema(name: str) -> None:
     assert graphql.validate(github_schema(), document) == []
 
 
+OLDER = queries.IssueSchema(sub_issues=False, duplicate_reason=False)
+"""What an older GitHub Enterprise Server's Issue offers: neither sub-issues nor duplicates."""
+
+
+def test_the_older_schema_lacks_what_an_older_server_lacks() -> None:
+    """The oracle for item 8: the current queries name exactly three things it has not."""
+    errors = graphql.validate(older_github_schema(), graphql.parse(queries.POSTMORTEMS))
+    assert sorted(error.message for error in errors) == [
+        "Cannot query field 'subIssues' on type 'Issue'.",
+        "Cannot query field 'subIssuesSummary' on type 'Issue'.",
+        "Unknown argument 'enableDuplicate' on field 'Issue.stateReason'.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        queries.postmortems(OLDER),
+        queries.issue_lookup(2, OLDER),
+        queries.ISSUE_SCHEMA,
+        queries.DEPLOYMENTS,
+        queries.RUN_JOBS,
+        queries.run_jobs_by_url(2),
+        queries.MORE_CHECK_RUNS,
+        queries.MORE_STEPS,
+    ],
+)
+def test_what_is_sent_to_an_older_server_validates_against_its_schema(document: str) -> None:
+    assert graphql.validate(older_github_schema(), graphql.parse(document)) == []
+
+
+@pytest.mark.parametrize("sub_issues", [True, False])
+@pytest.mark.parametrize("duplicate_reason", [True, False])
+def test_every_mix_of_what_a_server_offers_validates_against_the_current_schema(
+    sub_issues: bool, duplicate_reason: bool
+) -> None:
+    """A server between the two (sub-issues without duplicates, say) is asked a subset."""
+    schema = queries.IssueSchema(sub_issues=sub_issues, duplicate_reason=duplicate_reason)
+    for document in (
+        queries.postmortems(schema),
+        queries.all_sub_issues(schema),
+        queries.issue_lookup(2, schema),
+    ):
+        assert graphql.validate(github_schema(), graphql.parse(document)) == []
+
+
 def test_product_documents_run_on_the_fake_without_errors(fake: FakeGitHub) -> None:
     repo = fake.world.repo("acme/shop")
     deployment = repo.deployment(state="FAILURE", created_at=T0, log_url="https://ci.example/1")
@@ -176,6 +223,10 @@ def test_product_documents_run_on_the_fake_without_errors(fake: FakeGitHub) -> N
         if name == "DEPLOYMENTS":  # a deployment number past 2**31, answered as the spec says
             assert located(answer.pop("errors")) == [overflow(0, deployment.database_id)]
         assert "errors" not in answer, (name, answer.get("errors"))
+        if name == "ISSUE_SCHEMA":  # introspection: the schema's own answer, no rate limit
+            fields = {field["name"] for field in answer["data"]["issue"]["fields"]}
+            assert {"subIssues", "subIssuesSummary", "stateReason"} <= fields
+            continue
         assert answer["data"]["rateLimit"]["remaining"] < 5000
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from deploygate.model import ActionItemState, DeploymentStatus, PostmortemState
 from deploygate.sources.github import records, source
+from deploygate.sources.github.queries import IssueSchema
 from deploygate.sources.github.settings import GitHubSettings
 
 UTC = timezone.utc
@@ -277,3 +278,40 @@ def test_a_job_reads_its_steps_from_every_page_in_order() -> None:
         records.steps_page(
             {"nodes": [{"name": "x", "conclusion": None, "number": "1"}]}, check_run.label
         )
+
+
+@pytest.mark.parametrize(
+    ("fields", "offers"),
+    [
+        (
+            [
+                {"name": "subIssues", "args": [{"name": "first"}]},
+                {"name": "subIssuesSummary", "args": []},
+                {"name": "stateReason", "args": [{"name": "enableDuplicate"}]},
+            ],
+            IssueSchema(sub_issues=True, duplicate_reason=True),
+        ),
+        (
+            [{"name": "subIssues", "args": []}, {"name": "stateReason", "args": []}],
+            IssueSchema(sub_issues=False, duplicate_reason=False),
+        ),
+        (
+            [
+                {"name": "stateReason", "args": [{"name": "enableDuplicate"}]},
+                {"name": "title", "args": []},
+            ],
+            IssueSchema(sub_issues=False, duplicate_reason=True),
+        ),
+    ],
+)
+def test_what_a_server_offers_is_read_from_its_introspection(
+    fields: list[dict[str, Any]], offers: IssueSchema
+) -> None:
+    """Sub-issues need both fields; duplicates need the argument: any mix is possible."""
+    assert records.issue_schema({"issue": {"fields": fields}}) == offers
+
+
+@pytest.mark.parametrize("answer", [{}, {"issue": None}, {"issue": {"fields": [{"name": 1}]}}])
+def test_a_malformed_introspection_is_refused(answer: dict[str, Any]) -> None:
+    with pytest.raises(records.Malformed, match="introspection of Issue"):
+        records.issue_schema(answer)

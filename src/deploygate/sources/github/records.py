@@ -24,6 +24,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from deploygate.dates import parse_api_instant, parse_instant
 from deploygate.sources.fields import NULL, FieldTypes, wrong_field
+from deploygate.sources.github.queries import IssueSchema
 
 Record = TypeVar("Record")
 IssueKey = tuple[str, int]
@@ -428,6 +429,24 @@ def default_branch(data: Mapping[str, Any]) -> str | None:
     if not isinstance(branch, dict) or not branch.get("name"):
         return None
     return str(branch["name"])
+
+
+def issue_schema(data: Mapping[str, Any]) -> IssueSchema:
+    """What the server's ``Issue`` offers, from the answer to :data:`.queries.ISSUE_SCHEMA`."""
+    fields = part(data, "issue", "the introspection of Issue").get("fields")
+    if not isinstance(fields, list) or not all(
+        isinstance(found, dict) and isinstance(found.get("name"), str) for found in fields
+    ):
+        raise Malformed(f"GitHub answered the introspection of Issue with {fields!r:.60}")
+    by_name = {found["name"]: found for found in fields}
+    arguments = (by_name.get("stateReason") or {}).get("args") or []
+    return IssueSchema(
+        sub_issues={"subIssues", "subIssuesSummary"} <= by_name.keys(),
+        duplicate_reason=any(
+            isinstance(argument, dict) and argument.get("name") == "enableDuplicate"
+            for argument in arguments
+        ),
+    )
 
 
 # -- Workflow runs and their jobs -------------------------------------------------------

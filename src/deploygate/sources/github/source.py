@@ -45,6 +45,7 @@ from deploygate.model import (
 )
 from deploygate.sources.github import runs
 from deploygate.sources.github.api import GitHubApi, Refused
+from deploygate.sources.github.queries import IssueSchema
 from deploygate.sources.github.records import (
     DeploymentRecord,
     IssueKey,
@@ -137,6 +138,7 @@ class GitHubSource:
             if (postmortem := _postmortem(record, looked_up, query.service, self.settings))
             is not None
         ]
+        notices += schema_notices(self.api.issue_schema)
         return History(deployments=tuple(deployments), postmortems=tuple(mapped), notices=notices)
 
     def deployments(
@@ -266,6 +268,25 @@ def _signed(deployment: Deployment, jobs: Sequence[Job]) -> Deployment:
 
 
 # -- Postmortems ---------------------------------------------------------------------
+
+
+def schema_notices(schema: IssueSchema | None) -> tuple[str, ...]:
+    """What an older GitHub (Enterprise Server) lacks, and how the check reads on without it."""
+    if schema is None:
+        return ()
+    notices = []
+    if not schema.sub_issues:
+        notices.append(
+            "this GitHub has no sub-issues (Issue.subIssues): action items are read from "
+            "the postmortems' task lists only"
+        )
+    if not schema.duplicate_reason:
+        notices.append(
+            "this GitHub does not tell a duplicate from not planned "
+            "(stateReason(enableDuplicate:)): an issue closed as a duplicate reads as not "
+            "planned, and is declined all the same"
+        )
+    return tuple(notices)
 
 
 def references(postmortem: PostmortemRecord, settings: GitHubSettings) -> list[IssueKey]:
