@@ -13,6 +13,8 @@ Workflow runs add one query per 50 runs that did not succeed (and a
 follow-up for a run with more than 25 jobs or a job with more than 50
 steps); the default branch comes with the first postmortems page. Failed
 deployments whose log URL is an Actions run add one query per 50 such runs.
+An older Enterprise Server that refuses the first postmortems query adds two
+(that query and one introspection of ``Issue``), once per run.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@
   references (``#12``, ``owner/repo#12``, issue URLs). The issue's own state
   is the truth, not the checkbox; closed as not planned or as a duplicate
   means declined.
+- An older GitHub Enterprise Server without sub-issues or the duplicate
+  close reason is read without them, with a notice (:func:`schema_notices`).
 
 This module maps :mod:`.records` to the model with pure functions;
 :class:`GitHubSource` asks :mod:`.api` for the records and hands them over.
