@@ -96,6 +96,28 @@ def github_schema() -> graphql.GraphQLSchema:
     return graphql.build_schema(text, assume_valid_sdl=True, assume_valid=True)
 
 
+GRAPHQL_OLDER_SCHEMA_PATH = OCTOKIT / "graphql-schema" / "schema.json"
+
+
+@functools.cache
+def older_github_schema() -> graphql.GraphQLSchema:
+    """An older GitHub schema, as GitHub Enterprise Server releases still serve one.
+
+    schema.json in @octokit/graphql-schema stopped being updated before sub-issues
+    and the duplicate close reason: it lacks ``Issue.subIssues``,
+    ``Issue.subIssuesSummary`` and the ``enableDuplicate`` argument of
+    ``Issue.stateReason``, which is what such a server lacks. A world with
+    ``older_schema`` is served it.
+    """
+    document = json.loads(GRAPHQL_OLDER_SCHEMA_PATH.read_text("utf-8"))
+    return graphql.build_client_schema(document.get("data", document), assume_valid=True)
+
+
+def served_schema(world: GitHubWorld) -> graphql.GraphQLSchema:
+    """The schema ``world``'s server speaks: GitHub's current one, or the older one."""
+    return older_github_schema() if world.older_schema else github_schema()
+
+
 @functools.cache
 def openapi_document() -> dict[str, Any]:
     """GitHub's OpenAPI 3.0 description of api.github.com, dereferenced (~1 s to load)."""
@@ -198,6 +220,33 @@ def _node_id(prefix: str, number: int) -> str:
     """A global node id in GitHub's current format (``I_kwDO...``): opaque, unique, stable."""
     packed = base64.urlsafe_b64encode(number.to_bytes(8, "big")).decode().rstrip("=")
     return f"{prefix}_kwDO{packed}"
+
+
+def _packed_node_id(prefix: str, *numbers: int) -> str:
+    """A global node id as GitHub makes it now: ``DE_`` then base64url, unpadded, of the
+    MessagePack array ``[0, *numbers]`` (a repository's records: ``[0, repository, number]``).
+
+    Each number is packed in the fewest bytes MessagePack allows (fixint, uint8 to 64), so a
+    number past 2**32 takes the uint64 form, as on github.com.
+    """
+    packed = bytes([0x90 | (1 + len(numbers)), 0])
+    for number in numbers:
+        if number < 0x80:
+            packed += bytes([number])
+            continue
+        marker, size = next(
+            (marker, size)
+            for marker, size in ((0xCC, 1), (0xCD, 2), (0xCE, 4), (0xCF, 8))
+            if number < 1 << (8 * size)
+        )
+        packed += bytes([marker]) + number.to_bytes(size, "big")
+    return f"{prefix}_{base64.urlsafe_b64encode(packed).decode().rstrip('=')}"
+
+
+def _legacy_node_id(type_name: str, number: int) -> str:
+    """A global node id in the legacy format older objects and servers keep: base64 of
+    ``010:Deployment123`` (the type name's length, the type, the number)."""
+    return base64.b64encode(f"0{len(type_name)}:{type_name}{number}".encode()).decode()
 
 
 def _parse_node_id(node_id: str) -> tuple[str, int] | None:
@@ -365,7 +414,9 @@ class Deployment:
 
     @property
     def node_id(self) -> str:
-        return _node_id("DE", self.database_id)
+        if self.repo.world.legacy_node_ids:
+            return _legacy_node_id("Deployment", self.database_id)
+        return _packed_node_id("DE", self.repo.id, self.database_id)
 
     @property
     def latest_status(self) -> DeploymentStatus | None:
@@ -714,8 +765,10 @@ class Repo:
 
         The status's state is derived from ``state`` (ACTIVE -> SUCCESS,
         FAILURE -> FAILURE, PENDING -> no status at all...) unless ``status``
-        says otherwise. ``id`` is the databaseId; by default a large unique
-        int (GraphQL's ``Int`` is 32-bit, so it stays below 2**31).
+        says otherwise. ``id`` is the databaseId; by default a unique int past
+        2**32, as github.com's are: GraphQL's ``Int`` is 32-bit, so the fake
+        answers ``databaseId`` null with graphql-core's overflow error, unless
+        the world is ``lenient_int``.
         ``message`` is the deployed commit's message (see :meth:`commit`).
         """
         with self.world.lock:
@@ -1042,12 +1095,20 @@ class GitHubWorld(server.World):
 
     ``web_host`` makes the html URLs (``https://github.com/acme/shop/issues/1``);
     set it to a GHES host name to imitate GitHub Enterprise Server.
+
+    ``lenient_int`` answers an ``Int`` past 32 bits with the number, as a server
+    that bends the GraphQL spec would; by default the answer is graphql-core's,
+    the spec's: null and the error "Int cannot represent non 32-bit signed
+    integer value". ``legacy_node_ids`` gives deployments node ids in the legacy
+    format (base64 of ``010:Deployment123``) instead of the current one.
+    ``older_schema`` serves :func:`older_github_schema`, as an older GitHub
+    Enterprise Server does.
     """
 
     FIRST_IDS: ClassVar[dict[str, int]] = {
         "user": 90_000_001,
         "repository": 700_000_001,
-        "deployment": 1_900_000_001,
+        "deployment": 4_900_000_001,
         "deployment_status": 1_950_000_001,
         "issue": 1_500_000_001,
         "comment": 2_600_000_001,
@@ -1065,9 +1126,15 @@ class GitHubWorld(server.World):
         *,
         web_host: str = "github.com",
         clock: Callable[[], datetime] | None = None,
+        lenient_int: bool = False,
+        legacy_node_ids: bool = False,
+        older_schema: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.web_host = web_host
+        self.lenient_int = lenient_int
+        self.legacy_node_ids = legacy_node_ids
+        self.older_schema = older_schema
         self.users: dict[str, User] = {}
         self.tokens: dict[str, Token] = {}
         self.repos: dict[str, Repo] = {}
@@ -1290,15 +1357,16 @@ def _analyse(
     document: graphql.DocumentNode,
     operation: OperationDefinitionNode,
     variables: dict[str, Any],
+    schema: graphql.GraphQLSchema | None = None,
 ) -> _Analysis:
-    """Walk the operation as GitHub does before running it.
+    """Walk the operation as GitHub does before running it (on ``schema``, GitHub's current).
 
     Every connection that selects ``nodes`` or ``edges`` needs ``first`` or
     ``last`` within 0..100; the nodes a query may return are bounded by 500,000;
     and the cost is the number of connection requests (a nested connection
     counts once per possible parent node), divided by 100.
     """
-    schema = github_schema()
+    schema = schema or github_schema()
     analysis = _Analysis()
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -2086,6 +2154,7 @@ _attributes(
 
 _UNDEFINED_FIELD = re.compile(r"^Cannot query field '([^']+)' on type '([^']+)'\.")
 _BAD_VARIABLE = re.compile(r"^Variable '\$(\w+)' ")
+_UNKNOWN_ARGUMENT = re.compile(r"^Unknown argument '([^']+)' on field '([^'.]+)\.([^']+)'\.")
 
 
 def _format_error(
@@ -2111,6 +2180,15 @@ def _format_error(
         field_name, type_name = match.groups()
         message = f"Field '{field_name}' doesn't exist on type '{type_name}'"
         extensions = {"code": "undefinedField", "typeName": type_name, "fieldName": field_name}
+    elif match := _UNKNOWN_ARGUMENT.match(message):
+        argument, type_name, field_name = match.groups()
+        message = f"Field '{field_name}' doesn't accept argument '{argument}'"
+        extensions = {
+            "code": "argumentNotAccepted",
+            "name": field_name,
+            "typeName": "Field",
+            "argumentName": argument,
+        }
     elif error.path is None and (match := _BAD_VARIABLE.match(message)):
         name = match.group(1)
         type_name = (variable_types or {}).get(name, "?")
@@ -2123,6 +2201,22 @@ def _format_error(
     if extensions:
         out["extensions"] = extensions
     return out
+
+
+_INT_OVERFLOW = re.compile(r"Int cannot represent non 32-bit signed integer value: (-?\d+)")
+
+
+def _answered_leniently(data: Any, failure: GraphQLError) -> bool:
+    """Put the number of an ``Int`` overflow ``failure`` in ``data`` where the spec puts null,
+    as a lenient server answers; False for any other error, which then stands."""
+    match = _INT_OVERFLOW.fullmatch(failure.message)
+    if match is None or not failure.path or data is None:
+        return False
+    *parents, last = failure.path
+    for step in parents:
+        data = data[step]
+    data[last] = int(match[1])
+    return True
 
 
 def _graphql_answer(
@@ -2141,7 +2235,8 @@ def _graphql_answer(
         document = graphql.parse(payload["query"])
     except GraphQLError as error:
         return 200, {"errors": [_format_error(error, variables)]}, bucket
-    errors = graphql.validate(github_schema(), document)
+    schema = served_schema(fake.world)
+    errors = graphql.validate(schema, document)
     if errors:
         return 200, {"errors": [_format_error(e, variables) for e in errors]}, bucket
     operation_name = payload.get("operationName")
@@ -2153,7 +2248,7 @@ def _graphql_answer(
             else "An operation name is required"
         )
         return 200, {"errors": [{"message": message}]}, bucket
-    analysis = _analyse(document, operation, variables)
+    analysis = _analyse(document, operation, variables, schema)
     if analysis.errors:
         return 200, {"errors": analysis.errors}, bucket
     if not bucket.charge(analysis.cost, fake.world.now()):
@@ -2161,7 +2256,7 @@ def _graphql_answer(
         return 200, {"errors": [{"type": "RATE_LIMITED", "message": message}]}, bucket
     context = _Execution(fake, token, analysis.cost, analysis.nodes)
     result = graphql.execute(
-        github_schema(),
+        schema,
         document,
         root_value=_Root(),
         context_value=context,
@@ -2178,6 +2273,8 @@ def _graphql_answer(
     }
     formatted = []
     for failure in result.errors or ():
+        if fake.world.lenient_int and _answered_leniently(answer["data"], failure):
+            continue
         original = failure.original_error
         if isinstance(failure, FakeNotImplementedError) or isinstance(
             original, FakeNotImplementedError

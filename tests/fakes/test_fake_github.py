@@ -31,6 +31,7 @@ from fakes.github import (
     GitHubWorld,
     fake_github,  # noqa: F401 - the fixture, used by name below
     github_schema,
+    older_github_schema,
     query_cost,
 )
 from fakes.github_openapi import (
@@ -133,9 +134,55 @@ def test_product_documents_validate_against_githubs_schema(name: str) -> None:
     assert graphql.validate(github_schema(), document) == []
 
 
+OLDER = queries.IssueSchema(sub_issues=False, duplicate_reason=False)
+"""What an older GitHub Enterprise Server's Issue offers: neither sub-issues nor duplicates."""
+
+
+def test_the_older_schema_lacks_what_an_older_server_lacks() -> None:
+    """The oracle for item 8: the current queries name exactly three things it has not."""
+    errors = graphql.validate(older_github_schema(), graphql.parse(queries.POSTMORTEMS))
+    assert sorted(error.message for error in errors) == [
+        "Cannot query field 'subIssues' on type 'Issue'.",
+        "Cannot query field 'subIssuesSummary' on type 'Issue'.",
+        "Unknown argument 'enableDuplicate' on field 'Issue.stateReason'.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        queries.postmortems(OLDER),
+        queries.issue_lookup(2, OLDER),
+        queries.ISSUE_SCHEMA,
+        queries.DEPLOYMENTS,
+        queries.RUN_JOBS,
+        queries.run_jobs_by_url(2),
+        queries.MORE_CHECK_RUNS,
+        queries.MORE_STEPS,
+    ],
+)
+def test_what_is_sent_to_an_older_server_validates_against_its_schema(document: str) -> None:
+    assert graphql.validate(older_github_schema(), graphql.parse(document)) == []
+
+
+@pytest.mark.parametrize("sub_issues", [True, False])
+@pytest.mark.parametrize("duplicate_reason", [True, False])
+def test_every_mix_of_what_a_server_offers_validates_against_the_current_schema(
+    sub_issues: bool, duplicate_reason: bool
+) -> None:
+    """A server between the two (sub-issues without duplicates, say) is asked a subset."""
+    schema = queries.IssueSchema(sub_issues=sub_issues, duplicate_reason=duplicate_reason)
+    for document in (
+        queries.postmortems(schema),
+        queries.all_sub_issues(schema),
+        queries.issue_lookup(2, schema),
+    ):
+        assert graphql.validate(github_schema(), graphql.parse(document)) == []
+
+
 def test_product_documents_run_on_the_fake_without_errors(fake: FakeGitHub) -> None:
     repo = fake.world.repo("acme/shop")
-    repo.deployment(state="FAILURE", created_at=T0, log_url="https://ci.example/1")
+    deployment = repo.deployment(state="FAILURE", created_at=T0, log_url="https://ci.example/1")
     postmortem = repo.issue(title="Postmortem", labels=["postmortem"], created_at=T0)
     postmortem.add_sub_issue(repo.issue(title="Fix", milestone_due_on=T0 + timedelta(days=7)))
     run = repo.workflow_run(conclusion="failure", created_at=T0)
@@ -173,7 +220,13 @@ def test_product_documents_run_on_the_fake_without_errors(fake: FakeGitHub) -> N
             answer = gql(fake, document, **variables, number=postmortem.number)
         else:
             answer = gql(fake, document, **variables, labels=["postmortem"])
+        if name == "DEPLOYMENTS":  # a deployment number past 2**31, answered as the spec says
+            assert located(answer.pop("errors")) == [overflow(0, deployment.database_id)]
         assert "errors" not in answer, (name, answer.get("errors"))
+        if name == "ISSUE_SCHEMA":  # introspection: the schema's own answer, no rate limit
+            fields = {field["name"] for field in answer["data"]["issue"]["fields"]}
+            assert {"subIssues", "subIssuesSummary", "stateReason"} <= fields
+            continue
         assert answer["data"]["rateLimit"]["remaining"] < 5000
 
 
@@ -278,7 +331,7 @@ def test_deployments_page_newest_first_with_opaque_cursors(fake: FakeGitHub) -> 
     created = [node["createdAt"] for page in pages for node in page]
     assert created == sorted(created, reverse=True)
     assert created[0] == "2026-11-11T18:00:00Z"
-    assert len({node["databaseId"] for page in pages for node in page}) == 250
+    assert len({node["id"] for page in pages for node in page}) == 250
     assert {node["environment"] for page in pages for node in page} == {"production"}
     assert len(fake.graphql_requests) == 3
 
@@ -301,8 +354,9 @@ def test_deployment_fields_and_statuses(fake: FakeGitHub) -> None:
     nodes = gql(fake, queries.DEPLOYMENTS, owner="ACME", name="Shop")["data"]["repository"][
         "deployments"
     ]["nodes"]
-    by_id = {node["databaseId"]: node for node in nodes}
-    assert by_id[failed.database_id] == {
+    by_id = {node["id"]: node for node in nodes}
+    assert by_id[failed.node_id] == {
+        "id": failed.node_id,
         "databaseId": 123456789,
         "commitOid": "9b2e7d41c6a85f3e0d9b7c2a4e6f8d1b3c5a7e90",
         "createdAt": "2026-11-01T09:00:00Z",
@@ -317,9 +371,53 @@ def test_deployment_fields_and_statuses(fake: FakeGitHub) -> None:
         # No message given: the world names the commit after its sha.
         "commit": {"messageHeadline": "Change 9b2e7d4"},
     }
-    assert by_id[pending.database_id]["state"] == "ACTIVE"
-    assert by_id[later.database_id]["state"] == "INACTIVE"
-    assert by_id[later.database_id]["latestStatus"]["state"] == "INACTIVE"
+    assert by_id[pending.node_id]["state"] == "ACTIVE"
+    assert by_id[later.node_id]["state"] == "INACTIVE"
+    assert by_id[later.node_id]["latestStatus"]["state"] == "INACTIVE"
+
+
+def overflow(index: int, number: int) -> dict[str, Any]:
+    """graphql-core's answer to a deployment number that GraphQL's 32-bit Int cannot hold."""
+    return {
+        "path": ["repository", "deployments", "nodes", index, "databaseId"],
+        "message": f"Int cannot represent non 32-bit signed integer value: {number}",
+    }
+
+
+def located(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``errors`` without their locations in the document, once each is checked to have one."""
+    assert all(error["locations"] for error in errors)
+    return [{k: v for k, v in error.items() if k != "locations"} for error in errors]
+
+
+@pytest.mark.parametrize("lenient", [False, True])
+def test_deployment_numbers_past_32_bits_are_answered_as_the_spec_or_leniently(
+    fake: FakeGitHub, lenient: bool
+) -> None:
+    """The fake mints deployment numbers past 2**32 so every test meets them; by default
+    it answers the spec's null and error, a lenient world the number. Either way the node
+    id carries the number as GitHub packs it: [0, repository, number] in MessagePack."""
+    fake.world.lenient_int = lenient
+    repo = fake.world.repo("acme/shop")
+    small, large = repo.deployment(id=7, created_at=T0 - DAY), repo.deployment(created_at=T0)
+    assert large.database_id > 2**32
+    answer = gql(fake, queries.DEPLOYMENTS, owner="acme", name="shop")
+    nodes = answer["data"]["repository"]["deployments"]["nodes"]
+    assert [node["databaseId"] for node in nodes] == [large.database_id if lenient else None, 7]
+    expected = [] if lenient else [overflow(0, large.database_id)]
+    assert located(answer.get("errors", [])) == expected
+    packed = base64.urlsafe_b64decode(large.node_id.removeprefix("DE_") + "==")
+    number = large.database_id.to_bytes(8, "big")
+    assert packed == b"\x93\x00\xce" + repo.id.to_bytes(4, "big") + b"\xcf" + number
+    assert small.node_id == "DE_" + base64.urlsafe_b64encode(
+        b"\x93\x00\xce" + repo.id.to_bytes(4, "big") + b"\x07"
+    ).decode().rstrip("=")
+
+
+def test_legacy_node_ids_name_the_type_and_number(fake: FakeGitHub) -> None:
+    fake.world.legacy_node_ids = True
+    deployment = fake.world.repo("acme/shop").deployment(id=2**53 + 1, created_at=T0)
+    assert base64.b64decode(deployment.node_id) == b"010:Deployment9007199254740993"
 
 
 def test_postmortems_filtered_by_labels_with_sub_issues_across_repos(fake: FakeGitHub) -> None:
@@ -818,7 +916,7 @@ def test_world_defaults() -> None:
     deployments = [repo.deployment() for _ in range(3)]
     ids = [d.database_id for d in deployments]
     assert len(set(ids)) == 3
-    assert all(1_000_000_000 < i < 2**31 for i in ids)
+    assert all(2**32 < i < 2**53 for i in ids)  # past 32 bits, as on github.com
     with pytest.raises(ValueError, match="timezone-aware"):
         repo.issue(created_at=datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="does not exist"):

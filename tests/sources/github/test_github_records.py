@@ -14,6 +14,7 @@ import pytest
 
 from deploygate.model import ActionItemState, DeploymentStatus, PostmortemState
 from deploygate.sources.github import records, source
+from deploygate.sources.github.queries import IssueSchema
 from deploygate.sources.github.settings import GitHubSettings
 
 UTC = timezone.utc
@@ -102,6 +103,38 @@ def test_a_malformed_deployment_is_refused_naming_record_and_field(
     with pytest.raises(records.Malformed) as raised:
         records.deployment(deployment_node(**fields))
     assert said in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("node_id", "number"),
+    [
+        # As github.com packs it: [0, repository 726337282, number 3065476931] as uint32.
+        ("DE_kwDOK0sHAs62t3dD", 3_065_476_931),
+        # Past 2**53, packed as uint64; and a small one, packed as a fixint.
+        ("DE_kwDOK0sHAs8AIAAAAAAAAQ", 2**53 + 1),
+        ("DE_kwDOK0sHAgU", 5),
+        # The legacy format: base64 of "010:Deployment3065476931".
+        ("MDEwOkRlcGxveW1lbnQzMDY1NDc2OTMx", 3_065_476_931),
+    ],
+)
+def test_a_deployment_past_32_bits_is_numbered_from_its_node_id(node_id: str, number: int) -> None:
+    """A spec-conforming server answers such a databaseId null: the node id carries it."""
+    assert records.deployment(deployment_node(databaseId=None, id=node_id)).database_id == number
+    # When the server answers the number, it is taken as it is.
+    assert records.deployment(deployment_node(databaseId=number, id=node_id)).database_id == number
+
+
+@pytest.mark.parametrize(
+    "node_id",
+    [
+        *(None, "", "DE_", "DE_!!!"),
+        *("I_kwDOK0sHAgU", "DE_kwDOK0sHAg", "DE_kwDOK0sHAgUA", "MDU6SXNzdWU1"),
+    ],
+)
+def test_a_deployment_without_a_number_anywhere_is_refused(node_id: str | None) -> None:
+    """No id, not base64, an issue's id, cut short, trailing bytes, a legacy issue's id."""
+    with pytest.raises(records.Malformed, match="a deployment without a databaseId"):
+        records.deployment(deployment_node(databaseId=None, id=node_id))
 
 
 def test_a_page_without_page_info_is_refused() -> None:
@@ -244,3 +277,40 @@ def test_a_job_reads_its_steps_from_every_page_in_order() -> None:
         records.steps_page(
             {"nodes": [{"name": "x", "conclusion": None, "number": "1"}]}, check_run.label
         )
+
+
+@pytest.mark.parametrize(
+    ("fields", "offers"),
+    [
+        (
+            [
+                {"name": "subIssues", "args": [{"name": "first"}]},
+                {"name": "subIssuesSummary", "args": []},
+                {"name": "stateReason", "args": [{"name": "enableDuplicate"}]},
+            ],
+            IssueSchema(sub_issues=True, duplicate_reason=True),
+        ),
+        (
+            [{"name": "subIssues", "args": []}, {"name": "stateReason", "args": []}],
+            IssueSchema(sub_issues=False, duplicate_reason=False),
+        ),
+        (
+            [
+                {"name": "stateReason", "args": [{"name": "enableDuplicate"}]},
+                {"name": "title", "args": []},
+            ],
+            IssueSchema(sub_issues=False, duplicate_reason=True),
+        ),
+    ],
+)
+def test_what_a_server_offers_is_read_from_its_introspection(
+    fields: list[dict[str, Any]], offers: IssueSchema
+) -> None:
+    """Sub-issues need both fields; duplicates need the argument: any mix is possible."""
+    assert records.issue_schema({"issue": {"fields": fields}}) == offers
+
+
+@pytest.mark.parametrize("answer", [{}, {"issue": None}, {"issue": {"fields": [{"name": 1}]}}])
+def test_a_malformed_introspection_is_refused(answer: dict[str, Any]) -> None:
+    with pytest.raises(records.Malformed, match="introspection of Issue"):
+        records.issue_schema(answer)

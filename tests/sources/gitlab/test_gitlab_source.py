@@ -235,3 +235,35 @@ def test_outside_a_merge_request_nothing_is_written(
     result = note_run(fake_gitlab, tmp_path, iid="")
     assert "not a merge request pipeline" in result.stderr
     assert fake_gitlab.requests == []
+
+
+def test_deployment_ids_past_2_53_are_read_and_reported_digit_for_digit(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """GitLab's ids are JSON numbers; past 2**53 a reader that makes them doubles rounds
+    them. They are read exactly, reviewed by the id a postmortem names, and reported as
+    the same digits, as strings."""
+    fake_gitlab.world.token(TOKEN, username="deploybot")
+    shop = fake_gitlab.world.project("group/shop")
+    incidents = fake_gitlab.world.project("group/incidents")
+    reviewed, unreviewed = 2**53 + 1, 2**53 + 3
+    for number, days_ago in ((reviewed, 11), (unreviewed, 9)):
+        shop.deployment(id=number, status="failed", created_at=at(days_ago))
+    incidents.issue(
+        title="Checkout failed to start",
+        description=f"Deployment {reviewed} failed: a typo in the config.",
+        labels=["postmortem", "service::checkout"],
+        issue_type="incident",
+        created_at=at(5),
+    )
+    report = json_report(run_check(fake_gitlab, tmp_path).stdout)
+    deployments = {
+        finding["deployment"]["id"]: finding["rule"]
+        for finding in report["findings"]
+        if finding["deployment"]
+    }
+    assert deployments == {
+        str(reviewed): "reviewed-failure",
+        str(unreviewed): "unreviewed-failure",
+    }

@@ -13,6 +13,8 @@ Workflow runs add one query per 50 runs that did not succeed (and a
 follow-up for a run with more than 25 jobs or a job with more than 50
 steps); the default branch comes with the first postmortems page. Failed
 deployments whose log URL is an Actions run add one query per 50 such runs.
+An older Enterprise Server that refuses the first postmortems query adds two
+(that query and one introspection of ``Issue``), once per run.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -29,6 +32,7 @@ from deploygate.dates import format_instant
 from deploygate.errors import SourceError
 from deploygate.http import HttpClient, decoded
 from deploygate.sources.github import queries, records
+from deploygate.sources.github.queries import IssueSchema
 from deploygate.sources.github.records import (
     CheckRun,
     DeploymentRecord,
@@ -59,11 +63,18 @@ class Refused(Exception):
     """GraphQL refused a query that only adds to the history, for want of a permission."""
 
 
+class DocumentRefused(SourceError):
+    """GraphQL answered a query with errors and no data: it did not run the document at all,
+    as a server does with a field or an argument its schema lacks."""
+
+
 class GitHubApi:
     """One repository's GitHub, read through GraphQL and REST, answered in records."""
 
     def __init__(self, settings: GitHubSettings, client: HttpClient | None = None) -> None:
         self.settings = settings
+        self.issue_schema: IssueSchema | None = None
+        """What this GitHub's ``Issue`` offers, once a server refused github.com's queries."""
         self.client = client or HttpClient(
             SOURCE_NAME,
             headers={
@@ -95,6 +106,7 @@ class GitHubApi:
         variables: Mapping[str, Any],
         *,
         missing_ok: bool = False,
+        overflow_ok: bool = False,
         permissions: str = PERMISSIONS,
         optional: bool = False,
     ) -> dict[str, Any]:
@@ -102,7 +114,10 @@ class GitHubApi:
 
         With ``missing_ok``, NOT_FOUND errors are expected (a task list may
         name an issue that was deleted or that the token cannot see) and the
-        data that did come back is used. ``permissions`` is what a refusal
+        data that did come back is used. With ``overflow_ok``, an error on a
+        ``databaseId`` is expected (a number past GraphQL's 32-bit ``Int``,
+        answered as null: :func:`.records.deployment_number` reads it from the
+        node id instead). ``permissions`` is what a refusal
         says the token needs. With ``optional``, a refusal raises
         :class:`Refused` instead: the query only adds detail, and a token
         without that permission should still be able to judge the deploy.
@@ -134,14 +149,52 @@ class GitHubApi:
             errors = [
                 e for e in errors if not (isinstance(e, dict) and e.get("type") == "NOT_FOUND")
             ]
+        if overflow_ok:
+            errors = [e for e in errors if not _on_database_id(e)]
         if errors and optional and all(_refusal(error) for error in errors):
             raise Refused(permissions)
+        if errors and payload.get("data") is None:
+            problem = self.fail(_graphql_error(errors, permissions)).problem
+            raise DocumentRefused(SOURCE_NAME, problem)
         if errors:
             raise self.fail(_graphql_error(errors, permissions))
         data = payload.get("data")
         if not isinstance(data, dict):
             raise self.fail("GitHub GraphQL answered without data")
         return data
+
+    def issue_query(
+        self,
+        document: Callable[[IssueSchema], str],
+        variables: Mapping[str, Any],
+        *,
+        missing_ok: bool = False,
+    ) -> dict[str, Any]:
+        """Run the issue query ``document`` writes for what this GitHub's ``Issue`` offers.
+
+        The queries ask for github.com's schema first, so a check against
+        github.com or a recent Enterprise Server costs no request more. An
+        older Enterprise Server refuses such a document whole (errors, no
+        data: a field or an argument it lacks); it is then asked, once per
+        run, what ``Issue`` offers (:data:`.queries.ISSUE_SCHEMA`), and the
+        query goes again without what is missing. Every later query is
+        written for what was learnt. Where nothing is missing, or the server
+        will not say, the refusal stands: it was about something else.
+        """
+        schema = self.issue_schema or queries.CURRENT
+        try:
+            return self.graphql(document(schema), variables, missing_ok=missing_ok)
+        except DocumentRefused as refusal:
+            if self.issue_schema is not None:
+                raise
+            try:
+                answer = self.graphql(queries.ISSUE_SCHEMA, {})
+            except SourceError:
+                raise refusal from None
+            self.issue_schema = self.decoded(records.issue_schema, answer)
+            if self.issue_schema == queries.CURRENT:
+                raise
+        return self.graphql(document(self.issue_schema), variables, missing_ok=missing_ok)
 
     def rest_pages(
         self, url: str, params: Mapping[str, str], *, what: str, not_found: str
@@ -198,7 +251,7 @@ class GitHubApi:
         }
         found: list[DeploymentRecord] = []
         while True:
-            data = self.graphql(queries.DEPLOYMENTS, variables)
+            data = self.graphql(queries.DEPLOYMENTS, variables, overflow_ok=True)
             connection = self._connection(data, self.settings.repository, "deployments")
             page = self.decoded(records.deployments_page, connection)
             found += page.records
@@ -259,7 +312,7 @@ class GitHubApi:
             "deployingOwner": owner,
             "deployingName": name,
         }
-        first_page = self.graphql(queries.POSTMORTEMS, variables)
+        first_page = self.issue_query(queries.postmortems, variables)
         branch = records.default_branch(first_page)
         if branch is None:
             raise self.fail(
@@ -278,7 +331,7 @@ class GitHubApi:
         data = first_page
         while True:
             if data is None:
-                data = self.graphql(queries.POSTMORTEMS, variables)
+                data = self.issue_query(queries.postmortems, variables)
             connection = self._connection(data, self.settings.postmortem_repository, "issues")
             page = self.decoded(records.postmortems_page, connection)
             found += (self._with_every_sub_issue(postmortem) for postmortem in page.records)
@@ -293,7 +346,7 @@ class GitHubApi:
             return postmortem
         owner, name = split_repository(self.settings.postmortem_repository)
         variables = {"owner": owner, "name": name, "number": postmortem.number}
-        data = self.graphql(queries.ALL_SUB_ISSUES, variables)
+        data = self.issue_query(queries.all_sub_issues, variables)
         issue = self._connection(data, self.settings.postmortem_repository, "issue")
         connection = self.decoded(records.part, issue, "subIssues", postmortem.name)
         every = self.decoded(records.sub_issues, connection)
@@ -312,7 +365,8 @@ class GitHubApi:
                     f"name{index}": name,
                     f"number{index}": number,
                 }
-            data = self.graphql(queries.issue_lookup(len(chunk)), variables, missing_ok=True)
+            lookup = partial(queries.issue_lookup, len(chunk))
+            data = self.issue_query(lookup, variables, missing_ok=True)
             for index, key in enumerate(chunk):
                 issue = self.decoded(records.looked_up_issue, data.get(f"issue{index}"), key)
                 if issue is not None:
@@ -425,6 +479,14 @@ def _rate_limited(response: requests.Response) -> bool:
     return isinstance(errors, list) and any(
         isinstance(error, dict) and error.get("type") == "RATE_LIMITED" for error in errors
     )
+
+
+def _on_database_id(error: object) -> bool:
+    """An error on a ``databaseId`` field, as a spec-conforming server answers a number
+    past 2**31 ("Int cannot represent non 32-bit signed integer value"): the field is
+    null, and the rest of the answer stands (https://spec.graphql.org/October2021/#sec-Int)."""
+    path = error.get("path") if isinstance(error, dict) else None
+    return isinstance(path, list) and bool(path) and path[-1] == "databaseId"
 
 
 def _refusal(error: object) -> bool:

@@ -10,20 +10,56 @@ See https://docs.github.com/en/graphql/reference/objects#deployment
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 DEPLOYMENTS_PER_PAGE = 100
 POSTMORTEMS_PER_PAGE = 50
 SUB_ISSUES_PER_POSTMORTEM = 50
 """Enough for nearly every postmortem; the rare larger one is read again in full."""
 ISSUES_PER_LOOKUP = 100
 
-ACTION_ITEM_FIELDS = """
+
+@dataclass(frozen=True, slots=True)
+class IssueSchema:
+    """What the server's ``Issue`` type offers of what the issue queries ask for.
+
+    GitHub Enterprise Server releases lag github.com: an older one has no
+    sub-issues and no duplicate close reason, and a query that names either
+    is refused whole. See :meth:`.api.GitHubApi.issue_query`.
+    """
+
+    sub_issues: bool = True
+    """``Issue.subIssues`` and ``Issue.subIssuesSummary``; without them, task lists only."""
+    duplicate_reason: bool = True
+    """``stateReason(enableDuplicate:)``; without it, GitHub says NOT_PLANNED for a duplicate."""
+
+
+CURRENT = IssueSchema()
+"""github.com's, and what the queries ask for until a server refuses it."""
+
+ISSUE_SCHEMA = """
+query IssueSchema {
+  issue: __type(name: "Issue") { fields { name args { name } } }
+}
+"""
+"""The names of ``Issue``'s fields and their arguments: enough to tell what an older
+server lacks, in one small answer (introspection: https://spec.graphql.org/October2021/#sec-Schema-Introspection)."""
+
+
+def action_item_fields(schema: IssueSchema = CURRENT) -> str:
+    """The fragment every action item is read with, as ``schema`` allows."""
+    reason = "stateReason(enableDuplicate: true)" if schema.duplicate_reason else "stateReason"
+    return _ACTION_ITEM_FIELDS % {"state_reason": reason}
+
+
+_ACTION_ITEM_FIELDS = """
 fragment ActionItemFields on Issue {
   number
   title
   url
   body
   state
-  stateReason(enableDuplicate: true)
+  %(state_reason)s
   createdAt
   closedAt
   repository { nameWithOwner }
@@ -44,6 +80,7 @@ query Deployments($owner: String!, $name: String!, $environments: [String!], $af
     ) {
       pageInfo { hasNextPage endCursor }
       nodes {
+        id
         databaseId
         commitOid
         createdAt
@@ -60,8 +97,7 @@ query Deployments($owner: String!, $name: String!, $environments: [String!], $af
 """Deployments a hundred a page; ``commit`` is an object, not a connection, so asking for
 the commit's first line (a "Revert ..." says a rollback) keeps the cost at one point."""
 
-POSTMORTEMS = (
-    """
+_POSTMORTEMS = """
 query Postmortems(
   $owner: String!
   $name: String!
@@ -90,23 +126,31 @@ query Postmortems(
         state
         createdAt
         repository { nameWithOwner }
-        labels(first: 50) { nodes { name } }
-        subIssues(first: 50) { nodes { ...ActionItemFields } }
-        subIssuesSummary { total }
+        labels(first: 50) { nodes { name } }%(sub_issues)s
       }
     }
   }
 }
 """
-    + ACTION_ITEM_FIELDS
-)
+_SUB_ISSUES = """
+        subIssues(first: 50) { nodes { ...ActionItemFields } }
+        subIssuesSummary { total }"""
+
+
+def postmortems(schema: IssueSchema = CURRENT) -> str:
+    """The postmortems query, as ``schema`` allows: without sub-issues on an older server."""
+    if not schema.sub_issues:
+        return _POSTMORTEMS % {"sub_issues": ""}
+    return _POSTMORTEMS % {"sub_issues": _SUB_ISSUES} + action_item_fields(schema)
+
+
+POSTMORTEMS = postmortems()
 """Postmortems fifty a page. With ``$withDefaultBranch``, the first page also brings the
 deploying repository's default branch, which a deploy workflow's runs are listed on
 unless the service names a branch: the question rides on a request sent anyway."""
 
 
-ALL_SUB_ISSUES = (
-    """
+_ALL_SUB_ISSUES = """
 query SubIssues($owner: String!, $name: String!, $number: Int!) {
   rateLimit { remaining resetAt }
   repository(owner: $owner, name: $name) {
@@ -114,12 +158,18 @@ query SubIssues($owner: String!, $name: String!, $number: Int!) {
   }
 }
 """
-    + ACTION_ITEM_FIELDS
-)
+
+
+def all_sub_issues(schema: IssueSchema = CURRENT) -> str:
+    """Every sub-issue of one postmortem; sent only where ``schema`` has sub-issues."""
+    return _ALL_SUB_ISSUES + action_item_fields(schema)
+
+
+ALL_SUB_ISSUES = all_sub_issues()
 """Every sub-issue of one postmortem: GitHub allows at most 100, so one page holds them."""
 
 
-def issue_lookup(count: int) -> str:
+def issue_lookup(count: int, schema: IssueSchema = CURRENT) -> str:
     """One query that fetches ``count`` issues named by ``$owner{i}``, ``$name{i}``, ``$number{i}``.
 
     Task-list references ("- [ ] acme/api#12") may point anywhere, so they
@@ -135,7 +185,7 @@ def issue_lookup(count: int) -> str:
     )
     return (
         f"query Issues({parameters}) {{\n  rateLimit {{ remaining resetAt }}\n{fields}\n}}\n"
-        + ACTION_ITEM_FIELDS
+        + action_item_fields(schema)
     )
 
 

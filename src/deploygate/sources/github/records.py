@@ -14,6 +14,9 @@ https://docs.github.com/en/rest/actions/workflow-runs#list-workflow-runs-for-a-w
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +24,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from deploygate.dates import parse_api_instant, parse_instant
 from deploygate.sources.fields import NULL, FieldTypes, wrong_field
+from deploygate.sources.github.queries import IssueSchema
 
 Record = TypeVar("Record")
 IssueKey = tuple[str, int]
@@ -105,7 +109,8 @@ def _check_part(node: Mapping[str, Any], key: str, types: FieldTypes) -> Mapping
 def _record_name(node: Mapping[str, Any]) -> str:
     """How a message names a deployment or an issue, so that a person can go and look at it."""
     if "databaseId" in node:
-        return f"deployment {node.get('databaseId')!r:.40}"
+        number = deployment_number(node)
+        return f"deployment {number if number is not None else node.get('id')!r:.40}"
     url = node.get("url")
     name = f"issue {_repository_of(node)}#{node.get('number')!r:.20}"
     return f"{name} ({url})" if isinstance(url, str) else name
@@ -148,6 +153,7 @@ class DeploymentRecord:
     """A GraphQL ``Deployment`` with its latest status and its commit's first line."""
 
     database_id: int
+    """Its number, as REST and the web know it: ``databaseId``, else read from its node id."""
     created_at: datetime
     commit_oid: str | None
     environment: str | None
@@ -162,8 +168,8 @@ class DeploymentRecord:
 def deployment(node: Mapping[str, Any]) -> DeploymentRecord:
     """One deployment node, once every field read has the type GitHub's schema gives."""
     created_at = _created_at(node)
-    identifier = node.get("databaseId")
-    if not isinstance(identifier, int):
+    identifier = deployment_number(node)
+    if identifier is None:
         raise Malformed(f"GitHub answered a deployment without a databaseId ({node!r:.80})")
     _check_fields(node, _DEPLOYMENT_TYPES, _record_name(node))
     status = _check_part(node, "latestStatus", _DEPLOYMENT_STATUS_TYPES)
@@ -179,6 +185,77 @@ def deployment(node: Mapping[str, Any]) -> DeploymentRecord:
         log_url=status.get("logUrl"),
         commit_headline=headline if isinstance(headline, str) else None,
     )
+
+
+_LEGACY_DEPLOYMENT_ID = re.compile(r"0\d+:Deployment(\d+)")
+"""A legacy global node id, decoded: ``010:Deployment123`` (type-name length, type, number)."""
+
+
+def deployment_number(node: Mapping[str, Any]) -> int | None:
+    """A deployment's number: its ``databaseId``, else the one its global node ``id`` carries.
+
+    ``Deployment.databaseId`` is a GraphQL ``Int``, 32 bits signed, and
+    github.com's deployment numbers passed 2**31 in 2023. A server that keeps
+    to the spec answers null with the error "Int cannot represent non 32-bit
+    signed integer value" (https://spec.graphql.org/October2021/#sec-Int); one
+    that does not answers the number. Deployment has no ``fullDatabaseId``, so
+    the number is read from the node id, which both answers carry: the
+    same number either way, so ids and fingerprints do not move. GitHub calls
+    node ids opaque, but their two formats are stable and well known:
+    ``DE_`` then base64url of the MessagePack array ``[0, repository, number]``
+    (https://docs.github.com/en/graphql/guides/migrating-graphql-global-node-ids),
+    and the legacy base64 of ``010:Deployment<number>`` that older objects and
+    servers still answer. None when neither field holds a number.
+    """
+    number = node.get("databaseId")
+    if isinstance(number, int) and not isinstance(number, bool):
+        return number
+    node_id = node.get("id")
+    if not isinstance(node_id, str):
+        return None
+    prefix, separator, packed = node_id.partition("_")
+    if separator:
+        return _last_packed_integer(_unbase64(packed)) if prefix == "DE" else None
+    legacy = _LEGACY_DEPLOYMENT_ID.fullmatch(_unbase64(node_id).decode("latin-1"))
+    return int(legacy[1]) if legacy else None
+
+
+def _unbase64(text: str) -> bytes:
+    """``text`` decoded as base64 (standard or url-safe, padded or not); b"" if it is not."""
+    try:
+        return base64.urlsafe_b64decode(
+            text.replace("+", "-").replace("/", "_").rstrip("=") + "=" * (-len(text) % 4)
+        )
+    except (binascii.Error, ValueError):
+        return b""
+
+
+_PACKED_UINT_SIZES = {0xCC: 1, 0xCD: 2, 0xCE: 4, 0xCF: 8}
+"""MessagePack's unsigned integers after their marker byte: uint8, 16, 32 and 64."""
+
+
+def _last_packed_integer(packed: bytes) -> int | None:
+    """The last item of a MessagePack array of unsigned integers; None for anything else.
+
+    Only what a node id holds is read: a fixarray (marker 0x90 to 0x9f) of
+    positive fixints and uint8 to uint64 (https://github.com/msgpack/msgpack/blob/master/spec.md).
+    """
+    if not packed or packed[0] & 0xF0 != 0x90:
+        return None
+    count, position, last = packed[0] & 0x0F, 1, None
+    for _ in range(count):
+        if position >= len(packed):
+            return None
+        marker = packed[position]
+        if marker < 0x80:
+            last, position = marker, position + 1
+            continue
+        size = _PACKED_UINT_SIZES.get(marker)
+        if size is None or position + 1 + size > len(packed):
+            return None
+        last = int.from_bytes(packed[position + 1 : position + 1 + size], "big")
+        position += 1 + size
+    return last if position == len(packed) else None
 
 
 def deployments_page(connection: Mapping[str, Any]) -> Page[DeploymentRecord]:
@@ -349,6 +426,24 @@ def default_branch(data: Mapping[str, Any]) -> str | None:
     if not isinstance(branch, dict) or not branch.get("name"):
         return None
     return str(branch["name"])
+
+
+def issue_schema(data: Mapping[str, Any]) -> IssueSchema:
+    """What the server's ``Issue`` offers, from the answer to :data:`.queries.ISSUE_SCHEMA`."""
+    fields = part(data, "issue", "the introspection of Issue").get("fields")
+    if not isinstance(fields, list) or not all(
+        isinstance(found, dict) and isinstance(found.get("name"), str) for found in fields
+    ):
+        raise Malformed(f"GitHub answered the introspection of Issue with {fields!r:.60}")
+    by_name = {found["name"]: found for found in fields}
+    arguments = (by_name.get("stateReason") or {}).get("args") or []
+    return IssueSchema(
+        sub_issues={"subIssues", "subIssuesSummary"} <= by_name.keys(),
+        duplicate_reason=any(
+            isinstance(argument, dict) and argument.get("name") == "enableDuplicate"
+            for argument in arguments
+        ),
+    )
 
 
 # -- Workflow runs and their jobs -------------------------------------------------------

@@ -16,6 +16,8 @@
   references (``#12``, ``owner/repo#12``, issue URLs). The issue's own state
   is the truth, not the checkbox; closed as not planned or as a duplicate
   means declined.
+- An older GitHub Enterprise Server without sub-issues or the duplicate
+  close reason is read without them, with a notice (:func:`schema_notices`).
 
 This module maps :mod:`.records` to the model with pure functions;
 :class:`GitHubSource` asks :mod:`.api` for the records and hands them over.
@@ -45,6 +47,7 @@ from deploygate.model import (
 )
 from deploygate.sources.github import runs
 from deploygate.sources.github.api import GitHubApi, Refused
+from deploygate.sources.github.queries import IssueSchema
 from deploygate.sources.github.records import (
     DeploymentRecord,
     IssueKey,
@@ -137,6 +140,7 @@ class GitHubSource:
             if (postmortem := _postmortem(record, looked_up, query.service, self.settings))
             is not None
         ]
+        notices += schema_notices(self.api.issue_schema)
         return History(deployments=tuple(deployments), postmortems=tuple(mapped), notices=notices)
 
     def deployments(
@@ -271,6 +275,25 @@ def _signed(deployment: Deployment, jobs: Sequence[Job]) -> Deployment:
 
 
 # -- Postmortems ---------------------------------------------------------------------
+
+
+def schema_notices(schema: IssueSchema | None) -> tuple[str, ...]:
+    """What an older GitHub (Enterprise Server) lacks, and how the check reads on without it."""
+    if schema is None:
+        return ()
+    notices = []
+    if not schema.sub_issues:
+        notices.append(
+            "this GitHub has no sub-issues (Issue.subIssues): action items are read from "
+            "the postmortems' task lists only"
+        )
+    if not schema.duplicate_reason:
+        notices.append(
+            "this GitHub does not tell a duplicate from not planned "
+            "(stateReason(enableDuplicate:)): an issue closed as a duplicate reads as not "
+            "planned, and is declined all the same"
+        )
+    return tuple(notices)
 
 
 def references(postmortem: PostmortemRecord, settings: GitHubSettings) -> list[IssueKey]:

@@ -92,6 +92,24 @@ def required_text(record: dict[str, Any], key: str, path: Path, line: int) -> st
     raise InputError("is missing or not a non-empty string", path=path, line=line, field=key)
 
 
+def deployment_id(record: dict[str, Any], path: Path, line: int) -> str:
+    """The ``id``: a string, or a whole number of any size written as a JSON number.
+
+    A history exported from a CI system may carry its numeric ids, and GitHub's
+    are past 2**31 already. Python reads a JSON integer exactly (a reader that
+    makes it a double would round it past 2**53), and the id is kept as its
+    decimal digits, the string a postmortem would write.
+    """
+    value = record.get("id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value:
+        return value
+    raise InputError(
+        "is missing or not a non-empty string or whole number", path=path, line=line, field="id"
+    )
+
+
 def parse_line(raw: bytes, path: Path, line: int) -> dict[str, Any]:
     """The JSON object on one line; anything else is an InputError naming the file and line."""
     try:
@@ -274,7 +292,7 @@ def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | Non
             expected=STATUS_FORM,
         ) from None
     return Deployment(
-        id=required_text(record, "id", path, line),
+        id=deployment_id(record, path, line),
         service=required_text(record, "service", path, line),
         environment=required_text(record, "environment", path, line),
         status=status,
