@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deploygate.errors import SourceError
-from deploygate.model import History, Postmortem, Query, Usage
+from deploygate.model import History, Postmortem, Query, ServiceSeen, Usage
 from deploygate.sources.local.config import LocalSettings
 from deploygate.sources.local.postmortems import is_postmortem_file, parse_postmortem
 from deploygate.sources.local.store import SOURCE_NAME, HistoryStore
@@ -20,12 +20,36 @@ class LocalSource:
         self.settings = settings
 
     def collect(self, query: Query) -> History:
-        """Every recorded deployment and every postmortem of the query's service."""
-        deployments = HistoryStore(self.settings.history).read(query.service)
-        postmortems = tuple(
-            postmortem for postmortem in self.postmortems() if postmortem.covers(query.service)
+        """Every recorded deployment and every postmortem of the query's service.
+
+        The services named by the history and by the postmortems' front matter
+        are kept too, for ``no-evidence``; a history that does not exist yet
+        (the default path, on a first run: a path set in the config must
+        exist) is a notice saying how to start one.
+        """
+        deployments, services = HistoryStore(self.settings.history).read_with_services(
+            query.service
         )
-        return History(deployments=deployments, postmortems=postmortems)
+        every = self.postmortems()
+        seen = [ServiceSeen(name, "the deployment history") for name in sorted(services)] + [
+            ServiceSeen(name, "postmortem front matter")
+            for name in sorted({pm.service for pm in every if pm.service is not None})
+        ]
+        notices = () if self.settings.history.exists() else (self._no_history(query),)
+        return History(
+            deployments=deployments,
+            postmortems=tuple(pm for pm in every if pm.covers(query.service)),
+            notices=notices,
+            services_seen=tuple(seen),
+        )
+
+    def _no_history(self, query: Query) -> str:
+        environment = query.environment or "production"
+        return (
+            f"no deployment history at {self._id(self.settings.history)} yet; start one by "
+            f"recording each deploy: deploygate record --service {query.service} "
+            f"--environment {environment} --status success (or failure)"
+        )
 
     def usage(self) -> Usage | None:
         """Files only: no requests, no rate limit."""

@@ -175,9 +175,8 @@ def read_lines(path: Path) -> list[tuple[int, bytes]]:
     return [(number, raw) for number, raw in enumerate(lines, start=1) if raw.strip()]
 
 
-def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | None:
-    """The deployment on one line, or None when it belongs to another service."""
-    record = parse_line(raw, path, line)
+def _decode(record: dict[str, Any], path: Path, line: int, service: str) -> Deployment | None:
+    """The deployment of one line's record, or None when it belongs to another service."""
     if record.get("service") != service:
         return None
     known_fields(record, _FIELDS, path, line)
@@ -256,12 +255,23 @@ class HistoryStore:
 
     def read(self, service: str) -> tuple[Deployment, ...]:
         """Every recorded deployment of ``service``; an absent file is an empty history."""
+        return self.read_with_services(service)[0]
+
+    def read_with_services(self, service: str) -> tuple[tuple[Deployment, ...], frozenset[str]]:
+        """Every recorded deployment of ``service``, and every service the file names.
+
+        The other services' names come from the same pass: every line is parsed anyway.
+        """
         deployments: list[Deployment] = []
+        services: set[str] = set()
         seen: dict[str, int] = {}
         for number, raw in read_lines(self.path):
             # Every line is parsed, so a torn or hand-broken line is reported whichever
             # service is checked; only this service's records are built and validated.
-            deployment = _decode(raw, self.path, number, service)
+            record = parse_line(raw, self.path, number)
+            if isinstance(record.get("service"), str):
+                services.add(record["service"])
+            deployment = _decode(record, self.path, number, service)
             if deployment is None:
                 continue
             if deployment.id in seen:
@@ -273,4 +283,4 @@ class HistoryStore:
                 )
             seen[deployment.id] = number
             deployments.append(deployment)
-        return tuple(deployments)
+        return tuple(deployments), frozenset(services)
