@@ -478,13 +478,15 @@ def _closest(word: str, names: Sequence[str]) -> str:
 def no_evidence(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
     """A check that rests on nothing: never a quiet pass.
 
-    Three ways, each saying what the sources do know. A service label (or any
-    name) that differs only in case is named as such, whether or not the
-    service was seen otherwise: labels are compared exactly, so its
-    postmortems were left out. A service nobody saw gets the names the
-    sources and the config know, with the closest one. A service that was
-    seen, but never deploying to the requested environment, gets the
-    environments it deploys to.
+    Each way says what the sources do know. A service label (or any name)
+    that differs only in case is named as such, whether or not the service
+    was seen otherwise: labels are compared exactly, so its postmortems were
+    left out. A service nobody saw gets the names the sources and the config
+    know, with the closest one. A service seen only through records of every
+    service (on GitHub and GitLab a repository's deployments belong to any
+    service asked for) that nothing names, while a close name is known, is a
+    likely typo. A service that was seen, but never deploying to the
+    requested environment, gets the environments it deploys to.
     """
     level = policy.levels[RuleId.NO_EVIDENCE]
     if level is None:
@@ -508,9 +510,9 @@ def no_evidence(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[F
             fingerprint=subject,
         )
         return
+    known = {name for name in exact if name != service}
+    hint = _closest(service, sorted(known))
     if not seen.service:
-        known = {name for name in exact if name != service}
-        hint = _closest(service, sorted(known))
         names = f" (the sources and the config know {_names(known)})" if known else ""
         yield Finding(
             rule=RuleId.NO_EVIDENCE,
@@ -520,6 +522,15 @@ def no_evidence(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[F
             fingerprint=subject,
         )
         return
+    if service not in exact and hint:
+        yield Finding(
+            rule=RuleId.NO_EVIDENCE,
+            level=level,
+            message=f"No source and no [services] table names service {service!r}, so only "
+            f"records of every service were read for it (a repository's deployments, "
+            f"postmortems without a service label){hint}",
+            fingerprint=subject,
+        )
     if not seen.in_environment and seen.environments and evidence.environment is not None:
         hint = _closest(evidence.environment, seen.environments)
         yield Finding(

@@ -41,6 +41,7 @@ from deploygate.model import (
     Postmortem,
     PostmortemState,
     Query,
+    ServiceSeen,
     Usage,
 )
 from deploygate.sources.github import runs
@@ -137,7 +138,12 @@ class GitHubSource:
             if (postmortem := _postmortem(record, looked_up, query.service, self.settings))
             is not None
         ]
-        return History(deployments=tuple(deployments), postmortems=tuple(mapped), notices=notices)
+        return History(
+            deployments=tuple(deployments),
+            postmortems=tuple(mapped),
+            notices=notices,
+            services_seen=services_seen(postmortems, self.settings.service_label_prefix),
+        )
 
     def deployments(
         self, query: Query, workflow: DeployWorkflow | None
@@ -322,6 +328,17 @@ def _action_item(issue: IssueRecord, settings: GitHubSettings) -> ActionItem:
         team=teams[0] if teams else None,
         reason=reason if state is ActionItemState.DECLINED else None,
         closed_at=issue.closed_at if state is not ActionItemState.OPEN else None,
+    )
+
+
+def services_seen(postmortems: Sequence[PostmortemRecord], prefix: str) -> tuple[ServiceSeen, ...]:
+    """The services the postmortems' labels name, each with its label: read with the
+    postmortems, whatever service they are about, so this costs no request."""
+    labels = sorted({label for record in postmortems for label in record.labels})
+    return tuple(
+        ServiceSeen(label.removeprefix(prefix), f"label {label}")
+        for label in labels
+        if label.startswith(prefix)
     )
 
 

@@ -31,7 +31,7 @@ three in turn. Any other exception is a bug in deploygate (exit 4).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -46,6 +46,7 @@ from deploygate.model import (
     Postmortem,
     PostmortemState,
     Query,
+    ServiceSeen,
     Usage,
 )
 from deploygate.sources.gitlab.api import GitLabApi
@@ -238,10 +239,9 @@ class GitLabSource:
         with ThreadPoolExecutor(max_workers=LOOKUPS_IN_FLIGHT) as pool:
             pending_deployments = pool.submit(self.deployments, query)
             try:
+                every_issue = self.postmortem_issues()
                 issues = [
-                    issue
-                    for issue in self.postmortem_issues()
-                    if covers(issue, query.service, self.settings)
+                    issue for issue in every_issue if covers(issue, query.service, self.settings)
                 ]
             except SourceError:
                 # The deploying project's error, if any, is the one to report; a bug on
@@ -262,7 +262,11 @@ class GitLabSource:
             postmortem(issue, linked, looked_up, query.service, self.settings)
             for issue, linked in zip(issues, links, strict=True)
         ]
-        return History(deployments=tuple(deployments), postmortems=tuple(postmortems))
+        return History(
+            deployments=tuple(deployments),
+            postmortems=tuple(postmortems),
+            services_seen=services_seen(every_issue, self.settings),
+        )
 
     def _lookup_quietly(self, key: IssueKey) -> IssueRecord | None:
         """A referenced issue, or None when it is gone or hidden (a task list may be stale)."""
@@ -332,6 +336,20 @@ def service_labels(issue: IssueRecord, settings: GitLabSettings) -> list[str]:
     """The services an issue's ``service::NAME`` labels assign it to."""
     prefix = settings.service_label_prefix
     return [label.removeprefix(prefix) for label in issue.labels if label.startswith(prefix)]
+
+
+def services_seen(
+    issues: Sequence[IssueRecord], settings: GitLabSettings
+) -> tuple[ServiceSeen, ...]:
+    """The services the postmortems' ``service::NAME`` labels name, each with its label:
+    read with the postmortems, whatever service they are about, so this costs no request."""
+    prefix = settings.service_label_prefix
+    labels = sorted({label for issue in issues for label in issue.labels})
+    return tuple(
+        ServiceSeen(label.removeprefix(prefix), f"label {label}")
+        for label in labels
+        if label.startswith(prefix)
+    )
 
 
 def covers(issue: IssueRecord, service: str, settings: GitLabSettings) -> bool:
