@@ -478,10 +478,10 @@ def _closest(word: str, names: Sequence[str]) -> str:
 def no_evidence(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
     """A check that rests on nothing: never a quiet pass.
 
-    Each way says what the sources do know. A service label (or any name)
-    that differs only in case is named as such, whether or not the service
-    was seen otherwise: labels are compared exactly, so its postmortems were
-    left out. A service nobody saw gets the names the sources and the config
+    Each way says what the sources do know. A service label (or any name a
+    source read) that differs only in case is named as such, whether or not
+    the service was seen otherwise: names are compared exactly, so what
+    carries it was left out. A service nobody saw gets the names the sources and the config
     know, with the closest one. A service seen only through records of every
     service (on GitHub and GitLab a repository's deployments belong to any
     service asked for) that nothing names, while a close name is known, is a
@@ -499,14 +499,14 @@ def no_evidence(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[F
         if known.name != service and known.name.casefold() == service.casefold()
     ]
     subject = fingerprint(RuleId.NO_EVIDENCE, "service", service)
-    if other_case and service not in exact:
-        where = ", ".join(sorted({known.where for known in other_case}))
+    if other_case:
+        where = ", ".join(sorted({f"{known.name!r} in {known.where}" for known in other_case}))
         yield Finding(
             rule=RuleId.NO_EVIDENCE,
             level=level,
-            message=f"Service {service!r} is known only in another case ({where}): names "
-            "are compared exactly, so what carries it was not read for this service; "
-            f"check {_names(known.name for known in other_case)} or fix the name",
+            message=f"Service {service!r} is named in another case ({where}): names are "
+            "compared exactly, so what carries that name was not read for this service; "
+            "use one spelling",
             fingerprint=subject,
         )
         return
