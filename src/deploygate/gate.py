@@ -55,6 +55,7 @@ def collect(
     deployments: list[Deployment] = []
     postmortems: list[Postmortem] = []
     services_seen: list[ServiceSeen] = []
+    environments_seen: set[str] = set()
     statuses: dict[int, SourceStatus] = {}
     trackers: list[tuple[int, Tracker]] = []
     for position, backend in enumerate(backends):
@@ -69,6 +70,7 @@ def collect(
         deployments.extend(found.deployments)
         postmortems.extend(found.postmortems)
         services_seen.extend(found.services_seen)
+        environments_seen.update(found.environments_seen)
         statuses[position] = SourceStatus(
             backend.name,
             ok=True,
@@ -80,6 +82,7 @@ def collect(
         mark_rollbacks(deployments, policy.rollback_window),
         tuple(postmortems),
         services_seen=tuple(services_seen),
+        environments_seen=tuple(sorted(environments_seen)),
     )
     for position, tracker in trackers:
         try:
@@ -154,10 +157,11 @@ def seen(
     if any(not status.ok for status in statuses):
         return Seen()
     covered = [status.coverage for status in statuses if status.coverage is not None]
-    environments = sorted({name for each in covered for name in each.environments})
+    deployed_to = {name for each in covered for name in each.environments}
+    environments = sorted(deployed_to.union(history.environments_seen))
     return Seen(
         service=any(not each.empty for each in covered),
-        in_environment=query.environment is None or query.environment in environments,
+        in_environment=query.environment is None or query.environment in deployed_to,
         environments=tuple(environments),
         services=(
             *history.services_seen,

@@ -198,6 +198,10 @@ class History:
     """Every service name the source read on its way, the query's and others' (the
     history's services, the postmortems' service labels): taken from what it reads
     anyway, never from extra requests."""
+    environments_seen: tuple[str, ...] = ()
+    """Environments the service deploys to that its deployments here do not show: a source
+    asked for one environment that found nothing there says where the service does
+    deploy (one more request, made only then)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from fakes.worlds import NOW, at
 from fakes.worlds import github_year as build_year
 
 
-def check(fake: FakeGitHub, tmp_path: Path, service: str, config: str = ""):
+def check(fake: FakeGitHub, tmp_path: Path, service: str, config: str = "", *args: str):
     path = tmp_path / "deploygate.toml"
     path.write_text(
         'source = "github"\n[github]\npostmortem-repository = "acme/incidents"\n' + config
@@ -20,7 +20,7 @@ def check(fake: FakeGitHub, tmp_path: Path, service: str, config: str = ""):
     env = fake.actions_env(TOKEN, "acme/shop") | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""}
     return run_cli(
         "check", "--config", str(path), "--service", service, "--now", NOW.isoformat(),
-        "--format", "json",
+        "--format", "json", *args,
         env=env,
     )  # fmt: skip
 
@@ -91,3 +91,30 @@ def test_coverage_counts_what_github_gave_for_the_service(
         "action_items": 1,
     }
     assert no_evidence(report) == []
+
+
+def deployment_queries(fake: FakeGitHub) -> list[object]:
+    """The environments filter of each deployments query sent so far."""
+    return [
+        request.json()["variables"]["environments"]
+        for request in fake.requests
+        if request.path.endswith("/graphql") and "query Deployments(" in request.json()["query"]
+    ]
+
+
+def test_an_environment_with_no_deployment_names_where_the_service_deploys(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # GitHub is asked for the one environment; finding none there costs one more request.
+    build_year(fake_github)
+    result = check(fake_github, tmp_path, "checkout", "", "--environment", "prod")
+    [finding] = no_evidence(json_report(result.stdout))
+    assert "to environment 'prod'" in finding["message"]
+    assert "it deploys to 'production', 'staging'" in finding["message"]
+    assert "did you mean 'production'?" in finding["message"]
+    assert deployment_queries(fake_github) == [["prod"], None]
+    fake_github.requests.clear()
+    asked = check(fake_github, tmp_path, "checkout", "", "--environment", "production")
+    assert no_evidence(json_report(asked.stdout)) == []
+    assert deployment_queries(fake_github) == [["production"]]  # found some: no more

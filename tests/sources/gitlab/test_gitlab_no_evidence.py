@@ -13,13 +13,13 @@ from fakes.worlds import NOW, at
 from fakes.worlds import gitlab_year as build_year
 
 
-def check(fake: FakeGitLab, tmp_path: Path, service: str):
+def check(fake: FakeGitLab, tmp_path: Path, service: str, *args: str):
     path = tmp_path / "deploygate.toml"
     path.write_text('source = "gitlab"\n[gitlab]\npostmortem-project = "group/incidents"\n')
     env = fake.ci_env(JOB_TOKEN, "group/shop") | {"GITLAB_TOKEN": TOKEN}
     return run_cli(
         "check", "--config", str(path), "--service", service, "--now", NOW.isoformat(),
-        "--format", "json",
+        "--format", "json", *args,
         env=env,
     )  # fmt: skip
 
@@ -61,3 +61,24 @@ def test_a_service_label_in_another_case_is_named(
     [source] = report["sources"]
     assert (source["coverage"]["deployments"], source["coverage"]["postmortems"]) == (1, 0)
     assert result.exit_code == 0
+
+
+def test_an_environment_with_no_deployment_names_where_the_service_deploys(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # GitLab is asked for the one environment; finding none there costs one more request.
+    build_year(fake_gitlab)
+    result = check(fake_gitlab, tmp_path, "checkout", "--environment", "prod")
+    [finding] = no_evidence(json_report(result.stdout))
+    assert "to environment 'prod'" in finding["message"]
+    assert "it deploys to 'production', 'staging'" in finding["message"]
+    assert "did you mean 'production'?" in finding["message"]
+    listed = [r.query.get("environment") for r in fake_gitlab.requests_to("/deployments")]
+    assert listed == ["prod", None]
+    fake_gitlab.requests.clear()
+    asked = check(fake_gitlab, tmp_path, "checkout", "--environment", "production")
+    assert no_evidence(json_report(asked.stdout)) == []
+    assert [r.query.get("environment") for r in fake_gitlab.requests_to("/deployments")] == [
+        "production"
+    ]

@@ -143,7 +143,18 @@ class GitHubSource:
             postmortems=tuple(mapped),
             notices=notices,
             services_seen=services_seen(postmortems, self.settings.service_label_prefix),
+            environments_seen=self.other_environments(query, workflow, deployments),
         )
+
+    def other_environments(
+        self, query: Query, workflow: DeployWorkflow | None, deployments: Sequence[Deployment]
+    ) -> tuple[str, ...]:
+        """Where the repository deploys, when ``--environment`` named one with no deployment:
+        one more request, only then, so ``no-evidence`` can name the real ones. A deploy
+        workflow's runs carry no environment of GitHub's, so there is nothing to ask."""
+        if query.environment is None or deployments or workflow is not None:
+            return ()
+        return tuple(self.api.deployment_environments(query.since))
 
     def deployments(
         self, query: Query, workflow: DeployWorkflow | None

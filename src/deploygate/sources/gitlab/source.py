@@ -49,7 +49,7 @@ from deploygate.model import (
     ServiceSeen,
     Usage,
 )
-from deploygate.sources.gitlab.api import GitLabApi
+from deploygate.sources.gitlab.api import PER_PAGE, GitLabApi
 from deploygate.sources.gitlab.records import (
     JOB_STATES,
     DeploymentRecord,
@@ -150,6 +150,37 @@ class GitLabSource:
             for record in records
             if record.created_at >= query.since
         ]
+
+    def other_environments(
+        self, query: Query, deployments: Sequence[Deployment]
+    ) -> tuple[str, ...]:
+        """Where the project deploys, when ``--environment`` named one with no deployment:
+        the environments of its newest hundred deployments of the window, one more request,
+        made only then, so ``no-evidence`` can name the real ones. A deploy job's runs name
+        no environment of GitLab's, so there is nothing to ask."""
+        if query.environment is None or deployments:
+            return ()
+        if query.service in (self.settings.deploy_jobs or {}):
+            return ()
+        read = 0
+
+        def past(record: DeploymentRecord) -> bool:
+            nonlocal read
+            read += 1  # the first page's last item ends the listing before a second page
+            return read >= PER_PAGE or record.created_at < query.since
+
+        records = self.api.listing(
+            f"{self.api.project_path(self.settings.project)}/deployments",
+            f"deployments of {self.settings.project}",
+            decode_deployment,
+            filters={
+                "updated_after": format_instant(query.since),
+                "order_by": "updated_at",
+                "sort": "desc",
+            },
+            past=past,
+        )
+        return tuple(sorted({record.environment for record in records if record.environment}))
 
     def job_runs(self, query: Query, job: DeployJob) -> list[Deployment]:
         """The deploy job's finished runs on its branch inside the window, as deployments.
@@ -266,6 +297,7 @@ class GitLabSource:
             deployments=tuple(deployments),
             postmortems=tuple(postmortems),
             services_seen=services_seen(every_issue, self.settings),
+            environments_seen=self.other_environments(query, deployments),
         )
 
     def _lookup_quietly(self, key: IssueKey) -> IssueRecord | None:
