@@ -3,9 +3,24 @@ history paths that do not exist, on the local store through the CLI."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from conftest import NOW, json_report, run_cli
+from conftest import NOW, ago, deployment, item, json_report, postmortem, run_cli
+
+from deploygate.errors import SourceError
+from deploygate.gate import check as gate_check
+from deploygate.model import (
+    Coverage,
+    DeploymentStatus,
+    History,
+    Level,
+    Query,
+    RuleId,
+    ServiceSeen,
+    Verdict,
+)
+from deploygate.rules import Policy
 
 WHEN = NOW.isoformat()
 
@@ -115,3 +130,98 @@ def test_a_seen_service_and_environment_give_no_finding(tmp_path: Path) -> None:
     record(config, "checkout", "production", "success", 1)
     result = check(config, "checkout", "--environment", "production", "--format", "json")
     assert json_report(result.stdout)["findings"] == []
+
+
+# -- The core, with sources answering from memory ------------------------------------
+
+
+class MemorySource:
+    """A source that answers from memory, or fails like an unreachable backend."""
+
+    def __init__(self, name: str, history: History, *, fail: bool = False) -> None:
+        self.name, self.history, self.fail = name, history, fail
+
+    def collect(self, query: Query) -> History:
+        if self.fail:
+            raise SourceError(self.name, "connection refused")
+        return self.history
+
+    def usage(self) -> None:
+        return None
+
+
+class MemoryTracker(MemorySource):
+    """A tracker that attaches one action item to every postmortem it is handed."""
+
+    def enrich(self, query: Query, history: History) -> History:
+        extra = item("From the tracker")
+        return replace(
+            history,
+            postmortems=tuple(
+                replace(pm, action_items=(*pm.action_items, extra)) for pm in history.postmortems
+            ),
+        )
+
+
+def judge(*sources: MemorySource, environment: str | None = None, policy: Policy | None = None):
+    policy = policy or Policy()
+    query = Query("checkout", environment, NOW, policy.lookback)
+    return gate_check(list(sources), query, policy, configured_services=("payments",))
+
+
+def test_each_source_has_its_own_coverage_and_a_tracker_counts_what_it_attached() -> None:
+    local = MemorySource(
+        "local",
+        History(
+            deployments=(
+                deployment("1", at=ago(days=20), environment="staging"),
+                deployment("2", at=ago(days=2), status=DeploymentStatus.SUCCESS),
+                deployment("3", at=ago(days=1), service="search"),
+                deployment("4", at=NOW + (NOW - ago(days=1))),  # after the check: not read
+            ),
+        ),
+    )
+    github = MemorySource(
+        "github", History(postmortems=(postmortem(at=ago(days=19), items=(item(),)),))
+    )
+    report = judge(local, github, MemoryTracker("jira", History()))
+    assert [source.coverage for source in report.sources] == [
+        Coverage(2, ("production", "staging"), ago(days=20), ago(days=2), 0, 0),
+        Coverage(postmortems=1, action_items=1),
+        Coverage(action_items=1),
+    ]
+    assert report.service_seen
+    assert not [f for f in report.findings if f.rule is RuleId.NO_EVIDENCE]
+
+
+def test_a_failed_source_claims_nothing_unseen() -> None:
+    # It may hold the service: the verdict is unknown, and no-evidence says nothing.
+    report = judge(MemorySource("local", History()), MemorySource("github", History(), fail=True))
+    assert report.verdict is Verdict.UNKNOWN
+    assert [source.coverage for source in report.sources] == [Coverage(), None]
+    assert not [f for f in report.findings if f.rule is RuleId.NO_EVIDENCE]
+
+
+def test_no_evidence_follows_its_configured_level() -> None:
+    nothing = MemorySource("local", History(services_seen=(ServiceSeen("search", "the history"),)))
+    [finding] = judge(nothing).findings
+    assert (finding.rule, finding.level) == (RuleId.NO_EVIDENCE, Level.WARNING)
+    assert "the sources and the config know 'payments', 'search'" in finding.message
+    levels = dict(Policy().levels)
+    levels[RuleId.NO_EVIDENCE] = None
+    assert judge(nothing, policy=Policy(levels=levels)).findings == ()
+    levels[RuleId.NO_EVIDENCE] = Level.ERROR
+    assert judge(nothing, policy=Policy(levels=levels)).verdict is Verdict.BLOCK
+
+
+def test_an_environment_the_service_never_deployed_to_names_the_ones_it_did() -> None:
+    source = MemorySource("local", History(deployments=(deployment("1", at=ago(days=5)),)))
+    [finding] = judge(source, environment="staging").findings
+    assert finding.rule is RuleId.NO_EVIDENCE
+    assert "to environment 'staging'" in finding.message
+    assert "it deploys to 'production'" in finding.message
+    # A source that found nothing there but knows where it deploys says so the same way.
+    told = MemorySource("github", History(environments_seen=("production",)))
+    [finding] = judge(told, MemorySource("x", History(postmortems=(postmortem(),))),
+                      environment="staging").findings  # fmt: skip
+    assert "it deploys to 'production'" in finding.message
