@@ -459,6 +459,7 @@ MAX_NAMED = 10
 
 
 def _names(names: Iterable[str]) -> str:
+    """``'a', 'b' and 3 more``: a label list can be long, a message must not be."""
     ordered = sorted(set(names))
     shown = ", ".join(map(repr, ordered[:MAX_NAMED]))
     more = len(ordered) - MAX_NAMED
@@ -481,8 +482,8 @@ def no_evidence(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[F
     Each way says what the sources do know. A service label (or any name a
     source read) that differs only in case is named as such, whether or not
     the service was seen otherwise: names are compared exactly, so what
-    carries it was left out. A service nobody saw gets the names the sources and the config
-    know, with the closest one. A service seen only through records of every
+    carries it was left out. A service nobody saw gets the names the sources
+    and the config know, with the closest one. A service seen only through records of every
     service (on GitHub and GitLab a repository's deployments belong to any
     service asked for) that nothing names, while a close name is known, is a
     likely typo. A service that was seen, but never deploying to the
