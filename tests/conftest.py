@@ -206,6 +206,7 @@ def fake_clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 def project(tmp_path: Path) -> Path:
     """An empty project folder with a config pointing at local files."""
     (tmp_path / "postmortems").mkdir()
+    (tmp_path / "deployments.jsonl").touch()  # named in the config, so it must exist
     (tmp_path / "deploygate.toml").write_text(
         '[local]\npostmortems = "postmortems"\nhistory = "deployments.jsonl"\n'
     )
@@ -241,5 +242,6 @@ def proj(tmp_path: Path) -> Path:
     """A project whose config points at ``postmortems/`` and ``deployments.jsonl``."""
     root = tmp_path.resolve()
     (root / "postmortems").mkdir()
+    (root / "deployments.jsonl").touch()  # named in the config, so it must exist
     (root / "deploygate.toml").write_text(LOCAL)
     return root

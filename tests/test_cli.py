@@ -34,10 +34,13 @@ def check(project: Path, *args: str, env: dict[str, str] | None = None):
     )  # fmt: skip
 
 
-def test_empty_history_passes_with_exit_0(project: Path) -> None:
+def test_empty_history_warns_that_nothing_was_seen_with_exit_0(project: Path) -> None:
+    # An empty history is no evidence: a warning (exit 0), never "the loop is closed".
     result = check(project)
     assert result.exit_code == 0
-    assert "verdict: pass" in result.stdout
+    assert "verdict: warn: no source saw this service" in result.stdout
+    assert "no-evidence" in result.stdout
+    assert "closed" not in result.stdout
 
 
 def test_warning_exits_0_and_strict_blocks_with_exit_1(project: Path) -> None:
@@ -172,8 +175,8 @@ def test_output_writes_each_format_to_its_file(project: Path) -> None:
         f"text={project / 'sub' / 'r.txt'}",
     )
     assert result.exit_code == 0
-    assert json_report((project / "r.json").read_text())["verdict"] == "pass"
-    assert "verdict: pass" in (project / "sub" / "r.txt").read_text()
+    assert json_report((project / "r.json").read_text())["verdict"] == "warn"  # nothing seen
+    assert "verdict: warn" in (project / "sub" / "r.txt").read_text()
 
 
 def test_record_assigns_sequential_ids_and_check_links_them(project: Path) -> None:

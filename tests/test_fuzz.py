@@ -624,7 +624,8 @@ def assert_history_outcome(path: Path, content: bytes) -> InputError | None:
     """``HistoryStore.read`` returns deployments or raises an InputError about ``path``."""
     path.write_bytes(content)
     try:
-        result, notices = HistoryStore(path).read("checkout")
+        recorded = HistoryStore(path).read("checkout")
+        result, notices = recorded.deployments, recorded.notices
     except InputError as caught:
         error = caught
     else:

@@ -131,3 +131,48 @@ def test_the_readme_configuration_example_is_a_valid_config(tmp_path: Path) -> N
     result = deploygate("config", "--config", str(tmp_path / "deploygate.toml"))
     assert result.returncode == 0, result.stderr
     assert "lessons under" in result.stdout
+
+
+def test_a_misspelt_service_warns_naming_the_right_one_and_is_never_closed() -> None:
+    # The first case: one wrong letter in CI must not pass quietly for ever.
+    for output in ("text", "markdown", "json"):
+        result = deploygate(
+            "check", "--config", CONFIG, "--service", "chekout", "--format", output
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "closed" not in result.stdout
+        assert "no-evidence" in result.stdout
+        assert "did you mean 'checkout'?" in result.stdout
+    report = json_report(result.stdout)
+    assert report["verdict"] == "warn"
+    [source] = report["sources"]
+    assert source["coverage"] == {
+        "deployments": 0,
+        "environments": [],
+        "first_deployment": None,
+        "last_deployment": None,
+        "postmortems": 0,
+        "action_items": 0,
+    }
+
+
+def test_an_environment_nobody_deploys_to_warns_naming_the_real_ones() -> None:
+    result = deploygate(
+        "check", "--config", CONFIG, "--service", "checkout", "--environment", "prod",
+        "--format", "json", "--now", "2026-11-20T12:00:00Z",
+    )  # fmt: skip
+    [finding] = [f for f in json_report(result.stdout)["findings"] if f["rule"] == "no-evidence"]
+    assert finding["level"] == "warning"
+    assert "it deploys to 'production', 'staging'" in finding["message"]
+    assert "did you mean 'production'?" in finding["message"]
+
+
+def test_no_evidence_at_error_makes_a_strict_gate(tmp_path: Path) -> None:
+    config = tmp_path / "deploygate.toml"
+    original = (REPO_ROOT / CONFIG).read_text()
+    config.write_text(original.replace("[rules]\n", '[rules]\nno-evidence = "error"\n'))
+    for name in ("postmortems", "deployments.jsonl"):
+        (tmp_path / name).symlink_to(REPO_ROOT / "examples" / "quickstart" / name)
+    result = deploygate("check", "--config", str(config), "--service", "chekout")
+    assert result.returncode == 1
+    assert "verdict: block" in result.stdout

@@ -142,7 +142,8 @@ def test_an_override_lets_a_blocked_deploy_through_loudly(quickstart: Path) -> N
 
 
 def test_an_override_on_a_passing_run_changes_nothing(tmp_path: Path) -> None:
-    (tmp_path / "deploygate.toml").write_text("")
+    # No history at all passes only with no-evidence off.
+    (tmp_path / "deploygate.toml").write_text('[rules]\nno-evidence = "off"\n')
     result = run_cli(
         "check", "--config", str(tmp_path / "deploygate.toml"), "--service", "x", "--format",
         "json", "--override", "just in case",

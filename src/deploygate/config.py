@@ -570,7 +570,7 @@ on-error = "fail"
 [local]
 # Postmortems as Markdown files with TOML front matter, and the history that
 # `deploygate record` appends to. Paths are relative to this file; these are
-# the defaults. A postmortems folder named here must exist.
+# the defaults. A postmortems folder or a history file named here must exist.
 # postmortems = "postmortems"
 # history = ".deploygate/deployments.jsonl"
 {tables_text}
@@ -581,6 +581,8 @@ reviewed-failure = "notice"
 open-action-item = "warning"
 overdue-action-item = {{ level = "error", max-age = "30d" }}
 declined-action-item = "notice"
+# A check that saw nothing of the service or environment; "error" makes a strict gate.
+no-evidence = "warning"
 
 # Per-environment overrides, e.g. be gentler before staging:
 # [environments.staging.rules]

@@ -17,11 +17,13 @@ from deploygate.linking import ReferenceIndex, link_failures
 from deploygate.loop import LoopReport, learning_loop
 from deploygate.model import (
     ActionItemState,
+    Coverage,
     Deployment,
     History,
     Postmortem,
     Query,
     Report,
+    ServiceSeen,
     SourceStatus,
     Summary,
     Verdict,
@@ -30,6 +32,7 @@ from deploygate.rollbacks import mark_rollbacks
 from deploygate.rules import (
     Evidence,
     Policy,
+    Seen,
     blocking,
     evaluate,
     find_repeats,
@@ -51,6 +54,8 @@ def collect(
     """
     deployments: list[Deployment] = []
     postmortems: list[Postmortem] = []
+    services_seen: list[ServiceSeen] = []
+    environments_seen: set[str] = set()
     statuses: dict[int, SourceStatus] = {}
     trackers: list[tuple[int, Tracker]] = []
     for position, backend in enumerate(backends):
@@ -64,10 +69,21 @@ def collect(
             continue
         deployments.extend(found.deployments)
         postmortems.extend(found.postmortems)
+        services_seen.extend(found.services_seen)
+        environments_seen.update(found.environments_seen)
         statuses[position] = SourceStatus(
-            backend.name, ok=True, usage=backend.usage(), notices=found.notices
+            backend.name,
+            ok=True,
+            usage=backend.usage(),
+            notices=found.notices,
+            coverage=coverage(found, query),
         )
-    history = History(mark_rollbacks(deployments, policy.rollback_window), tuple(postmortems))
+    history = History(
+        mark_rollbacks(deployments, policy.rollback_window),
+        tuple(postmortems),
+        services_seen=tuple(services_seen),
+        environments_seen=tuple(sorted(environments_seen)),
+    )
     for position, tracker in trackers:
         try:
             enriched = tracker.enrich(query, history)
@@ -76,18 +92,91 @@ def collect(
             continue
         # A tracker appends its notices to the history's; the new ones are its own.
         notices = enriched.notices[len(history.notices) :]
+        attached = _action_items(enriched, query) - _action_items(history, query)
         history = replace(enriched, notices=history.notices)
         statuses[position] = SourceStatus(
-            tracker.name, ok=True, usage=tracker.usage(), notices=notices
+            tracker.name,
+            ok=True,
+            usage=tracker.usage(),
+            notices=notices,
+            coverage=Coverage(action_items=attached),
         )
     return history, tuple(statuses[position] for position in sorted(statuses))
+
+
+def _speaking_for(history: History, query: Query) -> list[Postmortem]:
+    """The postmortems of ``history`` that speak for the query's service, up to its time."""
+    return [
+        postmortem
+        for postmortem in history.postmortems
+        if postmortem.covers(query.service) and postmortem.created_at <= query.now
+    ]
+
+
+def _action_items(history: History, query: Query) -> int:
+    return sum(len(postmortem.action_items) for postmortem in _speaking_for(history, query))
+
+
+def coverage(found: History, query: Query) -> Coverage:
+    """What one source gave about the query's service: counted here, once, for every source.
+
+    Every deployment of the service it read counts, whatever the environment
+    (a source that was asked for one environment read only that one), up to
+    the time of the check.
+    """
+    deployments = [
+        deployment
+        for deployment in found.deployments
+        if deployment.service == query.service and deployment.created_at <= query.now
+    ]
+    times = [deployment.created_at for deployment in deployments]
+    postmortems = [
+        postmortem for postmortem in _speaking_for(found, query) if postmortem.reviews_failures
+    ]
+    return Coverage(
+        deployments=len(deployments),
+        environments=tuple(sorted({deployment.environment for deployment in deployments})),
+        first_deployment=min(times, default=None),
+        last_deployment=max(times, default=None),
+        postmortems=len(postmortems),
+        action_items=_action_items(found, query),
+    )
+
+
+def seen(
+    history: History,
+    statuses: Sequence[SourceStatus],
+    query: Query,
+    configured_services: Sequence[str] = (),
+) -> Seen:
+    """What the sources saw of the service and around it, for ``no-evidence``.
+
+    When a source failed, it may hold what the others lack: the verdict is
+    unknown then, and nothing is claimed unseen.
+    """
+    if any(not status.ok for status in statuses):
+        return Seen()
+    covered = [status.coverage for status in statuses if status.coverage is not None]
+    deployed_to = {name for each in covered for name in each.environments}
+    environments = sorted(deployed_to.union(history.environments_seen))
+    return Seen(
+        service=any(not each.empty for each in covered),
+        in_environment=query.environment is None or query.environment in deployed_to,
+        environments=tuple(environments),
+        services=(
+            *history.services_seen,
+            *(ServiceSeen(name, f"[services.{name}]") for name in configured_services),
+        ),
+    )
 
 
 def _failed(backend: Backend, error: SourceError) -> SourceStatus:
     return SourceStatus(backend.name, ok=False, error=error.problem, usage=backend.usage())
 
 
-def build_evidence(history: History, query: Query, policy: Policy) -> Evidence:
+def build_evidence(
+    history: History, query: Query, policy: Policy, sightings: Seen | None = None
+) -> Evidence:
     """Keep the failures and postmortems this query is about, and link them.
 
     Failures from before the lookback window are linked too, when the
@@ -123,7 +212,13 @@ def build_evidence(history: History, query: Query, policy: Policy) -> Evidence:
         **link_failures(judged, reviewing, policy.link_window, index),
     }
     return Evidence(
-        failures=judged, reviews=reviews, postmortems=postmortems, earlier_failures=earlier
+        failures=judged,
+        reviews=reviews,
+        postmortems=postmortems,
+        earlier_failures=earlier,
+        seen=sightings or Seen(),
+        service=query.service,
+        environment=query.environment,
     )
 
 
@@ -145,15 +240,23 @@ def summarise(evidence: Evidence, policy: Policy, query: Query) -> Summary:
 
 
 def check(
-    sources: Sequence[Backend], query: Query, policy: Policy, *, override: str | None = None
+    sources: Sequence[Backend],
+    query: Query,
+    policy: Policy,
+    *,
+    override: str | None = None,
+    configured_services: Sequence[str] = (),
 ) -> Report:
     """Run the whole gate for one service and return its report.
 
     ``override`` is an emergency override's reason: a deploy that would be
     blocked passes, never silently, with the verdict ``override``.
+    ``configured_services`` are the config's ``[services.NAME]``, names that
+    ``no-evidence`` suggests besides those the sources saw.
     """
     history, statuses = collect(sources, query, policy)
-    evidence = build_evidence(history, query, policy)
+    sightings = seen(history, statuses, query, configured_services)
+    evidence = build_evidence(history, query, policy, sightings)
     findings = evaluate(evidence, policy, query.now)
     decided = verdict(findings, strict=policy.strict)
     if any(not status.ok for status in statuses):

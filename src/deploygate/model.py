@@ -79,6 +79,7 @@ class RuleId(enum.Enum):
     DECLINED_ACTION_ITEM = "declined-action-item"
     REPEAT_FAILURE = "repeat-failure"
     EXPIRED_WAIVER = "expired-waiver"
+    NO_EVIDENCE = "no-evidence"
 
 
 class Verdict(enum.Enum):
@@ -178,6 +179,16 @@ class Postmortem:
 
 
 @dataclass(frozen=True, slots=True)
+class ServiceSeen:
+    """A service name a source came across while reading, and where: so a check of a name
+    nobody uses can say which names exist (``no-evidence``)."""
+
+    name: str
+    where: str
+    """Where the name was seen, for the message: ``label service:Checkout``, ``the history``."""
+
+
+@dataclass(frozen=True, slots=True)
 class History:
     """What one source knows: deployments and postmortems with their action items."""
 
@@ -186,6 +197,14 @@ class History:
     notices: tuple[str, ...] = ()
     """What the source left out and why (a record it could not read, a key it could not
     find): said in the report, so nothing is dropped without a word."""
+    services_seen: tuple[ServiceSeen, ...] = ()
+    """Every service name the source read on its way, the query's and others' (the
+    history's services, the postmortems' service labels): taken from what it reads
+    anyway, never from extra requests."""
+    environments_seen: tuple[str, ...] = ()
+    """Environments the service deploys to that its deployments here do not show: a source
+    asked for one environment that found nothing there says where the service does
+    deploy (one more request, made only then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +310,27 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class Coverage:
+    """What one source gave the check about its service: what the verdict rests on."""
+
+    deployments: int = 0
+    """Deployments of the service read, in any environment, up to the time of the check."""
+    environments: tuple[str, ...] = ()
+    """The environments those deployments went to, sorted."""
+    first_deployment: datetime | None = None
+    last_deployment: datetime | None = None
+    postmortems: int = 0
+    """Postmortems that speak for the service (its own, and those of every service)."""
+    action_items: int = 0
+    """Action items read: on those postmortems, or attached by a tracker."""
+
+    @property
+    def empty(self) -> bool:
+        """Nothing at all about the service."""
+        return not (self.deployments or self.postmortems or self.action_items)
+
+
+@dataclass(frozen=True, slots=True)
 class SourceStatus:
     """Whether one source answered; a failed source makes the verdict unknown."""
 
@@ -301,6 +341,8 @@ class SourceStatus:
     """None for a source that makes no requests (the local store)."""
     notices: tuple[str, ...] = ()
     """What the source left out and why, from :attr:`History.notices`."""
+    coverage: Coverage | None = None
+    """What it gave about the service; None when it failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +367,14 @@ class Report:
     def count(self, level: Level) -> int:
         """How many findings have exactly ``level``."""
         return sum(1 for finding in self.findings if finding.level is level)
+
+    @property
+    def service_seen(self) -> bool:
+        """Whether any source gave anything about the service: without it, a pass means
+        only that nothing was found."""
+        return any(
+            source.coverage is not None and not source.coverage.empty for source in self.sources
+        )
 
     @property
     def failed_sources(self) -> tuple[SourceStatus, ...]:

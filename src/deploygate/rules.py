@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from deploygate.dates import format_instant, start_of_day
+from deploygate.errors import did_you_mean
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -25,6 +26,7 @@ from deploygate.model import (
     Postmortem,
     Review,
     RuleId,
+    ServiceSeen,
     Verdict,
     Waiver,
 )
@@ -92,6 +94,12 @@ SPECS: Mapping[RuleId, RuleSpec] = {
             "a waiver that has expired, so its finding is back",
             informational=True,
         ),
+        RuleSpec(
+            RuleId.NO_EVIDENCE,
+            Level.WARNING,
+            "no source saw the service (or none saw it deploy to the environment, or only a "
+            "label in another case): nothing was verified; error makes a strict gate",
+        ),
     )
 }
 """Every rule's spec, by id; a test checks that every :class:`RuleId` has one."""
@@ -128,6 +136,24 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True)
+class Seen:
+    """What the sources saw of the service and around it: what ``no-evidence`` judges.
+
+    The defaults say "seen", so evidence built by hand for another rule's
+    test does not trip this one.
+    """
+
+    service: bool = True
+    """Whether any source gave a deployment, a postmortem or an action item of it."""
+    in_environment: bool = True
+    """Whether any deployment of it went to the requested environment (True without one)."""
+    environments: tuple[str, ...] = ()
+    """Where it deploys, in every source, sorted."""
+    services: tuple[ServiceSeen, ...] = ()
+    """Every service name the sources read and the config names."""
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """The linked history of one service that the rules judge."""
 
@@ -141,9 +167,14 @@ class Evidence:
     """Failures from before the lookback window that the history holds, oldest first.
 
     They are never judged themselves; they are the earlier side of a repeat."""
+    seen: Seen = field(default_factory=Seen)
+    """What the sources saw of the service, for ``no-evidence``."""
+    service: str = ""
+    environment: str | None = None
+    """The query's service and environment, for the messages of ``no-evidence``."""
 
 
-SubjectKind = Literal["deployment", "action-item", "waiver"]
+SubjectKind = Literal["deployment", "action-item", "waiver", "service", "environment"]
 
 
 def fingerprint(rule: RuleId, subject_kind: SubjectKind, subject_id: str) -> str:
@@ -423,9 +454,107 @@ def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterat
         )
 
 
+MAX_NAMED = 10
+"""At most this many known names in a no-evidence message; the rest are counted."""
+
+
+def _names(names: Iterable[str]) -> str:
+    """``'a', 'b' and 3 more``: a label list can be long, a message must not be."""
+    ordered = sorted(set(names))
+    shown = ", ".join(map(repr, ordered[:MAX_NAMED]))
+    more = len(ordered) - MAX_NAMED
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _closest(word: str, names: Sequence[str]) -> str:
+    """``; did you mean 'x'?`` by spelling (as config's), else by the only name that starts
+    with ``word``: ``prod`` is too short for difflib to call ``production`` close."""
+    hint = did_you_mean(word, names)
+    if hint:
+        return hint
+    starting = [name for name in names if name.casefold().startswith(word.casefold())]
+    return f"; did you mean {starting[0]!r}?" if len(starting) == 1 and word else ""
+
+
+def no_evidence(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
+    """A check that rests on nothing: never a quiet pass.
+
+    Each way says what the sources do know. A service label (or any name a
+    source read) that differs only in case is named as such, whether or not
+    the service was seen otherwise: names are compared exactly, so what
+    carries it was left out. A service nobody saw gets the names the sources
+    and the config know, with the closest one. A service seen only through records of every
+    service (on GitHub and GitLab a repository's deployments belong to any
+    service asked for) that nothing names, while a close name is known, is a
+    likely typo. A service that was seen, but never deploying to the
+    requested environment, gets the environments it deploys to.
+    """
+    level = policy.levels[RuleId.NO_EVIDENCE]
+    if level is None:
+        return
+    seen, service = evidence.seen, evidence.service
+    exact = {known.name for known in seen.services}
+    other_case = [
+        known
+        for known in seen.services
+        if known.name != service and known.name.casefold() == service.casefold()
+    ]
+    subject = fingerprint(RuleId.NO_EVIDENCE, "service", service)
+    if other_case:
+        where = ", ".join(sorted({f"{known.name!r} in {known.where}" for known in other_case}))
+        yield Finding(
+            rule=RuleId.NO_EVIDENCE,
+            level=level,
+            message=f"Service {service!r} is named in another case ({where}): names are "
+            "compared exactly, so what carries that name was not read for this service; "
+            "use one spelling",
+            fingerprint=subject,
+        )
+        return
+    known = {name for name in exact if name != service}
+    hint = _closest(service, sorted(known))
+    if not seen.service:
+        names = f" (the sources and the config know {_names(known)})" if known else ""
+        yield Finding(
+            rule=RuleId.NO_EVIDENCE,
+            level=level,
+            message=f"No source has a deployment, postmortem or action item of service "
+            f"{service!r}, so nothing was verified{names}{hint}",
+            fingerprint=subject,
+        )
+        return
+    if service not in exact and hint:
+        yield Finding(
+            rule=RuleId.NO_EVIDENCE,
+            level=level,
+            message=f"No source and no [services] table names service {service!r}, so only "
+            f"records of every service were read for it (a repository's deployments, "
+            f"postmortems without a service label){hint}",
+            fingerprint=subject,
+        )
+    if not seen.in_environment and seen.environments and evidence.environment is not None:
+        hint = _closest(evidence.environment, seen.environments)
+        yield Finding(
+            rule=RuleId.NO_EVIDENCE,
+            level=level,
+            message=f"No source has a deployment of {service!r} to environment "
+            f"{evidence.environment!r}, so its failures were not checked (it deploys to "
+            f"{_names(seen.environments)}){hint}",
+            fingerprint=fingerprint(
+                RuleId.NO_EVIDENCE, "environment", f"{service}\0{evidence.environment}"
+            ),
+        )
+
+
 Rule = Callable[[Evidence, Policy, datetime], Iterable[Finding]]
 
-RULES: tuple[Rule, ...] = (unreviewed_failures, reviewed_failures, action_items, repeat_failures)
+RULES: tuple[Rule, ...] = (
+    unreviewed_failures,
+    reviewed_failures,
+    action_items,
+    repeat_failures,
+    no_evidence,
+)
 """Every rule function, in the order their findings are produced."""
 
 

@@ -149,6 +149,7 @@ def check(
         query,
         settings.policy,
         override=override_reason(request.override),
+        configured_services=tuple(config.services),
     )
     report = redact_record(report, secrets(config, env))
     options = RenderOptions(on_error=settings.on_error, config_path=_relative(config.path))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from deploygate.dates import format_instant
 from deploygate.errors import OnError
-from deploygate.model import Finding, Level, Report, Verdict
+from deploygate.model import Coverage, Finding, Level, Report, Verdict
 
 VERDICT_MEANING = {
     Verdict.PASS: "pass: the learning loop is closed for this service",
@@ -15,6 +15,18 @@ VERDICT_MEANING = {
     Verdict.UNKNOWN: "unknown: a source failed, so nothing was verified",
     Verdict.OVERRIDE: "override: it would block, and an emergency override let it through",
 }
+
+
+NOTHING_SEEN = "no source saw this service, so nothing was verified"
+"""What a pass or a warning means when the sources gave nothing about the service: a
+pass there is no closed loop, and a warning is not about waiting lessons."""
+
+
+def verdict_meaning(report: Report) -> str:
+    """The verdict in words: "the learning loop is closed" only when a source saw the service."""
+    if report.verdict in (Verdict.PASS, Verdict.WARN) and not report.service_seen:
+        return f"{report.verdict.value}: {NOTHING_SEEN}"
+    return VERDICT_MEANING[report.verdict]
 
 
 def plural(count: int, noun: str) -> str:
@@ -74,6 +86,32 @@ def source_notices(report: Report) -> list[str]:
     The text may hold untrusted data (a key, a title): every format escapes it.
     """
     return [f"{source.name}: {notice}" for source in report.sources for notice in source.notices]
+
+
+def coverage_sentence(coverage: Coverage) -> str:
+    """What one source gave: ``9 deployments to production, staging (2026-08-20 to
+    2026-11-18); 4 postmortems; 6 action items``. Environments may be untrusted: escape."""
+    if coverage.deployments and coverage.first_deployment and coverage.last_deployment:
+        deployments = (
+            f"{plural(coverage.deployments, 'deployment')} to "
+            f"{', '.join(coverage.environments)} ({coverage.first_deployment.date().isoformat()}"
+            f" to {coverage.last_deployment.date().isoformat()})"
+        )
+    else:
+        deployments = "no deployments"
+    return (
+        f"{deployments}; {plural(coverage.postmortems, 'postmortem')}; "
+        f"{plural(coverage.action_items, 'action item')}"
+    )
+
+
+def coverage_lines(report: Report) -> list[str]:
+    """``SOURCE: what it gave`` for each source that answered, in source order."""
+    return [
+        f"{source.name}: {coverage_sentence(source.coverage)}"
+        for source in report.sources
+        if source.coverage is not None
+    ]
 
 
 def rate_limit_notices(report: Report) -> list[str]:

@@ -9,10 +9,19 @@ against it.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from deploygate.dates import format_instant
-from deploygate.model import ActionItem, Deployment, Finding, Postmortem, Report, SourceStatus
+from deploygate.model import (
+    ActionItem,
+    Coverage,
+    Deployment,
+    Finding,
+    Postmortem,
+    Report,
+    SourceStatus,
+)
 
 if TYPE_CHECKING:
     from deploygate.formats.common import RenderOptions
@@ -74,6 +83,21 @@ def _finding(finding: Finding) -> dict[str, Any]:
     }
 
 
+def _instant(moment: datetime | None) -> str | None:
+    return format_instant(moment) if moment else None
+
+
+def _coverage(coverage: Coverage) -> dict[str, Any]:
+    return {
+        "deployments": coverage.deployments,
+        "environments": list(coverage.environments),
+        "first_deployment": _instant(coverage.first_deployment),
+        "last_deployment": _instant(coverage.last_deployment),
+        "postmortems": coverage.postmortems,
+        "action_items": coverage.action_items,
+    }
+
+
 def _source(source: SourceStatus) -> dict[str, Any]:
     usage = source.usage
     return {
@@ -84,6 +108,7 @@ def _source(source: SourceStatus) -> dict[str, Any]:
         "rate_limit_remaining": usage.rate_limit_remaining if usage else None,
         "rate_limit_limit": usage.rate_limit_limit if usage else None,
         "notices": list(source.notices),
+        "coverage": _coverage(source.coverage) if source.coverage else None,
     }
 
 

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 from deploygate.formats import escape
 from deploygate.formats.common import (
-    VERDICT_MEANING,
     counts,
+    coverage_lines,
     evaluated,
     locator,
     not_verified,
@@ -20,6 +20,7 @@ from deploygate.formats.common import (
     rate_limit_notices,
     source_notices,
     summary_sentence,
+    verdict_meaning,
 )
 from deploygate.model import Finding, Level, Report, Verdict
 
@@ -90,7 +91,7 @@ def render(report: Report, options: RenderOptions) -> str:
         f"### {_VERDICT_ICONS[report.verdict]} deploygate: {report.verdict.value} "
         f"for **{escape.markdown(report.service)}**{environment}",
         "",
-        f"**{VERDICT_MEANING[report.verdict]}**",
+        f"**{verdict_meaning(report)}**",
         "",
     ]
     warning = not_verified(report) or overridden(report)
@@ -107,6 +108,8 @@ def render(report: Report, options: RenderOptions) -> str:
     lines += digest(report)
     lines += [
         f"**Learning loop:** {summary_sentence(report)}.",
+        "",
+        *(f"**Read from** {escape.markdown(line)}  " for line in coverage_lines(report)),
         "",
         f"<sub>{counts(report)} · evaluated at {evaluated(report)} · sources: "
         + ", ".join(

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from deploygate.formats import escape
 from deploygate.formats.common import (
-    VERDICT_MEANING,
     counts,
+    coverage_lines,
     evaluated,
     locator,
     not_verified,
@@ -20,6 +20,7 @@ from deploygate.formats.common import (
     scope,
     source_notices,
     summary_sentence,
+    verdict_meaning,
 )
 from deploygate.model import Level, Report, Verdict
 
@@ -45,8 +46,7 @@ def render(report: Report, options: RenderOptions) -> str:
     colour = options.color
     lines = [
         f"deploygate: {escape.terminal(scope(report))} at {evaluated(report)}",
-        "verdict: "
-        + _paint(VERDICT_MEANING[report.verdict], _VERDICT_COLOURS[report.verdict], colour),
+        "verdict: " + _paint(verdict_meaning(report), _VERDICT_COLOURS[report.verdict], colour),
     ]
     warning = not_verified(report) or overridden(report)
     if warning:
@@ -65,6 +65,7 @@ def render(report: Report, options: RenderOptions) -> str:
         f"{source.name} {'ok' if source.ok else 'FAILED'}" for source in report.sources
     )
     lines.append(f"sources: {escape.terminal(sources)}")
+    lines += [f"read: {escape.terminal(line)}" for line in coverage_lines(report)]
     lines += [
         f"note: {escape.terminal(notice)}"
         for notice in source_notices(report) + rate_limit_notices(report)

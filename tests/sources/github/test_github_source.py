@@ -231,7 +231,8 @@ def test_comment_is_created_once_then_edited(
     assert "updated the deploygate comment on pull request #7" in second.stderr
     bodies = ours(fake_github)
     assert len(bodies) == 1
-    assert bodies[0].startswith("<!-- deploygate:sticky-comment -->\n### ✅ deploygate: pass")
+    # An empty local history: a warning that nothing was seen.
+    assert bodies[0].startswith("<!-- deploygate:sticky-comment -->\n### ⚠️ deploygate: warn")
     assert len(fake_github.requests_to("/comments", method="POST")) == 1
 
 

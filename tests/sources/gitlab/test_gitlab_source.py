@@ -198,7 +198,8 @@ def test_the_note_is_created_once_then_edited_and_a_users_note_is_untouched(
     notes = shop.notes_of(12)
     assert len(notes) == 2
     assert notes[0].body == "<!-- deploygate:sticky-comment --> quoted by a person"
-    assert notes[1].body.startswith("<!-- deploygate:sticky-comment -->\n### ✅ deploygate: pass")
+    # An empty local history: a warning that nothing was seen.
+    assert notes[1].body.startswith("<!-- deploygate:sticky-comment -->\n### ⚠️ deploygate: warn")
     assert len(fake_gitlab.requests_to("/notes", method="POST")) == 1
 
 

@@ -93,7 +93,7 @@ def test_twenty_concurrent_record_processes_lose_nothing(project: Path) -> None:
 
     assert counts == sorted(counts)
     assert counts[-1] == WRITERS
-    deployments = HistoryStore(project / "deployments.jsonl").read("checkout")[0]
+    deployments = HistoryStore(project / "deployments.jsonl").read("checkout").deployments
     assert sorted(d.description or "" for d in deployments) == sorted(
         f"writer {n}" for n in range(WRITERS)
     )
@@ -118,11 +118,11 @@ def test_record_never_glues_onto_a_hand_edited_line_without_newline(tmp_path: Pa
         created_at=NOW,
     )
     assert added.id == "checkout-2"
-    assert [d.id for d in store.read("checkout")[0]] == ["checkout-1", "checkout-2"]
+    assert [d.id for d in store.read("checkout").deployments] == ["checkout-1", "checkout-2"]
 
 
 def test_missing_history_is_empty(tmp_path: Path) -> None:
-    assert HistoryStore(tmp_path / "absent.jsonl").read("checkout") == ((), ())
+    assert HistoryStore(tmp_path / "absent.jsonl").read("checkout").deployments == ()
 
 
 def record(store: HistoryStore, service: str) -> str:
@@ -143,4 +143,8 @@ def test_ids_are_per_service_and_survive_a_deleted_line(tmp_path: Path) -> None:
     path.write_text(lines[0] + "\n" + lines[2] + "\n")  # someone deleted search-1
     assert record(store, "checkout") == "checkout-3"
     assert record(store, "search") == "search-1"
-    assert [d.id for d in store.read("checkout")[0]] == ["checkout-1", "checkout-2", "checkout-3"]
+    assert [d.id for d in store.read("checkout").deployments] == [
+        "checkout-1",
+        "checkout-2",
+        "checkout-3",
+    ]

@@ -261,6 +261,22 @@ class GitHubApi:
                 return found
             variables["after"] = page.next_cursor
 
+    def deployment_environments(self, since: datetime) -> list[str]:
+        """The environments of the repository's newest hundred deployments back to ``since``:
+        one request, asked only when the environment checked had none."""
+        owner, name = split_repository(self.settings.repository)
+        variables = {"owner": owner, "name": name, "environments": None, "after": None}
+        data = self.graphql(queries.DEPLOYMENTS, variables, overflow_ok=True)
+        connection = self._connection(data, self.settings.repository, "deployments")
+        page = self.decoded(records.deployments_page, connection)
+        return sorted(
+            {
+                record.environment
+                for record in page.records
+                if record.environment and record.created_at >= since
+            }
+        )
+
     def jobs_by_url(self, urls: Sequence[str]) -> dict[str, list[Job]]:
         """The jobs of each run's latest attempt, by the run's web URL, fifty runs a query.
 

@@ -43,6 +43,7 @@ from deploygate.model import (
     Postmortem,
     PostmortemState,
     Query,
+    ServiceSeen,
     Usage,
 )
 from deploygate.sources.github import runs
@@ -141,7 +142,23 @@ class GitHubSource:
             is not None
         ]
         notices += schema_notices(self.api.issue_schema)
-        return History(deployments=tuple(deployments), postmortems=tuple(mapped), notices=notices)
+        return History(
+            deployments=tuple(deployments),
+            postmortems=tuple(mapped),
+            notices=notices,
+            services_seen=services_seen(postmortems, self.settings.service_label_prefix),
+            environments_seen=self.other_environments(query, workflow, deployments),
+        )
+
+    def other_environments(
+        self, query: Query, workflow: DeployWorkflow | None, deployments: Sequence[Deployment]
+    ) -> tuple[str, ...]:
+        """Where the repository deploys, when ``--environment`` named one with no deployment:
+        one more request, only then, so ``no-evidence`` can name the real ones. A deploy
+        workflow's runs carry no environment of GitHub's, so there is nothing to ask."""
+        if query.environment is None or deployments or workflow is not None:
+            return ()
+        return tuple(self.api.deployment_environments(query.since))
 
     def deployments(
         self, query: Query, workflow: DeployWorkflow | None
@@ -350,6 +367,17 @@ def _action_item(issue: IssueRecord, settings: GitHubSettings) -> ActionItem:
         team=teams[0] if teams else None,
         reason=reason if state is ActionItemState.DECLINED else None,
         closed_at=issue.closed_at if state is not ActionItemState.OPEN else None,
+    )
+
+
+def services_seen(postmortems: Sequence[PostmortemRecord], prefix: str) -> tuple[ServiceSeen, ...]:
+    """The services the postmortems' labels name, each with its label: read with the
+    postmortems, whatever service they are about, so this costs no request."""
+    labels = sorted({label for record in postmortems for label in record.labels})
+    return tuple(
+        ServiceSeen(label.removeprefix(prefix), f"label {label}")
+        for label in labels
+        if label.startswith(prefix)
     )
 
 

@@ -31,7 +31,7 @@ three in turn. Any other exception is a bug in deploygate (exit 4).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -46,9 +46,10 @@ from deploygate.model import (
     Postmortem,
     PostmortemState,
     Query,
+    ServiceSeen,
     Usage,
 )
-from deploygate.sources.gitlab.api import GitLabApi
+from deploygate.sources.gitlab.api import PER_PAGE, GitLabApi
 from deploygate.sources.gitlab.records import (
     JOB_STATES,
     DeploymentRecord,
@@ -150,6 +151,37 @@ class GitLabSource:
             if record.created_at >= query.since
         ]
 
+    def other_environments(
+        self, query: Query, deployments: Sequence[Deployment]
+    ) -> tuple[str, ...]:
+        """Where the project deploys, when ``--environment`` named one with no deployment:
+        the environments of its newest hundred deployments of the window, one more request,
+        made only then, so ``no-evidence`` can name the real ones. A deploy job's runs name
+        no environment of GitLab's, so there is nothing to ask."""
+        if query.environment is None or deployments:
+            return ()
+        if query.service in (self.settings.deploy_jobs or {}):
+            return ()
+        read = 0
+
+        def past(record: DeploymentRecord) -> bool:
+            nonlocal read
+            read += 1  # the first page's last item ends the listing before a second page
+            return read >= PER_PAGE or record.created_at < query.since
+
+        records = self.api.listing(
+            f"{self.api.project_path(self.settings.project)}/deployments",
+            f"deployments of {self.settings.project}",
+            decode_deployment,
+            filters={
+                "updated_after": format_instant(query.since),
+                "order_by": "updated_at",
+                "sort": "desc",
+            },
+            past=past,
+        )
+        return tuple(sorted({record.environment for record in records if record.environment}))
+
     def job_runs(self, query: Query, job: DeployJob) -> list[Deployment]:
         """The deploy job's finished runs on its branch inside the window, as deployments.
 
@@ -238,10 +270,9 @@ class GitLabSource:
         with ThreadPoolExecutor(max_workers=LOOKUPS_IN_FLIGHT) as pool:
             pending_deployments = pool.submit(self.deployments, query)
             try:
+                every_issue = self.postmortem_issues()
                 issues = [
-                    issue
-                    for issue in self.postmortem_issues()
-                    if covers(issue, query.service, self.settings)
+                    issue for issue in every_issue if covers(issue, query.service, self.settings)
                 ]
             except SourceError:
                 # The deploying project's error, if any, is the one to report; a bug on
@@ -262,7 +293,12 @@ class GitLabSource:
             postmortem(issue, linked, looked_up, query.service, self.settings)
             for issue, linked in zip(issues, links, strict=True)
         ]
-        return History(deployments=tuple(deployments), postmortems=tuple(postmortems))
+        return History(
+            deployments=tuple(deployments),
+            postmortems=tuple(postmortems),
+            services_seen=services_seen(every_issue, self.settings),
+            environments_seen=self.other_environments(query, deployments),
+        )
 
     def _lookup_quietly(self, key: IssueKey) -> IssueRecord | None:
         """A referenced issue, or None when it is gone or hidden (a task list may be stale)."""
@@ -332,6 +368,20 @@ def service_labels(issue: IssueRecord, settings: GitLabSettings) -> list[str]:
     """The services an issue's ``service::NAME`` labels assign it to."""
     prefix = settings.service_label_prefix
     return [label.removeprefix(prefix) for label in issue.labels if label.startswith(prefix)]
+
+
+def services_seen(
+    issues: Sequence[IssueRecord], settings: GitLabSettings
+) -> tuple[ServiceSeen, ...]:
+    """The services the postmortems' ``service::NAME`` labels name, each with its label:
+    read with the postmortems, whatever service they are about, so this costs no request."""
+    prefix = settings.service_label_prefix
+    labels = sorted({label for issue in issues for label in issue.labels})
+    return tuple(
+        ServiceSeen(label.removeprefix(prefix), f"label {label}")
+        for label in labels
+        if label.startswith(prefix)
+    )
 
 
 def covers(issue: IssueRecord, service: str, settings: GitLabSettings) -> bool:

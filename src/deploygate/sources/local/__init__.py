@@ -10,7 +10,12 @@ from collections.abc import Sequence
 
 from deploygate.config import Config
 from deploygate.sources.interface import Registration, Source, SourceContext
-from deploygate.sources.local.config import DEFAULT_POSTMORTEMS, LocalConfig, LocalSettings
+from deploygate.sources.local.config import (
+    DEFAULT_HISTORY,
+    DEFAULT_POSTMORTEMS,
+    LocalConfig,
+    LocalSettings,
+)
 from deploygate.sources.local.overrides import OverrideLog, overrides_path
 from deploygate.sources.local.source import LocalSource
 from deploygate.sources.local.store import SOURCE_NAME, HistoryStore
@@ -29,7 +34,22 @@ __all__ = [
 def resolve(
     local: LocalConfig, config: Config, context: SourceContext | None = None
 ) -> LocalSettings:
-    """Both paths resolved against the config's folder; a postmortem folder named must exist."""
+    """Both paths resolved against the config's folder, for a check: each one the config
+    names must exist (a typo in a path would otherwise read as an empty history)."""
+    located = _located(local, config)
+    if local.history is not None and not located.history.exists():
+        raise config.error(
+            ("local",),
+            "history",
+            f"file {located.history} does not exist",
+            "the JSON Lines file that 'deploygate record' writes, relative to the config; "
+            "record a deployment first, or remove the key to use the default",
+        )
+    return located
+
+
+def _located(local: LocalConfig, config: Config) -> LocalSettings:
+    """Both paths resolved; a postmortem folder named must exist, a history may be new."""
     postmortems = config.root / (local.postmortems or DEFAULT_POSTMORTEMS)
     if local.postmortems is not None and not postmortems.is_dir():
         raise config.error(
@@ -39,13 +59,16 @@ def resolve(
             "a folder of postmortem Markdown files, relative to the config",
         )
     return LocalSettings(
-        postmortems=postmortems, history=config.root / local.history, root=config.root
+        postmortems=postmortems,
+        history=config.root / (local.history or DEFAULT_HISTORY),
+        root=config.root,
     )
 
 
 def settings(config: Config) -> LocalSettings:
-    """Where the local history and postmortems are, for ``record`` and the override log."""
-    return resolve(config.table(SOURCE_NAME, LocalConfig), config)
+    """Where the local history and postmortems are, for ``record`` and the override log:
+    ``record`` creates the history, so it need not exist yet."""
+    return _located(config.table(SOURCE_NAME, LocalConfig), config)
 
 
 def connect(settings: LocalSettings) -> Source:

@@ -25,8 +25,10 @@ class LocalConfig:
 
     postmortems: str | None = setting(None, _path)
     """The postmortem folder; when named, it must exist. Default: ``postmortems``."""
-    history: str = setting(DEFAULT_HISTORY, _path)
-    """The JSON Lines history that ``deploygate record`` appends to."""
+    history: str | None = setting(None, _path)
+    """The JSON Lines history that ``deploygate record`` appends to; when named, a check
+    needs it to exist. Default: ``.deploygate/deployments.jsonl``, absent until the first
+    ``record``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deploygate.errors import InputError, SourceError
-from deploygate.model import History, Postmortem, Query, Usage
+from deploygate.model import History, Postmortem, Query, ServiceSeen, Usage
 from deploygate.sources.local.config import LocalSettings
 from deploygate.sources.local.files import (
     MAX_POSTMORTEM_BYTES,
@@ -29,12 +29,37 @@ class LocalSource:
         self.settings = settings
 
     def collect(self, query: Query) -> History:
-        """Every recorded deployment and every postmortem of the query's service."""
-        deployments, notices = HistoryStore(self.settings.history).read(query.service)
-        postmortems = tuple(
-            postmortem for postmortem in self.postmortems() if postmortem.covers(query.service)
+        """Every recorded deployment and every postmortem of the query's service.
+
+        The services named by the history and by the postmortems' front matter
+        are kept too, for ``no-evidence``; a history that does not exist yet
+        (the default path, on a first run: a path set in the config must
+        exist) is a notice saying how to start one.
+        """
+        recorded = HistoryStore(self.settings.history).read(query.service)
+        every = self.postmortems()
+        seen = [
+            ServiceSeen(name, "the deployment history") for name in sorted(recorded.services)
+        ] + [
+            ServiceSeen(name, "postmortem front matter")
+            for name in sorted({pm.service for pm in every if pm.service is not None})
+        ]
+        started = self.settings.history.exists() or self.settings.history.is_symlink()
+        notices = recorded.notices if started else (self._no_history(query),)
+        return History(
+            deployments=recorded.deployments,
+            postmortems=tuple(pm for pm in every if pm.covers(query.service)),
+            notices=notices,
+            services_seen=tuple(seen),
         )
-        return History(deployments=deployments, postmortems=postmortems, notices=notices)
+
+    def _no_history(self, query: Query) -> str:
+        environment = query.environment or "production"
+        return (
+            f"no deployment history at {self._id(self.settings.history)} yet; start one by "
+            f"recording each deploy: deploygate record --service {query.service} "
+            f"--environment {environment} --status success (or failure)"
+        )
 
     def usage(self) -> Usage | None:
         """Files only: no requests, no rate limit."""

@@ -275,9 +275,8 @@ def _check_size(path: Path, content: bytes) -> None:
         )
 
 
-def _decode(raw: bytes, path: Path, line: int, service: str) -> Deployment | None:
-    """The deployment on one line, or None when it belongs to another service."""
-    record = parse_line(raw, path, line)
+def _decode(record: dict[str, Any], path: Path, line: int, service: str) -> Deployment | None:
+    """The deployment of one line's record, or None when it belongs to another service."""
     if record.get("service") != service:
         return None
     known_fields(record, _FIELDS, path, line)
@@ -318,6 +317,16 @@ def _next_id(existing: bytes, service: str) -> str:
     return f"{service}-{max(used, default=0) + 1}"
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What the history holds for one service, and what else it says."""
+
+    deployments: tuple[Deployment, ...]
+    services: frozenset[str]
+    """Every service the file names, for ``no-evidence``'s did-you-mean."""
+    notices: tuple[str, ...] = ()
+
+
 class HistoryStore:
     """Append-only deployment history in a JSON Lines file."""
 
@@ -356,16 +365,23 @@ class HistoryStore:
         append_line(self.path, line_for)
         return recorded[0]
 
-    def read(self, service: str) -> tuple[tuple[Deployment, ...], tuple[str, ...]]:
-        """Every recorded deployment of ``service``, and notices (a torn last line left
-        out); an absent file is an empty history."""
+    def read(self, service: str) -> Recorded:
+        """Every recorded deployment of ``service``, every service the file names (from the
+        same pass: every line is parsed anyway), and notices (a torn last line left out).
+
+        An absent file is an empty history.
+        """
         deployments: list[Deployment] = []
+        services: set[str] = set()
         seen: dict[str, int] = {}
         lines = read_lines(self.path)
         for number, raw in lines.lines:
             # Every line is parsed, so a torn or hand-broken line is reported whichever
             # service is checked; only this service's records are built and validated.
-            deployment = _decode(raw, self.path, number, service)
+            record = parse_line(raw, self.path, number)
+            if isinstance(record.get("service"), str):
+                services.add(record["service"])
+            deployment = _decode(record, self.path, number, service)
             if deployment is None:
                 continue
             if deployment.id in seen:
@@ -377,4 +393,4 @@ class HistoryStore:
                 )
             seen[deployment.id] = number
             deployments.append(deployment)
-        return tuple(deployments), lines.notices(self.path)
+        return Recorded(tuple(deployments), frozenset(services), lines.notices(self.path))
