@@ -92,6 +92,8 @@ Round two (hostile input a contributor, a paste or a server can bring):
    reliability/test_reliability_injection.py::test_no_format_starts_a_line_with_a_runner_command.
 10. Invisible text (zero-width, soft hyphen, Hangul fillers, tag characters) ->
     reliability/test_reliability_invisible.py.
+11. Cross-references (#12, GH-12, owner/repo#12, owner/repo@sha, !12, %12, &12, ~label, ...) ->
+    reliability/test_reliability_references.py.
 12. GitLab's section markers on a pipe -> reliability/test_reliability_gitlab_sections.py.
 
 A bug inside a source (a planted TypeError or KeyError) is exit 4 with its traceback under
