@@ -223,3 +223,15 @@ def test_gitlab_a_read_api_token_is_exit_3_with_one_clear_line(
         "it needs the api scope and at least the Planner or Reporter role\n"
     )
     assert gitlab_marked(fake_gitlab) == []
+
+
+@pytest.mark.parametrize("padding", ["\n", " \r\n"], ids=repr)
+def test_gitlab_a_token_pasted_with_its_line_end_publishes(
+    gitlab: FakeGitLab, padding: str
+) -> None:
+    """The token is stripped where it is read, so the platform sends it clean: before, the
+    header was refused and the error, token included, was printed with exit 4."""
+    result = publish(gitlab_env(gitlab) | {"GITLAB_TOKEN": GITLAB_TOKEN + padding})
+    assert result.exit_code == 0, result.output
+    assert len(gitlab_marked(gitlab)) == 1
+    assert "CANARY" not in result.output

@@ -80,7 +80,9 @@ Round two (hostile input a contributor, a paste or a server can bring):
 2. Credentials in a URL -> reliability/test_reliability_secrets_in_transit.py::
    test_credentials_in_a_github_url_from_the_environment_are_refused,
    ::test_credentials_in_a_gitlab_url_from_the_environment_are_refused,
-   ::test_credentials_in_a_configured_url_are_refused_at_their_line.
+   ::test_credentials_in_a_configured_url_are_refused_at_their_line; report --publish to GitLab
+   with a pasted line end -> platforms/test_publish_report.py::
+   test_gitlab_a_token_pasted_with_its_line_end_publishes.
 3, 4, 8 and 9. What a contributor can put where the local store reads (links, pipes, devices,
    sizes, a torn or cut-short history, long ids, deep trees) ->
    reliability/test_reliability_repository_files.py: every test.
