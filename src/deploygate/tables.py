@@ -27,7 +27,9 @@ T = TypeVar("T")
 Kind = Callable[[Any], Any]
 """Checks one TOML value and returns the field's value; raises :class:`Invalid` if wrong."""
 
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_HEADER = re.compile(r"\s*\[\[?([^\]]*)\]\]?\s*(?:#.*)?")
+"""A table header; its name is stripped by the caller: a lazy name followed by optional
+spaces would backtrack quadratically on a line of spaces inside a multi-line string."""
 # The first part of a plain, quoted or dotted key ("rules.open-action-item = ...").
 _KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*[=.]""")
 _KIND = "deploygate.kind"
@@ -79,8 +81,8 @@ class Locator:
         current: tuple[str, ...] = ()
         table_line = None
         for number, line in enumerate(self.lines, start=1):
-            header = _HEADER.match(line)
-            if header:
+            header = _HEADER.fullmatch(line)
+            if header and header.group(1).strip():
                 current = tuple(part.strip().strip("\"'") for part in header.group(1).split("."))
                 if current == (*wanted, key):
                     return number

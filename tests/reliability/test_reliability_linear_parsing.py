@@ -64,3 +64,17 @@ def test_a_key_of_32000_dotted_parts_is_refused_at_its_line(tmp_path: Path) -> N
     assert run.exit_code == 2, run.output
     assert "deep.md:4: " in run.stderr, run.stderr[:500]  # +++, service, date, the key
     assert "more than 64 dotted parts" in run.stderr
+
+
+def test_locating_a_config_error_past_a_line_of_400000_spaces_is_linear(tmp_path: Path) -> None:
+    """The config reader finds a key's line by scanning the file; a line inside a multi-line
+    string that looks like the start of a table header cost quadratic time (16 s at 100,000
+    spaces, so minutes here)."""
+    config = tmp_path / "deploygate.toml"
+    config.write_text(
+        'link-window = """\n[a' + " " * 400_000 + 'b\n"""\nlookback = "ninety days"\n',
+        encoding="utf-8",
+    )
+    run = check(tmp_path, config, clean_env(), "--now", NOW_ARG, actions=False, reports=False)
+    assert run.exit_code == 2, run.output[:500]
+    assert run.stderr.startswith(f"deploygate: error: {config}:"), run.stderr[:500]
