@@ -294,9 +294,11 @@ def assert_blocked_quickstart(run: Run) -> None:
     assert run.status(GATE) == ("failed", 1), run.describe()
     log = run.log(GATE)
     assert "verdict: block" in log
-    # Inside GitLab CI the log is the gitlab format: the findings in a collapsible section.
-    assert "section_start:" in log
-    assert "section_end:" in log
+    # Inside GitLab CI the log is the gitlab format: the findings in a collapsible section,
+    # which gitlab-ci-local recognises as GitLab does (the markers reach its pipe intact).
+    assert "deploygate_findings_started" in log
+    assert "deploygate_findings took" in log
+    assert "section_start:" not in log
     report = assert_reports(run, verdict="block", findings=10)
     assert len(report) == 10
     assert {issue["check_name"].rpartition("/")[2] for issue in report} == {
@@ -570,7 +572,7 @@ def test_the_pipeline_against_the_fake_gitlab(
     run = run_pipeline(gitlab_ci_local, project, jobs=[GATE], variables={"GITLAB_TOKEN": TOKEN})
     assert run.status(GATE) == ("failed", 1), run.describe()
     log = run.log(GATE)
-    assert "section_start:" in log
+    assert "deploygate_findings_started" in log
     assert TOKEN not in log
     report = assert_reports(run, verdict="block", findings=9)
     fingerprints = {issue["check_name"].rpartition("/")[2] for issue in report}
