@@ -66,8 +66,9 @@ def test_a_year_of_history_gives_exactly_the_expected_findings(
     ]
     repeat = report["findings"][5]
     assert repeat["message"] == (
-        f"Related prior failure: deployment {expected['failed-15']} (production, 000000f, 2026-11-05) "
-        "failed with the same failing job (deploy: script_failure) as deployment "
+        f"Related prior failure: deployment {expected['failed-15']} "
+        "(production, 000000f, 2026-11-05) failed with the same failing job "
+        "(deploy: script_failure) as deployment "
         f"{expected['failed-71']} (production, 0000047, 2026-09-10), reviewed by postmortem "
         "“Checkout 500s after the payment config rollout”; its done action items: "
         "“Validate config in CI”"
