@@ -83,8 +83,9 @@ SPECS: Mapping[RuleId, RuleSpec] = {
         RuleSpec(
             RuleId.REPEAT_FAILURE,
             Level.ERROR,
-            "a failure like an earlier one that a postmortem already reviewed: the lesson "
-            "did not stick",
+            "a failure that repeats one a postmortem already reviewed, on evidence (a shared "
+            "cause label, the same specific error): the lesson did not stick; the same "
+            "failing job alone is a related prior failure notice",
         ),
         RuleSpec(
             RuleId.EXPIRED_WAIVER,
