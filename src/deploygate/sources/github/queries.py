@@ -143,7 +143,6 @@ RUNS_PER_JOB_LOOKUP = 50
 """Workflow runs whose jobs one query reads; failed runs are rarely more in a lookback window."""
 CHECK_RUNS_PER_RUN = 25
 STEPS_PER_CHECK_RUN = 50
-ANNOTATIONS_PER_CHECK_RUN = 10
 """Enough for nearly every deploy workflow; a run with more jobs, or a job with more steps,
 is read on in follow-up pages. A job's first ten annotations hold its errors (an error
 annotation is written when the step fails, and a job rarely has ten warnings before it);
