@@ -21,7 +21,13 @@ Shape of the default history (the issue's numbers):
   they live in two repositories (``shop`` and ``platform``); postmortems in
   a third (``incidents``);
 * 5,000 unrelated issues, half in ``shop`` and half in ``incidents`` (where
-  the postmortem label must filter them out).
+  the postmortem label must filter them out);
+* true repeats, seeded: every third postmortem of a failure inside the
+  90-day window carries a cause label, two ``payment-config``, then two
+  ``capacity``, and so on, so each of them after the first of its cause
+  repeats it
+  (:func:`seeded_repeats`). Every failed GitLab deployment fails in the job
+  ``deploy`` with the generic ``script_failure``: related, never a repeat.
 """
 
 from __future__ import annotations
@@ -47,6 +53,10 @@ LESSONS = (
     "Rewrite the payment client",
     "Contract test against the provider sandbox",
 )
+
+
+CAUSES = ("payment-config", "capacity")
+"""The cause labels of the seeded true repeats, given in turn."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,8 @@ class Postmortem:
     link: str  # "time-window", "sha" or "url"
     open: bool
     items: list[Item] = field(default_factory=list)
+    cause: str | None = None
+    """Its cause label, for the seeded true repeats."""
 
     def reference(self, backend: str) -> str:
         """The sentence naming the failure, as each backend's postmortem would say it."""
@@ -174,6 +186,10 @@ def make_history(size: Size = Size(), now: datetime = NOW) -> History:
             link=link,
             open=n % 7 == 0,
         )
+        in_window = failure.created_at >= now - LOOKBACK
+        labelled = sum(1 for earlier in postmortems if earlier.cause)
+        if in_window and n % 3 == 0:
+            pm.cause = CAUSES[labelled // 2 % len(CAUSES)]  # two in a row: one repeat
         for j in range(size.items_per_postmortem):
             kind = j % 4
             state, due = "done", None
@@ -196,6 +212,23 @@ def make_history(size: Size = Size(), now: datetime = NOW) -> History:
             )
         postmortems.append(pm)
     return History(size, deployments, postmortems)
+
+
+def seeded_repeats(history: History, now: datetime = NOW, lookback: timedelta = LOOKBACK) -> int:
+    """Failures in the window whose postmortem shares its cause label with the postmortem of
+    an earlier failure, written before them: the true repeats the checks must find."""
+    labelled = [pm for pm in history.postmortems if pm.cause]
+    return sum(
+        1
+        for pm in labelled
+        if now - lookback <= pm.failure.created_at <= now
+        and any(
+            earlier.cause == pm.cause
+            and earlier.failure.created_at < pm.failure.created_at
+            and earlier.created_at <= pm.failure.created_at
+            for earlier in labelled
+        )
+    )
 
 
 # -- GitHub ---------------------------------------------------------------------
@@ -270,7 +303,11 @@ def build_github(world: Any, history: History) -> dict[str, int]:
         parent = incidents.issue(
             title=pm.title,
             body="\n".join(lines),
-            labels=["postmortem", f"service:{SERVICE}"],
+            labels=[
+                "postmortem",
+                f"service:{SERVICE}",
+                *([f"cause:{pm.cause}"] if pm.cause else []),
+            ],
             state="OPEN" if pm.open else "CLOSED",
             created_at=pm.created_at,
             closed_at=None if pm.open else min(pm.created_at + timedelta(days=5), NOW),
@@ -361,7 +398,7 @@ def build_gitlab(world: Any, history: History) -> None:
         parent = incidents.issue(
             pm.title,
             "\n".join(lines),
-            ["postmortem", f"service::{SERVICE}"],
+            ["postmortem", f"service::{SERVICE}", *([f"cause::{pm.cause}"] if pm.cause else [])],
             issue_type="incident",
             state="opened" if pm.open else "closed",
             created_at=pm.created_at,
@@ -433,6 +470,7 @@ def write_local(root: Path, history: History, *, lookback: str = "90d") -> Path:
                 f'service = "{SERVICE}"',
                 f"date = {_iso(pm.created_at)}",
                 f'status = "{"open" if pm.open else "closed"}"',
+                *([f'causes = ["{pm.cause}"]'] if pm.cause else []),
                 "+++",
                 f"# {pm.title}",
                 "",

@@ -84,6 +84,10 @@ class Measure:
     requests: list[Any] = field(default_factory=list)
     findings: list[Any] | None = None
     other_rules: int = 0
+    repeats: int = 0
+    """repeat-failure findings that are repeats (on evidence), whatever their level."""
+    related: int = 0
+    """repeat-failure findings that are only "related prior failure" notices."""
     reported_requests: int | None = None
     floor_kb: int | None = None
 
@@ -202,6 +206,11 @@ class Scenario:
             report = json.loads(measure.stdout)
             core = [f for f in report["findings"] if f["rule"] in CORE_RULES]
             measure.other_rules = len(report["findings"]) - len(core)
+            repeat = [f for f in report["findings"] if f["rule"] == "repeat-failure"]
+            measure.related = sum(
+                1 for f in repeat if f["message"].startswith("Related prior failure")
+            )
+            measure.repeats = len(repeat) - measure.related
             measure.findings = sorted((finding_key(f) for f in core), key=json.dumps)
             sources = report.get("sources") or [{}]
             measure.reported_requests = sources[0].get("requests")
@@ -576,6 +585,16 @@ def main() -> int:
                     f"local check's, {len(theirs - mine)} missing; e.g. "
                     f"{sorted(mine - theirs)[:2]} / {sorted(theirs - mine)[:2]}"
                 )
+    seeded = H.seeded_repeats(history)
+    for scenario in compared:
+        if scenario.parse != "deploygate":
+            continue
+        for number, measure in enumerate(scenario.results, start=1):
+            if measure.repeats != seeded:
+                disagreements.append(
+                    f"{scenario.name} run {number}: {measure.repeats} repeat failures where the "
+                    f"history seeds {seeded}"
+                )
     findings_agree = not disagreements and not problems
     by_rule: dict[str, int] = {}
     for finding in reference or []:
@@ -859,6 +878,14 @@ def main() -> int:
     }
     if any(others.values()):
         print(f"- findings of rules outside the README's five, not compared: {others}")
+    deploygate_checks = [s for s in compared if s.results and s.parse == "deploygate"]
+    print(
+        f"- repeat-failure: {seeded} true repeats seeded (postmortems sharing a cause label); "
+        "repeats found: "
+        + ", ".join(f"{s.name} {max(m.repeats for m in s.results)}" for s in deploygate_checks)
+        + "; related prior failures left (notices: the same failing job, no evidence): "
+        + ", ".join(f"{s.name} {max(m.related for m in s.results)}" for s in deploygate_checks)
+    )
     for line in disagreements:
         print(f"- FINDINGS DIFFER: {line}")
     for problem in problems:

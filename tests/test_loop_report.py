@@ -443,6 +443,7 @@ def test_json_fields() -> None:
         "median_days_to_close",
         "closed_at_unknown",
         "repeat_failures",
+        "related_failures",
         "overrides",
         "weekly",
         "teams_closing",
@@ -615,7 +616,7 @@ def test_with_overrides_sets_each_service_and_the_sum() -> None:
     ]
     assert counted.overrides == 3
     text = loop_markdown.render(counted)
-    assert "| Repeat failures | Overrides |" in text
+    assert "| Repeat failures | Related failures | Overrides |" in text
     assert "**Emergency overrides:** 3 in the period." in text
     assert [s["overrides"] for s in json.loads(loop_json.render(counted))["services"]] == [3, 0]
     assert "<th>Overrides</th>" in loop_html.render(counted)

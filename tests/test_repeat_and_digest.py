@@ -12,7 +12,7 @@ from deploygate.config import load
 from deploygate.formats import FORMATS, RenderOptions
 from deploygate.gate import check, learning_report
 from deploygate.model import ActionItemState, History, Level, Query, RuleId, Waiver
-from deploygate.rules import Policy, normalise_signature
+from deploygate.rules import Policy, normalise_signature, specific_messages
 from deploygate.sources import REGISTRY
 
 
@@ -25,11 +25,18 @@ def repeats(report):
     return [finding for finding in report.findings if finding.rule is RuleId.REPEAT_FAILURE]
 
 
-def failed(id: str, days: float, description: str | None = None, signature: str | None = None):
+def failed(
+    id: str,
+    days: float,
+    description: str | None = None,
+    signature: str | None = None,
+    messages: tuple[str, ...] = (),
+):
     return replace(
         deployment(id, at=ago(days=days), sha=None),
         description=description,
         failure_signature=signature,
+        failure_messages=messages,
     )
 
 
@@ -81,15 +88,83 @@ def test_normalisation_keeps_what_tells_failures_apart(first: str, second: str) 
     assert normalise_signature(first) != normalise_signature(second)
 
 
-def test_the_same_failing_job_is_a_repeat_with_its_evidence() -> None:
-    earlier = failed("d1", 40, signature="deploy: script_failure")
-    later = failed("d2", 10, signature="deploy: script_failure")
+GENERIC = "Process completed with exit code 1."
+MIGRATION = 'Error: migration 0042 failed: relation "orders_2026" already exists'
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Process completed with exit code 1.",
+        "Error: Process completed with exit code 137.",
+        "The process '/usr/bin/helm' failed with exit code 1",
+        "The operation was canceled.",
+        "The job running on runner GitHub Actions 12 has exceeded the maximum execution time "
+        "of 360 minutes.",
+        "The runner has received a shutdown signal. This can happen when the runner service "
+        "is stopped, or a manually started runner is canceled.",
+        "script_failure",
+        "unknown_failure",
+        "Deployment failed",
+        "deploy failed",
+        "The deployment has failed",
+        "Failed",
+        "error",
+        "",
+    ],
+)
+def test_a_generic_message_is_no_evidence(message: str) -> None:
+    """What every failed deploy says names no failure, so it can never make two alike."""
+    assert specific_messages(failed("d1", 1, messages=(message,))) == ()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        MIGRATION,
+        "runner_system_failure",
+        "missing_dependency_failure",
+        "Helm upgrade failed: timed out waiting for the condition",
+        "OOMKilled",
+    ],
+)
+def test_a_message_that_names_the_failure_is_evidence(message: str) -> None:
+    """It is kept, normalised, and the generic line beside it is not."""
+    assert specific_messages(failed("d1", 1, messages=(message, GENERIC))) == (
+        normalise_signature(message).removeprefix("error "),
+    )
+
+
+def test_the_same_failing_job_alone_is_a_related_prior_failure_notice() -> None:
+    """Deploy jobs fail in the same step whatever the cause: the place is no evidence."""
+    earlier = failed("d1", 40, signature="deploy: script_failure", messages=("script_failure",))
+    later = failed("d2", 10, signature="deploy: script_failure", messages=("script_failure",))
+    report = run(History(deployments=(earlier, later), postmortems=(reviewed_by(earlier, 39),)))
+    [finding] = repeats(report)
+    assert finding.level is Level.NOTICE
+    assert finding.deployment is later
+    assert finding.message.startswith("Related prior failure: deployment d2")
+    assert "the same failing job (deploy: script_failure) as deployment d1" in finding.message
+    assert report.verdict.value != "block"
+
+
+def test_the_same_specific_error_is_a_repeat_with_its_evidence() -> None:
+    earlier = failed("d1", 40, signature="deploy: Deploy", messages=(MIGRATION, GENERIC))
+    later = failed(
+        "d2",
+        10,
+        signature="deploy: Deploy",
+        messages=('Error: migration 0057 failed: relation "orders_2027" already exists', GENERIC),
+    )
     report = run(History(deployments=(earlier, later), postmortems=(reviewed_by(earlier, 39),)))
     [finding] = repeats(report)
     assert finding.level is Level.ERROR
     assert finding.deployment is later
     assert finding.message.startswith("Repeat failure: deployment d2")
-    assert "the same failing job (deploy: script_failure) as deployment d1" in finding.message
+    assert (
+        "the same error (“migration failed relation orders already exists”) as deployment d1"
+        in finding.message
+    )
     assert "its done action items: “Add a config schema check”" in finding.message
 
 
@@ -118,7 +193,7 @@ def test_a_similar_description_is_only_a_related_prior_failure_notice() -> None:
 @pytest.mark.parametrize(
     "near_miss",
     [
-        "other signatures",
+        "other errors",
         "generic description",
         "earlier failure not reviewed",
         "postmortem written after the later failure",
@@ -127,21 +202,21 @@ def test_a_similar_description_is_only_a_related_prior_failure_notice() -> None:
     ],
 )
 def test_near_misses_are_not_repeats(near_miss: str) -> None:
-    earlier = failed("d1", 40, signature="deploy: script_failure")
-    later = failed("d2", 10, signature="deploy: script_failure")
+    earlier = failed("d1", 40, messages=(MIGRATION,))
+    later = failed("d2", 10, messages=(MIGRATION,))
     postmortems = (reviewed_by(earlier, 39),)
-    if near_miss == "other signatures":
-        later = replace(later, failure_signature="deploy: runner_system_failure")
+    if near_miss == "other errors":
+        later = replace(later, failure_messages=("Error: disk full on /var/lib/postgresql",))
     elif near_miss == "generic description":
-        earlier = replace(earlier, failure_signature=None, description="Deploy failed")
-        later = replace(later, failure_signature=None, description="Deploy failed")
+        earlier = replace(earlier, failure_messages=(), description="Deploy failed")
+        later = replace(later, failure_messages=(), description="Deploy failed")
     elif near_miss == "earlier failure not reviewed":
         postmortems = ()
     elif near_miss == "postmortem written after the later failure":
         postmortems = (reviewed_by(earlier, 5),)
     elif near_miss == "different causes":
-        earlier = replace(earlier, failure_signature=None)
-        later = replace(later, failure_signature=None)
+        earlier = replace(earlier, failure_messages=())
+        later = replace(later, failure_messages=())
         postmortems = (
             reviewed_by(earlier, 39, causes=("config-drift",)),
             reviewed_by(later, 9, causes=("capacity",)),
@@ -149,6 +224,26 @@ def test_near_misses_are_not_repeats(near_miss: str) -> None:
     elif near_miss == "later failure first":
         earlier, later = replace(earlier, created_at=later.created_at + timedelta(days=1)), later
     assert repeats(run(History(deployments=(earlier, later), postmortems=postmortems))) == []
+
+
+@pytest.mark.parametrize(
+    ("earlier_messages", "later_messages"),
+    [
+        ((MIGRATION, GENERIC), ("Error: disk full on /var/lib/postgresql", GENERIC)),
+        ((GENERIC,), (GENERIC,)),
+        (("script_failure",), ("unknown_failure",)),
+    ],
+    ids=["same step, different specific errors", "generic text only", "generic reasons"],
+)
+def test_the_same_step_without_the_same_specific_error_is_only_related(
+    earlier_messages: tuple[str, ...], later_messages: tuple[str, ...]
+) -> None:
+    earlier = failed("d1", 40, signature="deploy: Deploy", messages=earlier_messages)
+    later = failed("d2", 10, signature="deploy: Deploy", messages=later_messages)
+    report = run(History(deployments=(earlier, later), postmortems=(reviewed_by(earlier, 39),)))
+    assert [(f.level, f.message.split(":")[0]) for f in repeats(report)] == [
+        (Level.NOTICE, "Related prior failure")
+    ]
 
 
 def test_the_digest_is_in_the_markdown_on_a_passing_run_too() -> None:
@@ -187,8 +282,8 @@ def test_the_lessons_headings_come_from_the_config(tmp_path) -> None:
 def test_a_repeat_of_a_failure_before_the_lookback_window_is_still_a_repeat() -> None:
     # The earlier failure is 120 days old, the window 90: it is never judged
     # itself, but its lesson still did not stick.
-    earlier = failed("d1", 120, signature="deploy: script_failure")
-    later = failed("d2", 10, signature="deploy: script_failure")
+    earlier = failed("d1", 120, signature="deploy: Deploy", messages=(MIGRATION,))
+    later = failed("d2", 10, signature="deploy: Deploy", messages=(MIGRATION,))
     report = run(History(deployments=(earlier, later), postmortems=(reviewed_by(earlier, 119),)))
     [finding] = repeats(report)
     assert finding.level is Level.ERROR
@@ -199,8 +294,8 @@ def test_a_repeat_of_a_failure_before_the_lookback_window_is_still_a_repeat() ->
 
 
 def test_the_report_counts_repeats_whatever_their_level_or_where_the_earlier_failure_is() -> None:
-    earlier = failed("d1", 120, signature="deploy: script_failure")
-    later = failed("d2", 10, signature="deploy: script_failure")
+    earlier = failed("d1", 120, signature="deploy: Deploy", messages=(MIGRATION,))
+    later = failed("d2", 10, signature="deploy: Deploy", messages=(MIGRATION,))
     history = History(deployments=(earlier, later), postmortems=(reviewed_by(earlier, 119),))
     waived = Policy(
         waivers=(
@@ -221,16 +316,21 @@ def test_the_report_counts_repeats_whatever_their_level_or_where_the_earlier_fai
         assert loop.services[0].repeat_failures == 1
 
 
-def test_the_report_does_not_count_a_related_prior_failure() -> None:
-    earlier = failed("d1", 40, description="Deploy failed: migration lock wait exceeded")
-    later = failed("d2", 10, description="Deploy failed: migration lock wait exceeded")
+@pytest.mark.parametrize("by", ["description", "failing job"])
+def test_the_report_counts_a_related_prior_failure_apart_from_repeats(by: str) -> None:
+    if by == "description":
+        earlier = failed("d1", 40, description="Deploy failed: migration lock wait exceeded")
+        later = failed("d2", 10, description="Deploy failed: migration lock wait exceeded")
+    else:
+        earlier = failed("d1", 40, signature="deploy: Deploy", messages=(GENERIC,))
+        later = failed("d2", 10, signature="deploy: Deploy", messages=(GENERIC,))
     history = History(deployments=(earlier, later), postmortems=(reviewed_by(earlier, 39),))
     [finding] = repeats(run(history))
     assert finding.level is Level.NOTICE
     loop = learning_report(
         [MemorySource(history)], ["checkout"], Policy(), now=NOW, period=timedelta(days=90)
     )
-    assert loop.services[0].repeat_failures == 0
+    assert (loop.services[0].repeat_failures, loop.services[0].related_failures) == (0, 1)
 
 
 def test_a_failure_before_the_window_never_changes_how_the_windows_failures_are_linked() -> None:

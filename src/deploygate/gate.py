@@ -324,7 +324,8 @@ def learning_report(
         if failed:
             raise SourceError(failed[0].name, failed[0].error or "failed")
         evidence = build_evidence(history, query, policy)
-        repeats = sum(1 for repeat in find_repeats(evidence) if not repeat.related)
+        found = list(find_repeats(evidence))
+        related = sum(1 for repeat in found if repeat.related)
         loops.append(
             learning_loop(
                 service,
@@ -334,7 +335,8 @@ def learning_report(
                 since=query.since,
                 until=now,
                 policy=policy,
-                repeat_failures=repeats,
+                repeat_failures=len(found) - related,
+                related_failures=related,
             )
         )
     return LoopReport(period_start=now - period, period_end=now, services=tuple(loops))

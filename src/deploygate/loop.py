@@ -91,7 +91,11 @@ class ServiceLoop:
     """Median days from creation to closing of the items done in the period; ``None`` when
     none was."""
     repeat_failures: int = 0
-    """Given by the caller: failures that repeat an already reviewed one."""
+    """Given by the caller: failures that repeat an already reviewed one, on evidence (a
+    shared cause label, the same specific error)."""
+    related_failures: int = 0
+    """Given by the caller: failures only related to an already reviewed one (the same
+    failing job and step, a similar description), counted apart from the repeats."""
     weekly: tuple[Week, ...] = ()
     teams_closing: tuple[tuple[str, int], ...] = ()
     """``(team, items done in the period)``, most first, then by name. Teams, never people."""
@@ -168,6 +172,7 @@ def learning_loop(
     until: datetime,
     policy: Policy,
     repeat_failures: int = 0,
+    related_failures: int = 0,
 ) -> ServiceLoop:
     """The learning loop of ``service`` from ``since`` to ``until``, both included.
 
@@ -248,6 +253,7 @@ def learning_loop(
         declined_action_items=len(declined),
         median_days_to_close=_median(days_to_close),
         repeat_failures=repeat_failures,
+        related_failures=related_failures,
         weekly=weekly,
         teams_closing=tuple(sorted(teams.items(), key=lambda pair: (-pair[1], pair[0]))),
         closed_at_unknown=sum(

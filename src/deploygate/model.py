@@ -111,8 +111,14 @@ class Deployment:
     """More URLs that name this deployment (its API URL, its run's log), for linking; never
     the site either."""
     failure_signature: str | None = None
-    """What failed, where the source knows it (GitLab: the deploying job and its failure
-    reason); two failures with the same signature failed the same way."""
+    """Where it failed, where the source knows it (GitLab: the deploying job and its failure
+    reason; GitHub: the failed job and step): two failures with one signature failed in the
+    same place, which deploy jobs do whatever the cause."""
+    failure_messages: tuple[str, ...] = ()
+    """What the failure said, in the source's words, where the source has it (GitHub: the
+    error annotations of the failed job, then the failed status's description; GitLab: the
+    failure reason). :func:`deploygate.rules.specific_messages` keeps the ones that name the
+    failure, not generic runner words."""
     commit_title: str | None = None
     """The first line of the deployed commit's message, where the source knows it: a
     "Revert ..." commit says that the deployment before it was rolled back."""

@@ -85,8 +85,9 @@ SPECS: Mapping[RuleId, RuleSpec] = {
         RuleSpec(
             RuleId.REPEAT_FAILURE,
             Level.ERROR,
-            "a failure like an earlier one that a postmortem already reviewed: the lesson "
-            "did not stick",
+            "a failure that repeats one a postmortem already reviewed, on evidence (a shared "
+            "cause label, the same specific error): the lesson did not stick; the same "
+            "failing job alone is a related prior failure notice",
         ),
         RuleSpec(
             RuleId.EXPIRED_WAIVER,
@@ -337,6 +338,49 @@ def normalise_signature(text: str | None) -> str:
     return " ".join(word for word in _WORD.findall(stripped) if not any(c.isdigit() for c in word))
 
 
+GENERIC_FAILURE_MESSAGES: tuple[str, ...] = (
+    # GitHub Actions' runner, under any step that exited non-zero, whatever the cause.
+    "process completed with exit code",
+    # @actions/exec, when a command an action ran exits non-zero: the command, not the cause.
+    "the process .* failed with exit code",
+    # The runner, on a cancelled job or one past its timeout-minutes.
+    "the operation was canceled",
+    ".*has exceeded the maximum execution time of minutes",
+    "the runner has received a shutdown signal.*",
+    # GitLab's failure reasons that name no cause: the script exited non-zero, or GitLab
+    # does not know (https://docs.gitlab.com/ci/yaml/#retrywhen lists them all; the others,
+    # such as runner_system_failure or missing_dependency_failure, say what failed).
+    "script failure",
+    "unknown failure",
+    # What deploy tools and people write in a failed status when they say nothing more.
+    "(the )?(deploy|deployment|job|build|release|step)?( has)? ?(failed|failure|error)",
+)
+"""Messages that say a step failed, not what failed: never evidence of a repeat.
+
+Each is a regular expression that must match a whole message once normalised
+(:func:`normalise_signature`: lower case, numbers, ids, hashes and times gone,
+and a leading "error" word dropped)."""
+
+_GENERIC = re.compile("|".join(f"(?:{message})" for message in GENERIC_FAILURE_MESSAGES))
+
+
+def specific_messages(deployment: Deployment) -> tuple[str, ...]:
+    """The deployment's failure messages that name the failure, normalised, without repeats.
+
+    "Process completed with exit code 1" or GitLab's ``script_failure`` is
+    what every failed deploy says: two failures that say only that failed
+    alike by chance, so such a message is no evidence (see
+    :data:`GENERIC_FAILURE_MESSAGES`).
+    """
+    found: dict[str, None] = {}
+    for message in deployment.failure_messages:
+        # "Error: x" (a workflow command's annotation) and "x" are one error.
+        signature = normalise_signature(message).removeprefix("error ")
+        if signature and not _GENERIC.fullmatch(signature):
+            found[signature] = None
+    return tuple(found)
+
+
 def _description_key(deployment: Deployment) -> str | None:
     """The normalised description, when it says enough to compare: more than two words."""
     signature = normalise_signature(deployment.description)
@@ -344,12 +388,20 @@ def _description_key(deployment: Deployment) -> str | None:
     return signature if len(signature.split()) > 2 else None
 
 
-def _keys(deployment: Deployment, evidence: Evidence) -> list[tuple[str, str]]:
-    """What a failure can be matched on, strongest first: cause, failing job, description."""
-    keys: list[tuple[str, str]] = []
+KeyKind = Literal["cause", "error", "job", "description"]
+
+EVIDENCE: frozenset[KeyKind] = frozenset({"cause", "error"})
+"""What proves a repeat: what people said (a cause label on both postmortems), or the same
+specific error. The same job and step, or a similar description, is only related."""
+
+
+def _keys(deployment: Deployment, evidence: Evidence) -> list[tuple[KeyKind, str]]:
+    """What a failure can be matched on, strongest first: cause, error, failing job, description."""
+    keys: list[tuple[KeyKind, str]] = []
     review = evidence.reviews.get(deployment.id)
     if review is not None:
         keys += [("cause", cause) for cause in sorted(review.postmortem.causes)]
+    keys += [("error", message) for message in specific_messages(deployment)]
     if deployment.failure_signature:
         keys.append(("job", deployment.failure_signature))
     description = _description_key(deployment)
@@ -358,11 +410,19 @@ def _keys(deployment: Deployment, evidence: Evidence) -> list[tuple[str, str]]:
     return keys
 
 
-_HOW = {
-    "cause": "the same cause ({})",
-    "job": "the same failing job ({})",
-    "description": "a similar description",
-}
+def _shown(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _how(kind: KeyKind, value: str) -> str:
+    """How two failures match, as the finding says it."""
+    if kind == "cause":
+        return f"the same cause ({value})"
+    if kind == "error":
+        return f"the same error ({_quote(_shown(value))})"
+    if kind == "job":
+        return f"the same failing job ({value})"
+    return "a similar description"
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,13 +433,13 @@ class Repeat:
     earlier: Deployment
     review: Review
     """The earlier failure's review: its postmortem is the lesson that did not stick."""
-    key: tuple[str, str]
-    """What matched: ``("cause" | "job" | "description", value)``."""
+    key: tuple[KeyKind, str]
+    """What matched, and its value."""
 
     @property
     def related(self) -> bool:
-        """Matched by description alone: a hint worth a notice, not a proven repeat."""
-        return self.key[0] == "description"
+        """Matched by where it failed or by description only: related, not a proven repeat."""
+        return self.key[0] not in EVIDENCE
 
 
 def find_repeats(evidence: Evidence) -> Iterator[Repeat]:
@@ -391,7 +451,7 @@ def find_repeats(evidence: Evidence) -> Iterator[Repeat]:
     indexed by their keys once, so a check costs a dictionary lookup per
     failure and key: 100,000 deployments stay linear.
     """
-    earlier_by_key: dict[tuple[str, str], list[Deployment]] = {}
+    earlier_by_key: dict[tuple[KeyKind, str], list[Deployment]] = {}
     for failure in (*evidence.earlier_failures, *evidence.failures):  # oldest first
         if failure.id in evidence.reviews:
             for key in _keys(failure, evidence):
@@ -404,7 +464,7 @@ def find_repeats(evidence: Evidence) -> Iterator[Repeat]:
 
 def _first_match(
     later: Deployment,
-    earlier_by_key: Mapping[tuple[str, str], Sequence[Deployment]],
+    earlier_by_key: Mapping[tuple[KeyKind, str], Sequence[Deployment]],
     evidence: Evidence,
 ) -> Repeat | None:
     """The strongest key's earliest reviewed failure that ``later`` repeats, if any."""
@@ -425,10 +485,12 @@ def _first_match(
 def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
     """Each repeat as a finding with its evidence.
 
-    A match by the failing job, or by a cause label shared by both
-    postmortems, is a repeat at the rule's level. A match by description
-    alone is only a "related prior failure" notice: deployment descriptions
-    are often generic ("Deploy failed"), and a guess must not block.
+    A repeat needs evidence that the failure is the same one: a cause label
+    on both postmortems, or the same specific error (:func:`specific_messages`).
+    It is a finding at the rule's level. The same failing job and step, or a
+    similar description, is only a "related prior failure" notice: deploy
+    jobs fail in the same step ("Deploy", ``script_failure``) whatever the
+    cause, and a guess must not block.
     """
     level = policy.levels[RuleId.REPEAT_FAILURE]
     if level is None:
@@ -445,7 +507,7 @@ def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterat
             level=Level.NOTICE if repeat.related else level,
             message=(
                 f"{kind}: {_failure_label(repeat.later)} failed with "
-                f"{_HOW[kind_of_key].format(value)} as {_failure_label(repeat.earlier)}, "
+                f"{_how(kind_of_key, value)} as {_failure_label(repeat.earlier)}, "
                 f"reviewed by postmortem {_quote(postmortem.title)}{lessons}"
             ),
             fingerprint=fingerprint(RuleId.REPEAT_FAILURE, "deployment", repeat.later.id),

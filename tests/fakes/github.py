@@ -543,6 +543,8 @@ class WorkflowJob:
     completed_at: datetime | None
     steps: list[WorkflowStep]
     run_attempt: int
+    annotations: list[tuple[str, str]] = field(default_factory=list)
+    """(level, message) in the order the runner wrote them: FAILURE, WARNING or NOTICE."""
 
 
 @dataclass(eq=False)
@@ -584,8 +586,10 @@ class WorkflowRun:
         *,
         steps: Iterable[tuple[str, str | None]] = (("Set up job", "success"),),
         status: str = "completed",
+        annotations: Iterable[tuple[str, str]] = (),
     ) -> WorkflowJob:
-        """Add a job to the latest attempt; ``steps`` are (name, conclusion) in order."""
+        """Add a job to the latest attempt; ``steps`` are (name, conclusion) in order,
+        ``annotations`` (level, message), as its check run shows them."""
         world = self.repo.world
         with world.lock:
             if conclusion is not None and conclusion not in JOB_CONCLUSIONS:
@@ -603,6 +607,7 @@ class WorkflowRun:
                 completed_at=self.updated_at if status == "completed" else None,
                 steps=[] if conclusion == "skipped" else chosen,
                 run_attempt=self.run_attempt,
+                annotations=list(annotations),
             )
             self.jobs.append(job)
             return job
@@ -2101,6 +2106,24 @@ def _check_run_steps(
         descending=False,
         args=page,
     )
+
+
+@_resolves("CheckRun.annotations")
+def _check_run_annotations(check_run: _CheckRun, _info: Info, **page: Any) -> _Connection:
+    return _paginate(
+        list(enumerate(check_run.job.annotations)),
+        kind="annotations",
+        key=lambda pair: (pair[0],),
+        descending=False,
+        args=page,
+    )
+
+
+_attributes(
+    "CheckAnnotation",
+    annotationLevel=lambda pair: pair[1][0],
+    message=lambda pair: pair[1][1],
+)
 
 
 _attributes(

@@ -574,8 +574,8 @@ def test_node_ids_count_every_node_they_name() -> None:
     """nodes(ids:) multiplies what it selects by the ids, as a connection does by its page."""
     one = query_cost(queries.RUN_JOBS, {"ids": ["a"]})
     fifty = query_cost(queries.RUN_JOBS, {"ids": ["a"] * 50})
-    assert one == (1, 25 + 25 * 50)
-    assert fifty == (13, 50 * one[1])
+    assert one == (1, 25 + 25 * 50 + 25 * 10)  # check runs, their steps, their annotations
+    assert fifty == (26, 50 * one[1])
 
 
 def test_sub_issue_in_a_repository_the_token_cannot_read_is_null(fake: FakeGitHub) -> None:

@@ -9,7 +9,12 @@ registers are here too.
   postmortems in acme/incidents (sources/github/test_github_source.py and the CLI tests
   that run against GitHub);
 - ``gitlab_year``: the same year on the fake GitLab, group/shop with
-  incidents in group/incidents.
+  incidents in group/incidents;
+- ``github_same_step`` and ``gitlab_same_step``: failures that all fail in
+  the same deploy step with a generic error, each reviewed, each for another
+  cause; with ``true_repeats``, a failure whose postmortem repeats an earlier
+  cause label, one that repeats an earlier specific error, and a near miss
+  (test_repeat_evidence.py and the benchmark's story of repeat-failure).
 """
 
 from __future__ import annotations
@@ -202,3 +207,115 @@ def gitlab_year(fake: FakeGitLab) -> dict[str, str]:
         "referenced": f"group/shop#{referenced.iid}",
         "contract": f"group/platform#{contract.iid}",
     }
+
+
+SAME_STEP_CAUSES = ("config-drift", "capacity", "expired-certificate", "bad-migration",
+                    "dns", "feature-flag", "dependency-outage", "quota")  # fmt: skip
+"""The cause of each generic failure of the same-step worlds, one a failure, none shared."""
+SAME_STEP_DAYS = (80, 70, 60, 50, 40, 30, 25, 20)
+"""When each of them failed, in days before NOW: all inside the 90-day lookback."""
+SPECIFIC_ERROR = 'Error: relation "orders" is locked by migration {}'
+"""An error that names the failure: the same once its number is stripped."""
+GENERIC_RUNNER_ERROR = "Process completed with exit code 1."
+
+
+def _same_step_failures(true_repeats: bool) -> list[tuple[str, float, str | None, str | None]]:
+    """(name, days ago, cause label of its postmortem or None, specific error or None)."""
+    failures: list[tuple[str, float, str | None, str | None]] = [
+        (f"generic-{n}", day, cause, None)
+        for n, (day, cause) in enumerate(zip(SAME_STEP_DAYS, SAME_STEP_CAUSES, strict=True))
+    ]
+    if true_repeats:
+        failures += [
+            ("specific-earlier", 85, "migrations", SPECIFIC_ERROR.format("0031")),
+            # Its postmortem names an earlier cause again: what people said.
+            ("cause-repeat", 15, SAME_STEP_CAUSES[0], None),
+            # It says what the reviewed failure 85 days ago said.
+            ("error-repeat", 10, None, SPECIFIC_ERROR.format("0057")),
+            # The same step, another specific error: related at most.
+            ("near-miss", 6, None, "Error: disk quota exceeded on /var/lib/postgresql"),
+        ]
+    return sorted(failures, key=lambda failure: -failure[1])
+
+
+def github_same_step(fake: FakeGitHub, *, true_repeats: bool = False) -> dict[str, str]:
+    """acme/shop deployment records whose log URLs are runs that failed at the step "Deploy".
+
+    Every failed run's deploy job says only the runner's "Process completed
+    with exit code 1" and its status "Deployment failed", unless it has a
+    specific error; a failure with a cause gets a postmortem in acme/incidents
+    the day after, naming its run URL and labelled with that cause. Returns
+    the deployment id of each failure by name.
+    """
+    world = fake.world
+    world.clock = lambda: NOW
+    world.token(GITHUB_TOKEN, login="github-actions[bot]")
+    shop, incidents = world.repo("acme/shop"), world.repo("acme/incidents")
+    ids = {}
+    for n, (name, days_ago, cause, error) in enumerate(_same_step_failures(true_repeats)):
+        run = shop.workflow_run(head_sha=f"{n:04x}" + "5a" * 18, conclusion="failure",
+                                created_at=at(days_ago))  # fmt: skip
+        run.job("test")
+        errors = [error] if error else []
+        run.job(
+            "deploy",
+            "failure",
+            steps=[("Set up job", "success"), ("Deploy", "failure")],
+            annotations=[("FAILURE", message) for message in (*errors, GENERIC_RUNNER_ERROR)],
+        )
+        run_url = f"https://{world.web_host}/acme/shop/actions/runs/{run.id}"
+        deployment = shop.deployment(
+            state="FAILURE",
+            sha=run.head_sha,
+            created_at=at(days_ago),
+            status_description="Deployment failed",
+            log_url=run_url,
+        )
+        ids[name] = str(deployment.database_id)
+        if cause is not None:
+            incidents.issue(
+                title=f"Checkout deploy failed: {cause}",
+                labels=["postmortem", "service:checkout", f"cause:{cause}"],
+                created_at=at(days_ago - 1),
+                state="CLOSED",
+                body=f"The deploy {run_url} failed.",
+            )
+    return ids
+
+
+def gitlab_same_step(fake: FakeGitLab, *, true_repeats: bool = False) -> dict[str, str]:
+    """group/shop deployments whose job ``deploy`` failed, all with ``script_failure``.
+
+    A failure with a specific error fails with ``runner_system_failure``
+    instead (the near miss with ``missing_dependency_failure``); a failure
+    with a cause gets an incident in group/incidents the day after, naming
+    its job URL and labelled with that cause. Returns the deployment id of
+    each failure by name.
+    """
+    world = fake.world
+    world.token(GITLAB_TOKEN, username="deploybot")
+    shop, incidents = world.project("group/shop"), world.project("group/incidents")
+    reasons = {"specific-earlier": "runner_system_failure", "error-repeat": "runner_system_failure",
+               "near-miss": "missing_dependency_failure"}  # fmt: skip
+    ids = {}
+    for n, (name, days_ago, cause, _error) in enumerate(_same_step_failures(true_repeats)):
+        job_url = f"{fake.url}/group/shop/-/jobs/{7000 + n}"
+        deployment = shop.deployment(
+            status="failed",
+            sha=f"{n:04x}" + "5b" * 18,
+            created_at=at(days_ago),
+            failure_reason=reasons.get(name, "script_failure"),
+            job_web_url=job_url,
+            pipeline_web_url=f"{fake.url}/group/shop/-/pipelines/{8000 + n}",
+        )
+        ids[name] = str(deployment.id)
+        if cause is not None:
+            incidents.issue(
+                f"Checkout deploy failed: {cause}",
+                f"The job {job_url} failed.",
+                ["postmortem", "service::checkout", f"cause::{cause}"],
+                issue_type="incident",
+                created_at=at(days_ago - 1),
+                state="closed",
+            )
+    return ids

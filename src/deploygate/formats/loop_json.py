@@ -14,7 +14,8 @@ fields; none will be removed or change meaning without a new
                "postmortem_coverage": float|null, "median_hours_to_postmortem": float|null,
                "open_action_items": int, "overdue_action_items": int,
                "declined_action_items": int, "median_days_to_close": float|null,
-               "closed_at_unknown": int, "repeat_failures": int, "overrides": int,
+               "closed_at_unknown": int, "repeat_failures": int, "related_failures": int,
+               "overrides": int,
                "weekly": [{"start": YYYY-MM-DD, "failures": int, "open_lesson_debt": int}],
                "teams_closing": [{"team": str, "closed": int}]}],
  "overrides": int}
@@ -27,7 +28,10 @@ closed: ``declined_action_items``, ``median_days_to_close`` (done items) and
 ``open_lesson_debt`` counts an item from its creation until its closing.
 ``closed_at_unknown`` (added in version 1) counts the done or declined items
 of the whole history up to the period's end whose source gives no closing
-time, which are in none of those.
+time, which are in none of those. ``repeat_failures`` counts the failures that
+repeat an earlier reviewed one on evidence (a shared cause label, the same
+specific error); ``related_failures`` (added in version 1) those only related to
+one (the same failing job and step, a similar description), counted apart.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ def _service(loop: ServiceLoop) -> dict[str, Any]:
         "median_days_to_close": loop.median_days_to_close,
         "closed_at_unknown": loop.closed_at_unknown,
         "repeat_failures": loop.repeat_failures,
+        "related_failures": loop.related_failures,
         "overrides": loop.overrides,
         "weekly": [_week(week) for week in loop.weekly],
         "teams_closing": [{"team": team, "closed": count} for team, count in loop.teams_closing],

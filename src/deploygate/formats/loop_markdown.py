@@ -32,6 +32,7 @@ COLUMNS = (
     "Declined",
     "Median time to close",
     "Repeat failures",
+    "Related failures",
     "Overrides",
 )
 """The metrics table's header, shared with the HTML page."""
@@ -87,6 +88,7 @@ def metric_cells(loop: ServiceLoop) -> tuple[str, ...]:
         str(loop.declined_action_items),
         days(loop.median_days_to_close),
         str(loop.repeat_failures),
+        str(loop.related_failures),
         str(loop.overrides),
     )
 

@@ -403,16 +403,26 @@ def test_with_a_job_named_the_jobs_outcome_is_the_deployments(fake_github: FakeG
     assert_rest_traffic_matches_openapi(fake_github)
 
 
-def test_the_same_failed_step_twice_is_a_repeat_failure(
+LOCKED = ("FAILURE", 'Error: relation "orders" is locked by migration 0042')
+EXIT_1 = ("FAILURE", "Process completed with exit code 1.")
+
+
+def test_the_same_error_is_a_repeat_and_the_same_step_alone_only_related(
     fake_github: FakeGitHub,  # noqa: F811
     tmp_path: Path,
 ) -> None:
+    """The failed job's error annotations are the evidence; the step only places it."""
     world = fake_github.world
     world.clock = lambda: NOW
     world.token(TOKEN, login="github-actions[bot]")
     repo, incidents = world.repo("acme/shop"), world.repo("acme/incidents")
     first = repo.workflow_run(head_sha=sha(1), conclusion="failure", created_at=at(40))
-    first.job("deploy", "failure", steps=[("Run migrations", "failure")])
+    first.job(
+        "deploy",
+        "failure",
+        steps=[("Run migrations", "failure")],
+        annotations=[("WARNING", "Node.js 16 actions are deprecated."), LOCKED, EXIT_1],
+    )
     incidents.issue(
         title="Migrations locked the orders table",
         labels=["postmortem", "service:checkout"],
@@ -420,26 +430,55 @@ def test_the_same_failed_step_twice_is_a_repeat_failure(
         body=run_url(fake_github, first),
     )
     again = repo.workflow_run(head_sha=sha(2), conclusion="failure", created_at=at(3))
-    again.job("deploy", "failure", steps=[("Set up job", "success"), ("Run migrations", "failure")])
-    other = repo.workflow_run(head_sha=sha(3), conclusion="failure", created_at=at(2))
-    other.job("deploy", "failure", steps=[("Helm upgrade", "failure")])
+    again.job(
+        "deploy",
+        "failure",
+        steps=[("Set up job", "success"), ("Run migrations", "failure")],
+        annotations=[("FAILURE", 'Error: relation "orders" is locked by migration 0057'), EXIT_1],
+    )
+    elsewhere = repo.workflow_run(head_sha=sha(3), conclusion="failure", created_at=at(2))
+    elsewhere.job(
+        "deploy",
+        "failure",
+        steps=[("Run migrations", "failure")],
+        annotations=[("FAILURE", "Error: could not connect to server: Connection refused"), EXIT_1],
+    )
+    other = repo.workflow_run(head_sha=sha(4), conclusion="failure", created_at=at(1))
+    other.job("deploy", "failure", steps=[("Helm upgrade", "failure")], annotations=[EXIT_1])
 
     result = check(fake_github, config(tmp_path, workflow="deploy.yml"), "acme/shop")
     assert result.exit_code == 1, result.output
     repeats = [f for f in json_report(result.stdout)["findings"] if f["rule"] == "repeat-failure"]
-    assert [(f["deployment"]["sha"], f["level"]) for f in repeats] == [(sha(2), "error")]
-    assert "the same failing job (deploy: Run migrations)" in repeats[0]["message"]
+    assert [(f["deployment"]["sha"], f["level"]) for f in repeats] == [
+        (sha(2), "error"),
+        (sha(3), "notice"),
+    ]
+    assert "the same error (“relation orders is locked by migration”)" in repeats[0]["message"]
+    assert repeats[1]["message"].startswith("Related prior failure:")
+    assert "the same failing job (deploy: Run migrations)" in repeats[1]["message"]
 
 
 def failed_deployment(
-    fake: FakeGitHub, step: str, days_ago: float, n: int, *, job_url: bool = False
+    fake: FakeGitHub,
+    step: str,
+    days_ago: float,
+    n: int,
+    *,
+    job_url: bool = False,
+    errors: tuple[str, ...] = ("Process completed with exit code 1.",),
 ) -> str:
-    """A failed deployment record of acme/shop whose log URL is a run that failed at ``step``."""
+    """A failed deployment record of acme/shop whose log URL is a run that failed at ``step``
+    with the error annotations ``errors``."""
     run = fake.world.repo("acme/shop").workflow_run(
         head_sha=sha(n), conclusion="failure", created_at=at(days_ago)
     )
     run.job("test")
-    failed = run.job("deploy", "failure", steps=[("Set up job", "success"), (step, "failure")])
+    failed = run.job(
+        "deploy",
+        "failure",
+        steps=[("Set up job", "success"), (step, "failure")],
+        annotations=[("FAILURE", error) for error in errors],
+    )
     url = run_url(fake, run) + (f"/job/{failed.id}#step:2:1" if job_url else "")
     deployment = fake.world.repo("acme/shop").deployment(
         state="FAILURE", sha=sha(n), created_at=at(days_ago), log_url=url
@@ -448,32 +487,40 @@ def failed_deployment(
 
 
 @pytest.mark.parametrize("web_host", ["github.com", "ghe.example.com"])
-def test_deployments_whose_runs_failed_at_the_same_step_are_a_repeat_failure(
+def test_deployments_whose_runs_failed_with_the_same_error_are_a_repeat_failure(
     fake_github: FakeGitHub,  # noqa: F811
     tmp_path: Path,
     web_host: str,
 ) -> None:
-    """Deployment records, no workflow named: the failed step comes from the run behind each
-    status' log URL, all runs in one query, on github.com and on a GHES host alike."""
+    """Deployment records, no workflow named: the failed step and its errors come from the
+    run behind each status' log URL, all runs in one query, on github.com and on a GHES
+    host alike."""
     world = fake_github.world
     world.web_host = web_host
     world.clock = lambda: NOW
     world.token(TOKEN, login="github-actions[bot]")
-    first = failed_deployment(fake_github, "Run migrations", 40, 1, job_url=True)
+    first = failed_deployment(
+        fake_github, "Run migrations", 40, 1, job_url=True, errors=(LOCKED[1], EXIT_1[1])
+    )
     world.repo("acme/incidents").issue(
         title="Migrations locked the orders table",
         labels=["postmortem", "service:checkout"],
         created_at=at(39),
         body=f"Deployment {first} failed.",
     )
-    again = failed_deployment(fake_github, "Run migrations", 3, 2)
+    again = failed_deployment(fake_github, "Run migrations", 3, 2, errors=(LOCKED[1],))
+    related = failed_deployment(fake_github, "Run migrations", 2.5, 4)
     other = failed_deployment(fake_github, "Helm upgrade", 2, 3)
 
     result = check(fake_github, config(tmp_path), "acme/shop")
     assert result.exit_code == 1, result.output
     repeats = [f for f in json_report(result.stdout)["findings"] if f["rule"] == "repeat-failure"]
-    assert [(f["deployment"]["id"], f["level"]) for f in repeats] == [(again, "error")]
-    assert "the same failing job (deploy: Run migrations)" in repeats[0]["message"]
+    assert [(f["deployment"]["id"], f["level"]) for f in repeats] == [
+        (again, "error"),
+        (related, "notice"),
+    ]
+    assert "the same error (“relation orders is locked by migration”)" in repeats[0]["message"]
+    assert "the same failing job (deploy: Run migrations)" in repeats[1]["message"]
     assert other not in {f["deployment"]["id"] for f in repeats}
     [lookup] = operations(fake_github, "RunJobsByUrl")
     assert sorted(lookup.json()["variables"].values()) == sorted(
@@ -525,8 +572,9 @@ def test_a_token_without_checks_read_leaves_failed_deployments_unsigned_with_a_n
     [source] = json_report(result.stdout)["sources"]
     assert source["ok"]
     assert source["notices"] == [
-        "which step failed was not read from the workflow runs of 1 failed deployment(s) "
-        "(the token needs checks: read): they repeat by cause label only"
+        "which step failed, and its errors, were not read from the workflow runs of 1 failed "
+        "deployment(s) (the token needs checks: read): they repeat by cause label or status "
+        "description only"
     ]
 
 
@@ -722,6 +770,36 @@ def test_a_check_run_becomes_the_job_it_reports() -> None:
         records.check_run({"id": "CR_2", "name": "deploy", "conclusion": "EXPLODED"}, "a run")
 
 
+def test_a_check_runs_failure_annotations_are_its_errors_first_lines_only() -> None:
+    """Warnings say nothing about why it failed; a stack trace under the error differs
+    between runs of one failure, so only the first line is compared."""
+    node = {
+        "id": "CR_1",
+        "name": "deploy",
+        "conclusion": "FAILURE",
+        "steps": {"pageInfo": {"hasNextPage": False, "endCursor": None}, "nodes": []},
+        "annotations": {
+            "nodes": [
+                {"annotationLevel": "WARNING", "message": "Node.js 16 actions are deprecated."},
+                {"annotationLevel": "FAILURE", "message": "\nTypeError: x is undefined\n  at a:1"},
+                {"annotationLevel": "FAILURE", "message": "Process completed with exit code 1."},
+            ]
+        },
+    }
+    job = records.job(records.check_run(node, "workflow run 1"))
+    assert job.errors == (
+        "\nTypeError: x is undefined\n  at a:1",
+        "Process completed with exit code 1.",
+    )
+    assert runs.failure_messages(job) == (
+        "TypeError: x is undefined",
+        "Process completed with exit code 1.",
+    )
+    node["annotations"] = {"nodes": [{"annotationLevel": "FAILURE", "message": 7}]}
+    with pytest.raises(records.Malformed, match="an annotation of job 'deploy'"):
+        records.check_run(node, "workflow run 1")
+
+
 # ---------------------------------------------------------------------------
 # What goes wrong, said in one line
 # ---------------------------------------------------------------------------
@@ -901,8 +979,8 @@ def test_the_commit_title_costs_the_deployments_query_nothing() -> None:
 
 
 def test_the_default_branch_and_the_jobs_cost_little() -> None:
-    """The branch adds nothing to the postmortems page; a full jobs query stays far under
-    GitHub's 500,000-node limit at 13 points."""
+    """The branch adds nothing to the postmortems page; a full jobs query, annotations
+    included, stays far under GitHub's 500,000-node limit at 26 points."""
     postmortems = {"owner": "acme", "name": "shop", "labels": ["postmortem"], "after": None}
     with_branch = postmortems | {
         "withDefaultBranch": True,
@@ -913,5 +991,5 @@ def test_the_default_branch_and_the_jobs_cost_little() -> None:
         queries.POSTMORTEMS, postmortems
     )
     full = {"ids": ["WFR_x"] * queries.RUNS_PER_JOB_LOOKUP}
-    assert query_cost(queries.RUN_JOBS, full) == (13, 63_750)
-    assert MAX_NODES > 5 * 63_750
+    assert query_cost(queries.RUN_JOBS, full) == (26, 76_250)
+    assert MAX_NODES > 5 * 76_250

@@ -206,10 +206,12 @@ def test_a_deploy_job_of_a_service_with_several_environments_ships_to_the_first(
     assert finding["deployment"]["environment"] == "eu-production"
 
 
-def test_two_copies_of_a_parallel_deploy_job_failing_alike_are_a_repeat(
+def test_two_copies_of_a_parallel_deploy_job_fail_in_the_same_job(
     fake_gitlab: FakeGitLab,  # noqa: F811
     tmp_path: Path,
 ) -> None:
+    """``deploy 1/2`` and ``deploy 2/2`` are one job; with the generic ``script_failure`` the
+    same job is a related prior failure, not a repeat."""
     fake_gitlab.world.token(TOKEN, username="deploybot")
     shop = fake_gitlab.world.project("group/shop")
     first = shop.job(
@@ -226,5 +228,6 @@ def test_two_copies_of_a_parallel_deploy_job_failing_alike_are_a_repeat(
     shop.job("deploy 2/2", status="failed", failure_reason="script_failure", created_at=at(5))
     result = run(fake_gitlab, tmp_path, 'job = "deploy"\n')
     [repeat] = [f for f in json_report(result.stdout)["findings"] if f["rule"] == "repeat-failure"]
-    assert repeat["level"] == "error"
+    assert repeat["level"] == "notice"
+    assert repeat["message"].startswith("Related prior failure:")
     assert "the same failing job (deploy: script_failure)" in repeat["message"]

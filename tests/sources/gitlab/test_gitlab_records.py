@@ -77,6 +77,7 @@ def test_a_deployment_is_decoded_and_mapped() -> None:
     assert mapped.environment == "production"
     assert mapped.url == "https://gitlab.example/group/shop/-/jobs/7"
     assert mapped.failure_signature == "deploy: script_failure"
+    assert mapped.failure_messages == ("script_failure",)  # the rules judge it generic
     assert mapped.commit_title == "Raise the pool size"
 
 
@@ -111,6 +112,7 @@ def test_a_deploy_jobs_parallel_copy_is_a_run_and_drops_its_shard() -> None:
     assert record.run is not None
     mapped = source.job_deployment(record.run, "checkout", "production")
     assert mapped.failure_signature == "deploy: script_failure"
+    assert mapped.failure_messages == ("script_failure",)
     assert mapped.sha == "abc123"
 
 

@@ -53,20 +53,22 @@ def test_a_year_of_history_gives_exactly_the_expected_findings(
     ]
     assert observed == [
         ("error", "overdue-action-item", None, expected["overdue"], None),
-        # Failed like the reviewed failure 71 days ago: the same job, the same reason.
-        ("error", "repeat-failure", expected["failed-15"], None, None),
         ("warning", "open-action-item", None, expected["referenced"], None),
         ("warning", "open-action-item", None, expected["contract"], None),
         ("warning", "unreviewed-failure", expected["failed-15"], None, None),
         ("notice", "declined-action-item", None, expected["declined"], None),
+        # Failed in the job of the reviewed failure 71 days ago, with the same generic
+        # script_failure: related, no evidence of a repeat.
+        ("notice", "repeat-failure", expected["failed-15"], None, None),
         ("notice", "reviewed-failure", expected["failed-71"], None, "reference"),
         ("notice", "reviewed-failure", expected["failed-50"], None, "time-window"),
         ("notice", "unreviewed-failure", expected["failed-1"], None, None),
     ]
-    repeat = report["findings"][1]
+    repeat = report["findings"][5]
     assert repeat["message"] == (
-        f"Repeat failure: deployment {expected['failed-15']} (production, 000000f, 2026-11-05) "
-        "failed with the same failing job (deploy: script_failure) as deployment "
+        f"Related prior failure: deployment {expected['failed-15']} "
+        "(production, 000000f, 2026-11-05) failed with the same failing job "
+        "(deploy: script_failure) as deployment "
         f"{expected['failed-71']} (production, 0000047, 2026-09-10), reviewed by postmortem "
         "“Checkout 500s after the payment config rollout”; its done action items: "
         "“Validate config in CI”"

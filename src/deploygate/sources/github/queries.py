@@ -194,8 +194,11 @@ RUNS_PER_JOB_LOOKUP = 50
 CHECK_RUNS_PER_RUN = 25
 STEPS_PER_CHECK_RUN = 50
 """Enough for nearly every deploy workflow; a run with more jobs, or a job with more steps,
-is read on in follow-up pages. With 50 runs a query asks for at most 63,750 nodes (GitHub
-allows 500,000) and costs 13 points: 50 check-run pages plus 1,250 step pages, over 100."""
+is read on in follow-up pages. A job's first ten annotations hold its errors (an error
+annotation is written when the step fails, and a job rarely has ten warnings before it);
+they are not paged further. With 50 runs a query asks for at most 76,250 nodes (GitHub
+allows 500,000) and costs 26 points: 50 check-run pages plus 1,250 step pages and 1,250
+annotation pages, over 100. No request is added for them."""
 
 CHECK_RUN_FIELDS = """
 fragment CheckRunFields on CheckRun {
@@ -206,8 +209,14 @@ fragment CheckRunFields on CheckRun {
     pageInfo { hasNextPage endCursor }
     nodes { name conclusion number }
   }
+  annotations(first: 10) {
+    nodes { annotationLevel message }
+  }
 }
 """
+"""A job and where it failed: its steps, and its annotations, where a failed step's error
+is (the runner's "Process completed with exit code 1", and any ``::error::`` the step
+wrote). See https://docs.github.com/en/graphql/reference/objects#checkrun"""
 
 RUN_JOB_FIELDS = (
     """

@@ -564,6 +564,8 @@ class Job:
     name: str
     conclusion: Conclusion | None
     steps: tuple[Step, ...] = ()
+    errors: tuple[str, ...] = ()
+    """The messages of its annotations at level FAILURE, in GitHub's order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -584,10 +586,13 @@ class CheckRun:
     steps: Page[NumberedStep]
     label: str
     """How a message names it (``job 'deploy' of workflow run URL``)."""
+    errors: tuple[str, ...] = ()
+    """The messages of its first annotations at level FAILURE."""
 
 
 _CHECK_RUN_TYPES: FieldTypes = {"id": (str,), "name": (str,), "conclusion": (str, NULL)}
 _STEP_TYPES: FieldTypes = {"number": (int,), "name": (str,), "conclusion": (str, NULL)}
+_ANNOTATION_TYPES: FieldTypes = {"annotationLevel": (str, NULL), "message": (str,)}
 
 
 def _conclusion(record: Mapping[str, Any], name: str) -> Conclusion | None:
@@ -620,13 +625,29 @@ def steps_page(connection: Mapping[str, Any], job: str) -> Page[NumberedStep]:
     return Page(tuple(steps), next_cursor(connection, f"the steps of {job}"))
 
 
+def errors(node: Mapping[str, Any], job: str) -> tuple[str, ...]:
+    """The messages of ``job``'s annotations at level FAILURE (warnings and notices say
+    nothing about why it failed)."""
+    connection = node.get("annotations")
+    if connection is None:
+        return ()
+    if not isinstance(connection, dict):
+        raise Malformed(f"GitHub answered {job} with the annotations {connection!r:.40}")
+    found = []
+    for annotation in nodes(connection, f"the annotations of {job}"):
+        _check_fields(annotation, _ANNOTATION_TYPES, f"an annotation of {job}")
+        if annotation.get("annotationLevel") == "FAILURE":
+            found.append(annotation["message"])
+    return tuple(found)
+
+
 def check_run(node: Mapping[str, Any], what: str) -> CheckRun:
     """One check run of ``what`` (a workflow run) with the first page of its steps."""
     label = f"job {node.get('name')!r:.40} of {what}"
     _check_fields(node, _CHECK_RUN_TYPES, label)
     conclusion = _conclusion(node, label)
     steps = steps_page(part(node, "steps", label), label)
-    return CheckRun(node["id"], node["name"], conclusion, steps, label)
+    return CheckRun(node["id"], node["name"], conclusion, steps, label, errors(node, label))
 
 
 def check_runs_page(connection: Mapping[str, Any], what: str) -> Page[CheckRun]:
@@ -640,7 +661,9 @@ def check_runs_page(connection: Mapping[str, Any], what: str) -> Page[CheckRun]:
 def job(check: CheckRun, more_steps: tuple[NumberedStep, ...] = ()) -> Job:
     """The job a check run reports, its steps (from every page) in the order they ran."""
     steps = sorted((*check.steps.records, *more_steps), key=lambda numbered: numbered.number)
-    return Job(check.name, check.conclusion, tuple(numbered.step for numbered in steps))
+    return Job(
+        check.name, check.conclusion, tuple(numbered.step for numbered in steps), check.errors
+    )
 
 
 def run_check_runs(run: Mapping[str, Any], what: str) -> Page[CheckRun]:

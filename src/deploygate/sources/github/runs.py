@@ -37,7 +37,10 @@ per request): GitHub names a job's check run as it shows the job, and
 A failed run's ``failure_signature`` is its failed job's name and the first
 failed step's name (``deploy: Run migrations``): both are written in the
 workflow file, so two runs that failed at the same step carry the same
-signature, and repeat-failure finds them.
+signature. Deploy jobs fail in the same step whatever the cause, so that is
+only a related prior failure; what the step said is the evidence of a
+repeat: the failed job's error annotations are its ``failure_messages``
+(the rules drop the runner's generic "Process completed with exit code 1").
 """
 
 from __future__ import annotations
@@ -127,6 +130,14 @@ def failure_signature(job: Job | None) -> str | None:
     return f"{signature} (timed out)" if timed_out else signature
 
 
+def failure_messages(job: Job | None) -> tuple[str, ...]:
+    """The first line of each error annotation of the failed ``job``: the error, not the
+    stack trace after it, whose frames differ between runs of one failure."""
+    if job is None:
+        return ()
+    return tuple(line for error in job.errors if (line := first_line(error)) is not None)
+
+
 def first_line(message: object) -> str | None:
     """A commit message's first line, None when there is none."""
     if not isinstance(message, str):
@@ -167,5 +178,6 @@ def deployment(
         description=display_title if display_title != commit_title else None,
         other_urls=(run.url,) if run.url else (),
         failure_signature=failure_signature(failed_job) if status.failed else None,
+        failure_messages=failure_messages(failed_job) if status.failed else (),
         commit_title=commit_title,
     )

@@ -181,12 +181,13 @@ class GitHubSource:
     def with_failure_signatures(
         self, found: list[Deployment]
     ) -> tuple[list[Deployment], tuple[str, ...]]:
-        """``found``, each failed deployment whose run is known signed by its failed step; notices.
+        """``found``, each failed deployment whose run is known signed by its failed step and
+        that job's errors; notices.
 
         Only failed deployments whose log (or environment) URL is an Actions
         run on this GitHub cost a request, fifty runs a query. A token
         without ``checks: read`` leaves them unsigned, with a notice: the
-        deploy can still be judged, by cause labels.
+        deploy can still be judged, by cause labels and status descriptions.
         """
         run_urls = {
             deployment.id: url
@@ -198,9 +199,9 @@ class GitHubSource:
             jobs = self.api.jobs_by_url(sorted(set(run_urls.values())))
         except Refused as refused:
             notice = (
-                f"which step failed was not read from the workflow runs of {len(run_urls)} "
-                f"failed deployment(s) (the token needs {refused}): they repeat by cause "
-                "label only"
+                f"which step failed, and its errors, were not read from the workflow runs of "
+                f"{len(run_urls)} failed deployment(s) (the token needs {refused}): they repeat "
+                "by cause label or status description only"
             )
             return found, (notice,)
         return [
@@ -257,20 +258,25 @@ def _deployment(record: DeploymentRecord, service: str, settings: GitHubSettings
 
     The status' environment URL (the site) is not read: it is the same for
     every deployment of the environment, so it names none of them, and a
-    postmortem that names the site must not review one (see linking).
+    postmortem that names the site must not review one (see linking). A
+    failed deployment's status description is what the deploy said when it
+    failed: a failure message (the rules drop a generic "Deployment failed").
     """
     api_url = f"{settings.api_url}/repos/{settings.repository}/deployments/{record.database_id}"
     log_url = record.log_url
+    status = _STATES.get(str(record.state), DeploymentStatus.IN_PROGRESS)
+    said = record.status_description if status.failed else None
     return Deployment(
         id=str(record.database_id),
         service=service,
         environment=record.environment or "",
-        status=_STATES.get(str(record.state), DeploymentStatus.IN_PROGRESS),
+        status=status,
         created_at=record.created_at,
         sha=record.commit_oid,
         url=log_url or api_url,
         description=record.status_description or record.description,
         other_urls=tuple(url for url in (api_url, log_url) if url),
+        failure_messages=(said,) if said else (),
         commit_title=runs.first_line(record.commit_headline),
     )
 
@@ -286,9 +292,14 @@ def actions_run(deployment: Deployment, web_url: str) -> str | None:
 
 
 def _signed(deployment: Deployment, jobs: Sequence[Job]) -> Deployment:
-    """``deployment``, signed by the failed job and step of its run when they are known."""
-    signature = runs.failure_signature(runs.first_failed(jobs))
-    return replace(deployment, failure_signature=signature) if signature else deployment
+    """``deployment``, signed by the failed job and step of its run when they are known,
+    and with that job's errors before its status' description."""
+    failed = runs.first_failed(jobs)
+    signature = runs.failure_signature(failed)
+    if not signature:
+        return deployment
+    messages = (*runs.failure_messages(failed), *deployment.failure_messages)
+    return replace(deployment, failure_signature=signature, failure_messages=messages)
 
 
 # -- Postmortems ---------------------------------------------------------------------

@@ -319,7 +319,12 @@ def username(api: GitLabApi) -> str:
 
 
 def deployment(record: DeploymentRecord, service: str) -> Deployment:
-    """A deployment of an environment, linked to the job and pipeline that ran it."""
+    """A deployment of an environment, linked to the job and pipeline that ran it.
+
+    Its failure reason is both where it failed (with the job's name) and what
+    it said: the rules count ``runner_system_failure`` as evidence of a
+    repeat, never the generic ``script_failure``.
+    """
     job_name, reason = record.job_name, record.failure_reason
     return Deployment(
         id=str(record.id),
@@ -332,6 +337,7 @@ def deployment(record: DeploymentRecord, service: str) -> Deployment:
         description=": ".join(part for part in (job_name, reason) if part) or None,
         other_urls=tuple(url for url in (record.job_url, record.pipeline_url) if url),
         failure_signature=f"{job_name}: {reason}" if job_name and reason else None,
+        failure_messages=(reason,) if reason else (),
         commit_title=record.commit_title,
     )
 
@@ -350,6 +356,7 @@ def job_deployment(run: DeployRun, service: str, environment: str) -> Deployment
         description=": ".join(part for part in (name, reason) if part) or None,
         other_urls=tuple(u for u in (run.url, run.pipeline_url) if u),
         failure_signature=f"{_SHARD.sub('', name)}: {reason}" if name and reason else None,
+        failure_messages=(reason,) if reason else (),
         commit_title=run.commit_title,
     )
 
