@@ -36,7 +36,9 @@ def _path(finding: Finding, options: RenderOptions) -> str:
 
 def _issue(finding: Finding, options: RenderOptions) -> dict[str, Any]:
     return {
-        "description": escape.plain(finding.message),
+        "description": escape.plain(
+            f"{finding.message}. {finding.remedy}" if finding.remedy else finding.message
+        ),
         "check_name": f"deploygate/{finding.rule.value}",
         "fingerprint": finding.fingerprint,
         "severity": SEVERITIES[finding.level],
