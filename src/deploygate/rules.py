@@ -565,23 +565,23 @@ def _names(finding: Finding) -> list[Finding]:
     return names
 
 
-def _waiver_for(finding: Finding, waivers: Iterable[Waiver]) -> Waiver | None:
-    """The first waiver that names ``finding`` (see :func:`_names`)."""
-    names = _names(finding)
-    return next((waiver for waiver in waivers for name in names if waiver.matches(name)), None)
-
-
-def _matched(waiver: Waiver, findings: Sequence[Finding]) -> list[Finding]:
-    """The findings ``waiver`` names; more than one is an ambiguous fingerprint prefix."""
-    matched = [f for f in findings if any(waiver.matches(name) for name in _names(f))]
-    if len({finding.fingerprint for finding in matched}) > 1:
-        named = "; ".join(
-            f"{_waived_subject(finding)} ({finding.fingerprint})" for finding in matched
+def _matched(waiver: Waiver, named: Sequence[Sequence[Finding]]) -> list[int]:
+    """The positions of the findings ``waiver`` names, in ``named``: each finding's
+    :func:`_names`, the finding first. More than one is an ambiguous fingerprint prefix."""
+    matched = [
+        position
+        for position, names in enumerate(named)
+        if any(waiver.matches(name) for name in names)
+    ]
+    if len({named[position][0].fingerprint for position in matched}) > 1:
+        listed = "; ".join(
+            f"{_waived_subject(named[position][0])} ({named[position][0].fingerprint})"
+            for position in matched
         )
         # Raised here, since only the findings say whether a prefix names one: exit 2
         # at the waiver's line, like every other mistake in the config.
         raise ConfigError(
-            f"{waiver.names!r} names {len(matched)} findings: {named}",
+            f"{waiver.names!r} names {len(matched)} findings: {listed}",
             path=waiver.path, line=waiver.line, field="waivers.finding",
             expected="enough of the fingerprint to name one finding",
         )  # fmt: skip
@@ -623,14 +623,19 @@ def apply_waivers(
     names several is a :class:`ConfigError`.
     """
     findings = tuple(findings)
+    # Each finding's names are made once: a check may have thousands of findings.
+    named = [_names(finding) for finding in findings] if policy.waivers else []
     unused_level = policy.levels[RuleId.UNUSED_WAIVER]
-    result: list[Finding] = [
-        _unused(waiver, unused_level)
-        for waiver in policy.waivers
-        if not _matched(waiver, findings) and unused_level is not None
-    ]
-    for finding in findings:
-        waiver = _waiver_for(finding, policy.waivers)
+    result: list[Finding] = []
+    waiver_at: dict[int, Waiver] = {}
+    for listed in policy.waivers:
+        matched = _matched(listed, named)
+        for position in matched:
+            waiver_at.setdefault(position, listed)  # the first waiver that names it
+        if not matched and unused_level is not None:
+            result.append(_unused(listed, unused_level))
+    for position, finding in enumerate(findings):
+        waiver = waiver_at.get(position)
         if waiver is None:
             result.append(finding)
             continue
