@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 from actions_runner import commands
 from conftest import NOW, REPO_ROOT, MemorySource, ago, deployment, item, json_report, postmortem
 from conftest import run_cli as cli
+from fakes.github import FakeGitHub, fake_github  # noqa: F401
+from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.worlds import GITHUB_TOKEN, GITLAB_JOB_TOKEN, GITLAB_TOKEN, github_year, gitlab_year
+from fakes.worlds import NOW as WORLD_NOW
 
 from deploygate.formats import FORMATS, RenderOptions, escape
 from deploygate.gate import check
@@ -216,3 +222,57 @@ def test_a_repeat_stays_an_error_without_a_postmortem_that_names_it_and_decided_
         "action items all done or declined; "
         f'or waive it with finding = "{repeat.short_fingerprint}"'
     )
+
+
+def assert_every_loud_finding_says_where_to_clear_it(report: dict[str, Any]) -> None:
+    """Items are cleared at their issue's URL, failures by naming their deployment."""
+    loud = [f for f in report["findings"] if f["level"] in ("warning", "error")]
+    assert {f["rule"] for f in loud} >= {"open-action-item", "unreviewed-failure"}
+    for finding in loud:
+        assert finding["remedy"].endswith(
+            f'or waive it with finding = "{finding["fingerprint"][:12]}"'
+        )
+        if finding["action_item"]:
+            assert finding["action_item"]["url"].startswith("http")
+            assert f" at {finding['action_item']['url']};" in finding["remedy"]
+        if finding["rule"] == "unreviewed-failure":
+            assert f"names deployment {finding['deployment']['id']} by its id" in finding["remedy"]
+
+
+def test_github_findings_say_where_to_clear_them(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    github_year(fake_github)
+    config = tmp_path / "deploygate.toml"
+    config.write_text(
+        'source = "github"\n[github]\npostmortem-repository = "acme/incidents"\n'
+        '[services.checkout]\nenvironments = ["production"]\n'
+    )
+    result = cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", WORLD_NOW.isoformat(),
+        "--format", "json",
+        env=fake_github.actions_env(GITHUB_TOKEN, "acme/shop")
+        | {"GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""},
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert_every_loud_finding_says_where_to_clear_it(json_report(result.stdout))
+
+
+def test_gitlab_findings_say_where_to_clear_them(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    gitlab_year(fake_gitlab)
+    config = tmp_path / "deploygate.toml"
+    config.write_text(
+        'source = "gitlab"\n[gitlab]\npostmortem-project = "group/incidents"\n'
+        '[services.checkout]\nenvironments = ["production"]\n'
+    )
+    env = fake_gitlab.ci_env(GITLAB_JOB_TOKEN, "group/shop") | {"GITLAB_TOKEN": GITLAB_TOKEN}
+    result = cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", WORLD_NOW.isoformat(),
+        "--format", "json", env=env,
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert_every_loud_finding_says_where_to_clear_it(json_report(result.stdout))
