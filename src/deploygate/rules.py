@@ -457,26 +457,19 @@ def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterat
                 if item.state is ActionItemState.DONE]  # fmt: skip
         lessons = f"; its done action items: {', '.join(map(_quote, done))}" if done else ""
         kind = "Related prior failure" if repeat.related else "Repeat failure"
-        finding_print = fingerprint(RuleId.REPEAT_FAILURE, "deployment", repeat.later.id)
         clearing = clearing_review(repeat, evidence)
-        cleared = (
-            f"; cleared by postmortem {_quote(clearing.postmortem.title)}, which names it "
-            "and has every action item done or declined"
-            if clearing
-            else ""
-        )
         yield Finding(
             rule=RuleId.REPEAT_FAILURE,
             level=Level.NOTICE if repeat.related or clearing else level,
             message=(
                 f"{kind}: {_failure_label(repeat.later)} failed with "
                 f"{_HOW[kind_of_key].format(value)} as {_failure_label(repeat.earlier)}, "
-                f"reviewed by postmortem {_quote(postmortem.title)}{lessons}{cleared}"
+                f"reviewed by postmortem {_quote(postmortem.title)}{lessons}{_cleared(clearing)}"
             ),
-            fingerprint=finding_print,
+            fingerprint=fingerprint(RuleId.REPEAT_FAILURE, "deployment", repeat.later.id),
             deployment=repeat.later,
             postmortem=postmortem,
-            remedy=None if clearing else _repeat_remedy(repeat, evidence, finding_print),
+            remedy=None if clearing else _repeat_remedy(repeat, evidence),
         )
 
 
@@ -505,8 +498,19 @@ def _own_review(repeat: Repeat, evidence: Evidence) -> Review | None:
     return None if review.postmortem is repeat.review.postmortem else review
 
 
-def _repeat_remedy(repeat: Repeat, evidence: Evidence, finding_print: str) -> str:
+def _cleared(clearing: Review | None) -> str:
+    """The end of a cleared repeat's message: by which postmortem."""
+    if clearing is None:
+        return ""
+    return (
+        f"; cleared by postmortem {_quote(clearing.postmortem.title)}, which names it and has "
+        "every action item done or declined"
+    )
+
+
+def _repeat_remedy(repeat: Repeat, evidence: Evidence) -> str:
     """What clears a repeat: the open items of its own postmortem, or that postmortem."""
+    finding_print = fingerprint(RuleId.REPEAT_FAILURE, "deployment", repeat.later.id)
     review = _own_review(repeat, evidence)
     if review is not None and review.postmortem.action_items:
         postmortem = review.postmortem
