@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT, json_report, run_cli
 
+from deploygate.model import RuleId
+from deploygate.rules import fingerprint
+
 NOW = "2026-11-20T12:00:00Z"
 ALERT = "89a68594902bf970e1ba2af1aa928792"  # overdue "Alert on the payment error budget..."
 
@@ -116,6 +119,10 @@ def test_the_last_day_still_holds(quickstart: Path) -> None:
             "waivers.expires: 2026-12-01T10:00:00+00:00 is not a date (a waiver holds through",
         ),
         (WAIVE_ALERT.replace('team = "payments"', 'owner = "bob"'), "unknown key"),
+        (WAIVE_ALERT.replace(ALERT, ALERT[:7]), f"waivers.finding: '{ALERT[:7]}' is not a"),
+        (WAIVE_ALERT.replace(ALERT, ALERT[:11] + "g"), "is not a fingerprint (expected 8 to 32"),
+        (WAIVE_ALERT.replace(ALERT, ALERT + "0"), "is not a fingerprint"),
+        (WAIVE_ALERT.replace(f'"{ALERT}"', "12345678"), "waivers.finding: 12345678 is not a"),
         (WAIVE_CONTRACT.replace('subject = "', 'finding = "x"\nsubject = "'), "name one finding"),
     ],
 )
@@ -196,3 +203,110 @@ def test_an_override_without_a_reason_is_refused(quickstart: Path, reason: str) 
     assert result.exit_code == 2
     assert result.stderr.startswith("deploygate: error: --override: an override needs a reason")
     assert result.stdout == ""
+
+
+def fingerprint_shown_for(text: str, title: str) -> str:
+    """The fingerprint the text report prints under the finding about ``title``."""
+    lines = text.splitlines()
+    [at] = [n for n, line in enumerate(lines) if title in line and line.startswith("ERROR")]
+    return lines[at + 1].rsplit("fingerprint ", 1)[1]
+
+
+def test_the_readme_waives_with_the_fingerprint_that_the_text_shows(quickstart: Path) -> None:
+    shown = fingerprint_shown_for(check(quickstart).stdout, "Alert on the payment error budget")
+    assert len(shown) == 12
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("### Waivers and the emergency override", 1)[1]
+    waiver = example.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert f'finding = "{shown}"' in waiver
+    report = json_report(check(quickstart, "--format", "json", waivers=waiver).stdout)
+    [waived] = [f for f in report["findings"] if f["fingerprint"].startswith(shown)]
+    assert waived["level"] == "notice"
+    assert not by_rule(report, "unused-waiver")
+
+
+@pytest.mark.parametrize("prefix", [ALERT[:8], ALERT[:20], ALERT[:12].upper(), ALERT])
+def test_any_unique_prefix_of_eight_or_more_waives(quickstart: Path, prefix: str) -> None:
+    report = json_report(
+        check(quickstart, "--format", "json", waivers=WAIVE_ALERT.replace(ALERT, prefix)).stdout
+    )
+    [waived] = [f for f in report["findings"] if f["fingerprint"] == ALERT]
+    assert waived["level"] == "notice"
+    assert "waived until 2026-12-31" in waived["message"]
+
+
+# Two explicit item ids whose open-action-item fingerprints share their first 8 hex
+# characters: found once by search, checked by the test itself.
+TWINS = ("lesson-43679", "lesson-65493")
+
+
+def test_an_ambiguous_prefix_is_a_config_error_naming_the_findings(quickstart: Path) -> None:
+    fingerprints = [fingerprint(RuleId.OPEN_ACTION_ITEM, "action-item", id) for id in TWINS]
+    assert fingerprints[0][:8] == fingerprints[1][:8]
+    assert fingerprints[0] != fingerprints[1]
+    postmortem = quickstart.parent / "postmortems" / "2026-11-06-session-store.md"
+    postmortem.write_text(
+        postmortem.read_text()
+        + "".join(f"- [ ] Twin lesson {id} (due: 2027-02-01, id: {id})\n" for id in TWINS)
+    )
+    waiver = WAIVE_ALERT.replace(ALERT, fingerprints[0][:8])
+    unwaived = quickstart.read_text()
+    config_lines = unwaived.count("\n") + 2  # the blank line, then [[waivers]]
+    result = check(quickstart, waivers=waiver)
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"deploygate: error: {quickstart}:{config_lines}: waivers.finding: ")
+    assert "names 2 findings" in line
+    for id, whole in zip(TWINS, fingerprints, strict=True):
+        assert f"“Twin lesson {id}”" in line
+        assert whole in line
+    assert result.stdout == ""
+    quickstart.write_text(unwaived)
+    longer = check(quickstart, waivers=waiver.replace(fingerprints[0][:8], fingerprints[0][:12]))
+    assert longer.exit_code == 1, longer.output
+    assert "waived until 2026-12-31" in longer.stdout
+
+
+def test_a_mistyped_fingerprint_is_an_unused_waiver_naming_its_line_and_expiry(
+    quickstart: Path,
+) -> None:
+    typo = "89a68594902c"  # the README's prefix with its last character wrong
+    assert not ALERT.startswith(typo)
+    line = quickstart.read_text().count("\n") + 2
+    result = check(quickstart, "--format", "json", waivers=WAIVE_ALERT.replace(ALERT, typo))
+    report = json_report(result.stdout)
+    [unused] = by_rule(report, "unused-waiver")
+    assert unused["level"] == "notice"
+    assert f"The waiver at {quickstart}:{line} for {typo} (until 2026-12-31:" in unused["message"]
+    assert unused["remedy"].endswith(f"or delete it at {quickstart}:{line}")
+    [alert] = [f for f in report["findings"] if f["fingerprint"] == ALERT]
+    assert alert["level"] == "error"  # nothing was waived
+    text = check(quickstart).stdout
+    assert f"NOTICE   unused-waiver         The waiver at {quickstart}:{line}" in text
+
+
+def test_unused_waivers_block_where_the_config_says_so(quickstart: Path) -> None:
+    strict = '[rules]\nunused-waiver = "error"\n'
+    quickstart.write_text(quickstart.read_text().replace("[rules]\n", strict, 1))
+    every_blocker = WAIVE_ALERT + WAIVE_CONTRACT + WAIVE_REPEAT
+    assert check(quickstart, waivers=every_blocker).exit_code == 0
+    stale = every_blocker + WAIVE_ALERT.replace(ALERT, "0123456789ab")
+    result = check(quickstart, "--format", "json", waivers=stale)
+    assert result.exit_code == 1
+    [unused] = by_rule(json_report(result.stdout), "unused-waiver")
+    assert unused["level"] == "error"
+
+
+def test_config_lists_the_waivers_with_the_days_left(quickstart: Path) -> None:
+    quickstart.write_text(quickstart.read_text() + "\n" + WAIVE_ALERT + WAIVE_REPEAT)
+    result = run_cli("config", "--config", str(quickstart), "--now", NOW)
+    assert result.exit_code == 0, result.output
+    listed = result.stdout.split("waivers:", 1)[1].splitlines()
+    assert listed[0].strip() == "2"
+    assert listed[1].startswith(f"  {ALERT} until 2026-12-31 (41 days left), team payments: ")
+    assert listed[2].startswith(
+        "  repeat-failure on checkout-9 until 2026-12-10 (20 days left), team platform: "
+    )
+    assert f"[{quickstart}:" in listed[1]
+    last_day = run_cli("config", "--config", str(quickstart), "--now", "2026-12-10T23:00:00Z")
+    assert "until 2026-12-10 (today is its last day)" in last_day.stdout

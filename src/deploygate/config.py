@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 from deploygate import tables, toml
 from deploygate.dates import format_duration
 from deploygate.errors import ConfigError, OnError, decode_utf8, did_you_mean
-from deploygate.model import Level, RuleId, Waiver
+from deploygate.model import MIN_WAIVER_PREFIX, SHORT_FINGERPRINT, Level, RuleId, Waiver
 from deploygate.rules import DEFAULT_LEVELS, SPECS, Policy, PolicyOption
 from deploygate.sanitize import terminal
 from deploygate.tables import Locator, setting
@@ -43,6 +43,7 @@ _CORE_KEYS = (
 )
 """The keys of the document that are not a backend's table."""
 _WAIVER_KEYS = ("finding", "rule", "subject", "reason", "expires", "team")
+_FINGERPRINT_PREFIX = re.compile(rf"[0-9a-fA-F]{{{MIN_WAIVER_PREFIX},32}}")
 MAX_WAIVER_DAYS = 90
 """A waiver expires at most this many days after the check: accepted risks get revisited."""
 _ENVIRONMENT_KEYS = ("rules",)
@@ -127,8 +128,9 @@ class Config:
     rollbacks: RollbackConfig = field(default_factory=RollbackConfig)
     services: Mapping[str, ServiceConfig] = field(default_factory=dict)
     """Each ``[services.NAME]`` table."""
-    waivers: tuple[tuple[Waiver, int | None], ...] = ()
-    """Each ``[[waivers]]`` entry with its line, checked against the time of the check."""
+    waivers: tuple[Waiver, ...] = ()
+    """Each ``[[waivers]]`` entry, with its file and line, checked against the time of the
+    check."""
     locator: Locator | None = field(default=None, compare=False, repr=False)
     """Finds the line of a key in the file, for the checks a backend makes after reading."""
 
@@ -152,12 +154,12 @@ class Config:
     def check_waivers(self, now: datetime) -> None:
         """Every waiver expires at most 90 days after ``now``; a longer one is a config error."""
         latest = now.date() + timedelta(days=MAX_WAIVER_DAYS)
-        for waiver, line in self.waivers:
+        for waiver in self.waivers:
             if waiver.expires > latest:
                 raise ConfigError(
                     f"expires {waiver.expires.isoformat()}, more than {MAX_WAIVER_DAYS} days ahead",
                     path=self.path,
-                    line=line,
+                    line=waiver.line,
                     field="waivers.expires",
                     expected=f"a date no later than {latest.isoformat()}",
                 )
@@ -191,7 +193,7 @@ class Config:
                 for key, value in override.options.items():
                     options[SPECS[rule].options[key]] = value
         return Policy(
-            waivers=tuple(waiver for waiver, _ in self.waivers),
+            waivers=self.waivers,
             levels=levels,
             lookback=self.lookback,
             link_window=self.link_window,
@@ -414,14 +416,13 @@ class _Reader(Locator):
             },
         )
 
-    def waivers(self, document: Any) -> tuple[tuple[Waiver, int | None], ...]:
+    def waivers(self, document: Any) -> tuple[Waiver, ...]:
         if not isinstance(document, list):
             raise self.error((), "waivers", "must be an array of tables", "[[waivers]] entries")
-        found = []
-        for index, entry in enumerate(document):
-            line = self.nth_line("waivers", index)
-            found.append((self.waiver(entry, line), line))
-        return tuple(found)
+        return tuple(
+            self.waiver(entry, self.nth_line("waivers", index))
+            for index, entry in enumerate(document)
+        )
 
     def waiver(self, entry: Any, line: int | None) -> Waiver:
         where = ("waivers",)
@@ -470,10 +471,23 @@ class _Reader(Locator):
             reason=text("reason", "why the risk is accepted"),
             expires=expires,
             team=text("team", "the team that accepts the risk"),
-            fingerprint=text("finding", "a fingerprint") if by_fingerprint else None,
+            fingerprint=self.fingerprint(entry["finding"], line) if by_fingerprint else None,
             rule=rule,
             subject=None if by_fingerprint else text("subject", "a deployment or item id"),
+            path=self.path,
+            line=line,
         )
+
+    def fingerprint(self, value: Any, line: int | None) -> str:
+        """A fingerprint or a prefix of it, as the reports show it; lower-cased."""
+        if not isinstance(value, str) or not _FINGERPRINT_PREFIX.fullmatch(value.strip()):
+            raise ConfigError(
+                f"{value!r} is not a fingerprint", path=self.path, line=line,
+                field="waivers.finding",
+                expected=f"{MIN_WAIVER_PREFIX} to 32 hex characters, e.g. the "
+                f"{SHORT_FINGERPRINT} that the report shows after 'fingerprint'",
+            )  # fmt: skip
+        return value.strip().lower()
 
 
 def explain(
@@ -481,10 +495,12 @@ def explain(
     settings: Settings,
     environment: str | None,
     backend_facts: Iterable[tuple[str, str]],
+    now: datetime,
 ) -> str:
     """What the configuration means for one environment, as a person reads it.
 
-    ``backend_facts`` are what each selected backend says of its own table.
+    ``backend_facts`` are what each selected backend says of its own table;
+    ``now`` is the day each waiver's days left are counted from.
     Every value is passed through :func:`terminal`, so a path or key holding a
     line break cannot print a line of its own.
     """
@@ -530,8 +546,31 @@ def explain(
         )
         state = level.label if level else "off"
         lines.append(f"  {rule.value:<22} {state:<8} {SPECS[rule].help}{option_text}")
+    lines += _waiver_lines(config.waivers, now)
     lines.append("The configuration is valid.")
     return "\n".join(lines)
+
+
+def _waiver_lines(waivers: Iterable[Waiver], now: datetime) -> list[str]:
+    """One line per waiver: what it names, how many days it still holds, who, why, where."""
+    lines = []
+    for waiver in waivers:
+        left = (waiver.expires - now.date()).days
+        count = f"{abs(left)} day{'' if abs(left) == 1 else 's'}"
+        days = (
+            f"expired {count} ago"
+            if left < 0
+            else "today is its last day"
+            if left == 0
+            else f"{count} left"
+        )
+        lines.append(
+            terminal(
+                f"  {waiver.names} until {waiver.expires.isoformat()} ({days}), "
+                f"team {waiver.team}: {waiver.reason} [{waiver.where}]"
+            )
+        )
+    return [f"waivers:        {len(lines) or 'none'}", *lines]
 
 
 def starter_config(platform: str | None, evidence: str | None, tables_text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 
 class DeploymentStatus(enum.Enum):
@@ -80,6 +81,7 @@ class RuleId(enum.Enum):
     REPEAT_FAILURE = "repeat-failure"
     EXPIRED_WAIVER = "expired-waiver"
     NO_EVIDENCE = "no-evidence"
+    UNUSED_WAIVER = "unused-waiver"
 
 
 class Verdict(enum.Enum):
@@ -149,6 +151,9 @@ class ActionItem:
     ``closed:`` date in a local postmortem); ``None`` while open, or when the source does
     not say: the learning-loop report then counts it as closed at an unknown time rather
     than guess one."""
+    line: int | None = None
+    """Its line in its postmortem's file, where the source is a file (the local store):
+    with the postmortem's path, where a reader goes to tick it off or decline it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +244,15 @@ class Review:
     """A short phrase saying how the link was made, e.g. "mentions sha 1a2b3c4"."""
 
 
+SHORT_FINGERPRINT = 12
+"""How many hex characters of a fingerprint the reports show. A waiver names any prefix of
+:data:`MIN_WAIVER_PREFIX` or more that only one finding has."""
+
+MIN_WAIVER_PREFIX = 8
+"""The shortest prefix a waiver may name: 8 hex characters are 4 billion values, so two
+findings of one check rarely share one, and when they do the check says so (exit 2)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing the gate has to say, at one level, about one subject."""
@@ -251,6 +265,14 @@ class Finding:
     postmortem: Postmortem | None = None
     action_item: ActionItem | None = None
     link: LinkKind | None = None
+    remedy: str | None = None
+    """What clears it, in one line: every finding that can warn or block has one."""
+
+    @property
+    def short_fingerprint(self) -> str:
+        """The fingerprint's first :data:`SHORT_FINGERPRINT` characters: what the text
+        shows, and what a waiver may name."""
+        return self.fingerprint[:SHORT_FINGERPRINT]
 
     @property
     def url(self) -> str | None:
@@ -271,14 +293,20 @@ class Waiver:
     team: str
     """The team that accepts the risk: a team, never a person."""
     fingerprint: str | None = None
+    """A fingerprint, or a prefix of it (lower-case hex, at least :data:`MIN_WAIVER_PREFIX`
+    characters) that names one finding."""
     rule: RuleId | None = None
     subject: str | None = None
     """A deployment id or an action item id, with ``rule``."""
+    path: Path | None = None
+    """The config file it is written in, for the messages that point at it."""
+    line: int | None = None
+    """Its ``[[waivers]]`` line in that file."""
 
     def matches(self, finding: Finding) -> bool:
-        """Whether this waiver names ``finding``, by fingerprint or by rule and subject."""
+        """Whether this waiver names ``finding``, by fingerprint prefix or by rule and subject."""
         if self.fingerprint is not None:
-            return self.fingerprint == finding.fingerprint
+            return finding.fingerprint.startswith(self.fingerprint)
         subject = finding.action_item or finding.deployment
         return finding.rule is self.rule and subject is not None and subject.id == self.subject
 
@@ -286,6 +314,13 @@ class Waiver:
     def names(self) -> str:
         """What it waives, for messages."""
         return self.fingerprint or f"{self.rule.value if self.rule else '?'} on {self.subject}"
+
+    @property
+    def where(self) -> str:
+        """``deploygate.toml:12``: where a reader finds it to edit or delete it."""
+        if self.path is None:
+            return "the config"
+        return f"{self.path}:{self.line}" if self.line is not None else str(self.path)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,15 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from deploygate.dates import format_instant, start_of_day
-from deploygate.errors import did_you_mean
+from deploygate.errors import ConfigError, did_you_mean
 from deploygate.model import (
+    SHORT_FINGERPRINT,
     ActionItem,
     ActionItemState,
     Deployment,
     Finding,
     Level,
+    LinkKind,
     Postmortem,
     Review,
     RuleId,
@@ -100,6 +102,14 @@ SPECS: Mapping[RuleId, RuleSpec] = {
             Level.WARNING,
             "no source saw the service (or none saw it deploy to the environment, or only a "
             "label in another case): nothing was verified; error makes a strict gate",
+        ),
+        # A rule, not a report notice, so that a team can make a stale or mistyped waiver
+        # fail a strict gate (warning or error), or silence it where one config serves
+        # several services and each check sees the others' waivers unused (off).
+        RuleSpec(
+            RuleId.UNUSED_WAIVER,
+            Level.NOTICE,
+            "a waiver that matches no finding of the check: mistyped, or its finding is gone",
         ),
     )
 }
@@ -203,6 +213,29 @@ def _failure_label(deployment: Deployment) -> str:
     return f"deployment {deployment.id} ({', '.join(parts)})"
 
 
+def _waive(finding_print: str) -> str:
+    """The third way out of every finding, in the words a ``[[waivers]]`` entry takes."""
+    return f'or waive it with finding = "{finding_print[:SHORT_FINGERPRINT]}"'
+
+
+def _references(deployment: Deployment) -> str:
+    """What a postmortem may name to review ``deployment``: its id, its URL, its sha."""
+    names = ["its id"]
+    if deployment.url:
+        names.append("its URL")
+    if deployment.sha:
+        names.append(f"its sha {deployment.sha[:7]}")
+    ways = ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+    return f"deployment {deployment.id} by {ways}"
+
+
+def _item_place(postmortem: Postmortem, item: ActionItem) -> str:
+    """Where an item is done or declined: its line in a postmortem file, or its issue."""
+    if item.line is not None:
+        return f"{postmortem.id}:{item.line}"
+    return item.url or postmortem.url or postmortem.id
+
+
 def unreviewed_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
     """Failures that no postmortem reviews; only a notice while the grace period runs."""
     level = policy.levels[RuleId.UNREVIEWED_FAILURE]
@@ -220,12 +253,15 @@ def unreviewed_failures(evidence: Evidence, policy: Policy, now: datetime) -> It
         else:
             finding_level = level
             wait = ""
+        finding_print = fingerprint(RuleId.UNREVIEWED_FAILURE, "deployment", deployment.id)
         yield Finding(
             rule=RuleId.UNREVIEWED_FAILURE,
             level=finding_level,
             message=f"Failed {_failure_label(deployment)} has no postmortem{wait}",
-            fingerprint=fingerprint(RuleId.UNREVIEWED_FAILURE, "deployment", deployment.id),
+            fingerprint=finding_print,
             deployment=deployment,
+            remedy=f"To clear: a postmortem that names {_references(deployment)}; "
+            f"{_waive(finding_print)}",
         )
 
 
@@ -305,13 +341,21 @@ def _action_item_finding(
     level = policy.levels[rule]
     if level is None:
         return None
+    finding_print = fingerprint(rule, "action-item", item.id)
+    remedy = None
+    if rule is not RuleId.DECLINED_ACTION_ITEM:
+        remedy = (
+            f"To clear: do it, or decline it with a reason, at {_item_place(postmortem, item)}; "
+            f"{_waive(finding_print)}"
+        )
     return Finding(
         rule=rule,
         level=level,
         message=message,
-        fingerprint=fingerprint(rule, "action-item", item.id),
+        fingerprint=finding_print,
         postmortem=postmortem,
         action_item=item,
+        remedy=remedy,
     )
 
 
@@ -491,6 +535,9 @@ def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterat
     similar description, is only a "related prior failure" notice: deploy
     jobs fail in the same step ("Deploy", ``script_failure``) whatever the
     cause, and a guess must not block.
+
+    A repeat is cleared, and drops to a notice that says by what, once a
+    postmortem of its own closes the loop again (:func:`clearing_review`).
     """
     level = policy.levels[RuleId.REPEAT_FAILURE]
     if level is None:
@@ -502,25 +549,79 @@ def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterat
                 if item.state is ActionItemState.DONE]  # fmt: skip
         lessons = f"; its done action items: {', '.join(map(_quote, done))}" if done else ""
         kind = "Related prior failure" if repeat.related else "Repeat failure"
+        clearing = clearing_review(repeat, evidence)
         yield Finding(
             rule=RuleId.REPEAT_FAILURE,
-            level=Level.NOTICE if repeat.related else level,
+            level=Level.NOTICE if repeat.related or clearing else level,
             message=(
                 f"{kind}: {_failure_label(repeat.later)} failed with "
                 f"{_how(kind_of_key, value)} as {_failure_label(repeat.earlier)}, "
-                f"reviewed by postmortem {_quote(postmortem.title)}{lessons}"
+                f"reviewed by postmortem {_quote(postmortem.title)}{lessons}{_cleared(clearing)}"
             ),
             fingerprint=fingerprint(RuleId.REPEAT_FAILURE, "deployment", repeat.later.id),
             deployment=repeat.later,
             postmortem=postmortem,
+            remedy=None if clearing or repeat.related else _repeat_remedy(repeat, evidence),
         )
+
+
+def clearing_review(repeat: Repeat, evidence: Evidence) -> Review | None:
+    """The review that clears a repeat: the loop closed again on the repeating failure.
+
+    It is a postmortem other than the one whose lesson did not stick, that
+    references the repeating failure (a time-window link is a guess, not a
+    review of this failure), and has drawn at least one lesson and done or
+    declined every one: a new postmortem with nothing learned, or with work
+    still open, has not closed the loop.
+    """
+    review = _own_review(repeat, evidence)
+    if review is None or not review.postmortem.action_items:
+        return None
+    if any(item.state is ActionItemState.OPEN for item in review.postmortem.action_items):
+        return None
+    return review
+
+
+def _own_review(repeat: Repeat, evidence: Evidence) -> Review | None:
+    """The repeating failure's review by reference, by a postmortem of its own."""
+    review = evidence.reviews.get(repeat.later.id)
+    if review is None or review.link is not LinkKind.REFERENCE:
+        return None
+    return None if review.postmortem is repeat.review.postmortem else review
+
+
+def _cleared(clearing: Review | None) -> str:
+    """The end of a cleared repeat's message: by which postmortem."""
+    if clearing is None:
+        return ""
+    return (
+        f"; cleared by postmortem {_quote(clearing.postmortem.title)}, which names it and has "
+        "every action item done or declined"
+    )
+
+
+def _repeat_remedy(repeat: Repeat, evidence: Evidence) -> str:
+    """What clears a repeat: the open items of its own postmortem, or that postmortem."""
+    finding_print = fingerprint(RuleId.REPEAT_FAILURE, "deployment", repeat.later.id)
+    review = _own_review(repeat, evidence)
+    if review is not None and review.postmortem.action_items:
+        postmortem = review.postmortem
+        where = postmortem.url or postmortem.id
+        return (
+            f"To clear: do or decline with a reason every open action item of postmortem "
+            f"{_quote(postmortem.title)} ({where}), which reviews it; {_waive(finding_print)}"
+        )
+    return (
+        f"To clear: a postmortem that names {_references(repeat.later)}, with action items "
+        f"all done or declined; {_waive(finding_print)}"
+    )
 
 
 MAX_NAMED = 10
 """At most this many known names in a no-evidence message; the rest are counted."""
 
 
-def _names(names: Iterable[str]) -> str:
+def _listed(names: Iterable[str]) -> str:
     """``'a', 'b' and 3 more``: a label list can be long, a message must not be."""
     ordered = sorted(set(names))
     shown = ", ".join(map(repr, ordered[:MAX_NAMED]))
@@ -571,18 +672,22 @@ def no_evidence(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[F
             "compared exactly, so what carries that name was not read for this service; "
             "use one spelling",
             fingerprint=subject,
+            remedy=f"To clear: spell the service one way in labels, front matter and "
+            f"--service; {_waive(subject)}",
         )
         return
     known = {name for name in exact if name != service}
     hint = _closest(service, sorted(known))
     if not seen.service:
-        names = f" (the sources and the config know {_names(known)})" if known else ""
+        names = f" (the sources and the config know {_listed(known)})" if known else ""
         yield Finding(
             rule=RuleId.NO_EVIDENCE,
             level=level,
             message=f"No source has a deployment, postmortem or action item of service "
             f"{service!r}, so nothing was verified{names}{hint}",
             fingerprint=subject,
+            remedy="To clear: correct the service name (--service, or the matrix or variable "
+            "that sets it), or record its first deployment (deploygate record); " + _waive(subject),
         )
         return
     if service not in exact and hint:
@@ -593,18 +698,23 @@ def no_evidence(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[F
             f"records of every service were read for it (a repository's deployments, "
             f"postmortems without a service label){hint}",
             fingerprint=subject,
+            remedy=f"To clear: correct the service name, or declare it with a "
+            f"[services.{service}] table if it is meant; {_waive(subject)}",
         )
     if not seen.in_environment and seen.environments and evidence.environment is not None:
         hint = _closest(evidence.environment, seen.environments)
+        subject = fingerprint(
+            RuleId.NO_EVIDENCE, "environment", f"{service}\0{evidence.environment}"
+        )
         yield Finding(
             rule=RuleId.NO_EVIDENCE,
             level=level,
             message=f"No source has a deployment of {service!r} to environment "
             f"{evidence.environment!r}, so its failures were not checked (it deploys to "
-            f"{_names(seen.environments)}){hint}",
-            fingerprint=fingerprint(
-                RuleId.NO_EVIDENCE, "environment", f"{service}\0{evidence.environment}"
-            ),
+            f"{_listed(seen.environments)}){hint}",
+            fingerprint=subject,
+            remedy=f"To clear: name an environment the service deploys to in --environment; "
+            f"{_waive(subject)}",
         )
 
 
@@ -644,8 +754,8 @@ _ESCALATES_FROM: Mapping[RuleId, RuleId] = {
 """A subject's finding that became louder with time, and the finding it was before."""
 
 
-def _waiver_for(finding: Finding, waivers: Iterable[Waiver]) -> Waiver | None:
-    """The waiver that names ``finding``, or names what it was before it escalated.
+def _names(finding: Finding) -> list[Finding]:
+    """``finding``, and what it was before it escalated.
 
     A team that accepted the risk of an open item until a date accepted it
     for that item: its due date passing must not silently void the waiver.
@@ -655,7 +765,44 @@ def _waiver_for(finding: Finding, waivers: Iterable[Waiver]) -> Waiver | None:
     if before is not None and finding.action_item is not None:
         earlier_fingerprint = fingerprint(before, "action-item", finding.action_item.id)
         names.append(replace(finding, rule=before, fingerprint=earlier_fingerprint))
-    return next((waiver for waiver in waivers for name in names if waiver.matches(name)), None)
+    return names
+
+
+def _matched(waiver: Waiver, named: Sequence[Sequence[Finding]]) -> list[int]:
+    """The positions of the findings ``waiver`` names, in ``named``: each finding's
+    :func:`_names`, the finding first. More than one is an ambiguous fingerprint prefix."""
+    matched = [
+        position
+        for position, names in enumerate(named)
+        if any(waiver.matches(name) for name in names)
+    ]
+    if len({named[position][0].fingerprint for position in matched}) > 1:
+        listed = "; ".join(
+            f"{_waived_subject(named[position][0])} ({named[position][0].fingerprint})"
+            for position in matched
+        )
+        # Raised here, since only the findings say whether a prefix names one: exit 2
+        # at the waiver's line, like every other mistake in the config.
+        raise ConfigError(
+            f"{waiver.names!r} names {len(matched)} findings: {listed}",
+            path=waiver.path, line=waiver.line, field="waivers.finding",
+            expected="enough of the fingerprint to name one finding",
+        )  # fmt: skip
+    return matched
+
+
+def _unused(waiver: Waiver, level: Level) -> Finding:
+    """The notice for a waiver that names nothing: a typo must not look like a waiver."""
+    return Finding(
+        rule=RuleId.UNUSED_WAIVER,
+        level=level,
+        message=f"The waiver at {waiver.where} for {waiver.names} (until "
+        f"{waiver.expires.isoformat()}: {waiver.reason}) matches no finding of this service "
+        "and environment",
+        fingerprint=fingerprint(RuleId.UNUSED_WAIVER, "waiver", waiver.names),
+        remedy=f"To clear: correct it to a fingerprint the report shows, or delete it "
+        f"at {waiver.where}",
+    )
 
 
 def _waived_subject(finding: Finding) -> str:
@@ -674,11 +821,24 @@ def apply_waivers(
 
     A waiver holds through its last day. Once it has expired, its finding is
     back at its own level and a notice says the waiver ran out, so nobody
-    mistakes the return of a finding for a new problem.
+    mistakes the return of a finding for a new problem. A waiver that names
+    no finding is an ``unused-waiver`` finding; one whose fingerprint prefix
+    names several is a :class:`ConfigError`.
     """
+    findings = tuple(findings)
+    # Each finding's names are made once: a check may have thousands of findings.
+    named = [_names(finding) for finding in findings] if policy.waivers else []
+    unused_level = policy.levels[RuleId.UNUSED_WAIVER]
     result: list[Finding] = []
-    for finding in findings:
-        waiver = _waiver_for(finding, policy.waivers)
+    waiver_at: dict[int, Waiver] = {}
+    for listed in policy.waivers:
+        matched = _matched(listed, named)
+        for position in matched:
+            waiver_at.setdefault(position, listed)  # the first waiver that names it
+        if not matched and unused_level is not None:
+            result.append(_unused(listed, unused_level))
+    for position, finding in enumerate(findings):
+        waiver = waiver_at.get(position)
         if waiver is None:
             result.append(finding)
             continue

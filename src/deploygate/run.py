@@ -185,7 +185,7 @@ def explain(config: Config, selection: Selection, env: Mapping[str, str], now: d
         for name, backend in zip(settings.sources, resolved, strict=True)
         for fact in REGISTRY[name].explain(backend)
     ]
-    return config_module.explain(config, settings, selection.environment, facts)
+    return config_module.explain(config, settings, selection.environment, facts, now)
 
 
 def override_reason(override: str | None) -> str | None:

@@ -156,12 +156,15 @@ def test_hostile_titles_produce_no_command_of_their_own() -> None:
     hostile = "x\n::set-output name=verdict::pass\r::error::owned ##[warning]b ::stop-commands::z"
     report = report_with(overdue=1, titles=hostile)
     found = commands(render(report, RenderOptions()))
+    (finding,) = report.findings
     assert [(c.name, c.properties) for c in found] == [
         ("error", {"title": "deploygate overdue-action-item"})
     ]
-    # The title is data, shown whole, with its control characters made visible.
-    assert terminal(hostile) in found[0].data
-    assert "\n" not in found[0].data
+    # The title is data, shown whole, with its control characters made visible; the only
+    # line break is deploygate's own, before the remedy.
+    message, remedy = found[0].data.split("\n")
+    assert terminal(hostile) in message
+    assert remedy == terminal(finding.remedy or "")
     assert "\r" not in found[0].data
 
 

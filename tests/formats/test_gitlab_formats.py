@@ -93,3 +93,18 @@ def test_job_log_folds_the_findings_into_one_section() -> None:
     # Untrusted text never carries its own escape codes or carriage returns into the log.
     assert log.count("\r") == 2
     assert log.count("\x1b") == 4
+
+
+def test_codequality_points_at_the_line_of_a_local_action_item() -> None:
+    lesson = replace(item(due="2026-01-01"), id="i", line=17)
+    pm = postmortem("postmortems/pm.md", at=ago(days=300), items=(lesson,))
+    policy = Policy()
+    checked = check(
+        [MemorySource(History(postmortems=(pm,)))],
+        Query("checkout", None, NOW, policy.lookback),
+        policy,
+    )
+    [issue] = json.loads(FORMATS["codequality"](checked, RenderOptions()))
+    assert issue["location"] == {"path": "postmortems/pm.md", "lines": {"begin": 17}}
+    waive = f'or waive it with finding = "{checked.findings[0].short_fingerprint}"'
+    assert issue["description"].endswith(f"at postmortems/pm.md:17; {waive}")

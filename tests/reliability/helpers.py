@@ -221,7 +221,7 @@ HOSTILE_MARKDOWN = (
     "@octocat @org/team <img src=x> <!-- deploygate --> [Approve](http://evil.invalid) "
     "</details> ```"
 )
-OUR_TAGS = {"<sub>", "</sub>", STICKY_MARKER}
+OUR_TAGS = {"<sub>", "</sub>", "<br>", STICKY_MARKER}
 
 
 def assert_inert_markdown(document: str, *, markers: int) -> None:

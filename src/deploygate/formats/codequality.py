@@ -36,12 +36,20 @@ def _path(finding: Finding, options: RenderOptions) -> str:
 
 def _issue(finding: Finding, options: RenderOptions) -> dict[str, Any]:
     return {
-        "description": escape.plain(finding.message),
+        "description": escape.plain(
+            f"{finding.message}. {finding.remedy}" if finding.remedy else finding.message
+        ),
         "check_name": f"deploygate/{finding.rule.value}",
         "fingerprint": finding.fingerprint,
         "severity": SEVERITIES[finding.level],
-        "location": {"path": _path(finding, options), "lines": {"begin": 1}},
+        "location": {"path": _path(finding, options), "lines": {"begin": _line(finding)}},
     }
+
+
+def _line(finding: Finding) -> int:
+    """The action item's line in a local postmortem; else the first line of the file."""
+    item = finding.action_item
+    return item.line if item is not None and item.line is not None else 1
 
 
 def render(report: Report, options: RenderOptions) -> str:

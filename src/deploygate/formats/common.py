@@ -67,11 +67,14 @@ def not_verified(report: Report) -> str | None:
 
 
 def locator(finding: Finding) -> str | None:
-    """Where to look: the subject's URL, or the postmortem's id (its path) for local files."""
+    """Where to look: the subject's URL, or the postmortem's id (its path) for local files,
+    with the action item's line."""
     if finding.url:
         return finding.url
     if finding.postmortem is not None:
-        return finding.postmortem.id
+        item = finding.action_item
+        line = f":{item.line}" if item is not None and item.line is not None else ""
+        return finding.postmortem.id + line
     return None
 
 

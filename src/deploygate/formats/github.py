@@ -88,9 +88,12 @@ def render(report: Report, options: RenderOptions) -> str:
         room = ANNOTATIONS_PER_LEVEL - sum(1 for name, _, _ in own if name == _COMMANDS[level])
         findings = [finding for finding in report.findings if finding.level is level]
         for finding in findings[: max(0, room)]:
-            message = finding.message + (f" ({finding.url})" if finding.url else "")
+            message = terminal(finding.message + (f" ({finding.url})" if finding.url else ""))
+            # The runner shows an annotation's line breaks: what clears it (which names the
+            # fingerprint to waive it with), or the bare fingerprint, is a line of its own.
+            message += "\n" + terminal(finding.remedy or f"fingerprint {finding.short_fingerprint}")
             title = f"deploygate {finding.rule.value}"
-            lines.append(command(_COMMANDS[level], {"title": title}, terminal(message)))
+            lines.append(command(_COMMANDS[level], {"title": title}, message))
         if len(findings) > room:
             left_out.append(plural(len(findings) - max(0, room), level.label))
     if left_out:

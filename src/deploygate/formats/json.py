@@ -76,6 +76,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "url": finding.url,
         "fingerprint": finding.fingerprint,
+        "remedy": finding.remedy,
         "link": finding.link.value if finding.link else None,
         "deployment": _deployment(finding.deployment) if finding.deployment else None,
         "postmortem": _postmortem(finding.postmortem) if finding.postmortem else None,

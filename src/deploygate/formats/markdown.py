@@ -100,9 +100,11 @@ def render(report: Report, options: RenderOptions) -> str:
     if report.findings:
         lines += ["| Level | Rule | Finding | Where |", "| --- | --- | --- | --- |"]
         for finding in report.findings:
+            remedy = f"<br>{escape.markdown(finding.remedy)}" if finding.remedy else ""
             lines.append(
                 f"| {_LEVEL_ICONS[finding.level]} {finding.level.label} | `{finding.rule.value}` "
-                f"| {escape.markdown(finding.message)} | {_where(finding)} |"
+                f"<br>`{finding.short_fingerprint}` "
+                f"| {escape.markdown(finding.message)}{remedy} | {_where(finding)} |"
             )
         lines.append("")
     lines += digest(report)

@@ -56,8 +56,10 @@ def render(report: Report, options: RenderOptions) -> str:
         label = _paint(f"{finding.level.label.upper():<8}", _LEVEL_COLOURS[finding.level], colour)
         lines.append(f"{label} {finding.rule.value:<21} {escape.terminal(finding.message)}")
         where = locator(finding)
-        if where:
-            lines.append(f"{'':<30} {escape.terminal(where)}")
+        place = f"{escape.terminal(where)} · " if where else ""
+        lines.append(f"{'':<30} {place}fingerprint {finding.short_fingerprint}")
+        if finding.remedy:
+            lines.append(f"{'':<30} {escape.terminal(finding.remedy)}")
     if report.findings:
         lines.append("")
     lines.append(f"summary: {summary_sentence(report)}")

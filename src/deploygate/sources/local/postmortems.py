@@ -341,6 +341,7 @@ class _Parser:
             team=fields.get("team"),
             reason=fields.get("reason"),
             closed_at=closed_at,
+            line=line,
         )
 
     def task_items(self, created_at: datetime, url: str | None) -> Iterator[ActionItem]:
