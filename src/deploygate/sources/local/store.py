@@ -181,8 +181,8 @@ def append_line(path: Path, line_for: Callable[[bytes], bytes]) -> None:
     """Append ``line_for(the file's content)`` under an exclusive lock, and sync it.
 
     ``line_for`` sees the whole file as it is under the lock (the history
-    hands out its next id from it). The line is written in one call under
-    the lock, so no reader sees half of it, and a hand-edited file that lost
+    hands out its next id from it). The line is written under the lock, so
+    no reader sees half of it, and a hand-edited file that lost
     its final newline never has a record glued onto its last line. A torn
     last line (see :func:`torn_tail`) is cut off first: this append repairs
     it. An append that fails half-way (a full disk) is cut back to the old
