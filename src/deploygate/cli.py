@@ -31,7 +31,7 @@ from deploygate.errors import (
 from deploygate.formats import FORMATS, LOOP_FORMATS, escape
 from deploygate.model import DeploymentStatus
 from deploygate.redaction import redact
-from deploygate.sinks.files import write_file
+from deploygate.sinks.files import require_directory, write_file
 from deploygate.sources import REGISTRY, secrets
 from deploygate.sources.local import HistoryStore
 from deploygate.sources.local import settings as local_settings
@@ -75,6 +75,8 @@ def _targets(
                     f"{value!r} is not FORMAT=PATH; expected a format among "
                     f"{', '.join(formats)}, then '=', then a file path"
                 )
+            # Checked now, before any source is read, and again when the file is written.
+            require_directory(Path(path), field="--output")
             targets.append((name, Path(path)))
         return targets
 
@@ -507,6 +509,7 @@ def init(force: bool, path: Path) -> None:
             guess.evidence if guess else None,
             REGISTRY[guess.platform].starter if guess else "",
         ),
+        field="--path",
     )
     detected = f" (detected {guess.platform}: {guess.evidence})" if guess else ""
     click.echo(escape.terminal(f"wrote {path}{detected}"))

@@ -104,7 +104,7 @@ def outputs(files: Sequence[tuple[str, Path]], env: Mapping[str, str]) -> list[O
     then, inside GitHub Actions, the job summary and the step outputs where the runner
     asked for them."""
     built: list[Output[Any]] = [
-        Output(FORMATS[name], partial(write_file, path)) for name, path in files
+        Output(FORMATS[name], partial(write_file, path, field="--output")) for name, path in files
     ]
     actions = ci.github_actions(env)
     if actions is not None and actions.step_summary is not None:
@@ -237,7 +237,7 @@ def report(
     since = now - request.period
     loop = with_overrides(loop, _overrides(config, context, settings.sources, since, now))
     for output_format, path in request.outputs:
-        write_file(path, LOOP_FORMATS[output_format](loop))
+        write_file(path, LOOP_FORMATS[output_format](loop), field="--output")
     return loop
 
 
