@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+import click
 import pytest
 from conftest import REPO_ROOT, json_report, run_cli
 
 from deploygate import sources
+from deploygate.cli import cli
 
 QUICKSTART = REPO_ROOT / "examples" / "quickstart" / "deploygate.toml"
 FIXED_NOW = "2026-11-20T12:00:00Z"
@@ -332,3 +335,87 @@ def test_informational_rules_cannot_be_made_to_block(project: Path) -> None:
         f"deploygate: error: {config}:5: rules.declined-action-item: unknown value 'error' "
         "(expected one of 'off', 'notice')"
     )
+
+
+def _planted_bug(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("planted bug")
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "env"),
+    [
+        (["--debug"], [], None),
+        ([], ["--debug"], None),
+        ([], [], {"DEPLOYGATE_DEBUG": "1"}),
+        ([], [], None),
+    ],
+    ids=["before-the-command", "after-the-command", "variable", "none"],
+)
+def test_debug_shows_the_traceback_wherever_it_is_typed(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    before: list[str],
+    after: list[str],
+    env: dict[str, str] | None,
+) -> None:
+    """``--debug`` after the command's name does what it does before it: people add it to
+    the end of the line they just ran."""
+    monkeypatch.setattr("deploygate.gate.check", _planted_bug)
+    config = str(project / "deploygate.toml")
+    result = run_cli(*before, "check", "--config", config, "--service", "checkout", *after, env=env)
+    assert result.exit_code == 4, result.output
+    debug = bool(before or after or env)
+    assert ("Traceback (most recent call last):" in result.stderr) is debug, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("deploygate: error: internal error: ")
+
+
+def test_every_command_accepts_debug() -> None:
+    for name, command in cli.commands.items():
+        options = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        assert "--debug" in options, name
+
+
+README_ROW = re.compile(r"^\| `deploygate (?P<command>[a-z]+)(?P<usage>[^`]*)` \|", re.MULTILINE)
+README_OPTION = re.compile(r"(?P<optional>\[)?(?P<name>--[a-z-]+)(?: (?P<value>[^\s\]]+))?")
+
+
+def _readme_commands() -> dict[str, dict[str, tuple[bool, str | None]]]:
+    """Each command of the README's table: its options, whether each is required, and the
+    choices it lists (``a|b``), if any."""
+    text = (REPO_ROOT / "README.md").read_text("utf-8")
+    table = text.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+    commands = {}
+    for row in README_ROW.finditer(table):
+        usage = row["usage"].replace("\\|", "|")
+        commands[row["command"]] = {
+            option["name"]: (
+                option["optional"] is None,
+                option["value"] if option["value"] and "|" in option["value"] else None,
+            )
+            for option in README_OPTION.finditer(usage)
+        }
+    return commands
+
+
+def test_the_readme_command_table_matches_help() -> None:
+    """The table lists each command's options as ``--help`` does: the same names, the same
+    required ones, the same choices. ``--debug`` is said once under the table."""
+    documented = _readme_commands()
+    assert set(documented) == set(cli.commands)
+    for name, command in cli.commands.items():
+        options = {
+            param.opts[0]: (
+                param.required,
+                "|".join(param.type.choices) if isinstance(param.type, click.Choice) else None,
+            )
+            for param in command.params
+            if isinstance(param, click.Option) and param.opts[0] != "--debug"
+        }
+        assert documented[name] == options, name
+
+
+def test_every_option_has_help_text() -> None:
+    for name, command in cli.commands.items():
+        for param in command.params:
+            assert isinstance(param, click.Option), (name, param.name)
+            assert param.help, (name, param.name)

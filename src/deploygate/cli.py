@@ -137,7 +137,7 @@ class _Group(click.Group):
             # A bug's message may quote data (a title, a server's answer, a request with its
             # token), so it is redacted and escaped like any other output.
             known = secrets(ctx.meta.get(_CONFIG_KEY), ci.environment())
-            if ctx.params.get("debug"):
+            if ctx.meta.get(_DEBUG_KEY):
                 for line in _traceback_lines(error):
                     # Redacted before escaping, as _fail's line is: escaping may respell a token.
                     click.echo(escape.terminal(redact(line, known)), err=True)
@@ -182,6 +182,27 @@ def _traceback_lines(error: BaseException) -> list[str]:
 def _fail(message: str, code: ExitCode) -> None:
     click.echo(f"deploygate: error: {escape.terminal(message)}", err=True)
     sys.exit(code)
+
+
+_DEBUG_KEY = "deploygate.debug"
+"""Set in ``click.Context.meta``, which a command shares with the group, by ``--debug``
+before or after the command's name."""
+
+
+def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[_DEBUG_KEY] = True
+
+
+_debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    callback=_debug,
+    envvar=_ENV + "DEBUG",
+    help="Show tracebacks of bugs.",
+)
+"""``--debug``, on the group and on every command, so it works wherever it is typed."""
 
 
 _CONFIG_KEY = "deploygate.config"
@@ -304,8 +325,8 @@ def _selects(environment_help: str) -> Callable[[Callable[..., Any]], Callable[.
     name="deploygate", cls=_Group, epilog=_EPILOG, context_settings={"max_content_width": 100}
 )
 @click.version_option(__version__, prog_name="deploygate")
-@click.option("--debug", is_flag=True, envvar=_ENV + "DEBUG", help="Show tracebacks of bugs.")
-def cli(debug: bool) -> None:
+@_debug_option
+def cli() -> None:
     """Gate a deploy on the learning loop: were past failures reviewed, and their lessons done?"""
 
 
@@ -337,6 +358,7 @@ def cli(debug: bool) -> None:
     help="On a pull request (GitHub) or merge request (GitLab), create or update one sticky "
     "comment with the report.",
 )
+@_debug_option
 def check(
     selection: run.Selection,
     service: str,
@@ -402,6 +424,7 @@ def _say(notice: str) -> None:
     help="Also create or update one issue titled 'Learning loop report' with the Markdown "
     "report: on GitHub or GitLab, whichever the sources read (else the CI platform).",
 )
+@_debug_option
 def report(
     services: Sequence[str],
     since: str,
@@ -434,8 +457,12 @@ def report(
 
 
 @cli.command()
-@_option("--service", required=True)
-@_option("--environment", required=True)
+@_option("--service", required=True, help="The service that was deployed.")
+@_option(
+    "--environment",
+    required=True,
+    help="Where it was deployed, e.g. production; check --environment reads it back.",
+)
 @click.option(
     "--status",
     required=True,
@@ -457,6 +484,7 @@ def report(
     help="When it happened. Default: now.",
 )
 @_config_option
+@_debug_option
 def record(
     service: str,
     environment: str,
@@ -495,6 +523,7 @@ def record(
     show_default=True,
     help="Where to write the starter config.",
 )
+@_debug_option
 def init(force: bool, path: Path) -> None:
     """Write a commented starter config, guessing GitHub or GitLab from the environment."""
     if path.exists() and not force:
@@ -519,6 +548,7 @@ def init(force: bool, path: Path) -> None:
 @_selects("Show the rule levels in force for this environment.")
 @_config_option
 @_now_option("Validate the waivers' expiry as of this time. Default: the clock.")
+@_debug_option
 def explain_config(
     selection: run.Selection,
     config_path: Path | None,
