@@ -419,3 +419,32 @@ def test_every_option_has_help_text() -> None:
         for param in command.params:
             assert isinstance(param, click.Option), (name, param.name)
             assert param.help, (name, param.name)
+
+
+@pytest.mark.parametrize("on_error", ["fail", "warn"])
+def test_a_missing_token_is_said_once_and_the_gate_is_still_not_verified(
+    project: Path, on_error: str
+) -> None:
+    """The text report names the failure; stderr says NOT VERIFIED and the exit's reason
+    without repeating it."""
+    config = project / "deploygate.toml"
+    config.write_text('source = "github"\n[github]\nrepository = "acme/shop"\n')
+    env = {"CI": "true", "GITHUB_TOKEN": None, "GH_TOKEN": None, "PATH": ""}
+    result = check(project, "--on-error", on_error, env=env)
+    assert result.exit_code == (3 if on_error == "fail" else 0), result.output
+    assert result.output.count("no GitHub token") == 1, result.output
+    assert "NOT VERIFIED: source 'github' failed: no GitHub token" in result.stdout
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("deploygate: NOT VERIFIED: 1 source ('github') failed")
+    assert warning.endswith("Exiting 0 because of --on-error warn.") is (on_error == "warn")
+
+
+def test_after_a_json_report_stderr_names_the_failure_in_full(project: Path) -> None:
+    config = project / "deploygate.toml"
+    config.write_text('source = "github"\n[github]\nrepository = "acme/shop"\n')
+    env = {"CI": "true", "GITHUB_TOKEN": None, "GH_TOKEN": None, "PATH": ""}
+    result = check(project, "--format", "json", env=env)
+    assert result.exit_code == 3, result.output
+    assert json_report(result.stdout)["verdict"] == "unknown"
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("deploygate: NOT VERIFIED: source 'github' failed: no GitHub token")

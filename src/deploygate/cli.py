@@ -376,13 +376,15 @@ def check(
     outcome = run.check(config, request, env, now or datetime.now(timezone.utc))
     for notice in outcome.notices:
         _say(notice)
-    render = FORMATS[format_name or ci.default_format(env)]
+    stdout_format = format_name or ci.default_format(env)
+    render = FORMATS[stdout_format]
     options = replace(outcome.options, color=ci.wants_color(sys.stdout, env))
     # color=True: the format decided about colour already (options.color); click would
     # otherwise strip every ANSI code from a pipe, GitLab's section markers included.
     click.echo(render(outcome.report, options), nl=False, color=True)
-    if outcome.warning:
-        _say(outcome.warning)
+    warning = run.closing_warning(outcome, stdout_format)
+    if warning:
+        _say(warning)
     sys.exit(outcome.exit_code)
 
 

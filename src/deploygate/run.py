@@ -31,6 +31,7 @@ from deploygate.errors import (
 from deploygate.formats import (
     FORMATS,
     LOOP_FORMATS,
+    SHOWS_NOT_VERIFIED,
     RenderOptions,
     loop_markdown,
     override_note,
@@ -172,6 +173,24 @@ def check(
     if warning and code is ExitCode.OK:
         warning += " Exiting 0 because of --on-error warn."
     return CheckOutcome(report, options, notices, warning or None, code)
+
+
+def closing_warning(outcome: CheckOutcome, stdout_format: str) -> str | None:
+    """The NOT VERIFIED line for stderr after a report printed in ``stdout_format``.
+
+    It names each failure in full only when the report on stdout does not (json, dotenv):
+    after a text or github report, which already says "no GitHub token: ...", repeating it
+    said every failure twice. What stays on stderr either way is NOT VERIFIED and why the
+    exit code is what it is, for a stdout that is redirected or read by a machine.
+    """
+    if outcome.warning is None or stdout_format not in SHOWS_NOT_VERIFIED:
+        return outcome.warning
+    failed = ", ".join(repr(source.name) for source in outcome.report.failed_sources)
+    line = f"NOT VERIFIED: {plural(len(outcome.report.failed_sources), 'source')} ({failed}) "
+    line += "failed, as the report says. The gate could not decide."
+    if outcome.exit_code is ExitCode.OK:
+        line += " Exiting 0 because of --on-error warn."
+    return line
 
 
 def explain(config: Config, selection: Selection, env: Mapping[str, str], now: datetime) -> str:
