@@ -115,7 +115,7 @@ def _targets(
         from deploygate.sinks.files import require_directory
 
         targets = []
-        formats = list(format_names()) if values else []
+        formats = list(format_names())
         for value in values:
             name, equals, path = value.partition("=")
             if not equals or not path or name not in formats:
