@@ -1,7 +1,7 @@
 """What every test shares: small, explicit records on a fixed clock (``NOW``, ``ago``,
-``deployment``, ``item``, ``postmortem``, ``MemorySource``), the report's schema check
-(``json_report``), ``run_cli`` (the CLI in-process), the ``fake_clock`` fixture (virtual
-time for HttpClient) and the autouse network guard (netguard.py)."""
+``deployment``, ``item``, ``postmortem``, ``MemorySource``), the reports' schema checks
+(``json_report``, ``loop_report``), ``run_cli`` (the CLI in-process), the ``fake_clock``
+fixture (virtual time for HttpClient) and the autouse network guard (netguard.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from fakes.clock import FakeClock
 
 import deploygate.http
 from deploygate.cli import cli
+from deploygate.formats import loop_json
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -43,6 +45,19 @@ def json_report(text: str) -> dict[str, Any]:
     """Parse a JSON report and validate it against the shipped schema."""
     document: dict[str, Any] = json.loads(text)
     jsonschema.validate(document, REPORT_SCHEMA)
+    return document
+
+
+LOOP_REPORT_SCHEMA = json.loads(
+    resources.files("deploygate.formats").joinpath(loop_json.SCHEMA_RESOURCE).read_text("utf-8")
+)
+
+
+def loop_report(text: str) -> dict[str, Any]:
+    """Parse a learning-loop JSON report (``report --format json``) and validate it against
+    the schema the package ships."""
+    document: dict[str, Any] = json.loads(text)
+    jsonschema.validate(document, LOOP_REPORT_SCHEMA)
     return document
 
 

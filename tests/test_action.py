@@ -581,7 +581,8 @@ def test_on_error_warn_keeps_a_failing_source_from_failing_the_step(tmp_path: Pa
         run = run_action(root, inputs, workspace=project, stand_in=FAST)
         check = run.steps["check"]
         results[on_error] = (check.returncode, run.outputs["verdict"])
-        assert "source 'github' failed: POST http://127.0.0.1:9/graphql" in check.stderr
+        # The failure is in its annotation on stdout; stderr says NOT VERIFIED, not it again.
+        assert "source 'github' failed: POST http://127.0.0.1:9/graphql" in check.stdout
     assert results == {"fail": (3, "unknown"), "warn": (0, "unknown")}
 
 
@@ -671,3 +672,17 @@ def test_the_action_against_the_fake_github(
     assert check.summary.startswith("### ⛔ deploygate: block for **checkout** to **production**")
     assert "Alert on payment error budget" in check.summary
     assert TOKEN not in check.stdout + check.stderr + check.summary
+
+
+def test_the_readme_asks_for_the_permissions_the_example_gate_job_grants() -> None:
+    """The README's permission table, its Actions snippet and the example workflow's gate
+    job name the same scopes, so a team copying either grants what the gate reads."""
+    workflow = yaml.safe_load((REPO_ROOT / "examples" / "github" / "deploy.yml").read_text("utf-8"))
+    granted = {
+        f"{scope}: {access}" for scope, access in workflow["jobs"]["gate"]["permissions"].items()
+    }
+    readme = (REPO_ROOT / "README.md").read_text("utf-8")
+    [row] = [line for line in readme.splitlines() if line.startswith("| `check --source github` |")]
+    assert set(re.findall(r"`([a-z-]+: (?:read|write))`", row)) == granted
+    [snippet] = re.findall(r"^ *permissions: (\{[^}\n]*\})$", readme, re.MULTILINE)
+    assert {f"{scope}: {access}" for scope, access in yaml.safe_load(snippet).items()} == granted

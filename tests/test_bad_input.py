@@ -391,7 +391,7 @@ def test_output_into_a_folder_names_the_path_and_option(proj: Path) -> None:
     target = proj / "reports"
     target.mkdir()
     message = one_error_line(check(proj / "deploygate.toml", "--output", f"json={target}"))
-    assert_message(message, target, None, "--output", "cannot write the report")
+    assert_message(message, target, None, "--output", "cannot write the file")
 
 
 # --- bugs found: each test fails today and should pass once the bug is fixed ----------

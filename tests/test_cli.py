@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+import click
 import pytest
 from conftest import REPO_ROOT, json_report, run_cli
 
-from deploygate import ci, sources
+from deploygate import sources
+from deploygate.cli import cli
 
 QUICKSTART = REPO_ROOT / "examples" / "quickstart" / "deploygate.toml"
 FIXED_NOW = "2026-11-20T12:00:00Z"
@@ -167,6 +170,7 @@ def test_every_option_reads_its_environment_variable(project: Path) -> None:
 
 
 def test_output_writes_each_format_to_its_file(project: Path) -> None:
+    (project / "sub").mkdir()  # deploygate writes into directories, never creates them
     result = check(
         project,
         "--output",
@@ -333,14 +337,114 @@ def test_informational_rules_cannot_be_made_to_block(project: Path) -> None:
     )
 
 
-def test_colour_only_on_a_terminal_and_never_under_no_color() -> None:
-    class Stream:
-        def __init__(self, tty: bool) -> None:
-            self.tty = tty
+def _planted_bug(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("planted bug")
 
-        def isatty(self) -> bool:
-            return self.tty
 
-    assert ci.wants_color(Stream(True), {}) is True  # type: ignore[arg-type]
-    assert ci.wants_color(Stream(False), {}) is False  # type: ignore[arg-type]
-    assert ci.wants_color(Stream(True), {"NO_COLOR": "1"}) is False  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("before", "after", "env"),
+    [
+        (["--debug"], [], None),
+        ([], ["--debug"], None),
+        ([], [], {"DEPLOYGATE_DEBUG": "1"}),
+        ([], [], None),
+    ],
+    ids=["before-the-command", "after-the-command", "variable", "none"],
+)
+def test_debug_shows_the_traceback_wherever_it_is_typed(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    before: list[str],
+    after: list[str],
+    env: dict[str, str] | None,
+) -> None:
+    """``--debug`` after the command's name does what it does before it: people add it to
+    the end of the line they just ran."""
+    monkeypatch.setattr("deploygate.gate.check", _planted_bug)
+    config = str(project / "deploygate.toml")
+    result = run_cli(*before, "check", "--config", config, "--service", "checkout", *after, env=env)
+    assert result.exit_code == 4, result.output
+    debug = bool(before or after or env)
+    assert ("Traceback (most recent call last):" in result.stderr) is debug, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("deploygate: error: internal error: ")
+
+
+def test_every_command_accepts_debug() -> None:
+    for name, command in cli.commands.items():
+        options = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        assert "--debug" in options, name
+
+
+README_ROW = re.compile(r"^\| `deploygate (?P<command>[a-z]+)(?P<usage>[^`]*)` \|", re.MULTILINE)
+README_OPTION = re.compile(r"(?P<optional>\[)?(?P<name>--[a-z-]+)(?: (?P<value>[^\s\]]+))?")
+
+
+def _readme_commands() -> dict[str, dict[str, tuple[bool, str | None]]]:
+    """Each command of the README's table: its options, whether each is required, and the
+    choices it lists (``a|b``), if any."""
+    text = (REPO_ROOT / "README.md").read_text("utf-8")
+    table = text.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+    commands = {}
+    for row in README_ROW.finditer(table):
+        usage = row["usage"].replace("\\|", "|")
+        commands[row["command"]] = {
+            option["name"]: (
+                option["optional"] is None,
+                option["value"] if option["value"] and "|" in option["value"] else None,
+            )
+            for option in README_OPTION.finditer(usage)
+        }
+    return commands
+
+
+def test_the_readme_command_table_matches_help() -> None:
+    """The table lists each command's options as ``--help`` does: the same names, the same
+    required ones, the same choices. ``--debug`` is said once under the table."""
+    documented = _readme_commands()
+    assert set(documented) == set(cli.commands)
+    for name, command in cli.commands.items():
+        options = {
+            param.opts[0]: (
+                param.required,
+                "|".join(param.type.choices) if isinstance(param.type, click.Choice) else None,
+            )
+            for param in command.params
+            if isinstance(param, click.Option) and param.opts[0] != "--debug"
+        }
+        assert documented[name] == options, name
+
+
+def test_every_option_has_help_text() -> None:
+    for name, command in cli.commands.items():
+        for param in command.params:
+            assert isinstance(param, click.Option), (name, param.name)
+            assert param.help, (name, param.name)
+
+
+@pytest.mark.parametrize("on_error", ["fail", "warn"])
+def test_a_missing_token_is_said_once_and_the_gate_is_still_not_verified(
+    project: Path, on_error: str
+) -> None:
+    """The text report names the failure; stderr says NOT VERIFIED and the exit's reason
+    without repeating it."""
+    config = project / "deploygate.toml"
+    config.write_text('source = "github"\n[github]\nrepository = "acme/shop"\n')
+    env = {"CI": "true", "GITHUB_TOKEN": None, "GH_TOKEN": None, "PATH": ""}
+    result = check(project, "--on-error", on_error, env=env)
+    assert result.exit_code == (3 if on_error == "fail" else 0), result.output
+    assert result.output.count("no GitHub token") == 1, result.output
+    assert "NOT VERIFIED: source 'github' failed: no GitHub token" in result.stdout
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("deploygate: NOT VERIFIED: 1 source ('github') failed")
+    assert warning.endswith("Exiting 0 because of --on-error warn.") is (on_error == "warn")
+
+
+def test_after_a_json_report_stderr_names_the_failure_in_full(project: Path) -> None:
+    config = project / "deploygate.toml"
+    config.write_text('source = "github"\n[github]\nrepository = "acme/shop"\n')
+    env = {"CI": "true", "GITHUB_TOKEN": None, "GH_TOKEN": None, "PATH": ""}
+    result = check(project, "--format", "json", env=env)
+    assert result.exit_code == 3, result.output
+    assert json_report(result.stdout)["verdict"] == "unknown"
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith("deploygate: NOT VERIFIED: source 'github' failed: no GitHub token")

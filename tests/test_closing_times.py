@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from conftest import run_cli
+from conftest import loop_report, run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.jira import FakeJira, fake_jira  # noqa: F401
@@ -79,7 +79,7 @@ def report(config: Path, env: dict[str, str]) -> dict[str, Any]:
         env=env,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    document: dict[str, Any] = json.loads(result.stdout)
+    document: dict[str, Any] = loop_report(result.stdout)
     return document
 
 

@@ -476,3 +476,21 @@ def test_durations_over_ten_years_are_config_errors(proj: Path, setting: str) ->
     )
     message = one_error_line(check(config))
     assert "is longer than ten years" in message, message
+
+
+@pytest.mark.parametrize(
+    ("level", "meant"), [("warn", "warning"), ("eror", "error"), ("notise", "notice")]
+)
+def test_an_unknown_rule_level_gets_a_did_you_mean(proj: Path, level: str, meant: str) -> None:
+    """A misspelt level gets the same hint a misspelt key does."""
+    config = proj / "deploygate.toml"
+    config.write_text(LOCAL + f'\n[rules]\nunreviewed-failure = "{level}"\n')
+    message = one_error_line(run("config", "--config", str(config)))
+    assert_message(
+        message,
+        config,
+        6,
+        "rules.unreviewed-failure",
+        f"unknown value '{level}'; did you mean '{meant}'? (expected one of 'off', 'notice', "
+        "'warning', 'error')",
+    )

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-import json
+import fnmatch
 import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+import jsonschema
 import pytest
-from conftest import NOW, ago, deployment, item, postmortem
+from conftest import (
+    LOOP_REPORT_SCHEMA,
+    NOW,
+    REPO_ROOT,
+    ago,
+    deployment,
+    item,
+    loop_report,
+    postmortem,
+)
 
+from deploygate import toml
 from deploygate.formats import loop_html, loop_json, loop_markdown
 from deploygate.linking import link_failures
 from deploygate.loop import (
@@ -423,7 +434,7 @@ def test_markdown_without_services() -> None:
 
 
 def test_json_fields() -> None:
-    document = json.loads(loop_json.render(report()))
+    document = loop_report(loop_json.render(report()))
     assert document["schema_version"] == 1
     assert document["kind"] == "learning-loop"
     assert document["period"] == {"start": "2026-10-23T12:00:00Z", "end": "2026-11-20T12:00:00Z"}
@@ -461,7 +472,7 @@ def test_json_fields() -> None:
 
 def test_json_nulls_when_unknown() -> None:
     quiet = learning_loop("checkout", [], [], {}, since=SINCE, until=NOW, policy=POLICY)
-    [service] = json.loads(loop_json.render(report(quiet)))["services"]
+    [service] = loop_report(loop_json.render(report(quiet)))["services"]
     for key in (
         "change_failure_rate",
         "postmortem_coverage",
@@ -504,7 +515,7 @@ def test_json_round_trip() -> None:
     original = hostile_report()
     text = loop_json.render(original)
     assert text.endswith("}\n")
-    assert _from_json(json.loads(text)) == original
+    assert _from_json(loop_report(text)) == original
     assert HOSTILE in text  # JSON carries data as it is; escaping is the reader's medium's job
 
 
@@ -618,5 +629,38 @@ def test_with_overrides_sets_each_service_and_the_sum() -> None:
     text = loop_markdown.render(counted)
     assert "| Repeat failures | Related failures | Overrides |" in text
     assert "**Emergency overrides:** 3 in the period." in text
-    assert [s["overrides"] for s in json.loads(loop_json.render(counted))["services"]] == [3, 0]
+    assert [s["overrides"] for s in loop_report(loop_json.render(counted))["services"]] == [3, 0]
     assert "<th>Overrides</th>" in loop_html.render(counted)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("kind",), "gate"),
+        (("services", 0, "postmortem_coverage"), 1.5),
+        (("services", 0, "open_action_items"), -1),
+        (("services", 0, "weekly", 0, "start"), "2026-W44"),
+        (("period", "end"), "2026-11-20T12:00:00+01:00"),
+    ],
+    ids=["kind", "coverage-over-1", "negative-count", "week-not-a-date", "not-utc"],
+)
+def test_the_loop_schema_rejects_a_document_outside_the_contract(
+    path: tuple[str | int, ...], value: object
+) -> None:
+    """The validation every loop JSON of the tests goes through can fail."""
+    document = loop_report(loop_json.render(report()))
+    target: Any = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, LOOP_REPORT_SCHEMA)
+
+
+def test_the_loop_schema_ships_in_the_package() -> None:
+    """Package data is a glob in pyproject; the schema's name must match it."""
+    pyproject = toml.loads((REPO_ROOT / "pyproject.toml").read_text("utf-8"))
+    globs = pyproject["tool"]["setuptools"]["package-data"]["deploygate"]
+    shipped = f"formats/{loop_json.SCHEMA_RESOURCE}"
+    assert any(fnmatch.fnmatchcase(shipped, glob) for glob in globs), globs
+    assert (REPO_ROOT / "src" / "deploygate" / shipped).is_file()

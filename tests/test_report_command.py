@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, run_cli
+from conftest import REPO_ROOT, loop_report, run_cli
 
 CONFIG = str(REPO_ROOT / "examples" / "quickstart" / "deploygate.toml")
 NOW = "2026-11-20T12:00:00Z"
@@ -27,7 +26,7 @@ def test_every_configured_service_with_charts_and_team_credit(tmp_path: Path) ->
     assert "| checkout | 11 | 4 | 36% | 3 | 75% | 22 h | 4 | 2 | 1 | 11.6 d | 1 | 0 |" in markdown
     assert "- team **payments** closed 1 action item" in markdown
     assert "deploygate names no person" in markdown
-    document = json.loads((tmp_path / "loop.json").read_text())
+    document = loop_report((tmp_path / "loop.json").read_text())
     assert document["schema_version"] == 1
     assert [service["service"] for service in document["services"]] == ["checkout", "search"]
     checkout = document["services"][0]
@@ -46,7 +45,7 @@ def test_every_configured_service_with_charts_and_team_credit(tmp_path: Path) ->
 
 def test_one_service_and_a_shorter_period() -> None:
     result = report("--service", "checkout", "--since", "30d", "--format", "json")
-    document = json.loads(result.stdout)
+    document = loop_report(result.stdout)
     assert document["period"]["start"] == "2026-10-21T12:00:00Z"
     [checkout] = document["services"]
     assert checkout["failed_deployments"] == 2
@@ -75,8 +74,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_a_service_named_twice_is_reported_once() -> None:
-    once = json.loads(report("--service", "checkout", "--format", "json").stdout)
-    twice = json.loads(
+    once = loop_report(report("--service", "checkout", "--format", "json").stdout)
+    twice = loop_report(
         report("--service", "checkout", "--service", "checkout", "--format", "json").stdout
     )
     assert [service["service"] for service in twice["services"]] == ["checkout"]

@@ -26,8 +26,10 @@ class PlatformGuess:
 
 
 def wants_color(stream: TextIO, env: Mapping[str, str]) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    if env.get("NO_COLOR"):
+    """Colour only on a terminal, never when NO_COLOR is set (https://no-color.org), and
+    never on a terminal that says it cannot show it: ``TERM=dumb`` (Emacs' shell, some CI
+    logs) is the convention that terminfo and ncurses honour."""
+    if env.get("NO_COLOR") or env.get("TERM") == "dumb":
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())

@@ -3,23 +3,27 @@
 No policy and no counting happen here. Every error reaches one handler,
 :meth:`_Group.invoke`, which prints one line and exits with the code from
 :mod:`deploygate.errors`.
+
+Start-up is paid on every deploy, so this module imports only click and the
+small modules its options need; a command imports the run, the sources and
+the formats when it runs, and the choices that name formats and sources are
+read from their registries when a command parses or shows its help
+(``_Names``). ``deploygate --version`` and ``--help`` load none of them
+(benchmarks/startup.py measures it).
 """
 
 from __future__ import annotations
 
 import functools
 import sys
-import traceback
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from deploygate import __version__, ci, run
-from deploygate import config as config_module
+from deploygate import __version__
 from deploygate.dates import parse_duration, parse_instant
 from deploygate.errors import (
     EXIT_CODE_HELP,
@@ -28,15 +32,56 @@ from deploygate.errors import (
     InputError,
     OnError,
 )
-from deploygate.formats import FORMATS, LOOP_FORMATS, escape
-from deploygate.model import DeploymentStatus
-from deploygate.redaction import redact
-from deploygate.sinks.files import write_file
-from deploygate.sources import REGISTRY, secrets
-from deploygate.sources.local import HistoryStore
-from deploygate.sources.local import settings as local_settings
+from deploygate.sanitize import terminal
+
+if TYPE_CHECKING:
+    from deploygate import run
+    from deploygate.config import Config
 
 _ENV = "DEPLOYGATE_"
+
+
+def _format_names() -> Iterable[str]:
+    from deploygate.formats import FORMATS
+
+    return FORMATS
+
+
+def _loop_format_names() -> Iterable[str]:
+    from deploygate.formats import LOOP_FORMATS
+
+    return LOOP_FORMATS
+
+
+def _source_names() -> Iterable[str]:
+    from deploygate.sources import REGISTRY
+
+    return REGISTRY
+
+
+def _statuses() -> Iterable[str]:
+    from deploygate.model import DeploymentStatus
+
+    return [status.value for status in DeploymentStatus]
+
+
+class _Names(click.Choice):  # type: ignore[type-arg]  # generic from click 8.4 only
+    """A ``click.Choice`` whose names a registry gives when a command parses or shows its
+    help, not when this module is imported: naming the formats means importing them all."""
+
+    def __init__(self, names: Callable[[], Iterable[str]]) -> None:
+        self._names = names
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._names())
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        """click's own ``__init__`` sets the names; they are read from the registry instead."""
+
+
 _EPILOG = "\b\n" + EXIT_CODE_HELP  # \b keeps click from re-wrapping the table
 
 
@@ -60,14 +105,17 @@ def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> d
 
 
 def _targets(
-    formats: Mapping[str, object],
+    format_names: Callable[[], Iterable[str]],
 ) -> Callable[[click.Context, click.Parameter, Sequence[str]], list[tuple[str, Path]]]:
     """A callback that reads ``FORMAT=PATH`` options for one registry of formats."""
 
     def parse(
         ctx: click.Context, param: click.Parameter, values: Sequence[str]
     ) -> list[tuple[str, Path]]:
+        from deploygate.sinks.files import require_directory
+
         targets = []
+        formats = list(format_names())
         for value in values:
             name, equals, path = value.partition("=")
             if not equals or not path or name not in formats:
@@ -75,6 +123,8 @@ def _targets(
                     f"{value!r} is not FORMAT=PATH; expected a format among "
                     f"{', '.join(formats)}, then '=', then a file path"
                 )
+            # Checked now, before any source is read, and again when the file is written.
+            require_directory(Path(path), field="--output")
             targets.append((name, Path(path)))
         return targets
 
@@ -82,7 +132,7 @@ def _targets(
 
 
 def _output_option(
-    formats: Mapping[str, object], option: Callable[..., Callable[[Any], Any]]
+    format_names: Callable[[], Iterable[str]], option: Callable[..., Callable[[Any], Any]]
 ) -> Callable[[Any], Any]:
     """``--output FORMAT=PATH`` for one registry of formats; ``option`` is ``_option`` where
     ``DEPLOYGATE_OUTPUT`` may set it (check), ``click.option`` where it must not (report)."""
@@ -91,7 +141,7 @@ def _output_option(
         "outputs",
         metavar="FORMAT=PATH",
         multiple=True,
-        callback=_targets(formats),
+        callback=_targets(format_names),
         help="Also write FORMAT to PATH; repeatable.",
     )
 
@@ -134,11 +184,15 @@ class _Group(click.Group):
         except Exception as error:
             # A bug's message may quote data (a title, a server's answer, a request with its
             # token), so it is redacted and escaped like any other output.
+            from deploygate import ci
+            from deploygate.redaction import redact
+            from deploygate.sources import secrets
+
             known = secrets(ctx.meta.get(_CONFIG_KEY), ci.environment())
-            if ctx.params.get("debug"):
+            if ctx.meta.get(_DEBUG_KEY):
                 for line in _traceback_lines(error):
                     # Redacted before escaping, as _fail's line is: escaping may respell a token.
-                    click.echo(escape.terminal(redact(line, known)), err=True)
+                    click.echo(terminal(redact(line, known)), err=True)
             _fail(
                 redact(
                     f"internal error: {type(error).__name__}: {error}. This is a bug in "
@@ -160,6 +214,8 @@ def _traceback_lines(error: BaseException) -> list[str]:
     """The traceback of ``error`` and of the exceptions it came from, oldest first, as
     ``traceback.print_exc`` shows them, but each exception's message on one line: a message
     holding a line break and then ``::error::...`` would otherwise start a runner command."""
+    import traceback
+
     chain: list[BaseException] = []
     current: BaseException | None = error
     while current is not None and current not in chain:
@@ -178,16 +234,40 @@ def _traceback_lines(error: BaseException) -> list[str]:
 
 
 def _fail(message: str, code: ExitCode) -> None:
-    click.echo(f"deploygate: error: {escape.terminal(message)}", err=True)
+    click.echo(f"deploygate: error: {terminal(message)}", err=True)
     sys.exit(code)
+
+
+_DEBUG_KEY = "deploygate.debug"
+"""Set in ``click.Context.meta``, which a command shares with the group, by ``--debug``
+before or after the command's name."""
+
+
+def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.meta[_DEBUG_KEY] = True
+
+
+_debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    callback=_debug,
+    envvar=_ENV + "DEBUG",
+    help="Show tracebacks of bugs.",
+)
+"""``--debug``, on the group and on every command, so it works wherever it is typed."""
 
 
 _CONFIG_KEY = "deploygate.config"
 """Where the loaded config waits in ``click.Context.meta``, for the error handler's secrets."""
 
 
-def _load_config(path: Path | None) -> config_module.Config:
-    config = config_module.load(path, Path.cwd(), REGISTRY)
+def _load_config(path: Path | None) -> Config:
+    from deploygate.config import load
+    from deploygate.sources import REGISTRY
+
+    config = load(path, Path.cwd(), REGISTRY)
     click.get_current_context().meta[_CONFIG_KEY] = config
     return config
 
@@ -207,19 +287,33 @@ def _sources(
     """Read ``--source github,jira``: the same names and checks as the config's list."""
     if value is None:
         return None
+    from deploygate.config import parse_sources, sources_form
+    from deploygate.sources import REGISTRY
+
     try:
-        return config_module.parse_sources((name.strip() for name in value.split(",")), REGISTRY)
+        return parse_sources((name.strip() for name in value.split(",")), REGISTRY)
     except ValueError as error:
-        form = config_module.sources_form(REGISTRY)
+        form = sources_form(REGISTRY)
         raise click.BadParameter(f"{error}; expected {form}") from None
 
 
+class _HelpNamingSources(click.Option):
+    """``--source``, whose help names the registered sources when it is shown."""
+
+    @property
+    def help(self) -> str:
+        return (
+            f"Where history comes from: {', '.join(_source_names())}, or several separated by "
+            "commas (e.g. github,jira). Default: the config's, or local."
+        )
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        """click's own ``__init__`` sets the help; it is composed when shown instead."""
+
+
 _source_option = _option(
-    "--source",
-    metavar="NAME[,NAME...]",
-    callback=_sources,
-    help=f"Where history comes from: {', '.join(REGISTRY)}, or several separated by commas "
-    "(e.g. github,jira). Default: the config's, or local.",
+    "--source", metavar="NAME[,NAME...]", callback=_sources, cls=_HelpNamingSources
 )
 _strict_option = _option(
     "--strict/--no-strict",
@@ -277,6 +371,8 @@ def _selects(environment_help: str) -> Callable[[Callable[..., Any]], Callable[.
             on_error: str | None,
             **rest: Any,
         ) -> Any:
+            from deploygate import run
+
             selection = run.Selection(
                 environment, source, repo, project, strict, OnError(on_error) if on_error else None
             )
@@ -302,8 +398,8 @@ def _selects(environment_help: str) -> Callable[[Callable[..., Any]], Callable[.
     name="deploygate", cls=_Group, epilog=_EPILOG, context_settings={"max_content_width": 100}
 )
 @click.version_option(__version__, prog_name="deploygate")
-@click.option("--debug", is_flag=True, envvar=_ENV + "DEBUG", help="Show tracebacks of bugs.")
-def cli(debug: bool) -> None:
+@_debug_option
+def cli() -> None:
     """Gate a deploy on the learning loop: were past failures reviewed, and their lessons done?"""
 
 
@@ -318,10 +414,10 @@ def cli(debug: bool) -> None:
 @_option(
     "--format",
     "format_name",
-    type=click.Choice(list(FORMATS)),
+    type=_Names(_format_names),
     help="How to print the report on stdout. Default: github inside GitHub Actions, else text.",
 )
-@_output_option(FORMATS, _option)
+@_output_option(_format_names, _option)
 @_now_option("Evaluate as of this time, for reproducible runs. Default: the clock.")
 @_option(
     "--override",
@@ -335,6 +431,7 @@ def cli(debug: bool) -> None:
     help="On a pull request (GitHub) or merge request (GitLab), create or update one sticky "
     "comment with the report.",
 )
+@_debug_option
 def check(
     selection: run.Selection,
     service: str,
@@ -346,25 +443,32 @@ def check(
     comment: bool,
 ) -> None:
     """Check SERVICE's learning loop and pass, warn or block the deploy."""
+    import dataclasses
+
+    from deploygate import ci, run
+    from deploygate.formats import FORMATS
+
     config = _load_config(config_path)
     env = ci.environment()
     request = run.CheckRequest(service, selection, outputs, override=override, comment=comment)
     outcome = run.check(config, request, env, now or datetime.now(timezone.utc))
     for notice in outcome.notices:
         _say(notice)
-    render = FORMATS[format_name or ci.default_format(env)]
-    options = replace(outcome.options, color=ci.wants_color(sys.stdout, env))
+    stdout_format = format_name or ci.default_format(env)
+    render = FORMATS[stdout_format]
+    options = dataclasses.replace(outcome.options, color=ci.wants_color(sys.stdout, env))
     # color=True: the format decided about colour already (options.color); click would
     # otherwise strip every ANSI code from a pipe, GitLab's section markers included.
     click.echo(render(outcome.report, options), nl=False, color=True)
-    if outcome.warning:
-        _say(outcome.warning)
+    warning = run.closing_warning(outcome, stdout_format)
+    if warning:
+        _say(warning)
     sys.exit(outcome.exit_code)
 
 
 def _say(notice: str) -> None:
     """A plain line on stderr: not an annotation, so it takes none of the runner's ten."""
-    click.echo(f"deploygate: {escape.terminal(notice)}", err=True)
+    click.echo(f"deploygate: {terminal(notice)}", err=True)
 
 
 @cli.command(epilog=_EPILOG)
@@ -387,12 +491,12 @@ def _say(notice: str) -> None:
 @click.option(
     "--format",
     "format_name",
-    type=click.Choice(list(LOOP_FORMATS)),
+    type=_Names(_loop_format_names),
     default="markdown",
     show_default=True,
     help="Markdown with Mermaid charts, a self-contained HTML page, or JSON.",
 )
-@_output_option(LOOP_FORMATS, click.option)
+@_output_option(_loop_format_names, click.option)
 @_now_option("Report as of this time. Default: the clock.")
 @click.option(
     "--publish",
@@ -400,6 +504,7 @@ def _say(notice: str) -> None:
     help="Also create or update one issue titled 'Learning loop report' with the Markdown "
     "report: on GitHub or GitLab, whichever the sources read (else the CI platform).",
 )
+@_debug_option
 def report(
     services: Sequence[str],
     since: str,
@@ -413,6 +518,9 @@ def report(
     publish: bool,
 ) -> None:
     """Report how healthy the learning loop is, per service and per week."""
+    from deploygate import ci, run
+    from deploygate.formats import LOOP_FORMATS
+
     config = _load_config(config_path)
     try:
         period = parse_duration(since)
@@ -432,12 +540,16 @@ def report(
 
 
 @cli.command()
-@_option("--service", required=True)
-@_option("--environment", required=True)
+@_option("--service", required=True, help="The service that was deployed.")
+@_option(
+    "--environment",
+    required=True,
+    help="Where it was deployed, e.g. production; check --environment reads it back.",
+)
 @click.option(
     "--status",
     required=True,
-    type=click.Choice([s.value for s in DeploymentStatus]),
+    type=_Names(_statuses),
     help="How the deployment ended.",
 )
 @click.option("--sha", help="The commit that was deployed.")
@@ -455,6 +567,7 @@ def report(
     help="When it happened. Default: now.",
 )
 @_config_option
+@_debug_option
 def record(
     service: str,
     environment: str,
@@ -466,6 +579,10 @@ def record(
     config_path: Path | None,
 ) -> None:
     """Append one deployment to the local history and print its id."""
+    from deploygate.model import DeploymentStatus
+    from deploygate.sources.local import HistoryStore
+    from deploygate.sources.local import settings as local_settings
+
     config = _load_config(config_path)
     deployment = HistoryStore(local_settings(config).history).record(
         service=service,
@@ -477,7 +594,7 @@ def record(
         description=description,
     )
     click.echo(
-        escape.terminal(
+        terminal(
             f"recorded deployment {deployment.id} to {environment} ({status}) "
             f"in {local_settings(config).history}"
         )
@@ -489,12 +606,17 @@ def record(
 @click.option(
     "--path",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=Path(config_module.CONFIG_NAME),
-    show_default=True,
-    help="Where to write the starter config.",
+    help="Where to write the starter config. Default: deploygate.toml.",
 )
-def init(force: bool, path: Path) -> None:
+@_debug_option
+def init(force: bool, path: Path | None) -> None:
     """Write a commented starter config, guessing GitHub or GitLab from the environment."""
+    from deploygate import ci
+    from deploygate.config import CONFIG_NAME, starter_config
+    from deploygate.sinks.files import write_file
+    from deploygate.sources import REGISTRY
+
+    path = path or Path(CONFIG_NAME)
     if path.exists() and not force:
         raise InputError(
             "already exists; not overwriting it", path=path, expected="--force to replace it"
@@ -502,20 +624,22 @@ def init(force: bool, path: Path) -> None:
     guess = ci.guess_platform(ci.environment(), ci.git_remote(Path.cwd()))
     write_file(
         path,
-        config_module.starter_config(
+        starter_config(
             guess.platform if guess else None,
             guess.evidence if guess else None,
             REGISTRY[guess.platform].starter if guess else "",
         ),
+        field="--path",
     )
     detected = f" (detected {guess.platform}: {guess.evidence})" if guess else ""
-    click.echo(escape.terminal(f"wrote {path}{detected}"))
+    click.echo(terminal(f"wrote {path}{detected}"))
 
 
 @cli.command("config")
 @_selects("Show the rule levels in force for this environment.")
 @_config_option
 @_now_option("Validate the waivers' expiry as of this time. Default: the clock.")
+@_debug_option
 def explain_config(
     selection: run.Selection,
     config_path: Path | None,
@@ -526,6 +650,8 @@ def explain_config(
     It reads the same options and DEPLOYGATE_* variables as check, so it
     shows the settings that check would use.
     """
+    from deploygate import ci, run
+
     config = _load_config(config_path)
     click.echo(run.explain(config, selection, ci.environment(), now or datetime.now(timezone.utc)))
 

@@ -31,6 +31,7 @@ from deploygate.errors import (
 from deploygate.formats import (
     FORMATS,
     LOOP_FORMATS,
+    SHOWS_NOT_VERIFIED,
     RenderOptions,
     loop_markdown,
     override_note,
@@ -104,7 +105,7 @@ def outputs(files: Sequence[tuple[str, Path]], env: Mapping[str, str]) -> list[O
     then, inside GitHub Actions, the job summary and the step outputs where the runner
     asked for them."""
     built: list[Output[Any]] = [
-        Output(FORMATS[name], partial(write_file, path)) for name, path in files
+        Output(FORMATS[name], partial(write_file, path, field="--output")) for name, path in files
     ]
     actions = ci.github_actions(env)
     if actions is not None and actions.step_summary is not None:
@@ -174,6 +175,24 @@ def check(
     return CheckOutcome(report, options, notices, warning or None, code)
 
 
+def closing_warning(outcome: CheckOutcome, stdout_format: str) -> str | None:
+    """The NOT VERIFIED line for stderr after a report printed in ``stdout_format``.
+
+    It names each failure in full only when the report on stdout does not (json, dotenv):
+    after a text or github report, which already says "no GitHub token: ...", repeating it
+    said every failure twice. What stays on stderr either way is NOT VERIFIED and why the
+    exit code is what it is, for a stdout that is redirected or read by a machine.
+    """
+    if outcome.warning is None or stdout_format not in SHOWS_NOT_VERIFIED:
+        return outcome.warning
+    failed = ", ".join(repr(source.name) for source in outcome.report.failed_sources)
+    line = f"NOT VERIFIED: {plural(len(outcome.report.failed_sources), 'source')} ({failed}) "
+    line += "failed, as the report says. The gate could not decide."
+    if outcome.exit_code is ExitCode.OK:
+        line += " Exiting 0 because of --on-error warn."
+    return line
+
+
 def explain(config: Config, selection: Selection, env: Mapping[str, str], now: datetime) -> str:
     """What ``deploygate config`` says: the settings ``check`` would use with the same
     options, after the same validation, every selected backend's table included."""
@@ -237,7 +256,7 @@ def report(
     since = now - request.period
     loop = with_overrides(loop, _overrides(config, context, settings.sources, since, now))
     for output_format, path in request.outputs:
-        write_file(path, LOOP_FORMATS[output_format](loop))
+        write_file(path, LOOP_FORMATS[output_format](loop), field="--output")
     return loop
 
 

@@ -9,10 +9,10 @@ from importlib import resources
 import jsonschema
 from conftest import NOW, MemorySource, ago, deployment, item, postmortem
 
-from deploygate.formats import FORMATS, RenderOptions, escape
+from deploygate.formats import FORMATS, SHOWS_NOT_VERIFIED, RenderOptions, escape
 from deploygate.formats.json import SCHEMA_RESOURCE
 from deploygate.gate import check
-from deploygate.model import History, Query, Verdict
+from deploygate.model import History, Query, SourceStatus, Verdict
 from deploygate.rules import Policy
 
 HOSTILE = (
@@ -97,3 +97,16 @@ def test_markdown_links_subjects_with_encoded_urls() -> None:
 def test_escape_markdown_is_literal_text() -> None:
     assert escape.markdown("a_b *c* [d](e)") == "a\\_b \\*c\\* \\[d\\](e)"
     assert escape.markdown("x\ny") == "x y"
+
+
+def test_shows_not_verified_names_the_formats_that_print_the_line_in_full() -> None:
+    """The CLI says a failure once: in full on stderr only after a format outside this set."""
+    failed = SourceStatus("github", ok=False, error="the token is missing")
+    report = replace(report_with_hostile_titles(), verdict=Verdict.UNKNOWN, sources=(failed,))
+    showing = {
+        name
+        for name, render in FORMATS.items()
+        if "NOT VERIFIED" in (shown := render(report, RenderOptions()))
+        and "the token is missing" in shown
+    }
+    assert showing == SHOWS_NOT_VERIFIED

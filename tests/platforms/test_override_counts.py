@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, json_report, run_cli
+from conftest import REPO_ROOT, json_report, loop_report, run_cli
 from fakes.gitlab import FakeGitLab, add_issue_note, fake_gitlab  # noqa: F401
 from fakes.worlds import GITLAB_JOB_TOKEN as JOB_TOKEN
 from fakes.worlds import GITLAB_TOKEN, NOW, gitlab_year
@@ -50,7 +50,7 @@ def run_report(config: Path, env: dict[str, str], *args: str) -> dict:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert GITLAB_TOKEN not in result.output
-    document: dict = json.loads(result.stdout)
+    document: dict = loop_report(result.stdout)
     return document
 
 
@@ -230,7 +230,7 @@ def test_local_report_counts_the_logged_overrides_per_service_in_the_period(
         )  # fmt: skip
     result = run_cli("report", "--config", str(quickstart), "--now", LOCAL_NOW, "--format", "json")
     assert result.exit_code == 0, result.output
-    document = json.loads(result.stdout)
+    document = loop_report(result.stdout)
     assert overrides_of(document) == {"checkout": 2, "search": 1}
     assert document["overrides"] == 3
 

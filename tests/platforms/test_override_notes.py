@@ -3,13 +3,12 @@ whose open or overdue action items it let through, on GitHub and GitLab (fakes, 
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, json_report, run_cli
+from conftest import REPO_ROOT, json_report, loop_report, run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.github_openapi import assert_rest_traffic_matches_openapi
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
@@ -204,7 +203,7 @@ def test_report_counts_the_override_notes_per_service_with_one_listing(
         env=github_env(fake_github),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    document = json.loads(result.stdout)
+    document = loop_report(result.stdout)
     assert [s["overrides"] for s in document["services"]] == [2]
     assert document["overrides"] == 2
     listings = fake_github.requests_to("/repos/acme/incidents/issues/comments", method="GET")
@@ -229,4 +228,4 @@ def test_report_counts_one_override_once_however_many_postmortems_it_noted(
         env=github_env(fake_github),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["overrides"] == 1
+    assert loop_report(result.stdout)["overrides"] == 1

@@ -58,6 +58,11 @@ FORMATS: Mapping[str, Renderer] = {
 }
 """Every output format of ``check`` by its ``--format`` name."""
 
+SHOWS_NOT_VERIFIED = frozenset({"text", "markdown", "github", "gitlab", "codequality"})
+"""The formats whose output carries the NOT VERIFIED line in full, as people read it; json
+and dotenv carry the failed source only as data. A test renders each format to keep this
+true."""
+
 LOOP_FORMATS: Mapping[str, Callable[[LoopReport], str]] = {
     "markdown": _inert(loop_markdown.render),
     "html": _inert(loop_html.render),
@@ -65,4 +70,4 @@ LOOP_FORMATS: Mapping[str, Callable[[LoopReport], str]] = {
 }
 """How ``report`` renders the learning-loop report, by its ``--format`` name."""
 
-__all__ = ["FORMATS", "LOOP_FORMATS", "RenderOptions", "Renderer"]
+__all__ = ["FORMATS", "LOOP_FORMATS", "SHOWS_NOT_VERIFIED", "RenderOptions", "Renderer"]

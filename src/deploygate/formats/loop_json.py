@@ -1,6 +1,8 @@
 """The learning-loop report as JSON, schema_version 1 of kind ``learning-loop``.
 
-Like the gate's JSON report it is an outside contract, serialised field by
+The JSON Schema ships beside this module (``loop-report-v1.schema.json``) and
+every learning-loop JSON the tests produce is validated against it. Like the
+gate's JSON report it is an outside contract, serialised field by
 field and never with ``asdict``: renaming a field of :mod:`deploygate.loop`
 must not silently change what users' scripts read. Version 1 may gain
 fields; none will be removed or change meaning without a new
@@ -44,6 +46,8 @@ from deploygate.loop import LoopReport, ServiceLoop, Week
 
 SCHEMA_VERSION = 1
 KIND = "learning-loop"
+SCHEMA_RESOURCE = "loop-report-v1.schema.json"
+"""The JSON Schema of this document, shipped beside this module."""
 
 
 def _week(week: Week) -> dict[str, Any]:

@@ -17,7 +17,10 @@ from deploygate import toml
 # optional run followed by another run that can match the same characters
 # (``(.*?)\s*$`` was cubic on a line of 3,000 spaces). What a pattern cannot
 # say without that, Python's str methods finish.
-_TASK = re.compile(r"\s{0,3}[-*+]\s+\[([ xX-])\]\s(.*)")
+# A task is a bullet (``-``, ``*``, ``+``) or a numbered item (``1.``, ``2)``: CommonMark's
+# ordered-list marker of one to nine digits) with a ``[ ]`` box; the marker's characters are
+# never spaces, so no two runs here can match the same characters.
+_TASK = re.compile(r"\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+\[([ xX-])\]\s(.*)")
 _HEADING = re.compile(r"(#{1,6})\s(.*)")
 _FENCE_LINE = re.compile(r"^\s{0,3}(```|~~~)")
 

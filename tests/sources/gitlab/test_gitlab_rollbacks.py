@@ -3,14 +3,13 @@ replace a newer one, or a deployment whose commit says it reverts."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import Result
-from conftest import json_report, run_cli
+from conftest import json_report, loop_report, run_cli
 from fakes.gitlab import FakeGitLab, Project, fake_gitlab  # noqa: F401
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -166,7 +165,7 @@ def test_a_report_on_gitlab_reads_every_deployment_even_with_detection_off(
         env={"GITLAB_TOKEN": TOKEN, "CI": "", "CI_PROJECT_PATH": ""},
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    [service] = json.loads(result.stdout)["services"]
+    [service] = loop_report(result.stdout)["services"]
     assert (service["deployments"], service["failed_deployments"]) == (4, 1)
     assert service["change_failure_rate"] == 0.25
     [listing] = fake_gitlab.requests_to("/deployments")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NOW
+from conftest import NOW, loop_report
 
 from deploygate.model import DeploymentStatus
 from deploygate.sources.local import HistoryStore
@@ -50,7 +50,7 @@ def _read_count(project: Path) -> int:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    [service] = json.loads(result.stdout)["services"]
+    [service] = loop_report(result.stdout)["services"]
     count: int = service["deployments"]
     return count
 

@@ -48,6 +48,7 @@ from deploygate.model import ActionItem, ActionItemState, Postmortem, Postmortem
 from deploygate.sources.markdown import first_heading, lines_outside_code, task
 
 FENCE = "+++"
+_YAML_FENCE = "---"
 SKIPPED_NAMES = frozenset({"README.md"})
 """Files in the folder that are not postmortems. Names starting with ``_`` are templates."""
 
@@ -68,6 +69,7 @@ MAX_FRONT_MATTER = 64 * 1024
 shapes, from spending minutes on a contributor's file."""
 _ITEM_KEYS = ("title", "state", "due", "team", "reason", "id", "closed")
 _INLINE_KEYS = ("due", "team", "reason", "id", "closed")
+_DATE_KEYS = ("due", "closed")
 _TRAILING_ATTRIBUTES = re.compile(r"\(([^()]*)\)\s*$")
 _JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
 """A Jira issue key: the project key (as Jira allows it) and the issue's number."""
@@ -86,6 +88,16 @@ class _Document:
 
 def _split(path: Path, text: str) -> _Document:
     lines = toml.lines(text)
+    if lines[0].strip() == _YAML_FENCE:
+        # Jekyll, Hugo and most templates use YAML; say what to change, not only what is wrong.
+        raise InputError(
+            f"no front matter: {_YAML_FENCE} starts YAML front matter, which deploygate does "
+            f"not read",
+            path=path,
+            line=1,
+            expected=f'TOML between {FENCE} lines: {FENCE}, then e.g. service = "checkout", '
+            f"then {FENCE}",
+        )
     if lines[0].strip() != FENCE:
         raise InputError(
             "no front matter",
@@ -372,6 +384,7 @@ class _Parser:
         parts = [part.strip() for part in match.group(1).split(",")]
         first_key = parts[0].partition(":")[0].strip().lower()
         if first_key not in _INLINE_KEYS:
+            self.refuse_a_date_without_colon(parts[0], line)
             return text.strip(), {}
         fields: dict[str, str] = {}
         for part in parts:
@@ -385,6 +398,19 @@ class _Parser:
                 )
             fields[key] = value.strip()
         return text[: match.start()].strip(), fields
+
+    def refuse_a_date_without_colon(self, part: str, line: int) -> None:
+        """``(due 2026-12-01)`` is a due date missing its colon, not title text: read as a
+        title it would leave the item without a due date, so it could never be overdue.
+        Only a date key followed by a digit is refused; "(due to load)" is a title."""
+        words = part.split(None, 1)
+        if len(words) == 2 and words[0].lower() in _DATE_KEYS and words[1][:1].isdigit():
+            key, value = words[0].lower(), words[1].strip()
+            raise self.fail(
+                f"attribute {part!r} has no colon, so it would be read as the title",
+                line=line,
+                expected=f"'({key}: {value})'",
+            )
 
 
 def is_postmortem_file(path: Path) -> bool:
