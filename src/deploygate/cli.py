@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
-from deploygate import __version__, ci, run
+from deploygate import __version__, ci, run, starter
 from deploygate import config as config_module
 from deploygate.dates import parse_duration, parse_instant
 from deploygate.errors import (
@@ -31,7 +31,6 @@ from deploygate.errors import (
 from deploygate.formats import FORMATS, LOOP_FORMATS, escape
 from deploygate.model import DeploymentStatus
 from deploygate.redaction import redact
-from deploygate.sinks.files import write_file
 from deploygate.sources import REGISTRY, secrets
 from deploygate.sources.local import HistoryStore
 from deploygate.sources.local import settings as local_settings
@@ -485,31 +484,50 @@ def record(
 
 
 @cli.command()
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option(
     "--path",
     type=click.Path(path_type=Path, dir_okay=False),
     default=Path(config_module.CONFIG_NAME),
     show_default=True,
-    help="Where to write the starter config.",
+    help="Where to write the config; the local store's folders go beside it.",
 )
-def init(force: bool, path: Path) -> None:
-    """Write a commented starter config, guessing GitHub or GitLab from the environment."""
-    if path.exists() and not force:
-        raise InputError(
-            "already exists; not overwriting it", path=path, expected="--force to replace it"
-        )
-    guess = ci.guess_platform(ci.environment(), ci.git_remote(Path.cwd()))
-    write_file(
-        path,
-        config_module.starter_config(
-            guess.platform if guess else None,
-            guess.evidence if guess else None,
-            REGISTRY[guess.platform].starter if guess else "",
-        ),
+@click.option(
+    "--source",
+    type=click.Choice(starter.SOURCES),
+    help="Where history comes from. Default: GitHub or GitLab when the CI, the git remote's "
+    "host or the repository's CI files say so, else local. Name it for a self-hosted "
+    "server whose name says neither.",
+)
+@click.option(
+    "--service",
+    help="The service deployed from here, for [services.NAME]. Default: the repository's name.",
+)
+@click.option(
+    "--ci",
+    "ci_name",
+    type=click.Choice(list(starter.CI_FILES)),
+    help="Also write the gate's job: a GitHub workflow or a GitLab CI include.",
+)
+@click.option("--force", is_flag=True, help="Replace the files init writes when they exist.")
+def init(
+    path: Path, source: str | None, service: str | None, ci_name: str | None, force: bool
+) -> None:
+    """Set up this repository: a config for the repository its git remote names, and what the
+    source needs. It never replaces a file that exists, so running it again changes nothing."""
+    request = starter.Request(
+        config_path=path,
+        source=source,
+        service=service,
+        ci=cast("starter.CiName | None", ci_name),  # click.Choice of CI_FILES' keys
+        force=force,
+        today=datetime.now(timezone.utc).date(),
     )
-    detected = f" (detected {guess.platform}: {guess.evidence})" if guess else ""
-    click.echo(escape.terminal(f"wrote {path}{detected}"))
+    remote = ci.git_remote(Path.cwd())
+    outcome = starter.initialise(
+        request, ci.environment(), ci.parse_remote(remote) if remote else None
+    )
+    for line in starter.render(outcome):
+        click.echo(escape.terminal(line))
 
 
 @cli.command("config")
