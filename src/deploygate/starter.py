@@ -87,8 +87,12 @@ class Outcome:
 
 
 def decide(request: Request, env: Mapping[str, str], remote: ci.Remote | None) -> Setup:
-    """The source (``--source``, else the platform detected, else local) and where it reads."""
-    repository_root = request.config_path.parent.resolve()
+    """The source (``--source``, else the platform detected, else local) and where it reads.
+
+    ``init`` runs at the repository's root, where the CI files go: its files are
+    evidence of the platform, and its folder names the service when no remote does.
+    """
+    repository_root = Path.cwd()
     if request.source:
         source, reason = request.source, f"--source {request.source}"
     else:
