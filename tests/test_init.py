@@ -242,6 +242,20 @@ def test_credentials_in_the_remote_are_never_written_or_printed(tmp_path: Path) 
     assert "SECRET" not in output
 
 
+def test_a_hostile_remote_path_is_neither_written_as_code_nor_printed_raw(tmp_path: Path) -> None:
+    # A quote that would end a TOML or YAML string, and an escape that would act on a terminal.
+    project = repository(tmp_path / "shop", 'git@github.com:acme/sh"op\x1b[31m.git')
+    output = init(project, "--ci", "github")
+    assert "\x1b" not in output
+    written = config_of(project)
+    assert "repository" not in written["github"]  # type: ignore[operator]  # not OWNER/NAME
+    assert written["services"] == {'sh"op\x1b[31m': {}}
+    workflow = yaml.safe_load((project / ".github/workflows/deploygate.yml").read_text("utf-8"))
+    [gate] = [step for step in workflow["jobs"]["gate"]["steps"] if step.get("id") == "gate"]
+    assert gate["with"]["service"] == 'sh"op\x1b[31m'
+    assert run_cli("config", "--repo", "acme/shop", env=NO_CI, cwd=project).exit_code == 0
+
+
 def test_in_github_actions_the_repository_comes_from_the_run(tmp_path: Path) -> None:
     project = repository(tmp_path / "shop")
     result = run_cli("init", env={**NO_CI, "GITHUB_ACTIONS": "true"}, cwd=project)

@@ -191,7 +191,7 @@ def next_steps(request: Request, setup: Setup) -> tuple[str, ...]:
             "and task list are its action items"
         )
         deploys = (
-            f"GitHub's deployments of {where} are read (a job with `environment:` "
+            f"deploygate reads GitHub's deployments of {where} (a job with `environment:` "
             f"records them); try: deploygate check --service {quoted} "
             "(token: GITHUB_TOKEN, or gh auth login)"
         )
@@ -201,7 +201,7 @@ def next_steps(request: Request, setup: Setup) -> tuple[str, ...]:
             f"service::{service}; its linked issues and task list are its action items"
         )
         deploys = (
-            f"GitLab's deployments of {where} are read (a job with `environment:` "
+            f"deploygate reads GitLab's deployments of {where} (a job with `environment:` "
             f"records them); try: GITLAB_TOKEN=<read_api token> deploygate check "
             f"--service {quoted}"
         )
