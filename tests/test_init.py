@@ -9,15 +9,26 @@ must work as written, not merely parse.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import REPO_ROOT, json_report, run_cli
 from test_action import summarize, zizmor
-from test_gitlab_component import _REFERENCE, load_component
+from test_gitlab_component import (
+    _REFERENCE,
+    COMPONENT,
+    GATE,
+    SERVER,
+    git,
+    gitlab_ci_local,  # noqa: F401  # the fixture
+    load_component,
+    run_pipeline,
+)
 
 from deploygate import __version__, ci
 
@@ -355,3 +366,53 @@ def test_the_gitlab_include_pins_the_component_with_its_inputs(tmp_path: Path) -
     component_inputs, _ = load_component()
     assert set(entry["inputs"]) <= set(component_inputs)
     assert entry["inputs"]["service"] == "shop"
+
+
+def test_the_gitlab_include_gates_a_pipeline_as_written(
+    tmp_path: Path,
+    gitlab_ci_local: str,  # noqa: F811
+) -> None:
+    # The local-store path end to end: init, a postmortem from the template, the
+    # pipeline including init's file, run by gitlab-ci-local; the component is the
+    # checkout's, from gitlab-ci-local's include cache (see test_gitlab_component.py).
+    project = tmp_path / "project"
+    project.mkdir()
+    git(project, "init", "--quiet")
+    git(project, "remote", "add", "origin", f"https://{SERVER}/group/shop.git")
+    init(project, "--source", "local", "--ci", "gitlab")
+    template = project / "postmortems" / "_template.md"
+    (project / "postmortems" / "outage.md").write_bytes(template.read_bytes())
+    included = project / ".gitlab" / "ci" / "deploygate.yml"
+    # The one change: deploygate from this checkout's environment, not the package index.
+    include = yaml.safe_load(included.read_text("utf-8"))
+    include["include"][0]["inputs"]["install"] = False
+    included.write_text(yaml.safe_dump(include), "utf-8")
+    pipeline = {
+        "include": [{"local": ".gitlab/ci/deploygate.yml"}],
+        "deploy": {"stage": "deploy", "needs": [GATE], "script": ["echo deploying"]},
+    }
+    (project / ".gitlab-ci.yml").write_text(yaml.safe_dump(pipeline), "utf-8")
+    (project / ".gitignore").write_text(".gitlab-ci-local/\n", "utf-8")
+    reference = _REFERENCE.fullmatch(include["include"][0]["component"])
+    assert reference
+    cached = project / ".gitlab-ci-local" / "includes" / SERVER / reference["project"]
+    (cached / reference["ref"] / "templates").mkdir(parents=True)
+    shutil.copy(COMPONENT, cached / reference["ref"] / "templates" / f"{reference['name']}.yml")
+    git(project, "config", "user.name", "deploygate tests")
+    git(project, "config", "user.email", "tests@example.com")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "init")
+    git(project, "update-ref", "refs/remotes/origin/main", "HEAD")
+    git(project, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+
+    # Sixty days on, the template's action item (due in thirty) is overdue: the gate blocks.
+    later = datetime.now(timezone.utc) + timedelta(days=60)
+    run = run_pipeline(
+        gitlab_ci_local,
+        project,
+        jobs=[GATE],
+        variables={"DEPLOYGATE_NOW": later.strftime("%Y-%m-%dT%H:%M:%SZ")},
+    )
+    assert run.status(GATE) == ("failed", 1), run.describe()
+    assert "overdue-action-item" in run.log(GATE)
+    assert run.resolved()[GATE]["variables"]["DEPLOYGATE_SERVICE"] == "shop"
