@@ -311,6 +311,16 @@ def test_an_existing_config_is_left_alone_and_the_rest_is_written(tmp_path: Path
     assert config_of(project)["services"] == {"shop": {}}
 
 
+def test_a_folder_it_cannot_make_is_one_clear_line(tmp_path: Path) -> None:
+    project = repository(tmp_path / "shop")
+    (project / "ops").write_text("a file, not a folder\n", "utf-8")
+    result = run_cli("init", "--path", "ops/deploygate.toml", env=NO_CI, cwd=project)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "deploygate: error: ops/deploygate.toml: cannot make its folder ops: File exists"
+    ]
+
+
 # --- next steps ------------------------------------------------------------------------------
 
 

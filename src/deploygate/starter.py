@@ -166,6 +166,12 @@ def _write_new(path: Path, text: str, *, replace: bool) -> bool:
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        # A file where a folder should be is FileExistsError too: not a file left alone.
+        raise InputError(
+            f"cannot make its folder {path.parent}: {error.strerror}", path=path
+        ) from None
+    try:
         with path.open("w" if replace else "x", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     except FileExistsError:
