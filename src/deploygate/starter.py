@@ -94,7 +94,7 @@ def decide(request: Request, env: Mapping[str, str], remote: ci.Remote | None) -
     """
     repository_root = Path.cwd()
     if request.source:
-        source, reason = request.source, f"--source {request.source}"
+        source, reason = request.source, f"chosen with --source {request.source}"
     else:
         guess = ci.guess_platform(env, remote, repository_root)
         if guess:
