@@ -1,4 +1,5 @@
-"""The CLI end to end on the local store: every exit code, options, env vars, init and config."""
+"""The CLI end to end on the local store: every exit code, options, env vars and config
+(init has tests/test_init.py)."""
 
 from __future__ import annotations
 
@@ -244,29 +245,6 @@ def test_environment_override_changes_the_verdict() -> None:
     args = ("check", "--config", str(QUICKSTART), "--service", "checkout", "--now", FIXED_NOW)
     assert run_cli(*args, "--environment", "production").exit_code == 1
     assert run_cli(*args, "--environment", "staging").exit_code == 0
-
-
-def test_init_writes_a_valid_config_and_never_overwrites_without_force(tmp_path: Path) -> None:
-    env = {"GITHUB_ACTIONS": "true", "GITLAB_CI": ""}
-    result = run_cli("init", env=env, cwd=tmp_path)
-    assert result.exit_code == 0
-    assert "detected github: running in GitHub Actions" in result.stdout
-    assert "# Detected github" in (tmp_path / "deploygate.toml").read_text()
-    assert run_cli("config", env={"GITHUB_REPOSITORY": "acme/shop"}, cwd=tmp_path).exit_code == 0
-
-    again = run_cli("init", env=env, cwd=tmp_path)
-    assert again.exit_code == 2
-    assert "already exists" in again.stderr
-    assert run_cli("init", "--force", env=env, cwd=tmp_path).exit_code == 0
-
-
-def test_init_guesses_gitlab_from_the_remote_without_leaking_credentials(tmp_path: Path) -> None:
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    remote = "https://oauth2:glpat-SECRET@gitlab.example.com/group/shop.git"
-    subprocess.run(["git", "-C", str(tmp_path), "remote", "add", "origin", remote], check=True)
-    result = run_cli("init", env={"GITHUB_ACTIONS": "", "GITLAB_CI": ""}, cwd=tmp_path)
-    assert "detected gitlab: git remote origin is on gitlab.example.com" in result.stdout
-    assert "SECRET" not in result.stdout + (tmp_path / "deploygate.toml").read_text()
 
 
 def test_help_documents_the_exit_codes() -> None:

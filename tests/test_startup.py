@@ -92,4 +92,4 @@ def test_help_computed_on_demand_names_the_registries() -> None:
     assert f"Where history comes from: {', '.join(REGISTRY)}," in check_help
     record_help = " ".join(run_cli("record", "--help").stdout.split())
     assert f"[{'|'.join(status.value for status in DeploymentStatus)}]" in record_help
-    assert f"Default: {CONFIG_NAME}." in run_cli("init", "--help").stdout
+    assert f"Default: {CONFIG_NAME}." in " ".join(run_cli("init", "--help").stdout.split())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,10 +37,12 @@ def wants_color(stream: TextIO, env: Mapping[str, str]) -> bool:
 
 
 def git_remote(cwd: Path) -> str | None:
-    """The ``origin`` remote URL, or None outside a repository or without git."""
+    """The ``origin`` remote URL as git would fetch it, or None outside a repository or
+    without git. ``git remote get-url`` applies ``url.<base>.insteadOf`` rewrites, which
+    reading ``.git/config`` would miss."""
     try:
         result = subprocess.run(
-            ["git", "config", "--get", "remote.origin.url"],
+            ["git", "remote", "get-url", "origin"],
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -49,29 +52,101 @@ def git_remote(cwd: Path) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     remote = result.stdout.strip()
-    return remote or None
+    return remote if result.returncode == 0 and remote else None
 
 
-def remote_host(remote: str) -> str | None:
-    """The host of a git remote, in URL or scp-like (``git@host:path``) form."""
+@dataclass(frozen=True, slots=True)
+class Remote:
+    """Where a git remote lives on a forge: never its user, password or token."""
+
+    host: str
+    """Lower case, without a port: what ``init`` names as its evidence."""
+    web_url: str
+    """The server's web address: ``https://HOST`` (with the port of an http(s) remote)."""
+    path: str
+    """The repository's path on the server without ``.git``: ``acme/shop``, ``group/sub/shop``."""
+
+    @property
+    def name(self) -> str:
+        """The repository's own name, the last part of its path."""
+        return self.path.rpartition("/")[2]
+
+
+_REMOTE_SCHEMES = frozenset({"https", "http", "ssh", "git", "git+ssh", "ssh+git"})
+_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+"""A DNS name or IPv4 address: what ``init`` may write into a URL in the config."""
+
+
+def parse_remote(remote: str) -> Remote | None:
+    """The forge address of a remote in URL or scp-like form (``git@host:acme/shop.git``).
+
+    None for a local path, a ``file://`` URL, or a path of fewer than two parts
+    (a forge's repositories live under an owner or a group). The web address of
+    an ssh remote is ``https://HOST``: the ssh port (``ssh://git@host:2222/…``)
+    says nothing of the web server's.
+    """
     if "://" in remote:
-        return urlsplit(remote).hostname
-    user_host, colon, _ = remote.partition(":")
-    return user_host.rpartition("@")[2].lower() if colon else None
+        parts = urlsplit(remote)
+        if parts.scheme.lower() not in _REMOTE_SCHEMES or not parts.hostname:
+            return None
+        try:
+            port = parts.port
+        except ValueError:
+            return None
+        scheme, host, path = parts.scheme.lower(), parts.hostname.lower(), parts.path
+        web_url = (
+            f"{scheme}://{host}" + (f":{port}" if port else "")
+            if scheme in ("https", "http")
+            else f"https://{host}"
+        )
+    else:
+        # scp-like syntax: git treats it so only when a colon comes before any slash.
+        user_host, colon, path = remote.partition(":")
+        if not colon or "/" in user_host or not user_host:
+            return None
+        host = user_host.rpartition("@")[2].lower()
+        web_url = f"https://{host}"
+    path = path.strip("/").removesuffix(".git").strip("/")
+    if not _HOST.fullmatch(host) or path.count("/") < 1 or "" in path.split("/"):
+        return None
+    return Remote(host=host, web_url=web_url, path=path)
 
 
-def guess_platform(env: Mapping[str, str], remote: str | None) -> PlatformGuess | None:
-    """GitHub or GitLab from the CI environment first, then from the git remote's host."""
+PUBLIC_HOSTS: Mapping[Platform, str] = {"github": "github.com", "gitlab": "gitlab.com"}
+"""Each platform's public server; any other host is self-hosted (GHES, self-managed GitLab)."""
+
+
+def guess_platform(
+    env: Mapping[str, str], remote: Remote | None, repository: Path | None = None
+) -> PlatformGuess | None:
+    """GitHub or GitLab from the CI environment, the remote's host, or the repository's files.
+
+    In order: the CI it runs in; the public host, or a host whose name says
+    ``github`` or ``gitlab`` (``github.example.com``); then a repository with
+    workflows in ``.github/workflows`` or a ``.gitlab-ci.yml``, but not both. Any
+    other self-hosted server cannot be told apart by its address: ``init --source``
+    names it.
+    """
     if env.get("GITHUB_ACTIONS") == "true":
         return PlatformGuess("github", "running in GitHub Actions")
     if env.get("GITLAB_CI") == "true":
         return PlatformGuess("gitlab", "running in GitLab CI")
-    host = remote_host(remote) if remote else None
-    if host:
-        for platform in ("github", "gitlab"):
-            if platform in host:
+    if remote:
+        for platform, public in PUBLIC_HOSTS.items():
+            if remote.host == public or platform in remote.host:
                 # Name only the host: a remote URL can carry credentials.
-                return PlatformGuess(platform, f"git remote origin is on {host}")
+                return PlatformGuess(platform, f"git remote origin is on {remote.host}")
+    if repository:
+        # The gate's own workflow, which ``init --ci github`` writes, is no evidence:
+        # else a second ``init`` would decide otherwise than the first.
+        workflows = repository / ".github" / "workflows"
+        github = workflows.is_dir() and any(
+            path.name != "deploygate.yml" for path in workflows.iterdir()
+        )
+        gitlab = (repository / ".gitlab-ci.yml").is_file()
+        if github != gitlab:
+            found = ".github/workflows" if github else ".gitlab-ci.yml"
+            return PlatformGuess("github" if github else "gitlab", f"the repository has {found}")
     return None
 
 

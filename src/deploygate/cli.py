@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -63,6 +63,12 @@ def _statuses() -> Iterable[str]:
     from deploygate.model import DeploymentStatus
 
     return [status.value for status in DeploymentStatus]
+
+
+def _starter_sources() -> Iterable[str]:
+    from deploygate.starter import SOURCES
+
+    return SOURCES
 
 
 class _Names(click.Choice):  # type: ignore[type-arg]  # generic from click 8.4 only
@@ -602,37 +608,53 @@ def record(
 
 
 @cli.command()
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option(
     "--path",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Where to write the starter config. Default: deploygate.toml.",
+    help="Where to write the config; the local store's folders go beside it. "
+    "Default: deploygate.toml.",
 )
+@click.option(
+    "--source",
+    type=_Names(_starter_sources),
+    help="Where history comes from. Default: GitHub or GitLab when the CI, the git remote's "
+    "host or the repository's CI files say so, else local. Name it for a self-hosted "
+    "server whose name says neither.",
+)
+@click.option(
+    "--service",
+    help="The service deployed from here, for [services.NAME]. Default: the repository's name.",
+)
+@click.option(
+    "--ci",
+    "ci_name",
+    type=click.Choice(["github", "gitlab"]),
+    help="Also write the gate's job: a GitHub workflow or a GitLab CI include.",
+)
+@click.option("--force", is_flag=True, help="Replace the files init writes when they exist.")
 @_debug_option
-def init(force: bool, path: Path | None) -> None:
-    """Write a commented starter config, guessing GitHub or GitLab from the environment."""
-    from deploygate import ci
-    from deploygate.config import CONFIG_NAME, starter_config
-    from deploygate.sinks.files import write_file
-    from deploygate.sources import REGISTRY
+def init(
+    path: Path | None, source: str | None, service: str | None, ci_name: str | None, force: bool
+) -> None:
+    """Set up this repository: a config for the repository its git remote names, and what the
+    source needs. It never replaces a file that exists, so running it again changes nothing."""
+    from deploygate import ci, starter
+    from deploygate.config import CONFIG_NAME
 
-    path = path or Path(CONFIG_NAME)
-    if path.exists() and not force:
-        raise InputError(
-            "already exists; not overwriting it", path=path, expected="--force to replace it"
-        )
-    guess = ci.guess_platform(ci.environment(), ci.git_remote(Path.cwd()))
-    write_file(
-        path,
-        starter_config(
-            guess.platform if guess else None,
-            guess.evidence if guess else None,
-            REGISTRY[guess.platform].starter if guess else "",
-        ),
-        field="--path",
+    request = starter.Request(
+        config_path=path or Path(CONFIG_NAME),
+        source=source,
+        service=service,
+        ci=cast("starter.CiName | None", ci_name),  # click.Choice of CI_FILES' keys
+        force=force,
+        today=datetime.now(timezone.utc).date(),
     )
-    detected = f" (detected {guess.platform}: {guess.evidence})" if guess else ""
-    click.echo(terminal(f"wrote {path}{detected}"))
+    remote = ci.git_remote(Path.cwd())
+    outcome = starter.initialise(
+        request, ci.environment(), ci.parse_remote(remote) if remote else None
+    )
+    for line in starter.render(outcome):
+        click.echo(terminal(line))
 
 
 @cli.command("config")

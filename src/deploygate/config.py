@@ -7,6 +7,7 @@ its own policy would enforce something nobody wrote.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -573,20 +574,21 @@ def _waiver_lines(waivers: Iterable[Waiver], now: datetime) -> list[str]:
     return [f"waivers:        {len(lines) or 'none'}", *lines]
 
 
-def starter_config(platform: str | None, evidence: str | None, tables_text: str) -> str:
-    """A commented ``deploygate.toml``: GitHub's source when GitHub was detected, else local.
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+"""A TOML key that needs no quotes."""
 
-    ``tables_text`` is the starter table of the detected platform's backend, if it has one.
+
+def starter_config(source: str, detected: str, tables_text: str, service: str) -> str:
+    """A commented ``deploygate.toml`` reading ``source``, with one ``[services.NAME]`` table.
+
+    ``detected`` says what ``init`` found, ``tables_text`` is the starter table of the
+    source's backend, if it has one.
     """
-    source = "github" if platform == "github" else "local"
-    detected = (
-        f"# Detected {platform} ({terminal(evidence or '')}).\n"
-        if platform
-        else "# No GitHub or GitLab detected.\n"
-    )
+    service_key = service if _BARE_KEY.fullmatch(service) else json.dumps(service)
     return f"""\
 # deploygate configuration. Check it with: deploygate config
-{detected}
+# {terminal(detected)}
+
 # Where history comes from: "local" (Markdown postmortems and `deploygate record`),
 # "github" (deployments, postmortem issues and their sub-issues) or "gitlab"; or a
 # list that adds Jira action items, e.g. ["github", "jira"] (see the README).
@@ -631,4 +633,10 @@ no-evidence = "warning"
 # [rollbacks]
 # detect = true
 # window = "24h"
+
+# The services deployed from here: `deploygate report` covers these, and
+# `deploygate check --service` names one. `environments` lists a service's
+# deployment environments (default: all); --environment picks one.
+[services.{service_key}]
+# environments = ["production"]
 """

@@ -143,8 +143,10 @@ class Registration(Generic[TableT, SettingsT]):
     """What ``deploygate config`` says of it, as (name, value) lines."""
     holds_deployments: bool = True
     """False for a tracker."""
-    starter: str = ""
-    """Its commented table for ``deploygate init``, when it is the platform detected."""
+    starter: Callable[[str | None, str | None], str] | None = None
+    """Its commented table for ``deploygate init`` when it is the source chosen, given the
+    repository's path that the git remote names and the web address of a self-hosted
+    server (None for the public one); each may be None when nothing was detected."""
 
     def settings(self, config: Config, context: SourceContext) -> SettingsT:
         """Its settings for one run; a ConfigError if its table or the context is wrong."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from deploygate.sources.github.config import STARTER, GitHubConfig
+from deploygate.sources.github.config import GitHubConfig, starter
 from deploygate.sources.github.settings import SOURCE_NAME, GitHubSettings, resolve, with_token
 from deploygate.sources.interface import Registration, Source
 
@@ -47,5 +47,5 @@ BACKEND = Registration(
     connect=connect,
     token_variables=lambda table: (table.token_env,),
     explain=explain,
-    starter=STARTER,
+    starter=starter,
 )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from deploygate import tables
-from deploygate.tables import duration, setting, template, text, texts
+from deploygate.tables import Invalid, duration, setting, template, text, texts
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,19 +25,34 @@ class GitHubConfig:
     deadline: timedelta = setting(timedelta(seconds=60), duration)
 
 
-STARTER = """
+def starter(repository: str | None, server: str | None) -> str:
+    """The starter config's ``[github]`` table, for ``deploygate init`` in a GitHub repository.
+
+    ``repository`` is what the git remote names (written when it is ``OWNER/NAME``),
+    ``server`` the web address of a GitHub Enterprise Server (None for github.com).
+    """
+    try:
+        found = tables.repository(repository) if repository else None
+    except Invalid:
+        found = None
+    repository_line = (
+        f'repository = "{found}"'
+        if found
+        else '# repository = "OWNER/NAME"                 # inside Actions: GITHUB_REPOSITORY'
+    )
+    api_line = (
+        f'api-url = "{server}/api/v3"   # GitHub Enterprise Server'
+        if server
+        else "# api-url: inside Actions GITHUB_API_URL, else https://api.github.com"
+    )
+    return f"""
 [github]
-# Read by default from GITHUB_REPOSITORY, GITHUB_API_URL and GITHUB_GRAPHQL_URL
-# inside Actions; the token comes from GITHUB_TOKEN (or `gh auth token`).
-# repository = "OWNER/NAME"
+# The token comes from GITHUB_TOKEN (or `gh auth token` outside CI).
+{repository_line}
+{api_line}
 # postmortem-repository = "OWNER/incidents"   # where postmortem issues live
 postmortem-labels = ["postmortem"]
-service-label = "service:{service}"          # a postmortem without one is for every service
-team-label = "team:{team}"                   # the team that owns an action item
+service-label = "service:{{service}}"          # a postmortem without one is for every service
+team-label = "team:{{team}}"                   # the team that owns an action item
 deadline = "60s"
-
-# Each service's deployment environments; --environment picks one.
-# [services.checkout]
-# environments = ["production"]
 """
-"""The starter config's ``[github]`` table, for ``deploygate init`` in a GitHub repository."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from deploygate.sources.gitlab.config import GitLabConfig
+from deploygate.sources.gitlab.config import GitLabConfig, starter
 from deploygate.sources.gitlab.settings import SOURCE_NAME, GitLabSettings, resolve, with_token
 from deploygate.sources.interface import Registration, Source
 
@@ -38,4 +38,5 @@ BACKEND = Registration(
     connect=connect,
     token_variables=lambda table: (table.token_env,),
     explain=explain,
+    starter=starter,
 )

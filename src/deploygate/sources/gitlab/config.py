@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,6 +10,8 @@ from deploygate import tables
 from deploygate.tables import boolean, duration, lower_texts, setting, template, text, texts
 
 _PROJECT = text("GROUP/NAME or a numeric id")
+_PROJECT_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_][A-Za-z0-9_.+-]*)+")
+"""A project's full path (GitLab's own path rules, subgroups included); nothing to escape."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +31,32 @@ class GitLabConfig:
     )
     token_env: str = setting("GITLAB_TOKEN", text("a variable name"))
     deadline: timedelta = setting(timedelta(seconds=60), duration)
+
+
+def starter(project: str | None, server: str | None) -> str:
+    """The starter config's ``[gitlab]`` table, for ``deploygate init`` in a GitLab project.
+
+    ``project`` is the path the git remote names (subgroups included), ``server``
+    the web address of a self-managed GitLab (None for gitlab.com).
+    """
+    project_line = (
+        f'project = "{project}"'
+        if project and _PROJECT_PATH.fullmatch(project)
+        else '# project = "GROUP/NAME"              # inside GitLab CI: CI_PROJECT_PATH'
+    )
+    url_line = (
+        f'url = "{server}"   # self-managed GitLab'
+        if server
+        else "# url: inside GitLab CI the server's, else https://gitlab.com"
+    )
+    return f"""
+[gitlab]
+# The token comes from GITLAB_TOKEN: a token with the read_api scope.
+{project_line}
+{url_line}
+# postmortem-project = "GROUP/incidents"   # where postmortem issues live
+postmortem-labels = ["postmortem"]         # incidents count too
+service-label = "service::{{service}}"       # a postmortem without one is for every service
+team-label = "team::{{team}}"                # the team that owns an action item
+deadline = "60s"
+"""
