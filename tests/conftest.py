@@ -242,9 +242,10 @@ def check_envvars() -> set[str]:
 
 @pytest.fixture(autouse=True)
 def _no_deploygate_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Options read DEPLOYGATE_* variables; the caller's shell must not change results."""
+    """Options read DEPLOYGATE_* variables, and the text format COLUMNS; the caller's shell
+    must not change results."""
     for name in list(os.environ):
-        if name.startswith("DEPLOYGATE_"):
+        if name.startswith("DEPLOYGATE_") or name == "COLUMNS":
             monkeypatch.delenv(name)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ class PlatformGuess:
     evidence: str
 
 
+DEFAULT_WIDTH = 100
+"""Columns of text where there is no terminal to ask."""
+
+
 def wants_color(stream: TextIO, env: Mapping[str, str]) -> bool:
     """Colour only on a terminal, never when NO_COLOR is set (https://no-color.org), and
     never on a terminal that says it cannot show it: ``TERM=dumb`` (Emacs' shell, some CI
@@ -34,6 +39,21 @@ def wants_color(stream: TextIO, env: Mapping[str, str]) -> bool:
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def terminal_width(stream: TextIO, env: Mapping[str, str]) -> int:
+    """Columns to wrap text to: ``COLUMNS`` when set, else the terminal's, else 100.
+
+    A pipe or a file has no width; 100 keeps a CI log readable where it is
+    shown in a browser, and a long word (a URL, a path) is never cut anyway.
+    """
+    columns = env.get("COLUMNS", "")
+    if columns.isascii() and columns.isdigit() and 0 < int(columns) < 10_000:
+        return int(columns)
+    isatty = getattr(stream, "isatty", None)
+    if isatty and isatty():
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return DEFAULT_WIDTH
 
 
 def git_remote(cwd: Path) -> str | None:

@@ -462,7 +462,11 @@ def check(
         _say(notice)
     stdout_format = format_name or ci.default_format(env)
     render = FORMATS[stdout_format]
-    options = dataclasses.replace(outcome.options, color=ci.wants_color(sys.stdout, env))
+    options = dataclasses.replace(
+        outcome.options,
+        color=ci.wants_color(sys.stdout, env),
+        width=ci.terminal_width(sys.stdout, env),
+    )
     # color=True: the format decided about colour already (options.color); click would
     # otherwise strip every ANSI code from a pipe, GitLab's section markers included.
     click.echo(render(outcome.report, options), nl=False, color=True)

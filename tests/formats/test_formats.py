@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from importlib import resources
+from pathlib import Path
 
 import jsonschema
-from conftest import NOW, MemorySource, ago, deployment, item, postmortem
+import pytest
+from conftest import NOW, MemorySource, ago, deployment, item, postmortem, run_cli
 
 from deploygate.formats import FORMATS, SHOWS_NOT_VERIFIED, RenderOptions, escape
 from deploygate.formats.json import SCHEMA_RESOURCE
@@ -110,3 +112,63 @@ def test_shows_not_verified_names_the_formats_that_print_the_line_in_full() -> N
         and "the token is missing" in shown
     }
     assert showing == SHOWS_NOT_VERIFIED
+
+
+LONG_TITLE = (
+    "Contract test against the provider's sandbox for every currency we sell in, "
+    "https://wiki.example.com/a/very/long/path/that/is/one/word/and/must/stay/whole/for/copying "
+    "and a hyphenated-word-that-must-not-break"
+)
+
+
+@pytest.mark.parametrize("width", [80, 100, 132])
+def test_text_wraps_findings_with_a_hanging_indent_and_never_cuts_a_word(width: int) -> None:
+    pm = postmortem(at=ago(days=60), items=(replace(item(due="2026-01-01"), title=LONG_TITLE),))
+    policy = Policy()
+    report = check(
+        [MemorySource(History(postmortems=(pm,)))],
+        Query("checkout", "production", NOW, policy.lookback),
+        policy,
+    )
+    text = FORMATS["text"](report, RenderOptions(width=width))
+    lines = text.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.startswith("ERROR"))
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith(" " * 31))
+    block = lines[start:end]
+    assert len(block) > 3  # the message, the locator and the remedy, wrapped
+    for line in block:
+        words = line.split()
+        assert len(line) <= width or len(words[-1]) > width - 31, (width, line)
+    assert all(line.startswith(" " * 31) and line[31] != " " for line in block[1:])
+    assert LONG_TITLE in " ".join(line.strip() for line in block)  # no word cut or lost
+
+
+def test_the_cli_wraps_to_columns_or_to_100_on_a_pipe(proj: Path) -> None:
+    (proj / "postmortems" / "pm.md").write_text(
+        f'+++\nservice = "checkout"\ndate = 2026-10-01\n+++\n# Outage\n- [ ] {LONG_TITLE} '
+        "(due: 2026-10-15)\n"
+    )
+    config = str(proj / "deploygate.toml")
+    piped = run_cli(
+        "check", "--config", config, "--service", "checkout", "--now", "2026-11-20T12:00:00Z"
+    )
+    narrow = run_cli(
+        "check",
+        "--config",
+        config,
+        "--service",
+        "checkout",
+        "--now",
+        "2026-11-20T12:00:00Z",
+        env={"COLUMNS": "72"},
+    )
+
+    def finding_lines(text: str) -> list[str]:
+        lines = text.split("\n")
+        return [
+            line for line in lines if line.startswith(("ERROR", " " * 31)) and "wiki" not in line
+        ]
+
+    assert max(map(len, finding_lines(piped.stdout))) <= 100
+    assert max(map(len, finding_lines(piped.stdout))) > 72
+    assert max(map(len, finding_lines(narrow.stdout))) <= 72

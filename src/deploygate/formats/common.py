@@ -143,3 +143,6 @@ class RenderOptions:
     """Whether a failed source fails the step, so NOT VERIFIED is an error or a warning."""
     config_path: str = "deploygate.toml"
     """The config file relative to the repository, where Code Quality points."""
+    width: int = 100
+    """Columns the text formats wrap findings to: the terminal's, or 100 for a pipe or a
+    file, where a CI log or an editor shows long lines whole anyway."""

@@ -6,6 +6,8 @@ renders. Every untrusted string goes through :func:`escape.terminal`.
 
 from __future__ import annotations
 
+import functools
+import textwrap
 from typing import TYPE_CHECKING
 
 from deploygate.formats import escape
@@ -37,6 +39,26 @@ _VERDICT_COLOURS = {
 }
 
 
+_INDENT = " " * 31
+"""Where a finding's text starts: after the level (8), the rule (21) and their spaces."""
+_NARROWEST = 40
+"""Columns of text a finding keeps however narrow the terminal: below that, wrapping would
+put a word or two on each line, and a wide line reads better."""
+
+
+def _hanging(text: str, *, width: int, first: str = "") -> list[str]:
+    """``text`` in lines of at most ``width`` columns, every line after the first (and the
+    first too, when ``first`` is given) indented under the finding's text. Words are never
+    cut, at a hyphen or anywhere: a title, a path or a URL stays whole and can be copied."""
+    lines = textwrap.wrap(
+        text,
+        width=max(width - len(_INDENT), _NARROWEST),
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [""]
+    return [first + lines[0], *(_INDENT + line for line in lines[1:])]
+
+
 def _paint(text: str, colour: str, enabled: bool) -> str:
     return f"\x1b[{colour}m{text}\x1b[0m" if enabled else text
 
@@ -52,14 +74,16 @@ def render(report: Report, options: RenderOptions) -> str:
     if warning:
         lines.append(_paint(escape.terminal(warning), _VERDICT_COLOURS[Verdict.UNKNOWN], colour))
     lines += [f"findings: {counts(report)}", ""]
+    wrap = functools.partial(_hanging, width=options.width)
     for finding in report.findings:
         label = _paint(f"{finding.level.label.upper():<8}", _LEVEL_COLOURS[finding.level], colour)
-        lines.append(f"{label} {finding.rule.value:<21} {escape.terminal(finding.message)}")
+        head, *rest = wrap(escape.terminal(finding.message))
+        lines += [f"{label} {finding.rule.value:<21} {head}", *rest]
         where = locator(finding)
         place = f"{escape.terminal(where)} · " if where else ""
-        lines.append(f"{'':<30} {place}fingerprint {finding.short_fingerprint}")
+        lines += wrap(f"{place}fingerprint {finding.short_fingerprint}", first=_INDENT)
         if finding.remedy:
-            lines.append(f"{'':<30} {escape.terminal(finding.remedy)}")
+            lines += wrap(escape.terminal(finding.remedy), first=_INDENT)
     if report.findings:
         lines.append("")
     lines.append(f"summary: {summary_sentence(report)}")
