@@ -445,6 +445,7 @@ def test_json_fields() -> None:
         "repeat_failures",
         "related_failures",
         "overrides",
+        "would_have_blocked",
         "weekly",
         "teams_closing",
     ]

@@ -196,8 +196,9 @@ def choice(choices: Mapping[str, Any]) -> Kind:
     def read(value: Any) -> Any:
         if isinstance(value, str) and value in choices:
             return choices[value]
+        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
         raise Invalid(
-            f"unknown value {value!r}", "one of " + ", ".join(repr(name) for name in choices)
+            f"unknown value {value!r}{hint}", "one of " + ", ".join(repr(name) for name in choices)
         )
 
     return read

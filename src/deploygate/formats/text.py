@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from deploygate.formats import escape
 from deploygate.formats.common import (
+    advisory,
     counts,
     coverage_lines,
     evaluated,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from deploygate.formats.common import RenderOptions
 
 _LEVEL_COLOURS = {Level.ERROR: "31", Level.WARNING: "33", Level.NOTICE: "36"}
+_ADVISORY_COLOUR = "36"
 _VERDICT_COLOURS = {
     Verdict.PASS: "32",
     Verdict.WARN: "33",
@@ -51,6 +53,8 @@ def render(report: Report, options: RenderOptions) -> str:
     warning = not_verified(report) or overridden(report)
     if warning:
         lines.append(_paint(escape.terminal(warning), _VERDICT_COLOURS[Verdict.UNKNOWN], colour))
+    if not report.enforced:
+        lines.append(_paint(advisory(report) or "", _ADVISORY_COLOUR, colour))
     lines += [f"findings: {counts(report)}", ""]
     for finding in report.findings:
         label = _paint(f"{finding.level.label.upper():<8}", _LEVEL_COLOURS[finding.level], colour)
