@@ -21,6 +21,7 @@ from deploygate.loop import (
     learning_loop,
     team_credits,
     with_overrides,
+    with_would_have_blocked,
 )
 from deploygate.model import ActionItemState, Deployment, DeploymentStatus, Postmortem
 from deploygate.rules import Policy
@@ -621,3 +622,26 @@ def test_with_overrides_sets_each_service_and_the_sum() -> None:
     assert "**Emergency overrides:** 3 in the period." in text
     assert [s["overrides"] for s in json.loads(loop_json.render(counted))["services"]] == [3, 0]
     assert "<th>Overrides</th>" in loop_html.render(counted)
+
+
+def test_would_have_blocked_is_shown_per_service_in_every_format() -> None:
+    search = replace(checkout_loop(), service="search")
+    counted = with_would_have_blocked(report(checkout_loop(), search), {"checkout": 3})
+    assert [(loop.service, loop.would_have_blocked) for loop in counted.services] == [
+        ("checkout", 3),
+        ("search", 0),
+    ]
+    text = loop_markdown.render(counted)
+    assert "| Overrides | Would have blocked |" in text
+    assert "**Advisory mode:** checkout would have blocked 3 deploys in the period." in text
+    document = json.loads(loop_json.render(counted))
+    assert [s["would_have_blocked"] for s in document["services"]] == [3, 0]
+    page = loop_html.render(counted)
+    assert "<th>Would have blocked</th>" in page
+    assert "<strong>Advisory mode:</strong> checkout would have blocked 3 deploys" in page
+
+
+def test_without_advisory_blocks_the_report_says_nothing_of_advisory_mode() -> None:
+    text = loop_markdown.render(report())
+    assert "Advisory mode" not in text
+    assert "Advisory mode" not in loop_html.render(report())
