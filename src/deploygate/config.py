@@ -626,10 +626,6 @@ link-window = "{format_duration(DEFAULT_POLICY.link_window)}"
 strict = false
 on-error = "fail"
 
-# "advisory" runs the full report but exits 0, showing "would block": roll the
-# gate out advisory first, read `deploygate report`, then enforce.
-# mode = "enforce"
-
 [local]
 # Postmortems as Markdown files with TOML front matter, and the history that
 # `deploygate record` appends to. Paths are relative to this file; these are

@@ -17,7 +17,7 @@ from deploygate.formats.common import ADVISORY
 from deploygate.formats.github import outputs
 from deploygate.formats.json import SCHEMA_RESOURCE
 from deploygate.gate import check
-from deploygate.model import History, Query, Report, Verdict
+from deploygate.model import History, Query, Report, SourceStatus, Verdict
 from deploygate.rules import Policy
 
 
@@ -105,3 +105,14 @@ def test_the_outputs_say_enforced_next_to_the_verdict() -> None:
         "DEPLOYGATE_ENFORCED=false",
         "DEPLOYGATE_BLOCKING=true",
     ]
+
+
+def test_the_gitlab_log_keeps_the_advisory_and_warning_lines_above_the_folded_findings() -> None:
+    unverified = replace(blocked(enforced=False), verdict=Verdict.UNKNOWN)
+    unverified = replace(unverified, sources=(SourceStatus("gitlab", False, "down"),))
+    for report in (blocked(enforced=False), unverified):
+        header = FORMATS["gitlab"](report, RenderOptions()).split("\x1b[0Ksection_start", 1)[0]
+        assert ADVISORY in header
+        assert header.splitlines()[-2].startswith("findings: ")
+    header = FORMATS["gitlab"](unverified, RenderOptions()).split("\x1b[0Ksection_start", 1)[0]
+    assert "NOT VERIFIED: source 'gitlab' failed: down" in header
