@@ -225,7 +225,7 @@ def test_every_input_reaches_a_step_and_every_output_a_step_output() -> None:
         assert f"inputs.{name} }}}}" in env_values, f"input {name} is never used"
     assert {name: output["value"] for name, output in action["outputs"].items()} == {
         name: f"${{{{ steps.check.outputs.{name} }}}}"
-        for name in ("verdict", "findings", "blocking")
+        for name in ("verdict", "enforced", "findings", "blocking")
     }
 
 
@@ -479,7 +479,12 @@ def assert_blocked_quickstart(run: ActionRun, reports: Path) -> None:
     assert run.steps["install"].outputs == {}
     check = run.steps["check"]
     assert check.returncode == 1, check.stderr  # blocked: the step, and so the job, fails
-    assert check.outputs == {"verdict": "block", "findings": "10", "blocking": "true"}
+    assert check.outputs == {
+        "verdict": "block",
+        "enforced": "true",
+        "findings": "10",
+        "blocking": "true",
+    }
     assert run.outputs == check.outputs
     # The job summary holds the markdown report, as --format markdown prints it.
     assert check.summary == markdown_report(
@@ -542,6 +547,32 @@ def test_the_override_input_lets_a_blocked_deploy_through_loudly(tmp_path: Path)
     assert reason in check.summary
     [logged] = (quickstart / "overrides.jsonl").read_text().splitlines()
     assert json.loads(logged)["reason"] == reason
+
+
+def test_the_advisory_input_passes_the_step_and_says_would_block(tmp_path: Path) -> None:
+    # On a copy: an advisory block of the local store is logged next to its history.
+    quickstart = tmp_path / "quickstart"
+    shutil.copytree(REPO_ROOT / "examples" / "quickstart", quickstart)
+    inputs = {
+        **quickstart_inputs(tmp_path / "reports"),
+        "config": str(quickstart / "deploygate.toml"),
+        "advisory": "true",
+    }
+    run = run_action(tmp_path, inputs, stand_in=FAST)
+    check = run.steps["check"]
+    assert check.returncode == 0, check.stderr
+    assert not run.failed
+    assert (run.outputs["verdict"], run.outputs["enforced"]) == ("block", "false")
+    assert check.summary.startswith("### ⛔ deploygate: would block for **checkout**")
+    assert check.stdout.startswith("deploygate: would block for checkout")
+    assert json.loads((tmp_path / "reports" / "report.json").read_text())["enforced"] is False
+    [logged] = (quickstart / "advisory.jsonl").read_text().splitlines()
+    assert json.loads(logged)["service"] == "checkout"
+    (tmp_path / "enforcing").mkdir()
+    enforcing = run_action(
+        tmp_path / "enforcing", quickstart_inputs(tmp_path / "r2"), stand_in=FAST
+    )
+    assert enforcing.outputs["enforced"] == "true"
 
 
 @pytest.mark.parametrize(("strict", "code", "verdict"), [("true", 1, "block"), ("", 0, "warn")])
@@ -666,7 +697,12 @@ def test_the_action_against_the_fake_github(
     )
     check = run.steps["check"]
     assert check.returncode == 1, check.stderr
-    assert run.outputs == {"verdict": "block", "findings": "10", "blocking": "true"}
+    assert run.outputs == {
+        "verdict": "block",
+        "enforced": "true",
+        "findings": "10",
+        "blocking": "true",
+    }
     levels = [command.name for command in commands(check.stdout)]
     assert levels == ["error"] + ["warning"] * 4 + ["notice"] * 5
     assert check.summary.startswith("### ⛔ deploygate: block for **checkout** to **production**")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -426,3 +427,54 @@ def test_after_a_json_report_stderr_names_the_failure_in_full(project: Path) -> 
     assert json_report(result.stdout)["verdict"] == "unknown"
     [warning] = result.stderr.splitlines()
     assert warning.startswith("deploygate: NOT VERIFIED: source 'github' failed: no GitHub token")
+
+
+@pytest.fixture
+def quickstart_copy(tmp_path: Path) -> Path:
+    """The quickstart in a throwaway folder: advisory checks log beside its history."""
+    copy = tmp_path / "quickstart"
+    shutil.copytree(QUICKSTART.parent, copy)
+    return copy / "deploygate.toml"
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(("--advisory",), None), ((), {"DEPLOYGATE_ADVISORY": "true"})],
+    ids=["option", "variable"],
+)
+def test_advisory_prints_would_block_and_exits_0(
+    quickstart_copy: Path, args: tuple[str, ...], env: dict[str, str] | None
+) -> None:
+    base = ("check", "--config", str(quickstart_copy), "--service", "checkout", "--now", FIXED_NOW)
+    result = run_cli(*base, "--format", "text", *args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "verdict: would block: lessons of past failures" in result.stdout
+    assert 'ADVISORY: not enforced (--advisory or mode = "advisory")' in result.stdout
+    assert "deploygate: would have blocked: logged in " in result.stderr
+    document = json_report(run_cli(*base, "--format", "json", *args, env=env).stdout)
+    assert (document["verdict"], document["enforced"]) == ("block", False)
+    enforced = run_cli(*base, "--format", "json")
+    assert enforced.exit_code == 1
+    assert json_report(enforced.stdout)["enforced"] is True
+
+
+def test_report_says_how_many_deploys_advisory_checks_would_have_blocked(
+    quickstart_copy: Path,
+) -> None:
+    for _ in range(2):
+        args = ("--config", str(quickstart_copy), "--service", "checkout", "--now", FIXED_NOW)
+        assert run_cli("check", *args, "--advisory").exit_code == 0
+    report = run_cli("report", "--config", str(quickstart_copy), "--now", FIXED_NOW)
+    assert report.exit_code == 0, report.output
+    assert (
+        "**Advisory mode:** checkout would have blocked 2 deploys in the period." in report.stdout
+    )
+    assert "| Overrides | Would have blocked |" in report.stdout
+
+
+def test_config_explains_the_mode(quickstart_copy: Path) -> None:
+    enforce = run_cli("config", "--config", str(quickstart_copy))
+    assert "mode:           enforce: a block exits 1" in enforce.stdout
+    quickstart_copy.write_text('mode = "advisory"\n' + quickstart_copy.read_text())
+    advisory = run_cli("config", "--config", str(quickstart_copy))
+    assert "mode:           advisory: every verdict exits 0" in advisory.stdout

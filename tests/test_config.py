@@ -130,6 +130,13 @@ CONFIG_CASES = [
         id="unknown-top-level-key",
     ),
     pytest.param(
+        'source = "local"\nmode = "advisry"\n',
+        2,
+        "mode",
+        ["unknown value 'advisry'; did you mean 'advisory'?", "expected one of 'enforce'"],
+        id="unknown-mode",
+    ),
+    pytest.param(
         '[rules]\nreviewed-failure = "notice"\nunreviewed-failur = "error"\n',
         3,
         "rules.unreviewed-failur",

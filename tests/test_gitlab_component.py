@@ -441,6 +441,22 @@ def test_the_strict_input_makes_warnings_block(
     assert f'if [ "{str(strict).lower()}" = "true" ]' in run.resolved()[GATE]["script"][0]
 
 
+def test_the_advisory_input_passes_a_blocked_gate_and_says_would_block(
+    tmp_path: Path, gitlab_ci_local: str
+) -> None:
+    project = make_project(tmp_path, {**QUICKSTART, "advisory": True})
+    run = run_pipeline(gitlab_ci_local, project, jobs=[GATE])
+    assert run.status(GATE) == ("success", 0), run.describe()
+    log = run.log(GATE)
+    assert "verdict: would block: lessons of past failures" in log
+    assert "ADVISORY: not enforced" in log
+    assert_reports(run, verdict="block", findings=10)
+    assert run.dotenv()["DEPLOYGATE_ENFORCED"] == "false"
+    assert 'if [ "true" = "true" ]; then export DEPLOYGATE_ADVISORY=true' in "\n".join(
+        run.resolved()[GATE]["script"]
+    )
+
+
 def test_the_install_step_installs_the_package_input(tmp_path: Path, gitlab_ci_local: str) -> None:
     """install: true with package set to a copy of this checkout, as a test pipeline would.
 
@@ -496,9 +512,10 @@ def test_the_inputs_and_their_types() -> None:
     assert "default" not in inputs["service"]  # required
     assert inputs["on-error"]["options"] == ["fail", "warn"]
     assert inputs["on-error"]["default"] == "fail"
-    for name in ("strict", "comment", "install"):
+    for name in ("strict", "comment", "advisory", "install"):
         assert inputs[name]["type"] == "boolean", name
     assert inputs["strict"]["default"] is False
+    assert inputs["advisory"]["default"] is False
     assert inputs["comment"]["default"] is False
     assert inputs["install"]["default"] is True
     assert inputs["version"]["default"] == __version__
@@ -536,7 +553,7 @@ def test_the_job_sets_only_variables_that_check_reads() -> None:
         if name.startswith("DEPLOYGATE_"):
             input_name = name.removeprefix("DEPLOYGATE_").lower().replace("_", "-")
             assert value == f"$[[ inputs.{input_name} ]]", name
-    flags = {"DEPLOYGATE_STRICT", "DEPLOYGATE_COMMENT"}
+    flags = {"DEPLOYGATE_STRICT", "DEPLOYGATE_COMMENT", "DEPLOYGATE_ADVISORY"}
     assert flags <= check_envvars()
     assert all(f"export {flag}=true" in "\n".join(job["script"]) for flag in flags)
 

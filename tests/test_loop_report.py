@@ -32,6 +32,7 @@ from deploygate.loop import (
     learning_loop,
     team_credits,
     with_overrides,
+    with_would_have_blocked,
 )
 from deploygate.model import ActionItemState, Deployment, DeploymentStatus, Postmortem
 from deploygate.rules import Policy
@@ -456,6 +457,7 @@ def test_json_fields() -> None:
         "repeat_failures",
         "related_failures",
         "overrides",
+        "would_have_blocked",
         "weekly",
         "teams_closing",
     ]
@@ -664,3 +666,26 @@ def test_the_loop_schema_ships_in_the_package() -> None:
     shipped = f"formats/{loop_json.SCHEMA_RESOURCE}"
     assert any(fnmatch.fnmatchcase(shipped, glob) for glob in globs), globs
     assert (REPO_ROOT / "src" / "deploygate" / shipped).is_file()
+
+
+def test_would_have_blocked_is_shown_per_service_in_every_format() -> None:
+    search = replace(checkout_loop(), service="search")
+    counted = with_would_have_blocked(report(checkout_loop(), search), {"checkout": 3})
+    assert [(loop.service, loop.would_have_blocked) for loop in counted.services] == [
+        ("checkout", 3),
+        ("search", 0),
+    ]
+    text = loop_markdown.render(counted)
+    assert "| Overrides | Would have blocked |" in text
+    assert "**Advisory mode:** checkout would have blocked 3 deploys in the period." in text
+    document = loop_report(loop_json.render(counted))
+    assert [s["would_have_blocked"] for s in document["services"]] == [3, 0]
+    page = loop_html.render(counted)
+    assert "<th>Would have blocked</th>" in page
+    assert "<strong>Advisory mode:</strong> checkout would have blocked 3 deploys" in page
+
+
+def test_without_advisory_blocks_the_report_says_nothing_of_advisory_mode() -> None:
+    text = loop_markdown.render(report())
+    assert "Advisory mode" not in text
+    assert "Advisory mode" not in loop_html.render(report())

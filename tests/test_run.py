@@ -6,6 +6,9 @@ quickstart and the real local source; what the CLI prints is in test_cli.
 
 from __future__ import annotations
 
+import json
+import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from conftest import NOW, REPO_ROOT
@@ -82,3 +85,86 @@ def test_outside_a_pull_request_the_comment_is_skipped_before_any_token_is_read(
     env = OFFLINE | {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "push"}
     outcome = run.check(config, run.CheckRequest("checkout", comment=True), env, NOW)
     assert outcome.notices == ["not a pull request event (push); no comment written"]
+
+
+def advisory_quickstart(tmp_path: Path, *, mode: str | None = None) -> Path:
+    """A copy of the quickstart, so the advisory log is written beside a throwaway history."""
+    copy = tmp_path / "quickstart"
+    shutil.copytree(QUICKSTART.parent, copy)
+    config = copy / "deploygate.toml"
+    if mode is not None:
+        config.write_text(f'mode = "{mode}"\n' + config.read_text())
+    return config
+
+
+def advisory_check(config_path: Path, request: run.CheckRequest, now: datetime = NOW):
+    return run.check(load(config_path, config_path.parent, REGISTRY), request, OFFLINE, now)
+
+
+def test_advisory_exits_0_keeps_the_block_and_logs_it(tmp_path: Path) -> None:
+    config = advisory_quickstart(tmp_path)
+    outcome = advisory_check(config, run.CheckRequest("checkout", advisory=True))
+    assert outcome.exit_code is ExitCode.OK
+    assert outcome.report.verdict is Verdict.BLOCK
+    assert outcome.report.enforced is False
+    assert outcome.report.blocking  # what would have blocked is still named
+    log = config.parent / "advisory.jsonl"
+    assert outcome.notices == ["would have blocked: logged in advisory.jsonl"]  # outside the cwd
+    [line] = log.read_text().splitlines()
+    assert json.loads(line) == {
+        "service": "checkout",
+        "environment": None,
+        "created_at": "2026-11-20T12:00:00Z",
+        "run_url": None,
+    }
+
+
+def test_mode_advisory_in_the_config_is_advisory_and_enforce_is_the_default(
+    tmp_path: Path,
+) -> None:
+    advisory = advisory_check(
+        advisory_quickstart(tmp_path / "a", mode="advisory"), run.CheckRequest("checkout")
+    )
+    assert (advisory.exit_code, advisory.report.enforced) == (ExitCode.OK, False)
+    enforce = advisory_check(
+        advisory_quickstart(tmp_path / "e", mode="enforce"), run.CheckRequest("checkout")
+    )
+    default = advisory_check(advisory_quickstart(tmp_path / "d"), run.CheckRequest("checkout"))
+    for enforced in (enforce, default):
+        assert (enforced.exit_code, enforced.report.enforced) == (ExitCode.BLOCKED, True)
+    assert not (tmp_path / "e" / "quickstart" / "advisory.jsonl").exists()
+
+
+def test_an_advisory_run_that_would_not_block_logs_nothing(tmp_path: Path) -> None:
+    config = advisory_quickstart(tmp_path)
+    request = run.CheckRequest("checkout", run.Selection(environment="staging"), advisory=True)
+    outcome = advisory_check(config, request)
+    assert (outcome.exit_code, outcome.report.verdict) == (ExitCode.OK, Verdict.WARN)
+    assert outcome.notices == []
+    assert not (config.parent / "advisory.jsonl").exists()
+
+
+def test_a_failed_source_under_advisory_exits_0_and_still_says_not_verified(
+    tmp_path: Path,
+) -> None:
+    config_path = tmp_path / "deploygate.toml"
+    config_path.write_text('source = ["local", "github"]\nmode = "advisory"\n')
+    config = load(config_path, tmp_path, REGISTRY)
+    env = {"CI": "true", "GITHUB_REPOSITORY": "acme/shop"}  # and no GITHUB_TOKEN
+    outcome = run.check(config, run.CheckRequest("checkout"), env, NOW)
+    assert outcome.exit_code is ExitCode.OK
+    assert outcome.report.verdict is Verdict.UNKNOWN
+    assert outcome.warning is not None
+    assert outcome.warning.startswith("NOT VERIFIED: source 'github' failed")
+    assert outcome.warning.endswith("Exiting 0 because the gate is advisory.")
+
+
+def test_report_counts_the_advisory_blocks_of_its_period_per_service(tmp_path: Path) -> None:
+    config_path = advisory_quickstart(tmp_path)
+    for days_ago in (1, 2, 200):
+        request = run.CheckRequest("checkout", advisory=True)
+        advisory_check(config_path, request, NOW - timedelta(days=days_ago))
+    config = load(config_path, config_path.parent, REGISTRY)
+    request = run.ReportRequest(services=(), period=timedelta(days=90))
+    loop = run.report(config, request, OFFLINE, NOW)
+    assert {s.service: s.would_have_blocked for s in loop.services} == {"checkout": 2, "search": 0}

@@ -437,6 +437,12 @@ def cli() -> None:
     help="On a pull request (GitHub) or merge request (GitLab), create or update one sticky "
     "comment with the report.",
 )
+@_option(
+    "--advisory",
+    is_flag=True,
+    help="Report in full but exit 0 whatever the verdict, shown as 'would block' or 'would "
+    "warn': roll a gate out before it enforces. Default: the config's mode, or enforce.",
+)
 @_debug_option
 def check(
     selection: run.Selection,
@@ -447,6 +453,7 @@ def check(
     now: datetime | None,
     override: str | None,
     comment: bool,
+    advisory: bool,
 ) -> None:
     """Check SERVICE's learning loop and pass, warn or block the deploy."""
     import dataclasses
@@ -456,7 +463,9 @@ def check(
 
     config = _load_config(config_path)
     env = ci.environment()
-    request = run.CheckRequest(service, selection, outputs, override=override, comment=comment)
+    request = run.CheckRequest(
+        service, selection, outputs, override=override, comment=comment, advisory=advisory
+    )
     outcome = run.check(config, request, env, now or datetime.now(timezone.utc))
     for notice in outcome.notices:
         _say(notice)

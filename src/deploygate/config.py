@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 from deploygate import tables, toml
 from deploygate.dates import format_duration
-from deploygate.errors import ConfigError, OnError, decode_utf8, did_you_mean
+from deploygate.errors import ConfigError, Mode, OnError, decode_utf8, did_you_mean
 from deploygate.model import MIN_WAIVER_PREFIX, SHORT_FINGERPRINT, Level, RuleId, Waiver
 from deploygate.rules import DEFAULT_LEVELS, SPECS, Policy, PolicyOption
 from deploygate.sanitize import terminal
@@ -35,6 +35,7 @@ _CORE_KEYS = (
     "link-window",
     "strict",
     "on-error",
+    "mode",
     "rules",
     "environments",
     "services",
@@ -124,6 +125,8 @@ class Config:
     lessons_headings: tuple[str, ...] = DEFAULT_POLICY.lessons_headings
     strict: bool = False
     on_error: OnError = OnError.FAIL
+    mode: Mode = Mode.ENFORCE
+    """``mode = "advisory"``: every check exits 0 and says what it would do."""
     rules: Mapping[RuleId, RuleOverride] = field(default_factory=dict)
     environments: Mapping[str, Mapping[RuleId, RuleOverride]] = field(default_factory=dict)
     rollbacks: RollbackConfig = field(default_factory=RollbackConfig)
@@ -172,12 +175,14 @@ class Config:
         source: tuple[str, ...] | None = None,
         strict: bool | None = None,
         on_error: OnError | None = None,
+        mode: Mode | None = None,
     ) -> Settings:
         """What one run uses: the command line or environment where given, else this file."""
         return Settings(
             sources=source or self.source,
             policy=self.policy(environment, strict=strict),
             on_error=on_error or self.on_error,
+            mode=mode or self.mode,
         )
 
     def policy(self, environment: str | None, *, strict: bool | None = None) -> Policy:
@@ -213,6 +218,12 @@ class Settings:
     sources: tuple[str, ...]
     policy: Policy
     on_error: OnError
+    mode: Mode = Mode.ENFORCE
+
+    @property
+    def enforced(self) -> bool:
+        """Whether the verdict decides the exit code (not advisory)."""
+        return self.mode is Mode.ENFORCE
 
 
 def sources_form(backends: Mapping[str, BackendTable]) -> str:
@@ -345,6 +356,9 @@ class _Reader(Locator):
                 "on-error",
                 tables.choice({choice.value: choice for choice in OnError}),
                 OnError.FAIL,
+            ),
+            mode=read(
+                "mode", tables.choice({choice.value: choice for choice in Mode}), Mode.ENFORCE
             ),
             rules=self.rules(top.get("rules", {}), ("rules",)),
             environments=self.environments(top.get("environments", {})),
@@ -514,6 +528,12 @@ def explain(
         ("lessons under", ", ".join(policy.lessons_headings)),
         ("strict", "yes: warnings block" if policy.strict else "no: only errors block"),
         ("on error", settings.on_error.value),
+        (
+            "mode",
+            "enforce: a block exits 1"
+            if settings.enforced
+            else "advisory: every verdict exits 0, shown as what it would do",
+        ),
         ("environment", environment or "all (no --environment given)"),
         ("overrides for", ", ".join(sorted(config.environments)) or "no environment"),
         (

@@ -19,7 +19,7 @@ class ExitCode(enum.IntEnum):
     """What the process exit status means. Documented in the README and ``--help``."""
 
     OK = 0
-    """The gate passed or warned."""
+    """The gate passed or warned; or, in advisory mode, any verdict."""
     BLOCKED = 1
     """The gate blocked the deploy."""
     USAGE = 2
@@ -33,7 +33,7 @@ class ExitCode(enum.IntEnum):
 EXIT_CODE_HELP = "\n".join(
     [
         "Exit codes:",
-        "  0  pass, warn, or override (--override)",
+        "  0  pass, warn, or override (--override); any verdict with --advisory",
         "  1  block",
         "  2  usage, config or input error",
         "  3  could not decide: a source failed (0 with --on-error warn),",
@@ -50,6 +50,16 @@ class OnError(enum.Enum):
     """Exit 3: the gate could not decide."""
     WARN = "warn"
     """Exit 0 with a loud NOT VERIFIED warning, for teams that must never be held up."""
+
+
+class Mode(enum.Enum):
+    """What the verdict does to the exit code: a gate is rolled out advisory first."""
+
+    ENFORCE = "enforce"
+    """Block exits 1, and a failed source exits 3 (unless on-error is warn)."""
+    ADVISORY = "advisory"
+    """Every verdict exits 0 and is shown as what it would do ("would block"): the report
+    runs in full, so a team sees what the gate would stop before it stops anything."""
 
 
 class DeploygateError(Exception):

@@ -246,13 +246,16 @@ def check(
     *,
     override: str | None = None,
     configured_services: Sequence[str] = (),
+    enforced: bool = True,
 ) -> Report:
     """Run the whole gate for one service and return its report.
 
     ``override`` is an emergency override's reason: a deploy that would be
     blocked passes, never silently, with the verdict ``override``.
     ``configured_services`` are the config's ``[services.NAME]``, names that
-    ``no-evidence`` suggests besides those the sources saw.
+    ``no-evidence`` suggests besides those the sources saw. ``enforced`` False is
+    advisory mode: the verdict is decided all the same, and the report says it is not
+    enforced.
     """
     history, statuses = collect(sources, query, policy)
     sightings = seen(history, statuses, query, configured_services)
@@ -274,6 +277,7 @@ def check(
         postmortems=_with_lessons(evidence.postmortems, policy.lessons_headings),
         override_reason=override if decided is Verdict.OVERRIDE else None,
         blocking=blocking(findings, strict=policy.strict),
+        enforced=enforced,
     )
 
 
@@ -293,7 +297,10 @@ def _with_lessons(
 
 
 def exit_code(report: Report, on_error: OnError) -> ExitCode:
-    """The process exit status for a report, per the documented table."""
+    """The process exit status for a report, per the documented table: 0 for any verdict of
+    an advisory run, a failed source included."""
+    if not report.enforced:
+        return ExitCode.OK
     if report.verdict is Verdict.BLOCK:
         return ExitCode.BLOCKED
     if report.verdict is Verdict.UNKNOWN and on_error is OnError.FAIL:

@@ -102,6 +102,9 @@ class ServiceLoop:
     overrides: int = 0
     """Given by the caller: emergency overrides of this service's gate in the period, as
     counted from the override notes deploygate left (see :func:`with_overrides`)."""
+    would_have_blocked: int = 0
+    """Given by the caller: advisory checks of this service in the period whose verdict was
+    block, from the local advisory log (see :func:`with_would_have_blocked`)."""
     closed_at_unknown: int = 0
     """Done or declined items, of the whole history up to the period's end, whose source
     gives no closing time: they may have closed in the period or long before, so they are
@@ -300,3 +303,12 @@ def with_overrides(report: LoopReport, overrides: Mapping[str, int]) -> LoopRepo
         replace(loop, overrides=overrides.get(loop.service, 0)) for loop in report.services
     )
     return replace(report, services=services, overrides=sum(loop.overrides for loop in services))
+
+
+def with_would_have_blocked(report: LoopReport, counts: Mapping[str, int]) -> LoopReport:
+    """``report`` with each service's count of advisory checks that would have blocked: what a
+    team reads before it turns advisory mode off. A service without any had none."""
+    services = tuple(
+        replace(loop, would_have_blocked=counts.get(loop.service, 0)) for loop in report.services
+    )
+    return replace(report, services=services)

@@ -404,6 +404,9 @@ class Report:
     blocking: tuple[Finding, ...] = ()
     """The findings that decided a block (or that the override let through): every error,
     and every warning under ``strict``. Formats read it here, never re-deriving the rule."""
+    enforced: bool = True
+    """False in advisory mode: the verdict keeps its real value, the exit code is 0, and
+    the formats say what it would do ("would block") rather than what it does."""
 
     def count(self, level: Level) -> int:
         """How many findings have exactly ``level``."""

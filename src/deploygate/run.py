@@ -38,7 +38,7 @@ from deploygate.formats import (
 )
 from deploygate.formats.common import not_verified, plural
 from deploygate.formats.github import outputs as github_outputs
-from deploygate.loop import LoopReport, with_overrides
+from deploygate.loop import LoopReport, with_overrides, with_would_have_blocked
 from deploygate.model import Query, Report, Verdict
 from deploygate.platforms import OverrideNote, Platform, PlatformName, Target
 from deploygate.platforms.overrides import combined, platform_issue
@@ -47,7 +47,7 @@ from deploygate.sinks.files import write_file
 from deploygate.sinks.github import append_summary, set_outputs
 from deploygate.sources import REGISTRY, SourceContext, build_sources, check_sources, secrets
 from deploygate.sources import local as local_backend
-from deploygate.sources.local import OverrideLog, overrides_path
+from deploygate.sources.local import AdvisoryLog, OverrideLog, advisory_path, overrides_path
 
 T = TypeVar("T")
 
@@ -90,6 +90,9 @@ class CheckRequest:
     outputs: Sequence[tuple[str, Path]] = ()
     override: str | None = None
     comment: bool = False
+    advisory: bool = False
+    """``--advisory``: exit 0 whatever the verdict, as ``mode = "advisory"`` does; without
+    it, the config's mode holds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,7 @@ def check(
     """Check one service: collect, judge, write the outputs, comment, and decide the exit."""
     config.check_waivers(now)
     settings = request.selection.settings(config)
+    enforced = settings.enforced and not request.advisory
     query = Query(
         service=request.service,
         environment=request.selection.environment,
@@ -151,6 +155,7 @@ def check(
         settings.policy,
         override=override_reason(request.override),
         configured_services=tuple(config.services),
+        enforced=enforced,
     )
     report = redact_record(report, secrets(config, env))
     options = RenderOptions(on_error=settings.on_error, config_path=_relative(config.path))
@@ -159,6 +164,8 @@ def check(
     notices = []
     if report.verdict is Verdict.OVERRIDE and "local" in settings.sources:
         notices.append(_record_local_override(config, report, now, ci.run_url(env)))
+    if not enforced and report.verdict is Verdict.BLOCK and "local" in settings.sources:
+        notices.append(_record_would_have_blocked(config, report, now, ci.run_url(env)))
     if request.comment:
         drafted = override_note.notes(report, run_url=ci.run_url(env))
         notices += _write_back(
@@ -170,7 +177,9 @@ def check(
         )
     code = gate.exit_code(report, settings.on_error)
     warning = not_verified(report)
-    if warning and code is ExitCode.OK:
+    if warning and not enforced:
+        warning += " Exiting 0 because the gate is advisory."
+    elif warning and code is ExitCode.OK:
         warning += " Exiting 0 because of --on-error warn."
     return CheckOutcome(report, options, notices, warning or None, code)
 
@@ -255,6 +264,9 @@ def report(
     )
     since = now - request.period
     loop = with_overrides(loop, _overrides(config, context, settings.sources, since, now))
+    if "local" in settings.sources:
+        log = AdvisoryLog(advisory_path(local_backend.settings(config).history))
+        loop = with_would_have_blocked(loop, log.count(since=since, until=now))
     for output_format, path in request.outputs:
         write_file(path, LOOP_FORMATS[output_format](loop), field="--output")
     return loop
@@ -341,6 +353,22 @@ def _record_local_override(
     except DeploygateError as error:
         return f"override not logged: {error}"
     return f"override logged in {_relative(log.path)}"
+
+
+def _record_would_have_blocked(
+    config: Config, report: Report, at: datetime, run_url: str | None
+) -> str:
+    """Log an advisory block beside the history, for ``report``'s would-have-blocked count;
+    like the override log, a failure to write is said and changes nothing else."""
+    log = AdvisoryLog(advisory_path(local_backend.settings(config).history))
+    try:
+        log.record(
+            service=report.service, environment=report.environment, created_at=at,
+            run_url=run_url,
+        )  # fmt: skip
+    except DeploygateError as error:
+        return f"advisory block not logged: {error}"
+    return f"would have blocked: logged in {_relative(log.path)}"
 
 
 def _overrides(

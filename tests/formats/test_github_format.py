@@ -213,4 +213,4 @@ def test_check_in_github_actions_writes_annotations_summary_and_outputs(tmp_path
             assert delimiter.startswith("ghadelimiter_")
             assert lines[index + 2] == delimiter
             values[name] = lines[index + 1]
-    assert values == {"verdict": "block", "findings": "10", "blocking": "true"}
+    assert values == {"verdict": "block", "enforced": "true", "findings": "10", "blocking": "true"}

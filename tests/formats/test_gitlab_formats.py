@@ -70,6 +70,7 @@ def test_dotenv_holds_the_verdict_and_counts() -> None:
     text = FORMATS["dotenv"](report(), RenderOptions())
     assert text.splitlines() == [
         "DEPLOYGATE_VERDICT=block",
+        "DEPLOYGATE_ENFORCED=true",
         "DEPLOYGATE_BLOCKING=true",
         "DEPLOYGATE_FINDINGS=5",
         "DEPLOYGATE_ERRORS=3",

@@ -89,7 +89,7 @@ def assert_normal_run(run: Run) -> None:
     blocking_line = next(n for n, line in enumerate(lines) if OVERDUE_TITLE in line)
     assert stop_line < blocking_line
     outputs = dict(re.findall(r"^(\w+)<<(ghadelimiter_[\w-]+)\n", run.files["output"], re.M))
-    assert set(outputs) == {"verdict", "findings", "blocking"}
+    assert set(outputs) == {"verdict", "enforced", "findings", "blocking"}
     assert "\nblock\n" in run.files["output"]
 
 

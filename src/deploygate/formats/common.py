@@ -22,11 +22,29 @@ NOTHING_SEEN = "no source saw this service, so nothing was verified"
 pass there is no closed loop, and a warning is not about waiting lessons."""
 
 
+def verdict_label(report: Report) -> str:
+    """The verdict as every format names it: ``block``, or ``would block`` (and ``would
+    warn``) when the gate is advisory, whose block and warning do nothing."""
+    if not report.enforced and report.verdict in (Verdict.BLOCK, Verdict.WARN):
+        return f"would {report.verdict.value}"
+    return report.verdict.value
+
+
 def verdict_meaning(report: Report) -> str:
     """The verdict in words: "the learning loop is closed" only when a source saw the service."""
     if report.verdict in (Verdict.PASS, Verdict.WARN) and not report.service_seen:
-        return f"{report.verdict.value}: {NOTHING_SEEN}"
-    return VERDICT_MEANING[report.verdict]
+        return f"{verdict_label(report)}: {NOTHING_SEEN}"
+    meaning = VERDICT_MEANING[report.verdict].split(": ", 1)[1]
+    return f"{verdict_label(report)}: {meaning}"
+
+
+ADVISORY = 'ADVISORY: not enforced (--advisory or mode = "advisory"); exit 0 whatever the verdict'
+"""The line every human-readable format shows for an advisory check."""
+
+
+def advisory(report: Report) -> str | None:
+    """:data:`ADVISORY` when the gate is not enforced, else None."""
+    return None if report.enforced else ADVISORY
 
 
 def plural(count: int, noun: str) -> str:

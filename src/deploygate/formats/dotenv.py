@@ -17,9 +17,11 @@ if TYPE_CHECKING:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    """``DEPLOYGATE_VERDICT=block`` and the counts, one per line."""
+    """``DEPLOYGATE_VERDICT=block``, ``DEPLOYGATE_ENFORCED`` (false in advisory mode, where
+    the verdict keeps its real value) and the counts, one per line."""
     values = {
         "DEPLOYGATE_VERDICT": report.verdict.value,
+        "DEPLOYGATE_ENFORCED": "true" if report.enforced else "false",
         "DEPLOYGATE_BLOCKING": "true" if report.verdict is Verdict.BLOCK else "false",
         "DEPLOYGATE_FINDINGS": str(len(report.findings)),
         "DEPLOYGATE_ERRORS": str(report.count(Level.ERROR)),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from deploygate.errors import OnError
 from deploygate.formats.common import (
+    advisory,
     counts,
     not_verified,
     overridden,
@@ -25,6 +26,7 @@ from deploygate.formats.common import (
     rate_limit_notices,
     scope,
     source_notices,
+    verdict_label,
 )
 from deploygate.model import Level, Report, Verdict
 from deploygate.sanitize import terminal
@@ -69,7 +71,7 @@ def render(report: Report, options: RenderOptions) -> str:
     come first and count against the runner's ten per level, so no finding
     is dropped by the runner without the count line saying so.
     """
-    lines = [terminal(f"deploygate: {report.verdict.value} for {scope(report)}: {counts(report)}")]
+    lines = [terminal(f"deploygate: {verdict_label(report)} for {scope(report)}: {counts(report)}")]
     own: list[tuple[str, str, str]] = []
     warning = not_verified(report)
     if warning:
@@ -78,6 +80,9 @@ def render(report: Report, options: RenderOptions) -> str:
     override = overridden(report)
     if override:
         own.append(("warning", "deploygate: OVERRIDDEN", override))
+    note = advisory(report)
+    if note:
+        own.append(("notice", "deploygate: ADVISORY", note))
     own += [("notice", "deploygate: source", notice) for notice in source_notices(report)]
     own += [("notice", "deploygate: rate limit", notice) for notice in rate_limit_notices(report)]
     # Messages carry untrusted text: control characters are made visible before
@@ -92,7 +97,8 @@ def render(report: Report, options: RenderOptions) -> str:
             # The runner shows an annotation's line breaks: what clears it (which names the
             # fingerprint to waive it with), or the bare fingerprint, is a line of its own.
             message += "\n" + terminal(finding.remedy or f"fingerprint {finding.short_fingerprint}")
-            title = f"deploygate {finding.rule.value}"
+            # Advisory: the title says the finding stops nothing, whatever its level.
+            title = f"deploygate {finding.rule.value}" + ("" if report.enforced else " (advisory)")
             lines.append(command(_COMMANDS[level], {"title": title}, message))
         if len(findings) > room:
             left_out.append(plural(len(findings) - max(0, room), level.label))
@@ -107,9 +113,11 @@ def render(report: Report, options: RenderOptions) -> str:
 
 
 def outputs(report: Report) -> dict[str, str]:
-    """The step outputs: ``verdict``, ``findings`` (a count) and ``blocking``."""
+    """The step outputs: ``verdict`` (its real value, advisory or not), ``enforced`` (false
+    in advisory mode), ``findings`` (a count) and ``blocking``."""
     return {
         "verdict": report.verdict.value,
+        "enforced": "true" if report.enforced else "false",
         "findings": str(len(report.findings)),
         "blocking": "true" if report.verdict is Verdict.BLOCK else "false",
     }

@@ -25,7 +25,12 @@ def render(report: Report, options: RenderOptions) -> str:
     stamp = int(report.evaluated_at.timestamp())
     collapsed = "true" if len(report.findings) > 10 else "false"
     lines = text.render(report, options).split("\n")
-    first_finding = 4 if len(lines) > 4 else len(lines)
+    # The header ends after the counts line and its blank line: the verdict may be followed by
+    # NOT VERIFIED or OVERRIDDEN, and by the ADVISORY line, so its length varies.
+    counts_at = next(
+        (index for index, line in enumerate(lines) if line.startswith("findings: ")), 2
+    )
+    first_finding = min(counts_at + 2, len(lines))
     start = (
         f"\x1b[0Ksection_start:{stamp}:{SECTION}[collapsed={collapsed}]\r\x1b[0K"
         f"deploygate findings: {counts(report)}"

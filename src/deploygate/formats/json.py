@@ -122,6 +122,7 @@ def document(report: Report) -> dict[str, Any]:
         "environment": report.environment,
         "evaluated_at": format_instant(report.evaluated_at),
         "verdict": report.verdict.value,
+        "enforced": report.enforced,
         "override_reason": report.override_reason,
         "findings": [_finding(finding) for finding in report.findings],
         "summary": {

@@ -23,6 +23,7 @@ from deploygate.formats.loop_markdown import (
     metric_cells,
     period,
     week_label,
+    would_have_blocked,
 )
 from deploygate.loop import LoopReport, ServiceLoop, Week, team_credits
 
@@ -201,6 +202,13 @@ def _loops_closed(report: LoopReport) -> list[str]:
         "period: decisions taken, not debt.</p>",
         f"<p><strong>Emergency overrides:</strong> {report.overrides} in the period.</p>",
     ]
+    advisory = would_have_blocked(report)
+    if advisory:
+        lines.append(
+            "<p><strong>Advisory mode:</strong> "
+            + "; ".join(_h(line) for line in advisory)
+            + " in the period.</p>"
+        )
     unknown = closed_at_unknown(report)
     if unknown:
         lines.append(f"<p><strong>Closed at an unknown time:</strong> {_h(unknown)}</p>")

@@ -17,7 +17,7 @@ fields; none will be removed or change meaning without a new
                "open_action_items": int, "overdue_action_items": int,
                "declined_action_items": int, "median_days_to_close": float|null,
                "closed_at_unknown": int, "repeat_failures": int, "related_failures": int,
-               "overrides": int,
+               "overrides": int, "would_have_blocked": int,
                "weekly": [{"start": YYYY-MM-DD, "failures": int, "open_lesson_debt": int}],
                "teams_closing": [{"team": str, "closed": int}]}],
  "overrides": int}
@@ -34,6 +34,10 @@ time, which are in none of those. ``repeat_failures`` counts the failures that
 repeat an earlier reviewed one on evidence (a shared cause label, the same
 specific error); ``related_failures`` (added in version 1) those only related to
 one (the same failing job and step, a similar description), counted apart.
+``would_have_blocked`` (added in version 1) counts the advisory checks
+(``--advisory``, ``mode = "advisory"``) whose verdict was block, from the local
+store's ``advisory.jsonl``; 0 for a service without any, and without the local
+source.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ def _service(loop: ServiceLoop) -> dict[str, Any]:
         "repeat_failures": loop.repeat_failures,
         "related_failures": loop.related_failures,
         "overrides": loop.overrides,
+        "would_have_blocked": loop.would_have_blocked,
         "weekly": [_week(week) for week in loop.weekly],
         "teams_closing": [{"team": team, "closed": count} for team, count in loop.teams_closing],
     }

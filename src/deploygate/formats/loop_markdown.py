@@ -34,6 +34,7 @@ COLUMNS = (
     "Repeat failures",
     "Related failures",
     "Overrides",
+    "Would have blocked",
 )
 """The metrics table's header, shared with the HTML page."""
 
@@ -90,6 +91,7 @@ def metric_cells(loop: ServiceLoop) -> tuple[str, ...]:
         str(loop.repeat_failures),
         str(loop.related_failures),
         str(loop.overrides),
+        str(loop.would_have_blocked),
     )
 
 
@@ -108,6 +110,16 @@ def closed_at_unknown(report: LoopReport) -> str | None:
         "not credited, not counted as declined, and not in the median time to close or "
         "the lesson debt."
     )
+
+
+def would_have_blocked(report: LoopReport) -> list[str]:
+    """``checkout would have blocked 3 deploys``, one per service that ran advisory checks
+    that would have blocked: the number a team reads before it enforces the gate."""
+    return [
+        f"{loop.service} would have blocked {plural(loop.would_have_blocked, 'deploy')}"
+        for loop in report.services
+        if loop.would_have_blocked
+    ]
 
 
 def axis_max(values: Sequence[int]) -> int:
@@ -184,6 +196,14 @@ def _loops_closed(report: LoopReport) -> list[str]:
         f"**Emergency overrides:** {report.overrides} in the period.",
         "",
     ]
+    advisory = would_have_blocked(report)
+    if advisory:
+        lines += [
+            "**Advisory mode:** "
+            + "; ".join(escape.markdown(line) for line in advisory)
+            + " in the period.",
+            "",
+        ]
     unknown = closed_at_unknown(report)
     if unknown:
         lines += [f"**Closed at an unknown time:** {unknown}", ""]

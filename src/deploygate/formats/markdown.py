@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from deploygate.formats import escape
 from deploygate.formats.common import (
+    advisory,
     counts,
     coverage_lines,
     evaluated,
@@ -20,6 +21,7 @@ from deploygate.formats.common import (
     rate_limit_notices,
     source_notices,
     summary_sentence,
+    verdict_label,
     verdict_meaning,
 )
 from deploygate.model import Finding, Level, Report, Verdict
@@ -88,7 +90,7 @@ def render(report: Report, options: RenderOptions) -> str:
     """The report as GitHub- and GitLab-flavoured Markdown."""
     environment = f" to **{escape.markdown(report.environment)}**" if report.environment else ""
     lines = [
-        f"### {_VERDICT_ICONS[report.verdict]} deploygate: {report.verdict.value} "
+        f"### {_VERDICT_ICONS[report.verdict]} deploygate: {verdict_label(report)} "
         f"for **{escape.markdown(report.service)}**{environment}",
         "",
         f"**{verdict_meaning(report)}**",
@@ -97,6 +99,9 @@ def render(report: Report, options: RenderOptions) -> str:
     warning = not_verified(report) or overridden(report)
     if warning:
         lines += [f"> [!WARNING]\n> {escape.markdown(warning)}", ""]
+    note = advisory(report)
+    if note:
+        lines += [f"> [!NOTE]\n> {escape.markdown(note)}", ""]
     if report.findings:
         lines += ["| Level | Rule | Finding | Where |", "| --- | --- | --- | --- |"]
         for finding in report.findings:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from deploygate.formats import escape
 from deploygate.formats.common import (
+    advisory,
     counts,
     coverage_lines,
     evaluated,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from deploygate.formats.common import RenderOptions
 
 _LEVEL_COLOURS = {Level.ERROR: "31", Level.WARNING: "33", Level.NOTICE: "36"}
+_ADVISORY_COLOUR = "36"
 _VERDICT_COLOURS = {
     Verdict.PASS: "32",
     Verdict.WARN: "33",
@@ -73,6 +75,8 @@ def render(report: Report, options: RenderOptions) -> str:
     warning = not_verified(report) or overridden(report)
     if warning:
         lines.append(_paint(escape.terminal(warning), _VERDICT_COLOURS[Verdict.UNKNOWN], colour))
+    if not report.enforced:
+        lines.append(_paint(advisory(report) or "", _ADVISORY_COLOUR, colour))
     lines += [f"findings: {counts(report)}", ""]
     wrap = functools.partial(_hanging, width=options.width)
     for finding in report.findings:

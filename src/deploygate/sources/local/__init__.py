@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from deploygate.config import Config
 from deploygate.sources.interface import Registration, Source, SourceContext
+from deploygate.sources.local.advisory import AdvisoryLog, advisory_path
 from deploygate.sources.local.config import (
     DEFAULT_HISTORY,
     DEFAULT_POSTMORTEMS,
@@ -22,10 +23,12 @@ from deploygate.sources.local.store import SOURCE_NAME, HistoryStore
 
 __all__ = [
     "BACKEND",
+    "AdvisoryLog",
     "HistoryStore",
     "LocalSettings",
     "LocalSource",
     "OverrideLog",
+    "advisory_path",
     "overrides_path",
     "resolve",
 ]
@@ -66,8 +69,8 @@ def _located(local: LocalConfig, config: Config) -> LocalSettings:
 
 
 def settings(config: Config) -> LocalSettings:
-    """Where the local history and postmortems are, for ``record`` and the override log:
-    ``record`` creates the history, so it need not exist yet."""
+    """Where the local history and postmortems are, for ``record`` and the override and
+    advisory logs: ``record`` creates the history, so it need not exist yet."""
     return _located(config.table(SOURCE_NAME, LocalConfig), config)
 
 
