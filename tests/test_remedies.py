@@ -123,7 +123,7 @@ def test_every_format_carries_the_remedy_and_the_fingerprint() -> None:
         RuleId.UNREVIEWED_FAILURE,
     }
     options = RenderOptions()
-    text = FORMATS["text"](report, options)
+    text = FORMATS["text"](report, RenderOptions(width=10_000))  # each remedy on one line
     markdown = FORMATS["markdown"](report, options)
     annotations = commands(FORMATS["github"](report, options))
     quality = json.loads(FORMATS["codequality"](report, options))

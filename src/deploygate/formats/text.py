@@ -48,6 +48,13 @@ _NARROWEST = 40
 put a word or two on each line, and a wide line reads better."""
 
 
+_GLUE = "\x00"
+"""A space that wrapping never breaks at: escaped text cannot hold a NUL (it is shown as
+``\\x00``), so every one in a line is ours, and each becomes a space once wrapped."""
+_WAIVER_KEY = f'finding{_GLUE}={_GLUE}"'
+"""``finding = "…"`` kept on one line: it is copied into a waiver as it stands."""
+
+
 def _hanging(text: str, *, width: int, first: str = "") -> list[str]:
     """``text`` in lines of at most ``width`` columns, every line after the first (and the
     first too, when ``first`` is given) indented under the finding's text. Words are never
@@ -58,7 +65,10 @@ def _hanging(text: str, *, width: int, first: str = "") -> list[str]:
         break_long_words=False,
         break_on_hyphens=False,
     ) or [""]
-    return [first + lines[0], *(_INDENT + line for line in lines[1:])]
+    return [
+        (first + lines[0]).replace(_GLUE, " "),
+        *(_INDENT + line.replace(_GLUE, " ") for line in lines[1:]),
+    ]
 
 
 def _paint(text: str, colour: str, enabled: bool) -> str:
@@ -85,9 +95,10 @@ def render(report: Report, options: RenderOptions) -> str:
         lines += [f"{label} {finding.rule.value:<21} {head}", *rest]
         where = locator(finding)
         place = f"{escape.terminal(where)} · " if where else ""
-        lines += wrap(f"{place}fingerprint {finding.short_fingerprint}", first=_INDENT)
+        lines += wrap(f"{place}fingerprint{_GLUE}{finding.short_fingerprint}", first=_INDENT)
         if finding.remedy:
-            lines += wrap(escape.terminal(finding.remedy), first=_INDENT)
+            remedy = escape.terminal(finding.remedy).replace('finding = "', _WAIVER_KEY)
+            lines += wrap(remedy, first=_INDENT)
     if report.findings:
         lines.append("")
     lines.append(f"summary: {summary_sentence(report)}")
