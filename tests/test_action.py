@@ -710,15 +710,16 @@ def test_the_action_against_the_fake_github(
     assert TOKEN not in check.stdout + check.stderr + check.summary
 
 
-def test_the_readme_asks_for_the_permissions_the_example_gate_job_grants() -> None:
-    """The README's permission table, its Actions snippet and the example workflow's gate
-    job name the same scopes, so a team copying either grants what the gate reads."""
+def test_the_docs_ask_for_the_permissions_the_example_gate_job_grants() -> None:
+    """The GitHub page's permission table and Actions snippet and the example workflow's
+    gate job name the same scopes, so a team copying either grants what the gate reads
+    (tests/test_readme_paths.py holds the README's GitHub path to init's workflow)."""
     workflow = yaml.safe_load((REPO_ROOT / "examples" / "github" / "deploy.yml").read_text("utf-8"))
     granted = {
         f"{scope}: {access}" for scope, access in workflow["jobs"]["gate"]["permissions"].items()
     }
-    readme = (REPO_ROOT / "README.md").read_text("utf-8")
-    [row] = [line for line in readme.splitlines() if line.startswith("| `check --source github` |")]
+    page = (REPO_ROOT / "docs" / "sources" / "github.md").read_text("utf-8")
+    [row] = [line for line in page.splitlines() if line.startswith("| `check --source github` |")]
     assert set(re.findall(r"`([a-z-]+: (?:read|write))`", row)) == granted
-    [snippet] = re.findall(r"^ *permissions: (\{[^}\n]*\})$", readme, re.MULTILINE)
+    [snippet] = re.findall(r"^ *permissions: (\{[^}\n]*\})$", page, re.MULTILINE)
     assert {f"{scope}: {access}" for scope, access in yaml.safe_load(snippet).items()} == granted

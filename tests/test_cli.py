@@ -354,32 +354,32 @@ def test_every_command_accepts_debug() -> None:
         assert "--debug" in options, name
 
 
-README_ROW = re.compile(r"^\| `deploygate (?P<command>[a-z]+)(?P<usage>[^`]*)` \|", re.MULTILINE)
-README_OPTION = re.compile(r"(?P<optional>\[)?(?P<name>--[a-z-]+)(?: (?P<value>[^\s\]]+))?")
+DOCS_ROW = re.compile(r"^\| `deploygate (?P<command>[a-z]+)(?P<usage>[^`]*)` \|", re.MULTILINE)
+DOCS_OPTION = re.compile(r"(?P<optional>\[)?(?P<name>--[a-z-]+)(?: (?P<value>[^\s\]]+))?")
 
 
-def _readme_commands() -> dict[str, dict[str, tuple[bool, str | None]]]:
-    """Each command of the README's table: its options, whether each is required, and the
+def _documented_commands() -> dict[str, dict[str, tuple[bool, str | None]]]:
+    """Each command of the table in docs/commands.md: its options, whether each is required, and the
     choices it lists (``a|b``), if any."""
-    text = (REPO_ROOT / "README.md").read_text("utf-8")
-    table = text.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+    text = (REPO_ROOT / "docs" / "commands.md").read_text("utf-8")
+    table = text.split("\n## ", 1)[0]
     commands = {}
-    for row in README_ROW.finditer(table):
+    for row in DOCS_ROW.finditer(table):
         usage = row["usage"].replace("\\|", "|")
         commands[row["command"]] = {
             option["name"]: (
                 option["optional"] is None,
                 option["value"] if option["value"] and "|" in option["value"] else None,
             )
-            for option in README_OPTION.finditer(usage)
+            for option in DOCS_OPTION.finditer(usage)
         }
     return commands
 
 
-def test_the_readme_command_table_matches_help() -> None:
+def test_the_docs_command_table_matches_help() -> None:
     """The table lists each command's options as ``--help`` does: the same names, the same
     required ones, the same choices. ``--debug`` is said once under the table."""
-    documented = _readme_commands()
+    documented = _documented_commands()
     assert set(documented) == set(cli.commands)
     for name, command in cli.commands.items():
         options = {

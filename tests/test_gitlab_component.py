@@ -407,7 +407,7 @@ def test_an_unreachable_gitlab_shows_the_gate_as_a_warning(
 def test_allow_failure_false_keeps_an_unverified_deploy_from_shipping(
     tmp_path: Path, gitlab_ci_local: str
 ) -> None:
-    # What the component's comment and the README say: override the included job.
+    # What the component's comment and the GitLab docs page say: override the included job.
     project = make_project(
         tmp_path,
         {"source": "github", "install": False},

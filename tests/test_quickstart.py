@@ -122,10 +122,9 @@ def test_every_example_config_is_valid() -> None:
         assert result.returncode == 0, result.stderr
 
 
-def test_the_readme_configuration_example_is_a_valid_config(tmp_path: Path) -> None:
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme.split("\n## Configuration\n", 1)[1]
-    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+def test_the_docs_configuration_example_is_a_valid_config(tmp_path: Path) -> None:
+    page = (REPO_ROOT / "docs" / "configuration.md").read_text()
+    example = page.split("```toml\n", 1)[1].split("```", 1)[0]
     (tmp_path / "postmortems").mkdir()
     (tmp_path / "deploygate.toml").write_text(example)
     result = deploygate("config", "--config", str(tmp_path / "deploygate.toml"))

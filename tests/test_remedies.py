@@ -131,7 +131,9 @@ def test_every_format_carries_the_remedy_and_the_fingerprint() -> None:
     for finding in loud:
         assert finding.remedy
         assert f"fingerprint {finding.short_fingerprint}" in text
-        assert f"\n{'':<30} {escape.terminal(finding.remedy)}\n" in text
+        # Wrapped to the text's width with a hanging indent: compared with the breaks folded.
+        assert f"\n{'':<30} To clear: " in text
+        assert " ".join(escape.terminal(finding.remedy).split()) in " ".join(text.split())
         assert f"`{finding.short_fingerprint}`" in markdown
         assert f"<br>{escape.markdown(finding.remedy)} |" in markdown
         [annotation] = [a for a in annotations if a.data.startswith(finding.message)]

@@ -214,11 +214,11 @@ def fingerprint_shown_for(text: str, title: str) -> str:
     return shown.rsplit("fingerprint ", 1)[1]
 
 
-def test_the_readme_waives_with_the_fingerprint_that_the_text_shows(quickstart: Path) -> None:
+def test_the_docs_waive_with_the_fingerprint_that_the_text_shows(quickstart: Path) -> None:
     shown = fingerprint_shown_for(check(quickstart).stdout, "Alert on the payment error budget")
     assert len(shown) == 12
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    example = readme.split("### Waivers and the emergency override", 1)[1]
+    rules = (REPO_ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    example = rules.split("### Waivers and the emergency override", 1)[1]
     waiver = example.split("```toml\n", 1)[1].split("```", 1)[0]
     assert f'finding = "{shown}"' in waiver
     report = json_report(check(quickstart, "--format", "json", waivers=waiver).stdout)
@@ -272,7 +272,7 @@ def test_an_ambiguous_prefix_is_a_config_error_naming_the_findings(quickstart: P
 def test_a_mistyped_fingerprint_is_an_unused_waiver_naming_its_line_and_expiry(
     quickstart: Path,
 ) -> None:
-    typo = "89a68594902c"  # the README's prefix with its last character wrong
+    typo = "89a68594902c"  # the docs' prefix with its last character wrong
     assert not ALERT.startswith(typo)
     line = quickstart.read_text().count("\n") + 2
     result = check(quickstart, "--format", "json", waivers=WAIVE_ALERT.replace(ALERT, typo))
