@@ -15,15 +15,23 @@ reported:
 * ``pip warm`` / ``uv warm``: this action in a fresh RUNNER_TEMP whose cache
   holds the entry an earlier push run saved.
 
-Usage, from the repository root: ``.venv/bin/python benchmarks/ci_step.py [--runs N]``.
+With ``--gitlab``, the same for the GitLab component's job under gitlab-ci-local
+(shell executor, ``--shell-isolation``: each job in a fresh copy of the project,
+the job's cache copied in and out), timed as the job's own time that
+gitlab-ci-local reports; deploygate==VERSION comes from a folder with a wheel
+of this checkout (find-links), its dependencies from the index.
+
+Usage, from the repository root:
+``.venv/bin/python benchmarks/ci_step.py [--runs N] [--gitlab]``.
 uv is the test extra's (``.venv/bin/uv``). The exit status is 1 when a
-target (cold at most 4 s with uv, warm at most 1.5 s) is missed.
+target (with uv: cold at most 4 s, warm at most 1.5 s) is missed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -76,6 +84,51 @@ def timed_run(
     return elapsed
 
 
+def gitlab_job(
+    work: Path, component: Path, tools: Path, wheels: Path, *, project: Path | None = None
+) -> tuple[float, Path]:
+    """One run of the component's job under gitlab-ci-local (shell executor, each job in a
+    fresh copy of the project, its cache copied in and out), in a new project unless
+    ``project`` is given: the job's own time, as gitlab-ci-local reports it."""
+    import test_gitlab_component as gitlab
+
+    gitlab.COMPONENT = component
+    if project is None:
+        root = Path(tempfile.mkdtemp(dir=work))
+        project = gitlab.make_project(root, {**gitlab.QUICKSTART, "install": True})
+    caches = Path(tempfile.mkdtemp(dir=work))
+    machine = {k: v for k, v in os.environ.items() if gitlab._PASSTHROUGH.fullmatch(k)}
+    run = gitlab.run_pipeline(
+        shutil.which("gitlab-ci-local") or "gitlab-ci-local",
+        project,
+        jobs=[gitlab.GATE],
+        path=[tools, Path(sys.base_prefix) / "bin"],
+        home=caches,
+        passthrough=machine,
+        variables={
+            "PIP_FIND_LINKS": str(wheels),
+            "UV_FIND_LINKS": str(wheels),
+            "PIP_CACHE_DIR": str(caches / "pip"),
+            "UV_CACHE_DIR": str(caches / "uv"),
+        },
+        isolated=True,
+    )
+    if run.status(gitlab.GATE) != ("failed", 1):
+        raise SystemExit(run.describe())
+    match = re.search(r"deploygate finished in ([\d.]+) (ms|s)\b", run.stdout + run.stderr)
+    if match is None:
+        raise SystemExit(run.describe())
+    shutil.rmtree(caches)
+    return float(match[1]) / (1000 if match[2] == "ms" else 1), project
+
+
+def git_show(path: str) -> str:
+    """A file as it was before the cache and uv."""
+    return subprocess.run(
+        ["git", "show", f"{OLD_REF}:{path}"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+
+
 def uv_version(uv: Path) -> str:
     return subprocess.run([uv, "--version"], capture_output=True, text=True).stdout.split()[1]
 
@@ -83,6 +136,9 @@ def uv_version(uv: Path) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--gitlab", action="store_true", help="also the GitLab component's job (gitlab-ci-local)"
+    )
     args = parser.parse_args()
     uv = ROOT / ".venv" / "bin" / "uv"
     if not uv.exists():
@@ -91,15 +147,7 @@ def main() -> int:
     try:
         new = model.copy_action(work / "new")
         old = shutil.copytree(new, work / "old")
-        (old / "action.yml").write_text(
-            subprocess.run(
-                ["git", "show", f"{OLD_REF}:action.yml"],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
+        (old / "action.yml").write_text(git_show("action.yml"))
         python_bin = Path(sys.base_prefix) / "bin"
         (work / "uv_bin").mkdir()
         (work / "uv_bin" / "uv").symlink_to(uv)
@@ -124,6 +172,33 @@ def main() -> int:
             "pip warm": lambda: timed_run(work, new, plain, cache=warm["pip"], temp=temp, hit=True),
             "uv warm": lambda: timed_run(work, new, with_uv, cache=warm["uv"], temp=temp, hit=True),
         }
+        if args.gitlab:
+            old_component = work / "old-component.yml"
+            old_component.write_text(git_show("templates/deploygate.yml"))
+            wheels = work / "wheels"  # deploygate==VERSION is not on the index: find-links
+            subprocess.run(
+                [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, ROOT],
+                check=True,
+            )
+            component = ROOT / "templates" / "deploygate.yml"
+            tools = {"pip": work / "no_uv", "uv": work / "uv_bin"}
+            tools["pip"].mkdir()
+            projects = {name: gitlab_job(work, component, tools[name], wheels)[1] for name in tools}
+            scenarios |= {
+                "GitLab job, old, cold": lambda: gitlab_job(
+                    work, old_component, tools["pip"], wheels
+                )[0],
+                "GitLab job, pip cold": lambda: gitlab_job(work, component, tools["pip"], wheels)[
+                    0
+                ],
+                "GitLab job, uv cold": lambda: gitlab_job(work, component, tools["uv"], wheels)[0],
+                "GitLab job, pip warm": lambda: gitlab_job(
+                    work, component, tools["pip"], wheels, project=projects["pip"]
+                )[0],
+                "GitLab job, uv warm": lambda: gitlab_job(
+                    work, component, tools["uv"], wheels, project=projects["uv"]
+                )[0],
+            }
         times: dict[str, list[float]] = {name: [] for name in scenarios}
         for round_ in range(args.runs):
             for name, run in scenarios.items():
@@ -140,11 +215,14 @@ def main() -> int:
         print(
             f"| {name} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} |"
         )
-    cold, warm_uv = statistics.median(times["uv cold"]), statistics.median(times["uv warm"])
-    warm_pip = statistics.median(times["pip warm"])
-    met = cold <= COLD_TARGET and max(warm_uv, warm_pip) <= WARM_TARGET
+    median = {name: statistics.median(values) for name, values in times.items()}
+    met = all(
+        value <= (COLD_TARGET if name.endswith("uv cold") else WARM_TARGET)
+        for name, value in median.items()
+        if name.endswith(("uv cold", "uv warm"))  # the targets are for uv; pip is the fallback
+    )
     print(
-        f"\ntargets: uv cold <= {COLD_TARGET} s, warm <= {WARM_TARGET} s: "
+        f"\ntargets with uv: cold <= {COLD_TARGET} s, warm <= {WARM_TARGET} s: "
         + ("met" if met else "MISSED")
     )
     return 0 if met else 1

@@ -5,12 +5,15 @@ runner runs a composite action, without a runner: each step's ``env:``
 expressions are evaluated from the inputs, its ``run:`` script goes through
 the runner's own bash invocation with a fresh environment and fresh
 $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY files, and the action's ``outputs:``
-are resolved from the steps' outputs.
+are resolved from the steps' outputs. The two steps that use
+actions/cache run on a folder standing for the cache (``run_cache_action``),
+and an ``if:`` of the one form the action uses is evaluated.
 
 The fast tests stand in for the install step only: they link the project's
-own deploygate where the install step puts it. One test runs the real
+own deploygate where the install step puts it. A few tests run the real
 install step (pip installs a copy of the repository from the package index,
-about ten seconds) and then the real check step on what it installed.
+about ten seconds; uv installs the dependencies, about two) and then the real
+check step on what it installed, and the cache between two runs.
 """
 
 from __future__ import annotations
@@ -469,23 +472,27 @@ CACHE_ACTION = "actions/cache/{}@27d5ce7f107fe9357f9df03efb73ab90386fccae"
 def run_cache_action(uses: str, given: Mapping[str, str], cache: Path) -> dict[str, str]:
     """actions/cache/restore and actions/cache/save, on a folder that stands for the cache.
 
-    As the real ones do: restore of a key that was never saved restores
-    nothing and says cache-hit false; save of a key that exists already
-    changes nothing (an entry is immutable); a path is one absolute folder
-    here, copied with its symlinks (a venv's python is one).
+    As the real ones do: an entry is a tar archive of the path; restore of a
+    key that was never saved restores nothing and says cache-hit false; save
+    of a key that exists already changes nothing (an entry is immutable). The
+    path is one absolute folder here. The real ones also compress the archive
+    (zstd) and move it over the network: here it is a local, uncompressed file.
     """
     assert set(given) == {"path", "key"}, given
-    entry = cache / given["key"] / "entry"
+    entry = cache / f"{given['key']}.tar"
     path = Path(given["path"])
+    tar = shutil.which("tar") or "/bin/tar"
     if uses == CACHE_ACTION.format("restore"):
-        if not entry.is_dir():
+        if not entry.is_file():
             return {"cache-hit": "false", "cache-primary-key": given["key"]}
-        shutil.copytree(entry, path, symlinks=True, dirs_exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True)
+        subprocess.run([tar, "-xf", entry, "-C", path], check=True)
         key = given["key"]
         return {"cache-hit": "true", "cache-primary-key": key, "cache-matched-key": key}
     assert uses == CACHE_ACTION.format("save"), f"the runner model does not run {uses}"
     if not entry.exists():
-        shutil.copytree(path, entry, symlinks=True)
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run([tar, "-cf", entry, "-C", path, "."], check=True)
     return {}
 
 
@@ -786,7 +793,7 @@ def test_a_cached_venv_skips_the_install_and_a_pull_request_saves_none(tmp_path:
         shutil.rmtree(temp)
     keys = {run.steps["key"].outputs["key"] for run in runs.values()}
     assert len(keys) == 1
-    assert [entry.name for entry in cache.iterdir()] == list(keys)
+    assert [entry.name for entry in cache.iterdir()] == [f"{key}.tar" for key in keys]
     assert runs["pr"].steps["restore"].outputs["cache-hit"] == "false"
     assert runs["pr"].steps["install"].outputs == {"save": "false"}
     assert "save" not in runs["pr"].steps
