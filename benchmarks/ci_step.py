@@ -160,17 +160,21 @@ def main() -> int:
         for name, path in (("pip", plain), ("uv", with_uv)):  # the entries a push run saves
             timed_run(work, new, path, cache=warm[name], temp=temp)
         scenarios = {
-            "old (venv + pip), cold": lambda: timed_run(
+            "action, old (venv + pip), cold": lambda: timed_run(
                 work, old, plain, cache=work / "none", temp=temp
             ),
-            "pip cold": lambda: timed_run(
+            "action, pip cold": lambda: timed_run(
                 work, new, plain, cache=work / "empty", temp=temp, hit=False
             ),
-            "uv cold": lambda: timed_run(
+            "action, uv cold": lambda: timed_run(
                 work, new, with_uv, cache=work / "empty", temp=temp, hit=False
             ),
-            "pip warm": lambda: timed_run(work, new, plain, cache=warm["pip"], temp=temp, hit=True),
-            "uv warm": lambda: timed_run(work, new, with_uv, cache=warm["uv"], temp=temp, hit=True),
+            "action, pip warm": lambda: timed_run(
+                work, new, plain, cache=warm["pip"], temp=temp, hit=True
+            ),
+            "action, uv warm": lambda: timed_run(
+                work, new, with_uv, cache=warm["uv"], temp=temp, hit=True
+            ),
         }
         if args.gitlab:
             old_component = work / "old-component.yml"
