@@ -5,12 +5,15 @@ runner runs a composite action, without a runner: each step's ``env:``
 expressions are evaluated from the inputs, its ``run:`` script goes through
 the runner's own bash invocation with a fresh environment and fresh
 $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY files, and the action's ``outputs:``
-are resolved from the steps' outputs.
+are resolved from the steps' outputs. The two steps that use
+actions/cache run on a folder standing for the cache (``run_cache_action``),
+and an ``if:`` of the one form the action uses is evaluated.
 
 The fast tests stand in for the install step only: they link the project's
-own deploygate where the install step puts it. One test runs the real
+own deploygate where the install step puts it. A few tests run the real
 install step (pip installs a copy of the repository from the package index,
-about ten seconds) and then the real check step on what it installed.
+about ten seconds; uv installs the dependencies, about two) and then the real
+check step on what it installed, and the cache between two runs.
 """
 
 from __future__ import annotations
@@ -210,10 +213,17 @@ def test_each_variable_carries_the_input_of_the_same_name() -> None:
 
 def test_no_script_contains_an_expression_and_every_step_says_bash() -> None:
     steps = load_action()["runs"]["steps"]
-    assert len(steps) == 2
-    for step in steps:
+    scripts = [step for step in steps if "run" in step]
+    assert [step["id"] for step in scripts] == ["key", "install", "check"]
+    for step in scripts:
         assert "${{" not in step["run"], step["id"]
         assert step["shell"] == "bash", step["id"]
+    # The other steps are the cache's, pinned to a commit.
+    uses = [(step["id"], step["uses"]) for step in steps if "uses" in step]
+    assert uses == [
+        ("restore", CACHE_ACTION.format("restore")),
+        ("save", CACHE_ACTION.format("save")),
+    ]
 
 
 def test_every_input_reaches_a_step_and_every_output_a_step_output() -> None:
@@ -282,6 +292,14 @@ class Expressions:
             return self.steps[match[1]].get(match[2], "")  # a missing output is '' on GitHub
         pytest.fail(f"the test's runner model does not evaluate {expression!r}")
 
+    def condition(self, template: object) -> bool:
+        """An ``if:``: only ``steps.ID.outputs.NAME == 'true'`` (bare, as runners accept it)."""
+        assert isinstance(template, str), f"not a string: {template!r}"
+        match = re.fullmatch(rf"(steps\.{_NAME}\.outputs\.{_NAME}) == 'true'", template.strip())
+        if match is None:
+            pytest.fail(f"the test's runner model does not evaluate the condition {template!r}")
+        return self.value(match[1]) == "true"
+
     def evaluate(self, template: object) -> str:
         assert isinstance(template, str), f"not a string: {template!r}"
         return _EXPRESSION.sub(lambda match: self.value(match[1]), template)
@@ -345,11 +363,16 @@ def run_action(
     home: Path | None = None,
     path: str = "/usr/bin:/bin",
     passthrough: Mapping[str, str] | None = None,
+    cache: Path | None = None,
+    event: str = "push",
+    runner_temp: Path | None = None,
 ) -> ActionRun:
     """Run action.yml's steps in order as the runner does, stopping at the first failure.
 
     ``stand_in`` replaces the script of the step with that id by a Python
     function of the step's environment (the install step, in the fast tests).
+    ``cache`` is a folder standing for the repository's Actions cache (see
+    ``run_cache_action``); ``event`` is the event that started the workflow.
     """
     action = yaml.safe_load((action_path / "action.yml").read_text(encoding="utf-8"))
     assert action["runs"]["using"] == "composite"
@@ -366,13 +389,25 @@ def run_action(
             values[name] = expressions.evaluate(str(spec.get("default", "")))
     expressions.inputs = values
 
-    temp, home = root / "runner_temp", home or root / "home"
-    temp.mkdir()
+    temp, home = runner_temp or root / "runner_temp", home or root / "home"
+    temp.mkdir(exist_ok=True)  # a test may put a restored venv there first
     home.mkdir(exist_ok=True)
-    event = root / "event.json"
-    event.write_text(json.dumps({"ref": "refs/heads/main", "repository": {"full_name": "a/b"}}))
+    event_file = root / "event.json"
+    event_file.write_text(
+        json.dumps({"ref": "refs/heads/main", "repository": {"full_name": "a/b"}})
+    )
     results: dict[str, StepResult] = {}
     for index, step in enumerate(action["runs"]["steps"]):
+        if "if" in step and not expressions.condition(step["if"]):
+            continue  # a skipped step: no result, no outputs
+        if "uses" in step:
+            unsupported = set(step) - {"id", "name", "if", "uses", "with"}
+            assert not unsupported, f"the runner model does not handle {unsupported} in {step}"
+            given = {name: expressions.evaluate(value) for name, value in step["with"].items()}
+            outputs = run_cache_action(step["uses"], given, cache or root / "actions_cache")
+            results[step["id"]] = StepResult(step["id"], 0, "", "", {}, outputs, "")
+            expressions.steps[step["id"]] = outputs
+            continue
         unsupported = set(step) - {"id", "name", "shell", "env", "run"}
         assert not unsupported, f"the runner model does not handle {unsupported} in {step}"
         assert step["shell"] == "bash"
@@ -390,8 +425,9 @@ def run_action(
             "GITHUB_WORKSPACE": str(workspace),
             "GITHUB_OUTPUT": str(output),
             "GITHUB_STEP_SUMMARY": str(summary),
-            "GITHUB_EVENT_NAME": "push",
-            "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_EVENT_NAME": event,
+            "RUNNER_OS": "Linux",
+            "GITHUB_EVENT_PATH": str(event_file),
             "GITHUB_REPOSITORY": "a/b",
         }
         env |= {name: expressions.evaluate(value) for name, value in step.get("env", {}).items()}
@@ -429,6 +465,37 @@ def run_action(
     return ActionRun(results, outputs)
 
 
+CACHE_ACTION = "actions/cache/{}@27d5ce7f107fe9357f9df03efb73ab90386fccae"
+"""The one action the composite action uses, pinned to the commit of v5.0.5."""
+
+
+def run_cache_action(uses: str, given: Mapping[str, str], cache: Path) -> dict[str, str]:
+    """actions/cache/restore and actions/cache/save, on a folder that stands for the cache.
+
+    As the real ones do: an entry is a tar archive of the path; restore of a
+    key that was never saved restores nothing and says cache-hit false; save
+    of a key that exists already changes nothing (an entry is immutable). The
+    path is one absolute folder here. The real ones also compress the archive
+    (zstd) and move it over the network: here it is a local, uncompressed file.
+    """
+    assert set(given) == {"path", "key"}, given
+    entry = cache / f"{given['key']}.tar"
+    path = Path(given["path"])
+    tar = shutil.which("tar") or "/bin/tar"
+    if uses == CACHE_ACTION.format("restore"):
+        if not entry.is_file():
+            return {"cache-hit": "false", "cache-primary-key": given["key"]}
+        path.mkdir(parents=True, exist_ok=True)
+        subprocess.run([tar, "-xf", entry, "-C", path], check=True)
+        key = given["key"]
+        return {"cache-hit": "true", "cache-primary-key": key, "cache-matched-key": key}
+    assert uses == CACHE_ACTION.format("save"), f"the runner model does not run {uses}"
+    if not entry.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run([tar, "-cf", entry, "-C", path, "."], check=True)
+    return {}
+
+
 def link_project_deploygate(env: Mapping[str, str]) -> None:
     """The fast stand-in for the install step: this project's deploygate, where it would go."""
     target = Path(env["RUNNER_TEMP"]) / INSTALLED
@@ -437,6 +504,7 @@ def link_project_deploygate(env: Mapping[str, str]) -> None:
 
 
 FAST = {"install": link_project_deploygate}
+ACTION_STEPS = ("key", "restore", "install", "save", "check")
 
 
 def test_the_runner_model_refuses_expressions_it_does_not_know() -> None:
@@ -474,9 +542,8 @@ def markdown_report(*args: str) -> str:
 
 
 def assert_blocked_quickstart(run: ActionRun, reports: Path) -> None:
-    assert set(run.steps) == {"install", "check"}
+    assert {"key", "restore", "install", "check"} <= set(run.steps) <= {*ACTION_STEPS}
     assert run.steps["install"].returncode == 0, run.steps["install"].stderr
-    assert run.steps["install"].outputs == {}
     check = run.steps["check"]
     assert check.returncode == 1, check.stderr  # blocked: the step, and so the job, fails
     assert check.outputs == {
@@ -624,12 +691,8 @@ _PASSTHROUGH = re.compile(
 )
 
 
-def test_the_real_install_step_then_the_check(tmp_path: Path) -> None:
-    """pip installs a copy of the repository (as the runner checks it out) from the index.
-
-    The runner's environment keeps the machine's pip and proxy settings, so
-    they pass through here too; python3 is the interpreter this venv was made from.
-    """
+def copy_action(target: Path) -> Path:
+    """A copy of the repository's files, as the runner checks the action out."""
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=REPO_ROOT,
@@ -637,31 +700,171 @@ def test_the_real_install_step_then_the_check(tmp_path: Path) -> None:
         text=True,
         check=True,
     ).stdout.split("\0")
-    action_path = tmp_path / "action"
     for name in filter(None, files):
         source = REPO_ROOT / name
         if source.is_file():
-            (action_path / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, action_path / name)
-    reports = tmp_path / "reports"
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    return target
+
+
+UV = Path(sys.executable).parent / "uv"
+"""uv, a test dependency; the action uses it when it is on PATH."""
+
+
+def installer_path(tmp_path: Path, installer: str) -> str:
+    """PATH with python3 (the interpreter this venv was made from), and uv only for 'uv'."""
     python_bin = Path(sys.base_prefix) / "bin"
     assert (python_bin / "python3").exists()
-    run = run_action(
-        tmp_path,
-        quickstart_inputs(reports),
+    if installer == "pip":
+        assert not any((Path(d) / "uv").exists() for d in (python_bin, "/usr/bin", "/bin"))
+        return f"{python_bin}:/usr/bin:/bin"
+    tools = tmp_path / "uv_bin"
+    tools.mkdir()
+    (tools / "uv").symlink_to(UV)
+    return f"{tools}:{python_bin}:/usr/bin:/bin"
+
+
+def real_run(
+    root: Path, action_path: Path, path: str, inputs: Mapping[str, str], **options: Any
+) -> ActionRun:
+    """The real steps, with the machine's pip and proxy settings as a runner keeps them."""
+    root.mkdir(parents=True, exist_ok=True)
+    return run_action(
+        root,
+        inputs,
         action_path=action_path,
         home=Path.home(),
-        path=f"{python_bin}:/usr/bin:/bin",
+        path=path,
         passthrough={k: v for k, v in os.environ.items() if _PASSTHROUGH.fullmatch(k)},
+        **options,
     )
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_the_real_install_step_then_the_check(tmp_path: Path, installer: str) -> None:
+    """The install step installs from the package index; the check runs what it installed.
+
+    pip builds and installs a copy of the action; uv installs the dependencies
+    and runs deploygate from the action's checkout, with nothing to build.
+    """
+    action_path = copy_action(tmp_path / "action")
+    reports = tmp_path / "reports"
+    run = real_run(
+        tmp_path, action_path, installer_path(tmp_path, installer), quickstart_inputs(reports)
+    )
+    assert run.steps["key"].outputs["installer"] == installer
     installed = tmp_path / "runner_temp" / INSTALLED
     assert installed.is_file()
     assert not installed.is_symlink()
-    # A real copy in the action's venv, not this project's editable install.
-    site = list((tmp_path / "runner_temp" / "deploygate" / "lib").glob("python3*/site-packages"))
-    assert len(site) == 1
-    assert (site[0] / "deploygate" / "cli.py").is_file()
+    # Not this project's editable install: the action's own copy.
+    venv = tmp_path / "runner_temp" / "deploygate"
+    check = subprocess.run(
+        [venv / "bin" / "python", "-c", "import deploygate; print(deploygate.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    where = Path(check.stdout.strip())
+    assert where.is_relative_to(venv if installer == "pip" else action_path), where
     assert_blocked_quickstart(run, reports)
+
+
+def test_a_cached_venv_skips_the_install_and_a_pull_request_saves_none(tmp_path: Path) -> None:
+    """The venv a push run saved is restored by the next run, which installs nothing.
+
+    A pull request run restores too, but never saves: from a cache that
+    has no entry it installs, and leaves the cache as empty as it found it.
+    """
+    action_path = copy_action(tmp_path / "action")
+    path = installer_path(tmp_path, "uv")
+    temp = tmp_path / "runner_temp"  # the same folder each time, emptied, as on a runner
+    cache = tmp_path / "cache"
+    runs: dict[str, ActionRun] = {}
+    for name, event in (("pr", "pull_request"), ("push", "push"), ("next", "pull_request")):
+        (tmp_path / name).mkdir()
+        inputs = quickstart_inputs(tmp_path / name / "reports")
+        runs[name] = real_run(
+            tmp_path / name, action_path, path, inputs, cache=cache, event=event, runner_temp=temp
+        )
+        assert_blocked_quickstart(runs[name], tmp_path / name / "reports")
+        if name == "pr":
+            assert not cache.exists()  # saved nothing
+        shutil.rmtree(temp)
+    keys = {run.steps["key"].outputs["key"] for run in runs.values()}
+    assert len(keys) == 1
+    assert [entry.name for entry in cache.iterdir()] == [f"{key}.tar" for key in keys]
+    assert runs["pr"].steps["restore"].outputs["cache-hit"] == "false"
+    assert runs["pr"].steps["install"].outputs == {"save": "false"}
+    assert "save" not in runs["pr"].steps
+    assert runs["push"].steps["install"].outputs == {"save": "true"}
+    assert "save" in runs["push"].steps
+    assert runs["next"].steps["restore"].outputs["cache-hit"] == "true"
+    assert runs["next"].steps["install"].outputs == {"save": "false"}
+
+
+def test_a_restored_venv_of_another_key_is_replaced(tmp_path: Path) -> None:
+    """A venv whose key file names another key (another version, Python or installer)
+    is not used: the install step makes a new one."""
+    action_path = copy_action(tmp_path / "action")
+    path = installer_path(tmp_path, "uv")
+    venv = tmp_path / "runner_temp" / "deploygate"
+    venv.mkdir(parents=True)
+    (venv / "deploygate-venv-key").write_text("deploygate-venv-another\n")
+    stale = venv / "stale"
+    stale.touch()
+    reports = tmp_path / "reports"
+    run = real_run(
+        tmp_path / "run", action_path, path, quickstart_inputs(reports), runner_temp=venv.parent
+    )
+    assert_blocked_quickstart(run, reports)
+    assert not stale.exists()
+    assert (venv / "deploygate-venv-key").read_text().strip() == run.steps["key"].outputs["key"]
+
+
+def test_the_cache_key_names_the_system_python_installer_place_and_version(
+    tmp_path: Path,
+) -> None:
+    """Each part that decides what a venv holds, or where it works, changes the key."""
+
+    def key(
+        root: str,
+        *,
+        action: Path = REPO_ROOT,
+        path: str = "/usr/bin:/bin",
+        event: str = "push",
+        temp: str = "t",
+    ) -> dict[str, str]:
+        (tmp_path / root).mkdir()
+        run = run_action(
+            tmp_path / root,
+            {"service": "checkout", "config": QUICKSTART_CONFIG},
+            action_path=action,
+            path=path,
+            event=event,
+            stand_in=FAST,
+            runner_temp=tmp_path / temp,
+        )
+        shutil.rmtree(tmp_path / temp)
+        return run.steps["key"].outputs
+
+    base = key("base")
+    assert re.fullmatch(
+        r"deploygate-venv-Linux-\w+-CPython-3\.\d+\.\d+-pip-\w{8}-\w{16}", base["key"]
+    )
+    assert base["installer"] == "pip"
+    assert base["save"] == "true"
+    assert base["path"] == str(tmp_path / "t" / "deploygate")
+    # A pull request run restores only.
+    assert key("pr", event="pull_request")["save"] == "false"
+    assert key("target", event="pull_request_target")["save"] == "false"
+    # uv on PATH, another runner temp folder, another version of the action.
+    assert key("uv", path=installer_path(tmp_path, "uv"))["key"] != base["key"]
+    assert key("where", temp="t2")["key"] != base["key"]
+    changed = copy_action(tmp_path / "changed")
+    init = changed / "src" / "deploygate" / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "', '__version__ = "9'))
+    assert key("version", action=changed)["key"] != base["key"]
 
 
 def test_the_action_against_the_fake_github(

@@ -223,11 +223,15 @@ def run_pipeline(
     path: Sequence[Path] = (VENV_BIN,),
     home: Path | None = None,
     passthrough: Mapping[str, str] = {},
+    isolated: bool = False,
 ) -> Run:
     """Run the pipeline (or only ``jobs``) on the shell executor, in a clean environment.
 
     Inside GitLab CI (GITLAB_CI=true), at a fixed time. ``path`` comes first on PATH:
     by default the project's virtual environment, whose deploygate the job then runs.
+    ``isolated`` runs each job in a fresh copy of the project, as a runner does,
+    where gitlab-ci-local restores and saves the job's cache (in the project
+    folder itself, gitlab-ci-local's default, it has none).
     """
     for directory in (VENV_BIN, *path):
         assert directory.is_dir(), directory
@@ -242,6 +246,8 @@ def run_pipeline(
     args = [gitlab_ci_local, "--force-shell-executor", "--no-color"]
     args += ["--home", str(project.parent / "gitlab-ci-local-home")]
     args += ["--ignore-predefined-vars", "GITLAB_CI"]
+    if isolated:  # each job in a fresh copy of the project, with the job's cache copied in and out
+        args.append("--shell-isolation")
     for name, value in {"GITLAB_CI": "true", "DEPLOYGATE_NOW": NOW, **variables}.items():
         args += ["--variable", f"{name}={value}"]
     result = subprocess.run(
@@ -491,6 +497,66 @@ def test_the_install_step_installs_the_package_input(tmp_path: Path, gitlab_ci_l
     )
     assert f"deploygate, version {__version__}" in run.log(GATE), run.describe()
     assert_blocked_quickstart(run)
+
+
+UV = VENV_BIN / "uv"
+"""uv, a test dependency; the job installs with it when the image has it."""
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv"])
+def test_the_cached_venv_serves_the_next_pipeline(
+    tmp_path: Path, gitlab_ci_local: str, installer: str
+) -> None:
+    """deploygate==VERSION from an index, then the job's cache in the next pipeline.
+
+    The index is a folder with a wheel of this checkout (find-links; no
+    deploygate is on the public index), the dependencies come from the real
+    one. The first pipeline installs and saves the venv in the job's cache; the
+    next one, in a fresh build folder, runs that venv and installs nothing.
+    """
+    wheels = tmp_path / "wheels"
+    machine = {k: v for k, v in os.environ.items() if _PASSTHROUGH.fullmatch(k)}
+    # An environment of its own, as the jobs have: pip fetches setuptools to build.
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", wheels, REPO_ROOT],
+        check=True,
+        capture_output=True,
+        env={**machine, "PATH": "/usr/bin:/bin", "HOME": str(Path.home())},
+    )
+    [wheel] = wheels.glob("deploygate-*.whl")
+    inputs, _ = load_component()
+    assert inputs["version"]["default"] == __version__  # the one the wheel folder has
+    python_bin = Path(sys.base_prefix) / "bin"
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    if installer == "uv":
+        (tools / "uv").symlink_to(UV)
+    project = make_project(tmp_path, {**QUICKSTART, "install": True})
+    logs = []
+    for _ in range(2):
+        run = run_pipeline(
+            gitlab_ci_local,
+            project,
+            jobs=[GATE],
+            path=[tools, python_bin],
+            home=Path.home(),
+            passthrough=machine,
+            variables={"PIP_FIND_LINKS": str(wheels), "UV_FIND_LINKS": str(wheels)},
+            isolated=True,
+        )
+        # Blocked, as the quickstart is (its reports are in the isolated copy).
+        assert run.status(GATE) == ("failed", 1), run.describe()
+        assert "verdict: block" in run.log(GATE)
+        logs.append(run.log(GATE))  # before the next run writes over it
+        assert f"deploygate, version {__version__}" in logs[-1]
+    package = f"deploygate=={__version__}"
+    assert f"deploygate: installing {package}" in logs[0]
+    assert f"deploygate: {package} from the cache" in logs[1]
+    assert "deploygate: installing" not in logs[1]
+    [cached] = (project / ".gitlab-ci-local" / "cache").iterdir()
+    assert cached.name.startswith(f"deploygate-venv-{__version__}")
+    assert (cached / ".deploygate-venv" / "bin" / "deploygate").is_file()
+    assert wheel.name.startswith(f"deploygate-{__version__}-")
 
 
 # --- the component's shape ---------------------------------------------------------------
