@@ -20,24 +20,12 @@ quietly short.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from deploygate.dates import format_instant
-from deploygate.sources.local.store import (
-    append_line,
-    created_at_of,
-    encode,
-    known_fields,
-    optional_text,
-    parse_line,
-    read_lines,
-    required_text,
-)
+from deploygate.sources.local.events import EventLog
 
 FILE_NAME = "advisory.jsonl"
-_FIELDS = ("service", "environment", "created_at", "run_url")
 
 
 def advisory_path(history: Path) -> Path:
@@ -45,39 +33,13 @@ def advisory_path(history: Path) -> Path:
     return history.with_name(FILE_NAME)
 
 
-class AdvisoryLog:
+class AdvisoryLog(EventLog):
     """Append-only log of advisory checks that would have blocked, in a JSON Lines file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
 
     def record(
         self, *, service: str, environment: str | None, created_at: datetime, run_url: str | None
     ) -> None:
         """Append one advisory check that would have blocked."""
-        line = encode(
-            {
-                "service": service,
-                "environment": environment,
-                "created_at": format_instant(created_at),
-                "run_url": run_url,
-            }
+        self.append(
+            service=service, environment=environment, created_at=created_at, run_url=run_url
         )
-        append_line(self.path, lambda existing: line)
-
-    def count(self, *, since: datetime, until: datetime) -> Counter[str]:
-        """Would-have-blocked checks per service from ``since`` to ``until``, both included.
-
-        Every line is read and checked, whichever services are reported on.
-        """
-        counts: Counter[str] = Counter()
-        for number, raw in read_lines(self.path).lines:
-            record = parse_line(raw, self.path, number)
-            known_fields(record, _FIELDS, self.path, number)
-            service = required_text(record, "service", self.path, number)
-            moment = created_at_of(record, self.path, number)
-            for key in ("environment", "run_url"):
-                optional_text(record, key, self.path, number)
-            if since <= moment <= until:
-                counts[service] += 1
-        return counts

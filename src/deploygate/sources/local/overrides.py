@@ -18,24 +18,12 @@ a line that cannot be read stops the report (exit 2) naming the file and line.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from deploygate.dates import format_instant
-from deploygate.sources.local.store import (
-    append_line,
-    created_at_of,
-    encode,
-    known_fields,
-    optional_text,
-    parse_line,
-    read_lines,
-    required_text,
-)
+from deploygate.sources.local.events import EventLog
 
 FILE_NAME = "overrides.jsonl"
-_FIELDS = ("service", "environment", "created_at", "reason", "run_url")
 
 
 def overrides_path(history: Path) -> Path:
@@ -43,11 +31,11 @@ def overrides_path(history: Path) -> Path:
     return history.with_name(FILE_NAME)
 
 
-class OverrideLog:
+class OverrideLog(EventLog):
     """Append-only log of emergency overrides in a JSON Lines file."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        super().__init__(path, texts=("reason",))
 
     def record(
         self,
@@ -59,33 +47,10 @@ class OverrideLog:
         run_url: str | None,
     ) -> None:
         """Append one override."""
-        line = encode(
-            {
-                "service": service,
-                "environment": environment,
-                "created_at": format_instant(created_at),
-                "reason": reason,
-                "run_url": run_url,
-            }
+        self.append(
+            service=service,
+            environment=environment,
+            created_at=created_at,
+            run_url=run_url,
+            reason=reason,
         )
-        append_line(self.path, lambda existing: line)
-
-    def count(self, *, since: datetime, until: datetime) -> Counter[str]:
-        """Overrides per service from ``since`` to ``until``, both included.
-
-        Every line is read and checked, whichever services are reported on:
-        a broken line is reported rather than skipped, so a count is never
-        quietly short.
-        """
-        counts: Counter[str] = Counter()
-        for number, raw in read_lines(self.path).lines:
-            record = parse_line(raw, self.path, number)
-            known_fields(record, _FIELDS, self.path, number)
-            service = required_text(record, "service", self.path, number)
-            moment = created_at_of(record, self.path, number)
-            required_text(record, "reason", self.path, number)
-            for key in ("environment", "run_url"):
-                optional_text(record, key, self.path, number)
-            if since <= moment <= until:
-                counts[service] += 1
-        return counts
