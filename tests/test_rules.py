@@ -231,3 +231,25 @@ def test_every_rule_has_one_spec_under_its_own_id(rule: RuleId) -> None:
     assert spec.id is rule
     assert spec.help
     assert not spec.informational or spec.level in (None, Level.NOTICE)
+
+
+def test_a_renewed_waiver_listed_after_its_expired_one_still_holds() -> None:
+    """The waiver that holds longest wins: an expired entry left above its renewal must not
+    bring the finding back, nor make the renewal look unused."""
+    from deploygate.model import RuleId, Waiver
+    from deploygate.rules import apply_waivers
+
+    policy = Policy()
+    history = History(deployments=(deployment("7", at=ago(days=10)),))
+    evidence = build_evidence(history, Query("checkout", None, NOW, policy.lookback), policy)
+    [finding] = [f for f in evaluate(evidence, policy, NOW) if f.rule is RuleId.UNREVIEWED_FAILURE]
+    entries = [
+        Waiver(reason="old", expires=(NOW - timedelta(days=2)).date(), team="t",
+               fingerprint=finding.fingerprint[:12]),
+        Waiver(reason="renewed", expires=(NOW + timedelta(days=20)).date(), team="t",
+               fingerprint=finding.fingerprint[:12]),
+    ]  # fmt: skip
+    [waived] = [f for f in apply_waivers([finding], Policy(waivers=tuple(entries)), NOW)
+                if f.rule is RuleId.UNREVIEWED_FAILURE]  # fmt: skip
+    assert waived.level is Level.NOTICE
+    assert "renewed" in waived.message

@@ -66,6 +66,7 @@ def git_remote(cwd: Path) -> str | None:
             cwd=cwd,
             capture_output=True,
             text=True,
+            errors="replace",
             timeout=5,
             check=False,
         )
@@ -106,7 +107,10 @@ def parse_remote(remote: str) -> Remote | None:
     says nothing of the web server's.
     """
     if "://" in remote:
-        parts = urlsplit(remote)
+        try:
+            parts = urlsplit(remote)
+        except ValueError:  # "https://[abc/o/r": a bracket that opens no IPv6 address
+            return None
         if parts.scheme.lower() not in _REMOTE_SCHEMES or not parts.hostname:
             return None
         try:

@@ -834,7 +834,11 @@ def apply_waivers(
     for listed in policy.waivers:
         matched = _matched(listed, named)
         for position in matched:
-            waiver_at.setdefault(position, listed)  # the first waiver that names it
+            # The waiver that holds longest: an expired one listed before its renewal
+            # must not bring the finding back.
+            held = waiver_at.get(position)
+            if held is None or listed.expires > held.expires:
+                waiver_at[position] = listed
         if not matched and unused_level is not None:
             result.append(_unused(listed, unused_level))
     for position, finding in enumerate(findings):

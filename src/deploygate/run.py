@@ -198,7 +198,8 @@ def closing_warning(outcome: CheckOutcome, stdout_format: str) -> str | None:
     line = f"NOT VERIFIED: {plural(len(outcome.report.failed_sources), 'source')} ({failed}) "
     line += "failed, as the report says. The gate could not decide."
     if outcome.exit_code is ExitCode.OK:
-        line += " Exiting 0 because of --on-error warn."
+        why = "the gate is advisory" if not outcome.report.enforced else "of --on-error warn"
+        line += f" Exiting 0 because {why}."
     return line
 
 

@@ -39,7 +39,14 @@ def terminal(text: str) -> str:
     return _UNSAFE.sub(_visible, text).replace("##[", "#\u200b#[")
 
 
-_COMMAND_AT_START = re.compile(r"^([ \t\f\v]*)(?=::)", re.MULTILINE)
+_COMMAND_AT_START = re.compile(r"^([^\S\n]*)(?=::)", re.MULTILINE)
+"""Any whitespace but a line break, Unicode's too: .NET's TrimStart removes a no-break space."""
+
+
+def inert_json(text: str) -> str:
+    """A JSON document whose text holds no ``##[`` (the runner's legacy command form, honoured
+    anywhere in a log line): each is written ``#\\u0023[``, the same string once parsed."""
+    return text.replace("##[", "#\\u0023[")
 
 
 def inert_lines(text: str) -> str:

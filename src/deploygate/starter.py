@@ -290,8 +290,9 @@ What broke, for whom, for how long, and how it was noticed.
 
 
 HISTORY_GITIGNORE = """\
-# deploygate's history: deployments.jsonl, which `deploygate record` appends to,
-# and overrides.jsonl, one line per `deploygate check --override`.
+# deploygate's history: deployments.jsonl, which `deploygate record` appends to;
+# overrides.jsonl, one line per `deploygate check --override`; and advisory.jsonl,
+# one line per advisory check that would have blocked.
 #
 # Commit them. The gate judges a deploy by the deploys before it: a history that
 # lives only on one laptop, or in one CI job, is lost with it, and the gate then

@@ -19,6 +19,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 _POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 _AT_END = re.compile(r"\s*\(at end of document\)")
+_QUOTED = re.compile(r"\"[^\"\n]*\"|'[^'\n]*'")
 
 
 class TomlError(ValueError):
@@ -41,7 +42,9 @@ def parse(text: str) -> dict[str, Any]:
     for number, line in enumerate(lines(text), start=1):
         # A key is what comes before "=", a table name a line that starts with "[";
         # a line of a multi-line string is neither, and its dots are text.
-        key = line.split("=", 1)[0] if "=" in line or line.lstrip().startswith("[") else ""
+        # Quoted parts are blanked first: a quoted "=" must not end the key early.
+        plain = _QUOTED.sub("q", line)
+        key = plain.split("=", 1)[0] if "=" in plain or plain.lstrip().startswith("[") else ""
         if key.count(".") >= MAX_KEY_PARTS:
             raise TomlError(
                 f"a key or table name of more than {MAX_KEY_PARTS} dotted parts", number

@@ -21,6 +21,7 @@ check runs on every run here too.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ from reliability.helpers import (
     plant_bug,
     runner_views,
 )
+
+from deploygate.sanitize import inert_lines
 
 HOSTILE = [
     "x\n::set-output name=verdict::pass",
@@ -332,3 +335,26 @@ def test_no_format_starts_a_line_with_a_runner_command(tmp_path: Path, format_na
     if format_name in ("text", "gitlab"):  # the URL is a locator line of its own
         lines = run.stdout.split("\n")
         assert any(line.strip().startswith("\u200b::error title=") for line in lines)
+
+
+def test_a_legacy_command_in_a_title_is_inert_in_json_printed_to_the_log(tmp_path: Path) -> None:
+    """The runner honours ``##[cmd]`` anywhere in a line, and JSON keeps titles as they are:
+    the JSON report writes ``#\\u0023[``, which parses to the same title."""
+    forged = "##[add-mask]deploy ##[set-output name=verdict;]pass"
+    config = local_config(
+        tmp_path, {"outage.md": local_postmortem(forged, [(OVERDUE_TITLE, "2026-10-01")])}
+    )
+    run = check(tmp_path, config, github_env(), "--format", "json", reports=False)
+    assert run.exit_code == 1, run.output
+    for view in runner_views(run.stdout, run.stderr):
+        assert view == [], view
+    titles = {
+        f["postmortem"]["title"] for f in json.loads(run.stdout)["findings"] if f["postmortem"]
+    }
+    assert forged in titles
+
+
+def test_a_line_starting_with_a_no_break_space_and_a_command_is_inert() -> None:
+    """.NET's TrimStart removes U+00A0 and U+3000 too, so they count as leading space."""
+    for space in ("\u00a0", "\u3000", " \u00a0\t"):
+        assert inert_lines(f"{space}::error::x").lstrip("\u00a0\u3000 \t").startswith("\u200b")

@@ -283,3 +283,30 @@ def test_a_postmortem_tree_1200_folders_deep_is_walked(tmp_path: Path) -> None:
             deep = deep.parent
     assert run.exit_code == 1, run.output
     assert "Add the missing alert" in run.stdout
+
+
+@pytest.mark.parametrize("shape", ["file", "dangling-link"])
+def test_a_postmortems_folder_that_is_not_a_folder_is_exit_2(tmp_path: Path, shape: str) -> None:
+    config = _blocked_project(tmp_path)
+    folder = tmp_path / "postmortems"
+    for entry in folder.iterdir():
+        entry.unlink()
+    folder.rmdir()
+    if shape == "file":
+        folder.write_text("not a folder", "utf-8")
+    else:
+        folder.symlink_to(tmp_path / "gone")
+    config.write_text(config.read_text("utf-8").replace('postmortems = "postmortems"\n', ""))
+    run = check(tmp_path, config, clean_env(), "--now", NOW_ARG, actions=False, reports=False)
+    assert run.exit_code == 2, run.output
+    assert run.stderr.startswith(f"deploygate: error: {folder}"), run.stderr
+
+
+def test_a_link_through_a_file_is_exit_2_not_a_crash(tmp_path: Path) -> None:
+    """``a.md -> README/x``: stat fails with ENOTDIR, an input error like any broken link."""
+    config = _blocked_project(tmp_path)
+    (tmp_path / "README").write_text("a file", "utf-8")
+    (tmp_path / "postmortems" / "a.md").symlink_to(tmp_path / "README" / "x")
+    run = check(tmp_path, config, clean_env(), "--now", NOW_ARG, actions=False, reports=False)
+    assert run.exit_code == 2, run.output
+    assert "cannot read it" in run.stderr

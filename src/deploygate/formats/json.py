@@ -22,6 +22,7 @@ from deploygate.model import (
     Report,
     SourceStatus,
 )
+from deploygate.sanitize import inert_json
 
 if TYPE_CHECKING:
     from deploygate.formats.common import RenderOptions
@@ -138,4 +139,5 @@ def document(report: Report) -> dict[str, Any]:
 
 def render(report: Report, options: RenderOptions) -> str:
     """The report as indented JSON with a trailing newline."""
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    # inert_json: printed in a workflow's log, a "##[" in a title would be a command.
+    return inert_json(json.dumps(document(report), indent=2, ensure_ascii=False)) + "\n"

@@ -47,6 +47,7 @@ from typing import Any
 
 from deploygate.dates import format_instant
 from deploygate.loop import LoopReport, ServiceLoop, Week
+from deploygate.sanitize import inert_json
 
 SCHEMA_VERSION = 1
 KIND = "learning-loop"
@@ -101,4 +102,5 @@ def document(report: LoopReport) -> dict[str, Any]:
 
 def render(report: LoopReport) -> str:
     """The report as indented JSON with a trailing newline."""
-    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"
+    # inert_json: printed in a workflow's log, a "##[" in a title would be a command.
+    return inert_json(json.dumps(document(report), indent=2, ensure_ascii=False)) + "\n"

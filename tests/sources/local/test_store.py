@@ -148,3 +148,11 @@ def test_ids_are_per_service_and_survive_a_deleted_line(tmp_path: Path) -> None:
         "checkout-2",
         "checkout-3",
     ]
+
+
+def test_a_service_named_beyond_ascii_gets_its_next_id(tmp_path: Path) -> None:
+    """The ids are found in the file as it is written (UTF-8 kept, not \\u escapes), so a
+    second record of 'café' is café-2, not a second café-1 that breaks every read."""
+    store = HistoryStore(tmp_path / "deployments.jsonl")
+    assert [record(store, "café"), record(store, "café")] == ["café-1", "café-2"]
+    assert [d.id for d in store.read("café").deployments] == ["café-1", "café-2"]

@@ -11,7 +11,7 @@ service in its period: "would have blocked N deploys".
 
 Each line holds ``service``, ``environment`` (null without --environment),
 ``created_at`` (the check's time) and ``run_url`` (null outside CI). It is
-appended and read under the history's lock
+appended and read as the history is, under its own lock
 (:func:`deploygate.sources.local.store.append_line`): a torn last line is left
 out when read and cut off by the next append; any other line that cannot be
 read stops the report (exit 2) naming the file and line, so a count is never

@@ -4,7 +4,7 @@ advisory checks that would have blocked.
 Each line is one JSON object with ``service``, ``environment`` (null without
 --environment), ``created_at`` (the check's time) and ``run_url`` (null
 outside CI), plus the fields of its kind (an override's ``reason``). Lines
-are appended and read under the history's lock
+are appended and read as the history is, each file under its own ``flock``
 (:func:`deploygate.sources.local.store.append_line`), so events recorded at
 once lose nothing, and a torn last line is left out when read and cut off by
 the next append. ``report`` counts the lines per service in its period; any

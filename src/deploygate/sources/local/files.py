@@ -40,11 +40,11 @@ def regular(path: Path, what: str) -> os.stat_result:
             raise InputError(
                 "dangling symlink", path=path, expected=f"{what}, or a link to one"
             ) from None
-        raise
+        raise InputError("gone while it was being read", path=path, expected=what) from None
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise InputError("symlink loop", path=path, expected=what) from None
-        raise
+        raise InputError(f"cannot read it: {error.strerror}", path=path, expected=what) from None
     if stat.S_ISDIR(status.st_mode):
         raise InputError("a directory, not a file", path=path, expected=what)
     if not stat.S_ISREG(status.st_mode):

@@ -10,7 +10,7 @@ log travels with the history it belongs to. Only a run whose verdict is
 
 Each line holds ``service``, ``environment`` (null without --environment),
 ``created_at`` (the check's time), ``reason`` and ``run_url`` (null outside
-CI). It is appended and read under the history's lock
+CI). It is appended and read as the history is, under its own lock
 (:func:`deploygate.sources.local.store.append_line`), so overrides recorded
 at once lose nothing. ``report`` counts the lines per service in its period;
 a line that cannot be read stops the report (exit 2) naming the file and line.

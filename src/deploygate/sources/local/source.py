@@ -74,8 +74,12 @@ class LocalSource:
         a SourceError.
         """
         folder = self.settings.postmortems
+        if folder.is_symlink() and not folder.exists():
+            raise InputError("dangling symlink", path=folder, expected="a folder of postmortems")
         if not folder.exists():
             return []
+        if not folder.is_dir():
+            raise InputError("not a folder", path=folder, expected="a folder of postmortems")
         try:
             paths = sorted(path for path in markdown_files(folder) if is_postmortem_file(path))
         except OSError as error:

@@ -9,9 +9,9 @@ torn line. Ids are ``SERVICE-N``, with N handed out under that lock. Two
 branches that each record a deployment and are then merged can collide;
 the reader then reports the duplicate with both lines rather than guess.
 
-The overrides log (:mod:`deploygate.sources.local.overrides`) sits beside
-the history and is appended and read with the same functions, so both files
-follow one locking discipline.
+The overrides and advisory logs (:mod:`deploygate.sources.local.events`)
+sit beside the history and are appended and read with the same functions, so
+every file follows one locking discipline (each file its own ``flock``).
 """
 
 from __future__ import annotations
@@ -309,7 +309,8 @@ def _next_id(existing: bytes, service: str) -> str:
     number in a postmortem's prose ("took 1 hour") from reading as a
     deployment id.
     """
-    prefix = json.dumps(f"{service}-")[:-1].encode()  # the JSON string, without its close quote
+    # The JSON string, without its close quote, spelled as encode() writes it (UTF-8 kept).
+    prefix = json.dumps(f"{service}-", ensure_ascii=False)[:-1].encode()
     # Up to 4,000 digits: Python refuses to convert longer numbers, and an id that long
     # (accepted by the reader) can never be the highest one handed out here.
     pattern = re.compile(rb'"id"\s*:\s*' + re.escape(prefix) + rb'(\d{1,4000})"')
