@@ -27,6 +27,7 @@ from deploygate.model import (
     SourceStatus,
     Summary,
     Verdict,
+    saw_service,
 )
 from deploygate.rollbacks import mark_rollbacks
 from deploygate.rules import (
@@ -160,7 +161,7 @@ def seen(
     deployed_to = {name for each in covered for name in each.environments}
     environments = sorted(deployed_to.union(history.environments_seen))
     return Seen(
-        service=any(not each.empty for each in covered),
+        service=saw_service(statuses),
         in_environment=query.environment is None or query.environment in deployed_to,
         environments=tuple(environments),
         services=(

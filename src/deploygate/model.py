@@ -8,6 +8,7 @@ the records frozen means a rule cannot change what another rule sees.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -386,6 +387,12 @@ class SourceStatus:
     """What it gave about the service; None when it failed."""
 
 
+def saw_service(sources: Iterable[SourceStatus]) -> bool:
+    """Whether any source's coverage holds anything of the service: the one test of "seen",
+    for the verdict's words and for ``no-evidence`` alike."""
+    return any(source.coverage is not None and not source.coverage.empty for source in sources)
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
     """The gate's whole answer for one service, handed to formats and sinks."""
@@ -416,9 +423,7 @@ class Report:
     def service_seen(self) -> bool:
         """Whether any source gave anything about the service: without it, a pass means
         only that nothing was found."""
-        return any(
-            source.coverage is not None and not source.coverage.empty for source in self.sources
-        )
+        return saw_service(self.sources)
 
     @property
     def failed_sources(self) -> tuple[SourceStatus, ...]:
