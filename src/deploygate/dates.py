@@ -46,6 +46,12 @@ def start_of_day(day: date) -> datetime:
     return to_utc(datetime(day.year, day.month, day.day))
 
 
+def day_over(day: date, now: datetime) -> bool:
+    """Whether all of ``day`` (UTC) has passed at ``now``: a due date or a waiver's last day
+    still holds through the day itself."""
+    return now >= start_of_day(day) + timedelta(days=1)
+
+
 def parse_instant(text: str) -> datetime:
     """Read an ISO 8601 instant or date. Raises ValueError with the expected form."""
     cleaned = text.strip()

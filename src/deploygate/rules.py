@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from deploygate.dates import format_instant, start_of_day
+from deploygate.dates import day_over, format_instant
 from deploygate.errors import ConfigError, did_you_mean
 from deploygate.model import (
     SHORT_FINGERPRINT,
@@ -294,7 +294,7 @@ def is_overdue(item: ActionItem, policy: Policy, now: datetime) -> bool:
     if item.state is not ActionItemState.OPEN:
         return False
     if item.due is not None:
-        return now >= start_of_day(item.due) + timedelta(days=1)
+        return day_over(item.due, now)
     return now - item.created_at > policy.max_age
 
 
@@ -846,7 +846,7 @@ def apply_waivers(
         if waiver is None:
             result.append(finding)
             continue
-        if now < start_of_day(waiver.expires) + timedelta(days=1):
+        if not day_over(waiver.expires, now):
             result.append(
                 replace(
                     finding,
