@@ -48,6 +48,11 @@ def json_report(text: str) -> dict[str, Any]:
     return document
 
 
+def findings_by_rule(report: dict[str, Any], rule: str) -> list[dict[str, Any]]:
+    """The findings of one rule in a parsed JSON report, in the report's order."""
+    return [finding for finding in report["findings"] if finding["rule"] == rule]
+
+
 LOOP_REPORT_SCHEMA = json.loads(
     resources.files("deploygate.formats").joinpath(loop_json.SCHEMA_RESOURCE).read_text("utf-8")
 )

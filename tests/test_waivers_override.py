@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, json_report, run_cli
+from conftest import REPO_ROOT, findings_by_rule, json_report, run_cli
 
 from deploygate.model import RuleId
 from deploygate.rules import fingerprint
@@ -25,10 +25,6 @@ def check(config: Path, *args: str, waivers: str = ""):
     if waivers:
         config.write_text(config.read_text() + "\n" + waivers)
     return run_cli("check", "--config", str(config), "--service", "checkout", "--now", NOW, *args)
-
-
-def by_rule(report: dict, rule: str) -> list[dict]:
-    return [finding for finding in report["findings"] if finding["rule"] == rule]
 
 
 WAIVE_ALERT = f"""[[waivers]]
@@ -77,8 +73,8 @@ def test_waiving_every_blocker_by_fingerprint_and_by_rule_and_subject(quickstart
     assert result.exit_code == 0, result.output
     report = json_report(result.stdout)
     assert report["verdict"] == "warn"
-    assert by_rule(report, "overdue-action-item")
-    assert all(f["level"] == "notice" for f in by_rule(report, "overdue-action-item"))
+    assert findings_by_rule(report, "overdue-action-item")
+    assert all(f["level"] == "notice" for f in findings_by_rule(report, "overdue-action-item"))
 
 
 def test_an_expired_waiver_brings_the_finding_back_with_a_notice(quickstart: Path) -> None:
@@ -86,7 +82,7 @@ def test_an_expired_waiver_brings_the_finding_back_with_a_notice(quickstart: Pat
     report = json_report(check(quickstart, "--format", "json", waivers=expired).stdout)
     [finding] = [f for f in report["findings"] if f["fingerprint"] == ALERT]
     assert finding["level"] == "error"
-    [notice] = by_rule(report, "expired-waiver")
+    [notice] = findings_by_rule(report, "expired-waiver")
     assert notice["level"] == "notice"
     assert notice["message"].startswith(
         f"The waiver for {ALERT} (overdue-action-item of “Alert on the payment error budget "
@@ -165,7 +161,9 @@ def test_a_waiver_of_an_open_item_still_holds_once_the_item_is_overdue(
 ) -> None:
     # "Compare all service configs..." is open at NOW and due 2026-12-15.
     report = json_report(check(quickstart, "--format", "json").stdout)
-    [open_item] = [f for f in by_rule(report, "open-action-item") if "Compare all" in f["message"]]
+    [open_item] = [
+        f for f in findings_by_rule(report, "open-action-item") if "Compare all" in f["message"]
+    ]
     if named_by == "fingerprint":
         names = f'finding = "{open_item["fingerprint"]}"'
     else:
@@ -224,7 +222,7 @@ def test_the_docs_waive_with_the_fingerprint_that_the_text_shows(quickstart: Pat
     report = json_report(check(quickstart, "--format", "json", waivers=waiver).stdout)
     [waived] = [f for f in report["findings"] if f["fingerprint"].startswith(shown)]
     assert waived["level"] == "notice"
-    assert not by_rule(report, "unused-waiver")
+    assert not findings_by_rule(report, "unused-waiver")
 
 
 @pytest.mark.parametrize("prefix", [ALERT[:8], ALERT[:20], ALERT[:12].upper(), ALERT])
@@ -277,7 +275,7 @@ def test_a_mistyped_fingerprint_is_an_unused_waiver_naming_its_line_and_expiry(
     line = quickstart.read_text().count("\n") + 2
     result = check(quickstart, "--format", "json", waivers=WAIVE_ALERT.replace(ALERT, typo))
     report = json_report(result.stdout)
-    [unused] = by_rule(report, "unused-waiver")
+    [unused] = findings_by_rule(report, "unused-waiver")
     assert unused["level"] == "notice"
     assert f"The waiver at {quickstart}:{line} for {typo} (until 2026-12-31:" in unused["message"]
     assert unused["remedy"].endswith(f"or delete it at {quickstart}:{line}")
@@ -295,7 +293,7 @@ def test_unused_waivers_block_where_the_config_says_so(quickstart: Path) -> None
     stale = every_blocker + WAIVE_ALERT.replace(ALERT, "0123456789ab")
     result = check(quickstart, "--format", "json", waivers=stale)
     assert result.exit_code == 1
-    [unused] = by_rule(json_report(result.stdout), "unused-waiver")
+    [unused] = findings_by_rule(json_report(result.stdout), "unused-waiver")
     assert unused["level"] == "error"
 
 

@@ -4,8 +4,9 @@ service must be told, read from the service labels that come with the postmortem
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from conftest import json_report, run_cli
+from conftest import findings_by_rule, json_report, run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.worlds import GITHUB_TOKEN as TOKEN
 from fakes.worlds import NOW, at
@@ -25,10 +26,8 @@ def check(fake: FakeGitHub, tmp_path: Path, service: str, config: str = "", *arg
     )  # fmt: skip
 
 
-def no_evidence(report: dict[str, object]) -> list[dict[str, str]]:
-    findings = report["findings"]
-    assert isinstance(findings, list)
-    return [finding for finding in findings if finding["rule"] == "no-evidence"]
+def no_evidence(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return findings_by_rule(report, "no-evidence")
 
 
 def test_a_misspelt_service_is_named_with_the_labelled_one(

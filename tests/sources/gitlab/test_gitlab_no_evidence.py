@@ -4,8 +4,9 @@ told, read from the ``service::NAME`` labels that come with the postmortems."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from conftest import json_report, run_cli
+from conftest import findings_by_rule, json_report, run_cli
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.worlds import GITLAB_JOB_TOKEN as JOB_TOKEN
 from fakes.worlds import GITLAB_TOKEN as TOKEN
@@ -24,10 +25,8 @@ def check(fake: FakeGitLab, tmp_path: Path, service: str, *args: str):
     )  # fmt: skip
 
 
-def no_evidence(report: dict[str, object]) -> list[dict[str, str]]:
-    findings = report["findings"]
-    assert isinstance(findings, list)
-    return [finding for finding in findings if finding["rule"] == "no-evidence"]
+def no_evidence(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return findings_by_rule(report, "no-evidence")
 
 
 def test_a_misspelt_service_is_named_with_the_labelled_one(
