@@ -135,6 +135,25 @@ class Deployment:
 
 
 @dataclass(frozen=True, slots=True)
+class Fix:
+    """The change that closed an action item: a lesson protects production only once it ships.
+
+    Sources fill what they find (a pull request, a merge request, a commit);
+    whether and when it reached an environment is decided from deployments.
+    """
+
+    ref: str
+    """How a reader names it: ``PR #123``, ``!45``, or a short sha."""
+    url: str | None = None
+    sha: str | None = None
+    """The merge commit, or the commit itself; None while it is unmerged or unknown."""
+    merged_at: datetime | None = None
+    shipped_at: datetime | None = None
+    """When a successful deployment of the environment checked first contained it, where
+    that is known; None when it has not shipped or nobody asked."""
+
+
+@dataclass(frozen=True, slots=True)
 class ActionItem:
     """One lesson of a postmortem, turned into work that a team owns."""
 
@@ -155,6 +174,9 @@ class ActionItem:
     line: int | None = None
     """Its line in its postmortem's file, where the source is a file (the local store):
     with the postmortem's path, where a reader goes to tick it off or decline it."""
+    fixes: tuple[Fix, ...] = ()
+    """The changes that closed it, where a source can tell; empty for an item closed with
+    no change deploygate can find, which is never a finding by itself."""
 
 
 @dataclass(frozen=True, slots=True)
