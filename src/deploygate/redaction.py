@@ -18,11 +18,13 @@ every report.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import enum
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, TypeVar
 
 MASK = "***"
@@ -142,9 +144,52 @@ def _compiled(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(patterns)) if patterns else None
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Screen:
+    """What a text must hold for the pattern to match in it: a cheap test that lets most
+    text skip the pattern, whose many classes cost a few hundred ns a character.
+
+    Every spelling but the raw one has an escape character (``\\``, ``%``, or ``+`` for
+    a space), and a base64 run holds its whole groups as they are, so a text with none
+    of these characters and none of these literals cannot hold any spelling.
+    """
+
+    literals: tuple[str, ...]
+    escapes: frozenset[str]
+
+    def may_hold(self, text: str) -> bool:
+        return any(char in text for char in self.escapes) or any(
+            literal in text for literal in self.literals
+        )
+
+
+@functools.lru_cache(maxsize=16)
+def _screen(secrets: tuple[str, ...]) -> _Screen:
+    literals = []
+    for secret in secrets:
+        if not secret:
+            continue
+        literals.append(secret)
+        raw = secret.encode()
+        if len(raw) >= _BASE64_MIN_BYTES:
+            for offset in range(3):
+                padded = bytes(offset) + raw
+                start, end = -(-8 * offset // 24) * 4, 8 * len(padded) // 24 * 4
+                literals.append(base64.b64encode(padded).decode()[start:end])
+                literals.append(base64.urlsafe_b64encode(padded).decode()[start:end])
+    escapes = {"\\", "%"} | ({"+"} if any(" " in secret for secret in secrets) else set())
+    return _Screen(tuple(literals), frozenset(escapes))
+
+
 def redact(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every spelling of every secret replaced by ``***``."""
-    pattern = _compiled(tuple(sorted(set(secrets))))
+    return _redacted(text, tuple(sorted(set(secrets))))
+
+
+def _redacted(text: str, secrets: tuple[str, ...]) -> str:
+    if not _screen(secrets).may_hold(text):
+        return text
+    pattern = _compiled(secrets)
     return text if pattern is None else pattern.sub(MASK, text)
 
 
@@ -156,14 +201,14 @@ def redact_record(record: Record, secrets: Iterable[str]) -> Record:
     the report takes it out of every output, before any format escapes or
     cuts the text into spellings that are harder to find.
     """
-    pattern = _compiled(tuple(sorted(set(secrets))))
-    if pattern is None:
+    wanted = tuple(sorted(set(secrets)))
+    if not any(wanted):
         return record
-    redacted: Record = _walk(record, pattern, {})
+    redacted: Record = _walk(record, partial(_redacted, secrets=wanted), {})
     return redacted
 
 
-def _walk(value: Any, pattern: re.Pattern[str], done: dict[int, Any]) -> Any:
+def _walk(value: Any, redacted: Callable[[str], str], done: dict[int, Any]) -> Any:
     """``value`` redacted; ``done`` holds what is already redacted, by identity.
 
     A report shares its records: each finding about an action item holds the
@@ -178,15 +223,21 @@ def _walk(value: Any, pattern: re.Pattern[str], done: dict[int, Any]) -> Any:
         return done[key]
     result: Any = value
     if isinstance(value, str):
-        result = pattern.sub(MASK, value)
+        result = redacted(value)
     elif isinstance(value, tuple):
-        result = tuple(_walk(item, pattern, done) for item in value)
+        items = tuple(_walk(item, redacted, done) for item in value)
+        # Unchanged, it stays the very same object: most of a report holds no secret.
+        if any(new is not old for new, old in zip(items, value, strict=True)):
+            result = items
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {
-            field.name: _walk(getattr(value, field.name), pattern, done)
+            field.name: new
             for field in dataclasses.fields(value)
             if field.init
+            and (new := _walk(getattr(value, field.name), redacted, done))
+            is not getattr(value, field.name)
         }
-        result = dataclasses.replace(value, **changes)
+        if changes:
+            result = dataclasses.replace(value, **changes)
     done[key] = result
     return result
