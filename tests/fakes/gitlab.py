@@ -93,7 +93,7 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit
 
 import pytest
 
-from fakes import server
+from fakes import gitlab_graphql, server
 from fakes.server import FaultMatch, Faults, Response
 
 # ---------------------------------------------------------------------------
@@ -102,6 +102,7 @@ from fakes.server import FaultMatch, Faults, Response
 
 UTC = timezone.utc
 API_PREFIX = "/api/v4"
+GRAPHQL_PATH = "/api/graphql"
 
 # ``Deployment.statuses`` in GitLab (the API filter accepts every key).
 DEPLOYMENT_STATUSES = frozenset(
@@ -1976,6 +1977,11 @@ class FakeGitLab(server.LoopbackFake[RecordedRequest, Fault]):
         self.omit_totals = False
         self.count_limit = COUNT_LIMIT
         self.pagination_base_url: str | None = None
+        self.graphql_enabled = True
+        """False: no GraphQL endpoint (404), as an instance without one."""
+        self.graphql_lacks: set[str] = set()
+        """``Type.field`` names the GraphQL schema lacks, as an older GitLab's
+        (``{"Issue.linkedWorkItems"}``: before 17.8); see fakes/gitlab_graphql.py."""
 
     # -- addresses -----------------------------------------------------------
 
@@ -2100,6 +2106,8 @@ class FakeGitLab(server.LoopbackFake[RecordedRequest, Fault]):
     def _answer(self, record: RecordedRequest) -> Response:
         path = record.path
         method = "GET" if record.method == "HEAD" else record.method
+        if path.rstrip("/") == GRAPHQL_PATH and method == "POST":
+            return self._answer_graphql(record)
         inner = path[len(API_PREFIX) :].rstrip("/") if path.startswith(API_PREFIX + "/") else None
         found = _ROUTES.find(method, inner) if inner is not None else None
         if found is None:
@@ -2109,6 +2117,25 @@ class FakeGitLab(server.LoopbackFake[RecordedRequest, Fault]):
         if token is not None and method not in ("GET", "HEAD") and "api" not in token.scopes:
             _insufficient_scope()
         return handler(_Call(self, record, token, groups))
+
+    def _answer_graphql(self, record: RecordedRequest) -> Response:
+        """``POST /api/graphql``, executed by graphql-core (fakes/gitlab_graphql.py).
+
+        GitLab's GraphQL takes a personal token as ``Authorization: Bearer`` or
+        ``PRIVATE-TOKEN``; an unknown one is 401 ``Invalid token``; a job token
+        is not accepted, so the request is anonymous."""
+        if not self.graphql_enabled:
+            return _message(404, "404 Not Found")
+        try:
+            token = self._authenticate(record, job_token_allowed=False)
+        except server.Refusal:
+            return Response(401, {"errors": [{"message": "Invalid token"}]})
+        try:
+            payload = json.loads(record.body or b"null")
+        except ValueError:
+            return Response(400, {"errors": [{"message": "Invalid JSON"}]})
+        status, body = gitlab_graphql.answer(self, token, payload)
+        return Response(status, body)
 
 
 # ---------------------------------------------------------------------------

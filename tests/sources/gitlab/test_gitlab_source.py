@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pytest
 from conftest import json_report, run_cli
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.worlds import GITLAB_JOB_TOKEN as JOB_TOKEN
@@ -33,11 +34,19 @@ def run_check(
     )  # fmt: skip
 
 
+OLDER_GITLAB = frozenset({"Issue.linkedWorkItems"})
+"""What a GitLab before 17.8 lacks: its postmortems and links are read through REST."""
+
+
+@pytest.mark.parametrize("lacks", [frozenset(), OLDER_GITLAB], ids=["graphql", "rest"])
 def test_a_year_of_history_gives_exactly_the_expected_findings(
     fake_gitlab: FakeGitLab,  # noqa: F811
     tmp_path: Path,
+    lacks: frozenset[str],
 ) -> None:
+    """Both paths, GraphQL and the REST fallback, judge the same history alike."""
     expected = build_year(fake_gitlab)
+    fake_gitlab.graphql_lacks = set(lacks)
     result = run_check(fake_gitlab, tmp_path)
     assert result.exit_code == 1, result.output
     report = json_report(result.stdout)
@@ -94,11 +103,9 @@ def test_requests_grow_with_deployments_by_pages_of_a_hundred(
     assert len(deployment_requests) == math.ceil(deployments / 100)
     assert "status" not in deployment_requests[0].query
     assert deployment_requests[0].query["environment"] == "production"
-    postmortems = 2
-    references = 2  # group/shop#N and the missing group/shop#9999
-    listings = 2  # postmortem label, incidents
-    # One per postmortem for its links, sent eight at a time: GitLab has no batch.
-    assert len(fake_gitlab.requests) == 1 + listings + postmortems + references
+    listings = 2  # postmortem label, incidents: each one GraphQL page of postmortems and links
+    references = 1  # one aliased query for group/shop#N and the missing group/shop#9999
+    assert len(fake_gitlab.requests) == 1 + listings + references
 
     for day in range(89, 0, -1):  # a second deployment each day: 178 in the window
         fake_gitlab.world.project("group/shop").deployment(created_at=at(day, 14))
@@ -107,166 +114,61 @@ def test_requests_grow_with_deployments_by_pages_of_a_hundred(
     assert len(fake_gitlab.requests_to("/deployments")) == math.ceil(178 / 100)
 
 
-def test_without_rollback_detection_requests_never_grow_with_deployments(
+def test_an_older_gitlab_is_read_through_rest_after_one_refusal_and_says_so(
     fake_gitlab: FakeGitLab,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    """[rollbacks] detect = false: only the failed deployments are asked for, on one page."""
+    """A GitLab before 17.8 refuses the postmortem query (no ``Issue.linkedWorkItems``): the
+    refusal is met once, on the first queries (one per listing, sent side by side), and the
+    run goes on through REST, one links request per postmortem, with a notice."""
     build_year(fake_gitlab)
-    result = run_check(fake_gitlab, tmp_path, extra="[rollbacks]\ndetect = false\n")
-    assert result.exit_code == 1, result.output
-    deployment_requests = fake_gitlab.requests_to("/deployments")
-    assert len(deployment_requests) == 1
-    assert deployment_requests[0].query["status"] == "failed"
-    assert json_report(result.stdout)["summary"]["failed_deployments"] == 4
-
-
-def test_a_job_token_alone_is_named_as_not_enough(
-    fake_gitlab: FakeGitLab,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    build_year(fake_gitlab)
-    result = run_check(fake_gitlab, tmp_path, env={"GITLAB_TOKEN": ""})
-    assert result.exit_code == 3
-    error = json_report(result.stdout)["sources"][0]["error"]
-    assert error.startswith("only CI_JOB_TOKEN is set, and it can read deployments but not issues")
-    assert JOB_TOKEN not in result.output
-
-
-def test_a_bad_token_is_one_clear_line(
-    fake_gitlab: FakeGitLab,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    build_year(fake_gitlab)
-    result = run_check(fake_gitlab, tmp_path, env={"GITLAB_TOKEN": "glpat-wrong"})
-    assert result.exit_code == 3
-    assert "GitLab rejected the token (401)" in json_report(result.stdout)["sources"][0]["error"]
-    assert "glpat-wrong" not in result.output
-
-
-def test_a_next_page_on_another_host_is_never_sent_the_token(
-    fake_gitlab: FakeGitLab,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    build_year(fake_gitlab)
-    for day in range(2, 140):  # enough failures for several pages
-        fake_gitlab.world.project("group/shop").deployment(
-            environment="production", status="failed", created_at=at(day % 80 + 1, 3)
-        )
-    other = fake_gitlab.point_page_links_to_other_host()
+    fake_gitlab.graphql_lacks = set(OLDER_GITLAB)
     result = run_check(fake_gitlab, tmp_path)
-    assert fake_gitlab.requests_on(other) == []
-    assert json_report(result.stdout)["summary"]["failed_deployments"] > 100
+    assert result.exit_code == 1, result.output
+    (source,) = json_report(result.stdout)["sources"]
+    assert any("through REST" in notice and "17.8" in notice for notice in source["notices"])
+    listings, postmortems, references = 2, 2, 2
+    assert len(fake_gitlab.requests_to("/api/graphql")) == listings
+    assert len(fake_gitlab.requests_to("/links")) == postmortems
+    assert len(fake_gitlab.requests) == 1 + listings + listings + postmortems + references
 
 
-def test_the_default_format_in_gitlab_ci_is_the_sectioned_log(
+def test_a_gitlab_without_a_graphql_endpoint_is_read_through_rest(
     fake_gitlab: FakeGitLab,  # noqa: F811
     tmp_path: Path,
 ) -> None:
+    expected = build_year(fake_gitlab)
+    fake_gitlab.graphql_enabled = False
+    result = run_check(fake_gitlab, tmp_path)
+    assert result.exit_code == 1, result.output
+    report = json_report(result.stdout)
+    assert any("404" in notice for notice in report["sources"][0]["notices"])
+    assert {f["action_item"]["id"] for f in report["findings"] if f["action_item"]} >= {
+        expected["overdue"],
+        expected["declined"],
+    }
+
+
+def test_a_graphql_error_partway_through_fails_the_source_naming_it(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The first page of postmortems came through GraphQL, then the second page is refused:
+    GraphQL was there, so this is no fallback but a failure, said in one line (exit 3)."""
     build_year(fake_gitlab)
-    result = run_check(fake_gitlab, tmp_path, "--format", "gitlab")
-    assert "section_start:" in result.stdout
-    assert TOKEN not in result.output
-
-
-# -- the sticky merge-request note -------------------------------------------
-
-
-def note_run(fake: FakeGitLab, tmp_path: Path, iid: str = "12", token: str = TOKEN):
-    (tmp_path / "postmortems").mkdir(exist_ok=True)
-    config = tmp_path / "deploygate.toml"
-    config.write_text('[local]\npostmortems = "postmortems"\n')
-    env = fake.ci_env(JOB_TOKEN, "group/shop") | {
-        "GITLAB_TOKEN": token,
-        "CI_MERGE_REQUEST_IID": iid,
-    }
-    args = ["check", "--config", str(config), "--service", "checkout", "--comment"]
-    return run_cli(*args, "--format", "json", env=env)
-
-
-def test_the_note_is_created_once_then_edited_and_a_users_note_is_untouched(
-    fake_gitlab: FakeGitLab,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    world = fake_gitlab.world
-    world.token(TOKEN, username="deploybot")
-    shop = world.project("group/shop")
-    shop.merge_request(iid=12)
-    shop.note(12, "<!-- deploygate:sticky-comment --> quoted by a person", "mallory")
-    first = note_run(fake_gitlab, tmp_path)
-    assert "noted on merge request !12" in first.stderr
-    second = note_run(fake_gitlab, tmp_path)
-    assert "updated the deploygate note on merge request !12" in second.stderr
-    notes = shop.notes_of(12)
-    assert len(notes) == 2
-    assert notes[0].body == "<!-- deploygate:sticky-comment --> quoted by a person"
-    # An empty local history: a warning that nothing was seen.
-    assert notes[1].body.startswith("<!-- deploygate:sticky-comment -->\n### ⚠️ deploygate: warn")
-    assert len(fake_gitlab.requests_to("/notes", method="POST")) == 1
-
-
-def test_a_token_that_cannot_write_gets_a_notice(
-    fake_gitlab: FakeGitLab,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    fake_gitlab.world.token(TOKEN, username="deploybot", can_write_notes=False)
-    fake_gitlab.world.project("group/shop").merge_request(iid=12)
-    result = note_run(fake_gitlab, tmp_path)
-    assert result.exit_code == 0
-    assert "the token cannot write a note on merge request !12 (403)" in result.stderr
-
-
-def test_a_failed_post_that_landed_is_edited_not_posted_again(
-    fake_gitlab: FakeGitLab,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    fake_gitlab.world.token(TOKEN, username="deploybot")
-    shop = fake_gitlab.world.project("group/shop")
-    shop.merge_request(iid=12)
-    fake_gitlab.faults.add("/notes", method="POST", status=502, after_store=True)
-    result = note_run(fake_gitlab, tmp_path)
-    assert "updated the deploygate note on merge request !12" in result.stderr
-    assert len(shop.notes_of(12)) == 1
-    assert len(fake_gitlab.requests_to("/notes", method="POST")) == 1
-
-
-def test_outside_a_merge_request_nothing_is_written(
-    fake_gitlab: FakeGitLab,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    fake_gitlab.world.token(TOKEN, username="deploybot")
-    result = note_run(fake_gitlab, tmp_path, iid="")
-    assert "not a merge request pipeline" in result.stderr
-    assert fake_gitlab.requests == []
-
-
-def test_deployment_ids_past_2_53_are_read_and_reported_digit_for_digit(
-    fake_gitlab: FakeGitLab,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    """GitLab's ids are JSON numbers; past 2**53 a reader that makes them doubles rounds
-    them. They are read exactly, reviewed by the id a postmortem names, and reported as
-    the same digits, as strings."""
-    fake_gitlab.world.token(TOKEN, username="deploybot")
-    shop = fake_gitlab.world.project("group/shop")
     incidents = fake_gitlab.world.project("group/incidents")
-    reviewed, unreviewed = 2**53 + 1, 2**53 + 3
-    for number, days_ago in ((reviewed, 11), (unreviewed, 9)):
-        shop.deployment(id=number, status="failed", created_at=at(days_ago))
-    incidents.issue(
-        title="Checkout failed to start",
-        description=f"Deployment {reviewed} failed: a typo in the config.",
-        labels=["postmortem", "service::checkout"],
-        issue_type="incident",
-        created_at=at(5),
+    for number in range(120):  # two pages of the label's listing
+        incidents.issue(f"Postmortem {number}", labels=["postmortem"], created_at=at(200, 1))
+    fake_gitlab.faults.add(
+        lambda record: b'"after": "' in record.body,
+        status=200,
+        body={"data": None, "errors": [{"message": "Internal server error"}]},
+        times=None,
     )
-    report = json_report(run_check(fake_gitlab, tmp_path).stdout)
-    deployments = {
-        finding["deployment"]["id"]: finding["rule"]
-        for finding in report["findings"]
-        if finding["deployment"]
-    }
-    assert deployments == {
-        str(reviewed): "reviewed-failure",
-        str(unreviewed): "unreviewed-failure",
-    }
+    result = run_check(fake_gitlab, tmp_path)
+    assert result.exit_code == 3, result.output
+    assert "GitLab GraphQL refused issues of group/incidents: Internal server error" in (
+        result.stderr + result.stdout
+    )
+    assert "Traceback" not in result.output
+    assert len(fake_gitlab.requests_to("/links")) == 0  # no fallback to REST

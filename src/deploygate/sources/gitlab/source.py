@@ -30,6 +30,7 @@ three in turn. Any other exception is a bug in deploygate (exit 4).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +51,13 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sources.gitlab.api import PER_PAGE, GitLabApi
+from deploygate.sources.gitlab.graphql import (
+    OLDEST_VERSION,
+    GitLabGraphQL,
+    Listing,
+    Unsupported,
+)
+from deploygate.sources.gitlab.graphql import PAGE_SIZE as GRAPHQL_PAGE
 from deploygate.sources.gitlab.records import (
     JOB_STATES,
     DeploymentRecord,
@@ -93,6 +101,7 @@ _SHARD = re.compile(r" \d+/\d+$")
 (a matrix variant keeps its values: another region is another deploy, as on GitHub)."""
 
 IssueKey = tuple[str, int]
+_log = logging.getLogger(__name__)
 
 
 class GitLabSource:
@@ -103,6 +112,10 @@ class GitLabSource:
     def __init__(self, settings: GitLabSettings) -> None:
         self.settings = settings
         self.api = GitLabApi(settings.url, settings.token, settings.deadline)
+        self.graphql = GitLabGraphQL(self.api.session, settings.url, settings.token)
+        self.use_graphql = True
+        """False once this GitLab's GraphQL proved unable to answer: REST for the rest."""
+        self.notices: list[str] = []
 
     # -- deployments -----------------------------------------------------------
 
@@ -260,45 +273,111 @@ class GitLabSource:
         return self.api.usage()
 
     def collect(self, query: Query) -> History:
-        """Deployments and postmortems side by side, then each postmortem's links and references.
+        """Deployments and postmortems side by side, then the issues the task lists reference.
 
-        The deployment listings and the postmortem listings do not depend on
-        each other; within each, the listings follow one another. A malformed
-        answer fails the source (exit 3) naming the listing or the record; any
-        other exception is a bug in deploygate, and goes up as one (exit 4).
+        The deployment listings (REST) and the postmortem listings do not
+        depend on each other. Postmortems come through GraphQL with their
+        linked items, each listing a hundred a page and the listings side by
+        side; on a GitLab whose GraphQL cannot answer (:class:`Unsupported`,
+        found once, on the first queries) through REST, as before, with a
+        notice. A malformed answer fails the source (exit 3) naming the
+        listing or the record; any other exception is a bug in deploygate,
+        and goes up as one (exit 4).
         """
         with ThreadPoolExecutor(max_workers=LOOKUPS_IN_FLIGHT) as pool:
             pending_deployments = pool.submit(self.deployments, query)
             try:
-                every_issue = self.postmortem_issues()
-                issues = [
-                    issue for issue in every_issue if covers(issue, query.service, self.settings)
-                ]
+                read = self._read_graphql(pool) or self._read_rest(pool, query.service)
             except SourceError:
                 # The deploying project's error, if any, is the one to report; a bug on
                 # either side goes up as it is.
                 pending_deployments.result()
                 raise
-            deployments = pending_deployments.result()
-            links = list(pool.map(self.linked, issues))
+            every_issue, links = read
+            covered = [
+                (issue, linked)
+                for issue, linked in zip(every_issue, links, strict=True)
+                if covers(issue, query.service, self.settings)
+            ]
             wanted = {
                 key
-                for issue, linked in zip(issues, links, strict=True)
+                for issue, linked in covered
                 for key in references(issue, self.settings)
                 if key not in {item.key for item in linked}
             }
-            keys = sorted(wanted)
-            looked_up = dict(zip(keys, pool.map(self._lookup_quietly, keys), strict=True))
+            looked_up = self._look_up(pool, sorted(wanted))
+            deployments = pending_deployments.result()
         postmortems = [
             postmortem(issue, linked, looked_up, query.service, self.settings)
-            for issue, linked in zip(issues, links, strict=True)
+            for issue, linked in covered
         ]
         return History(
             deployments=tuple(deployments),
             postmortems=tuple(postmortems),
             services_seen=services_seen(every_issue, self.settings),
             environments_seen=self.other_environments(query, deployments),
+            notices=tuple(self.notices),
         )
+
+    def _read_graphql(
+        self, pool: ThreadPoolExecutor
+    ) -> tuple[list[IssueRecord], list[list[IssueRecord]]] | None:
+        """Every postmortem with its linked items through GraphQL, newest first; None on a
+        GitLab whose GraphQL cannot answer (decided once: later reads use REST)."""
+        if not self.use_graphql:
+            return None
+        listings = [Listing(labels=(label,)) for label in self.settings.postmortem_labels]
+        if self.settings.incidents:
+            listings.append(Listing(incidents=True))
+        project = self.settings.postmortem_project
+        try:
+            batches = list(pool.map(partial(self.graphql.with_links, project), listings))
+        except Unsupported as unsupported:
+            self.use_graphql = False
+            self.notices.append(
+                f"GitLab's GraphQL cannot read postmortems with their linked items (it needs "
+                f"GitLab {OLDEST_VERSION} or later: {unsupported.why}); read through REST, "
+                "one request more per postmortem"
+            )
+            _log.debug("gitlab: postmortems through REST: %s", unsupported.why)
+            return None
+        _log.debug("gitlab: postmortems and their linked items through GraphQL")
+        found: dict[int | None, tuple[IssueRecord, list[IssueRecord]]] = {}
+        for batch in batches:
+            for issue, linked in batch:
+                found.setdefault(issue.id, (issue, linked))
+        ordered = sorted(found.values(), key=lambda pair: pair[0].created_at, reverse=True)
+        return [issue for issue, _ in ordered], [linked for _, linked in ordered]
+
+    def _read_rest(
+        self, pool: ThreadPoolExecutor, service: str
+    ) -> tuple[list[IssueRecord], list[list[IssueRecord]]]:
+        """Every postmortem through REST, newest first, and the links (a request each) of
+        those about ``service``."""
+        every_issue = self.postmortem_issues()
+
+        def links(issue: IssueRecord) -> list[IssueRecord]:
+            return self.linked(issue) if covers(issue, service, self.settings) else []
+
+        return every_issue, list(pool.map(links, every_issue))
+
+    def _look_up(
+        self, pool: ThreadPoolExecutor, keys: Sequence[IssueKey]
+    ) -> dict[IssueKey, IssueRecord | None]:
+        """Referenced issues: a hundred a GraphQL query, else one REST request each; None for
+        one that is gone or hidden (a task list may be stale)."""
+        if not self.use_graphql:
+            return dict(zip(keys, pool.map(self._lookup_quietly, keys), strict=True))
+        chunks = [keys[start : start + GRAPHQL_PAGE] for start in range(0, len(keys), GRAPHQL_PAGE)]
+        found: dict[IssueKey, IssueRecord] = {}
+        try:
+            for answer in pool.map(self.graphql.issues, chunks):
+                found.update(answer)
+        except Unsupported as unsupported:
+            raise self.api.fail(
+                f"GitLab's GraphQL refused the referenced issues: {unsupported.why}"
+            ) from None
+        return {key: found.get(key) for key in keys}
 
     def _lookup_quietly(self, key: IssueKey) -> IssueRecord | None:
         """A referenced issue, or None when it is gone or hidden (a task list may be stale)."""
