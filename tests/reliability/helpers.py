@@ -37,6 +37,7 @@ from typing import Any
 import pytest
 from actions_runner import Command, parse_line
 from conftest import run_cli
+from fakes import server as fake_server
 from fakes.github import FakeGitHub
 from fakes.gitlab import FakeGitLab
 from fakes.server import Response
@@ -660,7 +661,16 @@ def stream_of(record: Any) -> str:
     requests form one sequence per listing, each with its own retries.
     """
     match = re.search(rb"query (\w+)", record.body or b"")
-    return match.group(1).decode() if match else str(record.path)
+    if not match:
+        return str(record.path)
+    # GitLab reads each postmortem listing (a label, incidents) with the same query: the
+    # variables other than the cursor tell the listings apart.
+    try:
+        variables = json.loads(record.body).get("variables") or {}
+    except (ValueError, AttributeError):
+        variables = {}
+    listing = {k: v for k, v in variables.items() if k not in ("after", "cursor")}
+    return match.group(1).decode() + (json.dumps(listing, sort_keys=True) if listing else "")
 
 
 def streams(requests: Iterable[Any]) -> dict[str, list[Any]]:
@@ -873,3 +883,17 @@ def closed_port() -> Iterator[str]:
     port = probe.getsockname()[1]
     probe.close()
     yield f"http://127.0.0.1:{port}"
+
+
+GITLAB_PATHS = {"graphql": frozenset(), "rest": frozenset({"Issue.linkedWorkItems"})}
+"""The GitLab source's two ways to read postmortems: GraphQL (17.8 and later) and the REST
+fallback of an older GitLab, whose GraphQL lacks ``Issue.linkedWorkItems``."""
+
+
+@pytest.fixture(params=sorted(GITLAB_PATHS))
+def fake_gitlab(request: pytest.FixtureRequest) -> Iterator[FakeGitLab]:
+    """The fake GitLab, once as a GitLab whose GraphQL reads postmortems and once as an older
+    one read through REST: every hostile case here meets both paths."""
+    fake = FakeGitLab()
+    fake.graphql_lacks = set(GITLAB_PATHS[request.param])
+    yield from fake_server.running(fake)

@@ -24,13 +24,14 @@ from pathlib import Path
 
 import pytest
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.gitlab import FakeGitLab
 from reliability.helpers import (
     CANARIES,
     Run,
     assert_internal_error,
     assert_no_leak,
     check,
+    fake_gitlab,  # noqa: F401  # on both GitLab paths
     github_config,
     github_env,
     gitlab_config,

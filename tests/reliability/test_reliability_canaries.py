@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import pytest
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.gitlab import FakeGitLab
 from reliability.helpers import (
     CANARIES,
     GITHUB_TOKEN,
@@ -33,6 +33,7 @@ from reliability.helpers import (
     assert_no_leak,
     canary_forms,
     check,
+    fake_gitlab,  # noqa: F401  # on both GitLab paths
     github_config,
     github_env,
     gitlab_config,

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.gitlab import FakeGitLab
 from fakes.gitlab import iso as gitlab_iso
 from fakes.worlds import at
 from reliability.helpers import (
@@ -38,6 +38,7 @@ from reliability.helpers import (
     Run,
     assert_internal_error,
     check,
+    fake_gitlab,  # noqa: F401  # on both GitLab paths
     foreign_commands,
     github_config,
     github_env,
@@ -232,6 +233,7 @@ def _hostile_incident(project_id: int) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize("fake_gitlab", ["rest"], indirect=True)  # REST answers are forged
 @pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
 def test_gitlab_error_naming_a_hostile_reference_stays_data(
     fake_gitlab: FakeGitLab,  # noqa: F811

@@ -23,10 +23,11 @@ from typing import Any
 
 import pytest
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.gitlab import FakeGitLab
 from reliability.helpers import (
     Run,
     check,
+    fake_gitlab,  # noqa: F401  # on both GitLab paths
     github_config,
     github_env,
     gitlab_config,
@@ -274,6 +275,9 @@ GITLAB_CASES: list[Any] = [
 ]  # fmt: skip
 
 
+# The cases forge REST answers (issue listings, links, lookups); GraphQL's own malformed
+# answers are in test_gitlab_malformed_graphql_answers below.
+@pytest.mark.parametrize("fake_gitlab", ["rest"], indirect=True)
 @pytest.mark.parametrize(("pattern", "mutation", "names"), GITLAB_CASES)
 def test_gitlab_malformed_answers(
     fake_gitlab: FakeGitLab,  # noqa: F811
@@ -294,3 +298,44 @@ def test_gitlab_malformed_answers(
     run = check(tmp_path, config, gitlab_env())
     assert any(_path(pattern)(r) for r in fake_gitlab.requests), "the altered path was never read"
     assert_never_silent(run, names, unmutated)
+
+
+def _first_issue(key: str, value: Any) -> Callable[[Any], None]:
+    def mutate(response: Any) -> None:
+        response.body["data"]["project"]["issues"]["nodes"][0][key] = value
+
+    return mutate
+
+
+GRAPHQL_CASES = [
+    ("html", _whole("<html>oops</html>"), "GitLab GraphQL answered"),
+    ("no-project", _whole({"data": {"project": None}}), "not found, or the token"),
+    ("nodes-string", _whole({"data": {"project": {"issues": {"nodes": "x"}}}}), "nodes"),
+    ("issue-created-garbage", _first_issue("createdAt", "yesterday"), "created_at"),
+    ("issue-labels-string", _first_issue("labels", "a"), "labels"),
+    ("issue-iid-list", _first_issue("iid", [1]), "iid"),
+]
+
+
+@pytest.mark.parametrize("fake_gitlab", ["graphql"], indirect=True)
+@pytest.mark.parametrize(
+    ("name", "mutation", "says"), GRAPHQL_CASES, ids=[case[0] for case in GRAPHQL_CASES]
+)
+def test_gitlab_malformed_graphql_answers(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+    name: str,
+    mutation: Callable[[Any], Any],
+    says: str,
+) -> None:
+    """A malformed GraphQL answer for the postmortems fails the source in one line (exit 3),
+    naming what could not be read; never a traceback, never a fallback to REST."""
+    small_gitlab(fake_gitlab)
+    mutate_answers(
+        fake_gitlab, lambda record: b"query Postmortems" in (record.body or b""), mutation
+    )
+    run = check(tmp_path, gitlab_config(tmp_path, url=fake_gitlab.url), gitlab_env())
+    assert run.exit_code == 3, (name, run.output)
+    assert says in run.everything, (name, run.everything)
+    assert "Traceback" not in run.output
+    assert not fake_gitlab.requests_to("/links")

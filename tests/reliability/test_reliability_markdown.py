@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.gitlab import FakeGitLab
 from fakes.worlds import at
 from reliability.helpers import (
     CANARIES,
@@ -37,6 +37,7 @@ from reliability.helpers import (
     Run,
     assert_inert_markdown,
     check,
+    fake_gitlab,  # noqa: F401  # on both GitLab paths
     github_config,
     github_env,
     gitlab_config,

@@ -39,7 +39,7 @@ from typing import Any
 import pytest
 from fakes.clock import FakeClock
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.gitlab import FakeGitLab
 from fakes.gitlab import Response as GitLabResponse
 from reliability.helpers import (
     DEADLINE_SECONDS,
@@ -53,6 +53,7 @@ from reliability.helpers import (
     assert_not_verified,
     check,
     closed_port,
+    fake_gitlab,  # noqa: F401  # on both GitLab paths
     github_config,
     github_env,
     gitlab_config,

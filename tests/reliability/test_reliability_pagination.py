@@ -27,7 +27,7 @@ import pytest
 from fakes.clock import FakeClock
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.github import RecordedRequest as GitHubRequest
-from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.gitlab import FakeGitLab
 from fakes.gitlab import RecordedRequest as GitLabRequest
 from fakes.gitlab import Response as GitLabResponse
 from fakes.worlds import at
@@ -40,6 +40,7 @@ from reliability.helpers import (
     Run,
     assert_no_leak,
     check,
+    fake_gitlab,  # noqa: F401  # on both GitLab paths
     github_config,
     github_env,
     gitlab_config,

@@ -18,13 +18,14 @@ from pathlib import Path
 
 import pytest
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.gitlab import FakeGitLab
 from reliability.helpers import (
     GITHUB_TOKEN,
     GITLAB_TOKEN,
     OVERDUE_TITLE,
     assert_no_leak,
     check,
+    fake_gitlab,  # noqa: F401  # on both GitLab paths
     github_config,
     github_env,
     gitlab_config,

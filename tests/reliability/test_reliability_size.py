@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
-from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
+from fakes.gitlab import FakeGitLab
 from fakes.worlds import NOW, at
 from reliability.helpers import (
     CANARIES,
@@ -32,6 +32,7 @@ from reliability.helpers import (
     STICKY_MARKER,
     Run,
     check,
+    fake_gitlab,  # noqa: F401  # on both GitLab paths
     github_config,
     github_env,
     gitlab_env,
