@@ -252,6 +252,13 @@ before or after the command's name."""
 def _debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if value:
         ctx.meta[_DEBUG_KEY] = True
+        import logging  # only with --debug: start-up stays small
+
+        # deploygate's own debug lines (which way a source read, say) go to stderr.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("deploygate: debug: %(message)s"))
+        logging.getLogger("deploygate").addHandler(handler)
+        logging.getLogger("deploygate").setLevel(logging.DEBUG)
 
 
 _debug_option = click.option(

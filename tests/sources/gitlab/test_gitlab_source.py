@@ -123,8 +123,9 @@ def test_an_older_gitlab_is_read_through_rest_after_one_refusal_and_says_so(
     run goes on through REST, one links request per postmortem, with a notice."""
     build_year(fake_gitlab)
     fake_gitlab.graphql_lacks = set(OLDER_GITLAB)
-    result = run_check(fake_gitlab, tmp_path)
+    result = run_check(fake_gitlab, tmp_path, "--debug")
     assert result.exit_code == 1, result.output
+    assert "deploygate: debug: gitlab: postmortems through REST" in result.stderr
     (source,) = json_report(result.stdout)["sources"]
     assert any("through REST" in notice and "17.8" in notice for notice in source["notices"])
     listings, postmortems, references = 2, 2, 2
