@@ -349,6 +349,10 @@ def main() -> int:
     }
     github = BenchGitHub(gh.GitHubWorld(clock=lambda: H.NOW))
     gitlab = BenchGitLab(gl.GitLabWorld(clock=lambda: H.NOW))
+    # The same world as a GitLab before 17.8, whose GraphQL lacks Issue.linkedWorkItems: the
+    # source falls back to REST there, and that path is measured too.
+    gitlab_rest = BenchGitLab(gitlab.world)
+    gitlab_rest.graphql_lacks = {"Issue.linkedWorkItems"}
     try:
         progress(f"building the history: {size}")
         history = H.make_history(size)
@@ -368,8 +372,9 @@ def main() -> int:
         )
         github.start()
         gitlab.start()
-        github.latency = gitlab.latency = args.latency
-        github.memoize = gitlab.memoize = not args.no_memo
+        gitlab_rest.start()
+        github.latency = gitlab.latency = gitlab_rest.latency = args.latency
+        github.memoize = gitlab.memoize = gitlab_rest.memoize = not args.no_memo
 
         github_config = work / "github" / "deploygate.toml"
         github_config.parent.mkdir()
@@ -384,6 +389,11 @@ def main() -> int:
             f'source = "gitlab"\n[gitlab]\nurl = "{gitlab.url}"\nproject = "group/shop"\n'
             'postmortem-project = "group/incidents"\n'
             f'[services.{H.SERVICE}]\nenvironments = ["{H.ENVIRONMENT}"]\n'
+        )
+        gitlab_rest_config = work / "gitlab-rest" / "deploygate.toml"
+        gitlab_rest_config.parent.mkdir()
+        gitlab_rest_config.write_text(
+            gitlab_config.read_text("utf-8").replace(gitlab.url, gitlab_rest.url)
         )
         github_env = base_env | {
             "GITHUB_TOKEN": H.GITHUB_TOKEN,
@@ -471,6 +481,15 @@ def main() -> int:
             "deploygate",
             fake=gitlab,
         )
+        dg_gitlab_rest = Scenario(
+            "deploygate check, GitLab before 17.8 (REST fallback)",
+            check(gitlab_rest_config),
+            gitlab_env,
+            args.runs,
+            blocked,
+            "deploygate",
+            fake=gitlab_rest,
+        )
         ob_gitlab = Scenario(
             "obvious python-gitlab script",
             [
@@ -523,11 +542,12 @@ def main() -> int:
             dg_github,
             ob_github,
             dg_gitlab,
+            dg_gitlab_rest,
             ob_gitlab,
             dg_local,
         ]
         progress("warm-up: one untimed run of each deploygate check")
-        for scenario in (quickstart, dg_github, dg_gitlab, dg_local):
+        for scenario in (quickstart, dg_github, dg_gitlab, dg_gitlab_rest, dg_local):
             scenario.run()
             scenario.results.clear()
         progress(f"main runs, in turns (latency {args.latency * 1000:.0f} ms)")
@@ -566,13 +586,22 @@ def main() -> int:
     finally:
         github.stop()
         gitlab.stop()
+        gitlab_rest.stop()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:
             progress(f"kept {work}")
 
     # -- findings ---------------------------------------------------------------------------------
-    compared = [dg_github, ob_github, dg_gitlab, ob_gitlab, dg_local, dg_gitlab_more]
+    compared = [
+        dg_github,
+        ob_github,
+        dg_gitlab,
+        dg_gitlab_rest,
+        ob_gitlab,
+        dg_local,
+        dg_gitlab_more,
+    ]
     reference = dg_local.results[0].findings
     disagreements = []
     for scenario in compared:
@@ -629,9 +658,12 @@ def main() -> int:
     ideal_rounds = max(
         math.ceil(d_window / 100), math.ceil(p_considered / 50) + math.ceil(r_refs / 100)
     )
-    gl_links = [[r for r in m.requests if r.path.endswith("/links")] for m in dg_gitlab.results]
+    gl_links = [
+        [r for r in m.requests if r.path.endswith("/links")] for m in dg_gitlab_rest.results
+    ]
     gl_lookups = [
-        [r for r in m.requests if re.search(r"/issues/\d+$", r.path)] for m in dg_gitlab.results
+        [r for r in m.requests if re.search(r"/issues/\d+$", r.path)]
+        for m in dg_gitlab_rest.results
     ]
     links_in_flight = max(max_in_flight(links) for links in gl_links)
     lookups_in_flight = max(max_in_flight(lookups) for lookups in gl_lookups)
@@ -718,6 +750,12 @@ def main() -> int:
         gated(dg_github.wall <= 1.5 * floor(dg_github), full_size),
     )
     add(
+        name,
+        g,
+        f"wall ≤ 1.1 x floor (#16): {dg_github.wall / floor(dg_github):.2f}x floor",
+        gated(dg_github.wall <= 1.1 * floor(dg_github), full_size),
+    )
+    add(
         "obvious PyGithub script",
         measured(ob_github, ratio_text="1 (baseline)"),
         "baseline: deployments + statuses, issues + sub-issues, one at a time",
@@ -744,6 +782,41 @@ def main() -> int:
     add(
         name,
         g,
+        f"requests ≤ 25 (#16): {dg_gitlab.requests}",
+        yes(dg_gitlab.requests <= 25),
+    )
+    add(
+        name,
+        g,
+        f"≥ 12x faster than obvious (#16, at 50 ms): {gl_speed:.1f}x",
+        gated(gl_speed >= 12, at_50 and full_size),
+    )
+    add(
+        name,
+        g,
+        f"wall ≤ 1.2 x floor (#16): {dg_gitlab.wall / floor(dg_gitlab):.2f}x floor",
+        gated(dg_gitlab.wall <= 1.2 * floor(dg_gitlab), full_size),
+    )
+    rest_req_ratio, rest_speed = ratio(ob_gitlab, dg_gitlab_rest)
+    r = measured(
+        dg_gitlab_rest, ratio_text=f"requests ÷{rest_req_ratio:.1f}, time ÷{rest_speed:.1f}"
+    )
+    add(
+        dg_gitlab_rest.name,
+        r,
+        f"within the figures before GraphQL (160 requests, 1.37x floor, 5.2x faster than "
+        f"obvious): {dg_gitlab_rest.requests} requests, "
+        f"{dg_gitlab_rest.wall / floor(dg_gitlab_rest):.2f}x floor, {rest_speed:.1f}x faster",
+        gated(
+            dg_gitlab_rest.requests <= 160
+            and dg_gitlab_rest.wall <= 1.5 * floor(dg_gitlab_rest)
+            and rest_speed >= 3,
+            full_size,
+        ),
+    )
+    add(
+        dg_gitlab_rest.name,
+        r,
         f"per-postmortem lookups ≤ {LOOKUPS_IN_FLIGHT} in flight: at most "
         f"{both_in_flight} (links {links_in_flight}, task-list issues {lookups_in_flight})",
         yes(both_in_flight <= LOOKUPS_IN_FLIGHT),
@@ -836,7 +909,7 @@ def main() -> int:
         f"{[m.reported_requests for m in dg_github.results]}, GitLab "
         f"{[m.reported_requests for m in dg_gitlab.results]}"
     )
-    for scenario in (dg_github, dg_gitlab, ob_github, ob_gitlab):
+    for scenario in (dg_github, dg_gitlab, dg_gitlab_rest, ob_github, ob_gitlab):
         busy = statistics.median(busy_time(m.requests) for m in scenario.results)
         work_done = statistics.median(
             sum(r.end - r.served for r in m.requests) for m in scenario.results
@@ -856,6 +929,7 @@ def main() -> int:
                 dg_github,
                 ob_github,
                 dg_gitlab,
+                dg_gitlab_rest,
                 ob_gitlab,
                 dg_local,
                 quickstart,
