@@ -18,6 +18,7 @@ deployments only, and "more than 100" rather than every item.
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -204,6 +205,24 @@ def test_github_reads_every_deployment_page_in_the_window(
     deployments = [r for r in fake_github.requests if b"query Deployments" in r.body]
     assert len(deployments) == 3
     assert_no_leak(run, fake_github)
+
+
+def test_github_asks_for_no_deployment_page_past_the_window(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The next page is asked for before a page is decoded, but only when the page's last
+    deployment is inside the window: 250 inside and 300 older are three pages, not four."""
+    small_github(fake_github)
+    shop = fake_github.world.repo("acme/shop")
+    for number in range(550):
+        shop.deployment(environment="production", state="ACTIVE", created_at=at(10 + number * 0.3))
+    config = github_config(tmp_path, graphql_url=fake_github.graphql_url)
+    run = check(tmp_path, config, github_env(fake_github))
+    assert run.exit_code == 1, run.output
+    deployments = [r for r in fake_github.requests if b"query Deployments" in r.body]
+    in_window = sum(1 for number in range(550) if 10 + number * 0.3 <= 90)
+    assert len(deployments) == math.ceil(in_window / 100) == 3
 
 
 def _deployments_page(nodes: list[dict[str, Any]], more: bool, cursor: str | None) -> Any:

@@ -20,6 +20,7 @@ An older Enterprise Server that refuses the first postmortems query adds two
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -28,7 +29,7 @@ from urllib.parse import quote
 
 import requests
 
-from deploygate.dates import format_instant
+from deploygate.dates import format_instant, parse_instant
 from deploygate.errors import SourceError
 from deploygate.http import HttpClient, decoded
 from deploygate.sources.github import queries, records
@@ -250,16 +251,28 @@ class GitHubApi:
             "after": None,
         }
         found: list[DeploymentRecord] = []
-        while True:
-            data = self.graphql(queries.DEPLOYMENTS, variables, overflow_ok=True)
-            connection = self._connection(data, self.settings.repository, "deployments")
-            page = self.decoded(records.deployments_page, connection)
-            found += page.records
-            # An empty page is no proof of the end: follow the cursor while GitHub has one.
-            past_window = bool(page.records) and page.records[-1].created_at < since
-            if page.next_cursor is None or past_window:
-                return found
-            variables["after"] = page.next_cursor
+
+        def page_after(cursor: str | None) -> dict[str, Any]:
+            return self.graphql(
+                queries.DEPLOYMENTS, {**variables, "after": cursor}, overflow_ok=True
+            )
+
+        data = page_after(None)
+        with ThreadPoolExecutor(max_workers=1) as ahead:
+            while True:
+                connection = self._connection(data, self.settings.repository, "deployments")
+                # The next page is asked for before this one is decoded, when the raw page
+                # already shows it is needed: decoding then costs no time between round trips.
+                ahead_cursor = _inside_window_cursor(connection, since)
+                pending = ahead.submit(page_after, ahead_cursor) if ahead_cursor else None
+                page = self.decoded(records.deployments_page, connection)
+                found += page.records
+                # An empty page is no proof of the end: follow the cursor while GitHub has one.
+                past_window = bool(page.records) and page.records[-1].created_at < since
+                if page.next_cursor is None or past_window:
+                    return found
+                same = pending is not None and ahead_cursor == page.next_cursor
+                data = pending.result() if pending and same else page_after(page.next_cursor)
 
     def deployment_environments(self, since: datetime) -> list[str]:
         """The environments of the repository's newest hundred deployments back to ``since``:
@@ -479,6 +492,25 @@ class GitHubApi:
             more += page.records
             cursor = page.next_cursor
         return records.job(check_run, more)
+
+
+def _inside_window_cursor(connection: Mapping[str, Any], since: datetime) -> str | None:
+    """The next page's cursor when the raw page says there is one and its last deployment is
+    still inside the window; None when that is not plain (the decoded page then decides)."""
+    page = connection.get("pageInfo")
+    nodes = connection.get("nodes")
+    if not isinstance(page, dict) or page.get("hasNextPage") is not True:
+        return None
+    cursor = page.get("endCursor")
+    last = nodes[-1] if isinstance(nodes, list) and nodes else None
+    created = last.get("createdAt") if isinstance(last, dict) else None
+    if not isinstance(cursor, str) or not cursor or not isinstance(created, str):
+        return None
+    try:
+        inside = parse_instant(created) >= since
+    except ValueError:
+        return None
+    return cursor if inside else None
 
 
 def _run_order(run: WorkflowRun) -> tuple[str, int]:

@@ -105,9 +105,10 @@ class GitHubSource:
 
         The deployment pages and the postmortem pages do not depend on each
         other, so they are fetched side by side; the task-list lookup needs
-        the postmortems and follows them. A deploy workflow without a named
-        branch first needs the default branch, which the first postmortems
-        page brings along, so that page is read before the runs are listed.
+        the postmortems only, and follows them while the deployments go on.
+        A deploy workflow without a named branch first needs the default
+        branch, which the first postmortems page brings along, so that page is
+        read before the runs are listed.
 
         Every answer is decoded as it is read, so a malformed one fails the
         source (exit 3) naming the record and the field; any other exception
@@ -122,19 +123,21 @@ class GitHubSource:
             pending_deployments = pool.submit(self.deployments, query, workflow)
             try:
                 postmortems = self.api.postmortems(first_page)
+                # The task lists' issues need only the postmortems: asked for while the
+                # deployment pages are still coming.
+                referenced = {
+                    key
+                    for record in postmortems
+                    for key in references(record, self.settings)
+                    if key not in {issue.key for issue in record.sub_issues}
+                }
+                looked_up = self.api.issues(sorted(referenced))
             except SourceError:
                 # The deploying repository's error, if any, is the one to report; a bug
                 # on either side goes up as it is.
                 pending_deployments.result()
                 raise
             deployments, notices = pending_deployments.result()
-        referenced = {
-            key
-            for record in postmortems
-            for key in references(record, self.settings)
-            if key not in {issue.key for issue in record.sub_issues}
-        }
-        looked_up = self.api.issues(sorted(referenced))
         mapped = [
             postmortem
             for record in postmortems

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
@@ -103,26 +104,42 @@ class GitLabApi:
         See https://docs.gitlab.com/api/rest/#other-pagination-headers
         """
         found: list[Record] = []
-        page_path = path
         asked: set[int] = set()
         # The session waits out a rate limit inside the deadline; python-gitlab must not wait again.
         params = {**(filters or {}), "per_page": PER_PAGE, "obey_rate_limit": False}
-        while True:
-            response = self.get(page_path, what, **params)
-            for item in self._objects(response, what):
-                record = decode(item)
-                if past is not None and past(record):
+        response = self.get(path, what, **params)
+        with ThreadPoolExecutor(max_workers=1) as ahead:
+            while True:
+                page_path = self._following(response, path, what, asked)
+                # Without ``past`` every page is read: the next one is asked for before this
+                # one is decoded, so decoding costs no time between round trips.
+                pending = (
+                    ahead.submit(self.get, page_path, what, **params)
+                    if page_path is not None and past is None
+                    else None
+                )
+                for item in self._objects(response, what):
+                    record = decode(item)
+                    if past is not None and past(record):
+                        return found
+                    found.append(record)
+                if page_path is None:
                     return found
-                found.append(record)
-            link = response.links.get("next", {}).get("url")
-            if link:
-                page_path = _on_base(link, self.gl.url)
-                continue
-            following = self._next_page(response, what)
-            if following is None or following in asked:
-                return found
-            asked.add(following)
-            page_path = f"{path}?page={following}"
+                response = pending.result() if pending else self.get(page_path, what, **params)
+
+    def _following(
+        self, response: requests.Response, path: str, what: str, asked: set[int]
+    ) -> str | None:
+        """The next page's path: the ``Link`` header's next URL, else the ``X-Next-Page``
+        number (once each), else None on the last page."""
+        link = response.links.get("next", {}).get("url")
+        if link:
+            return _on_base(link, self.gl.url)
+        following = self._next_page(response, what)
+        if following is None or following in asked:
+            return None
+        asked.add(following)
+        return f"{path}?page={following}"
 
     def _json(self, response: requests.Response, what: str) -> object:
         try:
