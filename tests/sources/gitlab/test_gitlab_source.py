@@ -173,3 +173,36 @@ def test_a_graphql_error_partway_through_fails_the_source_naming_it(
     )
     assert "Traceback" not in result.output
     assert len(fake_gitlab.requests_to("/links")) == 0  # no fallback to REST
+
+
+def test_task_lists_naming_many_projects_stay_within_the_complexity_limit(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """130 referenced issues in nine projects: a hundred issues and six projects a query, so
+    GitLab never refuses one for its complexity, and each issue is read once."""
+    fake_gitlab.world.token(TOKEN, username="deploybot")
+    fake_gitlab.world.project("group/shop").deployment(status="failed", created_at=at(30))
+    keys = []
+    for number in range(9):
+        project = fake_gitlab.world.project(f"group/team{number}")
+        for _ in range(14):
+            issue = project.issue("An action item")
+            keys.append(f"group/team{number}#{issue.iid}")
+    keys += [f"group/team{number}#999" for number in range(4)]  # gone: left out
+    fake_gitlab.world.project("group/incidents").issue(
+        "Checkout returned 500s",
+        "\n".join(f"- [ ] {key}" for key in keys),
+        labels=["postmortem"],
+        created_at=at(29),
+    )
+    result = run_check(fake_gitlab, tmp_path)
+    assert result.exit_code in (0, 1), result.output
+    report = json_report(result.stdout)
+    items = {f["action_item"]["id"] for f in report["findings"] if f["action_item"]}
+    assert items == set(keys[:-4])
+    lookups = [r for r in fake_gitlab.requests_to("/api/graphql") if b"query Issues" in r.body]
+    assert len(lookups) == 2  # 130 issues in 9 projects: six projects, then three
+    for request in lookups:
+        assert request.body.count(b"project(fullPath") <= 6
+        assert b"complexity" not in request.response_body

@@ -34,6 +34,9 @@ from deploygate.sources.gitlab.settings import SCOPES
 
 PAGE_SIZE = 100
 """GitLab's largest page (``max_page_size``), for postmortems and for referenced issues."""
+PROJECTS_PER_QUERY = 6
+"""Projects one referenced-issues query names: each costs about 39 of GitLab's complexity
+(its ``issues`` connection doubles its fields), and a query may cost at most 250."""
 OLDEST_VERSION = "17.8"
 """The first GitLab whose ``Issue`` has ``linkedWorkItems``; older ones are read through REST."""
 
@@ -209,6 +212,24 @@ class GitLabGraphQL:
                 issue = decode_action_item(rest_issue(node))
                 found[(path, issue.iid)] = issue
         return found
+
+
+def lookups(keys: Sequence[tuple[str, int]]) -> list[list[tuple[str, int]]]:
+    """Referenced issues in queries: at most a hundred issues and six projects each, so that
+    one query stays within GitLab's page size and complexity limit."""
+    batches: list[list[tuple[str, int]]] = []
+    for key in sorted(keys):
+        batch = batches[-1] if batches else None
+        projects = {path for path, _ in batch} if batch else set()
+        if (
+            batch is None
+            or len(batch) >= PAGE_SIZE
+            or (key[0] not in projects and len(projects) >= PROJECTS_PER_QUERY)
+        ):
+            batches.append([key])
+        else:
+            batch.append(key)
+    return batches
 
 
 def rest_issue(node: Mapping[str, Any]) -> dict[str, Any]:

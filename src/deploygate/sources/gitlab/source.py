@@ -56,8 +56,8 @@ from deploygate.sources.gitlab.graphql import (
     GitLabGraphQL,
     Listing,
     Unsupported,
+    lookups,
 )
-from deploygate.sources.gitlab.graphql import PAGE_SIZE as GRAPHQL_PAGE
 from deploygate.sources.gitlab.records import (
     JOB_STATES,
     DeploymentRecord,
@@ -364,14 +364,13 @@ class GitLabSource:
     def _look_up(
         self, pool: ThreadPoolExecutor, keys: Sequence[IssueKey]
     ) -> dict[IssueKey, IssueRecord | None]:
-        """Referenced issues: a hundred a GraphQL query, else one REST request each; None for
-        one that is gone or hidden (a task list may be stale)."""
+        """Referenced issues: a hundred (in six projects) a GraphQL query, else one REST
+        request each; None for one that is gone or hidden (a task list may be stale)."""
         if not self.use_graphql:
             return dict(zip(keys, pool.map(self._lookup_quietly, keys), strict=True))
-        chunks = [keys[start : start + GRAPHQL_PAGE] for start in range(0, len(keys), GRAPHQL_PAGE)]
         found: dict[IssueKey, IssueRecord] = {}
         try:
-            for answer in pool.map(self.graphql.issues, chunks):
+            for answer in pool.map(self.graphql.issues, lookups(keys)):
                 found.update(answer)
         except Unsupported as unsupported:
             raise self.api.fail(
