@@ -229,15 +229,28 @@ def _walk(value: Any, redacted: Callable[[str], str], done: dict[int, Any]) -> A
         # Unchanged, it stays the very same object: most of a report holds no secret.
         if any(new is not old for new, old in zip(items, value, strict=True)):
             result = items
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {
-            field.name: new
-            for field in dataclasses.fields(value)
-            if field.init
-            and (new := _walk(getattr(value, field.name), redacted, done))
-            is not getattr(value, field.name)
-        }
+    elif (names := _init_fields(type(value))) is not None:
+        changes = {}
+        for name in names:
+            old = getattr(value, name)
+            if (new := _walk(old, redacted, done)) is not old:
+                changes[name] = new
         if changes:
             result = dataclasses.replace(value, **changes)
     done[key] = result
     return result
+
+
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+"""Each type's constructor fields, once: a report holds thousands of records of few types."""
+
+
+def _init_fields(kind: type) -> tuple[str, ...] | None:
+    """A dataclass's fields that its constructor takes; None for any other type."""
+    if kind not in _FIELDS:
+        _FIELDS[kind] = (
+            tuple(field.name for field in dataclasses.fields(kind) if field.init)
+            if dataclasses.is_dataclass(kind)
+            else None
+        )
+    return _FIELDS[kind]
