@@ -114,6 +114,171 @@ def test_requests_grow_with_deployments_by_pages_of_a_hundred(
     assert len(fake_gitlab.requests_to("/deployments")) == math.ceil(178 / 100)
 
 
+def test_without_rollback_detection_requests_never_grow_with_deployments(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """[rollbacks] detect = false: only the failed deployments are asked for, on one page."""
+    build_year(fake_gitlab)
+    result = run_check(fake_gitlab, tmp_path, extra="[rollbacks]\ndetect = false\n")
+    assert result.exit_code == 1, result.output
+    deployment_requests = fake_gitlab.requests_to("/deployments")
+    assert len(deployment_requests) == 1
+    assert deployment_requests[0].query["status"] == "failed"
+    assert json_report(result.stdout)["summary"]["failed_deployments"] == 4
+
+
+def test_a_job_token_alone_is_named_as_not_enough(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_gitlab)
+    result = run_check(fake_gitlab, tmp_path, env={"GITLAB_TOKEN": ""})
+    assert result.exit_code == 3
+    error = json_report(result.stdout)["sources"][0]["error"]
+    assert error.startswith("only CI_JOB_TOKEN is set, and it can read deployments but not issues")
+    assert JOB_TOKEN not in result.output
+
+
+def test_a_bad_token_is_one_clear_line(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_gitlab)
+    result = run_check(fake_gitlab, tmp_path, env={"GITLAB_TOKEN": "glpat-wrong"})
+    assert result.exit_code == 3
+    assert "GitLab rejected the token (401)" in json_report(result.stdout)["sources"][0]["error"]
+    assert "glpat-wrong" not in result.output
+
+
+def test_a_next_page_on_another_host_is_never_sent_the_token(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_gitlab)
+    for day in range(2, 140):  # enough failures for several pages
+        fake_gitlab.world.project("group/shop").deployment(
+            environment="production", status="failed", created_at=at(day % 80 + 1, 3)
+        )
+    other = fake_gitlab.point_page_links_to_other_host()
+    result = run_check(fake_gitlab, tmp_path)
+    assert fake_gitlab.requests_on(other) == []
+    assert json_report(result.stdout)["summary"]["failed_deployments"] > 100
+
+
+def test_the_default_format_in_gitlab_ci_is_the_sectioned_log(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    build_year(fake_gitlab)
+    result = run_check(fake_gitlab, tmp_path, "--format", "gitlab")
+    assert "section_start:" in result.stdout
+    assert TOKEN not in result.output
+
+
+# -- the sticky merge-request note -------------------------------------------
+
+
+def note_run(fake: FakeGitLab, tmp_path: Path, iid: str = "12", token: str = TOKEN):
+    (tmp_path / "postmortems").mkdir(exist_ok=True)
+    config = tmp_path / "deploygate.toml"
+    config.write_text('[local]\npostmortems = "postmortems"\n')
+    env = fake.ci_env(JOB_TOKEN, "group/shop") | {
+        "GITLAB_TOKEN": token,
+        "CI_MERGE_REQUEST_IID": iid,
+    }
+    args = ["check", "--config", str(config), "--service", "checkout", "--comment"]
+    return run_cli(*args, "--format", "json", env=env)
+
+
+def test_the_note_is_created_once_then_edited_and_a_users_note_is_untouched(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    world = fake_gitlab.world
+    world.token(TOKEN, username="deploybot")
+    shop = world.project("group/shop")
+    shop.merge_request(iid=12)
+    shop.note(12, "<!-- deploygate:sticky-comment --> quoted by a person", "mallory")
+    first = note_run(fake_gitlab, tmp_path)
+    assert "noted on merge request !12" in first.stderr
+    second = note_run(fake_gitlab, tmp_path)
+    assert "updated the deploygate note on merge request !12" in second.stderr
+    notes = shop.notes_of(12)
+    assert len(notes) == 2
+    assert notes[0].body == "<!-- deploygate:sticky-comment --> quoted by a person"
+    # An empty local history: a warning that nothing was seen.
+    assert notes[1].body.startswith("<!-- deploygate:sticky-comment -->\n### ⚠️ deploygate: warn")
+    assert len(fake_gitlab.requests_to("/notes", method="POST")) == 1
+
+
+def test_a_token_that_cannot_write_gets_a_notice(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_gitlab.world.token(TOKEN, username="deploybot", can_write_notes=False)
+    fake_gitlab.world.project("group/shop").merge_request(iid=12)
+    result = note_run(fake_gitlab, tmp_path)
+    assert result.exit_code == 0
+    assert "the token cannot write a note on merge request !12 (403)" in result.stderr
+
+
+def test_a_failed_post_that_landed_is_edited_not_posted_again(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_gitlab.world.token(TOKEN, username="deploybot")
+    shop = fake_gitlab.world.project("group/shop")
+    shop.merge_request(iid=12)
+    fake_gitlab.faults.add("/notes", method="POST", status=502, after_store=True)
+    result = note_run(fake_gitlab, tmp_path)
+    assert "updated the deploygate note on merge request !12" in result.stderr
+    assert len(shop.notes_of(12)) == 1
+    assert len(fake_gitlab.requests_to("/notes", method="POST")) == 1
+
+
+def test_outside_a_merge_request_nothing_is_written(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    fake_gitlab.world.token(TOKEN, username="deploybot")
+    result = note_run(fake_gitlab, tmp_path, iid="")
+    assert "not a merge request pipeline" in result.stderr
+    assert fake_gitlab.requests == []
+
+
+def test_deployment_ids_past_2_53_are_read_and_reported_digit_for_digit(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """GitLab's ids are JSON numbers; past 2**53 a reader that makes them doubles rounds
+    them. They are read exactly, reviewed by the id a postmortem names, and reported as
+    the same digits, as strings."""
+    fake_gitlab.world.token(TOKEN, username="deploybot")
+    shop = fake_gitlab.world.project("group/shop")
+    incidents = fake_gitlab.world.project("group/incidents")
+    reviewed, unreviewed = 2**53 + 1, 2**53 + 3
+    for number, days_ago in ((reviewed, 11), (unreviewed, 9)):
+        shop.deployment(id=number, status="failed", created_at=at(days_ago))
+    incidents.issue(
+        title="Checkout failed to start",
+        description=f"Deployment {reviewed} failed: a typo in the config.",
+        labels=["postmortem", "service::checkout"],
+        issue_type="incident",
+        created_at=at(5),
+    )
+    report = json_report(run_check(fake_gitlab, tmp_path).stdout)
+    deployments = {
+        finding["deployment"]["id"]: finding["rule"]
+        for finding in report["findings"]
+        if finding["deployment"]
+    }
+    assert deployments == {
+        str(reviewed): "reviewed-failure",
+        str(unreviewed): "unreviewed-failure",
+    }
+
+
 def test_an_older_gitlab_is_read_through_rest_after_one_refusal_and_says_so(
     fake_gitlab: FakeGitLab,  # noqa: F811
     tmp_path: Path,
