@@ -567,7 +567,9 @@ def main() -> int:
         progress(f"GitLab runs, in turns (latency {args.far_latency * 1000:.0f} ms)")
         gitlab.latency = gitlab_rest.latency = args.far_latency
         far = {
-            scenario.name: dataclasses.replace(scenario, results=[])
+            scenario.name: dataclasses.replace(
+                scenario, name=f"{scenario.name}, at {args.far_latency * 1000:g} ms", results=[]
+            )
             for scenario in (floor_startup, dg_gitlab, dg_gitlab_rest, ob_gitlab)
         }
         in_turns(list(far.values()), progress)
@@ -612,13 +614,9 @@ def main() -> int:
 
     # -- findings ---------------------------------------------------------------------------------
     compared = [
-        dg_github,
-        ob_github,
-        dg_gitlab,
-        dg_gitlab_rest,
-        ob_gitlab,
-        dg_local,
-        dg_gitlab_more,
+        scenario
+        for scenario in (*main_scenarios, dg_gitlab_more, *far.values())
+        if scenario.parse != "none"
     ]
     reference = dg_local.results[0].findings
     disagreements = []
@@ -871,7 +869,7 @@ def main() -> int:
 
     for scenario, label in ((far_gitlab, "GraphQL"), (far_rest, "REST fallback")):
         far_req_ratio, far_speed = ratio(far_obvious, scenario)
-        name = f"{scenario.name}, at {far_latency * 1000:g} ms"
+        name = scenario.name
         f = measured(scenario, ratio_text=f"requests ÷{far_req_ratio:.1f}, time ÷{far_speed:.1f}")
         if label == "GraphQL":
             add(
@@ -897,7 +895,7 @@ def main() -> int:
                 "-",
             )
     add(
-        f"{far_obvious.name}, at {far_latency * 1000:g} ms",
+        far_obvious.name,
         measured(far_obvious, ratio_text="1 (baseline)"),
         f"baseline; floor start-up at {far_latency * 1000:g} ms: {fmt_s(far_startup)}",
         "-",
