@@ -5,7 +5,8 @@ Backends: the local store, GitHub (tests/fakes/github.py), GitLab
 CLI. GitLab's cases run on both of its paths (``fake_gitlab`` in
 reliability/helpers.py): GraphQL, and the REST fallback of a GitLab before 17.8;
 the cases that forge REST answers run on REST, and malformed GraphQL answers are
-reliability/test_reliability_malformed.py::test_gitlab_malformed_graphql_answers. The local store sends no request, so the network cases (6-11, 14, 16)
+reliability/test_reliability_malformed.py::test_gitlab_malformed_graphql_answers.
+The local store sends no request, so the network cases (6-11, 14, 16)
 do not apply to it; its malformed files are tests/test_bad_input.py, tests/test_config.py and
 tests/test_fuzz.py. Jira's cases are in reliability/test_reliability_jira.py:
 ::test_a_5xx_storm_is_bounded_and_not_verified and

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import json_report, run_cli
@@ -371,3 +373,30 @@ def test_task_lists_naming_many_projects_stay_within_the_complexity_limit(
     for request in lookups:
         assert request.body.count(b"project(fullPath") <= 6
         assert b"complexity" not in request.response_body
+
+
+def test_the_deployment_pages_after_the_first_are_asked_for_side_by_side(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Page 1 says there are four (X-Total-Pages): pages 2 to 4 are independent, so they are
+    in flight together, and every deployment is read once. Each of them waits at a barrier
+    for the other two: asked for one after the other, they would break it."""
+    build_year(fake_gitlab)
+    shop = fake_gitlab.world.project("group/shop")
+    for number in range(300):
+        shop.deployment(created_at=at(80 - number * 0.25, 3))
+    together = threading.Barrier(3, timeout=10)
+    answer = fake_gitlab.answer
+
+    def meet_then_answer(record: Any) -> Any:
+        if record.path.endswith("/deployments") and record.query.get("page") in {"2", "3", "4"}:
+            together.wait()
+        return answer(record)
+
+    fake_gitlab.answer = meet_then_answer  # type: ignore[method-assign]
+    result = run_check(fake_gitlab, tmp_path)
+    assert result.exit_code == 1, result.output
+    pages = sorted(r.query.get("page", "1") for r in fake_gitlab.requests_to("/deployments"))
+    assert pages == ["1", "2", "3", "4"]
+    assert not together.broken

@@ -330,20 +330,24 @@ class GitLabSource:
         if self.settings.incidents:
             listings.append(Listing(incidents=True))
         project = self.settings.postmortem_project
-        try:
-            batches = list(pool.map(partial(self.graphql.with_links, project), listings))
-        except Unsupported as unsupported:
+        pending = [pool.submit(self.graphql.with_links, project, listing) for listing in listings]
+        # Every listing is waited for, so that the outcome does not depend on which answered
+        # first: any other error fails the source; a refused schema alone means REST.
+        errors = [error for future in pending if (error := future.exception()) is not None]
+        if failures := [error for error in errors if not isinstance(error, Unsupported)]:
+            raise failures[0]
+        if refusals := [error.why for error in errors if isinstance(error, Unsupported)]:
             self.use_graphql = False
             self.notices.append(
                 f"GitLab's GraphQL cannot read postmortems with their linked items (it needs "
-                f"GitLab {OLDEST_VERSION} or later: {unsupported.why}); read through REST, "
+                f"GitLab {OLDEST_VERSION} or later: {refusals[0]}); read through REST, "
                 "one request more per postmortem"
             )
-            _log.debug("gitlab: postmortems through REST: %s", unsupported.why)
+            _log.debug("gitlab: postmortems through REST: %s", refusals[0])
             return None
         _log.debug("gitlab: postmortems and their linked items through GraphQL")
         found: dict[int | None, tuple[IssueRecord, list[IssueRecord]]] = {}
-        for batch in batches:
+        for batch in (future.result() for future in pending):
             for issue, linked in batch:
                 found.setdefault(issue.id, (issue, linked))
         ordered = sorted(found.values(), key=lambda pair: pair[0].created_at, reverse=True)
