@@ -814,17 +814,23 @@ def main() -> int:
         gated(dg_gitlab.wall <= 1.2 * floor(dg_gitlab), full_size),
     )
     rest_req_ratio, rest_speed = ratio(ob_gitlab, dg_gitlab_rest)
+    # The fallback is found on the first postmortem queries, one per listing (label, incidents).
+    detection = statistics.median(
+        sum(1 for r in m.requests if r.path == "/api/graphql") for m in dg_gitlab_rest.results
+    )
     r = measured(
         dg_gitlab_rest, ratio_text=f"requests ÷{rest_req_ratio:.1f}, time ÷{rest_speed:.1f}"
     )
     add(
         dg_gitlab_rest.name,
         r,
-        f"within the figures before GraphQL (160 requests, 1.37x floor, 5.2x faster than "
-        f"obvious): {dg_gitlab_rest.requests} requests, "
+        f"within the figures before GraphQL (2026-12-03: 160 requests, 28 round trips; and "
+        f"the standing ≤ 1.5x floor, ≥ 3x faster), plus the {detection:g} refused first "
+        f"queries: {dg_gitlab_rest.requests} requests, {dg_gitlab_rest.rounds} round trips, "
         f"{dg_gitlab_rest.wall / floor(dg_gitlab_rest):.2f}x floor, {rest_speed:.1f}x faster",
         gated(
-            dg_gitlab_rest.requests <= 160
+            dg_gitlab_rest.requests <= 160 + detection
+            and dg_gitlab_rest.rounds <= 28
             and dg_gitlab_rest.wall <= 1.5 * floor(dg_gitlab_rest)
             and rest_speed >= 3,
             full_size,
