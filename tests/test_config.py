@@ -53,6 +53,19 @@ REJECTED = {
         3,
     ),
     "a missing postmortem folder": ('[local]\npostmortems = "nowhere"\n', 2),
+    "incident.io url that is no API": (
+        'source = ["local", "incident-io"]\n[incident-io]\nurl = "ftp://api.incident.io"\n',
+        3,
+    ),
+    "incident.io url with credentials": (
+        'source = ["local", "incident-io"]\n[incident-io]\nurl = "https://me:pw@api.incident.io"\n',
+        3,
+    ),
+    "incident.io without a source of deployments": ('source = ["incident-io"]\n', 1),
+    "incident.io service field not text": (
+        'source = ["local", "incident-io"]\n[incident-io]\n\nservice-field = 7\n',
+        4,
+    ),
 }
 
 
@@ -99,6 +112,17 @@ def test_a_valid_file_explains_each_selected_backend(tmp_path: Path) -> None:
     assert "jira site:      https://acme.atlassian.net" in shown
     assert "postmortems:" not in shown  # the local source is not selected
     assert shown.rstrip().endswith("The configuration is valid.")
+
+
+def test_incidentio_is_explained_without_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "deploygate.toml"
+    path.write_text('source = ["github", "incident-io"]\n[incident-io]\ncause-field = "Cause"\n')
+    code, shown, _ = both("config", "--config", str(path), env={**ENV, "INCIDENT_IO_API_KEY": "k"})
+    assert code == 0, shown
+    assert "https://api.incident.io" in shown
+    assert "Affected services" in shown
+    assert "Cause" in shown
+    assert "INCIDENT_IO_API_KEY" in shown
 
 
 def test_every_backend_table_is_read_by_the_one_reader(tmp_path: Path) -> None:
