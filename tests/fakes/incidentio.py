@@ -81,6 +81,8 @@ STATUSES: dict[str, str] = {
     "Canceled": "canceled",
 }
 RETRY_AFTER_SECONDS = 1
+TIMESTAMPS = ("Impact started", "Reported at", "Accepted at", "Resolved at")
+"""An organisation's default incident timestamps, in their order."""
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -180,6 +182,8 @@ class Incident:
     """Custom field name to its values: catalog entries, option values or text."""
     postmortem: bool = False
     follow_ups: list[FollowUp] = field(default_factory=list)
+    timestamps: dict[str, datetime] = field(default_factory=dict)
+    """Lifecycle timestamps with a value, by name ("Impact started")."""
 
     @property
     def reference(self) -> str:
@@ -292,6 +296,7 @@ class IncidentIoWorld(server.World):
         values: dict[str, list[Any]] | None = None,
         postmortem: bool = False,
         mode: str = "standard",
+        started_at: datetime | None = None,
     ) -> Incident:
         if status not in self.statuses:
             raise ValueError(f"unknown status {status!r}; add it to world.statuses first")
@@ -307,6 +312,7 @@ class IncidentIoWorld(server.World):
             mode=mode,
             values={"Affected services": list(services), **(values or {})},
             postmortem=postmortem,
+            timestamps={"Impact started": started_at} if started_at else {},
         )
         self.incidents.append(made)
         return made
@@ -399,6 +405,10 @@ def incident_json(world: IncidentIoWorld, incident: Incident, base: str) -> dict
         "visibility": "public",
         "permalink": permalink,
         "has_debrief": False,
+        "incident_timestamp_values": [
+            _timestamp_json(name, rank, incident.timestamps.get(name))
+            for rank, name in enumerate(TIMESTAMPS, start=1)
+        ],
     }
     if incident.summary is not None:
         found["summary"] = incident.summary
@@ -406,6 +416,19 @@ def incident_json(world: IncidentIoWorld, incident: Incident, base: str) -> dict
         document = ulid(incident.created_at, 900_000 + incident.number)
         found["postmortem_document_ids"] = [document]
         found["postmortem_document_url"] = f"{permalink}/post-mortem"
+    return found
+
+
+def _timestamp_json(name: str, rank: int, value: datetime | None) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "incident_timestamp": {
+            "id": ulid(NOW - timedelta(days=700), 20_000 + rank),
+            "name": name,
+            "rank": rank,
+        },
+    }
+    if value is not None:
+        found["value"] = {"value": stamp(value)}
     return found
 
 

@@ -347,3 +347,38 @@ def test_a_service_without_a_catalog_entry_reads_no_incidents_and_says_so(
         "no incidents read"
     ]
     assert not fake_incidentio.requests_to("/v2/incidents")
+
+
+def test_the_link_window_is_measured_to_the_incidents_start_where_it_is_recorded(
+    fake_incidentio: FakeIncidentIo,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The failure at 10 days ago is named by no incident. One incident was opened four days
+    later (outside the 72 h window) but its impact started an hour after the failure: the
+    window is measured to that start, and the evidence says so."""
+    world = fake_incidentio.world
+    world.api_key(KEY)
+    checkout = world.services.entry("checkout")
+    failure = at(10)
+    world.incident(
+        "Carts emptied",
+        summary="Carts were lost.",
+        created_at=failure + timedelta(days=4),
+        started_at=failure + timedelta(hours=1),
+        services=[checkout],
+        postmortem=True,
+    )
+    world.incident(
+        "Written late, started late", created_at=at(36), services=[checkout], postmortem=True
+    )
+    report = json_report(run_check(write_local(tmp_path, fake_incidentio.url)).stdout)
+    [reviewed] = [f for f in report["findings"] if f["rule"] == "reviewed-failure"]
+    assert reviewed["deployment"]["id"] == "checkout-3"
+    assert reviewed["postmortem"]["title"] == "Carts emptied"
+    assert reviewed["link"] == "time-window"
+    assert (
+        "the incident started 1 h after the failure, within the 72 h link window"
+        in (reviewed["message"])
+    )
+    written = [f for f in report["findings"] if f["rule"] == "unreviewed-failure"]
+    assert [f["deployment"]["id"] for f in written] == ["checkout-1"]

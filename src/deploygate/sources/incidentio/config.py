@@ -26,5 +26,8 @@ class IncidentIoConfig:
     cause_field: str | None = setting(None, text("the name of an incident custom field"))
     """An incident custom field whose values are the failure's causes (the ``cause:``
     labels elsewhere); none by default."""
+    started_timestamp: str = setting("Impact started", text("the name of an incident timestamp"))
+    """The incident timestamp that says when it started: a failure links to an incident
+    started within the link window after it."""
     token_env: str = setting("INCIDENT_IO_API_KEY", text("a variable name"))
     deadline: timedelta = setting(timedelta(seconds=60), duration)

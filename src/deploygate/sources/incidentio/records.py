@@ -63,6 +63,9 @@ class Incident:
     """Whether a postmortem document is attached."""
     fields: Mapping[str, tuple[FieldValue, ...]]
     """The values of each custom field it has, by the field's name in lower case."""
+    timestamps: Mapping[str, datetime]
+    """Its lifecycle timestamps that have a value ("Impact started"...), by name in lower
+    case."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,7 @@ _INCIDENT: FieldTypes = {
     "postmortem_document_ids": (list, NULL),
     "incident_status": (dict,),
     "custom_field_entries": (list, NULL),
+    "incident_timestamp_values": (list, NULL),
 }
 _FOLLOW_UP: FieldTypes = {
     "id": (str,),
@@ -137,6 +141,7 @@ def decode_incident(raw: object) -> Incident:
         postmortem_url=record.get("postmortem_document_url"),
         has_postmortem=bool(record.get("postmortem_document_url") or documents),
         fields=_fields(record.get("custom_field_entries") or [], name),
+        timestamps=_timestamps(record.get("incident_timestamp_values") or [], name),
     )
 
 
@@ -241,6 +246,24 @@ def _fields(entries: list[Any], name: str) -> dict[str, tuple[FieldValue, ...]]:
         found[field["name"].lower()] = tuple(
             value for value in (_value(raw) for raw in values) if value is not None
         )
+    return found
+
+
+def _timestamps(values: list[Any], name: str) -> dict[str, datetime]:
+    """Each IncidentTimestampWithValueV2 that has a value, by the timestamp's name."""
+    found: dict[str, datetime] = {}
+    for entry in values:
+        stamp = entry.get("incident_timestamp") if isinstance(entry, dict) else None
+        if not isinstance(stamp, dict) or not isinstance(stamp.get("name"), str):
+            raise _fail(f"incident.io answered incident {name} with a timestamp without a name")
+        value = entry.get("value")
+        moment = (
+            _instant(value, "value", f"incident {name}'s {stamp['name']!r}")
+            if isinstance(value, dict)
+            else None
+        )
+        if moment is not None:
+            found[stamp["name"].lower()] = moment
     return found
 
 

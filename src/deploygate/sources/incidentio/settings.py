@@ -36,6 +36,7 @@ class IncidentIoSettings:
     """The API's base URL without a trailing slash: https://api.incident.io."""
     service_field: str = "Affected services"
     cause_field: str | None = None
+    started_timestamp: str = "Impact started"
     deadline: float = 60.0
     token_env: str = "INCIDENT_IO_API_KEY"
     token: str = ""
@@ -53,6 +54,7 @@ def resolve(table: IncidentIoConfig, config: Config, context: SourceContext) -> 
         url=f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/"),
         service_field=table.service_field,
         cause_field=table.cause_field,
+        started_timestamp=table.started_timestamp,
         deadline=table.deadline.total_seconds(),
         token_env=table.token_env,
     )

@@ -174,6 +174,7 @@ class IncidentIoSource:
             body=incident.summary,
             action_items=tuple(items),
             causes=causes,
+            started_at=incident.timestamps.get(self.settings.started_timestamp.lower()),
         )
 
     def _action_item(
