@@ -262,6 +262,27 @@ def assert_not_verified(run: Run, on_error: str) -> None:
     assert "\nunknown\n" in run.files["output"]
 
 
+def source_status(run: Run, name: str) -> dict[str, Any]:
+    """The JSON report's entry for source ``name``."""
+    [found] = [source for source in run.report()["sources"] if source["name"] == name]
+    return dict(found)
+
+
+def assert_source_failed(run: Run, name: str, *expected: str) -> str:
+    """Exit 3 because source ``name`` failed, with one clear line holding every ``expected``
+    part, and NOT VERIFIED said on stderr; returns the line."""
+    run.assert_clean()
+    assert run.exit_code == 3, run.output
+    status = source_status(run, name)
+    assert status["ok"] is False
+    error = str(status["error"])
+    assert "\n" not in error
+    for part in expected:
+        assert part in error, error
+    assert "NOT VERIFIED" in run.stderr
+    return error
+
+
 # ---------------------------------------------------------------------------
 # The environment
 # ---------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from reliability.helpers import (
     assert_inert_markdown,
     assert_internal_error,
     assert_not_verified,
+    assert_source_failed,
     canary_forms,
     check,
     clean_env,
@@ -57,6 +58,7 @@ from reliability.helpers import (
     plant_bug,
     redirect,
     runner_views,
+    source_status,
 )
 
 KEY = 'inc_live_CANARYio+5Gh/"p8=Tq41'
@@ -113,8 +115,7 @@ def populate(world: IncidentIoWorld, title: str = OVERDUE, name: str = "Checkout
 
 
 def status(run: Run) -> dict[str, Any]:
-    [found] = [source for source in run.report()["sources"] if source["name"] == "incident-io"]
-    return dict(found)
+    return source_status(run, "incident-io")
 
 
 def assert_no_key_leak(run: Run, fake: FakeIncidentIo | None = None) -> None:
@@ -128,16 +129,7 @@ def assert_no_key_leak(run: Run, fake: FakeIncidentIo | None = None) -> None:
 
 
 def assert_one_clear_line(run: Run, *expected: str) -> str:
-    run.assert_clean()
-    assert run.exit_code == 3, run.output
-    found = status(run)
-    assert found["ok"] is False
-    error = str(found["error"])
-    assert "\n" not in error
-    for part in expected:
-        assert part in error, error
-    assert "NOT VERIFIED" in run.stderr
-    return error
+    return assert_source_failed(run, "incident-io", *expected)
 
 
 @pytest.fixture

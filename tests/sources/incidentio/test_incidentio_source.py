@@ -159,15 +159,6 @@ def test_local_deployments_and_incidentio_postmortems_give_exactly_the_expected_
     reviewed = next(f for f in report["findings"] if f["rule"] == "reviewed-failure")
     assert reviewed["postmortem"]["id"] == "INC-1"
     assert reviewed["postmortem"]["url"].endswith("/incidents/1/post-mortem")
-
-
-def test_requests_grow_with_postmortems_and_follow_ups_are_listed_per_incident(
-    fake_incidentio: FakeIncidentIo,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    build(fake_incidentio.world)
-    result = run_check(write_local(tmp_path, fake_incidentio.url))
-    assert result.exit_code == 1, result.output
     paths = [request.path for request in fake_incidentio.requests]
     # custom fields, the service's catalog entry, one page of its incidents, and the
     # follow-ups of the two postmortems that belong to it (INC-1 and the waiting one)
