@@ -262,6 +262,19 @@ def assert_not_verified(run: Run, on_error: str) -> None:
     assert "\nunknown\n" in run.files["output"]
 
 
+def assert_secrets_kept(
+    run: Run, secrets: Mapping[str, str], requests: Iterable[Any], authorization: str
+) -> None:
+    """No spelling of ``secrets`` in any output, nor in any request a fake logged except in
+    its Authorization header, which is ``authorization`` in every one."""
+    found = leaks(run.everything, secrets)
+    assert not found, f"secrets in the output: {found}"
+    for request in requests:
+        sent = f"{request.path}?{request.query}\n" + request.body.decode("utf-8", "replace")
+        assert not leaks(sent, secrets), sent
+        assert request.headers.get("authorization") == authorization
+
+
 def source_status(run: Run, name: str) -> dict[str, Any]:
     """The JSON report's entry for source ``name``."""
     [found] = [source for source in run.report()["sources"] if source["name"] == name]

@@ -46,13 +46,13 @@ from reliability.helpers import (
     assert_inert_markdown,
     assert_internal_error,
     assert_not_verified,
+    assert_secrets_kept,
     assert_source_failed,
     canary_forms,
     check,
     clean_env,
     closed_port,
     foreign_commands,
-    leaks,
     mutate_answers,
     other_host,
     plant_bug,
@@ -120,12 +120,7 @@ def status(run: Run) -> dict[str, Any]:
 
 def assert_no_key_leak(run: Run, fake: FakeIncidentIo | None = None) -> None:
     """No spelling of the key in any output; the fake got it only as the bearer token."""
-    found = leaks(run.everything, SECRETS)
-    assert not found, f"secrets in the output: {found}"
-    for request in list(fake.requests) if fake else ():
-        sent = f"{request.path}?{request.query}\n" + request.body.decode("utf-8", "replace")
-        assert not leaks(sent, SECRETS), sent
-        assert request.headers.get("authorization") == f"Bearer {KEY}"
+    assert_secrets_kept(run, SECRETS, list(fake.requests) if fake else (), f"Bearer {KEY}")
 
 
 def assert_one_clear_line(run: Run, *expected: str) -> str:
