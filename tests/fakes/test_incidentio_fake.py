@@ -17,6 +17,8 @@ from typing import Any
 import attrs
 import pytest
 from conftest import NOW
+
+pytest.importorskip("incident_io", reason="the incident-io SDK needs Python 3.11")
 from incident_io import AuthenticatedClient
 from incident_io.api.catalog_v3 import catalog_v3_list_entries
 from incident_io.api.custom_fields_v2 import custom_fields_v2_list
