@@ -33,10 +33,11 @@ def connect(settings: IncidentIoSettings) -> Source:
 def explain(settings: IncidentIoSettings) -> Sequence[tuple[str, str]]:
     """What ``deploygate config`` says of the incident.io source."""
     return [
-        ("incident.io API", settings.url),
+        ("incident.io", settings.url),
         ("service field", settings.service_field),
         ("cause field", settings.cause_field or "none"),
-        ("incident.io key from", f"{settings.token_env} ({PERMISSIONS})"),
+        ("started at", f"the incident timestamp {settings.started_timestamp!r}"),
+        ("key from", f"{settings.token_env} ({PERMISSIONS})"),
     ]
 
 

@@ -114,14 +114,18 @@ class IncidentIoSource:
         )
 
     def _history(self, query: Query, incidents: Sequence[Incident]) -> History:
-        field = self.settings.service_field.lower()
+        field_name = self.settings.service_field
+        field = field_name.lower()
         seen: dict[str, ServiceSeen] = {}
         notices: list[str] = []
         reviewed: list[Incident] = []
         for incident in incidents:
             values = incident.fields.get(field, ())
             for value in values:
-                seen.setdefault(value.label, ServiceSeen(value.label, f"{incident.reference}"))
+                seen.setdefault(
+                    value.label,
+                    ServiceSeen(value.label, f"{incident.reference}'s {field_name}"),
+                )
             if not any(_names(query.service, value.names) for value in values):
                 continue
             category = incident.status_category
