@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from conftest import NOW, json_report, run_cli
+from conftest import NOW, json_report, loop_report, run_cli
 from fakes.clock import FakeClock
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.incidentio import FakeIncidentIo, IncidentIoWorld, fake_incidentio  # noqa: F401
@@ -373,3 +373,28 @@ def test_the_link_window_is_measured_to_the_incidents_start_where_it_is_recorded
     )
     written = [f for f in report["findings"] if f["rule"] == "unreviewed-failure"]
     assert [f["deployment"]["id"] for f in written] == ["checkout-1"]
+
+
+def test_the_learning_loop_report_reads_incidentio_as_a_check_does(
+    fake_incidentio: FakeIncidentIo,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """``report`` collects through the same sources: the service's one reviewed failure of
+    the two, and INC-1's open follow-ups, come from incident.io."""
+    build(fake_incidentio.world)
+    result = run_cli(
+        "report",
+        "--config",
+        str(write_local(tmp_path, fake_incidentio.url)),
+        "--service",
+        "checkout",
+        "--now",
+        NOW.isoformat(),
+        "--format",
+        "json",
+        env={"INCIDENT_IO_API_KEY": KEY},
+    )
+    assert result.exit_code == 0, result.output
+    [service] = loop_report(result.stdout)["services"]
+    assert service["failed_deployments"] == 2
+    assert service["reviewed_failures"] == 1
