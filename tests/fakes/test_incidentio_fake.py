@@ -74,6 +74,7 @@ def build(world: IncidentIoWorld) -> dict[str, Any]:
             services=[checkout],
             values={"Cause": ["capacity"]} if n == 2 else None,
             postmortem=n != 4,
+            started_at=NOW - timedelta(days=31 - n) if n % 2 else None,
         )
         for n in range(1, 6)
     ]
