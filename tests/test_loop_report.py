@@ -24,6 +24,7 @@ from conftest import (
 
 from deploygate import toml
 from deploygate.formats import loop_html, loop_json, loop_markdown
+from deploygate.dora import NO_DORA, Dora, Durations, Rate
 from deploygate.linking import link_failures
 from deploygate.loop import (
     LoopReport,
@@ -203,7 +204,7 @@ def test_declined_items_count_by_when_they_were_declined_not_created() -> None:
 
 def test_lesson_debt_and_failures_per_week() -> None:
     loop = checkout_loop()
-    assert loop.weekly == (
+    assert tuple(replace(week, dora=NO_DORA) for week in loop.weekly) == (
         Week(date(2026, 10, 19), failures=0, open_lesson_debt=1),  # "Old lesson" only
         # + burn rate, config in CI, the client rewrite (declined Nov 3, after Nov 2)
         Week(date(2026, 10, 26), failures=1, open_lesson_debt=4),
@@ -460,10 +461,15 @@ def test_json_fields() -> None:
         "would_have_blocked",
         "weekly",
         "teams_closing",
+        "dora",
     ]
     assert service["change_failure_rate"] == 0.4
     assert service["postmortem_coverage"] == 0.5
-    assert service["weekly"][0] == {"start": "2026-10-19", "failures": 0, "open_lesson_debt": 1}
+    assert {key: value for key, value in service["weekly"][0].items() if key != "dora"} == {
+        "start": "2026-10-19",
+        "failures": 0,
+        "open_lesson_debt": 1,
+    }
     assert service["median_days_to_close"] == 10.0
     assert service["closed_at_unknown"] == 1
     assert service["teams_closing"] == [
@@ -484,6 +490,27 @@ def test_json_nulls_when_unknown() -> None:
         assert service[key] is None
 
 
+def _dora_from_json(measures: dict[str, Any]) -> Dora:
+    def rate(measure: dict[str, Any]) -> Rate:
+        assert measure["value"] == Rate(measure["numerator"], measure["denominator"]).value
+        return Rate(measure["numerator"], measure["denominator"])
+
+    def durations(measure: dict[str, Any], unit: str) -> Durations:
+        return Durations(
+            measure["numerator"],
+            measure["denominator"],
+            measure[f"median_{unit}"],
+            measure[f"p90_{unit}"],
+        )
+
+    return Dora(
+        rate(measures["change_failure_rate"]),
+        durations(measures["failed_deployment_recovery_time"], "hours"),
+        rate(measures["deployment_rework_rate"]),
+        durations(measures["lesson_lead_time"], "days"),
+    )
+
+
 def _from_json(document: dict[str, Any]) -> LoopReport:
     """Rebuild the report from its JSON: every field must survive the trip."""
 
@@ -499,12 +526,18 @@ def _from_json(document: dict[str, Any]) -> LoopReport:
                 **{
                     key: value
                     for key, value in service.items()
-                    if key not in {"weekly", "teams_closing"}
+                    if key not in {"weekly", "teams_closing", "dora"}
                 },
                 weekly=tuple(
-                    Week(date.fromisoformat(w["start"]), w["failures"], w["open_lesson_debt"])
+                    Week(
+                        date.fromisoformat(w["start"]),
+                        w["failures"],
+                        w["open_lesson_debt"],
+                        _dora_from_json(w["dora"]),
+                    )
                     for w in service["weekly"]
                 ),
+                dora=_dora_from_json(service["dora"]),
                 teams_closing=tuple((t["team"], t["closed"]) for t in service["teams_closing"]),
             )
             for service in document["services"]
