@@ -23,8 +23,8 @@ from conftest import (
 )
 
 from deploygate import toml
-from deploygate.formats import loop_html, loop_json, loop_markdown
 from deploygate.dora import NO_DORA, Dora, Durations, Rate
+from deploygate.formats import loop_html, loop_json, loop_markdown
 from deploygate.linking import link_failures
 from deploygate.loop import (
     LoopReport,
@@ -627,8 +627,12 @@ def test_html_charts() -> None:
     page = loop_html.render(report(loop))
     elements = _parse(page)
     svgs = [attrs for tag, attrs in elements.tags if tag == "svg"]
-    assert len(svgs) == 2
-    rects = [dict(attrs) for tag, attrs in elements.tags if tag == "rect"]
+    assert len(svgs) == 6  # failures and debt, then the four DORA measures
+    rects = [
+        dict(attrs)
+        for tag, attrs in elements.tags
+        if tag == "rect" and ("fill", "#c2410c") in attrs
+    ]
     assert len(rects) == sum(1 for week in loop.weekly if week.failures)  # one bar per failure week
     heights = [float(rect["height"] or 0) for rect in rects]
     assert heights[1] == pytest.approx(2 * heights[0])  # 2 failures vs 1

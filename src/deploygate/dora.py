@@ -228,9 +228,7 @@ def _fix_shipper(items: Iterable[ActionItem]) -> Callable[[Deployment], bool]:
             return False
         if deployment.created_at in shipped_at:
             return True
-        return deployment.sha is not None and any(
-            _same_commit(deployment.sha, sha) for sha in shas
-        )
+        return deployment.sha is not None and any(_same_commit(deployment.sha, sha) for sha in shas)
 
     return ships_fix
 

@@ -10,17 +10,24 @@ is escaped with :func:`escape.plain` before it reaches the markup.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from deploygate.dates import format_instant
+from deploygate.dora import DORA_GUIDE, Dora
 from deploygate.formats import escape
 from deploygate.formats.common import plural
 from deploygate.formats.loop_markdown import (
     COLUMNS,
     DEBT_TITLE,
+    DORA_MEASURES,
     FAILURES_TITLE,
     closed_at_unknown,
+    days,
+    dora_cells,
+    dora_definitions,
+    hours,
     metric_cells,
+    percent,
     period,
     week_label,
     would_have_blocked,
@@ -35,6 +42,8 @@ _PLOT_WIDTH = _WIDTH - _LEFT - _RIGHT
 _PLOT_HEIGHT = _HEIGHT - _TOP - _BOTTOM
 _MAX_LABELS = 8
 _BAR_COLOUR = "#c2410c"
+_DORA_COLOUR = "#0f766e"
+"""The DORA charts' bars: apart from the failure bars, so each chart reads on its own."""
 _LINE_COLOUR = "#1d4ed8"
 _GRID_COLOUR = "#e5e7eb"
 _AXIS_COLOUR = "#374151"
@@ -66,14 +75,24 @@ def _number(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-def _axis(values: Sequence[int]) -> tuple[int, int]:
-    """The top of the y axis and the step between its ticks: at most five ticks, whole counts."""
-    peak = max(1, *values) if values else 1
+def _axis(values: Sequence[float | None]) -> tuple[int, int]:
+    """The top of the y axis and the step between its ticks: at most five ticks, whole units."""
+    peak = max([1, *(math.ceil(value) for value in values if value is not None)])
     step = max(1, math.ceil(peak / 5))
     return step * math.ceil(peak / step), step
 
 
-def _chart(title: str, y_title: str, weeks: Sequence[Week], values: list[int], kind: str) -> str:
+def _chart(
+    title: str,
+    y_title: str,
+    weeks: Sequence[Week],
+    values: Sequence[float | None],
+    kind: str,
+    *,
+    label: Callable[[float], str] = str,
+    colour: str = _BAR_COLOUR,
+) -> str:
+    """A weekly bar or line chart; a week without a value (``None``) has no bar."""
     top, step = _axis(values)
     slot = _PLOT_WIDTH / max(1, len(values))
     bottom = _TOP + _PLOT_HEIGHT
@@ -105,17 +124,21 @@ def _chart(title: str, y_title: str, weeks: Sequence[Week], values: list[int], k
             )
     if kind == "bar":
         for index, value in enumerate(values):
-            if value == 0:
+            if not value:
                 continue
             x = _LEFT + index * slot + slot * 0.18
             parts.append(
                 f'<rect x="{_number(x)}" y="{_number(y(value))}" width="{_number(slot * 0.64)}" '
-                f'height="{_number(bottom - y(value))}" fill="{_BAR_COLOUR}"/>'
+                f'height="{_number(bottom - y(value))}" fill="{colour}"/>'
                 f'<text x="{_number(x + slot * 0.32)}" y="{_number(y(value) - 4)}" '
-                f'text-anchor="middle" font-size="10">{value}</text>'
+                f'text-anchor="middle" font-size="10">{_h(label(value))}</text>'
             )
     else:
-        points = [(_LEFT + (index + 0.5) * slot, y(value)) for index, value in enumerate(values)]
+        points = [
+            (_LEFT + (index + 0.5) * slot, y(value))
+            for index, value in enumerate(values)
+            if value is not None
+        ]
         parts.append(
             '<polyline fill="none" stroke-width="2.5" stroke-linejoin="round" '
             f'stroke="{_LINE_COLOUR}" points="'
@@ -157,6 +180,83 @@ def _table(report: LoopReport) -> list[str]:
     return [*lines, "</tbody>", "</table>"]
 
 
+def _dora_table(report: LoopReport) -> list[str]:
+    if not report.services:
+        return []
+    lines = [
+        '<section class="dora">',
+        "<h2>DORA measures</h2>",
+        "<table>",
+        "<thead><tr><th>Service</th>"
+        + "".join(f"<th>{_h(title)}</th>" for _, title in DORA_MEASURES)
+        + "</tr></thead>",
+        "<tbody>",
+    ]
+    lines += [
+        f"<tr><th>{_h(loop.service)}</th>"
+        + "".join(f'<td class="number">{_h(cell)}</td>' for cell in dora_cells(loop))
+        + "</tr>"
+        for loop in report.services
+    ]
+    lines += ["</tbody>", "</table>", "<ul>"]
+    lines += [
+        f"<li><strong>{_h(title)}:</strong> {_h(definition)}</li>"
+        for title, definition in dora_definitions()
+    ]
+    return [
+        *lines,
+        "</ul>",
+        f'<p class="note">Definitions after DORA\'s: {_h(DORA_GUIDE)}</p>',
+        "</section>",
+    ]
+
+
+def _dora_charts(weeks: Sequence[Week]) -> list[str]:
+    """One weekly chart per DORA measure, in the order of the table."""
+
+    def series(measure: Callable[[Dora], float | None]) -> list[float | None]:
+        return [measure(week.dora) for week in weeks]
+
+    def rate_percent(value: float | None) -> float | None:
+        return None if value is None else value * 100
+
+    titles = [title for _, title in DORA_MEASURES]
+    charts = [
+        (
+            f"{titles[0]} per week",
+            "% of deployments",
+            series(lambda dora: rate_percent(dora.change_failure_rate.value)),
+            lambda value: percent(value / 100),
+        ),
+        (
+            f"{titles[1]} per week (median)",
+            "hours",
+            series(lambda dora: dora.recovery_hours.median),
+            hours,
+        ),
+        (
+            f"{titles[2]} per week",
+            "% of deployments",
+            series(lambda dora: rate_percent(dora.rework_rate.value)),
+            lambda value: percent(value / 100),
+        ),
+        (
+            f"{titles[3]} per week (median)",
+            "days",
+            series(lambda dora: dora.lesson_lead_days.median),
+            days,
+        ),
+    ]
+    return [
+        '<div class="charts dora">',
+        *(
+            _chart(title, y_title, weeks, values, "bar", label=label, colour=_DORA_COLOUR)
+            for title, y_title, values, label in charts
+        ),
+        "</div>",
+    ]
+
+
 def _service(loop: ServiceLoop) -> list[str]:
     lines = [
         f'<section class="service" aria-label="{_h(loop.service)}">',
@@ -172,6 +272,7 @@ def _service(loop: ServiceLoop) -> list[str]:
         _chart(FAILURES_TITLE, "failed deployments", loop.weekly, failures, "bar"),
         _chart(DEBT_TITLE, "open action items", loop.weekly, debt, "line"),
         "</div>",
+        *_dora_charts(loop.weekly),
         "</section>",
     ]
 
@@ -239,6 +340,7 @@ def render(report: LoopReport) -> str:
         f'<p class="period">from {format_instant(report.period_start)} '
         f"to {format_instant(report.period_end)}</p>",
         *_table(report),
+        *_dora_table(report),
     ]
     for loop in report.services:
         lines += _service(loop)
