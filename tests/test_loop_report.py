@@ -23,8 +23,9 @@ from conftest import (
 )
 
 from deploygate import toml
-from deploygate.dora import NO_DORA, Dora, Durations, Rate
+from deploygate.dora import DEFINITIONS, DORA_GUIDE, NO_DORA, Dora, Durations, Rate
 from deploygate.formats import loop_html, loop_json, loop_markdown
+from deploygate.formats.loop_markdown import dora_definitions
 from deploygate.linking import link_failures
 from deploygate.loop import (
     LoopReport,
@@ -726,3 +727,32 @@ def test_without_advisory_blocks_the_report_says_nothing_of_advisory_mode() -> N
     text = loop_markdown.render(report())
     assert "Advisory mode" not in text
     assert "Advisory mode" not in loop_html.render(report())
+
+
+def test_dora_measures_in_every_format() -> None:
+    # checkout's failures recover at the next success: f1 (Oct 31) on Nov 2, 48 h; f2
+    # (Nov 7) and f3 (Nov 8) on Nov 13, 144 h and 120 h; f4 (Nov 19) not by the end.
+    # Done in the period: config in CI, contract test, old lesson; none has a fix.
+    text = loop_markdown.render(report())
+    assert (
+        "| checkout | 40% (4 of 10 deployments) | median 120 h, p90 144 h (3 of 4 failures "
+        "recovered) | 0% (0 of 10 deployments) | n/a (0 of 3 done items measured) |\n"
+    ) in text
+    for title, definition in dora_definitions():
+        assert f"- **{title}:** {definition}\n" in text
+    assert DORA_GUIDE in text
+    [service] = loop_report(loop_json.render(report()))["services"]
+    recovery = service["dora"]["failed_deployment_recovery_time"]
+    assert recovery == {
+        "numerator": 3,
+        "denominator": 4,
+        "median_hours": 120.0,
+        "p90_hours": 144.0,
+        "definition": DEFINITIONS["failed_deployment_recovery_time"],
+    }
+    assert service["dora"]["deployment_rework_rate"]["window_hours"] == 24
+    page = loop_html.render(report())
+    assert '<td class="number">median 120 h, p90 144 h (3 of 4 failures recovered)</td>' in page
+    titles = [text for text in _parse(page).text if text.endswith("per week (median)")]
+    assert titles.count("Failed deployment recovery time per week (median)") == 2  # title, label
+    assert "nothing to measure in the period" in page  # lesson lead time: no fix shipped

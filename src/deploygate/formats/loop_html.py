@@ -92,7 +92,8 @@ def _chart(
     label: Callable[[float], str] = str,
     colour: str = _BAR_COLOUR,
 ) -> str:
-    """A weekly bar or line chart; a week without a value (``None``) has no bar."""
+    """A weekly bar or line chart; a week without a value (``None``) has no bar, and a chart
+    without any says so rather than look like a run of zeros."""
     top, step = _axis(values)
     slot = _PLOT_WIDTH / max(1, len(values))
     bottom = _TOP + _PLOT_HEIGHT
@@ -122,6 +123,11 @@ def _chart(
                 f'<text x="{_number(centre)}" y="{bottom + 16}" text-anchor="middle" '
                 f'font-size="10">{_h(week_label(week))}</text>'
             )
+    if all(value is None for value in values):
+        parts.append(
+            f'<text x="{_LEFT + _PLOT_WIDTH / 2}" y="{_TOP + _PLOT_HEIGHT / 2}" '
+            'text-anchor="middle" font-size="12">nothing to measure in the period</text>'
+        )
     if kind == "bar":
         for index, value in enumerate(values):
             if not value:
