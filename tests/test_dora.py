@@ -11,9 +11,9 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
-from conftest import NOW, ago, deployment, item, postmortem
+from conftest import NOW, REPO_ROOT, ago, deployment, item, postmortem
 
-from deploygate.dora import REWORK_WINDOW, Dora, Durations, Rate
+from deploygate.dora import DEFINITIONS, DORA_GUIDE, REWORK_WINDOW, Dora, Durations, Rate
 from deploygate.loop import learning_loop
 from deploygate.model import ActionItem, ActionItemState, Deployment, DeploymentStatus, Fix
 from deploygate.rules import Policy
@@ -222,3 +222,11 @@ def test_each_measure_belongs_to_the_week_of_its_moment() -> None:
 def test_what_a_commit_that_says_fix_is(title: str, fix: bool) -> None:
     dora = measures([failed("f1", hours_ago(10)), ok("s1", hours_ago(9), commit_title=title)])
     assert dora.rework_rate == Rate(int(fix), 2)
+
+
+def test_each_definition_is_written_in_the_docs() -> None:
+    """The reports print DEFINITIONS; the docs page on the report says the same words."""
+    page = " ".join((REPO_ROOT / "docs" / "report.md").read_text("utf-8").split())
+    for name, definition in DEFINITIONS.items():
+        assert " ".join(definition.split()) in page, name
+    assert DORA_GUIDE in page
