@@ -137,31 +137,41 @@ NO_DORA = Dora(Rate(0, 0), _durations(()), Rate(0, 0), _durations(()))
 """Nothing measured: what a week built by hand holds."""
 
 
+def _between(
+    times: Sequence[datetime], start: datetime, end: datetime, last: bool
+) -> tuple[int, int]:
+    """The slice of sorted ``times`` from ``start`` up to ``end`` (included when ``last``)."""
+    high = bisect.bisect_right(times, end) if last else bisect.bisect_left(times, end)
+    return bisect.bisect_left(times, start), high
+
+
 @dataclass(frozen=True, slots=True)
 class Facts:
     """What each measure is made of, measured once per deployment, failure and lesson, each at
-    its moment; :meth:`between` adds them up for any stretch of time."""
+    its moment and sorted by it; :meth:`between` adds them up for any stretch of time."""
 
-    deployments: tuple[tuple[datetime, bool, bool], ...]
-    """``(created, failed, rework)`` of each finished deployment."""
-    recoveries: tuple[tuple[datetime, float | None], ...]
-    """``(failure created, hours to recover or None)`` of each failure."""
-    lessons: tuple[tuple[datetime, float | None], ...]
-    """``(moment, days of lead time or None)`` of each done lesson."""
+    deployment_times: tuple[datetime, ...]
+    deployments: tuple[tuple[bool, bool], ...]
+    """``(failed, rework)`` of each finished deployment, at its creation."""
+    failure_times: tuple[datetime, ...]
+    recovery_hours: tuple[float | None, ...]
+    """Hours from each failure to its recovery, or None, at the failure's creation."""
+    lesson_times: tuple[datetime, ...]
+    lesson_days: tuple[float | None, ...]
+    """Days of lead time of each done lesson, or None when it is not measured."""
 
     def between(self, start: datetime, end: datetime, *, last: bool = False) -> Dora:
         """The measures of what happened from ``start`` up to ``end`` (``end`` included when
         ``last``): a week of the period, or the whole of it."""
-
-        def inside(moment: datetime) -> bool:
-            return start <= moment < end or (last and moment == end)
-
-        deployments = [(failed, rework) for at, failed, rework in self.deployments if inside(at)]
+        low, high = _between(self.deployment_times, start, end, last)
+        deployments = self.deployments[low:high]
+        recoveries = slice(*_between(self.failure_times, start, end, last))
+        lessons = slice(*_between(self.lesson_times, start, end, last))
         return Dora(
             change_failure_rate=Rate(sum(failed for failed, _ in deployments), len(deployments)),
-            recovery_hours=_durations([hours for at, hours in self.recoveries if inside(at)]),
+            recovery_hours=_durations(self.recovery_hours[recoveries]),
             rework_rate=Rate(sum(rework for _, rework in deployments), len(deployments)),
-            lesson_lead_days=_durations([days for at, days in self.lessons if inside(at)]),
+            lesson_lead_days=_durations(self.lesson_days[lessons]),
         )
 
 
@@ -219,16 +229,26 @@ def rework_reason(
 
 def _fix_shipper(items: Iterable[ActionItem]) -> Callable[[Deployment], bool]:
     """Whether a successful deployment is the first to ship an action item's fix: by the time
-    the fix was found shipped, or by its commit."""
-    shipped_at = {fix.shipped_at for item in items for fix in item.fixes if fix.shipped_at}
-    shas = [fix.sha for item in items for fix in item.fixes if fix.sha]
+    the fix was found shipped, or by its commit. Shas are looked up by their first
+    :data:`MIN_SHA_PREFIX` digits, which two shas of one commit share."""
+    shipped_at: set[datetime] = set()
+    shas: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        for fix in item.fixes:
+            if fix.shipped_at is not None:
+                shipped_at.add(fix.shipped_at)
+            if fix.sha:
+                shas[fix.sha[:MIN_SHA_PREFIX].lower()].append(fix.sha)
 
     def ships_fix(deployment: Deployment) -> bool:
         if deployment.status is not DeploymentStatus.SUCCESS:
             return False
         if deployment.created_at in shipped_at:
             return True
-        return deployment.sha is not None and any(_same_commit(deployment.sha, sha) for sha in shas)
+        sha = deployment.sha
+        return sha is not None and any(
+            _same_commit(sha, fix) for fix in shas.get(sha[:MIN_SHA_PREFIX].lower(), ())
+        )
 
     return ships_fix
 
@@ -252,26 +272,30 @@ def facts(
     deployments: Sequence[Deployment],
     items: Mapping[ActionItem, datetime],
     *,
+    since: datetime,
     until: datetime,
 ) -> Facts:
-    """What the measures of one service are made of, as of ``until``.
+    """What the measures of one service are made of, from ``since`` to ``until``.
 
-    ``deployments`` are the service's finished deployments up to ``until``,
-    earlier ones included (a failure just before the period makes the first
-    deployments of the period rework); ``items`` are its action items, each
-    with the creation of the earliest postmortem that lists it.
+    ``deployments`` are the service's finished deployments; those of the
+    :data:`REWORK_WINDOW` before ``since`` are read too (a failure just before
+    the period makes the first deployments of the period rework), none after
+    ``until``. ``items`` are its action items, each with the creation of the
+    earliest postmortem that lists it.
     """
     ships_fix = _fix_shipper(items)
+    deployments = [d for d in deployments if since - REWORK_WINDOW <= d.created_at <= until]
     rows: list[tuple[datetime, bool, bool]] = []
     recoveries: list[tuple[datetime, float | None]] = []
     for stream in _streams(deployments):
-        failures = [d.created_at for d in stream if d.status.failed]
+        failed = [deployment.status.failed for deployment in stream]
+        failures = [d.created_at for d, fails in zip(stream, failed, strict=True) if fails]
         recovered_at = _next_success(stream)
         previous: Deployment | None = None
-        for deployment, recovery in zip(stream, recovered_at, strict=True):
+        for deployment, fails, recovery in zip(stream, failed, recovered_at, strict=True):
             reason = rework_reason(deployment, previous, failures, ships_fix)
-            rows.append((deployment.created_at, deployment.status.failed, reason is not None))
-            if deployment.status.failed:
+            rows.append((deployment.created_at, fails, reason is not None))
+            if fails:
                 hours = None
                 if recovery is not None:
                     hours = (recovery - deployment.created_at).total_seconds() / 3600
@@ -284,7 +308,17 @@ def facts(
         if item.state is ActionItemState.DONE
         and (lesson := _lesson(item, created, until)) is not None
     ]
-    return Facts(tuple(rows), tuple(recoveries), tuple(lessons))
+    rows.sort(key=lambda row: row[0])
+    recoveries.sort(key=lambda row: row[0])
+    lessons.sort(key=lambda row: row[0])
+    return Facts(
+        deployment_times=tuple(at for at, _, _ in rows),
+        deployments=tuple((fails, rework) for _, fails, rework in rows),
+        failure_times=tuple(at for at, _ in recoveries),
+        recovery_hours=tuple(hours for _, hours in recoveries),
+        lesson_times=tuple(at for at, _ in lessons),
+        lesson_days=tuple(days for _, days in lessons),
+    )
 
 
 def _next_success(stream: Sequence[Deployment]) -> list[datetime | None]:

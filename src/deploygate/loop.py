@@ -241,11 +241,10 @@ def learning_loop(
         [
             deployment
             for deployment in deployments
-            if deployment.service == service
-            and deployment.status in _FINISHED
-            and deployment.created_at <= until
+            if deployment.service == service and deployment.status in _FINISHED
         ],
         {item: first_postmortem[item.id] for item in items},
+        since=since,
         until=until,
     )
     open_items = [item for item in items if item.state is ActionItemState.OPEN]
