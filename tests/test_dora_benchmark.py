@@ -157,28 +157,18 @@ def closed_at(pm: Any) -> datetime:
 
 
 def model_history() -> tuple[list[Deployment], list[Postmortem]]:
-    status = {
-        "success": DeploymentStatus.SUCCESS,
-        "failure": DeploymentStatus.FAILURE,
-        "error": DeploymentStatus.ERROR,
-    }
     deployments = [
         Deployment(
             id=f"checkout-{d.index + 1}",
             service="checkout",
             environment="production",
-            status=status[d.status],
+            status=DeploymentStatus(d.status),  # the history writes the enum's values
             created_at=d.created_at,
             sha=d.sha,
             description=f"Checkout build {d.index}",
         )
         for d in HISTORY.deployments
     ]
-    states = {
-        "open": ActionItemState.OPEN,
-        "done": ActionItemState.DONE,
-        "declined": ActionItemState.DECLINED,
-    }
     postmortems = [
         Postmortem(
             id=f"pm-{pm.number}",
@@ -190,7 +180,7 @@ def model_history() -> tuple[list[Deployment], list[Postmortem]]:
                 ActionItem(
                     id=f"pm-{pm.number}-{j}",
                     title=lesson.title,
-                    state=states[lesson.state],
+                    state=ActionItemState(lesson.state),
                     created_at=pm.created_at,
                     closed_at=closed_at(pm) if lesson.state != "open" else None,
                     fixes=lesson_fixes(pm, j, lesson),

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from deploygate.dates import format_instant
-from deploygate.dora import DORA_GUIDE, Dora
+from deploygate.dora import DORA_GUIDE, Dora, Rate
 from deploygate.formats import escape
 from deploygate.formats.common import plural
 from deploygate.formats.loop_markdown import (
@@ -169,95 +169,82 @@ def _chart(
     return "\n".join(parts)
 
 
-def _table(report: LoopReport) -> list[str]:
-    if not report.services:
-        return ["<p>No services in this report.</p>"]
+def _services_table(
+    report: LoopReport, columns: Sequence[str], cells: Callable[[ServiceLoop], Sequence[str]]
+) -> list[str]:
+    """One row per service: its name, then ``cells``, under ``columns``."""
     lines = [
         "<table>",
-        "<thead><tr>" + "".join(f"<th>{_h(column)}</th>" for column in COLUMNS) + "</tr></thead>",
+        "<thead><tr>" + "".join(f"<th>{_h(column)}</th>" for column in columns) + "</tr></thead>",
         "<tbody>",
     ]
     lines += [
         f"<tr><th>{_h(loop.service)}</th>"
-        + "".join(f'<td class="number">{_h(cell)}</td>' for cell in metric_cells(loop))
+        + "".join(f'<td class="number">{_h(cell)}</td>' for cell in cells(loop))
         + "</tr>"
         for loop in report.services
     ]
     return [*lines, "</tbody>", "</table>"]
 
 
+def _table(report: LoopReport) -> list[str]:
+    if not report.services:
+        return ["<p>No services in this report.</p>"]
+    return _services_table(report, COLUMNS, metric_cells)
+
+
 def _dora_table(report: LoopReport) -> list[str]:
     if not report.services:
         return []
-    lines = [
+    columns = ("Service", *(title for _, title in DORA_MEASURES))
+    return [
         '<section class="dora">',
         "<h2>DORA measures</h2>",
-        "<table>",
-        "<thead><tr><th>Service</th>"
-        + "".join(f"<th>{_h(title)}</th>" for _, title in DORA_MEASURES)
-        + "</tr></thead>",
-        "<tbody>",
-    ]
-    lines += [
-        f"<tr><th>{_h(loop.service)}</th>"
-        + "".join(f'<td class="number">{_h(cell)}</td>' for cell in dora_cells(loop))
-        + "</tr>"
-        for loop in report.services
-    ]
-    lines += ["</tbody>", "</table>", "<ul>"]
-    lines += [
-        f"<li><strong>{_h(title)}:</strong> {_h(definition)}</li>"
-        for title, definition in dora_definitions()
-    ]
-    return [
-        *lines,
+        *_services_table(report, columns, dora_cells),
+        "<ul>",
+        *(
+            f"<li><strong>{_h(title)}:</strong> {_h(definition)}</li>"
+            for title, definition in dora_definitions()
+        ),
         "</ul>",
         f'<p class="note">Definitions after DORA\'s: {_h(DORA_GUIDE)}</p>',
         "</section>",
     ]
 
 
+def _percent(rate: Rate) -> float | None:
+    return None if rate.value is None else rate.value * 100
+
+
+def _percent_label(value: float) -> str:
+    return percent(value / 100)
+
+
 def _dora_charts(weeks: Sequence[Week]) -> list[str]:
     """One weekly chart per DORA measure, in the order of the table."""
-
-    def series(measure: Callable[[Dora], float | None]) -> list[float | None]:
-        return [measure(week.dora) for week in weeks]
-
-    def rate_percent(value: float | None) -> float | None:
-        return None if value is None else value * 100
-
-    titles = [title for _, title in DORA_MEASURES]
-    charts = [
-        (
-            f"{titles[0]} per week",
-            "% of deployments",
-            series(lambda dora: rate_percent(dora.change_failure_rate.value)),
-            lambda value: percent(value / 100),
-        ),
-        (
-            f"{titles[1]} per week (median)",
-            "hours",
-            series(lambda dora: dora.recovery_hours.median),
-            hours,
-        ),
-        (
-            f"{titles[2]} per week",
-            "% of deployments",
-            series(lambda dora: rate_percent(dora.rework_rate.value)),
-            lambda value: percent(value / 100),
-        ),
-        (
-            f"{titles[3]} per week (median)",
-            "days",
-            series(lambda dora: dora.lesson_lead_days.median),
-            days,
-        ),
-    ]
+    per_week, median = "per week", "per week (median)"
+    charts: tuple[tuple[str, str, Callable[[Dora], float | None], Callable[[float], str]], ...]
+    charts = (
+        (per_week, "% of deployments", lambda d: _percent(d.change_failure_rate), _percent_label),
+        (median, "hours", lambda d: d.recovery_hours.median, hours),
+        (per_week, "% of deployments", lambda d: _percent(d.rework_rate), _percent_label),
+        (median, "days", lambda d: d.lesson_lead_days.median, days),
+    )
     return [
         '<div class="charts dora">',
         *(
-            _chart(title, y_title, weeks, values, "bar", label=label, colour=_DORA_COLOUR)
-            for title, y_title, values, label in charts
+            _chart(
+                f"{title} {when}",
+                y_title,
+                weeks,
+                [measure(week.dora) for week in weeks],
+                "bar",
+                label=label,
+                colour=_DORA_COLOUR,
+            )
+            for (_, title), (when, y_title, measure, label) in zip(
+                DORA_MEASURES, charts, strict=True
+            )
         ),
         "</div>",
     ]
