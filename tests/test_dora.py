@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
-from conftest import NOW, REPO_ROOT, ago, deployment, item, postmortem
+from conftest import NOW, REPO_ROOT, ago, deployment, item, loop_report, postmortem, run_cli
 
 from deploygate.dora import DEFINITIONS, DORA_GUIDE, REWORK_WINDOW, Dora, Durations, Rate
 from deploygate.loop import learning_loop
@@ -230,3 +230,31 @@ def test_each_definition_is_written_in_the_docs() -> None:
     for name, definition in DEFINITIONS.items():
         assert " ".join(definition.split()) in page, name
     assert DORA_GUIDE in page
+
+
+def test_the_quickstart_reports_its_rollbacks_as_rework_and_their_recovery() -> None:
+    """End to end on the quickstart's checkout: two failures rolled back within half an hour
+    ("Roll back to v2.10", "Roll back to v2.12"), one fixed the next morning by v2.14.1,
+    whose description says nothing of a fix, and one not recovered yet."""
+    result = run_cli(
+        "report",
+        "--config",
+        str(REPO_ROOT / "examples" / "quickstart" / "deploygate.toml"),
+        "--now",
+        "2026-11-20T12:00:00Z",
+        "--service",
+        "checkout",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    [checkout] = loop_report(result.stdout)["services"]
+    dora = checkout["dora"]
+    assert (dora["change_failure_rate"]["numerator"], checkout["deployments"]) == (4, 11)
+    assert dora["deployment_rework_rate"]["numerator"] == 2
+    recovery = dora["failed_deployment_recovery_time"]
+    # Sep 8 14:05 to 14:31 (26 min), Oct 14 10:40 to 11:02 (22 min), Nov 5 16:20 to
+    # Nov 6 10:15 (17 h 55 min); Nov 19 08:00 not recovered by Nov 20 12:00.
+    assert (recovery["numerator"], recovery["denominator"]) == (3, 4)
+    assert recovery["median_hours"] == pytest.approx(26 / 60)
+    assert recovery["p90_hours"] == pytest.approx(17 + 55 / 60)
