@@ -13,7 +13,7 @@ definition (:data:`DEFINITIONS`) that cites DORA's own
   end; median and 90th percentile over the failures that recovered, with how
   many did not;
 - *deployment rework rate*: deployments made in reaction to a failure ÷
-  finished deployments (:func:`rework_reason` is the rule);
+  finished deployments (:func:`is_rework` is the rule);
 - *lesson lead time*: from a postmortem to the last fix of one of its done
   action items reaching production (:attr:`Fix.shipped_at`); median. Done
   items without a fix, or with one that has not shipped, are not measured,
@@ -191,13 +191,13 @@ def _same_commit(sha: str, other: str) -> bool:
     return shorter >= MIN_SHA_PREFIX and sha[:shorter] == other[:shorter]
 
 
-def rework_reason(
+def is_rework(
     deployment: Deployment,
     previous: Deployment | None,
     failures: Sequence[datetime],
     ships_fix: Callable[[Deployment], bool],
-) -> str | None:
-    """Why ``deployment`` is rework, or None: the rule of the deployment rework rate.
+) -> bool:
+    """Whether ``deployment`` is rework: the rule of the deployment rework rate.
 
     A finished deployment is rework when a failed, errored or rolled-back
     deployment of its service and environment (``failures``, their creation
@@ -210,21 +210,21 @@ def rework_reason(
     """
     after = bisect.bisect_left(failures, deployment.created_at)
     if not after or deployment.created_at - failures[after - 1] > REWORK_WINDOW:
-        return None
-    if says_rollback(deployment) is not None:
-        return "rollback"
-    if (
+        return False
+    replaced_a_rollback = (
         previous is not None
         and previous.status is DeploymentStatus.ROLLED_BACK
         and deployment.status in (DeploymentStatus.SUCCESS, DeploymentStatus.ROLLED_BACK)
-    ):
-        return "rollback"
-    if ships_fix(deployment):
-        return "fix"
-    for text in (deployment.commit_title, deployment.description):
-        if text and _SAYS_FIX.match(text):
-            return "fix"
-    return None
+    )
+    says_fix = any(
+        text and _SAYS_FIX.match(text) for text in (deployment.commit_title, deployment.description)
+    )
+    return (
+        says_rollback(deployment) is not None
+        or replaced_a_rollback
+        or ships_fix(deployment)
+        or says_fix
+    )
 
 
 def _fix_shipper(items: Iterable[ActionItem]) -> Callable[[Deployment], bool]:
@@ -293,8 +293,8 @@ def facts(
         recovered_at = _next_success(stream)
         previous: Deployment | None = None
         for deployment, fails, recovery in zip(stream, failed, recovered_at, strict=True):
-            reason = rework_reason(deployment, previous, failures, ships_fix)
-            rows.append((deployment.created_at, fails, reason is not None))
+            rework = is_rework(deployment, previous, failures, ships_fix)
+            rows.append((deployment.created_at, fails, rework))
             if fails:
                 hours = None
                 if recovery is not None:
