@@ -156,15 +156,16 @@ def check(
         lookback=settings.policy.lookback,
     )
     context = request.selection.context(env)
+    opened = build_sources(settings.sources, config, context)
     report = gate.check(
-        build_sources(settings.sources, config, context),
+        opened.backends,
         query,
         settings.policy,
         override=override_reason(request.override),
         configured_services=tuple(config.services),
         enforced=enforced,
     )
-    report = redact_record(report, secrets(config, env))
+    report = redact_record(report, secrets(config, env) + opened.secrets)
     options = RenderOptions(on_error=settings.on_error, config_path=_relative(config.path))
     for output in outputs(request.outputs, env):
         output.write(output.render(report, options))
@@ -268,13 +269,11 @@ def report(
     settings = request.selection.settings(config)
     context = request.selection.context(env, every_deployment=True)
     config.check_waivers(now)
+    opened = build_sources(settings.sources, config, context)
     loop = gate.learning_report(
-        build_sources(settings.sources, config, context),
-        names,
-        settings.policy,
-        now=now,
-        period=request.period,
+        opened.backends, names, settings.policy, now=now, period=request.period
     )
+    loop = redact_record(loop, secrets(config, env) + opened.secrets)
     since = now - request.period
     loop = with_overrides(loop, _overrides(config, context, settings.sources, since, now))
     if "local" in settings.sources:

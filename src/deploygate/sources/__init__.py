@@ -9,6 +9,7 @@ messages, so the names cannot drift.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from deploygate.config import Config
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_ENVIRONMENT",
     "REGISTRY",
     "Backend",
+    "Opened",
     "Registration",
     "Source",
     "SourceContext",
@@ -65,9 +67,17 @@ def check_sources(names: Sequence[str], config: Config, context: SourceContext) 
     return [REGISTRY[name].settings(config, context) for name in names]
 
 
-def build_sources(
-    names: Sequence[str], config: Config, context: SourceContext
-) -> tuple[Backend, ...]:
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The backends of a run, connected, and the secrets they hold."""
+
+    backends: tuple[Backend, ...]
+    secrets: tuple[str, ...] = ()
+    """Whatever credentials the backends read, wherever from: with :func:`secrets`, what
+    every output is cleaned of."""
+
+
+def build_sources(names: Sequence[str], config: Config, context: SourceContext) -> Opened:
     """The sources and trackers called ``names``, configured from ``config`` and ``context``.
 
     Every one is checked before any connects, so a bad table is exit 2
@@ -76,9 +86,13 @@ def build_sources(
     the report names it.
     """
     settings = check_sources(names, config, context)
-    return tuple(
+    opened = [
         REGISTRY[name].open(resolved, context.env)
         for name, resolved in zip(names, settings, strict=True)
+    ]
+    return Opened(
+        tuple(backend for backend, _ in opened),
+        tuple(secret for _, held in opened for secret in held if secret),
     )
 
 
