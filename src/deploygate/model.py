@@ -202,6 +202,10 @@ class Postmortem:
     action_items: tuple[ActionItem, ...] = ()
     causes: tuple[str, ...] = ()
     """Cause labels (``cause:<x>``): two postmortems with one cause saw the same failure."""
+    started_at: datetime | None = None
+    """When the incident it reviews started, where the platform records it (Rootly,
+    incident.io): a failure is linked by time window to the incident's start, not to when
+    the review was written."""
     reviews_failures: bool = True
     """False for a holder of action items that a tracker (a Jira query) found without any
     postmortem naming them: they are lessons of the service and count as debt, but the

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from deploygate.config import Config
-from deploygate.sources import github, gitlab, jira, local
+from deploygate.sources import github, gitlab, jira, local, rootly
 from deploygate.sources.interface import (
     DEFAULT_ENVIRONMENT,
     Backend,
@@ -44,6 +44,7 @@ REGISTRY: Mapping[str, Registration[Any, Any]] = {
         github.BACKEND,
         gitlab.BACKEND,
         jira.BACKEND,
+        rootly.BACKEND,
     )
 }
 """Every source and tracker by its ``source`` name, in the order messages list them."""
