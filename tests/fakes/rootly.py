@@ -56,6 +56,7 @@ Usage::
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -168,7 +169,8 @@ class Incident:
 
     @property
     def slug(self) -> str:
-        return "-".join(self.title.lower().split()[:6])
+        words = re.findall(r"[a-z0-9]+", self.title.lower())
+        return "-".join(words[:6])
 
     @property
     def url(self) -> str:
@@ -535,3 +537,55 @@ def _positive(fake: FakeRootly, value: str | None, default: int, name: str) -> i
 def fake_rootly() -> Iterator[FakeRootly]:
     """A running fake Rootly with an empty world; fails the test if the fake met a gap."""
     yield from server.running(FakeRootly())
+
+
+# ---------------------------------------------------------------------------
+# The benchmark's history (benchmarks/history.py), written into a world
+# ---------------------------------------------------------------------------
+
+JIRA_PROJECT = "OPS"
+"""The Jira project that the history's exported action items name."""
+
+
+def build_history(world: RootlyWorld, history: Any, service: str = "checkout") -> dict[str, int]:
+    """Write benchmarks/history.py's ``history`` into ``world``, as a team on Rootly keeps it.
+
+    Each postmortem is an incident of the Rootly service ``service`` that
+    started when the local postmortem is dated, its retrospective completed
+    (closed) or active (open), its summary the sentence naming its failure and
+    its cause a ``cause`` label. Each item is a follow-up with the item's team:
+    done is ``done``, declined ``cancelled``, open ``open`` or, every other
+    postmortem, ``in_progress``. The items the history keeps in a task list
+    (``via = "ref"``) were exported to Jira, which is not configured in the
+    comparison, so their Rootly state stands. Returns the counts written.
+    """
+    checkout = world.service(service, service.capitalize())
+    exported = 0
+    for pm in history.postmortems:
+        incident = world.incident(
+            pm.title,
+            services=[checkout],
+            summary=pm.reference("rootly"),
+            retrospective="active" if pm.open else "completed",
+            created_at=pm.created_at,
+            started_at=pm.created_at,
+            labels={"cause": pm.cause} if pm.cause else {},
+        )
+        for item in pm.items:
+            status = {"done": "done", "declined": "cancelled"}.get(item.state)
+            if status is None:
+                status = "in_progress" if pm.number % 2 else "open"
+            key = None
+            if item.via == "ref":
+                exported += 1
+                key = f"{JIRA_PROJECT}-{exported}"
+            incident.action_item(
+                item.title,
+                status=status,
+                created_at=pm.created_at,
+                due_date=item.due,
+                teams=[world.team(item.team)],
+                jira_issue_key=key,
+                jira_issue_url=f"https://acme.atlassian.net/browse/{key}" if key else None,
+            )
+    return {"incidents": len(history.postmortems), "exported": exported}

@@ -46,6 +46,7 @@ from deploygate.model import (
 from deploygate.sanitize import terminal
 from deploygate.sources.rootly.api import Gone, RootlyApi
 from deploygate.sources.rootly.records import (
+    Named,
     RootlyActionItem,
     RootlyIncident,
     decode_action_item,
@@ -121,13 +122,12 @@ class RootlySource:
         return History(
             postmortems=tuple(postmortems),
             notices=tuple(notices),
-            services_seen=_services_seen(listed),
+            services_seen=_services_seen(listed, self.settings.service_match),
         )
 
     def _belongs(self, incident: RootlyIncident, service: str) -> bool:
-        if self.settings.service_match == "slug":
-            return any(named.slug == service for named in incident.services)
-        return any(named.name == service for named in incident.services)
+        match = self.settings.service_match
+        return any(_matched_name(named, match) == service for named in incident.services)
 
     def _fetch(self, incident: RootlyIncident) -> Fetched:
         try:
@@ -218,11 +218,18 @@ def _team(group_ids: Sequence[str], teams: Mapping[str, str]) -> str | None:
     return next((teams[group] for group in group_ids if group in teams), None)
 
 
-def _services_seen(incidents: Sequence[RootlyIncident]) -> tuple[ServiceSeen, ...]:
-    """Every Rootly service the incidents name, by slug and by name."""
+def _matched_name(service: Named, match: str) -> str | None:
+    """The name of a Rootly service that is compared with deploygate's: its slug or name."""
+    return service.slug if match == "slug" else service.name
+
+
+def _services_seen(incidents: Sequence[RootlyIncident], match: str) -> tuple[ServiceSeen, ...]:
+    """Every Rootly service the incidents name, by the name that is compared (``match``):
+    the other is for people, and a display name "Checkout" is no misspelt "checkout"."""
     seen: dict[str, ServiceSeen] = {}
     for incident in incidents:
         for named in incident.services:
-            for name in filter(None, (named.slug, named.name)):
+            name = _matched_name(named, match)
+            if name:
                 seen.setdefault(name, ServiceSeen(name, f"Rootly service {named.name}"))
     return tuple(seen.values())
