@@ -33,6 +33,7 @@ ENV = {
     "GITHUB_TOKEN": "",
     "GITLAB_TOKEN": "",
     "JIRA_API_TOKEN": "",
+    "ROOTLY_API_TOKEN": "",
     "CI_PROJECT_PATH": "",
     "CI": "true",
 }
@@ -53,6 +54,19 @@ REJECTED = {
         3,
     ),
     "a missing postmortem folder": ('[local]\npostmortems = "nowhere"\n', 2),
+    "rootly alone": ('source = ["rootly"]\n', 1),
+    "rootly url that is no web address": (
+        'source = ["local", "rootly"]\n[rootly]\nurl = "api.rootly.com"\n',
+        3,
+    ),
+    "rootly url with credentials": (
+        'source = ["github", "rootly"]\n[rootly]\nurl = "https://me:pw@api.rootly.com"\n',
+        3,
+    ),
+    "rootly service match unknown": (
+        'source = ["local", "rootly"]\n[rootly]\nservice-match = "id"\n',
+        3,
+    ),
 }
 
 
@@ -98,6 +112,17 @@ def test_a_valid_file_explains_each_selected_backend(tmp_path: Path) -> None:
     assert "repository:     acme/shop" in shown
     assert "jira site:      https://acme.atlassian.net" in shown
     assert "postmortems:" not in shown  # the local source is not selected
+    assert shown.rstrip().endswith("The configuration is valid.")
+
+
+def test_a_valid_rootly_file_explains_where_and_how_rootly_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "deploygate.toml"
+    path.write_text('source = ["github", "rootly"]\n[rootly]\nservice-match = "name"\n')
+    code, shown, _ = both("config", "--config", str(path), env=ENV)
+    assert code == 0, shown
+    assert "https://api.rootly.com" in shown
+    assert "rootly match:   an incident's Rootly service whose name is the service" in shown
+    assert "ROOTLY_API_TOKEN" in shown
     assert shown.rstrip().endswith("The configuration is valid.")
 
 
@@ -268,6 +293,13 @@ CONFIG_CASES = [
         "jira.projects",
         ["'ops' is not a Jira project key", "expected e.g. OPS"],
         id="jira-project-lower-case",
+    ),
+    pytest.param(
+        '[rootly]\nservice-match = "uuid"\n',
+        2,
+        "rootly.service-match",
+        ["unknown value 'uuid'", "expected one of 'slug', 'name'"],
+        id="rootly-service-match-unknown",
     ),
     pytest.param(
         '[jira]\njql = "project = OPS"\n',

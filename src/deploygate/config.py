@@ -249,7 +249,7 @@ def parse_sources(names: Iterable[object], backends: Mapping[str, BackendTable])
         found.append(name)
     if not any(backends[name].holds_deployments for name in found):
         raise ValueError(
-            f"{' and '.join(found)} holds action items only; name a source of deployments too"
+            f"{' and '.join(found)} holds no deployments; name a source of deployments too"
         )
     return tuple(found)
 

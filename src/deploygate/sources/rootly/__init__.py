@@ -33,11 +33,11 @@ def explain(settings: RootlySettings) -> Sequence[tuple[str, str]]:
     return [
         ("rootly api", settings.url),
         (
-            "rootly services",
-            f"an incident's Rootly service whose {settings.service_match} is the service's name",
+            "rootly match",
+            f"an incident's Rootly service whose {settings.service_match} is the service",
         ),
-        ("rootly cause label", settings.cause_label),
-        ("rootly token", f"{settings.token_env}: {SCOPES}"),
+        ("rootly cause", f"the incident label {settings.cause_label}"),
+        ("rootly token", f"{settings.token_env} ({SCOPES})"),
     ]
 
 
