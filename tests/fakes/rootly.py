@@ -417,6 +417,7 @@ class FakeRootly(server.LoopbackFake[RecordedRequest, Fault]):
 
     def __init__(self, world: RootlyWorld | None = None, *, latency: float = 0.0) -> None:
         super().__init__(Fault, latency=latency)
+        _models()  # imported before the first answer: a client's deadline must not pay for it
         self.world = world or RootlyWorld()
         self.routes = server.Routes(
             [
