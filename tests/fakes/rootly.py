@@ -16,7 +16,8 @@ What it follows:
   ``IncidentActionItemKind``: follow_up, task;
   ``IncidentRetrospectiveProgressStatus``: not_started, active, completed,
   skipped) are Rootly's, not ours. A status a test marks as added later
-  (``RootlyWorld.novel_statuses``) is the one exception, sent as is.
+  (``RootlyWorld.novel_statuses``, for action items and retrospectives) is the
+  one exception, sent as is.
 * ``GET /v1/incidents`` with ``filter[services]`` (service slugs,
   comma-separated) and ``filter[service_names]``, ``page[number]`` and
   ``page[size]``; ``GET /v1/incidents/{id}/action_items`` with the same
@@ -251,8 +252,8 @@ class RootlyWorld(server.World):
         self.incidents: list[Incident] = []
         self.keys: list[ApiKey] = []
         self.novel_statuses: set[str] = set()
-        """Action item statuses Rootly added after the client was generated: sent as they
-        are, though the client's enum does not have them."""
+        """Action item and retrospective statuses Rootly added after the client was
+        generated: sent as they are, though the client's enums do not have them."""
 
     def uuid(self, kind: str) -> str:
         """A UUID, as Rootly's ids are, unique and stable for one world's history."""
@@ -338,8 +339,9 @@ def described_problems(
     attribute the model does not declare lands in its ``additional_properties``,
     which is reported too: the fake must not invent fields.
     """
-    if kind == "action_items" and novel:
-        body = {**body, "data": [_known_status(resource, novel) for resource in body["data"]]}
+    field, known = _ENUM_FIELDS.get(kind, ("", ""))
+    if field and novel:
+        body = {**body, "data": [_known(r, field, known, novel) for r in body["data"]]}
     try:
         parsed = _models()[kind].from_dict(body)
     except (KeyError, TypeError, ValueError) as error:
@@ -352,10 +354,20 @@ def described_problems(
     return problems
 
 
-def _known_status(resource: dict[str, Any], novel: frozenset[str] | set[str]) -> dict[str, Any]:
+_ENUM_FIELDS = {
+    "incidents": ("retrospective_progress_status", "active"),
+    "action_items": ("status", "open"),
+}
+"""The enum each listing may carry a value added later in, and a value the client knows."""
+
+
+def _known(
+    resource: dict[str, Any], field: str, known: str, novel: frozenset[str] | set[str]
+) -> dict[str, Any]:
+    """``resource`` with a value added later replaced by one the description has."""
     attributes = resource["attributes"]
-    if attributes.get("status") in novel:
-        return {**resource, "attributes": {**attributes, "status": "open"}}
+    if attributes.get(field) in novel:
+        return {**resource, "attributes": {**attributes, field: known}}
     return resource
 
 

@@ -326,3 +326,44 @@ def test_a_token_that_cannot_read_is_one_clear_line_and_exit_3(
     assert expected in status["error"]
     assert "\n" not in status["error"]
     assert TOKEN not in result.output
+
+
+def test_a_retrospective_status_added_later_is_an_open_postmortem_with_a_notice(
+    tmp_path: Path,
+    fake_rootly: FakeRootly,  # noqa: F811
+) -> None:
+    fake_rootly.world.novel_statuses.add("in_review")
+    incident(fake_rootly, retrospective="in_review")
+    report = json_report(check(project(tmp_path, fake_rootly)).stdout)
+    [reviewed] = findings_by_rule(report, "reviewed-failure")
+    assert reviewed["postmortem"]["state"] == "open"
+    [notice] = rootly_status(report)["notices"]
+    assert "retrospective status Rootly did not have" in notice
+    assert "'in_review'" in notice
+
+
+def test_a_service_only_rootly_knows_is_seen_but_never_as_deploying(
+    tmp_path: Path,
+    fake_rootly: FakeRootly,  # noqa: F811
+) -> None:
+    """Rootly's coverage counts postmortems and items, never deployments: a service whose
+    only records are Rootly's is seen (no no-evidence), and the report says that nothing
+    deployed; a misspelt service finds no incident, and no-evidence says nothing was read."""
+    incident(fake_rootly).action_item("Alert on the burn rate", status="done")
+    config = project(tmp_path, fake_rootly)
+    (tmp_path / "deployments.jsonl").write_text("", encoding="utf-8")
+    text = run_cli("check", "--config", str(config), "--service", "checkout", "--now",
+                   NOW.isoformat(), env={"ROOTLY_API_TOKEN": TOKEN}).stdout  # fmt: skip
+    assert "read: rootly: no deployments; 1 postmortem; 1 action item" in text
+    assert "read: local: no deployments; 0 postmortems; 0 action items" in text
+    assert "no-evidence" not in text
+    misspelt = json_report(
+        run_cli("check", "--config", str(config), "--service", "chekout", "--now",
+                NOW.isoformat(), "--format", "json", env={"ROOTLY_API_TOKEN": TOKEN}).stdout
+    )  # fmt: skip
+    [finding] = findings_by_rule(misspelt, "no-evidence")
+    assert (
+        "No source has a deployment, postmortem or action item of service 'chekout'"
+        in (finding["message"])
+    )
+    assert fake_rootly.requests_to("/v1/incidents")[-1].query["filter[services]"] == "chekout"
