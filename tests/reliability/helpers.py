@@ -262,6 +262,27 @@ def assert_not_verified(run: Run, on_error: str) -> None:
     assert "\nunknown\n" in run.files["output"]
 
 
+def source_status(run: Run, name: str) -> dict[str, Any]:
+    """The JSON report's status of the source (or tracker) called ``name``."""
+    [status] = [source for source in run.report()["sources"] if source["name"] == name]
+    return dict(status)
+
+
+def assert_source_failed(run: Run, name: str, *expected: str) -> str:
+    """Exit 3, no traceback, NOT VERIFIED said, and source ``name`` failed with one line that
+    holds every ``expected`` part; returns that line."""
+    run.assert_clean()
+    assert run.exit_code == 3, run.output
+    status = source_status(run, name)
+    assert status["ok"] is False
+    error = str(status["error"])
+    assert "\n" not in error
+    for part in expected:
+        assert part in error, error
+    assert "NOT VERIFIED" in run.stderr
+    return error
+
+
 # ---------------------------------------------------------------------------
 # The environment
 # ---------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from reliability.helpers import (
     assert_inert_markdown,
     assert_internal_error,
     assert_not_verified,
+    assert_source_failed,
     canary_forms,
     check,
     clean_env,
@@ -60,6 +61,7 @@ from reliability.helpers import (
     redirect,
     runner_commands,
     runner_views,
+    source_status,
 )
 
 ROOTLY_TOKEN = 'rootly_CANARY+9Kq/"w4=Zc62rootly'
@@ -107,8 +109,7 @@ def populate(fake: FakeRootly, title: str = "Checkout 500s", item: str = OVERDUE
 
 
 def rootly_status(run: Run) -> dict[str, Any]:
-    [rootly] = [source for source in run.report()["sources"] if source["name"] == "rootly"]
-    return dict(rootly)
+    return source_status(run, "rootly")
 
 
 def assert_no_rootly_leak(run: Run, fake: FakeRootly | None = None) -> None:
@@ -122,16 +123,7 @@ def assert_no_rootly_leak(run: Run, fake: FakeRootly | None = None) -> None:
 
 
 def assert_one_clear_line(run: Run, *expected: str) -> str:
-    run.assert_clean()
-    assert run.exit_code == 3, run.output
-    status = rootly_status(run)
-    assert status["ok"] is False
-    error = str(status["error"])
-    assert "\n" not in error
-    for part in expected:
-        assert part in error, error
-    assert "NOT VERIFIED" in run.stderr
-    return error
+    return assert_source_failed(run, "rootly", *expected)
 
 
 @pytest.fixture
