@@ -43,10 +43,12 @@ from reliability.helpers import (
     DEADLINE,
     DEADLINE_SECONDS,
     HOSTILE_MARKDOWN,
+    HOSTILE_TEXTS,
     RawServer,
     Run,
     assert_inert_markdown,
     assert_internal_error,
+    assert_no_hostile_text_reached_the_runner,
     assert_not_verified,
     assert_source_failed,
     canary_forms,
@@ -384,16 +386,7 @@ def test_a_token_pasted_into_a_rootly_item_is_not_repeated(
     assert_no_rootly_leak(run, rootly)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "x\n::error::owned",
-        "::error::forged\n::stop-commands::x",
-        "\x1b]8;;https://evil.test\x07click\x1b]8;;\x07",
-        "##[error]legacy forged",
-        "</details><script>alert(1)</script>",
-    ],
-)
+@pytest.mark.parametrize("text", HOSTILE_TEXTS)
 def test_hostile_rootly_text_never_becomes_runner_commands(
     tmp_path: Path, rootly: FakeRootly, text: str
 ) -> None:
@@ -401,11 +394,7 @@ def test_hostile_rootly_text_never_becomes_runner_commands(
     run = check(tmp_path, project(tmp_path, rootly.url), rootly_env())
     run.assert_clean()
     assert run.exit_code == 1
-    for view in runner_views(run.stdout, run.stderr):
-        assert foreign_commands(view) == []
-    assert "\x1b" not in run.stderr
-    assert "\x1b" not in run.files["report.text"]
-    assert "<script>" not in run.files["summary"]
+    assert_no_hostile_text_reached_the_runner(run)
     assert_no_rootly_leak(run, rootly)
 
 
