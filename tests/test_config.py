@@ -9,6 +9,8 @@ every backend's table the same messages, with did-you-mean.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,7 @@ from conftest import run_cli
 
 from deploygate.config import parse
 from deploygate.errors import ConfigError
-from deploygate.sources import REGISTRY
+from deploygate.sources import BACKENDS, REGISTRY
 
 # No token anywhere: a file's mistakes must be found before any credential is looked for.
 ENV = {
@@ -134,6 +136,45 @@ def test_every_backend_table_is_read_by_the_one_reader(tmp_path: Path) -> None:
             ConfigError, match=rf"^{tmp_path}/deploygate.toml:{line}: {name}.no-such-key"
         ):
             parse(text, tmp_path / "deploygate.toml", REGISTRY)
+
+
+def test_each_backend_declares_the_token_variables_its_table_defaults_to() -> None:
+    """Every run cleans every backend's default token from its output without importing the
+    backend, from the registry's list; it must name what the table itself reads."""
+    for name, (_, variables) in BACKENDS.items():
+        backend = REGISTRY[name]
+        assert backend.name == name
+        assert backend.token_variables(backend.table()) == variables, name
+
+
+def test_a_check_imports_only_the_backends_and_formats_it_uses(tmp_path: Path) -> None:
+    """Start-up is the first thing a user feels: the quickstart check loads no platform client
+    nor another backend's table, and no renderer it does not print."""
+    code = (
+        "import sys\n"
+        "from deploygate.cli import cli\n"
+        "try:\n"
+        "    cli(['check', '--config', sys.argv[1], '--service', 'checkout'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('deploygate'))))\n"
+    )
+    config = Path(__file__).parent.parent / "examples" / "quickstart" / "deploygate.toml"
+    shown = (
+        subprocess.run(
+            [sys.executable, "-c", code, str(config)], capture_output=True, text=True, check=True
+        )
+        .stdout.splitlines()[-1]
+        .split()
+    )
+    assert "deploygate.formats.text" in shown  # the one it prints
+    unused = [
+        name for name in shown
+        if name.startswith(("deploygate.sources.github", "deploygate.sources.gitlab",
+                            "deploygate.sources.jira", "deploygate.platforms", "deploygate.loop",
+                            "deploygate.formats.loop_", "deploygate.formats.markdown"))
+    ]  # fmt: skip
+    assert unused == []
 
 
 # --- config files ----------------------------------------------------------------------

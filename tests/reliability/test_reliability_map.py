@@ -110,6 +110,11 @@ Round two (hostile input a contributor, a paste or a server can bring):
 11. Cross-references (#12, GH-12, owner/repo#12, owner/repo@sha, !12, %12, &12, ~label, ...) ->
     reliability/test_reliability_references.py.
 12. GitLab's section markers on a pipe -> reliability/test_reliability_gitlab_sections.py.
+13. A token that is not in the environment (``gh auth token``), pasted into the data ->
+    reliability/test_reliability_canaries.py::
+    test_a_token_from_gh_pasted_into_the_data_is_not_repeated; a token in the learning-loop
+    report -> test_report_command.py::
+    test_a_token_written_into_the_history_is_not_repeated_by_the_report.
 
 A bug inside a source (a planted TypeError or KeyError) is exit 4 with its traceback under
 --debug, also under --on-error warn, never exit 3 -> reliability/test_reliability_bugs.py
