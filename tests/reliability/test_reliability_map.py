@@ -30,7 +30,11 @@ Rootly's cases are in reliability/test_reliability_rootly.py (the fake is tests/
 ::test_a_redirect_to_another_host_is_refused (11),
 ::test_malformed_answers_fail_rootly_with_one_clear_line (12),
 ::test_the_rootly_token_never_leaks and ::test_a_token_pasted_into_a_rootly_item_is_not_repeated
-(13), ::test_an_unreachable_rootly_is_not_verified (14).
+(13), ::test_an_unreachable_rootly_is_not_verified (14); fuzzing its records (16):
+sources/rootly/test_rootly_records.py; round two: a key with whitespace (1)
+::test_a_rootly_key_pasted_with_its_line_end_is_stripped_and_works and
+::test_a_rootly_key_with_whitespace_or_a_control_character_inside_is_refused_at_once, and its
+endless, inflating or too deep answers (6) in reliability/test_reliability_answer_size.py.
 
 Case -> tests (``reliability/`` is tests/reliability/; the others existed before):
 

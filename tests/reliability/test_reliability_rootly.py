@@ -463,3 +463,30 @@ def test_a_thousand_one_kilobyte_items_fit_every_limit(tmp_path: Path, rootly: F
     per_level = Counter(c.name for c in runner_commands(run.stdout + "\n" + run.stderr))
     assert per_level["error"] == per_level["warning"] == 10, per_level
     assert_no_rootly_leak(run, rootly)
+
+
+@pytest.mark.parametrize("padding", ["\n", "\r\n", "  ", "\t\n "], ids=repr)
+def test_a_rootly_key_pasted_with_its_line_end_is_stripped_and_works(
+    tmp_path: Path, rootly: FakeRootly, padding: str
+) -> None:
+    populate(rootly)
+    env = rootly_env() | {"ROOTLY_API_TOKEN": ROOTLY_TOKEN + padding}
+    run = check(tmp_path, project(tmp_path, rootly.url), env)
+    assert run.exit_code == 1, run.output
+    assert "NOT VERIFIED" not in run.output
+    assert_no_rootly_leak(run, rootly)
+
+
+@pytest.mark.parametrize("inside", [" ", "\n", "\x1b", "\u200b"], ids=repr)
+def test_a_rootly_key_with_whitespace_or_a_control_character_inside_is_refused_at_once(
+    tmp_path: Path, rootly: FakeRootly, inside: str
+) -> None:
+    """Exit 2 naming the variable, before any request: a refusal would quote the key."""
+    populate(rootly)
+    key = ROOTLY_TOKEN[:10] + inside + ROOTLY_TOKEN[10:]
+    run = check(tmp_path, project(tmp_path, rootly.url), rootly_env() | {"ROOTLY_API_TOKEN": key})
+    assert run.exit_code == 2, run.output
+    assert run.stderr.startswith("deploygate: error: ROOTLY_API_TOKEN: the token holds whitespace")
+    assert list(rootly.requests) == []
+    for part in (key[:10], key[11:]):
+        assert part not in run.everything
