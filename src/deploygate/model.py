@@ -177,6 +177,10 @@ class ActionItem:
     fixes: tuple[Fix, ...] = ()
     """The changes that closed it, where a source can tell; empty for an item closed with
     no change deploygate can find, which is never a finding by itself."""
+    exported_to: str | None = None
+    """The web address of the issue it was exported to, where its source says (a follow-up
+    an incident platform moved to Jira or GitHub): that issue's state is the truth, so a
+    source that hosts it puts the issue in its place."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from deploygate.registry import LazyRegistry
 from deploygate.sources.interface import (
     DEFAULT_ENVIRONMENT,
     Backend,
+    IssueHost,
     Registration,
     Source,
     SourceContext,
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_ENVIRONMENT",
     "REGISTRY",
     "Backend",
+    "IssueHost",
     "Opened",
     "Registration",
     "Source",

@@ -18,7 +18,10 @@ What is read, and how it maps (docs/sources/rootly.md says the same for users):
   ``cancelled`` is declined, ``open`` and ``in_progress`` are open; any other
   status is open, with a notice naming it. An item exported to Jira carries
   its key as its id and on the postmortem's ``tracker_refs``, so a configured
-  Jira tracker puts the issue, with Jira's state, in its place.
+  Jira tracker puts the issue, with Jira's state, in its place. One whose
+  description names a GitHub issue (Rootly's API has no field for it) is
+  ``exported_to`` that issue, which a configured GitHub source puts in its
+  place (:class:`~deploygate.sources.interface.IssueHost`).
 
 Three layers, as every backend: :mod:`~deploygate.sources.rootly.api` sends
 the requests, :mod:`~deploygate.sources.rootly.records` decodes each resource
@@ -28,6 +31,7 @@ functions here map the records to the model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -70,6 +74,11 @@ NOT_REVIEWED = frozenset({"skipped"})
 """Retrospectives that mean the incident was not reviewed: no postmortem."""
 CANCELLED_INCIDENT = "cancelled"
 FOLLOW_UP = "follow_up"
+EXPORTED_ISSUE = re.compile(
+    r"https?://[^\s/<>()\[\]]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/issues/[0-9]+(?![\w/])"
+)
+"""A GitHub issue's web address in a follow-up's description: where it was exported to.
+Rootly's API has a field for a Jira issue only; a GitHub issue is named in the text."""
 DECLINED_REASON = "cancelled in Rootly"
 """Rootly keeps no reason with a cancelled action item; the report says where it was
 decided, so a reader knows where to look."""
@@ -198,19 +207,28 @@ def to_action_item(
             "counted as open"
         )
         state = ActionItemState.OPEN
+    exported_to = record.jira_url or _exported_issue(record.description)
     return (
         ActionItem(
             id=record.jira_key or record.id,
             title=record.summary,
             state=state,
             created_at=record.created_at,
-            url=record.jira_url or incident.url,
+            url=exported_to or incident.url,
             due=record.due,
             team=_team(record.group_ids, teams),
             reason=DECLINED_REASON if state is ActionItemState.DECLINED else None,
+            exported_to=exported_to,
         ),
         notice,
     )
+
+
+def _exported_issue(description: str) -> str | None:
+    """The GitHub issue a follow-up's description names, where it was exported: a source
+    that hosts it (:class:`~deploygate.sources.interface.IssueHost`) then says its state."""
+    match = EXPORTED_ISSUE.search(description)
+    return match.group(0) if match else None
 
 
 def _team(group_ids: Sequence[str], teams: Mapping[str, str]) -> str | None:
