@@ -35,6 +35,7 @@ ENV = {
     "GITHUB_TOKEN": "",
     "GITLAB_TOKEN": "",
     "JIRA_API_TOKEN": "",
+    "ROOTLY_API_TOKEN": "",
     "CI_PROJECT_PATH": "",
     "CI": "true",
 }
@@ -67,6 +68,19 @@ REJECTED = {
     "incident.io service field not text": (
         'source = ["local", "incident-io"]\n[incident-io]\n\nservice-field = 7\n',
         4,
+    ),
+    "rootly alone": ('source = ["rootly"]\n', 1),
+    "rootly url that is no web address": (
+        'source = ["local", "rootly"]\n[rootly]\nurl = "api.rootly.com"\n',
+        3,
+    ),
+    "rootly url with credentials": (
+        'source = ["github", "rootly"]\n[rootly]\nurl = "https://me:pw@api.rootly.com"\n',
+        3,
+    ),
+    "rootly service match unknown": (
+        'source = ["local", "rootly"]\n[rootly]\nservice-match = "id"\n',
+        3,
     ),
 }
 
@@ -125,6 +139,17 @@ def test_incidentio_is_explained_without_its_key(tmp_path: Path) -> None:
     assert "Affected services" in shown
     assert "Cause" in shown
     assert "INCIDENT_IO_API_KEY" in shown
+
+
+def test_a_valid_rootly_file_explains_where_and_how_rootly_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "deploygate.toml"
+    path.write_text('source = ["github", "rootly"]\n[rootly]\nservice-match = "name"\n')
+    code, shown, _ = both("config", "--config", str(path), env=ENV)
+    assert code == 0, shown
+    assert "https://api.rootly.com" in shown
+    assert "rootly match:   an incident's Rootly service whose name is the service" in shown
+    assert "ROOTLY_API_TOKEN" in shown
+    assert shown.rstrip().endswith("The configuration is valid.")
 
 
 def test_every_backend_table_is_read_by_the_one_reader(tmp_path: Path) -> None:
@@ -333,6 +358,13 @@ CONFIG_CASES = [
         "jira.projects",
         ["'ops' is not a Jira project key", "expected e.g. OPS"],
         id="jira-project-lower-case",
+    ),
+    pytest.param(
+        '[rootly]\nservice-match = "uuid"\n',
+        2,
+        "rootly.service-match",
+        ["unknown value 'uuid'", "expected one of 'slug', 'name'"],
+        id="rootly-service-match-unknown",
     ),
     pytest.param(
         '[jira]\njql = "project = OPS"\n',

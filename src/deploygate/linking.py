@@ -261,7 +261,7 @@ def link_failures(
         if first < len(by_time) and times[first] <= deployment.created_at + window:
             postmortem = by_time[first]
             after = _hours(times[first] - deployment.created_at)
-            what = "the incident started" if postmortem.started_at else "written"
+            what = "its incident started" if postmortem.started_at else "written"
             reviews[deployment.id] = Review(
                 deployment,
                 postmortem,

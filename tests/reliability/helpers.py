@@ -296,6 +296,27 @@ def assert_source_failed(run: Run, name: str, *expected: str) -> str:
     return error
 
 
+HOSTILE_TEXTS = (
+    "x\n::error::owned",
+    "::error::forged\n::stop-commands::x",
+    "\x1b]8;;https://evil.test\x07click\x1b]8;;\x07",
+    "##[error]legacy forged",
+    "</details><script>alert(1)</script>",
+)
+"""Titles a backend may hold that would be runner commands, terminal escapes or live HTML if
+printed as they are."""
+
+
+def assert_no_hostile_text_reached_the_runner(run: Run) -> None:
+    """No runner command but ours, no escape on the terminal or in the text report, and no
+    script in the job summary."""
+    for view in runner_views(run.stdout, run.stderr):
+        assert foreign_commands(view) == []
+    assert "\x1b" not in run.stderr
+    assert "\x1b" not in run.files["report.text"]
+    assert "<script>" not in run.files["summary"]
+
+
 # ---------------------------------------------------------------------------
 # The environment
 # ---------------------------------------------------------------------------

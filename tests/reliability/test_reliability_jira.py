@@ -42,11 +42,13 @@ from reliability.helpers import (
     DEADLINE,
     DEADLINE_SECONDS,
     HOSTILE_MARKDOWN,
+    HOSTILE_TEXTS,
     Launch,
     RawServer,
     Run,
     assert_inert_markdown,
     assert_internal_error,
+    assert_no_hostile_text_reached_the_runner,
     assert_not_verified,
     assert_secrets_kept,
     assert_source_failed,
@@ -463,16 +465,7 @@ def test_a_400_that_echoes_the_token_is_redacted(tmp_path: Path, jira: FakeJira)
         assert foreign_commands(view) == []
 
 
-@pytest.mark.parametrize(
-    "summary",
-    [
-        "x\n::error::owned",
-        "::error::forged\n::stop-commands::x",
-        "\x1b]8;;https://evil.test\x07click\x1b]8;;\x07",
-        "##[error]legacy forged",
-        "</details><script>alert(1)</script>",
-    ],
-)
+@pytest.mark.parametrize("summary", HOSTILE_TEXTS)
 def test_hostile_jira_summaries_never_become_runner_commands(
     tmp_path: Path, jira: FakeJira, summary: str
 ) -> None:
@@ -480,11 +473,7 @@ def test_hostile_jira_summaries_never_become_runner_commands(
     run = check(tmp_path, project(tmp_path, jira.url), jira_env())
     run.assert_clean()
     assert run.exit_code == 1
-    for view in runner_views(run.stdout, run.stderr):
-        assert foreign_commands(view) == []
-    assert "\x1b" not in run.stderr
-    assert "\x1b" not in run.files["report.text"]
-    assert "<script>" not in run.files["summary"]
+    assert_no_hostile_text_reached_the_runner(run)
     assert_no_jira_leak(run, jira)
 
 

@@ -17,6 +17,7 @@ from deploygate.registry import LazyRegistry
 from deploygate.sources.interface import (
     DEFAULT_ENVIRONMENT,
     Backend,
+    IssueHost,
     Registration,
     Source,
     SourceContext,
@@ -29,6 +30,7 @@ __all__ = [
     "DEFAULT_ENVIRONMENT",
     "REGISTRY",
     "Backend",
+    "IssueHost",
     "Opened",
     "Registration",
     "Source",
@@ -46,6 +48,7 @@ BACKENDS: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "gitlab": ("gitlab", ("GITLAB_TOKEN",)),
     "jira": ("jira", ("JIRA_API_TOKEN",)),
     "incident-io": ("incidentio", ("INCIDENT_IO_API_KEY",)),
+    "rootly": ("rootly", ("ROOTLY_API_TOKEN",)),
 }
 """Each backend by its ``source`` name: its folder here, and the variables its secrets come
 from when its table does not name others (a test holds these to the tables' defaults).

@@ -16,7 +16,7 @@ from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from deploygate.config import Config
 from deploygate.errors import SourceError
-from deploygate.model import History, Query, Usage
+from deploygate.model import ActionItem, History, Query, Usage
 
 TableT = TypeVar("TableT")
 SettingsT = TypeVar("SettingsT")
@@ -72,6 +72,19 @@ class Tracker(Protocol):
 
     def usage(self) -> Usage | None:
         """What the requests so far cost."""
+        ...
+
+
+@runtime_checkable
+class IssueHost(Protocol):
+    """A source whose issues another source's action items may have been exported to (a
+    follow-up an incident platform moved to GitHub, ``ActionItem.exported_to``). The issue's
+    state is the truth, so the gate asks the host for the items at those URLs and puts them
+    in place of the exported ones."""
+
+    def exported_items(self, urls: Sequence[str]) -> Mapping[str, ActionItem]:
+        """The action items at those of ``urls`` that are its issues, by URL; the others,
+        and issues it cannot find, are left out. Sends nothing when none is its own."""
         ...
 
 

@@ -368,7 +368,7 @@ def test_the_link_window_is_measured_to_the_incidents_start_where_it_is_recorded
     assert reviewed["postmortem"]["title"] == "Carts emptied"
     assert reviewed["link"] == "time-window"
     assert (
-        "the incident started 1 h after the failure, within the 72 h link window"
+        "its incident started 1 h after the failure, within the 72 h link window"
         in (reviewed["message"])
     )
     written = [f for f in report["findings"] if f["rule"] == "unreviewed-failure"]
