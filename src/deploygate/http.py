@@ -208,10 +208,16 @@ class HttpClient(requests.Session):
             )
         self._clock.sleep(max(0.0, seconds))
 
-    def wait_for_reset(self, response: requests.Response, why: str) -> None:
-        """Wait for X-RateLimit-Reset when it comes before the deadline, else fail naming it."""
+    def wait_for_reset(
+        self, response: requests.Response, why: str, header: str = "X-RateLimit-Reset"
+    ) -> None:
+        """Wait for the reset ``header`` names when it comes before the deadline, else fail
+        naming it. A reset past the year 5138 in seconds is read as milliseconds, as Linear
+        sends ``X-RateLimit-Requests-Reset``."""
         now = self._clock.time()
-        reset = _reset_at(response.headers.get("X-RateLimit-Reset"))
+        reset = _reset_at(response.headers.get(header))
+        if reset is not None and reset > 1e11:
+            reset /= 1000
         reset = now + 60 if reset is None else reset
         self._wait(max(0.0, reset - now) + 1, f"{why} until {_clock_time(reset)}")
 

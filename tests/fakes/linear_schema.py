@@ -88,9 +88,7 @@ def linear_sdl(text: str) -> str:
     for name, body in _ENUM.findall(text):
         values = " ".join(_MEMBER.findall(body))
         lines.append(f"enum {name} {{ {values} }}")
-    blocks = {
-        name: (base, body) for name, base, body in _BLOCK.findall(text) if name != "Scalars"
-    }
+    blocks = {name: (base, body) for name, base, body in _BLOCK.findall(text) if name != "Scalars"}
     bases = {base for base, _ in blocks.values() if base}
     objects: dict[str, tuple[str, str]] = {}
     others: dict[str, str] = {}
@@ -115,7 +113,7 @@ def linear_sdl(text: str) -> str:
             ]
             field_args[arguments[name]] = f"({', '.join(args)})" if args else ""
             continue
-        if name in bases or "Maybe<" in body and "InputMaybe<" not in body:
+        if name in bases or ("Maybe<" in body and "InputMaybe<" not in body):
             field_args_of = {k[1]: v for k, v in field_args.items() if k[0] == name}
             lines.append(f"interface {name} {{ {_fields(body, field_args_of)} }}")
         else:

@@ -9,10 +9,11 @@ messages, so the names cannot drift.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from deploygate.config import Config
-from deploygate.sources import github, gitlab, jira, local
+from deploygate.sources import github, gitlab, jira, linear, local
 from deploygate.sources.interface import (
     DEFAULT_ENVIRONMENT,
     Backend,
@@ -44,6 +45,7 @@ REGISTRY: Mapping[str, Registration[Any, Any]] = {
         github.BACKEND,
         gitlab.BACKEND,
         jira.BACKEND,
+        linear.BACKEND,
     )
 }
 """Every source and tracker by its ``source`` name, in the order messages list them."""
@@ -55,6 +57,7 @@ def check_sources(names: Sequence[str], config: Config, context: SourceContext) 
     Raises :class:`~deploygate.errors.ConfigError` (exit 2) for the first
     backend whose table, or the options and environment it reads, is wrong.
     """
+    context = replace(context, sources=tuple(names))
     return [REGISTRY[name].settings(config, context) for name in names]
 
 

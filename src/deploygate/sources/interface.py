@@ -90,6 +90,9 @@ class SourceContext:
     every_deployment: bool = False
     """Read successful deployments too even where the check would not need them: a report
     measures the change failure rate, whatever ``[rollbacks]`` says."""
+    sources: tuple[str, ...] = ()
+    """The names of this run's sources, so that a backend knows which other one takes the
+    items it exports (Linear's to Jira); filled by :func:`deploygate.sources.check_sources`."""
 
 
 class UnavailableSource:
