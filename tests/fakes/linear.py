@@ -50,7 +50,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import graphql
@@ -637,3 +637,84 @@ class FakeLinear(server.LoopbackFake[RecordedRequest, Fault]):
 def fake_linear() -> Iterator[FakeLinear]:
     """A running fake Linear with an empty world; fails the test if the fake met a gap."""
     yield from server.running(FakeLinear())
+
+
+# ---------------------------------------------------------------------------
+# The benchmark's history (benchmarks/history.py), written into a world
+# ---------------------------------------------------------------------------
+
+HISTORY_TEAM = "OPS"
+HISTORY_KEY = "lin_api_benchmark0123456789abcdefghijklmnopqrstu"
+"""The API key ``write_history`` registers."""
+
+
+def write_history(world: LinearWorld, history: Any, now: datetime) -> None:
+    """Write the postmortems and items of a ``benchmarks/history.py`` History into ``world``.
+
+    What the other backends hold, Linear's way: each postmortem an issue of
+    team OPS labelled ``postmortem``, ``service:checkout`` and its cause;
+    its items sub-issues (``via == "sub"``) or issues it links as related
+    or that block it (``via == "ref"``, by turns), owned by a ``team:``
+    label. Closed postmortems older than half a year are archived, as
+    Linear does on its own; one deleted postmortem sits in the trash, and
+    the history's unrelated issues are there without the postmortem label.
+    """
+    world.api_key(HISTORY_KEY)
+    for number in range(history.size.unrelated_issues):
+        labels = ["service:checkout"] if number % 2 else []
+        created = now - timedelta(days=number % 300)
+        world.issue(HISTORY_TEAM, f"Unrelated work {number + 1}", labels=labels, created_at=created)
+    for pm in history.postmortems:
+        closed_at = min(pm.created_at + timedelta(days=5), now)
+        parent = world.issue(
+            HISTORY_TEAM,
+            pm.title,
+            created_at=pm.created_at,
+            description="\n".join(_history_body(pm)),
+            labels=["postmortem", "service:checkout", *([f"cause:{pm.cause}"] if pm.cause else [])],
+        )
+        if not pm.open:
+            parent.close("Done", closed_at)
+            if (now - closed_at).days > 180:
+                parent.archived_at = closed_at + timedelta(days=180)
+        for item in pm.items:
+            _history_item(world, parent, item, pm, now)
+    world.issue(HISTORY_TEAM, "Checkout incident: deleted draft", created_at=now,
+                labels=["postmortem", "service:checkout"], trashed=True)  # fmt: skip
+
+
+def _history_body(pm: Any) -> list[str]:
+    lessons = (
+        "Alert on the payment error budget burn rate",
+        "Validate the payment config in CI",
+        "Rewrite the payment client",
+        "Contract test against the provider sandbox",
+    )
+    return [
+        pm.reference("local"),
+        "",
+        "## What we learned",
+        f"- {lessons[pm.number % 4]} was missing.",
+    ]
+
+
+def _history_item(world: LinearWorld, parent: Issue, item: Any, pm: Any, now: datetime) -> None:
+    closed_at = min(pm.created_at + timedelta(days=10), now)
+    issue = world.issue(
+        HISTORY_TEAM,
+        item.title,
+        created_at=pm.created_at,
+        labels=[f"team:{item.team}"],
+        due=item.due,
+        state="Todo" if item.variant % 2 else "In Progress",
+        parent=parent if item.via == "sub" else None,
+    )
+    if item.state == "done":
+        issue.close("Done", closed_at)
+    elif item.state == "declined":
+        issue.close("Duplicate" if item.variant % 8 == 0 else "Canceled", closed_at)
+    if item.via != "sub":
+        if item.variant % 4 == 0:
+            world.relate(parent, issue, "related")
+        else:
+            world.relate(issue, parent, "blocks")
