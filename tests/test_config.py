@@ -33,6 +33,7 @@ ENV = {
     "GITHUB_TOKEN": "",
     "GITLAB_TOKEN": "",
     "JIRA_API_TOKEN": "",
+    "LINEAR_API_KEY": "",
     "CI_PROJECT_PATH": "",
     "CI": "true",
 }
@@ -53,6 +54,17 @@ REJECTED = {
         3,
     ),
     "a missing postmortem folder": ('[local]\npostmortems = "nowhere"\n', 2),
+    "linear without teams": ('source = ["local", "linear"]\n[linear]\n', 2),
+    "linear team that is no key": (
+        'source = ["local", "linear"]\n[linear]\nteams = ["ops team"]\n',
+        3,
+    ),
+    "linear api with credentials": (
+        'source = ["local", "linear"]\n[linear]\nteams = ["OPS"]\n'
+        'api-url = "https://me:pw@api.linear.app/graphql"\n',
+        4,
+    ),
+    "linear alone, which holds no deployments": ('source = ["linear"]\n[linear]\n', 1),
 }
 
 
@@ -99,6 +111,16 @@ def test_a_valid_file_explains_each_selected_backend(tmp_path: Path) -> None:
     assert "jira site:      https://acme.atlassian.net" in shown
     assert "postmortems:" not in shown  # the local source is not selected
     assert shown.rstrip().endswith("The configuration is valid.")
+
+
+def test_a_valid_linear_table_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "deploygate.toml"
+    path.write_text('source = ["github", "linear"]\n[linear]\nteams = ["OPS", "SRE"]\n')
+    code, shown, _ = both("config", "--config", str(path), env=ENV)
+    assert code == 0, shown
+    assert "linear teams:" in shown
+    assert "OPS, SRE" in shown
+    assert "LINEAR_API_KEY (read scope)" in shown
 
 
 def test_every_backend_table_is_read_by_the_one_reader(tmp_path: Path) -> None:
