@@ -389,7 +389,7 @@ def _nodes(found: dict[str, Any]) -> dict[str, Any]:
 
 def _issue_field(issue: Issue, name: str, args: dict[str, Any], context: _Context) -> Any:
     world = context.world
-    scope = f"{context.query}|{issue.id}|{name}"
+    scope = f"{issue.id}|{name}"
     simple: dict[str, Callable[[], Any]] = {
         "id": lambda: issue.id,
         "identifier": lambda: issue.identifier,
@@ -535,6 +535,10 @@ class FakeLinear(server.LoopbackFake[RecordedRequest, Fault]):
 
     def error(self, status: int, message: str) -> Response:
         return Response(status, {"errors": [_error(message, "INVALID_INPUT", "invalid input")]})
+
+    def fault_response(self, fault: Fault, record: RecordedRequest) -> Response:
+        """The fault's answer over the rate-limit headers, as Linear's errors carry them."""
+        return fault.answer(_fault_body, self._headers())
 
     def _headers(self) -> dict[str, str]:
         reset = int((self.clock() + 3600) * 1000)
