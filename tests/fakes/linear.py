@@ -117,6 +117,8 @@ class Issue:
     archived_at: datetime | None = None
     trashed: bool = False
     attachments: list[tuple[str, str | None]] = field(default_factory=list)
+    slug: str | None = None
+    """The URL's last part; Linear writes it from the title's words unless set."""
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
@@ -125,7 +127,7 @@ class Issue:
 
     @property
     def url(self) -> str:
-        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60]
+        slug = self.slug or re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60]
         return f"https://linear.app/{WORKSPACE}/issue/{self.identifier}/{slug}"
 
     @property
@@ -520,6 +522,7 @@ class FakeLinear(server.LoopbackFake[RecordedRequest, Fault]):
         super().__init__(Fault, latency=latency)
         self.world = world or LinearWorld()
         self.remaining = 5000
+        linear_schema()  # built here, once a process: a second, not inside a client's deadline
 
     @property
     def api_url(self) -> str:

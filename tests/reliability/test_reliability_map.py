@@ -18,6 +18,20 @@ tests/test_fuzz.py. Jira's cases are in reliability/test_reliability_jira.py:
 ::test_an_unreachable_jira_is_not_verified (14),
 ::test_hostile_jira_summaries_never_become_runner_commands (1),
 ::test_a_markdown_jira_summary_is_inert (3).
+Linear's (tests/fakes/linear.py) are in reliability/test_reliability_linear.py:
+::test_hostile_linear_titles_never_become_runner_commands (1),
+::test_a_markdown_linear_title_is_inert (3),
+::test_two_thousand_items_are_read_and_the_outputs_stay_bounded (5),
+::test_a_5xx_storm_is_bounded_and_not_verified (7),
+::test_a_429_with_retry_after_is_waited_out and
+::test_ratelimited_an_hour_away_fails_at_once_naming_the_reset (8),
+::test_junk_retry_after_never_crashes (9),
+::test_a_hung_or_dripping_linear_stops_at_the_deadline (10),
+::test_a_redirect_to_another_host_is_refused (11),
+::test_malformed_answers_fail_linear_with_one_clear_line and
+::test_malformed_items_fail_naming_the_issue (12),
+::test_the_linear_key_never_leaks and ::test_a_key_pasted_into_a_linear_issue_is_not_repeated (13),
+::test_an_unreachable_linear_is_not_verified (14).
 
 Case -> tests (``reliability/`` is tests/reliability/; the others existed before):
 
