@@ -246,6 +246,27 @@ def annotations(run: Run, name: str) -> list[str]:
     return [command.data for command in runner_commands(run.output) if command.name == name]
 
 
+def source_status(run: Run, name: str) -> dict[str, Any]:
+    """The report's entry for the source or tracker called ``name``."""
+    [status] = [source for source in run.report()["sources"] if source["name"] == name]
+    return dict(status)
+
+
+def assert_failed_in_one_line(run: Run, name: str, *expected: str) -> str:
+    """Source ``name`` failed (exit 3, NOT VERIFIED) with one line holding every ``expected``
+    part, and no traceback; the line, for further checks."""
+    run.assert_clean()
+    assert run.exit_code == 3, run.output
+    status = source_status(run, name)
+    assert status["ok"] is False
+    error = str(status["error"])
+    assert "\n" not in error
+    for part in expected:
+        assert part in error, error
+    assert "NOT VERIFIED" in run.stderr
+    return error
+
+
 def assert_not_verified(run: Run, on_error: str) -> None:
     """Exit 3 and one error annotation, or under --on-error warn exit 0 and one warning."""
     loud, quiet = ("error", "warning") if on_error == "fail" else ("warning", "error")

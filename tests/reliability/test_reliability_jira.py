@@ -45,6 +45,7 @@ from reliability.helpers import (
     Launch,
     RawServer,
     Run,
+    assert_failed_in_one_line,
     assert_inert_markdown,
     assert_internal_error,
     assert_not_verified,
@@ -59,6 +60,7 @@ from reliability.helpers import (
     plant_bug,
     redirect,
     runner_views,
+    source_status,
 )
 
 JIRA_EMAIL = "sre+canary@acme.test"
@@ -119,8 +121,7 @@ def populate(
 
 
 def jira_status(run: Run) -> dict[str, Any]:
-    [jira] = [source for source in run.report()["sources"] if source["name"] == "jira"]
-    return dict(jira)
+    return source_status(run, "jira")
 
 
 def assert_no_jira_leak(run: Run, fake: FakeJira | None = None) -> None:
@@ -137,16 +138,7 @@ def assert_no_jira_leak(run: Run, fake: FakeJira | None = None) -> None:
 
 
 def assert_one_clear_line(run: Run, *expected: str) -> str:
-    run.assert_clean()
-    assert run.exit_code == 3, run.output
-    status = jira_status(run)
-    assert status["ok"] is False
-    error = str(status["error"])
-    assert "\n" not in error
-    for part in expected:
-        assert part in error, error
-    assert "NOT VERIFIED" in run.stderr
-    return error
+    return assert_failed_in_one_line(run, "jira", *expected)
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ from reliability.helpers import (
     HOSTILE_MARKDOWN,
     RawServer,
     Run,
+    assert_failed_in_one_line,
     assert_inert_markdown,
     assert_internal_error,
     assert_not_verified,
@@ -55,6 +56,7 @@ from reliability.helpers import (
     plant_bug,
     redirect,
     runner_views,
+    source_status,
 )
 
 LINEAR_KEY = 'lin_api_CANARYlinear+9Kq/"w4=Zc62abcdefghijklmn'
@@ -100,8 +102,7 @@ def populate(fake: FakeLinear, title: str = "Alert on the error budget", items: 
 
 
 def linear_status(run: Run) -> dict[str, Any]:
-    [linear] = [source for source in run.report()["sources"] if source["name"] == "linear"]
-    return dict(linear)
+    return source_status(run, "linear")
 
 
 def assert_no_linear_leak(run: Run, fake: FakeLinear | None = None) -> None:
@@ -114,16 +115,7 @@ def assert_no_linear_leak(run: Run, fake: FakeLinear | None = None) -> None:
 
 
 def assert_one_clear_line(run: Run, *expected: str) -> str:
-    run.assert_clean()
-    assert run.exit_code == 3, run.output
-    status = linear_status(run)
-    assert status["ok"] is False
-    error = str(status["error"])
-    assert "\n" not in error
-    for part in expected:
-        assert part in error, error
-    assert "NOT VERIFIED" in run.stderr
-    return error
+    return assert_failed_in_one_line(run, "linear", *expected)
 
 
 @pytest.fixture
