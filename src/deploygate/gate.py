@@ -40,7 +40,7 @@ from deploygate.rules import (
     is_overdue,
     verdict,
 )
-from deploygate.sources import Backend, Tracker
+from deploygate.sources import Backend, ExportTarget, Tracker
 from deploygate.sources.markdown import lessons
 
 
@@ -85,6 +85,7 @@ def collect(
         services_seen=tuple(services_seen),
         environments_seen=tuple(sorted(environments_seen)),
     )
+    history = _attach_exported(backends, statuses, query, history)
     for position, tracker in trackers:
         try:
             enriched = tracker.enrich(query, history)
@@ -103,6 +104,32 @@ def collect(
             coverage=Coverage(action_items=attached),
         )
     return history, tuple(statuses[position] for position in sorted(statuses))
+
+
+def _attach_exported(
+    backends: Sequence[Backend],
+    statuses: dict[int, SourceStatus],
+    query: Query,
+    history: History,
+) -> History:
+    """Items exported from one platform to another source's issues (a Linear item linked to
+    a GitHub issue), attached by that source with its issue's state; its notices join its
+    status, and its failure fails it like any other."""
+    for position, backend in enumerate(backends):
+        status = statuses.get(position)
+        if not isinstance(backend, ExportTarget) or status is None or not status.ok:
+            continue
+        try:
+            attached = backend.attach_exported(query, history)
+        except SourceError as error:
+            statuses[position] = _failed(backend, error)
+            continue
+        notices = attached.notices[len(history.notices) :]
+        history = replace(attached, notices=history.notices)
+        statuses[position] = replace(
+            status, usage=backend.usage(), notices=(*status.notices, *notices)
+        )
+    return history
 
 
 def _speaking_for(history: History, query: Query) -> list[Postmortem]:

@@ -17,6 +17,7 @@ from deploygate.sources import github, gitlab, jira, linear, local
 from deploygate.sources.interface import (
     DEFAULT_ENVIRONMENT,
     Backend,
+    ExportTarget,
     Registration,
     Source,
     SourceContext,
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_ENVIRONMENT",
     "REGISTRY",
     "Backend",
+    "ExportTarget",
     "Registration",
     "Source",
     "SourceContext",

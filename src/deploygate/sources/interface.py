@@ -75,6 +75,33 @@ class Tracker(Protocol):
         ...
 
 
+@runtime_checkable
+class ExportTarget(Protocol):
+    """A source whose issues another platform's action items may be exported to (a Linear
+    item linked to a GitHub issue): that issue's state is the truth, as for the source's
+    own items.
+
+    ``attach_exported`` returns ``history`` with each such issue, named in a postmortem's
+    :attr:`~deploygate.model.Postmortem.tracker_refs` by its URL, added to that
+    postmortem as an action item, and a notice for each it could not find; it raises
+    :class:`deploygate.errors.SourceError` like a source. It runs after every source
+    has answered, before the trackers.
+    """
+
+    @property
+    def name(self) -> str:
+        """The source's name as shown in reports."""
+        ...
+
+    def attach_exported(self, query: Query, history: History) -> History:
+        """``history`` with the issues its postmortems export to this source attached."""
+        ...
+
+    def usage(self) -> Usage | None:
+        """What the requests so far cost."""
+        ...
+
+
 Backend = Source | Tracker
 
 

@@ -21,9 +21,10 @@ from typing import Any
 
 from conftest import NOW, findings_by_rule, json_report, run_cli
 from fakes.clock import FakeClock
+from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.jira import FakeJira, fake_jira  # noqa: F401
 from fakes.linear import FakeLinear, LinearWorld, fake_linear  # noqa: F401
-from fakes.worlds import at
+from fakes.worlds import GITHUB_TOKEN, at
 
 from deploygate.sources.linear import queries
 
@@ -228,20 +229,25 @@ def test_an_item_exported_to_jira_is_judged_by_jira_when_jira_is_a_source(
     jira_page = f"{fake_jira.url}/browse/{exported.key}"
     world.issue("OPS", "Exported lesson", created_at=at(10), parent=pm,
                 attachments=[(jira_page, "jira")])  # fmt: skip
+    world.issue("OPS", "Exported to a project Jira does not read", created_at=at(10), parent=pm,
+                attachments=[(f"{fake_jira.url}/browse/HR-3", "jira")])  # fmt: skip
     jira_table = f'[jira]\nurl = "{fake_jira.url}"\nprojects = ["PLAT"]\n'
     jira_env = {"JIRA_EMAIL": "sre@acme.test", "JIRA_API_TOKEN": "jira-token"}
 
     # Without Jira, the Linear issue's own state counts: open.
     alone = json_report(check(project(tmp_path, fake_linear)).stdout)
-    assert item_states(alone) == {"Exported lesson": "open-action-item"}
+    assert item_states(alone) == {
+        "Exported lesson": "open-action-item",
+        "Exported to a project Jira does not read": "open-action-item",
+    }
 
     # With Jira, Jira's issue is the item, done, and the Linear copy is not counted.
     config = project(tmp_path, fake_linear, extra=jira_table, sources=', "jira"')
     both = json_report(check(config, env=jira_env).stdout)
-    assert item_states(both) == {}
+    assert item_states(both) == {"Exported to a project Jira does not read": "open-action-item"}
     jira = next(s for s in both["sources"] if s["name"] == "jira")
     assert jira["coverage"]["action_items"] == 1
-    assert linear_source(both)["coverage"]["action_items"] == 0
+    assert linear_source(both)["coverage"]["action_items"] == 1
 
 
 def test_ratelimited_is_waited_out_until_the_reset_in_milliseconds(
@@ -312,3 +318,42 @@ def test_no_request_asks_for_items_when_no_postmortem_speaks_for_the_service(
     report = json_report(check(project(tmp_path, fake_linear)).stdout)
     assert [query for query in sent(fake_linear) if "DeploygateItems" in query] == []
     assert linear_source(report)["coverage"]["postmortems"] == 0
+
+
+def test_an_item_exported_to_github_is_judged_by_github_when_github_is_a_source(
+    fake_linear: FakeLinear,  # noqa: F811
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    world = fake_linear.world
+    world.api_key(KEY)
+    pm = postmortem(world, "service:checkout")
+    fake_github.world.token(GITHUB_TOKEN, login="github-actions[bot]")
+    shop = fake_github.world.repo("acme/shop")
+    done = shop.issue(title="Exported lesson, on GitHub", state="CLOSED", created_at=at(9))
+    planned = shop.issue(title="Declined on GitHub", state="CLOSED", state_reason="NOT_PLANNED",
+                         created_at=at(9))  # fmt: skip
+    for title, url in (
+        ("Exported lesson", done.url),
+        ("Declined lesson", planned.url),
+        ("Exported to a deleted issue", "https://github.com/acme/shop/issues/999"),
+        ("Exported to another GitHub", "https://ghe.example.com/acme/shop/issues/1"),
+    ):
+        world.issue("OPS", title, created_at=at(10), parent=pm, attachments=[(url, "github")])
+    env = fake_github.actions_env(GITHUB_TOKEN, "acme/shop")
+
+    # Without GitHub, each Linear issue's own state counts: four open items.
+    alone = json_report(check(project(tmp_path, fake_linear)).stdout)
+    assert len(findings_by_rule(alone, "open-action-item")) == 4
+
+    # With GitHub, GitHub's issues are the items, with GitHub's states; what GitHub cannot
+    # show is left out with a notice naming it.
+    config = project(tmp_path, fake_linear, sources=', "github"')
+    result = check(config, "--format", "text", env=env)
+    assert "acme/shop#999, named by postmortem OPS-1, is not on GitHub" in result.stdout
+    assert "https://ghe.example.com/acme/shop/issues/1, named by postmortem OPS-1" in result.stdout
+    both = json_report(check(config, env=env).stdout)
+    assert item_states(both) == {"Declined on GitHub": "declined-action-item"}
+    [declined] = findings_by_rule(both, "declined-action-item")
+    assert declined["action_item"]["url"] == planned.url
+    assert linear_source(both)["coverage"]["action_items"] == 0

@@ -46,6 +46,7 @@ from deploygate.model import (
     ServiceSeen,
     Usage,
 )
+from deploygate.sanitize import terminal
 from deploygate.sources.github import runs
 from deploygate.sources.github.api import GitHubApi, Refused
 from deploygate.sources.github.queries import IssueSchema
@@ -80,6 +81,10 @@ _ACTIONS_RUN_URL = re.compile(
     re.IGNORECASE,
 )
 """A workflow run's or one of its jobs' web page, as actions write a deployment's log URL."""
+_ISSUE_URL = re.compile(
+    r"(https?://[^/?#]+)/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/issues/([1-9][0-9]*)"
+)
+"""An issue's web page: how another platform names the GitHub issue it exported an item to."""
 
 
 class GitHubSource:
@@ -148,6 +153,45 @@ class GitHubSource:
             notices=notices,
             services_seen=services_seen(postmortems, self.settings.service_label_prefix),
             environments_seen=self.other_environments(query, workflow, deployments),
+        )
+
+    def attach_exported(self, query: Query, history: History) -> History:
+        """``history`` with the issues of this GitHub that other platforms' items were
+        exported to (a postmortem's ``tracker_refs`` naming an issue URL), each on the
+        postmortem naming it, with GitHub's state: one lookup per hundred issues, none when
+        no postmortem exports any. A URL on another host, or of an issue GitHub does not
+        show, is left out with a notice, never silently."""
+        wanted: dict[str, list[IssueKey]] = {}
+        notices: list[str] = []
+        for postmortem in history.postmortems:
+            for ref in postmortem.tracker_refs:
+                key = exported_issue(ref, self.settings.web_url)
+                if key is not None:
+                    wanted.setdefault(postmortem.id, []).append(key)
+                elif _ISSUE_URL.fullmatch(ref):
+                    notices.append(
+                        f"{terminal(ref)[:200]}, named by postmortem {postmortem.id}, is not an "
+                        f"issue of {self.settings.web_url}; it is left out"
+                    )
+        if not wanted:
+            return replace(history, notices=(*history.notices, *notices))
+        looked_up = self.api.issues(sorted({key for keys in wanted.values() for key in keys}))
+        postmortems = []
+        for postmortem in history.postmortems:
+            items = []
+            for key in wanted.get(postmortem.id, []):
+                if key in looked_up:
+                    items.append(_action_item(looked_up[key], self.settings))
+                else:
+                    notices.append(
+                        f"{key[0]}#{key[1]}, named by postmortem {postmortem.id}, is not on "
+                        "GitHub or not visible to the token; it is left out"
+                    )
+            if items:
+                postmortem = replace(postmortem, action_items=(*postmortem.action_items, *items))
+            postmortems.append(postmortem)
+        return replace(
+            history, postmortems=tuple(postmortems), notices=(*history.notices, *notices)
         )
 
     def other_environments(
@@ -279,6 +323,14 @@ def _deployment(record: DeploymentRecord, service: str, settings: GitHubSettings
         failure_messages=(said,) if said else (),
         commit_title=runs.first_line(record.commit_headline),
     )
+
+
+def exported_issue(url: str, web_url: str) -> IssueKey | None:
+    """The issue a URL names on this GitHub (``web_url``), or None for anything else."""
+    match = _ISSUE_URL.fullmatch(url)
+    if match is None or match[1].lower() != web_url.rstrip("/").lower():
+        return None
+    return match[2], int(match[3])
 
 
 def actions_run(deployment: Deployment, web_url: str) -> str | None:

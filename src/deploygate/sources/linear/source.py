@@ -13,10 +13,14 @@
   trash was deleted, which declines it. An item belongs to one postmortem:
   its parent, else the earliest postmortem that links it.
 - Exported items: an item with a Jira issue attached (Linear's Jira link)
-  is Jira's to judge when Jira is a source of the same run: its key goes to
-  the postmortem's ``tracker_refs``, where the Jira tracker attaches the
-  Jira issue with Jira's state, and the Linear copy is left out, so it is
-  counted once. Without Jira, the Linear issue's own state counts.
+  is Jira's to judge when Jira is a source of the same run and reads that
+  project: its key goes to the postmortem's ``tracker_refs``, where the Jira
+  tracker attaches the Jira issue with Jira's state. One with a GitHub issue
+  attached is GitHub's when GitHub is a source: its URL goes to
+  ``tracker_refs``, where the GitHub source attaches the issue with GitHub's
+  state (:class:`~deploygate.sources.interface.ExportTarget`). Either way the
+  Linear copy is left out, so the item is counted once; otherwise the Linear
+  issue's own state counts. GitLab issues are not followed.
 - The owning team is a ``team:<name>`` label, else the issue's Linear team;
   never the assignee, whose name is a person's.
 
@@ -52,6 +56,8 @@ OPEN_STATE_TYPES = frozenset({"triage", "backlog", "unstarted", "started"})
 _CLOSED = {"completed": ActionItemState.DONE, "canceled": ActionItemState.DECLINED}
 _JIRA_BROWSE = re.compile(r"^https?://[^/?#]+/browse/([A-Z][A-Z0-9_]+-[1-9][0-9]*)(?:[/?#]|$)")
 """A Jira issue's page, as Linear's Jira link attaches it."""
+_GITHUB_ISSUE = re.compile(r"https?://[^/?#]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/issues/[1-9][0-9]*")
+"""A GitHub issue's page, as Linear's GitHub link attaches it (GitLab's have ``/-/``)."""
 
 
 class LinearSource:
@@ -141,9 +147,9 @@ def map_postmortem(
     exported: list[str] = []
     notices: list[str] = []
     for found in sorted(items, key=lambda found: (found.created_at, found.identifier)):
-        jira_key = _jira_key(found)
-        if jira_key is not None and settings.jira_configured:
-            exported.append(jira_key)
+        elsewhere = exported_to(found, settings)
+        if elsewhere is not None:
+            exported.append(elsewhere)
             continue
         item, notice = action_item(found, settings)
         action_items.append(item)
@@ -204,12 +210,15 @@ def action_item(found: ItemRecord, settings: LinearSettings) -> tuple[ActionItem
     )
 
 
-def _jira_key(found: ItemRecord) -> str | None:
-    """The key of the Jira issue attached to an item, if one is."""
+def exported_to(found: ItemRecord, settings: LinearSettings) -> str | None:
+    """How the postmortem names the issue of another source of this run that ``found`` was
+    exported to (a Jira key, a GitHub issue URL), or None when its Linear state counts."""
     for url, _source in found.attachments:
-        match = _JIRA_BROWSE.match(url)
-        if match:
-            return match.group(1)
+        jira = _JIRA_BROWSE.match(url)
+        if jira and jira.group(1).rsplit("-", 1)[0] in settings.jira_projects:
+            return jira.group(1)
+        if settings.github_configured and _GITHUB_ISSUE.fullmatch(url):
+            return url
     return None
 
 
