@@ -227,10 +227,19 @@ class HttpClient(requests.Session):
         return ceiling / 2 + self._jitter() * ceiling / 2
 
     def _note_rate_limit(self, response: requests.Response) -> None:
-        # GitHub says X-RateLimit-*, GitLab RateLimit-*; requests' headers ignore case.
+        # GitHub says X-RateLimit-*, GitLab RateLimit-*, Linear X-RateLimit-Requests-*;
+        # requests' headers ignore case.
         headers = response.headers
-        remaining = headers.get("X-RateLimit-Remaining") or headers.get("RateLimit-Remaining")
-        limit = headers.get("X-RateLimit-Limit") or headers.get("RateLimit-Limit")
+        remaining = (
+            headers.get("X-RateLimit-Remaining")
+            or headers.get("RateLimit-Remaining")
+            or headers.get("X-RateLimit-Requests-Remaining")
+        )
+        limit = (
+            headers.get("X-RateLimit-Limit")
+            or headers.get("RateLimit-Limit")
+            or headers.get("X-RateLimit-Requests-Limit")
+        )
         if remaining is not None and _ASCII_DIGITS.match(remaining):
             self.stats.rate_limit_remaining = int(remaining)
         if limit is not None and _ASCII_DIGITS.match(limit):

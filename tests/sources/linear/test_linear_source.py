@@ -169,6 +169,9 @@ def test_every_page_is_read_and_requests_grow_with_postmortems(
     items_pages = -(-(count + linked) // queries.ITEMS_PER_PAGE)
     assert len(fake_linear.queries()) <= postmortem_pages + item_listings + items_pages + 1
     assert linear_source(report)["requests"] == len(fake_linear.queries())
+    # Linear's own rate-limit headers are read, for the report's low-budget warning.
+    assert linear_source(report)["rate_limit_limit"] == 5000
+    assert linear_source(report)["rate_limit_remaining"] == fake_linear.remaining
 
 
 def test_a_state_type_linear_adds_later_is_open_with_a_notice_naming_it(
