@@ -92,10 +92,8 @@ def collect(
         except SourceError as error:
             statuses[position] = _failed(tracker, error)
             continue
-        # A tracker appends its notices to the history's; the new ones are its own.
-        notices = enriched.notices[len(history.notices) :]
         attached = _action_items(enriched, query) - _action_items(history, query)
-        history = replace(enriched, notices=history.notices)
+        history, notices = _own_notices(history, enriched)
         statuses[position] = SourceStatus(
             tracker.name,
             ok=True,
@@ -124,12 +122,18 @@ def _attach_exported(
         except SourceError as error:
             statuses[position] = _failed(backend, error)
             continue
-        notices = attached.notices[len(history.notices) :]
-        history = replace(attached, notices=history.notices)
+        history, notices = _own_notices(history, attached)
         statuses[position] = replace(
             status, usage=backend.usage(), notices=(*status.notices, *notices)
         )
     return history
+
+
+def _own_notices(before: History, after: History) -> tuple[History, tuple[str, ...]]:
+    """``after`` with ``before``'s notices, and the notices a step added: a tracker, or a
+    source attaching exported items, appends its notices to the history's, and the new ones
+    are its own, for its status."""
+    return replace(after, notices=before.notices), after.notices[len(before.notices) :]
 
 
 def _speaking_for(history: History, query: Query) -> list[Postmortem]:

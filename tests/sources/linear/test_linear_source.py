@@ -64,6 +64,12 @@ def check(
     )  # fmt: skip
 
 
+def ready(fake: FakeLinear) -> LinearWorld:
+    """The fake's world, with the key the checks send registered."""
+    fake.world.api_key(KEY)
+    return fake.world
+
+
 def postmortem(world: LinearWorld, *labels: str, title: str = "Checkout 500s", days: float = 11):
     return world.issue(
         "OPS", title, created_at=at(days), description=f"The deploy of {SHA[:12]} failed.",
@@ -89,8 +95,7 @@ def test_sub_issues_and_linked_issues_are_items_with_states_by_type(
     fake_linear: FakeLinear,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    world = fake_linear.world
-    world.api_key(KEY)
+    world = ready(fake_linear)
     pm = postmortem(world, "service:checkout")
     world.issue("OPS", "Add an alert", created_at=at(10), parent=pm, due=at(2).date(),
                 labels=["team:payments"], state="In Progress")  # fmt: skip
@@ -126,8 +131,7 @@ def test_a_service_label_in_a_group_or_none_at_all_and_other_services(
     fake_linear: FakeLinear,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    world = fake_linear.world
-    world.api_key(KEY)
+    world = ready(fake_linear)
     postmortem(
         world, "service:checkout", title="Grouped label"
     )  # group "service", label "checkout"
@@ -149,8 +153,7 @@ def test_every_page_is_read_and_requests_grow_with_postmortems(
     fake_linear: FakeLinear,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    world = fake_linear.world
-    world.api_key(KEY)
+    world = ready(fake_linear)
     count = queries.POSTMORTEMS_PER_PAGE * 2 + 3
     for number in range(count):
         pm = postmortem(world, "service:checkout", title=f"Incident {number}", days=11)
@@ -178,8 +181,7 @@ def test_a_state_type_linear_adds_later_is_open_with_a_notice_naming_it(
     fake_linear: FakeLinear,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    world = fake_linear.world
-    world.api_key(KEY)
+    world = ready(fake_linear)
     pm = postmortem(world, "service:checkout")
     world.issue("OPS", "Paused work", created_at=at(10), parent=pm, state="On Hold",
                 state_type="paused")  # fmt: skip
@@ -196,8 +198,7 @@ def test_deleted_issues_and_archived_postmortems(
     fake_linear: FakeLinear,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    world = fake_linear.world
-    world.api_key(KEY)
+    world = ready(fake_linear)
     old = postmortem(world, "service:checkout", title="Archived, still a postmortem", days=300)
     old.close("Done", at(299))
     old.archived_at = at(100)
@@ -222,8 +223,7 @@ def test_an_item_exported_to_jira_is_judged_by_jira_when_jira_is_a_source(
     fake_jira: FakeJira,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    world = fake_linear.world
-    world.api_key(KEY)
+    world = ready(fake_linear)
     pm = postmortem(world, "service:checkout")
     fake_jira.world.cloud_account("sre@acme.test", "jira-token")
     exported = fake_jira.world.project("PLAT").issue(
@@ -258,8 +258,7 @@ def test_ratelimited_is_waited_out_until_the_reset_in_milliseconds(
     fake_clock: FakeClock,
     tmp_path: Path,
 ) -> None:
-    world = fake_linear.world
-    world.api_key(KEY)
+    world = ready(fake_linear)
     postmortem(world, "service:checkout")
     fake_clock.drive(fake_linear)
     reset = int((fake_clock.time() + 20) * 1000)
@@ -328,8 +327,7 @@ def test_an_item_exported_to_github_is_judged_by_github_when_github_is_a_source(
     fake_github: FakeGitHub,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    world = fake_linear.world
-    world.api_key(KEY)
+    world = ready(fake_linear)
     pm = postmortem(world, "service:checkout")
     fake_github.world.token(GITHUB_TOKEN, login="github-actions[bot]")
     shop = fake_github.world.repo("acme/shop")
