@@ -15,7 +15,7 @@ import graphql
 import requests
 
 from deploygate.sources.linear import queries
-from fakes.linear import MAX_COMPLEXITY, FakeLinear, fake_linear  # noqa: F401
+from fakes.linear import MAX_COMPLEXITY, FakeLinear, complexity, fake_linear  # noqa: F401
 from fakes.linear_schema import linear_schema
 from fakes.worlds import at
 
@@ -51,10 +51,12 @@ def test_the_schema_is_linears_where_the_source_relies_on_it() -> None:
     assert str(schema.query_type.fields["issue"].args["id"].type) == "String!"  # type: ignore[union-attr]
 
 
-def test_the_sources_documents_are_valid_on_the_schema() -> None:
+def test_the_sources_documents_are_valid_and_under_the_complexity_limit() -> None:
     schema = linear_schema()
     for document in (queries.POSTMORTEMS, queries.MORE_RELATIONS, queries.ITEMS):
-        assert graphql.validate(schema, graphql.parse(document)) == []
+        parsed = graphql.parse(document)
+        assert graphql.validate(schema, parsed) == []
+        assert complexity(schema, parsed, {}) <= MAX_COMPLEXITY
 
 
 def test_a_field_linear_lacks_is_refused_as_linear_refuses_it(
