@@ -132,11 +132,11 @@ def test_a_service_label_in_a_group_or_none_at_all_and_other_services(
     tmp_path: Path,
 ) -> None:
     world = ready(fake_linear)
-    postmortem(
-        world, "service:checkout", title="Grouped label"
-    )  # group "service", label "checkout"
+    # The fake answers "service:checkout" as the label "checkout" in the group "service".
+    grouped = postmortem(world, "service:checkout", title="Grouped label")
     postmortem(world, title="Every service")
-    postmortem(world, "service:search", title="Another service's")
+    other = postmortem(world, "service:search", title="Another service's")
+    world.relate(grouped, other, "related")  # a postmortem that links another is no item
     world.issue("SRE", "Another team's", labels=["postmortem"], created_at=at(11))
     world.issue("OPS", "No postmortem label", labels=["service:checkout"], created_at=at(11))
 
@@ -144,6 +144,7 @@ def test_a_service_label_in_a_group_or_none_at_all_and_other_services(
     search = json_report(check(project(tmp_path, fake_linear), service="search").stdout)
 
     assert linear_source(checkout)["coverage"]["postmortems"] == 2
+    assert linear_source(checkout)["coverage"]["action_items"] == 0
     [reviewed] = findings_by_rule(checkout, "reviewed-failure")
     assert reviewed["postmortem"]["title"] in ("Grouped label", "Every service")
     assert linear_source(search)["coverage"]["postmortems"] == 2

@@ -86,13 +86,14 @@ class LinearSource:
         answer fails the source (exit 3) naming the issue and the field; any
         other exception is a bug in deploygate (exit 4).
         """
-        listed = [record for record in self.api.postmortems() if not record.trashed]
+        every = self.api.postmortems()
+        listed = [record for record in every if not record.trashed]
         covering = sorted(
             (record for record in listed if _covers(record, query.service, self.settings)),
             key=lambda record: record.created_at,
         )
         items = self.api.items(covering) if covering else []
-        owned = owners(covering, items)
+        owned = owners(covering, items, {record.id for record in every})
         notices: list[str] = []
         postmortems = []
         for record in covering:
@@ -118,13 +119,16 @@ class Mapped:
 
 
 def owners(
-    postmortems: Sequence[PostmortemRecord], items: Sequence[ItemRecord]
+    postmortems: Sequence[PostmortemRecord],
+    items: Sequence[ItemRecord],
+    labelled: set[str],
 ) -> dict[str, list[ItemRecord]]:
     """Each postmortem's items, by the postmortem's id: an item goes to its parent when that
     is a postmortem, else to the earliest postmortem (``postmortems`` is in time order) that
-    links it. A postmortem linked by another is not an item of it."""
+    links it. An issue with the postmortem label (``labelled``: the ids of all, whatever
+    their service, deleted ones too) is never an item: one postmortem may link another."""
     postmortem_ids = {record.id for record in postmortems}
-    by_id = {found.id: found for found in items if found.id not in postmortem_ids}
+    by_id = {found.id: found for found in items if found.id not in labelled}
     owned: dict[str, list[ItemRecord]] = {}
     placed: set[str] = set()
     for found in by_id.values():
