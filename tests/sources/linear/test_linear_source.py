@@ -359,3 +359,21 @@ def test_an_item_exported_to_github_is_judged_by_github_when_github_is_a_source(
     [declined] = findings_by_rule(both, "declined-action-item")
     assert declined["action_item"]["url"] == planned.url
     assert linear_source(both)["coverage"]["action_items"] == 0
+
+
+def test_item_listings_go_side_by_side_at_most_eight_at_a_time(tmp_path: Path) -> None:
+    """Nine listings of items (450 postmortems, 50 a listing), each answered after half a
+    second: no more than 8 arrive within any half second, as the ninth waits
+    for a free worker."""
+    latency = 0.5
+    with FakeLinear() as fake:
+        world = ready(fake)
+        for number in range(9 * queries.POSTMORTEMS_PER_ITEM_LISTING):
+            postmortem(world, "service:checkout", title=f"Incident {number}")
+        listing = lambda record: "DeploygateItems" in record.body.decode()  # noqa: E731
+        fake.faults.add(listing, status=None, delay=latency, times=None)
+        result = check(project(tmp_path, fake))
+        listings = [r.time for r in fake.queries() if "DeploygateItems" in r.body.decode()]
+    assert result.exit_code in (0, 1), result.output
+    assert len(listings) == 9
+    assert max(sum(1 for t in listings if start <= t < start + latency) for start in listings) <= 8
