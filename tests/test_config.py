@@ -9,6 +9,8 @@ every backend's table the same messages, with did-you-mean.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,7 @@ from conftest import run_cli
 
 from deploygate.config import parse
 from deploygate.errors import ConfigError
-from deploygate.sources import REGISTRY
+from deploygate.sources import BACKENDS, REGISTRY
 
 # No token anywhere: a file's mistakes must be found before any credential is looked for.
 ENV = {
@@ -54,6 +56,19 @@ REJECTED = {
         3,
     ),
     "a missing postmortem folder": ('[local]\npostmortems = "nowhere"\n', 2),
+    "incident.io url that is no API": (
+        'source = ["local", "incident-io"]\n[incident-io]\nurl = "ftp://api.incident.io"\n',
+        3,
+    ),
+    "incident.io url with credentials": (
+        'source = ["local", "incident-io"]\n[incident-io]\nurl = "https://me:pw@api.incident.io"\n',
+        3,
+    ),
+    "incident.io without a source of deployments": ('source = ["incident-io"]\n', 1),
+    "incident.io service field not text": (
+        'source = ["local", "incident-io"]\n[incident-io]\n\nservice-field = 7\n',
+        4,
+    ),
     "linear without teams": ('source = ["local", "linear"]\n[linear]\n', 2),
     "linear team that is no key": (
         'source = ["local", "linear"]\n[linear]\nteams = ["ops team"]\n',
@@ -113,6 +128,17 @@ def test_a_valid_file_explains_each_selected_backend(tmp_path: Path) -> None:
     assert shown.rstrip().endswith("The configuration is valid.")
 
 
+def test_incidentio_is_explained_without_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "deploygate.toml"
+    path.write_text('source = ["github", "incident-io"]\n[incident-io]\ncause-field = "Cause"\n')
+    code, shown, _ = both("config", "--config", str(path), env={**ENV, "INCIDENT_IO_API_KEY": "k"})
+    assert code == 0, shown
+    assert "https://api.incident.io" in shown
+    assert "Affected services" in shown
+    assert "Cause" in shown
+    assert "INCIDENT_IO_API_KEY" in shown
+
+
 def test_a_valid_linear_table_is_explained(tmp_path: Path) -> None:
     path = tmp_path / "deploygate.toml"
     path.write_text('source = ["github", "linear"]\n[linear]\nteams = ["OPS", "SRE"]\n')
@@ -131,6 +157,45 @@ def test_every_backend_table_is_read_by_the_one_reader(tmp_path: Path) -> None:
             ConfigError, match=rf"^{tmp_path}/deploygate.toml:{line}: {name}.no-such-key"
         ):
             parse(text, tmp_path / "deploygate.toml", REGISTRY)
+
+
+def test_each_backend_declares_the_token_variables_its_table_defaults_to() -> None:
+    """Every run cleans every backend's default token from its output without importing the
+    backend, from the registry's list; it must name what the table itself reads."""
+    for name, (_, variables) in BACKENDS.items():
+        backend = REGISTRY[name]
+        assert backend.name == name
+        assert backend.token_variables(backend.table()) == variables, name
+
+
+def test_a_check_imports_only_the_backends_and_formats_it_uses(tmp_path: Path) -> None:
+    """Start-up is the first thing a user feels: the quickstart check loads no platform client
+    nor another backend's table, and no renderer it does not print."""
+    code = (
+        "import sys\n"
+        "from deploygate.cli import cli\n"
+        "try:\n"
+        "    cli(['check', '--config', sys.argv[1], '--service', 'checkout'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('deploygate'))))\n"
+    )
+    config = Path(__file__).parent.parent / "examples" / "quickstart" / "deploygate.toml"
+    shown = (
+        subprocess.run(
+            [sys.executable, "-c", code, str(config)], capture_output=True, text=True, check=True
+        )
+        .stdout.splitlines()[-1]
+        .split()
+    )
+    assert "deploygate.formats.text" in shown  # the one it prints
+    unused = [
+        name for name in shown
+        if name.startswith(("deploygate.sources.github", "deploygate.sources.gitlab",
+                            "deploygate.sources.jira", "deploygate.platforms", "deploygate.loop",
+                            "deploygate.formats.loop_", "deploygate.formats.markdown"))
+    ]  # fmt: skip
+    assert unused == []
 
 
 # --- config files ----------------------------------------------------------------------

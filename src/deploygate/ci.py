@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +50,8 @@ def terminal_width(stream: TextIO, env: Mapping[str, str]) -> int:
         return int(columns)
     isatty = getattr(stream, "isatty", None)
     if isatty and isatty():
+        import shutil  # only a terminal has a size: a CI log never pays for the import
+
         return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
     return DEFAULT_WIDTH
 
@@ -60,6 +60,8 @@ def git_remote(cwd: Path) -> str | None:
     """The ``origin`` remote URL as git would fetch it, or None outside a repository or
     without git. ``git remote get-url`` applies ``url.<base>.insteadOf`` rewrites, which
     reading ``.git/config`` would miss."""
+    import subprocess  # only ``init`` asks git: a check never pays for the import
+
     try:
         result = subprocess.run(
             ["git", "remote", "get-url", "origin"],

@@ -11,10 +11,10 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from deploygate.errors import ExitCode, OnError, SourceError
 from deploygate.linking import ReferenceIndex, link_failures
-from deploygate.loop import LoopReport, learning_loop
 from deploygate.model import (
     ActionItemState,
     Coverage,
@@ -42,6 +42,9 @@ from deploygate.rules import (
 )
 from deploygate.sources import Backend, ExportTarget, Tracker
 from deploygate.sources.markdown import lessons
+
+if TYPE_CHECKING:
+    from deploygate.loop import LoopReport
 
 
 def collect(
@@ -355,6 +358,8 @@ def learning_report(
     A failed source is a SourceError here: a report on partial history
     would understate the debt.
     """
+    from deploygate.loop import LoopReport, learning_loop  # a check does not measure the loop
+
     loops = []
     for service in services:
         query = Query(service=service, environment=None, now=now, lookback=period)

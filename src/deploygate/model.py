@@ -206,6 +206,10 @@ class Postmortem:
     """False for a holder of action items that a tracker (a Jira query) found without any
     postmortem naming them: they are lessons of the service and count as debt, but the
     holder reviews no failure and is not counted as a postmortem."""
+    started_at: datetime | None = None
+    """When the incident it reviews started, where the platform records it (incident.io's
+    "Impact started"): a time-window link is measured from the failure to it, rather than
+    to when the postmortem was written."""
 
     def covers(self, service: str) -> bool:
         """Whether this postmortem speaks for ``service``."""

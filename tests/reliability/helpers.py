@@ -246,27 +246,6 @@ def annotations(run: Run, name: str) -> list[str]:
     return [command.data for command in runner_commands(run.output) if command.name == name]
 
 
-def source_status(run: Run, name: str) -> dict[str, Any]:
-    """The report's entry for the source or tracker called ``name``."""
-    [status] = [source for source in run.report()["sources"] if source["name"] == name]
-    return dict(status)
-
-
-def assert_failed_in_one_line(run: Run, name: str, *expected: str) -> str:
-    """Source ``name`` failed (exit 3, NOT VERIFIED) with one line holding every ``expected``
-    part, and no traceback; the line, for further checks."""
-    run.assert_clean()
-    assert run.exit_code == 3, run.output
-    status = source_status(run, name)
-    assert status["ok"] is False
-    error = str(status["error"])
-    assert "\n" not in error
-    for part in expected:
-        assert part in error, error
-    assert "NOT VERIFIED" in run.stderr
-    return error
-
-
 def assert_not_verified(run: Run, on_error: str) -> None:
     """Exit 3 and one error annotation, or under --on-error warn exit 0 and one warning."""
     loud, quiet = ("error", "warning") if on_error == "fail" else ("warning", "error")
@@ -281,6 +260,40 @@ def assert_not_verified(run: Run, on_error: str) -> None:
     assert "could not decide" in summary
     assert "verdict<<" in run.files["output"]
     assert "\nunknown\n" in run.files["output"]
+
+
+def assert_secrets_kept(
+    run: Run, secrets: Mapping[str, str], requests: Iterable[Any], authorization: str
+) -> None:
+    """No spelling of ``secrets`` in any output, nor in any request a fake logged except in
+    its Authorization header, which is ``authorization`` in every one."""
+    found = leaks(run.everything, secrets)
+    assert not found, f"secrets in the output: {found}"
+    for request in requests:
+        sent = f"{request.path}?{request.query}\n" + request.body.decode("utf-8", "replace")
+        assert not leaks(sent, secrets), sent
+        assert request.headers.get("authorization") == authorization
+
+
+def source_status(run: Run, name: str) -> dict[str, Any]:
+    """The JSON report's entry for source ``name``."""
+    [found] = [source for source in run.report()["sources"] if source["name"] == name]
+    return dict(found)
+
+
+def assert_source_failed(run: Run, name: str, *expected: str) -> str:
+    """Exit 3 because source ``name`` failed, with one clear line holding every ``expected``
+    part, and NOT VERIFIED said on stderr; returns the line."""
+    run.assert_clean()
+    assert run.exit_code == 3, run.output
+    status = source_status(run, name)
+    assert status["ok"] is False
+    error = str(status["error"])
+    assert "\n" not in error
+    for part in expected:
+        assert part in error, error
+    assert "NOT VERIFIED" in run.stderr
+    return error
 
 
 # ---------------------------------------------------------------------------

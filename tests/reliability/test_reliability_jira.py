@@ -45,10 +45,11 @@ from reliability.helpers import (
     Launch,
     RawServer,
     Run,
-    assert_failed_in_one_line,
     assert_inert_markdown,
     assert_internal_error,
     assert_not_verified,
+    assert_secrets_kept,
+    assert_source_failed,
     canary_forms,
     check,
     clean_env,
@@ -127,18 +128,13 @@ def jira_status(run: Run) -> dict[str, Any]:
 def assert_no_jira_leak(run: Run, fake: FakeJira | None = None) -> None:
     """No spelling of the Jira token, of email:token or of its base64, in any output; and
     the fake received the token only in the Authorization header."""
-    found = leaks(run.everything, JIRA_SECRETS)
     header = base64.b64encode(f"{JIRA_EMAIL}:{JIRA_TOKEN}".encode()).decode()
     assert header not in run.everything
-    assert not found, f"secrets in the output: {found}"
-    for request in list(fake.requests) if fake else ():
-        sent = f"{request.path}?{request.query}\n" + request.body.decode("utf-8", "replace")
-        assert not leaks(sent, JIRA_SECRETS), sent
-        assert request.headers.get("authorization") == f"Basic {header}"
+    assert_secrets_kept(run, JIRA_SECRETS, list(fake.requests) if fake else (), f"Basic {header}")
 
 
 def assert_one_clear_line(run: Run, *expected: str) -> str:
-    return assert_failed_in_one_line(run, "jira", *expected)
+    return assert_source_failed(run, "jira", *expected)
 
 
 @pytest.fixture

@@ -41,10 +41,10 @@ from reliability.helpers import (
     HOSTILE_MARKDOWN,
     RawServer,
     Run,
-    assert_failed_in_one_line,
     assert_inert_markdown,
     assert_internal_error,
     assert_not_verified,
+    assert_source_failed,
     canary_forms,
     check,
     clean_env,
@@ -115,7 +115,7 @@ def assert_no_linear_leak(run: Run, fake: FakeLinear | None = None) -> None:
 
 
 def assert_one_clear_line(run: Run, *expected: str) -> str:
-    return assert_failed_in_one_line(run, "linear", *expected)
+    return assert_source_failed(run, "linear", *expected)
 
 
 @pytest.fixture

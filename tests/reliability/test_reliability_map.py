@@ -1,7 +1,7 @@
 """The reliability and security suite: which test covers which case of the issue.
 
 Backends: the local store, GitHub (tests/fakes/github.py), GitLab
-(tests/fakes/gitlab.py) and Jira (tests/fakes/jira.py), all through the real
+(tests/fakes/gitlab.py), Jira (tests/fakes/jira.py) and incident.io, all through the real
 CLI. The local store sends no request, so the network cases (6-11, 14, 16)
 do not apply to it; its malformed files are tests/test_bad_input.py, tests/test_config.py and
 tests/test_fuzz.py. Jira's cases are in reliability/test_reliability_jira.py:
@@ -18,6 +18,19 @@ tests/test_fuzz.py. Jira's cases are in reliability/test_reliability_jira.py:
 ::test_an_unreachable_jira_is_not_verified (14),
 ::test_hostile_jira_summaries_never_become_runner_commands (1),
 ::test_a_markdown_jira_summary_is_inert (3).
+incident.io's cases (tests/fakes/incidentio.py) are in reliability/test_reliability_incidentio.py:
+::test_hostile_follow_up_titles_never_become_runner_commands (1),
+::test_a_markdown_incident_name_and_follow_up_title_are_inert (3),
+::test_thousands_of_follow_ups_keep_the_summary_under_its_limit (5),
+::test_a_5xx_storm_is_bounded_and_not_verified (7),
+::test_a_429_is_waited_out_for_its_retry_after and ::test_a_429_an_hour_away_fails_at_once (8),
+::test_junk_retry_after_never_crashes (9),
+::test_a_hung_or_dripping_incidentio_stops_at_the_deadline (10),
+::test_a_redirect_to_another_host_is_refused (11),
+::test_malformed_answers_fail_with_one_clear_line (11, a repeated cursor; 12),
+::test_the_api_key_never_leaks and ::test_a_key_pasted_into_a_follow_up_is_not_repeated (13),
+::test_an_unreachable_incidentio_is_not_verified (14),
+::test_a_bug_in_the_source_is_exit_4 (exit 4, not 3).
 Linear's (tests/fakes/linear.py) are in reliability/test_reliability_linear.py:
 ::test_hostile_linear_titles_never_become_runner_commands (1),
 ::test_a_markdown_linear_title_is_inert (3),
@@ -31,7 +44,8 @@ Linear's (tests/fakes/linear.py) are in reliability/test_reliability_linear.py:
 ::test_malformed_answers_fail_linear_with_one_clear_line and
 ::test_malformed_items_fail_naming_the_issue (12),
 ::test_the_linear_key_never_leaks and ::test_a_key_pasted_into_a_linear_issue_is_not_repeated (13),
-::test_an_unreachable_linear_is_not_verified (14).
+::test_an_unreachable_linear_is_not_verified (14),
+::test_a_bug_in_the_linear_source_is_exit_4 (exit 4, not 3).
 
 Case -> tests (``reliability/`` is tests/reliability/; the others existed before):
 
@@ -111,6 +125,11 @@ Round two (hostile input a contributor, a paste or a server can bring):
 11. Cross-references (#12, GH-12, owner/repo#12, owner/repo@sha, !12, %12, &12, ~label, ...) ->
     reliability/test_reliability_references.py.
 12. GitLab's section markers on a pipe -> reliability/test_reliability_gitlab_sections.py.
+13. A token that is not in the environment (``gh auth token``), pasted into the data ->
+    reliability/test_reliability_canaries.py::
+    test_a_token_from_gh_pasted_into_the_data_is_not_repeated; a token in the learning-loop
+    report -> test_report_command.py::
+    test_a_token_written_into_the_history_is_not_repeated_by_the_report.
 
 A bug inside a source (a planted TypeError or KeyError) is exit 4 with its traceback under
 --debug, also under --on-error warn, never exit 3 -> reliability/test_reliability_bugs.py

@@ -46,4 +46,5 @@ BACKEND = Registration(
     token_variables=lambda table: (table.token_env,),
     explain=explain,
     holds_deployments=False,
+    secrets=lambda settings: (settings.token,),
 )
