@@ -193,8 +193,10 @@ class Postmortem:
     deployment_refs: tuple[str, ...] = ()
     """Deployments it names explicitly (ids, URLs or shas), beyond its body text."""
     tracker_refs: tuple[str, ...] = ()
-    """Tracker issues it names explicitly (Jira keys such as ``OPS-123``), beyond its body
-    text: the local front matter's ``jira`` list. A tracker attaches them to it."""
+    """Tracker issues it names explicitly (Jira keys such as ``OPS-123``, GitHub issue URLs),
+    beyond its body text: the local front matter's ``jira`` list, the issues a platform's
+    items were exported to. A tracker (or a source that is an ``ExportTarget``) attaches
+    them to it."""
     body: str = ""
     """The full text, searched for references to deployments."""
     lessons: str = ""

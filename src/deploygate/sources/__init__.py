@@ -9,7 +9,7 @@ messages, so the names cannot drift.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from deploygate.config import Config
@@ -68,7 +68,6 @@ def check_sources(names: Sequence[str], config: Config, context: SourceContext) 
     Raises :class:`~deploygate.errors.ConfigError` (exit 2) for the first
     backend whose table, or the options and environment it reads, is wrong.
     """
-    context = replace(context, sources=tuple(names))
     return [REGISTRY[name].settings(config, context) for name in names]
 
 

@@ -81,11 +81,14 @@ class ExportTarget(Protocol):
     item linked to a GitHub issue): that issue's state is the truth, as for the source's
     own items.
 
-    ``attach_exported`` returns ``history`` with each such issue, named in a postmortem's
-    :attr:`~deploygate.model.Postmortem.tracker_refs` by its URL, added to that
-    postmortem as an action item, and a notice for each it could not find; it raises
-    :class:`deploygate.errors.SourceError` like a source. It runs after every source
-    has answered, before the trackers.
+    The exporting source keeps such an item, under the id this source gives the issue,
+    and names the issue's URL in the postmortem's
+    :attr:`~deploygate.model.Postmortem.tracker_refs`. ``attach_exported`` returns
+    ``history`` with each such issue on its host read and put in the item's place (added
+    when no item has its id), and a notice for each it cannot see, whose item then
+    stands; it raises :class:`deploygate.errors.SourceError` like a source. It runs after
+    every source has answered, before the trackers, as the Jira tracker does the same
+    for Jira keys.
     """
 
     @property
@@ -117,9 +120,6 @@ class SourceContext:
     every_deployment: bool = False
     """Read successful deployments too even where the check would not need them: a report
     measures the change failure rate, whatever ``[rollbacks]`` says."""
-    sources: tuple[str, ...] = ()
-    """The names of this run's sources, so that a backend knows which other one takes the
-    items it exports (Linear's to Jira); filled by :func:`deploygate.sources.check_sources`."""
 
 
 class UnavailableSource:

@@ -238,20 +238,23 @@ def test_an_item_exported_to_jira_is_judged_by_jira_when_jira_is_a_source(
     jira_table = f'[jira]\nurl = "{fake_jira.url}"\nprojects = ["PLAT"]\n'
     jira_env = {"JIRA_EMAIL": "sre@acme.test", "JIRA_API_TOKEN": "jira-token"}
 
-    # Without Jira, the Linear issue's own state counts: open.
+    # Without Jira, the Linear issue's own state counts: open, under the Jira key.
     alone = json_report(check(project(tmp_path, fake_linear)).stdout)
     assert item_states(alone) == {
         "Exported lesson": "open-action-item",
         "Exported to a project Jira does not read": "open-action-item",
     }
+    ids = {f["action_item"]["id"] for f in findings_by_rule(alone, "open-action-item")}
+    assert ids == {exported.key, "HR-3"}
 
-    # With Jira, Jira's issue is the item, done, and the Linear copy is not counted.
+    # With Jira, Jira's issue, done, takes the item's place: counted once, by Jira's state.
+    # Jira does not read HR, so that item stands as Linear has it.
     config = project(tmp_path, fake_linear, extra=jira_table, sources=', "jira"')
     both = json_report(check(config, env=jira_env).stdout)
     assert item_states(both) == {"Exported to a project Jira does not read": "open-action-item"}
-    jira = next(s for s in both["sources"] if s["name"] == "jira")
-    assert jira["coverage"]["action_items"] == 1
-    assert linear_source(both)["coverage"]["action_items"] == 1
+    assert linear_source(both)["coverage"]["action_items"] == 2
+    reviewed = findings_by_rule(both, "reviewed-failure")
+    assert [f["postmortem"]["id"] for f in reviewed] == [pm.identifier]
 
 
 def test_ratelimited_is_waited_out_until_the_reset_in_milliseconds(
@@ -339,7 +342,7 @@ def test_an_item_exported_to_github_is_judged_by_github_when_github_is_a_source(
         ("Exported lesson", done.url),
         ("Declined lesson", planned.url),
         ("Exported to a deleted issue", "https://github.com/acme/shop/issues/999"),
-        ("Exported to another GitHub", "https://ghe.example.com/acme/shop/issues/1"),
+        ("Exported to another GitHub", "https://ghe.example.com/acme/other/issues/1"),
     ):
         world.issue("OPS", title, created_at=at(10), parent=pm, attachments=[(url, "github")])
     env = fake_github.actions_env(GITHUB_TOKEN, "acme/shop")
@@ -348,17 +351,20 @@ def test_an_item_exported_to_github_is_judged_by_github_when_github_is_a_source(
     alone = json_report(check(project(tmp_path, fake_linear)).stdout)
     assert len(findings_by_rule(alone, "open-action-item")) == 4
 
-    # With GitHub, GitHub's issues are the items, with GitHub's states; what GitHub cannot
-    # show is left out with a notice naming it.
+    # With GitHub, GitHub's issues take the items' places, with GitHub's states; an issue
+    # GitHub cannot show, or one on another host, leaves its item as Linear has it.
     config = project(tmp_path, fake_linear, sources=', "github"')
     result = check(config, "--format", "text", env=env)
     assert "acme/shop#999, named by postmortem OPS-1, is not on GitHub" in result.stdout
-    assert "https://ghe.example.com/acme/shop/issues/1, named by postmortem OPS-1" in result.stdout
     both = json_report(check(config, env=env).stdout)
-    assert item_states(both) == {"Declined on GitHub": "declined-action-item"}
+    assert item_states(both) == {
+        "Declined on GitHub": "declined-action-item",
+        "Exported to a deleted issue": "open-action-item",
+        "Exported to another GitHub": "open-action-item",
+    }
     [declined] = findings_by_rule(both, "declined-action-item")
     assert declined["action_item"]["url"] == planned.url
-    assert linear_source(both)["coverage"]["action_items"] == 0
+    assert linear_source(both)["coverage"]["action_items"] == 4
 
 
 def test_item_listings_go_side_by_side_at_most_eight_at_a_time(tmp_path: Path) -> None:

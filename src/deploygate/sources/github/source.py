@@ -46,7 +46,6 @@ from deploygate.model import (
     ServiceSeen,
     Usage,
 )
-from deploygate.sanitize import terminal
 from deploygate.sources.github import runs
 from deploygate.sources.github.api import GitHubApi, Refused
 from deploygate.sources.github.queries import IssueSchema
@@ -157,42 +156,37 @@ class GitHubSource:
 
     def attach_exported(self, query: Query, history: History) -> History:
         """``history`` with the issues of this GitHub that other platforms' items were
-        exported to (a postmortem's ``tracker_refs`` naming an issue URL), each on the
-        postmortem naming it, with GitHub's state: one lookup per hundred issues, none when
-        no postmortem exports any. A URL on another host, or of an issue GitHub does not
-        show, is left out with a notice, never silently."""
-        wanted: dict[str, list[IssueKey]] = {}
-        notices: list[str] = []
-        for postmortem in history.postmortems:
-            for ref in postmortem.tracker_refs:
-                key = exported_issue(ref, self.settings.web_url)
-                if key is not None:
-                    wanted.setdefault(postmortem.id, []).append(key)
-                elif _ISSUE_URL.fullmatch(ref):
-                    notices.append(
-                        f"{terminal(ref)[:200]}, named by postmortem {postmortem.id}, is not an "
-                        f"issue of {self.settings.web_url}; it is left out"
-                    )
+        exported to (a postmortem's ``tracker_refs`` naming an issue URL) in those items'
+        place, with GitHub's state: one lookup per hundred issues, none when no postmortem
+        exports any. An issue GitHub does not show leaves the exporting platform's item as
+        it was, with a notice; a URL of another host is not this source's."""
+        wanted = {
+            postmortem.id: keys
+            for postmortem in history.postmortems
+            if (keys := exported_issues(postmortem.tracker_refs, self.settings.web_url))
+        }
         if not wanted:
-            return replace(history, notices=(*history.notices, *notices))
+            return history
         looked_up = self.api.issues(sorted({key for keys in wanted.values() for key in keys}))
-        postmortems = []
-        for postmortem in history.postmortems:
-            items = []
-            for key in wanted.get(postmortem.id, []):
-                if key in looked_up:
-                    items.append(_action_item(looked_up[key], self.settings))
-                else:
-                    notices.append(
-                        f"{key[0]}#{key[1]}, named by postmortem {postmortem.id}, is not on "
-                        "GitHub or not visible to the token; it is left out"
-                    )
-            if items:
-                postmortem = replace(postmortem, action_items=(*postmortem.action_items, *items))
-            postmortems.append(postmortem)
-        return replace(
-            history, postmortems=tuple(postmortems), notices=(*history.notices, *notices)
+        notices = [
+            f"{key[0]}#{key[1]}, named by postmortem {postmortem_id}, is not on GitHub or not "
+            "visible to the token; its item stands as exported"
+            for postmortem_id, keys in wanted.items()
+            for key in keys
+            if key not in looked_up
+        ]
+        postmortems = tuple(
+            _with_exported(
+                postmortem,
+                [
+                    _action_item(looked_up[key], self.settings)
+                    for key in wanted.get(postmortem.id, [])
+                    if key in looked_up
+                ],
+            )
+            for postmortem in history.postmortems
         )
+        return replace(history, postmortems=postmortems, notices=(*history.notices, *notices))
 
     def other_environments(
         self, query: Query, workflow: DeployWorkflow | None, deployments: Sequence[Deployment]
@@ -325,12 +319,25 @@ def _deployment(record: DeploymentRecord, service: str, settings: GitHubSettings
     )
 
 
-def exported_issue(url: str, web_url: str) -> IssueKey | None:
-    """The issue a URL names on this GitHub (``web_url``), or None for anything else."""
-    match = _ISSUE_URL.fullmatch(url)
-    if match is None or match[1].lower() != web_url.rstrip("/").lower():
-        return None
-    return match[2], int(match[3])
+def exported_issues(refs: Sequence[str], web_url: str) -> list[IssueKey]:
+    """The issues of this GitHub (``web_url``) that ``refs`` name by URL, in order."""
+    found: list[IssueKey] = []
+    for ref in refs:
+        match = _ISSUE_URL.fullmatch(ref)
+        if match is not None and match[1].lower() == web_url.rstrip("/").lower():
+            found.append((match[2], int(match[3])))
+    return list(dict.fromkeys(found))
+
+
+def _with_exported(postmortem: Postmortem, items: Sequence[ActionItem]) -> Postmortem:
+    """``postmortem`` with each of ``items`` in the place of the item of its id, or added."""
+    if not items:
+        return postmortem
+    # Owner and repository names are case-insensitive on GitHub, and an exported link may
+    # spell them otherwise than GitHub does.
+    by_id = {item.id.lower(): item for item in items}
+    kept = [by_id.pop(item.id.lower(), item) for item in postmortem.action_items]
+    return replace(postmortem, action_items=(*kept, *by_id.values()))
 
 
 def actions_run(deployment: Deployment, web_url: str) -> str | None:

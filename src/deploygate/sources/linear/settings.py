@@ -39,13 +39,6 @@ class LinearSettings:
     service_label_prefix: str = "service:"
     team_label_prefix: str = "team:"
     cause_label_prefix: str = "cause:"
-    jira_projects: tuple[str, ...] = ()
-    """The projects of this run's Jira tracker, when Jira is one of its sources: an item
-    exported to an issue of one of them is Jira's to judge, so its key goes to the
-    postmortem and the Linear copy is left out."""
-    github_configured: bool = False
-    """GitHub is a source of this run: an item exported to a GitHub issue is GitHub's to
-    judge (:class:`~deploygate.sources.interface.ExportTarget`)."""
     deadline: float = 60.0
     token_env: str = "LINEAR_API_KEY"
     token: str = ""
@@ -89,20 +82,9 @@ def resolve(linear: LinearConfig, config: Config, context: SourceContext) -> Lin
         service_label_prefix=linear.service_label.removesuffix("{service}"),
         team_label_prefix=linear.team_label.removesuffix("{team}"),
         cause_label_prefix=linear.cause_label.removesuffix("{cause}"),
-        jira_projects=_jira_projects(config, context),
-        github_configured="github" in context.sources,
         deadline=linear.deadline.total_seconds(),
         token_env=linear.token_env,
     )
-
-
-def _jira_projects(config: Config, context: SourceContext) -> tuple[str, ...]:
-    """The projects the run's Jira tracker reads; none when Jira is not a source. Read from
-    its table by name, so this backend imports no other."""
-    if "jira" not in context.sources:
-        return ()
-    projects = getattr(config.tables.get("jira"), "projects", ())
-    return tuple(str(project) for project in projects)
 
 
 def with_token(settings: LinearSettings, env: Mapping[str, str]) -> LinearSettings:

@@ -13,14 +13,14 @@
   trash was deleted, which declines it. An item belongs to one postmortem:
   its parent, else the earliest postmortem that links it.
 - Exported items: an item with a Jira issue attached (Linear's Jira link)
-  is Jira's to judge when Jira is a source of the same run and reads that
-  project: its key goes to the postmortem's ``tracker_refs``, where the Jira
-  tracker attaches the Jira issue with Jira's state. One with a GitHub issue
-  attached is GitHub's when GitHub is a source: its URL goes to
-  ``tracker_refs``, where the GitHub source attaches the issue with GitHub's
-  state (:class:`~deploygate.sources.interface.ExportTarget`). Either way the
-  Linear copy is left out, so the item is counted once; otherwise the Linear
-  issue's own state counts. GitLab issues are not followed.
+  takes the Jira key as its id, and the postmortem names the key in
+  ``tracker_refs``; one with a GitHub issue attached takes the issue's
+  ``owner/repo#12`` and names its URL. When Jira (the tracker) or GitHub (an
+  :class:`~deploygate.sources.interface.ExportTarget`) is a source of the
+  run, it puts its issue, with its state, in the item's place, so the item
+  is counted once; otherwise, or when it cannot see the issue, the Linear
+  issue's own state stands (Linear keeps the two in sync). GitLab issues are
+  not followed.
 - The owning team is a ``team:<name>`` label, else the issue's Linear team;
   never the assignee, whose name is a person's.
 
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from deploygate.http import HttpClient
 from deploygate.model import (
@@ -56,7 +56,9 @@ OPEN_STATE_TYPES = frozenset({"triage", "backlog", "unstarted", "started"})
 _CLOSED = {"completed": ActionItemState.DONE, "canceled": ActionItemState.DECLINED}
 _JIRA_BROWSE = re.compile(r"^https?://[^/?#]+/browse/([A-Z][A-Z0-9_]+-[1-9][0-9]*)(?:[/?#]|$)")
 """A Jira issue's page, as Linear's Jira link attaches it."""
-_GITHUB_ISSUE = re.compile(r"https?://[^/?#]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/issues/[1-9][0-9]*")
+_GITHUB_ISSUE = re.compile(
+    r"https?://[^/?#]+/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/issues/([1-9][0-9]*)"
+)
 """A GitHub issue's page, as Linear's GitHub link attaches it (GitLab's have ``/-/``)."""
 
 
@@ -151,11 +153,12 @@ def map_postmortem(
     exported: list[str] = []
     notices: list[str] = []
     for found in sorted(items, key=lambda found: (found.created_at, found.identifier)):
-        elsewhere = exported_to(found, settings)
-        if elsewhere is not None:
-            exported.append(elsewhere)
-            continue
         item, notice = action_item(found, settings)
+        elsewhere = exported_to(found)
+        if elsewhere is not None:
+            external_id, reference = elsewhere
+            item = replace(item, id=external_id)
+            exported.append(reference)
         action_items.append(item)
         notices += [notice] if notice else []
     services = _suffixes(record.labels, settings.service_label_prefix)
@@ -214,15 +217,17 @@ def action_item(found: ItemRecord, settings: LinearSettings) -> tuple[ActionItem
     )
 
 
-def exported_to(found: ItemRecord, settings: LinearSettings) -> str | None:
-    """How the postmortem names the issue of another source of this run that ``found`` was
-    exported to (a Jira key, a GitHub issue URL), or None when its Linear state counts."""
+def exported_to(found: ItemRecord) -> tuple[str, str] | None:
+    """The issue ``found`` was exported to, as the id its tracker gives it and how the
+    postmortem names it: a Jira key (both), or a GitHub issue's ``owner/repo#12`` and URL;
+    None for an item that lives in Linear only."""
     for url, _source in found.attachments:
         jira = _JIRA_BROWSE.match(url)
-        if jira and jira.group(1).rsplit("-", 1)[0] in settings.jira_projects:
-            return jira.group(1)
-        if settings.github_configured and _GITHUB_ISSUE.fullmatch(url):
-            return url
+        if jira:
+            return jira.group(1), jira.group(1)
+        github = _GITHUB_ISSUE.fullmatch(url)
+        if github:
+            return f"{github.group(1)}#{github.group(2)}", url
     return None
 
 
