@@ -44,16 +44,17 @@ from reliability.helpers import (
     assert_inert_markdown,
     assert_internal_error,
     assert_not_verified,
+    assert_secrets_kept,
     assert_source_failed,
     canary_forms,
     check,
     clean_env,
     closed_port,
     foreign_commands,
-    leaks,
     mutate_answers,
     other_host,
     plant_bug,
+    raw_body,
     redirect,
     runner_views,
     source_status,
@@ -107,11 +108,7 @@ def linear_status(run: Run) -> dict[str, Any]:
 
 def assert_no_linear_leak(run: Run, fake: FakeLinear | None = None) -> None:
     """No spelling of the key in any output; the fake got it only in the Authorization."""
-    found = leaks(run.everything, LINEAR_SECRETS)
-    assert not found, f"secrets in the output: {found}"
-    for request in list(fake.requests) if fake else ():
-        assert not leaks(request.body.decode("utf-8", "replace"), LINEAR_SECRETS)
-        assert request.headers.get("authorization") == LINEAR_KEY
+    assert_secrets_kept(run, LINEAR_SECRETS, list(fake.requests) if fake else (), LINEAR_KEY)
 
 
 def assert_one_clear_line(run: Run, *expected: str) -> str:
@@ -239,13 +236,6 @@ def _issues(mutate: Callable[[dict[str, Any]], None]) -> Callable[[Response], No
     return apply
 
 
-def _raw(payload: bytes) -> Callable[[Response], None]:
-    def apply(response: Response) -> None:
-        response.raw = payload
-
-    return apply
-
-
 def _same_page_again() -> Callable[[Response], None]:
     """Every page says more follows, after the first page's cursor: the same page for ever."""
     first: list[str] = []
@@ -270,9 +260,9 @@ MALFORMED: dict[str, tuple[Callable[[Response], None], str]] = {
     "state type a number": (_issues(lambda n: n["state"].update(type=3)), "with the state"),
     "title not text": (_issues(lambda n: n.update(title=["x"])), "with the title"),
     "labels not a list": (_issues(lambda n: n["labels"].update(nodes="postmortem")), "labels"),
-    "html login page": (_raw(b"<html><body>Log in</body></html>"), "not JSON"),
-    "truncated json": (_raw(b'{"data": {"issues": {"nod'), "not JSON"),
-    "a list, not an object": (_raw(b"[]"), "not JSON"),
+    "html login page": (raw_body(b"<html><body>Log in</body></html>"), "not JSON"),
+    "truncated json": (raw_body(b'{"data": {"issues": {"nod'), "not JSON"),
+    "a list, not an object": (raw_body(b"[]"), "not JSON"),
     "no data": (lambda r: r.body.pop("data"), "without data"),
     "repeated cursor": (_same_page_again(), "repeated cursor"),
 }
