@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import json_report, run_cli
+from conftest import json_report, loop_report, run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.linear import HISTORY_KEY, FakeLinear, fake_linear, write_history  # noqa: F401
 
@@ -112,3 +112,49 @@ def test_linear_beside_github_deployments_finds_what_the_local_store_finds(
     github, linear = report["sources"]
     assert github["coverage"]["deployments"] > 0
     assert linear["coverage"]["postmortems"] == len(history.postmortems)
+
+
+COMPARED = (
+    "deployments",
+    "failed_deployments",
+    "change_failure_rate",
+    "reviewed_failures",
+    "postmortem_coverage",
+    "median_hours_to_postmortem",
+    "open_action_items",
+    "overdue_action_items",
+    "repeat_failures",
+    "related_failures",
+)
+"""The loop measures both backends hold the data for."""
+
+
+def test_the_learning_loop_report_through_linear_measures_what_the_local_store_does(
+    history: Any,
+    fake_linear: FakeLinear,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """``report`` collects through the same sources as ``check``: the year's measures through
+    Linear are the local store's. Not when items were closed: the local history writes no
+    closing dates (``- [x]`` only), where Linear has ``completedAt``."""
+
+    def report(config: Path, env: dict[str, str | None]) -> list[dict[str, Any]]:
+        result = run_cli(
+            "report", "--config", str(config), "--service", H.SERVICE,
+            "--now", H.NOW.isoformat(), "--format", "json", env=env,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        services: list[dict[str, Any]] = loop_report(result.stdout)["services"]
+        return services
+
+    expected = report(H.write_local(tmp_path / "local", history), {})
+    write_history(fake_linear.world, history, H.NOW)
+    config = H.write_local(tmp_path / "linear", deployments_only(history))
+    text = config.read_text().replace('source = "local"', 'source = ["local", "linear"]')
+    config.write_text(text + linear_table(fake_linear))
+
+    measured = report(config, {"LINEAR_API_KEY": HISTORY_KEY})
+
+    for measure in COMPARED:
+        assert measured[0][measure] == expected[0][measure], measure
+    assert measured[0]["reviewed_failures"] > 0
