@@ -1,4 +1,4 @@
-"""Where and how to read Linear: the ``[linear]`` table, the other sources named, the key.
+"""Where and how to read Linear: the ``[linear]`` table and the key.
 
 Linear is one GraphQL endpoint; an API key goes in the ``Authorization``
 header as it is, an OAuth token after ``Bearer``
