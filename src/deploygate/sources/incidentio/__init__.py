@@ -34,10 +34,10 @@ def explain(settings: IncidentIoSettings) -> Sequence[tuple[str, str]]:
     """What ``deploygate config`` says of the incident.io source."""
     return [
         ("incident.io", settings.url),
-        ("service field", settings.service_field),
-        ("cause field", settings.cause_field or "none"),
-        ("started at", f"the incident timestamp {settings.started_timestamp!r}"),
-        ("key from", f"{settings.token_env} ({PERMISSIONS})"),
+        ("incident field", settings.service_field),
+        ("incident cause", settings.cause_field or "none"),
+        ("incident start", f"the incident timestamp {settings.started_timestamp!r}"),
+        ("incident key", f"{settings.token_env} ({PERMISSIONS})"),
     ]
 
 

@@ -33,7 +33,7 @@ def explain(settings: LinearSettings) -> Sequence[tuple[str, str]]:
             f"{settings.postmortem_label}; {settings.service_label}; "
             f"{settings.team_label_prefix}{{team}}",
         ),
-        ("linear key from", f"{settings.token_env} (read scope)"),
+        ("linear key", f"{settings.token_env} (read scope)"),
     ]
 
 
