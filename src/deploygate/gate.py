@@ -24,6 +24,7 @@ from deploygate.model import (
     Query,
     Report,
     ServiceSeen,
+    Shipment,
     SourceStatus,
     Summary,
     Verdict,
@@ -40,7 +41,9 @@ from deploygate.rules import (
     is_overdue,
     verdict,
 )
+from deploygate.shipping import Prober, Repository, done_fixes, shipment, successes, with_shipped_at
 from deploygate.sources import Backend, Tracker
+from deploygate.sources.interface import DEFAULT_ENVIRONMENT
 from deploygate.sources.markdown import lessons
 
 
@@ -248,6 +251,7 @@ def check(
     override: str | None = None,
     configured_services: Sequence[str] = (),
     enforced: bool = True,
+    deploying: str | None = None,
 ) -> Report:
     """Run the whole gate for one service and return its report.
 
@@ -256,11 +260,21 @@ def check(
     ``configured_services`` are the config's ``[services.NAME]``, names that
     ``no-evidence`` suggests besides those the sources saw. ``enforced`` False is
     advisory mode: the verdict is decided all the same, and the report says it is not
-    enforced.
+    enforced. ``deploying`` is the sha being deployed, where known: an unshipped fix that
+    it contains is shipped by this deploy.
     """
     history, statuses = collect(sources, query, policy)
+    prober = prober_of(sources)
+    shipments = ship(prober, history, query, deploying)
+    history = with_shipped_at(history, shipments)
     sightings = seen(history, statuses, query, configured_services)
     evidence = build_evidence(history, query, policy, sightings)
+    evidence = replace(
+        evidence,
+        shipments=shipments,
+        repeat_shipments=repeat_shipments(prober, history, evidence),
+    )
+    statuses = with_notices(statuses, prober)
     findings = evaluate(evidence, policy, query.now)
     decided = verdict(findings, strict=policy.strict)
     if any(not status.ok for status in statuses):
@@ -279,6 +293,51 @@ def check(
         override_reason=override if decided is Verdict.OVERRIDE else None,
         blocking=blocking(findings, strict=policy.strict),
         enforced=enforced,
+    )
+
+
+def prober_of(sources: Sequence[Backend]) -> Prober:
+    """One run's prober: the sources that can follow a commit, each pair asked once."""
+    return Prober([source for source in sources if isinstance(source, Repository)])
+
+
+def ship(
+    prober: Prober, history: History, query: Query, deploying: str | None = None
+) -> tuple[Shipment, ...]:
+    """Where each fix of the service's done items stands at ``now`` in the query's
+    environment (production when it names none), and in the sha being deployed."""
+    environment = query.environment or DEFAULT_ENVIRONMENT
+    deployed = successes(history.deployments, query.service, environment)
+    postmortems = _speaking_for(history, query)
+    found = []
+    for item, fix in done_fixes(postmortems):
+        each = shipment(prober, item, fix, deployed, environment, query.now)
+        if deploying and fix.sha and each.known and each.shipped_in is None:
+            each = replace(each, in_deploying=prober.contains(fix.sha, deploying))
+        found.append(each)
+    return tuple(found)
+
+
+def repeat_shipments(
+    prober: Prober, history: History, evidence: Evidence
+) -> dict[str, tuple[Shipment, ...]]:
+    """For each repeat, the earlier postmortem's fixes as they stood when it repeated."""
+    found: dict[str, tuple[Shipment, ...]] = {}
+    for repeat in find_repeats(evidence):
+        later = repeat.later
+        deployed = successes(history.deployments, later.service, later.environment)
+        found[later.id] = tuple(
+            shipment(prober, item, fix, deployed, later.environment, later.created_at)
+            for item, fix in done_fixes([repeat.review.postmortem])
+        )
+    return found
+
+
+def with_notices(statuses: Sequence[SourceStatus], prober: Prober) -> tuple[SourceStatus, ...]:
+    """Each source's status with why it could not follow a fix, where it could not."""
+    return tuple(
+        replace(status, notices=(*status.notices, *prober.notices.get(status.name, ())))
+        for status in statuses
     )
 
 
@@ -331,6 +390,8 @@ def learning_report(
         failed = [status for status in statuses if not status.ok]
         if failed:
             raise SourceError(failed[0].name, failed[0].error or "failed")
+        # Each fix's shipped_at, for the lesson lead time: when production first held it.
+        history = with_shipped_at(history, ship(prober_of(sources), history, query))
         evidence = build_evidence(history, query, policy)
         found = list(find_repeats(evidence))
         related = sum(1 for repeat in found if repeat.related)
