@@ -274,7 +274,7 @@ def check(
         shipments=shipments,
         repeat_shipments=repeat_shipments(prober, history, evidence),
     )
-    statuses = with_notices(statuses, prober)
+    statuses = with_shipping(statuses, sources, prober)
     findings = evaluate(evidence, policy, query.now)
     decided = verdict(findings, strict=policy.strict)
     if any(not status.ok for status in statuses):
@@ -333,11 +333,18 @@ def repeat_shipments(
     return found
 
 
-def with_notices(statuses: Sequence[SourceStatus], prober: Prober) -> tuple[SourceStatus, ...]:
-    """Each source's status with why it could not follow a fix, where it could not."""
+def with_shipping(
+    statuses: Sequence[SourceStatus], sources: Sequence[Backend], prober: Prober
+) -> tuple[SourceStatus, ...]:
+    """Each source's status (one per source, in order) with why it could not follow a fix,
+    where it could not, and its usage counting the questions it was asked."""
     return tuple(
-        replace(status, notices=(*status.notices, *prober.notices.get(status.name, ())))
-        for status in statuses
+        replace(
+            status,
+            notices=(*status.notices, *prober.notices.get(status.name, ())),
+            usage=source.usage() if status.usage is not None else None,
+        )
+        for status, source in zip(statuses, sources, strict=True)
     )
 
 

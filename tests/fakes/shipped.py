@@ -20,10 +20,18 @@ last production deploy). D' 26 is on an old branch off D, without E.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 
-from fakes.worlds import NOW
+from deploygate.model import DeploymentStatus
+from deploygate.sources.local import HistoryStore
+from fakes.github import FakeGitHub
+from fakes.worlds import GITHUB_TOKEN, NOW
 
 
 def days_ago(days: float) -> datetime:
@@ -128,3 +136,177 @@ EXPECTED_FIXES = {
 """Fixes that have shipped, and the day (before NOW) of the deploy that first held them."""
 UNSHIPPED = "Alert on queue depth"
 NO_CHANGE = "Write the cache runbook"
+
+
+# -- The local store: a real git repository, a recorded history, postmortem files --------
+
+
+def git(root: Path, *args: str, at: datetime | None = None) -> str:
+    """Run git in ``root`` with a fixed identity (and commit time ``at``); its output."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(root),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "ci",
+        "GIT_AUTHOR_EMAIL": "ci@example.com",
+        "GIT_COMMITTER_NAME": "ci",
+        "GIT_COMMITTER_EMAIL": "ci@example.com",
+    }
+    if at is not None:
+        env |= {"GIT_AUTHOR_DATE": at.isoformat(), "GIT_COMMITTER_DATE": at.isoformat()}
+    done = subprocess.run(
+        ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def make_repository(root: Path) -> dict[str, str]:
+    """The story's commits in a new repository at ``root`` (``commit-tree``, so a branch
+    can lack a fix); their shas by name."""
+    git(root, "init", "-q")
+    tree = git(root, "mktree")  # nothing in it: the history is what matters
+    shas: dict[str, str] = {}
+    for commit in COMMITS:
+        parents = ["-p", shas[commit.parent]] if commit.parent else []
+        shas[commit.name] = git(
+            root, "commit-tree", tree, *parents, "-m", commit.message, at=days_ago(commit.days)
+        )
+    git(root, "update-ref", "refs/heads/main", shas["F"])
+    git(root, "update-ref", "refs/heads/old", shas["D'"])
+    return shas
+
+
+def record_history(root: Path, shas: dict[str, str]) -> None:
+    """The deployments, recorded as ``deploygate record`` does, in ``root/deployments.jsonl``."""
+    store = HistoryStore(root / "deployments.jsonl")
+    for deploy in DEPLOYS:
+        store.record(
+            service="checkout",
+            environment="production",
+            status=DeploymentStatus(deploy.status),
+            created_at=days_ago(deploy.days),
+            sha=shas[deploy.commit],
+        )
+
+
+def write_postmortems(root: Path, shas: dict[str, str]) -> None:
+    """The postmortem files: the first names its fixes in the task list's parenthesis, the
+    second in its front matter's ``[[action_items]]``."""
+    for number, review in enumerate(REVIEWS):
+        front = [
+            'service = "checkout"',
+            f"date = {days_ago(review.days).isoformat()}",
+            f'deployments = ["{shas[review.reviews]}"]',
+            f'causes = ["{review.cause}"]',
+        ]
+        body = [f"# {review.title}", "", "## Action items"]
+        for item in review.items:
+            closed = days_ago(item.closed_days).date().isoformat()
+            if number == 1:
+                fix = f'fix = "{shas[item.fix]}"\n' if item.fix else ""
+                front.append(
+                    f'[[action_items]]\ntitle = "{item.title}"\nstate = "done"\n'
+                    f"closed = {closed}\n{fix}"
+                )
+            else:
+                fix = f", fix: {shas[item.fix]}" if item.fix else ""
+                body.append(f"- [x] {item.title} (closed: {closed}{fix})")
+        text = "+++\n" + "\n".join(front) + "\n+++\n" + "\n".join(body) + "\n"
+        (root / "postmortems" / f"{number}.md").write_text(text)
+
+
+def local_story(root: Path) -> dict[str, str]:
+    """The whole story in a project at ``root`` (its config, ``postmortems/`` and
+    ``deployments.jsonl`` made already); the commits' shas by name."""
+    shas = make_repository(root)
+    record_history(root, shas)
+    write_postmortems(root, shas)
+    return shas
+
+
+# -- The fake GitHub: acme/shop's commits and deployments, acme/incidents' postmortems ---
+
+CLOSED_BY_COMMIT = "E"
+"""The fix that closed its item as a pushed commit ("Fixes #N"), not a pull request: what
+the issue's ClosedEvent names as its closer."""
+
+
+def github_story(fake: FakeGitHub) -> dict[str, str]:
+    """The whole story in the fake GitHub; the commits' shas by name.
+
+    Items are sub-issues of their postmortem. Each fix's item is closed by the
+    merge of its pull request (``closedByPullRequestsReferences``), except
+    :data:`CLOSED_BY_COMMIT`'s, closed by the commit itself.
+    """
+    world = fake.world
+    world.clock = lambda: NOW
+    world.token(GITHUB_TOKEN, login="github-actions[bot]")
+    shop, incidents = world.repo("acme/shop"), world.repo("acme/incidents")
+    shas = {
+        commit.name: hashlib.sha1(commit.name.encode(), usedforsecurity=False).hexdigest()
+        for commit in COMMITS
+    }
+    for commit in COMMITS:
+        parents = [shas[commit.parent]] if commit.parent else []
+        shop.commit(shas[commit.name], commit.message, at=days_ago(commit.days), parents=parents)
+    for deploy in DEPLOYS:
+        shop.deployment(
+            sha=shas[deploy.commit],
+            state="ACTIVE" if deploy.status == "success" else "FAILURE",
+            created_at=days_ago(deploy.days),
+        )
+    for review in REVIEWS:
+        postmortem = incidents.issue(
+            title=review.title,
+            labels=["postmortem", "service:checkout", f"cause:{review.cause}"],
+            created_at=days_ago(review.days),
+            state="CLOSED",
+            body=f"The deploy of {shas[review.reviews]} failed.",
+        )
+        for item in review.items:
+            issue = postmortem.add_sub_issue(
+                shop.issue(title=item.title, created_at=days_ago(review.days))
+            )
+            if item.fix is None:
+                issue.close(at=days_ago(item.closed_days))
+            elif item.fix == CLOSED_BY_COMMIT:
+                issue.close(at=days_ago(item.closed_days), closer=shop.commits[shas[item.fix]])
+            else:
+                pull = shop.pull_request(
+                    number=PULL_NUMBERS[item.fix], title=item.title,
+                    created_at=days_ago(item.closed_days + 1),
+                )  # fmt: skip
+                pull.merge(shop.commits[shas[item.fix]], closes=[issue])
+    return shas
+
+
+# -- What every source must agree on -------------------------------------------------------
+
+
+def _day(instant: str | None) -> str | None:
+    return instant[:10] if instant else None
+
+
+def shipping_findings(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The shipping side of a JSON report, in words every source shares: each unshipped-fix
+    and repeat-failure with its level, its subject (an item's title, a deployment's day),
+    and for each fix whether it had shipped, when, and as of which deployment."""
+    found = []
+    for finding in report["findings"]:
+        if finding["rule"] not in ("unshipped-fix", "repeat-failure"):
+            continue
+        subject = (finding["action_item"] or {}).get("title") or _day(
+            finding["deployment"]["created_at"]
+        )
+        fixes = sorted(
+            (
+                shipment["shipped"],
+                _day(shipment["fix"]["merged_at"]),
+                _day(shipment["fix"]["shipped_at"]),
+                _day((shipment["shipped_in"] or {}).get("created_at")),
+                _day((shipment["latest_deployment"] or {}).get("created_at")),
+            )
+            for shipment in finding["fixes"]
+        )
+        found.append((finding["rule"], finding["level"], subject, tuple(fixes)))
+    return sorted(found)

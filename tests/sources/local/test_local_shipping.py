@@ -1,15 +1,13 @@
 """Did the lesson ship? The five cases on the local store, with a real git repository.
 
 The repository is made here with git itself (``commit-tree``, so an old
-branch can lack a fix), the deployments with ``deploygate record --sha``, and
+branch can lack a fix), the deployments as ``deploygate record --sha`` writes them, and
 the postmortems name each fix by its commit in the task list's parenthesis
 or the front matter. The check asks ``git merge-base --is-ancestor``.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,86 +15,18 @@ import pytest
 from conftest import findings_by_rule, json_report, run_cli
 from fakes.shipped import (
     COMMITS,
-    DEPLOYS,
     EXPECTED_FIXES,
     NO_CHANGE,
-    REVIEWS,
     UNSHIPPED,
     days_ago,
+    local_story,
+    record_history,
+    write_postmortems,
 )
 from fakes.worlds import NOW
 
 Story = tuple[Path, dict[str, str]]
 """The project folder and the shas of the story's commits by name."""
-
-
-def git(root: Path, *args: str, at: str | None = None) -> str:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(root),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "ci",
-        "GIT_AUTHOR_EMAIL": "ci@example.com",
-        "GIT_COMMITTER_NAME": "ci",
-        "GIT_COMMITTER_EMAIL": "ci@example.com",
-    }
-    if at is not None:
-        env |= {"GIT_AUTHOR_DATE": at, "GIT_COMMITTER_DATE": at}
-    done = subprocess.run(
-        ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
-def make_repository(root: Path) -> dict[str, str]:
-    """The story's commits in a new repository at ``root``; their shas by name."""
-    git(root, "init", "-q")
-    tree = git(root, "mktree")  # nothing in it: the history is what matters
-    shas: dict[str, str] = {}
-    for commit in COMMITS:
-        parents = ["-p", shas[commit.parent]] if commit.parent else []
-        shas[commit.name] = git(
-            root, "commit-tree", tree, *parents, "-m", commit.message,
-            at=days_ago(commit.days).isoformat(),
-        )  # fmt: skip
-    git(root, "update-ref", "refs/heads/main", shas["F"])
-    git(root, "update-ref", "refs/heads/old", shas["D'"])
-    return shas
-
-
-def record_history(proj: Path, shas: dict[str, str]) -> None:
-    for deploy in DEPLOYS:
-        result = run_cli(
-            "record", "--config", str(proj / "deploygate.toml"), "--service", "checkout",
-            "--environment", "production", "--status", deploy.status,
-            "--sha", shas[deploy.commit], "--time", days_ago(deploy.days).isoformat(),
-        )  # fmt: skip
-        assert result.exit_code == 0, result.output
-
-
-def write_postmortems(proj: Path, shas: dict[str, str]) -> None:
-    """The first postmortem names its fixes in the task list, the second in the front matter."""
-    for number, review in enumerate(REVIEWS):
-        front = [
-            'service = "checkout"',
-            f"date = {days_ago(review.days).isoformat()}",
-            f'deployments = ["{shas[review.reviews]}"]',
-            f'causes = ["{review.cause}"]',
-        ]
-        body = [f"# {review.title}", "", "## Action items"]
-        for item in review.items:
-            closed = days_ago(item.closed_days).date().isoformat()
-            fix = f'fix = "{shas[item.fix]}"\n' if item.fix else ""
-            if number == 1:
-                front.append(
-                    f'[[action_items]]\ntitle = "{item.title}"\nstate = "done"\n'
-                    f"closed = {closed}\n{fix}"
-                )
-            else:
-                fix_attribute = f", fix: {shas[item.fix]}" if item.fix else ""
-                body.append(f"- [x] {item.title} (closed: {closed}{fix_attribute})")
-        text = "+++\n" + "\n".join(front) + "\n+++\n" + "\n".join(body) + "\n"
-        (proj / "postmortems" / f"{number}.md").write_text(text)
 
 
 def check(proj: Path, *args: str) -> dict[str, Any]:
@@ -109,11 +39,8 @@ def check(proj: Path, *args: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def story(proj: Path) -> tuple[Path, dict[str, str]]:
-    shas = make_repository(proj)
-    record_history(proj, shas)
-    write_postmortems(proj, shas)
-    return proj, shas
+def story(proj: Path) -> Story:
+    return proj, local_story(proj)
 
 
 def test_a_fix_merged_after_the_last_deploy_is_unshipped(story: Story) -> None:
@@ -222,7 +149,7 @@ def test_without_a_repository_the_check_says_it_could_not_follow_fixes(proj: Pat
     shas = {commit.name: f"{index:x}" * 40 for index, commit in enumerate(COMMITS, start=1)}
     shas = {name: sha[:40] for name, sha in shas.items()}
     record_history(proj, shas)
-    write_postmortems(proj, shas)
+    write_postmortems(proj, shas)  # and no repository
     report = check(proj)
     assert findings_by_rule(report, "unshipped-fix") == []
     [local] = report["sources"]

@@ -391,6 +391,26 @@ class GitHubApi:
 
     # -- Workflow runs -------------------------------------------------------------------
 
+    def contains(self, commit: str, head: str) -> bool:
+        """Whether ``head`` holds ``commit``: the compare of ``head...commit`` says ``behind``
+        (commit is an ancestor of head) or ``identical``. ``per_page=1`` keeps the answer
+        small: only its status is read, never its commit list.
+        See https://docs.github.com/en/rest/commits/commits#compare-two-commits"""
+        repository = self.settings.repository
+        url = f"{self.settings.api_url}/repos/{repository}/compare/{quote(head)}...{quote(commit)}"
+        response = self.client.request("GET", url, params={"per_page": "1"})
+        if refused := _access_problem(response, "to compare commits", PERMISSIONS):
+            raise self.fail(refused)
+        if response.status_code == 404:
+            raise self.fail(f"{repository} has no commit {commit[:12]} or {head[:12]} to compare")
+        if response.status_code != 200:
+            raise self.fail(f"GitHub answered {response.status_code} to comparing commits")
+        try:
+            status = self.decoded(records.comparison, decoded(response))
+        except ValueError:
+            raise self.fail("GitHub answered a compare with something that is not JSON") from None
+        return status in ("behind", "identical")
+
     def workflow_runs(
         self, file: str, branch: str, since: datetime, service: str
     ) -> list[WorkflowRun]:

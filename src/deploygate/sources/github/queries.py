@@ -65,8 +65,19 @@ fragment ActionItemFields on Issue {
   repository { nameWithOwner }
   milestone { dueOn }
   labels(first: 50) { nodes { name } }
+  closedByPullRequestsReferences(first: 5) { nodes { ...FixPull } }
+  timelineItems(itemTypes: [CLOSED_EVENT], last: 1) {
+    nodes { ... on ClosedEvent { closer { ...FixPull ... on Commit { oid url committedDate } } } }
+  }
 }
+
+fragment FixPull on PullRequest { number url mergedAt mergeCommit { oid } }
 """
+"""An item's fix rides on the query that reads the item: the pull requests that closed
+it (``closedByPullRequestsReferences``: merged ones, and open ones, which are no fix), or
+what its last ``ClosedEvent`` names as its closer (a pull request, or a commit pushed
+with "Fixes #12"). Five pull requests are plenty for one lesson.
+See https://docs.github.com/en/graphql/reference/objects#closedevent"""
 
 DEPLOYMENTS = """
 query Deployments($owner: String!, $name: String!, $environments: [String!], $after: String) {

@@ -39,6 +39,7 @@ from deploygate.model import (
     ActionItemState,
     Deployment,
     DeploymentStatus,
+    Fix,
     History,
     Postmortem,
     PostmortemState,
@@ -46,10 +47,12 @@ from deploygate.model import (
     ServiceSeen,
     Usage,
 )
+from deploygate.shipping import ContainmentUnknown
 from deploygate.sources.github import runs
 from deploygate.sources.github.api import GitHubApi, Refused
 from deploygate.sources.github.queries import IssueSchema
 from deploygate.sources.github.records import (
+    ChangeRecord,
     DeploymentRecord,
     IssueKey,
     IssueRecord,
@@ -99,6 +102,17 @@ class GitHubSource:
     def usage(self) -> Usage | None:
         """The requests sent so far and the rate limit the API reported."""
         return self.client.stats.usage()
+
+    def contains(self, commit: str, head: str) -> bool:
+        """Whether the deployed ``head`` holds ``commit``, by the deploying repository's
+        compare API; :class:`ContainmentUnknown` when GitHub cannot say (an unknown commit,
+        a refusal): a fix that cannot be followed must not fail the check."""
+        try:
+            return self.api.contains(commit, head)
+        except SourceError as error:
+            raise ContainmentUnknown(
+                f"whether a fix has shipped was not checked: {error.problem}"
+            ) from None
 
     def collect(self, query: Query) -> History:
         """Deployments of the service's environments and postmortems with their lessons.
@@ -378,7 +392,14 @@ def _action_item(issue: IssueRecord, settings: GitHubSettings) -> ActionItem:
         team=teams[0] if teams else None,
         reason=reason if state is ActionItemState.DECLINED else None,
         closed_at=issue.closed_at if state is not ActionItemState.OPEN else None,
+        fixes=tuple(map(_fix, issue.changes)) if state is ActionItemState.DONE else (),
     )
+
+
+def _fix(change: ChangeRecord) -> Fix:
+    """A change that closed an item: ``PR #12``, or the commit's short sha."""
+    ref = f"PR #{change.number}" if change.number is not None else (change.sha or "")[:7]
+    return Fix(ref=ref, url=change.url, sha=change.sha, merged_at=change.merged_at)
 
 
 def services_seen(postmortems: Sequence[PostmortemRecord], prefix: str) -> tuple[ServiceSeen, ...]:

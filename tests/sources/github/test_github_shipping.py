@@ -1,0 +1,157 @@
+"""Did the lesson ship? The five cases on the fake GitHub, and the local store's answer.
+
+The fixes come with the items, in the query that reads them: a merged
+pull request that closed the item (``closedByPullRequestsReferences``), or
+the commit its ClosedEvent names. Whether a deployment holds a fix is the
+compare API's answer (``behind`` or ``identical``), each pair asked once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import LOCAL, findings_by_rule, json_report, run_cli
+from fakes.github import FakeGitHub, fake_github  # noqa: F401
+from fakes.github_openapi import assert_rest_traffic_matches_openapi
+from fakes.shipped import (
+    CLOSED_BY_COMMIT,
+    NO_CHANGE,
+    UNSHIPPED,
+    days_ago,
+    github_story,
+    local_story,
+    shipping_findings,
+)
+from fakes.worlds import GITHUB_TOKEN, NOW
+
+CONFIG = (
+    '[github]\npostmortem-repository = "acme/incidents"\n'
+    '[services.checkout]\nenvironments = ["production"]\n'
+)
+
+
+def check(fake: FakeGitHub, tmp_path: Path, *args: str) -> dict[str, Any]:
+    config = tmp_path / "deploygate.toml"
+    config.write_text('source = "github"\n' + CONFIG)
+    result = run_cli(
+        "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+        "--format", "json", *args,
+        env=fake.actions_env(GITHUB_TOKEN, "acme/shop") | {"GITHUB_STEP_SUMMARY": "",
+                                                           "GITHUB_OUTPUT": ""},
+    )  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    return json_report(result.stdout)
+
+
+def compares(fake: FakeGitHub) -> list[str]:
+    return [record.path for record in fake.requests if "/compare/" in record.path]
+
+
+@pytest.fixture
+def shas(fake_github: FakeGitHub) -> dict[str, str]:  # noqa: F811
+    return github_story(fake_github)
+
+
+def test_the_five_cases_match_the_local_store(
+    fake_github: FakeGitHub,  # noqa: F811
+    shas: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """The same story gives the same shipping findings on GitHub as on the local store with
+    its git repository, level by level and day by day."""
+    github = check(fake_github, tmp_path)
+    local_root = tmp_path / "local"
+    (local_root / "postmortems").mkdir(parents=True)
+    (local_root / "deployments.jsonl").touch()
+    (local_root / "deploygate.toml").write_text(LOCAL)
+    local_story(local_root)
+    result = run_cli(
+        "check", "--config", str(local_root / "deploygate.toml"), "--service", "checkout",
+        "--now", NOW.isoformat(), "--format", "json",
+    )  # fmt: skip
+    local = json_report(result.stdout)
+    assert shipping_findings(github) == shipping_findings(local)
+    assert len(shipping_findings(github)) == 3  # one unshipped fix, two repeats
+    assert_rest_traffic_matches_openapi(fake_github)
+
+
+def test_a_pull_request_merged_after_the_last_deploy_is_unshipped(
+    fake_github: FakeGitHub,  # noqa: F811
+    shas: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    report = check(fake_github, tmp_path)
+    [unshipped] = findings_by_rule(report, "unshipped-fix")
+    assert unshipped["level"] == "warning"
+    assert unshipped["action_item"]["title"] == UNSHIPPED
+    assert (
+        f"its fix (PR #13, merged {days_ago(2).date()}) has not reached production: the latest "
+        f"production deployment ({shas['I'][:7]}, {days_ago(5).date()}) does not contain it"
+        in unshipped["message"]
+    )
+    [fix] = unshipped["action_item"]["fixes"]
+    assert fix["url"] == "https://github.com/acme/shop/pull/13"
+    assert fix["sha"] == shas["F"]
+
+
+def test_repeats_say_whether_the_fix_had_shipped(
+    fake_github: FakeGitHub,  # noqa: F811
+    shas: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    report = check(fake_github, tmp_path)
+    repeats = {f["deployment"]["sha"]: f for f in findings_by_rule(report, "repeat-failure")}
+    after = repeats[shas["D"]]["message"]
+    assert "its fix PR #11 shipped to production in deployment" in after
+    assert f"and the failure repeated on {days_ago(30).date()}: the lesson did not work" in after
+    assert f"“{NO_CHANGE}” (no linked change)" in after
+    before = repeats[shas["D'"]]["message"]
+    commit_fix = shas[CLOSED_BY_COMMIT][:7]
+    assert f"its fix {commit_fix} had not shipped when the failure repeated" in before
+
+
+def test_each_pair_is_compared_once_and_the_deploying_sha_ships_the_fix(
+    fake_github: FakeGitHub,  # noqa: F811
+    shas: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """Three fixes cost a handful of compares, not one per deployment; GITHUB_SHA (here
+    --sha) that holds the unshipped fix makes its finding a notice."""
+    report = check(fake_github, tmp_path, "--sha", shas["F"])
+    [unshipped] = findings_by_rule(report, "unshipped-fix")
+    assert unshipped["level"] == "notice"
+    assert unshipped["message"].endswith("; this deploy ships it")
+    asked = compares(fake_github)
+    assert len(asked) == len(set(asked))
+    # Per fix: the latest deploy, then the first candidate (the usual case), or a bisection;
+    # and the repeats' questions where they differ. Never one per deployment.
+    assert len(asked) <= 8, asked
+    [github] = report["sources"]
+    assert github["requests"] == len(fake_github.requests)
+
+
+def test_a_fix_the_deploying_repository_lacks_is_a_notice_not_a_failure(
+    fake_github: FakeGitHub,  # noqa: F811
+    shas: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """A fix merged in another repository (a library, say) is no commit of the deploying
+    one: the compare answers 404, the source says so, and the check goes on."""
+    world = fake_github.world
+    library, incidents = world.repo("acme/client"), world.repo("acme/incidents")
+    merged = library.commit("c0ffee" * 6 + "abcd", "Retry the client", at=days_ago(20))
+    item = world.repo("acme/shop").issue(title="Retry in the client", created_at=days_ago(37))
+    postmortem = next(issue for issue in incidents.issues.values() if issue.sub_issues)
+    postmortem.add_sub_issue(item)
+    library.pull_request(number=7, created_at=days_ago(21)).merge(merged, closes=[item])
+    report = check(fake_github, tmp_path)
+    assert report["verdict"] != "unknown"
+    assert [f["action_item"]["title"] for f in findings_by_rule(report, "unshipped-fix")] == [
+        UNSHIPPED
+    ]
+    [github] = report["sources"]
+    assert any("acme/shop has no commit c0ffeec0ffee" in notice for notice in github["notices"]), (
+        github["notices"]
+    )
