@@ -31,7 +31,8 @@ from typing import Any
 from deploygate.model import DeploymentStatus
 from deploygate.sources.local import HistoryStore
 from fakes.github import FakeGitHub
-from fakes.worlds import GITHUB_TOKEN, NOW
+from fakes.gitlab import FakeGitLab
+from fakes.worlds import GITHUB_TOKEN, GITLAB_TOKEN, NOW
 
 
 def days_ago(days: float) -> datetime:
@@ -280,6 +281,54 @@ def github_story(fake: FakeGitHub) -> dict[str, str]:
     return shas
 
 
+# -- The fake GitLab: group/shop's commits and deployments, group/incidents' incidents ----
+
+
+def gitlab_story(fake: FakeGitLab) -> dict[str, str]:
+    """The whole story in the fake GitLab; the commits' shas by name.
+
+    Items are issues linked to their incident; each fix's item is closed by the
+    merge of its merge request (``closed_by``); the runbook's by hand.
+    """
+    world = fake.world
+    world.token(GITLAB_TOKEN, username="deploybot")
+    shop, incidents = world.project("group/shop"), world.project("group/incidents")
+    shas = {
+        commit.name: hashlib.sha1(commit.name.encode(), usedforsecurity=False).hexdigest()
+        for commit in COMMITS
+    }
+    for commit in COMMITS:
+        parents = [shas[commit.parent]] if commit.parent else []
+        shop.commit(shas[commit.name], commit.message, at=days_ago(commit.days), parents=parents)
+    for deploy in DEPLOYS:
+        shop.deployment(
+            sha=shas[deploy.commit],
+            status="success" if deploy.status == "success" else "failed",
+            created_at=days_ago(deploy.days),
+        )
+    for review in REVIEWS:
+        incident = incidents.issue(
+            review.title,
+            f"The deploy of {shas[review.reviews]} failed.",
+            ["postmortem", "service::checkout", f"cause::{review.cause}"],
+            issue_type="incident",
+            created_at=days_ago(review.days),
+            state="closed",
+        )
+        for item in review.items:
+            issue = shop.issue(item.title, created_at=days_ago(review.days))
+            incident.link(issue, created_at=days_ago(review.days))
+            if item.fix is None:
+                issue.close(at=days_ago(item.closed_days))
+            else:
+                request = shop.merge_request(
+                    PULL_NUMBERS[item.fix], title=item.title,
+                    created_at=days_ago(item.closed_days + 1),
+                )  # fmt: skip
+                request.merge(shop.commits[shas[item.fix]], closes=[issue])
+    return shas
+
+
 # -- What every source must agree on -------------------------------------------------------
 
 
@@ -293,7 +342,8 @@ def shipping_findings(report: dict[str, Any]) -> list[tuple[Any, ...]]:
     and for each fix whether it had shipped, when, and as of which deployment."""
     found = []
     for finding in report["findings"]:
-        if finding["rule"] not in ("unshipped-fix", "repeat-failure"):
+        related = finding["message"].startswith("Related prior failure")  # GitLab's same job
+        if finding["rule"] not in ("unshipped-fix", "repeat-failure") or related:
             continue
         subject = (finding["action_item"] or {}).get("title") or _day(
             finding["deployment"]["created_at"]
