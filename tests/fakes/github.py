@@ -3107,14 +3107,7 @@ _CREATED_BOUND = re.compile(r"^(?P<op>>=|<=|>|<)?(?P<moment>[0-9T:+.Z-]+)$")
 
 
 def _reachable(repo: Repo, sha: str) -> set[str]:
-    """``sha`` and every commit it descends from."""
-    seen, pending = set(), [sha]
-    while pending:
-        current = pending.pop()
-        if current not in seen:
-            seen.add(current)
-            pending.extend(repo.commits[current].parents)
-    return seen
+    return server.reachable(sha, lambda each: repo.commits[each].parents)
 
 
 def _commit_json(call: _RestCall, repo: Repo, commit: Commit) -> dict[str, Any]:

@@ -1708,13 +1708,7 @@ def _list_closed_by(call: _Call) -> Response:
 
 
 def _reachable(project: Project, sha: str) -> set[str]:
-    seen, pending = set(), [sha]
-    while pending:
-        current = pending.pop()
-        if current not in seen:
-            seen.add(current)
-            pending.extend(project.commits[current].parents)
-    return seen
+    return server.reachable(sha, lambda each: project.commits[each].parents)
 
 
 def _repository_commit_json(call: _Call, project: Project, commit: Commit) -> dict[str, Any]:

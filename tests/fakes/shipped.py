@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -225,6 +226,30 @@ def local_story(root: Path) -> dict[str, str]:
     return shas
 
 
+def add_commits(commit: Callable[..., object]) -> dict[str, str]:
+    """The story's commits made with a fake's ``commit(sha, message, at=, parents=)``, each
+    named by a sha of its letter; the shas by name."""
+    shas = {
+        each.name: hashlib.sha1(each.name.encode(), usedforsecurity=False).hexdigest()
+        for each in COMMITS
+    }
+    for each in COMMITS:
+        parents = [shas[each.parent]] if each.parent else []
+        commit(shas[each.name], each.message, at=days_ago(each.days), parents=parents)
+    return shas
+
+
+def local_project(root: Path) -> Path:
+    """A project at ``root`` with the local store's config, holding the whole story; its
+    config file."""
+    (root / "postmortems").mkdir(parents=True)
+    (root / "deployments.jsonl").touch()
+    config = root / "deploygate.toml"
+    config.write_text('[local]\npostmortems = "postmortems"\nhistory = "deployments.jsonl"\n')
+    local_story(root)
+    return config
+
+
 # -- The fake GitHub: acme/shop's commits and deployments, acme/incidents' postmortems ---
 
 CLOSED_BY_COMMIT = "E"
@@ -243,13 +268,7 @@ def github_story(fake: FakeGitHub) -> dict[str, str]:
     world.clock = lambda: NOW
     world.token(GITHUB_TOKEN, login="github-actions[bot]")
     shop, incidents = world.repo("acme/shop"), world.repo("acme/incidents")
-    shas = {
-        commit.name: hashlib.sha1(commit.name.encode(), usedforsecurity=False).hexdigest()
-        for commit in COMMITS
-    }
-    for commit in COMMITS:
-        parents = [shas[commit.parent]] if commit.parent else []
-        shop.commit(shas[commit.name], commit.message, at=days_ago(commit.days), parents=parents)
+    shas = add_commits(shop.commit)
     for deploy in DEPLOYS:
         shop.deployment(
             sha=shas[deploy.commit],
@@ -293,13 +312,7 @@ def gitlab_story(fake: FakeGitLab) -> dict[str, str]:
     world = fake.world
     world.token(GITLAB_TOKEN, username="deploybot")
     shop, incidents = world.project("group/shop"), world.project("group/incidents")
-    shas = {
-        commit.name: hashlib.sha1(commit.name.encode(), usedforsecurity=False).hexdigest()
-        for commit in COMMITS
-    }
-    for commit in COMMITS:
-        parents = [shas[commit.parent]] if commit.parent else []
-        shop.commit(shas[commit.name], commit.message, at=days_ago(commit.days), parents=parents)
+    shas = add_commits(shop.commit)
     for deploy in DEPLOYS:
         shop.deployment(
             sha=shas[deploy.commit],

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LOCAL, findings_by_rule, json_report, run_cli
+from conftest import findings_by_rule, json_report, run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.github_openapi import assert_rest_traffic_matches_openapi
 from fakes.shipped import (
@@ -21,7 +21,7 @@ from fakes.shipped import (
     UNSHIPPED,
     days_ago,
     github_story,
-    local_story,
+    local_project,
     shipping_findings,
 )
 from fakes.worlds import GITHUB_TOKEN, NOW
@@ -62,13 +62,8 @@ def test_the_five_cases_match_the_local_store(
     """The same story gives the same shipping findings on GitHub as on the local store with
     its git repository, level by level and day by day."""
     github = check(fake_github, tmp_path)
-    local_root = tmp_path / "local"
-    (local_root / "postmortems").mkdir(parents=True)
-    (local_root / "deployments.jsonl").touch()
-    (local_root / "deploygate.toml").write_text(LOCAL)
-    local_story(local_root)
     result = run_cli(
-        "check", "--config", str(local_root / "deploygate.toml"), "--service", "checkout",
+        "check", "--config", str(local_project(tmp_path / "local")), "--service", "checkout",
         "--now", NOW.isoformat(), "--format", "json",
     )  # fmt: skip
     local = json_report(result.stdout)

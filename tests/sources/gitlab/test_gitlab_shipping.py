@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import LOCAL, findings_by_rule, json_report, run_cli
+from conftest import findings_by_rule, json_report, run_cli
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.shipped import (
     NO_CHANGE,
@@ -19,7 +19,7 @@ from fakes.shipped import (
     UNSHIPPED,
     days_ago,
     gitlab_story,
-    local_story,
+    local_project,
     shipping_findings,
 )
 from fakes.worlds import GITLAB_TOKEN, NOW
@@ -42,13 +42,8 @@ def check(fake: FakeGitLab, tmp_path: Path, *args: str) -> dict[str, Any]:
 
 
 def local_check(tmp_path: Path) -> dict[str, Any]:
-    root = tmp_path / "local"
-    (root / "postmortems").mkdir(parents=True)
-    (root / "deployments.jsonl").touch()
-    (root / "deploygate.toml").write_text(LOCAL)
-    local_story(root)
     result = run_cli(
-        "check", "--config", str(root / "deploygate.toml"), "--service", "checkout",
+        "check", "--config", str(local_project(tmp_path / "local")), "--service", "checkout",
         "--now", NOW.isoformat(), "--format", "json",
     )  # fmt: skip
     return json_report(result.stdout)
