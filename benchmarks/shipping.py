@@ -83,6 +83,7 @@ def check(fake: Any, config: Path, src: str | None) -> dict[str, Any]:
         raise SystemExit(f"check failed ({done.returncode}): {done.stderr}")
     report = json.loads(done.stdout)
     compares = sum(1 for record in fake.requests if "/compare/" in record.path)
+    batches = sum(1 for record in fake.requests if b"query Contains(" in (record.body or b""))
     findings: dict[str, int] = {}
     for finding in report["findings"]:
         findings[finding["rule"]] = findings.get(finding["rule"], 0) + 1
@@ -90,6 +91,7 @@ def check(fake: Any, config: Path, src: str | None) -> dict[str, Any]:
         "requests": len(fake.requests),
         "reported": report["sources"][0]["requests"],
         "compares": compares,
+        "batches": batches,
         "unshipped": findings.get("unshipped-fix", 0),
     }
 
@@ -123,7 +125,8 @@ def main() -> int:
     for name, row in rows:
         print(
             f"{name}: {row['requests']} requests (deploygate says {row['reported']}), "
-            f"{row['compares']} of them compares; {row['unshipped']} unshipped-fix findings"
+            f"{row['batches']} of them containment queries and {row['compares']} compares; "
+            f"{row['unshipped']} unshipped-fix findings"
         )
     return 0
 

@@ -41,7 +41,15 @@ from deploygate.rules import (
     is_overdue,
     verdict,
 )
-from deploygate.shipping import Prober, Repository, done_fixes, shipment, successes, with_shipped_at
+from deploygate.shipping import (
+    Prober,
+    Repository,
+    done_fixes,
+    first_questions,
+    shipment,
+    successes,
+    with_shipped_at,
+)
 from deploygate.sources import Backend, Tracker
 from deploygate.sources.interface import DEFAULT_ENVIRONMENT
 from deploygate.sources.markdown import lessons
@@ -308,9 +316,17 @@ def ship(
     environment (production when it names none), and in the sha being deployed."""
     environment = query.environment or DEFAULT_ENVIRONMENT
     deployed = successes(history.deployments, query.service, environment)
-    postmortems = _speaking_for(history, query)
+    fixes = list(done_fixes(_speaking_for(history, query)))
+    prober.prefetch(
+        pair
+        for _item, fix in fixes
+        for pair in [
+            *first_questions(fix, deployed, query.now),
+            *([(fix.sha or "", deploying)] if deploying else []),
+        ]
+    )
     found = []
-    for item, fix in done_fixes(postmortems):
+    for item, fix in fixes:
         each = shipment(prober, item, fix, deployed, environment, query.now)
         if deploying and fix.sha and each.known and each.shipped_in is None:
             each = replace(each, in_deploying=prober.contains(fix.sha, deploying))
@@ -322,15 +338,24 @@ def repeat_shipments(
     prober: Prober, history: History, evidence: Evidence
 ) -> dict[str, tuple[Shipment, ...]]:
     """For each repeat, the earlier postmortem's fixes as they stood when it repeated."""
-    found: dict[str, tuple[Shipment, ...]] = {}
-    for repeat in find_repeats(evidence):
-        later = repeat.later
-        deployed = successes(history.deployments, later.service, later.environment)
-        found[later.id] = tuple(
+    asked = [
+        (repeat.later, list(done_fixes([repeat.review.postmortem])),
+         successes(history.deployments, repeat.later.service, repeat.later.environment))
+        for repeat in find_repeats(evidence)
+    ]  # fmt: skip
+    prober.prefetch(
+        pair
+        for later, fixes, deployed in asked
+        for _item, fix in fixes
+        for pair in first_questions(fix, deployed, later.created_at)
+    )
+    return {
+        later.id: tuple(
             shipment(prober, item, fix, deployed, later.environment, later.created_at)
-            for item, fix in done_fixes([repeat.review.postmortem])
+            for item, fix in fixes
         )
-    return found
+        for later, fixes, deployed in asked
+    }
 
 
 def with_shipping(

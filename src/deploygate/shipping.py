@@ -2,7 +2,8 @@
 
 A lesson protects production only once the change behind it is deployed. For
 every fix with a commit, the gate asks a source that knows the repository
-(GitHub's compare API, GitLab's, ``git merge-base`` for the local store)
+(GitHub's GraphQL or its compare API, GitLab's compare, ``git merge-base``
+for the local store)
 whether a deployment's sha contains it, and hands the answers to the rules
 as :class:`~deploygate.model.Shipment` records, so the rules stay pure.
 
@@ -10,16 +11,19 @@ What it costs: one question for the environment's latest successful
 deployment, and, when that one contains the fix, a bisection over the
 successful deployments since the fix was merged for the first one that did
 (a first probe of the oldest of them settles the usual case, a fix that
-shipped in the next deploy). A commit is never in a deployment made before
-it was merged, and a deployment is assumed to contain whatever an earlier
-one of the environment did, which holds while deploys go forward. Each
-distinct pair is asked once per run; nothing is kept across runs. So the
-cost grows with the done items that have a fix, not with the deployments.
+shipped in the next deploy). Those first two questions of every fix are
+asked together first (:meth:`Prober.prefetch`), of a source that can batch
+them (GitHub: a hundred a request); the rest, one at a time. A commit is
+never in a deployment made before it was merged, and a deployment is
+assumed to contain whatever an earlier one of the environment did, which
+holds while deploys go forward. Each distinct pair is asked once per run;
+nothing is kept across runs. So the cost grows with the done items that
+have a fix, not with the deployments.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -59,6 +63,16 @@ class Repository(Protocol):
         ...
 
 
+@runtime_checkable
+class BatchRepository(Protocol):
+    """A source that can answer many containment questions in one request."""
+
+    def contains_all(self, pairs: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], bool]:
+        """The answer to each ``(commit, head)`` pair it can tell; the rest are left out, and
+        asked one by one."""
+        ...
+
+
 @dataclass
 class Prober:
     """Asks the repositories, each distinct pair once; remembers why an answer was unknown."""
@@ -68,10 +82,22 @@ class Prober:
     notices: dict[str, list[str]] = field(default_factory=dict)
     """Why a source could not tell, by source name, each reason once."""
 
+    def prefetch(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Ask the pairs not yet answered together, of each repository that can batch them:
+        the questions the next steps will ask for certain, in one round trip or a few."""
+        wanted = [
+            pair for pair in dict.fromkeys(pairs) if pair not in self.answers and not _same(*pair)
+        ]
+        for repository in self.repositories:
+            if wanted and isinstance(repository, BatchRepository):
+                answered = repository.contains_all(wanted)
+                self.answers.update(answered)
+                wanted = [pair for pair in wanted if pair not in answered]
+
     def contains(self, commit: str, head: str) -> bool | None:
         """Whether ``head`` contains ``commit``; None when no repository could tell."""
-        if head.startswith(commit) or commit.startswith(head):
-            return True  # one commit, named in full or in short
+        if _same(commit, head):
+            return True
         pair = (commit, head)
         if pair not in self.answers:
             self.answers[pair] = self._ask(commit, head)
@@ -86,6 +112,11 @@ class Prober:
                 if unknown.reason not in said:
                     said.append(unknown.reason)
         return None
+
+
+def _same(commit: str, head: str) -> bool:
+    """One commit, named in full or in short."""
+    return head.startswith(commit) or commit.startswith(head)
 
 
 def successes(
@@ -114,7 +145,7 @@ def shipment(
     at: datetime,
 ) -> Shipment:
     """Where ``fix`` stood at ``at`` among ``deployed`` (from :func:`successes`)."""
-    until = [deployment for deployment in deployed if deployment.created_at <= at]
+    until = _until(deployed, at)
     latest = until[-1] if until else None
     found = Shipment(item, fix, environment, at, latest=latest, shipped_in=None)
     if fix.sha is None:
@@ -130,15 +161,36 @@ def shipment(
     return replace(found, fix=replace(fix, shipped_at=first.created_at), shipped_in=first)
 
 
+def _until(deployed: Sequence[Deployment], at: datetime) -> list[Deployment]:
+    return [deployment for deployment in deployed if deployment.created_at <= at]
+
+
+def _candidates(merged_at: datetime | None, until: Sequence[Deployment]) -> list[Deployment]:
+    """The deployments that may be the first to hold a fix: none before its merge could."""
+    return [
+        deployment
+        for deployment in until
+        if merged_at is None or deployment.created_at >= merged_at
+    ] or list(until[-1:])
+
+
+def first_questions(
+    fix: Fix, deployed: Sequence[Deployment], at: datetime
+) -> list[tuple[str, str]]:
+    """What :func:`shipment` will ask first about ``fix``: the latest deployment up to ``at``,
+    and the oldest since its merge (which settles the usual case), for a prefetch."""
+    until = _until(deployed, at)
+    if fix.sha is None or not until:
+        return []
+    first, latest = _candidates(fix.merged_at, until)[0], until[-1]
+    return [(fix.sha, deployment.sha or "") for deployment in (latest, first)]
+
+
 def _first_containing(
     prober: Prober, sha: str, merged_at: datetime | None, until: Sequence[Deployment]
 ) -> Deployment:
     """The first of ``until`` that contains ``sha``, knowing the last one does."""
-    candidates = [
-        deployment
-        for deployment in until
-        if merged_at is None or deployment.created_at >= merged_at
-    ] or [until[-1]]
+    candidates = _candidates(merged_at, until)
     low, high = 0, len(candidates) - 1  # candidates[high] contains it
     if prober.contains(sha, candidates[low].sha or "") is True:
         return candidates[low]

@@ -1832,6 +1832,53 @@ _attributes(
     commit=lambda d: d.repo.commits.get(d.sha),
 )
 
+
+@_resolves("Repository.object")
+def _repository_object(
+    repo: Repo, _info: Info, oid: str | None = None, expression: str | None = None
+) -> Commit | None:
+    """A commit by its full oid; null for one the repository does not hold, as GitHub's."""
+    if expression is not None or oid is None:
+        raise FakeNotImplementedError("Repository.object(expression:)")
+    return repo.commits.get(oid)
+
+
+@_resolves("Commit.history")
+def _commit_history(
+    commit: Commit,
+    info: Info,
+    since: str | None = None,
+    until: str | None = None,
+    path: str | None = None,
+    author: Any = None,
+    **page: Any,
+) -> _Connection:
+    """``git log COMMIT --since --until``: the commit and its ancestors, newest first, whose
+    committed date is within the bounds (both inclusive, as git's)."""
+    if path is not None or author is not None:
+        raise FakeNotImplementedError("Commit.history(path:/author:)")
+    repo = next(r for r in _context(info).world.repos.values() if commit.sha in r.commits)
+    low = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
+    high = datetime.fromisoformat(until.replace("Z", "+00:00")) if until else None
+    found = sorted(
+        (
+            repo.commits[sha]
+            for sha in server.reachable(commit.sha, lambda each: repo.commits[each].parents)
+            if (low is None or repo.commits[sha].committed_at >= low)
+            and (high is None or repo.commits[sha].committed_at <= high)
+        ),
+        key=lambda each: (each.committed_at, each.sha),
+        reverse=True,
+    )
+    return _paginate(
+        found,
+        kind="history",
+        key=lambda each: (iso(each.committed_at), each.sha),
+        descending=True,
+        args=page,
+    )
+
+
 _attributes(
     "Commit",
     oid=lambda c: c.sha,

@@ -107,24 +107,42 @@ def test_repeats_say_whether_the_fix_had_shipped(
     assert f"its fix {commit_fix} had not shipped when the failure repeated" in before
 
 
-def test_each_pair_is_compared_once_and_the_deploying_sha_ships_the_fix(
+def test_fixes_are_followed_in_batches_and_the_deploying_sha_ships_the_fix(
     fake_github: FakeGitHub,  # noqa: F811
     shas: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    """Three fixes cost a handful of compares, not one per deployment; GITHUB_SHA (here
-    --sha) that holds the unshipped fix makes its finding a notice."""
+    """Every fix's first questions go in one GraphQL query, and the repeats' in one more:
+    no compare is needed when each fix shipped in the first deploy after its merge.
+    GITHUB_SHA (here --sha) that holds the unshipped fix makes its finding a notice."""
     report = check(fake_github, tmp_path, "--sha", shas["F"])
     [unshipped] = findings_by_rule(report, "unshipped-fix")
     assert unshipped["level"] == "notice"
     assert unshipped["message"].endswith("; this deploy ships it")
-    asked = compares(fake_github)
-    assert len(asked) == len(set(asked))
-    # Per fix: the latest deploy, then the first candidate (the usual case), or a bisection;
-    # and the repeats' questions where they differ. Never one per deployment.
-    assert len(asked) <= 8, asked
+    batches = [r for r in fake_github.graphql_requests if b"query Contains(" in r.body]
+    assert len(batches) == 2  # at the check's time, and at the repeats'
+    assert compares(fake_github) == []
     [github] = report["sources"]
     assert github["requests"] == len(fake_github.requests)
+
+
+def test_a_fix_that_shipped_late_is_found_by_compares(
+    fake_github: FakeGitHub,  # noqa: F811
+    shas: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    """A fix that missed deploys after its merge (an old branch went out) is bisected with
+    the compare API, each pair once."""
+    shop = fake_github.world.repo("acme/shop")
+    for day in (24, 22, 20, 18):  # the old branch, deployed again after E's merge on day 28
+        shop.deployment(sha=shas["D'"], state="ACTIVE", created_at=days_ago(day))
+    report = check(fake_github, tmp_path)
+    asked = compares(fake_github)
+    assert len(asked) == len(set(asked)) == 1  # E against H: the old branch's pair is known
+    repeat = next(f for f in findings_by_rule(report, "repeat-failure")
+                  if f["deployment"]["sha"] == shas["D'"])  # fmt: skip
+    shipped_at = {s["fix"]["sha"]: s["fix"]["shipped_at"] for s in repeat["fixes"]}
+    assert shipped_at[shas["E"]] == days_ago(15).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_a_fix_the_deploying_repository_lacks_is_a_notice_not_a_failure(

@@ -297,6 +297,16 @@ class ChangeRecord:
     sha: str | None
     """The merge commit, or the commit."""
     merged_at: datetime | None
+    committed_at: datetime | None = None
+    """The merge commit's committed date: what a batched containment question names it by."""
+
+
+def _commit_date(commit: object, what: str) -> datetime | None:
+    date = commit.get("committedDate") if isinstance(commit, dict) else None
+    try:
+        return parse_api_instant(date)
+    except ValueError:
+        raise Malformed(f"GitHub answered {what} with the commit date {date!r:.40}") from None
 
 
 def _pull(node: Mapping[str, Any], what: str) -> ChangeRecord | None:
@@ -314,7 +324,8 @@ def _pull(node: Mapping[str, Any], what: str) -> ChangeRecord | None:
         ) from None
     if merged_at is None or sha is None:
         return None
-    return ChangeRecord(node["number"], node.get("url"), sha, merged_at)
+    committed_at = _commit_date(node.get("mergeCommit"), what)
+    return ChangeRecord(node["number"], node.get("url"), sha, merged_at, committed_at)
 
 
 def _closer(node: Mapping[str, Any], what: str) -> ChangeRecord | None:
@@ -326,11 +337,8 @@ def _closer(node: Mapping[str, Any], what: str) -> ChangeRecord | None:
     if "oid" not in closer:
         return None  # closed by hand, or by a project
     _check_fields(closer, {"oid": (str,), "url": (str, NULL), "committedDate": (str, NULL)}, what)
-    try:
-        committed_at = parse_api_instant(closer.get("committedDate"))
-    except ValueError:
-        raise Malformed(f"GitHub answered {what} with the commit date {closer!r:.60}") from None
-    return ChangeRecord(None, closer.get("url"), closer["oid"], committed_at)
+    committed_at = _commit_date(closer, what)
+    return ChangeRecord(None, closer.get("url"), closer["oid"], committed_at, committed_at)
 
 
 def changes(node: Mapping[str, Any]) -> tuple[ChangeRecord, ...]:
@@ -506,6 +514,17 @@ def issue_schema(data: Mapping[str, Any]) -> IssueSchema:
             for argument in arguments
         ),
     )
+
+
+def contained(alias: object, commit: str, what: str) -> bool | None:
+    """Whether a ``contains`` pair's history holds ``commit``; None for a head GitHub does
+    not hold (the alias is null)."""
+    if alias is None:
+        return None
+    history = alias.get("history") if isinstance(alias, dict) else None
+    if not isinstance(history, dict):
+        raise Malformed(f"GitHub answered {what} with {alias!r:.60}")
+    return any(node.get("oid") == commit for node in nodes(history, what))
 
 
 def comparison(answer: object) -> str:

@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 from deploygate.dates import parse_instant
 from deploygate.errors import SourceError
@@ -83,6 +83,8 @@ _ACTIONS_RUN_URL = re.compile(
     re.IGNORECASE,
 )
 """A workflow run's or one of its jobs' web page, as actions write a deployment's log URL."""
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
+"""What GraphQL's GitObjectID takes: a whole sha, never a short one."""
 
 
 class GitHubSource:
@@ -93,6 +95,8 @@ class GitHubSource:
     def __init__(self, settings: GitHubSettings, client: HttpClient | None = None) -> None:
         self.settings = settings
         self.api = GitHubApi(settings, client)
+        self.commit_dates: dict[str, datetime] = {}
+        """The committed date of each fix's commit read, by sha, for :meth:`contains_all`."""
 
     @property
     def client(self) -> HttpClient:
@@ -102,6 +106,20 @@ class GitHubSource:
     def usage(self) -> Usage | None:
         """The requests sent so far and the rate limit the API reported."""
         return self.client.stats.usage()
+
+    def contains_all(self, pairs: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], bool]:
+        """Many pairs in GraphQL batches, where the commit's date is known (a fix read with
+        its item) and both are full shas; GitHub's refusal leaves them all to
+        :meth:`contains`, which says why."""
+        dated = [
+            (commit, head, self.commit_dates[commit])
+            for commit, head in pairs
+            if commit in self.commit_dates and all(map(_FULL_SHA.fullmatch, (commit, head)))
+        ]
+        try:
+            return self.api.contains_all(dated)
+        except SourceError:
+            return {}
 
     def contains(self, commit: str, head: str) -> bool:
         """Whether the deployed ``head`` holds ``commit``, by the deploying repository's
@@ -149,6 +167,12 @@ class GitHubSource:
             if key not in {issue.key for issue in record.sub_issues}
         }
         looked_up = self.api.issues(sorted(referenced))
+        self.commit_dates.update(
+            (change.sha, change.committed_at)
+            for issue in [*looked_up.values(), *(i for pm in postmortems for i in pm.sub_issues)]
+            for change in issue.changes
+            if change.sha and change.committed_at
+        )
         mapped = [
             postmortem
             for record in postmortems
