@@ -607,6 +607,8 @@ def _fix_history(fix: Fix, found: Shipment | None, later: Deployment) -> str:
     if not found.known:
         return f"its fix {fix.ref}: whether it had shipped could not be told"
     shipped = found.shipped_in
+    if shipped is None and fix.merged_at is not None and fix.merged_at > later.created_at:
+        return f"its fix {fix.ref} was merged only after the failure repeated"
     if shipped is None:
         return f"its fix {fix.ref} had not shipped when the failure repeated"
     return (

@@ -110,6 +110,10 @@ def test_a_repeat_before_the_fix_shipped_says_so(story: Story) -> None:
         f"“Bound the payment queue” (its fix {shas['E'][:7]} had not shipped when the failure "
         "repeated)" in repeat["message"]
     )
+    assert (
+        f"“Alert on queue depth” (its fix {shas['F'][:7]} was merged only after the failure "
+        "repeated)" in repeat["message"]
+    )
     shipments = {shipment["fix"]["sha"]: shipment for shipment in repeat["fixes"]}
     assert shipments[shas["E"]]["shipped"] is False
     assert shipments[shas["E"]]["latest_deployment"]["sha"] == shas["C"]
