@@ -1280,7 +1280,7 @@ def _issue_json(call: _Call, issue: Issue, requested: Project) -> dict[str, Any]
         "type": issue.issue_type.upper(),
         "assignee": None,
         "user_notes_count": 0,
-        "merge_requests_count": 0,
+        "merge_requests_count": len(issue.closed_by_merge_requests),
         "upvotes": 0,
         "downvotes": 0,
         "due_date": issue.due_date.isoformat() if issue.due_date else None,

@@ -45,6 +45,7 @@ _ISSUE_TYPES: FieldTypes = {
     "description": (str, NULL),
     "web_url": (str, NULL),
     "closed_at": (str, NULL),
+    "merge_requests_count": (int, NULL),
 }
 """The type of each issue field read; a missing one reads as null."""
 _DEPLOYMENT_TYPES: FieldTypes = {
@@ -126,6 +127,8 @@ class IssueRecord:
     created_at: datetime
     due_date: date | None
     closed_at: datetime | None
+    merge_requests_count: int | None = None
+    """How many merge requests close it on merge; None where GitLab does not say."""
 
     @property
     def reference(self) -> str:
@@ -299,6 +302,7 @@ def _decode_issue(raw: Mapping[str, Any], identifier: int | None) -> IssueRecord
         created_at=_created_at("issue", raw),
         due_date=due_date,
         closed_at=closed_at,
+        merge_requests_count=raw.get("merge_requests_count"),
     )
 
 

@@ -324,10 +324,14 @@ class GitLabSource:
             }
             keys = sorted(wanted)
             looked_up = dict(zip(keys, pool.map(self._lookup_quietly, keys), strict=True))
+            # Only a done item that a merge request closes can have a fix: GitLab counts
+            # them on the issue (merge_requests_count), so an item closed by hand costs
+            # no request.
             done = sorted({
                 item.key
                 for item in (*(each for linked in links for each in linked), *looked_up.values())
                 if item is not None and is_done(item, self.settings)
+                and item.merge_requests_count != 0
             })  # fmt: skip
             fixes = dict(zip(done, pool.map(self.closed_by, done), strict=True))
         postmortems = [
