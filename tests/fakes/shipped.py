@@ -373,3 +373,15 @@ def shipping_findings(report: dict[str, Any]) -> list[tuple[Any, ...]]:
         )
         found.append((finding["rule"], finding["level"], subject, tuple(fixes)))
     return sorted(found)
+
+
+LOOP_NUMBERS = ("deployments", "failed_deployments", "reviewed_failures", "repeat_failures")
+"""What a learning-loop report of the story says alike on every source (GitLab's failures
+all fail in one job, so its related failures differ; the local files close items on a day,
+the platforms at an instant, so the days to close differ by hours)."""
+
+
+def loop_numbers(report: dict[str, Any]) -> dict[str, Any]:
+    """The :data:`LOOP_NUMBERS` of the story's one service in a ``report --format json``."""
+    [service] = report["services"]
+    return {name: service[name] for name in LOOP_NUMBERS}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import findings_by_rule, json_report, run_cli
+from conftest import findings_by_rule, json_report, loop_report, run_cli
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.github_openapi import assert_rest_traffic_matches_openapi
 from fakes.shipped import (
@@ -22,6 +22,7 @@ from fakes.shipped import (
     days_ago,
     github_story,
     local_project,
+    loop_numbers,
     shipping_findings,
 )
 from fakes.worlds import GITHUB_TOKEN, NOW
@@ -32,17 +33,17 @@ CONFIG = (
 )
 
 
-def check(fake: FakeGitHub, tmp_path: Path, *args: str) -> dict[str, Any]:
+def check(fake: FakeGitHub, tmp_path: Path, *args: str, command: str = "check") -> dict[str, Any]:
     config = tmp_path / "deploygate.toml"
     config.write_text('source = "github"\n' + CONFIG)
     result = run_cli(
-        "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+        command, "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
         "--format", "json", *args,
         env=fake.actions_env(GITHUB_TOKEN, "acme/shop") | {"GITHUB_STEP_SUMMARY": "",
                                                            "GITHUB_OUTPUT": ""},
     )  # fmt: skip
     assert result.exit_code in (0, 1), result.output
-    return json_report(result.stdout)
+    return loop_report(result.stdout) if command == "report" else json_report(result.stdout)
 
 
 def compares(fake: FakeGitHub) -> list[str]:
@@ -69,6 +70,12 @@ def test_the_five_cases_match_the_local_store(
     local = json_report(result.stdout)
     assert shipping_findings(github) == shipping_findings(local)
     assert len(shipping_findings(github)) == 3  # one unshipped fix, two repeats
+    report = run_cli(
+        "report", "--config", str(tmp_path / "local" / "deploygate.toml"), "--service",
+        "checkout", "--now", NOW.isoformat(), "--format", "json",
+    )  # fmt: skip
+    github_loop = check(fake_github, tmp_path, command="report")
+    assert loop_numbers(github_loop) == loop_numbers(loop_report(report.stdout))
     assert_rest_traffic_matches_openapi(fake_github)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import findings_by_rule, json_report, run_cli
+from conftest import findings_by_rule, json_report, loop_report, run_cli
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.shipped import (
     NO_CHANGE,
@@ -20,12 +20,13 @@ from fakes.shipped import (
     days_ago,
     gitlab_story,
     local_project,
+    loop_numbers,
     shipping_findings,
 )
 from fakes.worlds import GITLAB_TOKEN, NOW
 
 
-def check(fake: FakeGitLab, tmp_path: Path, *args: str) -> dict[str, Any]:
+def check(fake: FakeGitLab, tmp_path: Path, *args: str, command: str = "check") -> dict[str, Any]:
     config = tmp_path / "deploygate.toml"
     config.write_text(
         'source = "gitlab"\n[gitlab]\npostmortem-project = "group/incidents"\n'
@@ -33,20 +34,23 @@ def check(fake: FakeGitLab, tmp_path: Path, *args: str) -> dict[str, Any]:
     )
     env = fake.ci_env("glcbt-CANARY-shipping-0123456789", "group/shop")
     result = run_cli(
-        "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
+        command, "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
         "--format", "json", *args,
         env=env | {"GITLAB_TOKEN": GITLAB_TOKEN},
     )  # fmt: skip
     assert result.exit_code in (0, 1), result.output
-    return json_report(result.stdout)
+    return loop_report(result.stdout) if command == "report" else json_report(result.stdout)
 
 
-def local_check(tmp_path: Path) -> dict[str, Any]:
+def local_check(tmp_path: Path, command: str = "check") -> dict[str, Any]:
+    config = tmp_path / "local" / "deploygate.toml"
+    if not config.exists():
+        local_project(config.parent)
     result = run_cli(
-        "check", "--config", str(local_project(tmp_path / "local")), "--service", "checkout",
+        command, "--config", str(config), "--service", "checkout",
         "--now", NOW.isoformat(), "--format", "json",
     )  # fmt: skip
-    return json_report(result.stdout)
+    return loop_report(result.stdout) if command == "report" else json_report(result.stdout)
 
 
 def test_the_five_cases_match_the_local_store(
@@ -56,6 +60,9 @@ def test_the_five_cases_match_the_local_store(
     shas = gitlab_story(fake_gitlab)
     report = check(fake_gitlab, tmp_path)
     assert shipping_findings(report) == shipping_findings(local_check(tmp_path))
+    assert loop_numbers(check(fake_gitlab, tmp_path, command="report")) == loop_numbers(
+        local_check(tmp_path, "report")
+    )
     [unshipped] = findings_by_rule(report, "unshipped-fix")
     assert unshipped["action_item"]["title"] == UNSHIPPED
     assert (
