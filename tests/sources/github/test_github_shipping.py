@@ -150,6 +150,7 @@ def test_a_fix_that_shipped_late_is_found_by_compares(
                   if f["deployment"]["sha"] == shas["D'"])  # fmt: skip
     shipped_at = {s["fix"]["sha"]: s["fix"]["shipped_at"] for s in repeat["fixes"]}
     assert shipped_at[shas["E"]] == days_ago(15).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert assert_rest_traffic_matches_openapi(fake_github) == 1  # the compare, as documented
 
 
 def test_a_fix_the_deploying_repository_lacks_is_a_notice_not_a_failure(
@@ -175,3 +176,4 @@ def test_a_fix_the_deploying_repository_lacks_is_a_notice_not_a_failure(
     assert any("acme/shop has no commit c0ffeec0ffee" in notice for notice in github["notices"]), (
         github["notices"]
     )
+    assert assert_rest_traffic_matches_openapi(fake_github) >= 1  # the 404 too
