@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import subprocess
 
 Platform = Literal["github", "gitlab"]
 
@@ -52,6 +53,8 @@ def terminal_width(stream: TextIO, env: Mapping[str, str]) -> int:
         return int(columns)
     isatty = getattr(stream, "isatty", None)
     if isatty and isatty():
+        import shutil  # only a terminal has a size: a CI log never pays for the import
+
         return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
     return DEFAULT_WIDTH
 
@@ -59,6 +62,8 @@ def terminal_width(stream: TextIO, env: Mapping[str, str]) -> int:
 def git(cwd: Path, *arguments: str) -> subprocess.CompletedProcess[str] | None:
     """Run ``git ARGUMENTS`` in ``cwd`` and return what it said; None without git (not
     installed, or too slow to answer in 5 s)."""
+    import subprocess  # only init, and a check that follows a fix, ask git: start-up is free
+
     try:
         return subprocess.run(
             ["git", *arguments],

@@ -8,14 +8,15 @@ because a gate that silently passes on missing history would lie.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from deploygate.errors import ExitCode, OnError, SourceError
 from deploygate.linking import ReferenceIndex, link_failures
-from deploygate.loop import LoopReport, learning_loop
 from deploygate.model import (
+    ActionItem,
     ActionItemState,
     Coverage,
     Deployment,
@@ -50,9 +51,12 @@ from deploygate.shipping import (
     successes,
     with_shipped_at,
 )
-from deploygate.sources import Backend, Tracker
+from deploygate.sources import Backend, IssueHost, Tracker
 from deploygate.sources.interface import DEFAULT_ENVIRONMENT
 from deploygate.sources.markdown import lessons
+
+if TYPE_CHECKING:
+    from deploygate.loop import LoopReport
 
 
 def collect(
@@ -65,7 +69,7 @@ def collect(
     history, so the report's change failure rate sees them too.
     """
     deployments: list[Deployment] = []
-    postmortems: list[Postmortem] = []
+    postmortems: list[tuple[int, Postmortem]] = []
     services_seen: list[ServiceSeen] = []
     environments_seen: set[str] = set()
     statuses: dict[int, SourceStatus] = {}
@@ -80,7 +84,7 @@ def collect(
             statuses[position] = _failed(backend, error)
             continue
         deployments.extend(found.deployments)
-        postmortems.extend(found.postmortems)
+        postmortems.extend((position, postmortem) for postmortem in found.postmortems)
         services_seen.extend(found.services_seen)
         environments_seen.update(found.environments_seen)
         statuses[position] = SourceStatus(
@@ -92,7 +96,7 @@ def collect(
         )
     history = History(
         mark_rollbacks(deployments, policy.rollback_window),
-        tuple(postmortems),
+        _with_exported_items(backends, postmortems, statuses),
         services_seen=tuple(services_seen),
         environments_seen=tuple(sorted(environments_seen)),
     )
@@ -114,6 +118,50 @@ def collect(
             coverage=Coverage(action_items=attached),
         )
     return history, tuple(statuses[position] for position in sorted(statuses))
+
+
+def _with_exported_items(
+    backends: Sequence[Backend],
+    found: Sequence[tuple[int, Postmortem]],
+    statuses: dict[int, SourceStatus],
+) -> tuple[Postmortem, ...]:
+    """The postmortems, each action item exported to another source's issue (a follow-up an
+    incident platform exported to GitHub) replaced by that issue as its source reads it:
+    the issue's state is the truth, and the item is counted once. A host that fails here
+    fails as if it had not answered (``statuses`` says so)."""
+    for position, host in enumerate(backends):
+        status = statuses.get(position)
+        if not isinstance(host, IssueHost) or status is None or not status.ok:
+            continue
+        urls = sorted(
+            {
+                item.exported_to
+                for source, postmortem in found
+                if source != position
+                for item in postmortem.action_items
+                if item.exported_to
+            }
+        )
+        if not urls:
+            continue
+        try:
+            issues = host.exported_items(urls)
+        except SourceError as error:
+            statuses[position] = _failed(host, error)
+            continue
+        statuses[position] = replace(status, usage=host.usage())
+        found = [
+            (source, _replaced_items(postmortem, issues) if source != position else postmortem)
+            for source, postmortem in found
+        ]
+    return tuple(postmortem for _, postmortem in found)
+
+
+def _replaced_items(postmortem: Postmortem, issues: Mapping[str, ActionItem]) -> Postmortem:
+    if not any(item.exported_to in issues for item in postmortem.action_items):
+        return postmortem
+    items = tuple(issues.get(item.exported_to or "", item) for item in postmortem.action_items)
+    return replace(postmortem, action_items=items)
 
 
 def _speaking_for(history: History, query: Query) -> list[Postmortem]:
@@ -415,6 +463,8 @@ def learning_report(
     A failed source is a SourceError here: a report on partial history
     would understate the debt.
     """
+    from deploygate.loop import LoopReport, learning_loop  # a check does not measure the loop
+
     loops = []
     for service in services:
         query = Query(service=service, environment=None, now=now, lookback=period)

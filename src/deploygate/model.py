@@ -203,6 +203,10 @@ class ActionItem:
     fixes: tuple[Fix, ...] = ()
     """The changes that closed it, where a source can tell; empty for an item closed with
     no change deploygate can find, which is never a finding by itself."""
+    exported_to: str | None = None
+    """The web address of the issue it was exported to, where its source says (a follow-up
+    an incident platform moved to Jira or GitHub): that issue's state is the truth, so a
+    source that hosts it puts the issue in its place."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +232,10 @@ class Postmortem:
     action_items: tuple[ActionItem, ...] = ()
     causes: tuple[str, ...] = ()
     """Cause labels (``cause:<x>``): two postmortems with one cause saw the same failure."""
+    started_at: datetime | None = None
+    """When the incident it reviews started, where the platform records it (Rootly,
+    incident.io): a failure is linked by time window to the incident's start, not to when
+    the review was written."""
     reviews_failures: bool = True
     """False for a holder of action items that a tracker (a Jira query) found without any
     postmortem naming them: they are lessons of the service and count as debt, but the

@@ -16,7 +16,7 @@ from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from deploygate.config import Config
 from deploygate.errors import SourceError
-from deploygate.model import History, Query, Usage
+from deploygate.model import ActionItem, History, Query, Usage
 
 TableT = TypeVar("TableT")
 SettingsT = TypeVar("SettingsT")
@@ -72,6 +72,19 @@ class Tracker(Protocol):
 
     def usage(self) -> Usage | None:
         """What the requests so far cost."""
+        ...
+
+
+@runtime_checkable
+class IssueHost(Protocol):
+    """A source whose issues another source's action items may have been exported to (a
+    follow-up an incident platform moved to GitHub, ``ActionItem.exported_to``). The issue's
+    state is the truth, so the gate asks the host for the items at those URLs and puts them
+    in place of the exported ones."""
+
+    def exported_items(self, urls: Sequence[str]) -> Mapping[str, ActionItem]:
+        """The action items at those of ``urls`` that are its issues, by URL; the others,
+        and issues it cannot find, are left out. Sends nothing when none is its own."""
         ...
 
 
@@ -143,6 +156,10 @@ class Registration(Generic[TableT, SettingsT]):
     """What ``deploygate config`` says of it, as (name, value) lines."""
     holds_deployments: bool = True
     """False for a tracker."""
+    secrets: Callable[[SettingsT], tuple[str, ...]] = lambda settings: ()
+    """The secrets that settings with their credentials hold. Each output is cleaned of
+    them, as of the token variables: a token may come from elsewhere than the
+    environment (``gh auth token`` on a laptop)."""
     starter: Callable[[str | None, str | None], str] | None = None
     """Its commented table for ``deploygate init`` when it is the source chosen, given the
     repository's path that the git remote names and the web address of a self-hosted
@@ -152,9 +169,11 @@ class Registration(Generic[TableT, SettingsT]):
         """Its settings for one run; a ConfigError if its table or the context is wrong."""
         return self.resolve(config.table(self.name, self.table), config, context)
 
-    def open(self, settings: SettingsT, env: Mapping[str, str]) -> Backend:
-        """The backend, connected; one that has no credentials fails when it is read."""
+    def open(self, settings: SettingsT, env: Mapping[str, str]) -> tuple[Backend, tuple[str, ...]]:
+        """The backend, connected, and the secrets it holds; one that has no credentials
+        fails when it is read."""
         try:
-            return self.connect(self.credentials(settings, env))
+            credentialed = self.credentials(settings, env)
+            return self.connect(credentialed), self.secrets(credentialed)
         except SourceError as error:
-            return UnavailableSource(self.name, error)
+            return UnavailableSource(self.name, error), ()

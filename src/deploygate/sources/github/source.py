@@ -188,6 +188,23 @@ class GitHubSource:
             environments_seen=self.other_environments(query, workflow, deployments),
         )
 
+    def exported_items(self, urls: Sequence[str]) -> dict[str, ActionItem]:
+        """The issues of this GitHub that other sources' items point to, by URL, as action
+        items (see :class:`~deploygate.sources.interface.IssueHost`): a hundred a lookup,
+        nothing sent when no URL is an issue here."""
+        issue_url = re.compile(
+            rf"{re.escape(self.settings.web_url.rstrip('/'))}/({_REPO})/issues/(\d+)"
+        )
+        keys: dict[IssueKey, str] = {}
+        for url in urls:
+            match = issue_url.fullmatch(url)
+            if match:
+                keys[(match.group(1), int(match.group(2)))] = url
+        if not keys:
+            return {}
+        looked_up = self.api.issues(sorted(keys))
+        return {keys[key]: _action_item(issue, self.settings) for key, issue in looked_up.items()}
+
     def other_environments(
         self, query: Query, workflow: DeployWorkflow | None, deployments: Sequence[Deployment]
     ) -> tuple[str, ...]:
