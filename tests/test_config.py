@@ -36,6 +36,7 @@ ENV = {
     "GITLAB_TOKEN": "",
     "JIRA_API_TOKEN": "",
     "ROOTLY_API_TOKEN": "",
+    "LINEAR_API_KEY": "",
     "CI_PROJECT_PATH": "",
     "CI": "true",
 }
@@ -82,6 +83,17 @@ REJECTED = {
         'source = ["local", "rootly"]\n[rootly]\nservice-match = "id"\n',
         3,
     ),
+    "linear without teams": ('source = ["local", "linear"]\n[linear]\n', 2),
+    "linear team that is no key": (
+        'source = ["local", "linear"]\n[linear]\nteams = ["ops team"]\n',
+        3,
+    ),
+    "linear api with credentials": (
+        'source = ["local", "linear"]\n[linear]\nteams = ["OPS"]\n'
+        'api-url = "https://me:pw@api.linear.app/graphql"\n',
+        4,
+    ),
+    "linear alone, which holds no deployments": ('source = ["linear"]\n[linear]\n', 1),
 }
 
 
@@ -150,6 +162,16 @@ def test_a_valid_rootly_file_explains_where_and_how_rootly_is_read(tmp_path: Pat
     assert "rootly match:   an incident's Rootly service whose name is the service" in shown
     assert "ROOTLY_API_TOKEN" in shown
     assert shown.rstrip().endswith("The configuration is valid.")
+
+
+def test_a_valid_linear_table_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "deploygate.toml"
+    path.write_text('source = ["github", "linear"]\n[linear]\nteams = ["OPS", "SRE"]\n')
+    code, shown, _ = both("config", "--config", str(path), env=ENV)
+    assert code == 0, shown
+    assert "linear teams:" in shown
+    assert "OPS, SRE" in shown
+    assert "LINEAR_API_KEY (read scope)" in shown
 
 
 def test_every_backend_table_is_read_by_the_one_reader(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ because a gate that silently passes on missing history would lie.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from deploygate.errors import ExitCode, OnError, SourceError
 from deploygate.linking import ReferenceIndex, link_failures
 from deploygate.model import (
-    ActionItem,
     ActionItemState,
     Coverage,
     Deployment,
@@ -51,7 +50,7 @@ from deploygate.shipping import (
     successes,
     with_shipped_at,
 )
-from deploygate.sources import Backend, IssueHost, Tracker
+from deploygate.sources import Backend, ExportTarget, Tracker
 from deploygate.sources.interface import DEFAULT_ENVIRONMENT
 from deploygate.sources.markdown import lessons
 
@@ -69,7 +68,7 @@ def collect(
     history, so the report's change failure rate sees them too.
     """
     deployments: list[Deployment] = []
-    postmortems: list[tuple[int, Postmortem]] = []
+    postmortems: list[Postmortem] = []
     services_seen: list[ServiceSeen] = []
     environments_seen: set[str] = set()
     statuses: dict[int, SourceStatus] = {}
@@ -84,7 +83,7 @@ def collect(
             statuses[position] = _failed(backend, error)
             continue
         deployments.extend(found.deployments)
-        postmortems.extend((position, postmortem) for postmortem in found.postmortems)
+        postmortems.extend(found.postmortems)
         services_seen.extend(found.services_seen)
         environments_seen.update(found.environments_seen)
         statuses[position] = SourceStatus(
@@ -96,20 +95,19 @@ def collect(
         )
     history = History(
         mark_rollbacks(deployments, policy.rollback_window),
-        _with_exported_items(backends, postmortems, statuses),
+        tuple(postmortems),
         services_seen=tuple(services_seen),
         environments_seen=tuple(sorted(environments_seen)),
     )
+    history = _attach_exported(backends, statuses, query, history)
     for position, tracker in trackers:
         try:
             enriched = tracker.enrich(query, history)
         except SourceError as error:
             statuses[position] = _failed(tracker, error)
             continue
-        # A tracker appends its notices to the history's; the new ones are its own.
-        notices = enriched.notices[len(history.notices) :]
         attached = _action_items(enriched, query) - _action_items(history, query)
-        history = replace(enriched, notices=history.notices)
+        history, notices = _own_notices(history, enriched)
         statuses[position] = SourceStatus(
             tracker.name,
             ok=True,
@@ -120,48 +118,36 @@ def collect(
     return history, tuple(statuses[position] for position in sorted(statuses))
 
 
-def _with_exported_items(
+def _attach_exported(
     backends: Sequence[Backend],
-    found: Sequence[tuple[int, Postmortem]],
     statuses: dict[int, SourceStatus],
-) -> tuple[Postmortem, ...]:
-    """The postmortems, each action item exported to another source's issue (a follow-up an
-    incident platform exported to GitHub) replaced by that issue as its source reads it:
-    the issue's state is the truth, and the item is counted once. A host that fails here
-    fails as if it had not answered (``statuses`` says so)."""
-    for position, host in enumerate(backends):
+    query: Query,
+    history: History,
+) -> History:
+    """Items exported from one platform to another source's issues (a Linear item linked to
+    a GitHub issue), attached by that source with its issue's state; its notices join its
+    status, and its failure fails it like any other."""
+    for position, backend in enumerate(backends):
         status = statuses.get(position)
-        if not isinstance(host, IssueHost) or status is None or not status.ok:
-            continue
-        urls = sorted(
-            {
-                item.exported_to
-                for source, postmortem in found
-                if source != position
-                for item in postmortem.action_items
-                if item.exported_to
-            }
-        )
-        if not urls:
+        if not isinstance(backend, ExportTarget) or status is None or not status.ok:
             continue
         try:
-            issues = host.exported_items(urls)
+            attached = backend.attach_exported(query, history)
         except SourceError as error:
-            statuses[position] = _failed(host, error)
+            statuses[position] = _failed(backend, error)
             continue
-        statuses[position] = replace(status, usage=host.usage())
-        found = [
-            (source, _replaced_items(postmortem, issues) if source != position else postmortem)
-            for source, postmortem in found
-        ]
-    return tuple(postmortem for _, postmortem in found)
+        history, notices = _own_notices(history, attached)
+        statuses[position] = replace(
+            status, usage=backend.usage(), notices=(*status.notices, *notices)
+        )
+    return history
 
 
-def _replaced_items(postmortem: Postmortem, issues: Mapping[str, ActionItem]) -> Postmortem:
-    if not any(item.exported_to in issues for item in postmortem.action_items):
-        return postmortem
-    items = tuple(issues.get(item.exported_to or "", item) for item in postmortem.action_items)
-    return replace(postmortem, action_items=items)
+def _own_notices(before: History, after: History) -> tuple[History, tuple[str, ...]]:
+    """``after`` with ``before``'s notices, and the notices a step added: a tracker, or a
+    source attaching exported items, appends its notices to the history's, and the new ones
+    are its own, for its status."""
+    return replace(after, notices=before.notices), after.notices[len(before.notices) :]
 
 
 def _speaking_for(history: History, query: Query) -> list[Postmortem]:

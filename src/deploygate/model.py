@@ -203,10 +203,6 @@ class ActionItem:
     fixes: tuple[Fix, ...] = ()
     """The changes that closed it, where a source can tell; empty for an item closed with
     no change deploygate can find, which is never a finding by itself."""
-    exported_to: str | None = None
-    """The web address of the issue it was exported to, where its source says (a follow-up
-    an incident platform moved to Jira or GitHub): that issue's state is the truth, so a
-    source that hosts it puts the issue in its place."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,8 +219,10 @@ class Postmortem:
     deployment_refs: tuple[str, ...] = ()
     """Deployments it names explicitly (ids, URLs or shas), beyond its body text."""
     tracker_refs: tuple[str, ...] = ()
-    """Tracker issues it names explicitly (Jira keys such as ``OPS-123``), beyond its body
-    text: the local front matter's ``jira`` list. A tracker attaches them to it."""
+    """Tracker issues it names explicitly (Jira keys such as ``OPS-123``, GitHub issue URLs),
+    beyond its body text: the local front matter's ``jira`` list, the issues a platform's
+    items were exported to. A tracker (or a source that is an ``ExportTarget``) attaches
+    them to it."""
     body: str = ""
     """The full text, searched for references to deployments."""
     lessons: str = ""

@@ -689,6 +689,16 @@ def mutate_answers(
     fake.answer = answer  # type: ignore[method-assign]
 
 
+def raw_body(payload: bytes) -> Callable[[Any], None]:
+    """A ``mutate_answers`` mutation: the answer's body becomes ``payload``, as it is (a
+    login page, truncated JSON)."""
+
+    def apply(response: Any) -> None:
+        response.raw = payload
+
+    return apply
+
+
 def redirect(
     fake: Any, applies: Callable[[Any], bool], base: str, status: int = 302, times: int = 1
 ) -> None:

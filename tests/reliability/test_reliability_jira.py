@@ -61,6 +61,7 @@ from reliability.helpers import (
     mutate_answers,
     other_host,
     plant_bug,
+    raw_body,
     redirect,
     runner_views,
     source_status,
@@ -367,13 +368,6 @@ def _set_fields(mutate: Callable[[dict[str, Any]], None]) -> Callable[[Response]
     return apply
 
 
-def _raw(payload: bytes) -> Callable[[Response], None]:
-    def apply(response: Response) -> None:
-        response.raw = payload
-
-    return apply
-
-
 def _same_page_again(response: Response) -> None:
     """A token that the fake accepts and that leads back to the first page, for ever."""
     response.body.update(isLast=False, nextPageToken=_make_token(0, _DEFAULT_QUERY))
@@ -400,9 +394,9 @@ MALFORMED: dict[str, tuple[Callable[[Response], None], str]] = {
         "bad resolution time",
     ),
     "summary not text": (_set_fields(lambda f: f.update(summary=["x"])), "without a summary"),
-    "html login page": (_raw(b"<html><body>Log in</body></html>"), "not JSON"),
-    "truncated json": (_raw(b'{"issues": [{"key": "OPS-1", "fie'), "not JSON"),
-    "a list, not an object": (_raw(b"[]"), "unexpected shape"),
+    "html login page": (raw_body(b"<html><body>Log in</body></html>"), "not JSON"),
+    "truncated json": (raw_body(b'{"issues": [{"key": "OPS-1", "fie'), "not JSON"),
+    "a list, not an object": (raw_body(b"[]"), "unexpected shape"),
     "repeated page token": (_same_page_again, "repeated nextPageToken"),
 }
 

@@ -1,10 +1,10 @@
 """The reliability and security suite: which test covers which case of the issue.
 
 Backends: the local store, GitHub (tests/fakes/github.py), GitLab (tests/fakes/gitlab.py),
-Jira (tests/fakes/jira.py), incident.io (tests/fakes/incidentio.py) and Rootly
-(tests/fakes/rootly.py), all through the real CLI. The local store sends no request, so the
-network cases (6-11, 14, 16) do not apply to it; its malformed files are
-tests/test_bad_input.py, tests/test_config.py and tests/test_fuzz.py.
+Jira (tests/fakes/jira.py), incident.io (tests/fakes/incidentio.py), Rootly
+(tests/fakes/rootly.py) and Linear (tests/fakes/linear.py), all through the real CLI. The
+local store sends no request, so the network cases (6-11, 14, 16) do not apply to it; its
+malformed files are tests/test_bad_input.py, tests/test_config.py and tests/test_fuzz.py.
 Jira's cases are in reliability/test_reliability_jira.py:
 ::test_a_5xx_storm_is_bounded_and_not_verified and
 ::test_a_5xx_storm_under_on_error_warn_exits_0_not_verified (7),
@@ -49,6 +49,21 @@ sources/rootly/test_rootly_records.py; round two: a key with whitespace (1)
 ::test_a_rootly_key_pasted_with_its_line_end_is_stripped_and_works and
 ::test_a_rootly_key_with_whitespace_or_a_control_character_inside_is_refused_at_once, and its
 endless, inflating or too deep answers (6) in reliability/test_reliability_answer_size.py.
+Linear's (tests/fakes/linear.py) are in reliability/test_reliability_linear.py:
+::test_hostile_linear_titles_never_become_runner_commands (1),
+::test_a_markdown_linear_title_is_inert (3),
+::test_two_thousand_items_are_read_and_the_outputs_stay_bounded (5),
+::test_a_5xx_storm_is_bounded_and_not_verified (7),
+::test_a_429_with_retry_after_is_waited_out and
+::test_ratelimited_an_hour_away_fails_at_once_naming_the_reset (8),
+::test_junk_retry_after_never_crashes (9),
+::test_a_hung_or_dripping_linear_stops_at_the_deadline (10),
+::test_a_redirect_to_another_host_is_refused (11),
+::test_malformed_answers_fail_linear_with_one_clear_line and
+::test_malformed_items_fail_naming_the_issue (12),
+::test_the_linear_key_never_leaks and ::test_a_key_pasted_into_a_linear_issue_is_not_repeated (13),
+::test_an_unreachable_linear_is_not_verified (14),
+::test_a_bug_in_the_linear_source_is_exit_4 (exit 4, not 3).
 
 Case -> tests (``reliability/`` is tests/reliability/; the others existed before):
 

@@ -17,7 +17,7 @@ from deploygate.registry import LazyRegistry
 from deploygate.sources.interface import (
     DEFAULT_ENVIRONMENT,
     Backend,
-    IssueHost,
+    ExportTarget,
     Registration,
     Source,
     SourceContext,
@@ -30,7 +30,7 @@ __all__ = [
     "DEFAULT_ENVIRONMENT",
     "REGISTRY",
     "Backend",
-    "IssueHost",
+    "ExportTarget",
     "Opened",
     "Registration",
     "Source",
@@ -49,6 +49,7 @@ BACKENDS: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "jira": ("jira", ("JIRA_API_TOKEN",)),
     "incident-io": ("incidentio", ("INCIDENT_IO_API_KEY",)),
     "rootly": ("rootly", ("ROOTLY_API_TOKEN",)),
+    "linear": ("linear", ("LINEAR_API_KEY",)),
 }
 """Each backend by its ``source`` name: its folder here, and the variables its secrets come
 from when its table does not name others (a test holds these to the tables' defaults).

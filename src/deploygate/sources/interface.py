@@ -16,7 +16,7 @@ from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from deploygate.config import Config
 from deploygate.errors import SourceError
-from deploygate.model import ActionItem, History, Query, Usage
+from deploygate.model import History, Query, Usage
 
 TableT = TypeVar("TableT")
 SettingsT = TypeVar("SettingsT")
@@ -76,15 +76,32 @@ class Tracker(Protocol):
 
 
 @runtime_checkable
-class IssueHost(Protocol):
-    """A source whose issues another source's action items may have been exported to (a
-    follow-up an incident platform moved to GitHub, ``ActionItem.exported_to``). The issue's
-    state is the truth, so the gate asks the host for the items at those URLs and puts them
-    in place of the exported ones."""
+class ExportTarget(Protocol):
+    """A source whose issues another platform's action items may be exported to (a Linear
+    item linked to a GitHub issue): that issue's state is the truth, as for the source's
+    own items.
 
-    def exported_items(self, urls: Sequence[str]) -> Mapping[str, ActionItem]:
-        """The action items at those of ``urls`` that are its issues, by URL; the others,
-        and issues it cannot find, are left out. Sends nothing when none is its own."""
+    The exporting source keeps such an item, under the id this source gives the issue,
+    and names the issue's URL in the postmortem's
+    :attr:`~deploygate.model.Postmortem.tracker_refs`. ``attach_exported`` returns
+    ``history`` with each such issue on its host read and put in the item's place (added
+    when no item has its id), and a notice for each it cannot see, whose item then
+    stands; it raises :class:`deploygate.errors.SourceError` like a source. It runs after
+    every source has answered, before the trackers, as the Jira tracker does the same
+    for Jira keys.
+    """
+
+    @property
+    def name(self) -> str:
+        """The source's name as shown in reports."""
+        ...
+
+    def attach_exported(self, query: Query, history: History) -> History:
+        """``history`` with the issues its postmortems export to this source attached."""
+        ...
+
+    def usage(self) -> Usage | None:
+        """What the requests so far cost."""
         ...
 
 

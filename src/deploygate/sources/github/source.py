@@ -85,6 +85,10 @@ _ACTIONS_RUN_URL = re.compile(
 """A workflow run's or one of its jobs' web page, as actions write a deployment's log URL."""
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 """What GraphQL's GitObjectID takes: a whole sha, never a short one."""
+_ISSUE_URL = re.compile(
+    r"(https?://[^/?#]+)/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/issues/([1-9][0-9]*)"
+)
+"""An issue's web page: how another platform names the GitHub issue it exported an item to."""
 
 
 class GitHubSource:
@@ -188,22 +192,39 @@ class GitHubSource:
             environments_seen=self.other_environments(query, workflow, deployments),
         )
 
-    def exported_items(self, urls: Sequence[str]) -> dict[str, ActionItem]:
-        """The issues of this GitHub that other sources' items point to, by URL, as action
-        items (see :class:`~deploygate.sources.interface.IssueHost`): a hundred a lookup,
-        nothing sent when no URL is an issue here."""
-        issue_url = re.compile(
-            rf"{re.escape(self.settings.web_url.rstrip('/'))}/({_REPO})/issues/(\d+)"
+    def attach_exported(self, query: Query, history: History) -> History:
+        """``history`` with the issues of this GitHub that other platforms' items were
+        exported to (a postmortem's ``tracker_refs`` naming an issue URL) in those items'
+        place, with GitHub's state: one lookup per hundred issues, none when no postmortem
+        exports any. An issue GitHub does not show leaves the exporting platform's item as
+        it was, with a notice; a URL of another host is not this source's."""
+        wanted = {
+            postmortem.id: keys
+            for postmortem in history.postmortems
+            if (keys := exported_issues(postmortem.tracker_refs, self.settings.web_url))
+        }
+        if not wanted:
+            return history
+        looked_up = self.api.issues(sorted({key for keys in wanted.values() for key in keys}))
+        notices = [
+            f"{key[0]}#{key[1]}, named by postmortem {postmortem_id}, is not on GitHub or not "
+            "visible to the token; its item stands as exported"
+            for postmortem_id, keys in wanted.items()
+            for key in keys
+            if key not in looked_up
+        ]
+        postmortems = tuple(
+            _with_exported(
+                postmortem,
+                [
+                    _action_item(looked_up[key], self.settings)
+                    for key in wanted.get(postmortem.id, [])
+                    if key in looked_up
+                ],
+            )
+            for postmortem in history.postmortems
         )
-        keys: dict[IssueKey, str] = {}
-        for url in urls:
-            match = issue_url.fullmatch(url)
-            if match:
-                keys[(match.group(1), int(match.group(2)))] = url
-        if not keys:
-            return {}
-        looked_up = self.api.issues(sorted(keys))
-        return {keys[key]: _action_item(issue, self.settings) for key, issue in looked_up.items()}
+        return replace(history, postmortems=postmortems, notices=(*history.notices, *notices))
 
     def other_environments(
         self, query: Query, workflow: DeployWorkflow | None, deployments: Sequence[Deployment]
@@ -334,6 +355,27 @@ def _deployment(record: DeploymentRecord, service: str, settings: GitHubSettings
         failure_messages=(said,) if said else (),
         commit_title=runs.first_line(record.commit_headline),
     )
+
+
+def exported_issues(refs: Sequence[str], web_url: str) -> list[IssueKey]:
+    """The issues of this GitHub (``web_url``) that ``refs`` name by URL, in order."""
+    found: list[IssueKey] = []
+    for ref in refs:
+        match = _ISSUE_URL.fullmatch(ref)
+        if match is not None and match[1].lower() == web_url.rstrip("/").lower():
+            found.append((match[2], int(match[3])))
+    return list(dict.fromkeys(found))
+
+
+def _with_exported(postmortem: Postmortem, items: Sequence[ActionItem]) -> Postmortem:
+    """``postmortem`` with each of ``items`` in the place of the item of its id, or added."""
+    if not items:
+        return postmortem
+    # Owner and repository names are case-insensitive on GitHub, and an exported link may
+    # spell them otherwise than GitHub does.
+    by_id = {item.id.lower(): item for item in items}
+    kept = [by_id.pop(item.id.lower(), item) for item in postmortem.action_items]
+    return replace(postmortem, action_items=(*kept, *by_id.values()))
 
 
 def actions_run(deployment: Deployment, web_url: str) -> str | None:

@@ -19,9 +19,10 @@ What is read, and how it maps (docs/sources/rootly.md says the same for users):
   status is open, with a notice naming it. An item exported to Jira carries
   its key as its id and on the postmortem's ``tracker_refs``, so a configured
   Jira tracker puts the issue, with Jira's state, in its place. One whose
-  description names a GitHub issue (Rootly's API has no field for it) is
-  ``exported_to`` that issue, which a configured GitHub source puts in its
-  place (:class:`~deploygate.sources.interface.IssueHost`).
+  description names a GitHub issue (Rootly's API has no field for it) carries
+  the issue's ``owner/repo#12`` as its id and its URL on ``tracker_refs``, so
+  a configured GitHub source puts the issue in its place
+  (:class:`~deploygate.sources.interface.ExportTarget`).
 
 Three layers, as every backend: :mod:`~deploygate.sources.rootly.api` sends
 the requests, :mod:`~deploygate.sources.rootly.records` decodes each resource
@@ -75,7 +76,7 @@ NOT_REVIEWED = frozenset({"skipped"})
 CANCELLED_INCIDENT = "cancelled"
 FOLLOW_UP = "follow_up"
 EXPORTED_ISSUE = re.compile(
-    r"https?://[^\s/<>()\[\]]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/issues/[0-9]+(?![\w/])"
+    r"https?://[^\s/<>()\[\]]+/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/issues/([0-9]+)(?![\w/])"
 )
 """A GitHub issue's web address in a follow-up's description: where it was exported to.
 Rootly's API has a field for a Jira issue only; a GitHub issue is named in the text."""
@@ -167,6 +168,7 @@ def to_postmortem(fetched: Fetched, service: str, cause_label: str) -> tuple[Pos
         )
     teams = {group.id: group.name for group in incident.groups}
     items: list[ActionItem] = []
+    exported: list[str] = []
     for record in fetched.items:
         if record.kind not in (None, FOLLOW_UP):
             continue
@@ -174,6 +176,9 @@ def to_postmortem(fetched: Fetched, service: str, cause_label: str) -> tuple[Pos
         items.append(item)
         if notice:
             notices.append(notice)
+        elsewhere = _exported(record)
+        if elsewhere is not None:
+            exported.append(elsewhere[1])
     cause = incident.labels.get(cause_label)
     postmortem = Postmortem(
         id=incident.id,
@@ -185,7 +190,7 @@ def to_postmortem(fetched: Fetched, service: str, cause_label: str) -> tuple[Pos
         started_at=incident.started_at,
         service=service,
         url=incident.url,
-        tracker_refs=tuple(record.jira_key for record in fetched.items if record.jira_key),
+        tracker_refs=tuple(dict.fromkeys(exported)),
         body=incident.summary,
         action_items=tuple(items),
         causes=(cause,) if cause else (),
@@ -207,28 +212,30 @@ def to_action_item(
             "counted as open"
         )
         state = ActionItemState.OPEN
-    exported_to = record.jira_url or _exported_issue(record.description)
+    elsewhere = _exported(record)
     return (
         ActionItem(
-            id=record.jira_key or record.id,
+            id=elsewhere[0] if elsewhere else record.id,
             title=record.summary,
             state=state,
             created_at=record.created_at,
-            url=exported_to or incident.url,
+            url=record.jira_url or (elsewhere[1] if elsewhere else None) or incident.url,
             due=record.due,
             team=_team(record.group_ids, teams),
             reason=DECLINED_REASON if state is ActionItemState.DECLINED else None,
-            exported_to=exported_to,
         ),
         notice,
     )
 
 
-def _exported_issue(description: str) -> str | None:
-    """The GitHub issue a follow-up's description names, where it was exported: a source
-    that hosts it (:class:`~deploygate.sources.interface.IssueHost`) then says its state."""
-    match = EXPORTED_ISSUE.search(description)
-    return match.group(0) if match else None
+def _exported(record: RootlyActionItem) -> tuple[str, str] | None:
+    """Where a follow-up was exported, as the id its tracker gives the issue and how the
+    postmortem names it: a Jira key (both), or a GitHub issue's ``owner/repo#12`` and URL,
+    which only its description can say; None for an item that lives in Rootly only."""
+    if record.jira_key:
+        return record.jira_key, record.jira_key
+    match = EXPORTED_ISSUE.search(record.description)
+    return (f"{match[1]}#{match[2]}", match[0]) if match else None
 
 
 def _team(group_ids: Sequence[str], teams: Mapping[str, str]) -> str | None:
