@@ -211,6 +211,41 @@ def test_github_deployments_and_incidentio_postmortems_combine(
     assert built["reviewed"].reference == "INC-1"
 
 
+def test_an_item_exported_to_github_takes_the_issues_state_when_github_is_a_source(
+    fake_incidentio: FakeIncidentIo,  # noqa: F811
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A follow-up outstanding in incident.io was exported to a GitHub issue that is closed:
+    with GitHub among the sources, GitHub's state wins and the item counts once."""
+    built = build(fake_incidentio.world)
+    world = fake_github.world
+    world.token(GITHUB_TOKEN, login="github-actions[bot]")
+    shop = world.repo("acme/shop")
+    shop.deployment(environment="production", state="FAILURE", created_at=at(40), sha=SHA_REVIEWED)
+    done = shop.issue(title="Load test checkout", state="CLOSED", state_reason="COMPLETED",
+                      created_at=at(38), closed_at=at(30))  # fmt: skip
+    built["reviewed"].follow_up(
+        "Load test checkout", created_at=at(39), external=("github", "acme/shop#1", done.url)
+    )
+    config = write_local(tmp_path, fake_incidentio.url, source="github")
+    env = {
+        "CI": "true",
+        "GITHUB_STEP_SUMMARY": "",
+        "GITHUB_OUTPUT": "",
+        **fake_github.actions_env(GITHUB_TOKEN, "acme/shop"),
+    }
+    report = json_report(run_check(config, env=env).stdout)
+    titles = [finding["action_item"]["title"] for finding in report["findings"]
+              if finding.get("action_item")]  # fmt: skip
+    assert "Load test checkout" not in titles
+    (tmp_path / "alone").mkdir()
+    local = write_local(tmp_path / "alone", fake_incidentio.url)
+    alone = json_report(run_check(local).stdout)
+    assert ("error", "overdue-action-item", None, "Load test checkout") in observed(alone)
+    assert report["summary"]["open_action_items"] == alone["summary"]["open_action_items"] - 1
+
+
 def test_follow_ups_and_incidents_are_read_across_pages(
     fake_incidentio: FakeIncidentIo,  # noqa: F811
     tmp_path: Path,

@@ -48,6 +48,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.shipping import ContainmentUnknown
+from deploygate.sources.exports import GITHUB_ISSUE
 from deploygate.sources.github import runs
 from deploygate.sources.github.api import GitHubApi, Refused
 from deploygate.sources.github.queries import IssueSchema
@@ -85,10 +86,6 @@ _ACTIONS_RUN_URL = re.compile(
 """A workflow run's or one of its jobs' web page, as actions write a deployment's log URL."""
 _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 """What GraphQL's GitObjectID takes: a whole sha, never a short one."""
-_ISSUE_URL = re.compile(
-    r"(https?://[^/?#]+)/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/issues/([1-9][0-9]*)"
-)
-"""An issue's web page: how another platform names the GitHub issue it exported an item to."""
 
 
 class GitHubSource:
@@ -361,7 +358,7 @@ def exported_issues(refs: Sequence[str], web_url: str) -> list[IssueKey]:
     """The issues of this GitHub (``web_url``) that ``refs`` name by URL, in order."""
     found: list[IssueKey] = []
     for ref in refs:
-        match = _ISSUE_URL.fullmatch(ref)
+        match = GITHUB_ISSUE.fullmatch(ref)
         if match is not None and match[1].lower() == web_url.rstrip("/").lower():
             found.append((match[2], int(match[3])))
     return list(dict.fromkeys(found))

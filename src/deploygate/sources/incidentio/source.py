@@ -11,11 +11,12 @@ cancelled incidents are not.
 Follow-ups map as incident.io means them: ``completed`` is done,
 ``not_doing`` and ``deleted`` are declined, ``outstanding`` is open; a status
 incident.io adds later is counted open, with a notice naming it. A follow-up
-exported to Jira carries the Jira key as its id and names it in the
-postmortem's ``tracker_refs``: when the Jira tracker is configured it
-replaces the follow-up with the Jira issue, whose state wins; when it is not,
-incident.io's status of the follow-up stands (incident.io keeps it in sync
-with the exported issue).
+exported to Jira or GitHub carries the id that tracker gives the issue and
+names the issue in the postmortem's ``tracker_refs``
+(:mod:`deploygate.sources.exports`): when the Jira tracker or the GitHub
+source is configured, it replaces the follow-up with its issue, whose state
+wins; when it is not, incident.io's status of the follow-up stands
+(incident.io keeps it in sync with the exported issue).
 
 Requests grow with postmortems, not deployments: one for the custom fields,
 one for the service's catalog entry, a page per 250 incidents, and one
@@ -40,6 +41,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
+from deploygate.sources.exports import github_issue
 from deploygate.sources.incidentio.api import IncidentIoApi
 from deploygate.sources.incidentio.records import CustomField, FollowUp, Incident
 from deploygate.sources.incidentio.settings import SOURCE_NAME, IncidentIoSettings
@@ -61,6 +63,7 @@ DECLINED_REASONS = {
     "deleted": "deleted in incident.io",
 }
 JIRA_PROVIDERS = frozenset({"jira", "jira_server"})
+GITHUB_PROVIDER = "github"
 TEAM_LABEL = "team:"
 
 
@@ -171,9 +174,9 @@ class IncidentIoSource:
             service=service,
             url=incident.postmortem_url or incident.permalink,
             tracker_refs=tuple(
-                follow_up.external.name
-                for follow_up in follow_ups
-                if follow_up.external and follow_up.external.provider in JIRA_PROVIDERS
+                dict.fromkeys(
+                    exported[1] for follow_up in follow_ups if (exported := _exported(follow_up))
+                )
             ),
             body=incident.summary,
             action_items=tuple(items),
@@ -193,9 +196,9 @@ class IncidentIoSource:
             )
             state = ActionItemState.OPEN
         external = follow_up.external
-        jira = external is not None and external.provider in JIRA_PROVIDERS
+        exported = _exported(follow_up)
         return ActionItem(
-            id=external.name if external is not None and jira else follow_up.id,
+            id=exported[0] if exported else follow_up.id,
             title=follow_up.title,
             state=state,
             created_at=follow_up.created_at,
@@ -204,6 +207,18 @@ class IncidentIoSource:
             reason=DECLINED_REASONS.get(follow_up.status),
             closed_at=follow_up.completed_at if state is not ActionItemState.OPEN else None,
         )
+
+
+def _exported(follow_up: FollowUp) -> tuple[str, str] | None:
+    """Where a follow-up was exported, as the id its tracker gives the issue and how the
+    postmortem names it: a Jira key (both), or a GitHub issue's ``owner/repo#12`` and URL;
+    None for one that lives in incident.io only, or in a tracker deploygate does not read."""
+    external = follow_up.external
+    if external is None:
+        return None
+    if external.provider in JIRA_PROVIDERS:
+        return external.name, external.name
+    return github_issue(external.url) if external.provider == GITHUB_PROVIDER else None
 
 
 def _names(service: str, names: Sequence[str]) -> bool:

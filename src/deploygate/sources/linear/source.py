@@ -46,6 +46,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
+from deploygate.sources.exports import github_issue
 from deploygate.sources.linear.api import LinearApi
 from deploygate.sources.linear.records import ItemRecord, PostmortemRecord
 from deploygate.sources.linear.settings import SOURCE_NAME, LinearSettings
@@ -56,10 +57,6 @@ OPEN_STATE_TYPES = frozenset({"triage", "backlog", "unstarted", "started"})
 _CLOSED = {"completed": ActionItemState.DONE, "canceled": ActionItemState.DECLINED}
 _JIRA_BROWSE = re.compile(r"^https?://[^/?#]+/browse/([A-Z][A-Z0-9_]+-[1-9][0-9]*)(?:[/?#]|$)")
 """A Jira issue's page, as Linear's Jira link attaches it."""
-_GITHUB_ISSUE = re.compile(
-    r"https?://[^/?#]+/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/issues/([1-9][0-9]*)"
-)
-"""A GitHub issue's page, as Linear's GitHub link attaches it (GitLab's have ``/-/``)."""
 
 
 class LinearSource:
@@ -225,9 +222,9 @@ def exported_to(found: ItemRecord) -> tuple[str, str] | None:
         jira = _JIRA_BROWSE.match(url)
         if jira:
             return jira.group(1), jira.group(1)
-        github = _GITHUB_ISSUE.fullmatch(url)
+        github = github_issue(url)
         if github:
-            return f"{github.group(1)}#{github.group(2)}", url
+            return github
     return None
 
 

@@ -32,7 +32,6 @@ functions here map the records to the model.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
+from deploygate.sources.exports import github_issue_in
 from deploygate.sources.rootly.api import Gone, RootlyApi
 from deploygate.sources.rootly.records import (
     Named,
@@ -75,11 +75,6 @@ NOT_REVIEWED = frozenset({"skipped"})
 """Retrospectives that mean the incident was not reviewed: no postmortem."""
 CANCELLED_INCIDENT = "cancelled"
 FOLLOW_UP = "follow_up"
-EXPORTED_ISSUE = re.compile(
-    r"https?://[^\s/<>()\[\]]+/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/issues/([0-9]+)(?![\w/])"
-)
-"""A GitHub issue's web address in a follow-up's description: where it was exported to.
-Rootly's API has a field for a Jira issue only; a GitHub issue is named in the text."""
 DECLINED_REASON = "cancelled in Rootly"
 """Rootly keeps no reason with a cancelled action item; the report says where it was
 decided, so a reader knows where to look."""
@@ -234,8 +229,7 @@ def _exported(record: RootlyActionItem) -> tuple[str, str] | None:
     which only its description can say; None for an item that lives in Rootly only."""
     if record.jira_key:
         return record.jira_key, record.jira_key
-    match = EXPORTED_ISSUE.search(record.description)
-    return (f"{match[1]}#{match[2]}", match[0]) if match else None
+    return github_issue_in(record.description)
 
 
 def _team(group_ids: Sequence[str], teams: Mapping[str, str]) -> str | None:
