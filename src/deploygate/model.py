@@ -80,6 +80,7 @@ class RuleId(enum.Enum):
     OVERDUE_ACTION_ITEM = "overdue-action-item"
     DECLINED_ACTION_ITEM = "declined-action-item"
     REPEAT_FAILURE = "repeat-failure"
+    UNSHIPPED_FIX = "unshipped-fix"
     EXPIRED_WAIVER = "expired-waiver"
     NO_EVIDENCE = "no-evidence"
     UNUSED_WAIVER = "unused-waiver"
@@ -151,6 +152,31 @@ class Fix:
     shipped_at: datetime | None = None
     """When a successful deployment of the environment checked first contained it, where
     that is known; None when it has not shipped or nobody asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """Where one fix of a done action item stood in one environment at one moment.
+
+    The gate asks the sources (a compare, ``git merge-base``) before the rules
+    run, so the rules read these answers and stay pure.
+    """
+
+    item: ActionItem
+    fix: Fix
+    environment: str
+    at: datetime
+    """The moment it is judged at: the check's ``now``, or the time of a repeat failure."""
+    latest: Deployment | None
+    """The environment's latest successful deployment with a sha up to ``at``."""
+    shipped_in: Deployment | None
+    """The first successful deployment of the environment that contained it, up to ``at``;
+    None when the latest does not contain it."""
+    known: bool = True
+    """False when no source could tell (no repository, a commit it does not hold): no
+    finding rests on an unknown answer."""
+    in_deploying: bool | None = None
+    """Whether the sha being deployed contains it; None when that sha is not known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +322,9 @@ class Finding:
     link: LinkKind | None = None
     remedy: str | None = None
     """What clears it, in one line: every finding that can warn or block has one."""
+    shipments: tuple[Shipment, ...] = ()
+    """The fixes it rests on and whether they had shipped (``unshipped-fix``, and the
+    earlier postmortem's fixes of a ``repeat-failure``)."""
 
     @property
     def short_fingerprint(self) -> str:

@@ -94,6 +94,8 @@ class CheckRequest:
     advisory: bool = False
     """``--advisory``: exit 0 whatever the verdict, as ``mode = "advisory"`` does; without
     it, the config's mode holds."""
+    sha: str | None = None
+    """The commit being deployed (``--sha``, else the CI's), where known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +166,7 @@ def check(
         override=override_reason(request.override),
         configured_services=tuple(config.services),
         enforced=enforced,
+        deploying=request.sha,
     )
     report = redact_record(report, secrets(config, env) + opened.secrets)
     options = RenderOptions(on_error=settings.on_error, config_path=_relative(config.path))

@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 from deploygate.dates import parse_instant
 from deploygate.errors import SourceError
@@ -39,6 +39,7 @@ from deploygate.model import (
     ActionItemState,
     Deployment,
     DeploymentStatus,
+    Fix,
     History,
     Postmortem,
     PostmortemState,
@@ -46,11 +47,13 @@ from deploygate.model import (
     ServiceSeen,
     Usage,
 )
+from deploygate.shipping import ContainmentUnknown
 from deploygate.sources.exports import GITHUB_ISSUE
 from deploygate.sources.github import runs
 from deploygate.sources.github.api import GitHubApi, Refused
 from deploygate.sources.github.queries import IssueSchema
 from deploygate.sources.github.records import (
+    ChangeRecord,
     DeploymentRecord,
     IssueKey,
     IssueRecord,
@@ -81,6 +84,8 @@ _ACTIONS_RUN_URL = re.compile(
     re.IGNORECASE,
 )
 """A workflow run's or one of its jobs' web page, as actions write a deployment's log URL."""
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
+"""What GraphQL's GitObjectID takes: a whole sha, never a short one."""
 
 
 class GitHubSource:
@@ -91,6 +96,8 @@ class GitHubSource:
     def __init__(self, settings: GitHubSettings, client: HttpClient | None = None) -> None:
         self.settings = settings
         self.api = GitHubApi(settings, client)
+        self.commit_dates: dict[str, datetime] = {}
+        """The committed date of each fix's commit read, by sha, for :meth:`contains_all`."""
 
     @property
     def client(self) -> HttpClient:
@@ -100,6 +107,31 @@ class GitHubSource:
     def usage(self) -> Usage | None:
         """The requests sent so far and the rate limit the API reported."""
         return self.client.stats.usage()
+
+    def contains_all(self, pairs: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], bool]:
+        """Many pairs in GraphQL batches, where the commit's date is known (a fix read with
+        its item) and both are full shas; GitHub's refusal leaves them all to
+        :meth:`contains`, which says why."""
+        dated = [
+            (commit, head, self.commit_dates[commit])
+            for commit, head in pairs
+            if commit in self.commit_dates and all(map(_FULL_SHA.fullmatch, (commit, head)))
+        ]
+        try:
+            return self.api.contains_all(dated)
+        except SourceError:
+            return {}
+
+    def contains(self, commit: str, head: str) -> bool:
+        """Whether the deployed ``head`` holds ``commit``, by the deploying repository's
+        compare API; :class:`ContainmentUnknown` when GitHub cannot say (an unknown commit,
+        a refusal): a fix that cannot be followed must not fail the check."""
+        try:
+            return self.api.contains(commit, head)
+        except SourceError as error:
+            raise ContainmentUnknown(
+                f"whether a fix has shipped was not checked: {error.problem}"
+            ) from None
 
     def collect(self, query: Query) -> History:
         """Deployments of the service's environments and postmortems with their lessons.
@@ -136,6 +168,12 @@ class GitHubSource:
             if key not in {issue.key for issue in record.sub_issues}
         }
         looked_up = self.api.issues(sorted(referenced))
+        self.commit_dates.update(
+            (change.sha, change.committed_at)
+            for issue in [*looked_up.values(), *(i for pm in postmortems for i in pm.sub_issues)]
+            for change in issue.changes
+            if change.sha and change.committed_at
+        )
         mapped = [
             postmortem
             for record in postmortems
@@ -434,7 +472,14 @@ def _action_item(issue: IssueRecord, settings: GitHubSettings) -> ActionItem:
         team=teams[0] if teams else None,
         reason=reason if state is ActionItemState.DECLINED else None,
         closed_at=issue.closed_at if state is not ActionItemState.OPEN else None,
+        fixes=tuple(map(_fix, issue.changes)) if state is ActionItemState.DONE else (),
     )
+
+
+def _fix(change: ChangeRecord) -> Fix:
+    """A change that closed an item: ``PR #12``, or the commit's short sha."""
+    ref = f"PR #{change.number}" if change.number is not None else (change.sha or "")[:7]
+    return Fix(ref=ref, url=change.url, sha=change.sha, merged_at=change.merged_at)
 
 
 def services_seen(postmortems: Sequence[PostmortemRecord], prefix: str) -> tuple[ServiceSeen, ...]:
