@@ -11,7 +11,8 @@ reported:
 * ``old``: the action before the cache (python3 -m venv, pip install of the
   checkout), from a cold pip cache;
 * ``pip cold`` / ``uv cold``: this action with no cache entry and an empty
-  pip or uv cache (a temporary PIP_CACHE_DIR / UV_CACHE_DIR), uv on PATH or not;
+  pip or uv cache (a temporary PIP_CACHE_DIR / UV_CACHE_DIR), uv on PATH or not
+  (``pip``: the action has pip fetch a pinned uv, then installs with it);
 * ``pip warm`` / ``uv warm``: this action in a fresh RUNNER_TEMP whose cache
   holds the entry an earlier push run saved.
 

@@ -726,9 +726,16 @@ def installer_path(tmp_path: Path, installer: str) -> str:
 
 
 def real_run(
-    root: Path, action_path: Path, path: str, inputs: Mapping[str, str], **options: Any
+    root: Path,
+    action_path: Path,
+    path: str,
+    inputs: Mapping[str, str],
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    **options: Any,
 ) -> ActionRun:
-    """The real steps, with the machine's pip and proxy settings as a runner keeps them."""
+    """The real steps, with the machine's pip and proxy settings as a runner keeps them, and
+    ``extra_env`` over them."""
     root.mkdir(parents=True, exist_ok=True)
     return run_action(
         root,
@@ -736,28 +743,43 @@ def real_run(
         action_path=action_path,
         home=Path.home(),
         path=path,
-        passthrough={k: v for k, v in os.environ.items() if _PASSTHROUGH.fullmatch(k)},
+        passthrough={
+            **{k: v for k, v in os.environ.items() if _PASSTHROUGH.fullmatch(k)},
+            **(extra_env or {}),
+        },
         **options,
     )
 
 
-@pytest.mark.parametrize("installer", ["pip", "uv"])
-def test_the_real_install_step_then_the_check(tmp_path: Path, installer: str) -> None:
+@pytest.mark.parametrize(
+    ("installer", "uv_to_be_had"), [("uv", True), ("pip", True), ("pip", False)]
+)
+def test_the_real_install_step_then_the_check(
+    tmp_path: Path, installer: str, uv_to_be_had: bool
+) -> None:
     """The install step installs from the package index; the check runs what it installed.
 
-    pip builds and installs a copy of the action; uv installs the dependencies
-    and runs deploygate from the action's checkout, with nothing to build.
+    With uv (on PATH, or fetched by pip where there is none) it installs the
+    dependencies and runs deploygate from the action's checkout, with nothing
+    to build. When no uv can be had (here: a pip constraint that no uv
+    release meets), pip builds and installs a copy of the action.
     """
     action_path = copy_action(tmp_path / "action")
     reports = tmp_path / "reports"
+    constraint = tmp_path / "no-uv.txt"
+    constraint.write_text("uv<0\n")
     run = real_run(
-        tmp_path, action_path, installer_path(tmp_path, installer), quickstart_inputs(reports)
+        tmp_path,
+        action_path,
+        installer_path(tmp_path, installer),
+        quickstart_inputs(reports),
+        extra_env={} if uv_to_be_had else {"PIP_CONSTRAINT": str(constraint)},
     )
     assert run.steps["key"].outputs["installer"] == installer
     installed = tmp_path / "runner_temp" / INSTALLED
     assert installed.is_file()
     assert not installed.is_symlink()
-    # Not this project's editable install: the action's own copy.
+    # Not this project's editable install: the action's own copy, or its checkout.
     venv = tmp_path / "runner_temp" / "deploygate"
     check = subprocess.run(
         [venv / "bin" / "python", "-c", "import deploygate; print(deploygate.__file__)"],
@@ -766,8 +788,25 @@ def test_the_real_install_step_then_the_check(tmp_path: Path, installer: str) ->
         check=True,
     )
     where = Path(check.stdout.strip())
-    assert where.is_relative_to(venv if installer == "pip" else action_path), where
+    assert where.is_relative_to(action_path if uv_to_be_had else venv), where
+    fetched = (tmp_path / "runner_temp" / "deploygate-uv" / "bin" / "uv").exists()
+    assert fetched == (installer == "pip" and uv_to_be_had)
+    assert ("no uv to be had" in run.steps["install"].stderr) == (not uv_to_be_had)
     assert_blocked_quickstart(run, reports)
+
+
+def test_the_uv_the_action_and_component_fetch_is_the_one_the_tests_pin() -> None:
+    """Where a runner has no uv the action and the component fetch one; the tests run that
+    same release."""
+    pinned = re.search(r'"uv==([^"]+)"', (REPO_ROOT / "pyproject.toml").read_text())
+    action = re.search(r"UV_VERSION: (\S+)", (REPO_ROOT / "action.yml").read_text())
+    component = re.search(
+        r'"uv==([^"]+)"', (REPO_ROOT / "templates" / "deploygate.yml").read_text()
+    )
+    assert pinned
+    assert action
+    assert component
+    assert pinned[1] == action[1] == component[1]
 
 
 def test_a_cached_venv_skips_the_install_and_a_pull_request_saves_none(tmp_path: Path) -> None:

@@ -134,7 +134,7 @@ def test_internal_error_exits_4_with_one_line_and_no_traceback(
             return None
 
     local = replace(sources.REGISTRY["local"], connect=lambda settings: Broken())
-    monkeypatch.setitem(sources.REGISTRY, "local", local)  # type: ignore[index]
+    monkeypatch.setattr(sources.local, "BACKEND", local)
     result = check(project)
     assert result.exit_code == 4
     assert result.stderr.strip().splitlines() == [

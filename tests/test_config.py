@@ -9,6 +9,8 @@ every backend's table the same messages, with did-you-mean.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,7 @@ from conftest import run_cli
 
 from deploygate.config import parse
 from deploygate.errors import ConfigError
-from deploygate.sources import REGISTRY
+from deploygate.sources import BACKENDS, REGISTRY
 
 # No token anywhere: a file's mistakes must be found before any credential is looked for.
 ENV = {
@@ -33,6 +35,8 @@ ENV = {
     "GITHUB_TOKEN": "",
     "GITLAB_TOKEN": "",
     "JIRA_API_TOKEN": "",
+    "ROOTLY_API_TOKEN": "",
+    "LINEAR_API_KEY": "",
     "CI_PROJECT_PATH": "",
     "CI": "true",
 }
@@ -53,6 +57,43 @@ REJECTED = {
         3,
     ),
     "a missing postmortem folder": ('[local]\npostmortems = "nowhere"\n', 2),
+    "incident.io url that is no API": (
+        'source = ["local", "incident-io"]\n[incident-io]\nurl = "ftp://api.incident.io"\n',
+        3,
+    ),
+    "incident.io url with credentials": (
+        'source = ["local", "incident-io"]\n[incident-io]\nurl = "https://me:pw@api.incident.io"\n',
+        3,
+    ),
+    "incident.io without a source of deployments": ('source = ["incident-io"]\n', 1),
+    "incident.io service field not text": (
+        'source = ["local", "incident-io"]\n[incident-io]\n\nservice-field = 7\n',
+        4,
+    ),
+    "rootly alone": ('source = ["rootly"]\n', 1),
+    "rootly url that is no web address": (
+        'source = ["local", "rootly"]\n[rootly]\nurl = "api.rootly.com"\n',
+        3,
+    ),
+    "rootly url with credentials": (
+        'source = ["github", "rootly"]\n[rootly]\nurl = "https://me:pw@api.rootly.com"\n',
+        3,
+    ),
+    "rootly service match unknown": (
+        'source = ["local", "rootly"]\n[rootly]\nservice-match = "id"\n',
+        3,
+    ),
+    "linear without teams": ('source = ["local", "linear"]\n[linear]\n', 2),
+    "linear team that is no key": (
+        'source = ["local", "linear"]\n[linear]\nteams = ["ops team"]\n',
+        3,
+    ),
+    "linear api with credentials": (
+        'source = ["local", "linear"]\n[linear]\nteams = ["OPS"]\n'
+        'api-url = "https://me:pw@api.linear.app/graphql"\n',
+        4,
+    ),
+    "linear alone, which holds no deployments": ('source = ["linear"]\n[linear]\n', 1),
 }
 
 
@@ -101,6 +142,38 @@ def test_a_valid_file_explains_each_selected_backend(tmp_path: Path) -> None:
     assert shown.rstrip().endswith("The configuration is valid.")
 
 
+def test_incidentio_is_explained_without_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "deploygate.toml"
+    path.write_text('source = ["github", "incident-io"]\n[incident-io]\ncause-field = "Cause"\n')
+    code, shown, _ = both("config", "--config", str(path), env={**ENV, "INCIDENT_IO_API_KEY": "k"})
+    assert code == 0, shown
+    assert "https://api.incident.io" in shown
+    assert "Affected services" in shown
+    assert "Cause" in shown
+    assert "INCIDENT_IO_API_KEY" in shown
+
+
+def test_a_valid_rootly_file_explains_where_and_how_rootly_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "deploygate.toml"
+    path.write_text('source = ["github", "rootly"]\n[rootly]\nservice-match = "name"\n')
+    code, shown, _ = both("config", "--config", str(path), env=ENV)
+    assert code == 0, shown
+    assert "https://api.rootly.com" in shown
+    assert "rootly match:   an incident's Rootly service whose name is the service" in shown
+    assert "ROOTLY_API_TOKEN" in shown
+    assert shown.rstrip().endswith("The configuration is valid.")
+
+
+def test_a_valid_linear_table_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "deploygate.toml"
+    path.write_text('source = ["github", "linear"]\n[linear]\nteams = ["OPS", "SRE"]\n')
+    code, shown, _ = both("config", "--config", str(path), env=ENV)
+    assert code == 0, shown
+    assert "linear teams:" in shown
+    assert "OPS, SRE" in shown
+    assert "LINEAR_API_KEY (read scope)" in shown
+
+
 def test_every_backend_table_is_read_by_the_one_reader(tmp_path: Path) -> None:
     """Each registered table rejects an unknown key with a hint, at its line."""
     for line, name in enumerate(REGISTRY, start=2):
@@ -109,6 +182,45 @@ def test_every_backend_table_is_read_by_the_one_reader(tmp_path: Path) -> None:
             ConfigError, match=rf"^{tmp_path}/deploygate.toml:{line}: {name}.no-such-key"
         ):
             parse(text, tmp_path / "deploygate.toml", REGISTRY)
+
+
+def test_each_backend_declares_the_token_variables_its_table_defaults_to() -> None:
+    """Every run cleans every backend's default token from its output without importing the
+    backend, from the registry's list; it must name what the table itself reads."""
+    for name, (_, variables) in BACKENDS.items():
+        backend = REGISTRY[name]
+        assert backend.name == name
+        assert backend.token_variables(backend.table()) == variables, name
+
+
+def test_a_check_imports_only_the_backends_and_formats_it_uses(tmp_path: Path) -> None:
+    """Start-up is the first thing a user feels: the quickstart check loads no platform client
+    nor another backend's table, and no renderer it does not print."""
+    code = (
+        "import sys\n"
+        "from deploygate.cli import cli\n"
+        "try:\n"
+        "    cli(['check', '--config', sys.argv[1], '--service', 'checkout'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('deploygate'))))\n"
+    )
+    config = Path(__file__).parent.parent / "examples" / "quickstart" / "deploygate.toml"
+    shown = (
+        subprocess.run(
+            [sys.executable, "-c", code, str(config)], capture_output=True, text=True, check=True
+        )
+        .stdout.splitlines()[-1]
+        .split()
+    )
+    assert "deploygate.formats.text" in shown  # the one it prints
+    unused = [
+        name for name in shown
+        if name.startswith(("deploygate.sources.github", "deploygate.sources.gitlab",
+                            "deploygate.sources.jira", "deploygate.platforms", "deploygate.loop",
+                            "deploygate.formats.loop_", "deploygate.formats.markdown"))
+    ]  # fmt: skip
+    assert unused == []
 
 
 # --- config files ----------------------------------------------------------------------
@@ -268,6 +380,13 @@ CONFIG_CASES = [
         "jira.projects",
         ["'ops' is not a Jira project key", "expected e.g. OPS"],
         id="jira-project-lower-case",
+    ),
+    pytest.param(
+        '[rootly]\nservice-match = "uuid"\n',
+        2,
+        "rootly.service-match",
+        ["unknown value 'uuid'", "expected one of 'slug', 'name'"],
+        id="rootly-service-match-unknown",
     ),
     pytest.param(
         '[jira]\njql = "project = OPS"\n',

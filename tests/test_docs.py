@@ -72,7 +72,8 @@ def test_the_site_has_every_page_the_issue_asks_for() -> None:
     assert sorted(listed) == sorted(str(page.relative_to(DOCS)) for page in PAGES)
     for page in ("configuration", "rules", "formats", "contract", "security", "performance",
                  "layout", "commands", "sources/local", "sources/github", "sources/gitlab",
-                 "sources/jira"):  # fmt: skip
+                 "sources/jira", "sources/incidentio", "sources/rootly",
+                 "sources/linear"):  # fmt: skip
         assert (DOCS / f"{page}.md").is_file(), page
 
 

@@ -463,12 +463,16 @@ def test_the_advisory_input_passes_a_blocked_gate_and_says_would_block(
     )
 
 
-def test_the_install_step_installs_the_package_input(tmp_path: Path, gitlab_ci_local: str) -> None:
+@pytest.mark.parametrize("uv_to_be_had", [True, False])
+def test_the_install_step_installs_the_package_input(
+    tmp_path: Path, gitlab_ci_local: str, uv_to_be_had: bool
+) -> None:
     """install: true with package set to a copy of this checkout, as a test pipeline would.
 
-    pip installs it and its dependencies from the index into a fresh virtual
-    environment; PATH has python3 but no deploygate, so the job can only run
-    what it installed. The machine's pip and proxy settings pass through.
+    PATH has python3 but no uv and no deploygate, so the job can only run what
+    it installed: with a uv that pip fetches, or, when no uv can be had (a pip
+    constraint no uv release meets), with pip itself; from the index, into a
+    fresh virtual environment. The machine's pip and proxy settings pass through.
     """
     files = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
@@ -487,6 +491,8 @@ def test_the_install_step_installs_the_package_input(tmp_path: Path, gitlab_ci_l
     assert (python_bin / "python3").exists()
     assert not (python_bin / "deploygate").exists()
     project = make_project(tmp_path, {**QUICKSTART, "install": True, "package": str(checkout)})
+    no_uv = tmp_path / "no-uv.txt"
+    no_uv.write_text("uv<0\n")
     run = run_pipeline(
         gitlab_ci_local,
         project,
@@ -494,8 +500,10 @@ def test_the_install_step_installs_the_package_input(tmp_path: Path, gitlab_ci_l
         path=[python_bin],
         home=Path.home(),  # pip's cache
         passthrough={k: v for k, v in os.environ.items() if _PASSTHROUGH.fullmatch(k)},
+        variables={} if uv_to_be_had else {"PIP_CONSTRAINT": str(no_uv)},
     )
     assert f"deploygate, version {__version__}" in run.log(GATE), run.describe()
+    assert ("no uv to be had" in run.log(GATE)) == (not uv_to_be_had)
     assert_blocked_quickstart(run)
 
 

@@ -23,7 +23,9 @@ from conftest import (
 )
 
 from deploygate import toml
+from deploygate.dora import DEFINITIONS, DORA_GUIDE, NO_DORA, Dora, Durations, Rate
 from deploygate.formats import loop_html, loop_json, loop_markdown
+from deploygate.formats.loop_markdown import dora_definitions
 from deploygate.linking import link_failures
 from deploygate.loop import (
     LoopReport,
@@ -203,7 +205,7 @@ def test_declined_items_count_by_when_they_were_declined_not_created() -> None:
 
 def test_lesson_debt_and_failures_per_week() -> None:
     loop = checkout_loop()
-    assert loop.weekly == (
+    assert tuple(replace(week, dora=NO_DORA) for week in loop.weekly) == (
         Week(date(2026, 10, 19), failures=0, open_lesson_debt=1),  # "Old lesson" only
         # + burn rate, config in CI, the client rewrite (declined Nov 3, after Nov 2)
         Week(date(2026, 10, 26), failures=1, open_lesson_debt=4),
@@ -460,10 +462,15 @@ def test_json_fields() -> None:
         "would_have_blocked",
         "weekly",
         "teams_closing",
+        "dora",
     ]
     assert service["change_failure_rate"] == 0.4
     assert service["postmortem_coverage"] == 0.5
-    assert service["weekly"][0] == {"start": "2026-10-19", "failures": 0, "open_lesson_debt": 1}
+    assert {key: value for key, value in service["weekly"][0].items() if key != "dora"} == {
+        "start": "2026-10-19",
+        "failures": 0,
+        "open_lesson_debt": 1,
+    }
     assert service["median_days_to_close"] == 10.0
     assert service["closed_at_unknown"] == 1
     assert service["teams_closing"] == [
@@ -484,6 +491,27 @@ def test_json_nulls_when_unknown() -> None:
         assert service[key] is None
 
 
+def _dora_from_json(measures: dict[str, Any]) -> Dora:
+    def rate(measure: dict[str, Any]) -> Rate:
+        assert measure["value"] == Rate(measure["numerator"], measure["denominator"]).value
+        return Rate(measure["numerator"], measure["denominator"])
+
+    def durations(measure: dict[str, Any], unit: str) -> Durations:
+        return Durations(
+            measure["numerator"],
+            measure["denominator"],
+            measure[f"median_{unit}"],
+            measure[f"p90_{unit}"],
+        )
+
+    return Dora(
+        rate(measures["change_failure_rate"]),
+        durations(measures["failed_deployment_recovery_time"], "hours"),
+        rate(measures["deployment_rework_rate"]),
+        durations(measures["lesson_lead_time"], "days"),
+    )
+
+
 def _from_json(document: dict[str, Any]) -> LoopReport:
     """Rebuild the report from its JSON: every field must survive the trip."""
 
@@ -499,12 +527,18 @@ def _from_json(document: dict[str, Any]) -> LoopReport:
                 **{
                     key: value
                     for key, value in service.items()
-                    if key not in {"weekly", "teams_closing"}
+                    if key not in {"weekly", "teams_closing", "dora"}
                 },
                 weekly=tuple(
-                    Week(date.fromisoformat(w["start"]), w["failures"], w["open_lesson_debt"])
+                    Week(
+                        date.fromisoformat(w["start"]),
+                        w["failures"],
+                        w["open_lesson_debt"],
+                        _dora_from_json(w["dora"]),
+                    )
                     for w in service["weekly"]
                 ),
+                dora=_dora_from_json(service["dora"]),
                 teams_closing=tuple((t["team"], t["closed"]) for t in service["teams_closing"]),
             )
             for service in document["services"]
@@ -594,8 +628,12 @@ def test_html_charts() -> None:
     page = loop_html.render(report(loop))
     elements = _parse(page)
     svgs = [attrs for tag, attrs in elements.tags if tag == "svg"]
-    assert len(svgs) == 2
-    rects = [dict(attrs) for tag, attrs in elements.tags if tag == "rect"]
+    assert len(svgs) == 6  # failures and debt, then the four DORA measures
+    rects = [
+        dict(attrs)
+        for tag, attrs in elements.tags
+        if tag == "rect" and ("fill", "#c2410c") in attrs
+    ]
     assert len(rects) == sum(1 for week in loop.weekly if week.failures)  # one bar per failure week
     heights = [float(rect["height"] or 0) for rect in rects]
     assert heights[1] == pytest.approx(2 * heights[0])  # 2 failures vs 1
@@ -689,3 +727,32 @@ def test_without_advisory_blocks_the_report_says_nothing_of_advisory_mode() -> N
     text = loop_markdown.render(report())
     assert "Advisory mode" not in text
     assert "Advisory mode" not in loop_html.render(report())
+
+
+def test_dora_measures_in_every_format() -> None:
+    # checkout's failures recover at the next success: f1 (Oct 31) on Nov 2, 48 h; f2
+    # (Nov 7) and f3 (Nov 8) on Nov 13, 144 h and 120 h; f4 (Nov 19) not by the end.
+    # Done in the period: config in CI, contract test, old lesson; none has a fix.
+    text = loop_markdown.render(report())
+    assert (
+        "| checkout | 40% (4 of 10 deployments) | median 120 h, p90 144 h (3 of 4 failures "
+        "recovered) | 0% (0 of 10 deployments) | n/a (0 of 3 done items measured) |\n"
+    ) in text
+    for title, definition in dora_definitions():
+        assert f"- **{title}:** {definition}\n" in text
+    assert DORA_GUIDE in text
+    [service] = loop_report(loop_json.render(report()))["services"]
+    recovery = service["dora"]["failed_deployment_recovery_time"]
+    assert recovery == {
+        "numerator": 3,
+        "denominator": 4,
+        "median_hours": 120.0,
+        "p90_hours": 144.0,
+        "definition": DEFINITIONS["failed_deployment_recovery_time"],
+    }
+    assert service["dora"]["deployment_rework_rate"]["window_hours"] == 24
+    page = loop_html.render(report())
+    assert '<td class="number">median 120 h, p90 144 h (3 of 4 failures recovered)</td>' in page
+    titles = [text for text in _parse(page).text if text.endswith("per week (median)")]
+    assert titles.count("Failed deployment recovery time per week (median)") == 2  # title, label
+    assert "nothing to measure in the period" in page  # lesson lead time: no fix shipped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,21 @@ def test_a_service_named_twice_is_reported_once() -> None:
     )
     assert [service["service"] for service in twice["services"]] == ["checkout"]
     assert twice == once
+
+
+def test_a_token_written_into_the_history_is_not_repeated_by_the_report(tmp_path: Path) -> None:
+    """A team named by pasting the GitHub token: the report, which may be published as an
+    issue, shows it masked, as a check would."""
+    token = "ghpREPORTCANARY0123456789"  # no character Markdown escapes
+    project = tmp_path / "quickstart"
+    shutil.copytree(REPO_ROOT / "examples" / "quickstart", project)
+    postmortem = project / "postmortems" / "2026-09-08-payment-config-outage.md"
+    text = postmortem.read_text(encoding="utf-8")
+    postmortem.write_text(text.replace("team: payments, closed", f"team: {token}, closed"))
+    result = run_cli(
+        "report", "--config", str(project / "deploygate.toml"), "--now", NOW,
+        env={"GITHUB_TOKEN": token},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "team **" in result.stdout
+    assert token not in result.output

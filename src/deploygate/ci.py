@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import subprocess
 
 Platform = Literal["github", "gitlab"]
 
@@ -52,17 +53,20 @@ def terminal_width(stream: TextIO, env: Mapping[str, str]) -> int:
         return int(columns)
     isatty = getattr(stream, "isatty", None)
     if isatty and isatty():
+        import shutil  # only a terminal has a size: a CI log never pays for the import
+
         return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
     return DEFAULT_WIDTH
 
 
-def git_remote(cwd: Path) -> str | None:
-    """The ``origin`` remote URL as git would fetch it, or None outside a repository or
-    without git. ``git remote get-url`` applies ``url.<base>.insteadOf`` rewrites, which
-    reading ``.git/config`` would miss."""
+def git(cwd: Path, *arguments: str) -> subprocess.CompletedProcess[str] | None:
+    """Run ``git ARGUMENTS`` in ``cwd`` and return what it said; None without git (not
+    installed, or too slow to answer in 5 s)."""
+    import subprocess  # only init, and a check that follows a fix, ask git: start-up is free
+
     try:
-        result = subprocess.run(
-            ["git", "remote", "get-url", "origin"],
+        return subprocess.run(
+            ["git", *arguments],
             cwd=cwd,
             capture_output=True,
             text=True,
@@ -71,6 +75,15 @@ def git_remote(cwd: Path) -> str | None:
             check=False,
         )
     except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def git_remote(cwd: Path) -> str | None:
+    """The ``origin`` remote URL as git would fetch it, or None outside a repository or
+    without git. ``git remote get-url`` applies ``url.<base>.insteadOf`` rewrites, which
+    reading ``.git/config`` would miss."""
+    result = git(cwd, "remote", "get-url", "origin")
+    if result is None:
         return None
     remote = result.stdout.strip()
     return remote if result.returncode == 0 and remote else None
@@ -219,6 +232,11 @@ def github_event(env: Mapping[str, str]) -> tuple[str | None, dict[str, Any]]:
     except (OSError, ValueError):
         return name, {}
     return name, payload if isinstance(payload, dict) else {}
+
+
+def deploying_sha(env: Mapping[str, str]) -> str | None:
+    """The commit the running pipeline deploys: GitHub Actions' or GitLab CI's, if any."""
+    return env.get("GITHUB_SHA") or env.get("CI_COMMIT_SHA") or None
 
 
 def run_url(env: Mapping[str, str]) -> str | None:

@@ -450,6 +450,11 @@ def cli() -> None:
     help="Report in full but exit 0 whatever the verdict, shown as 'would block' or 'would "
     "warn': roll a gate out before it enforces. Default: the config's mode, or enforce.",
 )
+@_option(
+    "--sha",
+    help="The commit being deployed: a done item's fix it contains ships with this deploy. "
+    "Default: GITHUB_SHA or CI_COMMIT_SHA.",
+)
 @_debug_option
 def check(
     selection: run.Selection,
@@ -461,6 +466,7 @@ def check(
     override: str | None,
     comment: bool,
     advisory: bool,
+    sha: str | None,
 ) -> None:
     """Check SERVICE's learning loop and pass, warn or block the deploy."""
     import dataclasses
@@ -471,7 +477,13 @@ def check(
     config = _load_config(config_path)
     env = ci.environment()
     request = run.CheckRequest(
-        service, selection, outputs, override=override, comment=comment, advisory=advisory
+        service,
+        selection,
+        outputs,
+        override=override,
+        comment=comment,
+        advisory=advisory,
+        sha=sha or ci.deploying_sha(env),
     )
     outcome = run.check(config, request, env, now or datetime.now(timezone.utc))
     for notice in outcome.notices:

@@ -116,7 +116,8 @@ class Config:
     root: Path
     """The folder relative paths start from: the file's, else the working directory."""
     tables: Mapping[str, object]
-    """Each backend's table, by the backend's name: as written, or its defaults."""
+    """The backend tables the file writes, by the backend's name; :meth:`table` gives the
+    defaults of the others, so a run imports only the backends it uses."""
     source: tuple[str, ...] = ("local",)
     """The sources, in order: each contributes what it knows; a tracker (jira) adds
     action items to the postmortems the others found."""
@@ -140,7 +141,9 @@ class Config:
 
     def table(self, name: str, kind: type[TableT]) -> TableT:
         """The table of backend ``name``, as the dataclass ``kind`` that backend declared."""
-        table = self.tables[name]
+        table = self.tables.get(name)
+        if table is None:
+            return kind()
         if not isinstance(table, kind):
             raise TypeError(f"the [{name}] table is a {type(table).__name__}, not a {kind}")
         return table
@@ -249,17 +252,17 @@ def parse_sources(names: Iterable[object], backends: Mapping[str, BackendTable])
         found.append(name)
     if not any(backends[name].holds_deployments for name in found):
         raise ValueError(
-            f"{' and '.join(found)} holds action items only; name a source of deployments too"
+            f"{' and '.join(found)} holds no deployments; name a source of deployments too"
         )
     return tuple(found)
 
 
-def default_config(root: Path, backends: Mapping[str, BackendTable]) -> Config:
+def default_config(root: Path) -> Config:
     """The configuration used when no file is found: the local source under ``root``."""
     return Config(
         path=None,
         root=root,
-        tables={name: backend.table() for name, backend in backends.items()},
+        tables={},
     )
 
 
@@ -288,7 +291,7 @@ def load(path: Path | None, cwd: Path, backends: Mapping[str, BackendTable]) -> 
     if path is None:
         path = discover(cwd)
         if path is None:
-            return default_config(cwd, backends)
+            return default_config(cwd)
     elif not path.is_file():
         raise ConfigError("config file not found", path=path, expected="an existing TOML file")
     try:
@@ -341,8 +344,9 @@ class _Reader(Locator):
             path=self.path,
             root=self.path.parent,
             tables={
-                name: self.table(top.get(name, {}), (name,), backend.table)
-                for name, backend in self.backends.items()
+                name: self.table(top[name], (name,), self.backends[name].table)
+                for name in self.backends
+                if name in top
             },
             locator=self,
             source=self.sources(top.get("source", "local")),

@@ -7,7 +7,6 @@ and the CLI has exactly one place that turns an error into a line and a code.
 
 from __future__ import annotations
 
-import difflib
 import enum
 from collections.abc import Iterable
 from pathlib import Path
@@ -144,5 +143,7 @@ def decode_utf8(content: bytes, path: Path) -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """``; did you mean 'x'?`` for the closest choice, or nothing when none is close."""
+    import difflib  # only a mistake needs it: a run that reads well never pays for it
+
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""

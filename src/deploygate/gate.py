@@ -11,10 +11,10 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from deploygate.errors import ExitCode, OnError, SourceError
 from deploygate.linking import ReferenceIndex, link_failures
-from deploygate.loop import LoopReport, learning_loop
 from deploygate.model import (
     ActionItemState,
     Coverage,
@@ -24,6 +24,7 @@ from deploygate.model import (
     Query,
     Report,
     ServiceSeen,
+    Shipment,
     SourceStatus,
     Summary,
     Verdict,
@@ -40,8 +41,21 @@ from deploygate.rules import (
     is_overdue,
     verdict,
 )
-from deploygate.sources import Backend, Tracker
+from deploygate.shipping import (
+    Prober,
+    Repository,
+    done_fixes,
+    first_questions,
+    shipment,
+    successes,
+    with_shipped_at,
+)
+from deploygate.sources import Backend, ExportTarget, Tracker
+from deploygate.sources.interface import DEFAULT_ENVIRONMENT
 from deploygate.sources.markdown import lessons
+
+if TYPE_CHECKING:
+    from deploygate.loop import LoopReport
 
 
 def collect(
@@ -85,16 +99,15 @@ def collect(
         services_seen=tuple(services_seen),
         environments_seen=tuple(sorted(environments_seen)),
     )
+    history = _attach_exported(backends, statuses, query, history)
     for position, tracker in trackers:
         try:
             enriched = tracker.enrich(query, history)
         except SourceError as error:
             statuses[position] = _failed(tracker, error)
             continue
-        # A tracker appends its notices to the history's; the new ones are its own.
-        notices = enriched.notices[len(history.notices) :]
         attached = _action_items(enriched, query) - _action_items(history, query)
-        history = replace(enriched, notices=history.notices)
+        history, notices = _own_notices(history, enriched)
         statuses[position] = SourceStatus(
             tracker.name,
             ok=True,
@@ -103,6 +116,38 @@ def collect(
             coverage=Coverage(action_items=attached),
         )
     return history, tuple(statuses[position] for position in sorted(statuses))
+
+
+def _attach_exported(
+    backends: Sequence[Backend],
+    statuses: dict[int, SourceStatus],
+    query: Query,
+    history: History,
+) -> History:
+    """Items exported from one platform to another source's issues (a Linear item linked to
+    a GitHub issue), attached by that source with its issue's state; its notices join its
+    status, and its failure fails it like any other."""
+    for position, backend in enumerate(backends):
+        status = statuses.get(position)
+        if not isinstance(backend, ExportTarget) or status is None or not status.ok:
+            continue
+        try:
+            attached = backend.attach_exported(query, history)
+        except SourceError as error:
+            statuses[position] = _failed(backend, error)
+            continue
+        history, notices = _own_notices(history, attached)
+        statuses[position] = replace(
+            status, usage=backend.usage(), notices=(*status.notices, *notices)
+        )
+    return history
+
+
+def _own_notices(before: History, after: History) -> tuple[History, tuple[str, ...]]:
+    """``after`` with ``before``'s notices, and the notices a step added: a tracker, or a
+    source attaching exported items, appends its notices to the history's, and the new ones
+    are its own, for its status."""
+    return replace(after, notices=before.notices), after.notices[len(before.notices) :]
 
 
 def _speaking_for(history: History, query: Query) -> list[Postmortem]:
@@ -248,6 +293,7 @@ def check(
     override: str | None = None,
     configured_services: Sequence[str] = (),
     enforced: bool = True,
+    deploying: str | None = None,
 ) -> Report:
     """Run the whole gate for one service and return its report.
 
@@ -256,11 +302,21 @@ def check(
     ``configured_services`` are the config's ``[services.NAME]``, names that
     ``no-evidence`` suggests besides those the sources saw. ``enforced`` False is
     advisory mode: the verdict is decided all the same, and the report says it is not
-    enforced.
+    enforced. ``deploying`` is the sha being deployed, where known: an unshipped fix that
+    it contains is shipped by this deploy.
     """
     history, statuses = collect(sources, query, policy)
+    prober = prober_of(sources)
+    shipments = ship(prober, history, query, deploying)
+    history = with_shipped_at(history, shipments)
     sightings = seen(history, statuses, query, configured_services)
     evidence = build_evidence(history, query, policy, sightings)
+    evidence = replace(
+        evidence,
+        shipments=shipments,
+        repeat_shipments=repeat_shipments(prober, history, evidence),
+    )
+    statuses = with_shipping(statuses, sources, prober)
     findings = evaluate(evidence, policy, query.now)
     decided = verdict(findings, strict=policy.strict)
     if any(not status.ok for status in statuses):
@@ -279,6 +335,75 @@ def check(
         override_reason=override if decided is Verdict.OVERRIDE else None,
         blocking=blocking(findings, strict=policy.strict),
         enforced=enforced,
+    )
+
+
+def prober_of(sources: Sequence[Backend]) -> Prober:
+    """One run's prober: the sources that can follow a commit, each pair asked once."""
+    return Prober([source for source in sources if isinstance(source, Repository)])
+
+
+def ship(
+    prober: Prober, history: History, query: Query, deploying: str | None = None
+) -> tuple[Shipment, ...]:
+    """Where each fix of the service's done items stands at ``now`` in the query's
+    environment (production when it names none), and in the sha being deployed."""
+    environment = query.environment or DEFAULT_ENVIRONMENT
+    deployed = successes(history.deployments, query.service, environment)
+    fixes = list(done_fixes(_speaking_for(history, query)))
+    prober.prefetch(
+        pair
+        for _item, fix in fixes
+        for pair in [
+            *first_questions(fix, deployed, query.now),
+            *([(fix.sha or "", deploying)] if deploying else []),
+        ]
+    )
+    found = []
+    for item, fix in fixes:
+        each = shipment(prober, item, fix, deployed, environment, query.now)
+        if deploying and fix.sha and each.known and each.shipped_in is None:
+            each = replace(each, in_deploying=prober.contains(fix.sha, deploying))
+        found.append(each)
+    return tuple(found)
+
+
+def repeat_shipments(
+    prober: Prober, history: History, evidence: Evidence
+) -> dict[str, tuple[Shipment, ...]]:
+    """For each repeat, the earlier postmortem's fixes as they stood when it repeated."""
+    asked = [
+        (repeat.later, list(done_fixes([repeat.review.postmortem])),
+         successes(history.deployments, repeat.later.service, repeat.later.environment))
+        for repeat in find_repeats(evidence)
+    ]  # fmt: skip
+    prober.prefetch(
+        pair
+        for later, fixes, deployed in asked
+        for _item, fix in fixes
+        for pair in first_questions(fix, deployed, later.created_at)
+    )
+    return {
+        later.id: tuple(
+            shipment(prober, item, fix, deployed, later.environment, later.created_at)
+            for item, fix in fixes
+        )
+        for later, fixes, deployed in asked
+    }
+
+
+def with_shipping(
+    statuses: Sequence[SourceStatus], sources: Sequence[Backend], prober: Prober
+) -> tuple[SourceStatus, ...]:
+    """Each source's status (one per source, in order) with why it could not follow a fix,
+    where it could not, and its usage counting the questions it was asked."""
+    return tuple(
+        replace(
+            status,
+            notices=(*status.notices, *prober.notices.get(status.name, ())),
+            usage=source.usage() if status.usage is not None else None,
+        )
+        for status, source in zip(statuses, sources, strict=True)
     )
 
 
@@ -324,6 +449,8 @@ def learning_report(
     A failed source is a SourceError here: a report on partial history
     would understate the debt.
     """
+    from deploygate.loop import LoopReport, learning_loop  # a check does not measure the loop
+
     loops = []
     for service in services:
         query = Query(service=service, environment=None, now=now, lookback=period)
@@ -331,6 +458,8 @@ def learning_report(
         failed = [status for status in statuses if not status.ok]
         if failed:
             raise SourceError(failed[0].name, failed[0].error or "failed")
+        # Each fix's shipped_at, for the lesson lead time: when production first held it.
+        history = with_shipped_at(history, ship(prober_of(sources), history, query))
         evidence = build_evidence(history, query, policy)
         found = list(find_repeats(evidence))
         related = sum(1 for repeat in found if repeat.related)

@@ -208,10 +208,16 @@ class HttpClient(requests.Session):
             )
         self._clock.sleep(max(0.0, seconds))
 
-    def wait_for_reset(self, response: requests.Response, why: str) -> None:
-        """Wait for X-RateLimit-Reset when it comes before the deadline, else fail naming it."""
+    def wait_for_reset(
+        self, response: requests.Response, why: str, header: str = "X-RateLimit-Reset"
+    ) -> None:
+        """Wait for the reset ``header`` names when it comes before the deadline, else fail
+        naming it. A reset past the year 5138 in seconds is read as milliseconds, as Linear
+        sends ``X-RateLimit-Requests-Reset``."""
         now = self._clock.time()
-        reset = _reset_at(response.headers.get("X-RateLimit-Reset"))
+        reset = _reset_at(response.headers.get(header))
+        if reset is not None and reset > 1e11:
+            reset /= 1000
         reset = now + 60 if reset is None else reset
         self._wait(max(0.0, reset - now) + 1, f"{why} until {_clock_time(reset)}")
 
@@ -221,10 +227,19 @@ class HttpClient(requests.Session):
         return ceiling / 2 + self._jitter() * ceiling / 2
 
     def _note_rate_limit(self, response: requests.Response) -> None:
-        # GitHub says X-RateLimit-*, GitLab RateLimit-*; requests' headers ignore case.
+        # GitHub says X-RateLimit-*, GitLab RateLimit-*, Linear X-RateLimit-Requests-*;
+        # requests' headers ignore case.
         headers = response.headers
-        remaining = headers.get("X-RateLimit-Remaining") or headers.get("RateLimit-Remaining")
-        limit = headers.get("X-RateLimit-Limit") or headers.get("RateLimit-Limit")
+        remaining = (
+            headers.get("X-RateLimit-Remaining")
+            or headers.get("RateLimit-Remaining")
+            or headers.get("X-RateLimit-Requests-Remaining")
+        )
+        limit = (
+            headers.get("X-RateLimit-Limit")
+            or headers.get("RateLimit-Limit")
+            or headers.get("X-RateLimit-Requests-Limit")
+        )
         if remaining is not None and _ASCII_DIGITS.match(remaining):
             self.stats.rate_limit_remaining = int(remaining)
         if limit is not None and _ASCII_DIGITS.match(limit):

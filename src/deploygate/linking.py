@@ -29,7 +29,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from deploygate.dates import start_of_day
@@ -251,20 +251,27 @@ def link_failures(
     referencing = {review.postmortem.id for review in reviews.values()}
     by_time = sorted(
         (postmortem for postmortem in postmortems if postmortem.id not in referencing),
-        key=lambda postmortem: postmortem.created_at,
+        key=_window_time,
     )
-    times = [postmortem.created_at for postmortem in by_time]
+    times = [_window_time(postmortem) for postmortem in by_time]
     for deployment in failures:
         if deployment.id in reviews:
             continue
         first = bisect.bisect_left(times, deployment.created_at)
         if first < len(by_time) and times[first] <= deployment.created_at + window:
             postmortem = by_time[first]
-            after = _hours(postmortem.created_at - deployment.created_at)
+            after = _hours(times[first] - deployment.created_at)
+            what = "its incident started" if postmortem.started_at else "written"
             reviews[deployment.id] = Review(
                 deployment,
                 postmortem,
                 LinkKind.TIME_WINDOW,
-                f"written {after} after the failure, within the {_hours(window)} link window",
+                f"{what} {after} after the failure, within the {_hours(window)} link window",
             )
     return reviews
+
+
+def _window_time(postmortem: Postmortem) -> datetime:
+    """What the link window is measured to: the incident's start where the platform records
+    it, else when the postmortem was written."""
+    return postmortem.started_at or postmortem.created_at

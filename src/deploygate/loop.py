@@ -16,6 +16,9 @@ What the model knows, and what it does not:
   (:attr:`ServiceLoop.closed_at_unknown`): no date is guessed for it, so it
   is not credited, not counted as declined, not in the median and not debt
   in any week. Item states are read as of ``until``.
+- DORA's measures (change failure rate, failed deployment recovery time,
+  deployment rework rate) and lesson lead time are :mod:`deploygate.dora`'s,
+  for the period and for each week.
 - Recognition goes to the owning *team* of an action item, never to a person:
   the model has no field for one. Items without a team are not credited.
 """
@@ -29,6 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from deploygate.dates import start_of_day, to_utc
+from deploygate.dora import NO_DORA, Dora, facts
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -65,6 +69,8 @@ class Week:
     """Failed deployments during the part of the week inside the period."""
     open_lesson_debt: int
     """Action items open at the end of the week (or at the end of the period, if sooner)."""
+    dora: Dora = NO_DORA
+    """The DORA measures and lesson lead time of the part of the week inside the period."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +116,9 @@ class ServiceLoop:
     gives no closing time: they may have closed in the period or long before, so they are
     left out of the counts above, which go by closing time; the number says what those
     do not show."""
+    dora: Dora = NO_DORA
+    """DORA's measures and lesson lead time over the period, each with what it counted and
+    out of what (:mod:`deploygate.dora`); its change failure rate is the one above."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +156,18 @@ def _week_starts(since: datetime, until: datetime) -> list[datetime]:
     while starts[-1] + _WEEK < until:
         starts.append(starts[-1] + _WEEK)
     return starts
+
+
+def _first_postmortems(postmortems: Iterable[Postmortem]) -> dict[str, datetime]:
+    """When the earliest postmortem listing each action item was created, by item id: where
+    its lesson's lead time starts."""
+    first: dict[str, datetime] = {}
+    for postmortem in postmortems:
+        for item in postmortem.action_items:
+            known = first.get(item.id)
+            if known is None or postmortem.created_at < known:
+                first[item.id] = postmortem.created_at
+    return first
 
 
 def _open_at(item: ActionItem, moment: datetime) -> bool:
@@ -209,15 +230,23 @@ def learning_loop(
         for review in reviewed
     ]
 
-    items = [
-        item
-        for item in _unique_items(
-            postmortem
-            for postmortem in postmortems
-            if postmortem.covers(service) and postmortem.created_at <= until
-        )
-        if item.created_at <= until
+    own = [
+        postmortem
+        for postmortem in postmortems
+        if postmortem.covers(service) and postmortem.created_at <= until
     ]
+    items = [item for item in _unique_items(own) if item.created_at <= until]
+    first_postmortem = _first_postmortems(own)
+    measured = facts(
+        [
+            deployment
+            for deployment in deployments
+            if deployment.service == service and deployment.status in _FINISHED
+        ],
+        {item: first_postmortem[item.id] for item in items},
+        since=since,
+        until=until,
+    )
     open_items = [item for item in items if item.state is ActionItemState.OPEN]
     closed = [item for item in items if _closed_in_period(item, since, until)]
     done = [item for item in closed if item.state is ActionItemState.DONE]
@@ -239,15 +268,19 @@ def learning_loop(
             start=start.date(),
             failures=count,
             open_lesson_debt=sum(1 for item in items if _open_at(item, min(start + _WEEK, until))),
+            dora=measured.between(
+                max(start, since), min(start + _WEEK, until), last=start == starts[-1]
+            ),
         )
         for start, count in zip(starts, week_failures, strict=True)
     )
+    dora = measured.between(since, until, last=True)
 
     return ServiceLoop(
         service=service,
         deployments=len(ran),
         failed_deployments=len(failures),
-        change_failure_rate=_ratio(len(failures), len(ran)),
+        change_failure_rate=dora.change_failure_rate.value,
         reviewed_failures=len(reviewed),
         postmortem_coverage=_ratio(len(reviewed), len(failures)),
         median_hours_to_postmortem=_median(hours_to_postmortem),
@@ -262,6 +295,7 @@ def learning_loop(
         closed_at_unknown=sum(
             1 for item in items if item.state is not ActionItemState.OPEN and item.closed_at is None
         ),
+        dora=dora,
     )
 
 

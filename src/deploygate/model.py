@@ -80,6 +80,7 @@ class RuleId(enum.Enum):
     OVERDUE_ACTION_ITEM = "overdue-action-item"
     DECLINED_ACTION_ITEM = "declined-action-item"
     REPEAT_FAILURE = "repeat-failure"
+    UNSHIPPED_FIX = "unshipped-fix"
     EXPIRED_WAIVER = "expired-waiver"
     NO_EVIDENCE = "no-evidence"
     UNUSED_WAIVER = "unused-waiver"
@@ -154,6 +155,31 @@ class Fix:
 
 
 @dataclass(frozen=True, slots=True)
+class Shipment:
+    """Where one fix of a done action item stood in one environment at one moment.
+
+    The gate asks the sources (a compare, ``git merge-base``) before the rules
+    run, so the rules read these answers and stay pure.
+    """
+
+    item: ActionItem
+    fix: Fix
+    environment: str
+    at: datetime
+    """The moment it is judged at: the check's ``now``, or the time of a repeat failure."""
+    latest: Deployment | None
+    """The environment's latest successful deployment with a sha up to ``at``."""
+    shipped_in: Deployment | None
+    """The first successful deployment of the environment that contained it, up to ``at``;
+    None when the latest does not contain it."""
+    known: bool = True
+    """False when no source could tell (no repository, a commit it does not hold): no
+    finding rests on an unknown answer."""
+    in_deploying: bool | None = None
+    """Whether the sha being deployed contains it; None when that sha is not known."""
+
+
+@dataclass(frozen=True, slots=True)
 class ActionItem:
     """One lesson of a postmortem, turned into work that a team owns."""
 
@@ -193,8 +219,10 @@ class Postmortem:
     deployment_refs: tuple[str, ...] = ()
     """Deployments it names explicitly (ids, URLs or shas), beyond its body text."""
     tracker_refs: tuple[str, ...] = ()
-    """Tracker issues it names explicitly (Jira keys such as ``OPS-123``), beyond its body
-    text: the local front matter's ``jira`` list. A tracker attaches them to it."""
+    """Tracker issues it names explicitly (Jira keys such as ``OPS-123``, GitHub issue URLs),
+    beyond its body text: the local front matter's ``jira`` list, the issues a platform's
+    items were exported to. A tracker (or a source that is an ``ExportTarget``) attaches
+    them to it."""
     body: str = ""
     """The full text, searched for references to deployments."""
     lessons: str = ""
@@ -202,6 +230,10 @@ class Postmortem:
     action_items: tuple[ActionItem, ...] = ()
     causes: tuple[str, ...] = ()
     """Cause labels (``cause:<x>``): two postmortems with one cause saw the same failure."""
+    started_at: datetime | None = None
+    """When the incident it reviews started, where the platform records it (Rootly,
+    incident.io): a failure is linked by time window to the incident's start, not to when
+    the review was written."""
     reviews_failures: bool = True
     """False for a holder of action items that a tracker (a Jira query) found without any
     postmortem naming them: they are lessons of the service and count as debt, but the
@@ -290,6 +322,9 @@ class Finding:
     link: LinkKind | None = None
     remedy: str | None = None
     """What clears it, in one line: every finding that can warn or block has one."""
+    shipments: tuple[Shipment, ...] = ()
+    """The fixes it rests on and whether they had shipped (``unshipped-fix``, and the
+    earlier postmortem's fixes of a ``repeat-failure``)."""
 
     @property
     def short_fingerprint(self) -> str:

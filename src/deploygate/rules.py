@@ -23,12 +23,14 @@ from deploygate.model import (
     ActionItemState,
     Deployment,
     Finding,
+    Fix,
     Level,
     LinkKind,
     Postmortem,
     Review,
     RuleId,
     ServiceSeen,
+    Shipment,
     Verdict,
     Waiver,
 )
@@ -90,6 +92,13 @@ SPECS: Mapping[RuleId, RuleSpec] = {
             "a failure that repeats one a postmortem already reviewed, on evidence (a shared "
             "cause label, the same specific error): the lesson did not stick; the same "
             "failing job alone is a related prior failure notice",
+        ),
+        RuleSpec(
+            RuleId.UNSHIPPED_FIX,
+            Level.WARNING,
+            "a done action item whose fix (its pull or merge request, its commit) the "
+            "environment's latest successful deployment does not contain: the lesson has not "
+            "shipped (a notice when the sha being deployed ships it)",
         ),
         RuleSpec(
             RuleId.EXPIRED_WAIVER,
@@ -183,6 +192,12 @@ class Evidence:
     service: str = ""
     environment: str | None = None
     """The query's service and environment, for the messages of ``no-evidence``."""
+    shipments: tuple[Shipment, ...] = ()
+    """Each fix of a done item and whether the environment's latest successful deployment
+    holds it at ``now`` (:mod:`deploygate.shipping`), for ``unshipped-fix``."""
+    repeat_shipments: Mapping[str, tuple[Shipment, ...]] = field(default_factory=dict)
+    """The earlier postmortem's fixes as they stood when a failure repeated, by the
+    repeating deployment's id, for the evidence of ``repeat-failure``."""
 
 
 SubjectKind = Literal["deployment", "action-item", "waiver", "service", "environment"]
@@ -545,9 +560,10 @@ def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterat
     for repeat in find_repeats(evidence):
         kind_of_key, value = repeat.key
         postmortem = repeat.review.postmortem
-        done = [item.title for item in postmortem.action_items
+        shipments = evidence.repeat_shipments.get(repeat.later.id, ())
+        done = [_done_item(item, shipments, repeat.later) for item in postmortem.action_items
                 if item.state is ActionItemState.DONE]  # fmt: skip
-        lessons = f"; its done action items: {', '.join(map(_quote, done))}" if done else ""
+        lessons = f"; its done action items: {', '.join(done)}" if done else ""
         kind = "Related prior failure" if repeat.related else "Repeat failure"
         clearing = clearing_review(repeat, evidence)
         yield Finding(
@@ -562,6 +578,84 @@ def repeat_failures(evidence: Evidence, policy: Policy, now: datetime) -> Iterat
             deployment=repeat.later,
             postmortem=postmortem,
             remedy=None if clearing or repeat.related else _repeat_remedy(repeat, evidence),
+            shipments=shipments,
+        )
+
+
+def _fix_name(fix: Fix) -> str:
+    """``PR #123, merged 2026-11-10``: how a message names a fix."""
+    merged = f", merged {_day(fix.merged_at)}" if fix.merged_at else ""
+    return f"{fix.ref}{merged}"
+
+
+def _done_item(item: ActionItem, shipments: Sequence[Shipment], later: Deployment) -> str:
+    """A done item of a repeated postmortem, with what became of each of its fixes."""
+    if not item.fixes:
+        return f"{_quote(item.title)} (no linked change)"
+    told = []
+    for fix in item.fixes:
+        found = next((each for each in shipments
+                      if each.item.id == item.id and each.fix.sha == fix.sha), None)  # fmt: skip
+        told.append(_fix_history(fix, found, later))
+    return f"{_quote(item.title)} ({'; '.join(told)})"
+
+
+def _fix_history(fix: Fix, found: Shipment | None, later: Deployment) -> str:
+    """Had this fix shipped when the failure repeated, and so did the lesson not work?"""
+    if fix.sha is None or found is None:
+        return f"its fix {fix.ref} has no merge commit deploygate can follow"
+    if not found.known:
+        return f"its fix {fix.ref}: whether it had shipped could not be told"
+    shipped = found.shipped_in
+    if shipped is None and fix.merged_at is not None and fix.merged_at > later.created_at:
+        return f"its fix {fix.ref} was merged only after the failure repeated"
+    if shipped is None:
+        return f"its fix {fix.ref} had not shipped when the failure repeated"
+    return (
+        f"its fix {fix.ref} shipped to {found.environment} in deployment {shipped.id} on "
+        f"{_day(shipped.created_at)}, and the failure repeated on {_day(later.created_at)}: "
+        "the lesson did not work"
+    )
+
+
+def unshipped_fixes(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[Finding]:
+    """Done items whose fix the environment's latest successful deployment does not hold.
+
+    Done is not shipped: until the change is deployed the lesson protects
+    nothing. When the sha being deployed contains the fix, this deploy ships
+    it, and the finding is a notice that says so. A fix that no source could
+    follow (no repository, an unknown commit) is no finding: the source says why.
+    """
+    level = policy.levels[RuleId.UNSHIPPED_FIX]
+    if level is None:
+        return
+    postmortem_of = {item.id: pm for pm in evidence.postmortems for item in pm.action_items}
+    for each in evidence.shipments:
+        if not each.known or each.shipped_in is not None:
+            continue
+        environment, latest = each.environment, each.latest
+        if latest is None:
+            why = f"no successful {environment} deployment with a sha is in the history"
+        else:
+            why = (
+                f"the latest {environment} deployment ({(latest.sha or '')[:7]}, "
+                f"{_day(latest.created_at)}) does not contain it"
+            )
+        ships = "; this deploy ships it" if each.in_deploying else ""
+        finding_print = fingerprint(
+            RuleId.UNSHIPPED_FIX, "action-item", f"{each.item.id}\0{each.fix.sha}"
+        )
+        yield Finding(
+            rule=RuleId.UNSHIPPED_FIX,
+            level=Level.NOTICE if each.in_deploying else level,
+            message=f"Action item {_quote(each.item.title)} is done, but its fix "
+            f"({_fix_name(each.fix)}) has not reached {environment}: {why}{ships}",
+            fingerprint=finding_print,
+            postmortem=postmortem_of.get(each.item.id),
+            action_item=each.item,
+            remedy=f"To clear: deploy a version that contains {(each.fix.sha or '')[:7]} to "
+            f"{environment}; {_waive(finding_print)}",
+            shipments=(each,),
         )
 
 
@@ -724,6 +818,7 @@ RULES: tuple[Rule, ...] = (
     unreviewed_failures,
     reviewed_failures,
     action_items,
+    unshipped_fixes,
     repeat_failures,
     no_evidence,
 )

@@ -5,6 +5,10 @@ and hands it here with the loaded config; what comes back is the report, the
 lines to say on stderr, and the exit code. So every decision of a run (which
 platform to write to, when to record an override, what the exit code is)
 can be tested without a terminal.
+
+The platform clients, the runner's sinks and the learning loop are imported
+in the functions that use them: a check on a laptop never writes to a
+platform, and start-up is the first thing a user feels.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from deploygate import ci, gate, platforms
+from deploygate import ci, gate
 from deploygate import config as config_module
 from deploygate.config import CONFIG_NAME, Config, Settings
 from deploygate.errors import (
@@ -33,21 +37,18 @@ from deploygate.formats import (
     LOOP_FORMATS,
     SHOWS_NOT_VERIFIED,
     RenderOptions,
-    loop_markdown,
-    override_note,
 )
 from deploygate.formats.common import not_verified, plural
-from deploygate.formats.github import outputs as github_outputs
-from deploygate.loop import LoopReport, with_overrides, with_would_have_blocked
 from deploygate.model import Query, Report, Verdict
-from deploygate.platforms import OverrideNote, Platform, PlatformName, Target
-from deploygate.platforms.overrides import combined, platform_issue
 from deploygate.redaction import redact_record
 from deploygate.sinks.files import write_file
-from deploygate.sinks.github import append_summary, set_outputs
 from deploygate.sources import REGISTRY, SourceContext, build_sources, check_sources, secrets
 from deploygate.sources import local as local_backend
 from deploygate.sources.local import AdvisoryLog, OverrideLog, advisory_path, overrides_path
+
+if TYPE_CHECKING:
+    from deploygate.loop import LoopReport
+    from deploygate.platforms import Platform, PlatformName, Target
 
 T = TypeVar("T")
 
@@ -93,6 +94,8 @@ class CheckRequest:
     advisory: bool = False
     """``--advisory``: exit 0 whatever the verdict, as ``mode = "advisory"`` does; without
     it, the config's mode holds."""
+    sha: str | None = None
+    """The commit being deployed (``--sha``, else the CI's), where known."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +114,21 @@ def outputs(files: Sequence[tuple[str, Path]], env: Mapping[str, str]) -> list[O
         Output(FORMATS[name], partial(write_file, path, field="--output")) for name, path in files
     ]
     actions = ci.github_actions(env)
-    if actions is not None and actions.step_summary is not None:
+    if actions is None:
+        return built
+    from deploygate.sinks.github import append_summary, set_outputs
+
+    if actions.step_summary is not None:
         built.append(Output(FORMATS["markdown"], partial(append_summary, actions.step_summary)))
-    if actions is not None and actions.output is not None:
+    if actions.output is not None:
         built.append(Output(_step_outputs, partial(set_outputs, actions.output)))
     return built
 
 
 def _step_outputs(report: Report, options: RenderOptions) -> Mapping[str, str]:
-    return github_outputs(report)
+    from deploygate.formats.github import outputs
+
+    return outputs(report)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,15 +158,17 @@ def check(
         lookback=settings.policy.lookback,
     )
     context = request.selection.context(env)
+    opened = build_sources(settings.sources, config, context)
     report = gate.check(
-        build_sources(settings.sources, config, context),
+        opened.backends,
         query,
         settings.policy,
         override=override_reason(request.override),
         configured_services=tuple(config.services),
         enforced=enforced,
+        deploying=request.sha,
     )
-    report = redact_record(report, secrets(config, env))
+    report = redact_record(report, secrets(config, env) + opened.secrets)
     options = RenderOptions(on_error=settings.on_error, config_path=_relative(config.path))
     for output in outputs(request.outputs, env):
         output.write(output.render(report, options))
@@ -167,6 +178,9 @@ def check(
     if not enforced and report.verdict is Verdict.BLOCK and "local" in settings.sources:
         notices.append(_record_would_have_blocked(config, report, now, ci.run_url(env)))
     if request.comment:
+        from deploygate import platforms
+        from deploygate.formats import override_note
+
         drafted = override_note.notes(report, run_url=ci.run_url(env))
         notices += _write_back(
             platforms.pick(settings.sources, env),
@@ -243,6 +257,8 @@ def report(
     config: Config, request: ReportRequest, env: Mapping[str, str], now: datetime
 ) -> LoopReport:
     """Report on the services' learning loop over the period before ``now``."""
+    from deploygate.loop import with_overrides, with_would_have_blocked
+
     if not request.period:
         raise InputError(
             "a report needs a period longer than zero", field="--since", expected="e.g. 90d or 12w"
@@ -256,13 +272,11 @@ def report(
     settings = request.selection.settings(config)
     context = request.selection.context(env, every_deployment=True)
     config.check_waivers(now)
+    opened = build_sources(settings.sources, config, context)
     loop = gate.learning_report(
-        build_sources(settings.sources, config, context),
-        names,
-        settings.policy,
-        now=now,
-        period=request.period,
+        opened.backends, names, settings.policy, now=now, period=request.period
     )
+    loop = redact_record(loop, secrets(config, env) + opened.secrets)
     since = now - request.period
     loop = with_overrides(loop, _overrides(config, context, settings.sources, since, now))
     if "local" in settings.sources:
@@ -280,7 +294,7 @@ def publish(
     prints the report first, so a report that cannot be published is still seen."""
     sources = request.selection.settings(config).sources
     context = request.selection.context(env)
-    url = _publish_report(config, context, sources, loop_markdown.render(loop))
+    url = _publish_report(config, context, sources, LOOP_FORMATS["markdown"](loop))
     return f"published the learning loop report: {url}"
 
 
@@ -289,6 +303,8 @@ def _target(name: PlatformName, config: Config, context: SourceContext) -> Targe
 
     A missing repository is an InputError (exit 2), a missing token a SourceError.
     """
+    from deploygate.platforms import Target
+
     backend = REGISTRY[name]
     settings = backend.credentials(backend.settings(config, context), context.env)
     url, project, postmortem_project = settings.where
@@ -309,6 +325,10 @@ def _write_back(
     asserts that a pagination link stays on its host), so this is the one
     place that catches everything, and says what happened.
     """
+    from deploygate import platforms
+    from deploygate.platforms import OverrideNote
+    from deploygate.platforms.overrides import platform_issue
+
     notes = [OverrideNote(id, body) for id, body in drafted if platform_issue(id)]
     review = platforms.no_review(name, env)
     platform: Platform | None = None
@@ -380,6 +400,9 @@ def _overrides(
     until: datetime,
 ) -> Counter[str]:
     """Overrides per service from the audit trail of each source that keeps one."""
+    from deploygate import platforms
+    from deploygate.platforms.overrides import combined
+
     counts = []
     for name in platforms.PLATFORMS:
         if name in sources:
@@ -395,6 +418,8 @@ def _publish_report(
     config: Config, context: SourceContext, sources: Sequence[str], markdown: str
 ) -> str:
     """Publish the report issue and return its URL; a missing token is a PublishError too."""
+    from deploygate import platforms
+
     name = platforms.pick(sources, context.env)
     if name is None:
         raise InputError(

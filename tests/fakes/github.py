@@ -477,6 +477,10 @@ class Commit:
     committed_at: datetime
     author: str = "Mona Lisa"
     email: str = "mona@example.com"
+    parents: tuple[str, ...] = ()
+    """The parents' shas: the history the compare API walks."""
+    url: str = ""
+    """Its web page in its repository."""
 
     @property
     def headline(self) -> str:
@@ -635,6 +639,16 @@ class Issue:
     locked: bool = False
     sub_issues: list[Issue] = field(default_factory=list)
     parent: Issue | None = None
+    merged_at: datetime | None = None
+    """A pull request's merge time; None while unmerged."""
+    merge_commit: str | None = None
+    """A merged pull request's merge commit sha."""
+    closing_pulls: list[Issue] = field(default_factory=list)
+    """The pull requests linked to close this issue (``Fixes #12``): GraphQL's
+    ``closedByPullRequestsReferences``."""
+    closer: Issue | Commit | None = None
+    """What closed it, as its ``ClosedEvent`` says: a pull request, a commit, or nobody
+    (closed by hand)."""
 
     MAX_SUB_ISSUES = 100  # GitHub's limit per parent issue
 
@@ -669,12 +683,34 @@ class Issue:
             self.sub_issues.append(issue)
             return issue
 
-    def close(self, reason: str = "COMPLETED", *, at: datetime | None = None) -> None:
+    def close(
+        self,
+        reason: str = "COMPLETED",
+        *,
+        at: datetime | None = None,
+        closer: Issue | Commit | None = None,
+    ) -> None:
         with self.repo.world.lock:
             _check_state("CLOSED", reason)
             self.state, self.state_reason = "CLOSED", reason
             self.closed_at = self.repo.world.at(at)
             self.updated_at = max(self.updated_at, self.closed_at)
+            self.closer = closer
+
+    def merge(self, commit: Commit, *, closes: Sequence[Issue] = ()) -> None:
+        """Merge this pull request as ``commit`` (at its commit time), closing each of
+        ``closes`` as GitHub does for a ``Fixes #N`` merged into the default branch."""
+        with self.repo.world.lock:
+            if not self.is_pull_request:
+                raise ValueError("only a pull request is merged")
+            if commit.sha not in self.repo.commits:
+                raise ValueError(f"{commit.sha[:7]} is not a commit of {self.repo.full_name}")
+            self.merged_at, self.merge_commit = commit.committed_at, commit.sha
+            self.state, self.state_reason = "CLOSED", "COMPLETED"
+            self.closed_at = commit.committed_at
+            for issue in closes:
+                issue.closing_pulls.append(self)
+                issue.close(at=commit.committed_at, closer=self)
 
     def reopen(self, *, at: datetime | None = None) -> None:
         with self.repo.world.lock:
@@ -817,14 +853,30 @@ class Repo:
 
     # -- commits and workflow runs ------------------------------------------
 
-    def commit(self, sha: str, message: str | None = None, *, at: datetime | None = None) -> Commit:
+    def commit(
+        self,
+        sha: str,
+        message: str | None = None,
+        *,
+        at: datetime | None = None,
+        parents: Sequence[str] = (),
+    ) -> Commit:
         """The commit ``sha``, made if new (its message defaults to "Change <short sha>");
-        a ``message`` given for a known commit replaces its message."""
+        a ``message`` given for a known commit replaces its message. ``parents`` must be
+        known commits: they make the history that the compare API answers from."""
         with self.world.lock:
             known = self.commits.get(sha)
             if known is None:
+                if any(parent not in self.commits for parent in parents):
+                    raise ValueError(f"a parent of {sha[:7]} is not a commit of {self.full_name}")
                 moment = self.world.at(at)
-                known = Commit(sha, message or f"Change {sha[:7]}", moment)
+                known = Commit(
+                    sha,
+                    message or f"Change {sha[:7]}",
+                    moment,
+                    parents=tuple(parents),
+                    url=f"{self.url}/commit/{sha}",
+                )
                 self.commits[sha] = known
             elif message is not None:
                 known.message = message
@@ -1579,6 +1631,12 @@ def _resolve_type(value: Any, _info: Info, _abstract: Any) -> str:
         return "WorkflowRun"
     if isinstance(value, _CheckRun):
         return "CheckRun"
+    if isinstance(value, Issue):
+        return "PullRequest" if value.is_pull_request else "Issue"
+    if isinstance(value, Commit):
+        return "Commit"
+    if isinstance(value, _ClosedEvent):
+        return "ClosedEvent"
     raise FakeNotImplementedError(f"abstract type for {type(value).__name__}")
 
 
@@ -1774,12 +1832,61 @@ _attributes(
     commit=lambda d: d.repo.commits.get(d.sha),
 )
 
+
+@_resolves("Repository.object")
+def _repository_object(
+    repo: Repo, _info: Info, oid: str | None = None, expression: str | None = None
+) -> Commit | None:
+    """A commit by its full oid; null for one the repository does not hold, as GitHub's."""
+    if expression is not None or oid is None:
+        raise FakeNotImplementedError("Repository.object(expression:)")
+    return repo.commits.get(oid)
+
+
+@_resolves("Commit.history")
+def _commit_history(
+    commit: Commit,
+    info: Info,
+    since: str | None = None,
+    until: str | None = None,
+    path: str | None = None,
+    author: Any = None,
+    **page: Any,
+) -> _Connection:
+    """``git log COMMIT --since --until``: the commit and its ancestors, newest first, whose
+    committed date is within the bounds (both inclusive, as git's)."""
+    if path is not None or author is not None:
+        raise FakeNotImplementedError("Commit.history(path:/author:)")
+    repo = next(r for r in _context(info).world.repos.values() if commit.sha in r.commits)
+    low = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
+    high = datetime.fromisoformat(until.replace("Z", "+00:00")) if until else None
+    found = sorted(
+        (
+            repo.commits[sha]
+            for sha in server.reachable(commit.sha, lambda each: repo.commits[each].parents)
+            if (low is None or repo.commits[sha].committed_at >= low)
+            and (high is None or repo.commits[sha].committed_at <= high)
+        ),
+        key=lambda each: (each.committed_at, each.sha),
+        reverse=True,
+    )
+    return _paginate(
+        found,
+        kind="history",
+        key=lambda each: (iso(each.committed_at), each.sha),
+        descending=True,
+        args=page,
+    )
+
+
 _attributes(
     "Commit",
     oid=lambda c: c.sha,
+    abbreviatedOid=lambda c: c.sha[:7],
     message=lambda c: c.message,
     messageHeadline=lambda c: c.headline,
     committedDate=lambda c: iso(c.committed_at),
+    url=lambda c: c.url,
 )
 
 
@@ -1896,6 +2003,79 @@ def _issue_parent(issue: Issue, info: Info) -> Issue | None:
     if issue.parent is not None and not context.token.can_see(issue.parent.repo):
         raise _gh_error(context.token.forbidden_message, "FORBIDDEN")
     return issue.parent
+
+
+@_resolves("Issue.closedByPullRequestsReferences")
+def _issue_closing_pulls(
+    issue: Issue,
+    _info: Info,
+    includeClosedPrs: bool = False,
+    orderByState: bool = False,
+    userLinkedOnly: bool = False,
+    **page: Any,
+) -> _Connection:
+    """The pull requests that close (or closed) the issue, in the order they were linked.
+
+    A pull request closed without merging is left out unless ``includeClosedPrs``; a
+    merged one is in, as on github.com (its state is MERGED, not CLOSED).
+    """
+    if orderByState or userLinkedOnly:
+        raise FakeNotImplementedError("closedByPullRequestsReferences(orderByState/userLinkedOnly)")
+    pulls = [
+        pull
+        for pull in issue.closing_pulls
+        if includeClosedPrs or pull.state == "OPEN" or pull.merged_at is not None
+    ]
+    positions = {id(pull): n for n, pull in enumerate(pulls)}
+    return _paginate(
+        pulls,
+        kind="closedBy",
+        key=lambda pull: (positions[id(pull)],),
+        descending=False,
+        args=page,
+    )
+
+
+@dataclass(frozen=True)
+class _ClosedEvent:
+    """An issue's closing, as its timeline shows it."""
+
+    issue: Issue
+
+
+@_resolves("Issue.timelineItems")
+def _issue_timeline_items(
+    issue: Issue, _info: Info, itemTypes: list[str] | None = None, since: Any = None, **page: Any
+) -> _Connection:
+    """Only the last closing is kept (``itemTypes: [CLOSED_EVENT]``): what the fake knows."""
+    if itemTypes != ["CLOSED_EVENT"] or since is not None:
+        raise FakeNotImplementedError("Issue.timelineItems other than itemTypes: [CLOSED_EVENT]")
+    events = [_ClosedEvent(issue)] if issue.state == "CLOSED" else []
+    return _paginate(events, kind="timeline", key=lambda _event: (0,), descending=False, args=page)
+
+
+_attributes(
+    "ClosedEvent",
+    id=lambda e: _node_id("CE", e.issue.database_id),
+    createdAt=lambda e: iso(e.issue.closed_at),
+    closer=lambda e: e.issue.closer,
+    stateReason=lambda e: e.issue.state_reason,
+    url=lambda e: f"{e.issue.url}#event-{e.issue.database_id}",
+)
+
+_attributes(
+    "PullRequest",
+    id=lambda p: p.node_id,
+    number=lambda p: p.number,
+    title=lambda p: p.title,
+    url=lambda p: p.url,
+    state=lambda p: "MERGED" if p.merged_at else p.state,
+    merged=lambda p: p.merged_at is not None,
+    mergedAt=lambda p: iso(p.merged_at) if p.merged_at else None,
+    mergeCommit=lambda p: p.repo.commits.get(p.merge_commit) if p.merge_commit else None,
+    repository=lambda p: p.repo,
+    createdAt=lambda p: iso(p.created_at),
+)
 
 
 def _summary(issue: Issue) -> dict[str, int]:
@@ -2329,6 +2509,7 @@ _DOC_URLS = {
     "delete_comment": f"{DOCS}/issues/comments#delete-an-issue-comment",
     "list_runs": f"{DOCS}/actions/workflow-runs#list-workflow-runs-for-a-workflow",
     "list_jobs": f"{DOCS}/actions/workflow-jobs#list-jobs-for-a-workflow-run",
+    "compare": f"{DOCS}/commits/commits#compare-two-commits",
 }
 
 
@@ -2972,6 +3153,102 @@ _SEARCH_PARAMS = frozenset(
 _CREATED_BOUND = re.compile(r"^(?P<op>>=|<=|>|<)?(?P<moment>[0-9T:+.Z-]+)$")
 
 
+def _reachable(repo: Repo, sha: str) -> set[str]:
+    return server.reachable(sha, lambda each: repo.commits[each].parents)
+
+
+def _commit_json(call: _RestCall, repo: Repo, commit: Commit) -> dict[str, Any]:
+    """The REST "commit" object, as the compare API embeds it."""
+    api = f"{_repo_api(call, repo)}/commits/{commit.sha}"
+    identity = {"name": commit.author, "email": commit.email, "date": iso(commit.committed_at)}
+    return {
+        "url": api,
+        "sha": commit.sha,
+        "node_id": _legacy_node_id("Commit", int(commit.sha[:7], 16)),
+        "html_url": commit.url,
+        "comments_url": f"{api}/comments",
+        "commit": {
+            "url": f"{_repo_api(call, repo)}/git/commits/{commit.sha}",
+            "author": identity,
+            "committer": identity,
+            "message": commit.message,
+            "comment_count": 0,
+            "tree": {
+                "sha": commit.tree_sha,
+                "url": f"{_repo_api(call, repo)}/git/trees/{commit.tree_sha}",
+            },
+        },
+        "author": None,
+        "committer": None,
+        "parents": [
+            {
+                "sha": parent,
+                "url": f"{_repo_api(call, repo)}/commits/{parent}",
+                "html_url": f"{repo.url}/commit/{parent}",
+            }
+            for parent in commit.parents
+        ],
+    }
+
+
+def _found_commit(repo: Repo, name: str, doc: str) -> Commit:
+    """A commit by its sha or a prefix of it (seven characters at least); 404 otherwise."""
+    found = [
+        commit for sha, commit in repo.commits.items() if len(name) >= 7 and sha.startswith(name)
+    ]
+    if len(found) != 1:
+        _refuse(404, f"No commit found for SHA: {name}", doc)
+    return found[0]
+
+
+def _compare(call: _RestCall, groups: dict[str, str]) -> Response:
+    """``GET /repos/{owner}/{repo}/compare/{base}...{head}``: how ``head`` stands to ``base``.
+
+    ``behind`` means head is an ancestor of base (and ``identical`` the same commit): base
+    contains head. The commits listed are head's that base lacks, oldest first, paged by
+    ``per_page`` (250 at most, GitHub's default and cap of the compare listing).
+    """
+    doc = _DOC_URLS["compare"]
+    repo = _found_repo(call, groups, doc)
+    base_name, dots, head_name = unquote(groups["basehead"]).partition("...")
+    if not dots or ":" in base_name or ":" in head_name:
+        raise FakeNotImplementedError("compare other than BASE...HEAD within one repository")
+    base = _found_commit(repo, base_name, doc)
+    head = _found_commit(repo, head_name, doc)
+    in_base, in_head = _reachable(repo, base.sha), _reachable(repo, head.sha)
+    ahead = sorted(in_head - in_base, key=lambda sha: repo.commits[sha].committed_at)
+    behind = in_base - in_head
+    common = max(in_base & in_head, key=lambda sha: repo.commits[sha].committed_at)
+    if not ahead and not behind:
+        status = "identical"
+    elif not behind:
+        status = "ahead"
+    elif not ahead:
+        status = "behind"
+    else:
+        status = "diverged"
+    per_page = min(_positive(call.params.get("per_page"), 250), 250)
+    page = server.Page.of(ahead, _positive(call.params.get("page"), 1), per_page)
+    compare = f"{repo.url}/compare/{base_name}...{head_name}"
+    owner = repo.full_name.split("/")[0]
+    body = {
+        "url": f"{_repo_api(call, repo)}/compare/{base_name}...{head_name}",
+        "html_url": compare,
+        "permalink_url": f"{repo.url}/compare/{owner}:{base.sha}...{owner}:{head.sha}",
+        "diff_url": f"{compare}.diff",
+        "patch_url": f"{compare}.patch",
+        "base_commit": _commit_json(call, repo, base),
+        "merge_base_commit": _commit_json(call, repo, repo.commits[common]),
+        "status": status,
+        "ahead_by": len(ahead),
+        "behind_by": len(behind),
+        "total_commits": len(ahead),
+        "commits": [_commit_json(call, repo, repo.commits[sha]) for sha in page.items],
+        "files": [],
+    }
+    return Response(200, body)
+
+
 def _instant(text: str, end_of_day: bool) -> datetime:
     """A search-syntax date or date-time; a bare date as an upper bound means its last second."""
     if len(text) == 10:
@@ -3092,6 +3369,7 @@ _ROUTES = server.Routes[Callable[[_RestCall, dict[str, str]], Response]](
         ("GET", _REPO_PATH + r"/issues/comments", _list_repo_comments),
         ("GET", _REPO_PATH + r"/actions/workflows/(?P<workflow_id>[^/]+)/runs", _list_runs),
         ("GET", _REPO_PATH + r"/actions/runs/(?P<run_id>\d+)/jobs", _list_jobs),
+        ("GET", _REPO_PATH + r"/compare/(?P<basehead>[^/]+)", _compare),
     ]
 )
 

@@ -30,6 +30,7 @@ _TEMPLATES = [
     "/repos/{owner}/{repo}/issues/comments/{comment_id}",
     "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
     "/repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+    "/repos/{owner}/{repo}/compare/{basehead}",
 ]
 _REPO_PREFIX = r"(?:/api/v3)?(?:/repos/[^/]+/[^/]+|/repositories/\d+)"
 

@@ -83,7 +83,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -361,6 +361,8 @@ class Issue:
     confidential: bool = False
     notes: list[IssueNote] = field(default_factory=list)
     """The issue's notes, oldest first (deploygate's override notes, a person's comments)."""
+    closed_by_merge_requests: list[MergeRequest] = field(default_factory=list)
+    """The merge requests that closed it on merge: ``GET .../issues/:iid/closed_by``."""
 
     @property
     def reference(self) -> str:
@@ -410,6 +412,16 @@ class Issue:
 
 
 @dataclass(eq=False)
+class Commit:
+    """A commit of a project's repository: what the compare API walks."""
+
+    sha: str
+    title: str
+    committed_at: datetime
+    parents: tuple[str, ...] = ()
+
+
+@dataclass(eq=False)
 class MergeRequest:
     project: Project
     id: int
@@ -417,6 +429,24 @@ class MergeRequest:
     title: str
     author: User
     created_at: datetime
+    merged_at: datetime | None = None
+    merge_commit_sha: str | None = None
+    """The merge commit; None while unmerged (and for a fast-forward merge, as GitLab's)."""
+
+    @property
+    def state(self) -> str:
+        return "merged" if self.merged_at else "opened"
+
+    def merge(self, commit: Commit, *, closes: Sequence[Issue] = ()) -> None:
+        """Merge as ``commit`` (at its time), closing ``closes`` as a ``Closes #N`` does: GitLab
+        then lists this merge request in each one's ``closed_by``."""
+        with self.project.world.lock:
+            if commit.sha not in self.project.commits:
+                raise ValueError(f"{commit.sha[:8]} is not a commit of {self.project}")
+            self.merged_at, self.merge_commit_sha = commit.committed_at, commit.sha
+            for issue in closes:
+                issue.closed_by_merge_requests.append(self)
+                issue.close(at=commit.committed_at)
 
 
 @dataclass(eq=False)
@@ -459,6 +489,7 @@ class Project:
         """Every job of the project's pipelines (deployments' jobs included), oldest first."""
         self.issues: dict[int, Issue] = {}
         self.merge_requests: dict[int, MergeRequest] = {}
+        self.commits: dict[str, Commit] = {}
         self.milestones: dict[str, Milestone] = {}
         self.notes: list[Note] = []
         self._deployment_iids = itertools.count(1)
@@ -722,6 +753,17 @@ class Project:
             return issue
 
     # -- merge requests and notes -------------------------------------------
+
+    def commit(
+        self, sha: str, title: str, *, at: datetime | None = None, parents: Sequence[str] = ()
+    ) -> Commit:
+        """Add the commit ``sha`` with ``parents`` (known commits of this project)."""
+        with self.world.lock:
+            if any(parent not in self.commits for parent in parents):
+                raise ValueError(f"a parent of {sha[:8]} is not a commit of {self}")
+            commit = Commit(sha, title, self.world.at(at), tuple(parents))
+            self.commits[sha] = commit
+            return commit
 
     def merge_request(
         self,
@@ -1239,7 +1281,7 @@ def _issue_json(call: _Call, issue: Issue, requested: Project) -> dict[str, Any]
         "type": issue.issue_type.upper(),
         "assignee": None,
         "user_notes_count": 0,
-        "merge_requests_count": 0,
+        "merge_requests_count": len(issue.closed_by_merge_requests),
         "upvotes": 0,
         "downvotes": 0,
         "due_date": issue.due_date.isoformat() if issue.due_date else None,
@@ -1627,6 +1669,105 @@ def _list_issue_links(call: _Call) -> Response:
     return Response(200, body)  # not paginated, as in GitLab
 
 
+def _merge_request_json(call: _Call, merge_request: MergeRequest) -> dict[str, Any]:
+    """``Entities::MergeRequestBasic``, as ``closed_by`` lists it (the fields a reader of a
+    fix needs, and the ones around them)."""
+    project = merge_request.project
+    return {
+        "id": merge_request.id,
+        "iid": merge_request.iid,
+        "project_id": project.id,
+        "title": merge_request.title,
+        "description": "",
+        "state": merge_request.state,
+        "created_at": iso(merge_request.created_at),
+        "updated_at": iso(merge_request.merged_at or merge_request.created_at),
+        "merged_at": iso(merge_request.merged_at) if merge_request.merged_at else None,
+        "merge_commit_sha": merge_request.merge_commit_sha,
+        "squash_commit_sha": None,
+        "sha": merge_request.merge_commit_sha,
+        "author": _user_basic(call, merge_request.author),
+        "target_branch": "main",
+        "source_branch": f"fix-{merge_request.iid}",
+        "web_url": f"{call.project_url(project)}/-/merge_requests/{merge_request.iid}",
+        "references": {
+            "short": f"!{merge_request.iid}",
+            "relative": f"!{merge_request.iid}",
+            "full": f"{project.path_with_namespace}!{merge_request.iid}",
+        },
+    }
+
+
+def _list_closed_by(call: _Call) -> Response:
+    """``GET /projects/:id/issues/:iid/closed_by``: the merge requests that close it on merge.
+    See https://docs.gitlab.com/api/issues/#list-merge-requests-that-close-a-particular-issue-on-merge
+    """
+    _signed_in(call)
+    _, issue = _find_issue(call)
+    found = [mr for mr in issue.closed_by_merge_requests if call.can_see(mr.project)]
+    return _paginate(call, found, lambda mr: _merge_request_json(call, mr), {})
+
+
+def _reachable(project: Project, sha: str) -> set[str]:
+    return server.reachable(sha, lambda each: project.commits[each].parents)
+
+
+def _repository_commit_json(call: _Call, project: Project, commit: Commit) -> dict[str, Any]:
+    moment = iso_offset(commit.committed_at)
+    return {
+        "id": commit.sha,
+        "short_id": commit.sha[:8],
+        "created_at": moment,
+        "parent_ids": list(commit.parents),
+        "title": commit.title,
+        "message": commit.title,
+        "author_name": "Root",
+        "author_email": "root@example.com",
+        "authored_date": moment,
+        "committer_name": "Root",
+        "committer_email": "root@example.com",
+        "committed_date": moment,
+        "trailers": {},
+        "extended_trailers": {},
+        "web_url": f"{call.project_url(project)}/-/commit/{commit.sha}",
+    }
+
+
+def _compare(call: _Call) -> Response:
+    """``GET /projects/:id/repository/compare?from=&to=``: the commits of ``to`` since its merge
+    base with ``from`` (``straight=false``, the default), oldest first; none when ``from``
+    already holds ``to``. See https://docs.gitlab.com/api/repositories/#compare-branches-tags-or-commits
+    """
+    _signed_in(call)
+    project = _find_project(call)
+    _unsupported(call, ["straight", "from_project_id", "unidiff"])
+    names = {key: call.params.get(key) for key in ("from", "to")}
+    if not all(names.values()):
+        _param_error("from, to are missing, at least one parameter must be provided")
+    found = {}
+    for key, name in names.items():
+        matches = [c for sha, c in project.commits.items() if name and sha.startswith(name)]
+        if len(matches) != 1 or len(name or "") < 7:
+            _refuse(404, "404 Ref Not Found")
+        found[key] = matches[0]
+    since = _reachable(project, found["from"].sha)
+    commits = sorted(
+        (project.commits[sha] for sha in _reachable(project, found["to"].sha) - since),
+        key=lambda commit: commit.committed_at,
+    )
+    return Response(
+        200,
+        {
+            "commit": _repository_commit_json(call, project, commits[-1]) if commits else None,
+            "commits": [_repository_commit_json(call, project, commit) for commit in commits],
+            "diffs": [],
+            "compare_timeout": False,
+            "compare_same_ref": found["from"] is found["to"],
+            "web_url": f"{call.project_url(project)}/-/compare/{names['from']}...{names['to']}",
+        },
+    )
+
+
 def _find_merge_request(call: _Call) -> MergeRequest:
     _signed_in(call)
     project = _find_project(call)
@@ -1856,6 +1997,8 @@ _ROUTES = server.Routes[Handler](
         ("GET", _PROJECT + r"/issues", _list_issues),
         ("GET", _ISSUE, _get_issue),
         ("GET", _ISSUE + r"/links", _list_issue_links),
+        ("GET", _ISSUE + r"/closed_by", _list_closed_by),
+        ("GET", _PROJECT + r"/repository/compare", _compare),
         ("GET", _ISSUE + r"/notes", _list_issue_notes),
         ("POST", _ISSUE + r"/notes", _create_issue_note),
         ("POST", _PROJECT + r"/issues", _create_issue),

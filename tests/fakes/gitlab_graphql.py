@@ -5,10 +5,11 @@ not published on npm or PyPI), so :data:`SDL` below holds the types deploygate
 uses, written from GitLab's GraphQL reference
 (https://docs.gitlab.com/api/graphql/reference/): ``Query.project``,
 ``Project.issues``/``issue``, ``Issue`` with ``labels`` and
-``linkedWorkItems`` (17.8), ``LinkedWorkItemType``, ``WorkItem`` and its
-labels and dates widgets. A document asking for anything else is refused as
-GitLab refuses an unknown field, so a query deploygate sends that GitLab
-would refuse fails here too (within these types).
+``linkedWorkItems`` (17.8) and ``mergeRequestsCount``, ``LinkedWorkItemType``,
+``WorkItem`` and its labels, dates and development (closing merge requests)
+widgets. A document asking for anything else is refused as GitLab refuses an
+unknown field, so a query deploygate sends that GitLab would refuse fails here
+too (within these types).
 
 GitLab's limits, reproduced:
 
@@ -65,7 +66,7 @@ enum IssueType { ISSUE INCIDENT TEST_CASE REQUIREMENT TASK TICKET }
 enum IssueSort { CREATED_DESC CREATED_ASC UPDATED_DESC UPDATED_ASC }
 enum WorkItemState { OPEN CLOSED }
 enum WorkItemRelatedLinkType { RELATED BLOCKS BLOCKED_BY }
-enum WorkItemWidgetType { LABELS START_AND_DUE_DATE DESCRIPTION }
+enum WorkItemWidgetType { LABELS START_AND_DUE_DATE DESCRIPTION DEVELOPMENT }
 
 type PageInfo {
   hasNextPage: Boolean!
@@ -104,6 +105,7 @@ type Issue {
   dueDate: Time
   webUrl: String!
   reference(full: Boolean = false): String!
+  mergeRequestsCount: Int!
   labels(first: Int, after: String, last: Int, before: String): LabelConnection
   linkedWorkItems(
     filter: WorkItemRelatedLinkType, first: Int, after: String, last: Int, before: String
@@ -133,6 +135,19 @@ type WorkItemWidgetStartAndDueDate implements WorkItemWidget {
   dueDate: Date
   startDate: Date
 }
+type MergeRequest { iid: String! webUrl: String }
+type WorkItemClosingMergeRequest { mergeRequest: MergeRequest }
+type WorkItemClosingMergeRequestConnection {
+  count: Int!
+  pageInfo: PageInfo!
+  nodes: [WorkItemClosingMergeRequest]
+}
+type WorkItemWidgetDevelopment implements WorkItemWidget {
+  type: WorkItemWidgetType
+  closingMergeRequests(
+    first: Int, after: String, last: Int, before: String
+  ): WorkItemClosingMergeRequestConnection
+}
 type WorkItemWidgetDescription implements WorkItemWidget {
   type: WorkItemWidgetType
   description: String
@@ -159,6 +174,7 @@ RESOLVED = frozenset(
         "Issue.labels",
         "Issue.linkedWorkItems",
         "WorkItemWidgetLabels.labels",
+        "WorkItemWidgetDevelopment.closingMergeRequests",
     }
 )
 """Fields GitLab resolves with a resolver class, whose complexity follows its rule."""
@@ -366,6 +382,7 @@ class _Resolver:
             "dueDate": _time(issue.due_date and _midnight(issue.due_date)),
             "webUrl": self.web_url(issue),
             "reference": lambda _info, full=False: issue.reference if full else f"#{issue.iid}",
+            "mergeRequestsCount": len(issue.closed_by_merge_requests),
             "labels": self.labels(issue),
             "linkedWorkItems": linked,
         }
@@ -393,8 +410,26 @@ class _Resolver:
                     "dueDate": issue.due_date.isoformat() if issue.due_date else None,
                     "startDate": None,
                 },
+                {
+                    "__typename": "WorkItemWidgetDevelopment",
+                    "type": "DEVELOPMENT",
+                    "closingMergeRequests": self.closing(issue),
+                },
             ],
         }
+
+    def closing(self, issue: Issue) -> Any:
+        def closing(
+            _info: Any, first: int | None = None, after: str | None = None, **_: Any
+        ) -> Any:
+            visible = [mr for mr in issue.closed_by_merge_requests if self.can_see(mr.project)]
+            page = _page(visible, first, after)
+            page["nodes"] = [
+                {"mergeRequest": {"iid": str(mr.iid), "webUrl": None}} for mr in page["nodes"]
+            ]
+            return page
+
+        return closing
 
     def web_url(self, issue: Issue) -> str:
         kind = "issues/incident" if issue.issue_type == "incident" else "issues"

@@ -346,6 +346,17 @@ def authorization(record: RecordedRequest, *schemes: str) -> str | None:
     return match.group(2)
 
 
+def reachable(sha: str, parents: Callable[[str], Iterable[str]]) -> set[str]:
+    """``sha`` and every commit it descends from, by ``parents``: what a compare walks."""
+    seen, pending = set(), [sha]
+    while pending:
+        current = pending.pop()
+        if current not in seen:
+            seen.add(current)
+            pending.extend(parents(current))
+    return seen
+
+
 def link_header(links: Iterable[tuple[str, str]]) -> str:
     """RFC 8288's ``Link`` value from (url, rel) pairs, as GitHub and GitLab send it."""
     return ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)

@@ -106,6 +106,8 @@ def product_documents() -> dict[str, str]:
         found[f"issue_lookup({count})"] = queries.issue_lookup(count)
     for count in (1, 2, queries.RUNS_PER_JOB_LOOKUP):
         found[f"run_jobs_by_url({count})"] = queries.run_jobs_by_url(count)
+    for count in (1, 2, queries.CONTAINS_PER_QUERY):
+        found[f"contains({count})"] = queries.contains(count)
     return found
 
 
@@ -216,6 +218,15 @@ def test_product_documents_run_on_the_fake_without_errors(fake: FakeGitHub) -> N
             url = f"https://github.com/acme/shop/actions/runs/{run.id}"
             answer = gql(fake, document, **{f"url{i}": url for i in range(count)})
             assert answer["data"]["run0"]["checkSuite"] == jobs["checkSuite"]
+        elif name.startswith("contains"):
+            count = int(name[len("contains(") : -1])
+            head = repo.commit(deployment.sha)
+            pairs: dict[str, Any] = {}
+            for i in range(count):
+                pairs |= {f"commit{i}": head.sha, f"head{i}": head.sha}
+                pairs[f"at{i}"] = head.committed_at.isoformat()
+            answer = gql(fake, document, **variables, **pairs)
+            assert answer["data"]["repository"]["pair0"]["history"]["nodes"] == [{"oid": head.sha}]
         elif name == "ALL_SUB_ISSUES":
             answer = gql(fake, document, **variables, number=postmortem.number)
         else:
@@ -607,8 +618,10 @@ def test_invalid_cursor_and_issue_states(fake: FakeGitHub) -> None:
 def test_graphql_rate_limit_is_charged_and_enforced(fake: FakeGitHub) -> None:
     fake.world.repo("acme/shop")
     response = post_graphql(fake, queries.POSTMORTEMS, owner="acme", name="shop")
-    assert response.json()["data"]["rateLimit"]["remaining"] == 5000 - 26
-    assert response.headers["X-RateLimit-Used"] == "26"
+    # 1 (the query) + 50 sub-issue pages + 2,500 labels, closing pull requests and closed
+    # events pages each (50 x 50 sub-issues), over 100: 76 points.
+    assert response.json()["data"]["rateLimit"]["remaining"] == 5000 - 76
+    assert response.headers["X-RateLimit-Used"] == "76"
     assert response.headers["X-RateLimit-Resource"] == "graphql"
     fake.rate_limit(BOT_TOKEN, "graphql").remaining = 0
     answer = gql(fake, queries.DEPLOYMENTS, owner="acme", name="shop")

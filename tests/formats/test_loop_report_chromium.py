@@ -4,7 +4,8 @@ It renders a realistic 90-day report of three services, takes a screenshot
 and reads the PNG back with the standard library (zlib and the PNG chunk
 format; no Pillow) to check that the page is not blank and that the charts
 were drawn: bars in the bar colour, the lesson-debt line in the line colour,
-and many distinct colours where the antialiased charts and text are.
+the DORA measures' bars in theirs, and many distinct colours where the
+antialiased charts and text are.
 
 Chromium is not optional here: when it is missing, the test fails and says
 how ``.ci/run`` installs it.
@@ -37,6 +38,7 @@ INSTALLS = (
 WIDTH, HEIGHT = 1200, 1600
 BAR = (0xC2, 0x41, 0x0C)
 LINE = (0x1D, 0x4E, 0xD8)
+DORA = (0x0F, 0x76, 0x6E)
 WHITE = (255, 255, 255)
 POLICY = Policy()
 SINCE = NOW - timedelta(days=90)
@@ -247,13 +249,15 @@ def test_the_report_draws_its_charts_in_chromium(tmp_path: Path) -> None:
     line = [(i % WIDTH, i // WIDTH) for i, pixel in enumerate(image.pixels) if _near(pixel, LINE)]
     assert len(bars) > 1000, f"only {len(bars)} pixels of the bar colour: no bars drawn"
     assert len(line) > 1000, f"only {len(line)} pixels of the line colour: no debt line drawn"
+    dora = [(i % WIDTH, i // WIDTH) for i, pixel in enumerate(image.pixels) if _near(pixel, DORA)]
+    assert len(dora) > 1000, f"only {len(dora)} pixels of the DORA colour: no DORA bars drawn"
     # The bars stand in the left column of charts and the line in the right one.
     assert max(x for x, _ in bars) < WIDTH // 2 + 40
     assert min(x for x, _ in line) > WIDTH // 2 - 80
 
     # Where the charts are, antialiased bars, lines and labels give many distinct colours.
-    top = min(y for _, y in bars + line)
-    bottom = max(y for _, y in bars + line)
-    assert bottom - top > 400, "the charts of several services should span the page"
+    top = min(y for _, y in bars + line + dora)
+    bottom = max(y for _, y in bars + line + dora)
+    assert bottom - top > 400, "the charts should span the page"
     chart_area = {image.at(x, y) for y in range(top, bottom + 1, 2) for x in range(0, WIDTH, 2)}
     assert len(chart_area) > 100, f"only {len(chart_area)} distinct colours in the chart area"

@@ -263,6 +263,61 @@ def assert_not_verified(run: Run, on_error: str) -> None:
     assert "\nunknown\n" in run.files["output"]
 
 
+def assert_secrets_kept(
+    run: Run, secrets: Mapping[str, str], requests: Iterable[Any], authorization: str
+) -> None:
+    """No spelling of ``secrets`` in any output, nor in any request a fake logged except in
+    its Authorization header, which is ``authorization`` in every one."""
+    found = leaks(run.everything, secrets)
+    assert not found, f"secrets in the output: {found}"
+    for request in requests:
+        sent = f"{request.path}?{request.query}\n" + request.body.decode("utf-8", "replace")
+        assert not leaks(sent, secrets), sent
+        assert request.headers.get("authorization") == authorization
+
+
+def source_status(run: Run, name: str) -> dict[str, Any]:
+    """The JSON report's entry for source ``name``."""
+    [found] = [source for source in run.report()["sources"] if source["name"] == name]
+    return dict(found)
+
+
+def assert_source_failed(run: Run, name: str, *expected: str) -> str:
+    """Exit 3 because source ``name`` failed, with one clear line holding every ``expected``
+    part, and NOT VERIFIED said on stderr; returns the line."""
+    run.assert_clean()
+    assert run.exit_code == 3, run.output
+    status = source_status(run, name)
+    assert status["ok"] is False
+    error = str(status["error"])
+    assert "\n" not in error
+    for part in expected:
+        assert part in error, error
+    assert "NOT VERIFIED" in run.stderr
+    return error
+
+
+HOSTILE_TEXTS = (
+    "x\n::error::owned",
+    "::error::forged\n::stop-commands::x",
+    "\x1b]8;;https://evil.test\x07click\x1b]8;;\x07",
+    "##[error]legacy forged",
+    "</details><script>alert(1)</script>",
+)
+"""Titles a backend may hold that would be runner commands, terminal escapes or live HTML if
+printed as they are."""
+
+
+def assert_no_hostile_text_reached_the_runner(run: Run) -> None:
+    """No runner command but ours, no escape on the terminal or in the text report, and no
+    script in the job summary."""
+    for view in runner_views(run.stdout, run.stderr):
+        assert foreign_commands(view) == []
+    assert "\x1b" not in run.stderr
+    assert "\x1b" not in run.files["report.text"]
+    assert "<script>" not in run.files["summary"]
+
+
 # ---------------------------------------------------------------------------
 # The environment
 # ---------------------------------------------------------------------------
@@ -633,6 +688,16 @@ def mutate_answers(
         return response
 
     fake.answer = answer  # type: ignore[method-assign]
+
+
+def raw_body(payload: bytes) -> Callable[[Any], None]:
+    """A ``mutate_answers`` mutation: the answer's body becomes ``payload``, as it is (a
+    login page, truncated JSON)."""
+
+    def apply(response: Any) -> None:
+        response.raw = payload
+
+    return apply
 
 
 def redirect(

@@ -1,6 +1,6 @@
 """Round two, case 6: answers without end, gzip bombs and JSON too deep to read.
 
-Input: a server in place of GitHub, GitLab or Jira that answers every
+Input: a server in place of GitHub, GitLab, Jira or Rootly that answers every
 request with an endless chunked body (a mebibyte at a time, as fast as the
 socket takes it), with an endless gzip stream (each kilobyte on the wire
 inflates to a mebibyte: 10 GiB would take 10 MB), or with JSON nested
@@ -111,6 +111,15 @@ def flood(request: pytest.FixtureRequest) -> Iterator[FloodServer]:
 def _config(tmp_path: Path, backend: str, url: str) -> tuple[Path, dict[str, str | None]]:
     if backend == "github":
         return github_config(tmp_path, graphql_url=url + "/graphql", deadline="30s"), github_env()
+    if backend == "rootly":
+        config = tmp_path / "deploygate.toml"
+        (tmp_path / "postmortems").mkdir(exist_ok=True)
+        config.write_text(
+            'source = ["local", "rootly"]\n[local]\npostmortems = "postmortems"\n'
+            f'[rootly]\nurl = "{url}"\ndeadline = "30s"\n',
+            encoding="utf-8",
+        )
+        return config, {**github_env(), "ROOTLY_API_TOKEN": "rootly-token"}
     return gitlab_config(tmp_path, url=url, deadline="30s"), gitlab_env()
 
 
@@ -131,7 +140,7 @@ test run's, because Linux keeps it across fork and exec."""
 
 
 @pytest.mark.parametrize("flood", ["endless", "bomb"], indirect=True)
-@pytest.mark.parametrize("backend", ["github", "gitlab"])
+@pytest.mark.parametrize("backend", ["github", "gitlab", "rootly"])
 def test_an_endless_or_inflating_answer_stops_at_the_cap(
     tmp_path: Path, flood: FloodServer, backend: str
 ) -> None:
@@ -155,7 +164,7 @@ def _deep(method: str, path: str, body: bytes) -> tuple[int, dict[str, str], byt
     return 200, {}, b"[" * 100_000 + b"]" * 100_000
 
 
-@pytest.mark.parametrize("backend", ["github", "gitlab", "jira"])
+@pytest.mark.parametrize("backend", ["github", "gitlab", "jira", "rootly"])
 def test_json_nested_100000_deep_is_a_malformed_answer(tmp_path: Path, backend: str) -> None:
     """Exit 3 with the answer called unreadable: --on-error warn can then apply."""
     with JsonServer(_deep) as server:

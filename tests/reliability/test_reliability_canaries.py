@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
@@ -186,3 +187,27 @@ def test_a_token_pasted_into_the_data_is_not_repeated(
     assert "token was" in run.stdout
     assert leaks(sent) == []
     assert_no_leak(run, fake)
+
+
+def test_a_token_from_gh_pasted_into_the_data_is_not_repeated(
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a laptop the GitHub token comes from ``gh auth token``, not the environment; pasted
+    into an action item, it is taken out of every output all the same."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    gh = tools / "gh"
+    assert "'" not in GITHUB_TOKEN
+    gh.write_text(f"#!/bin/sh\nprintf '%s\\n' '{GITHUB_TOKEN}'\n", encoding="utf-8")
+    gh.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+    small_github(fake_github, item_title=f"token was {GITHUB_TOKEN}")
+    config = github_config(tmp_path, graphql_url=fake_github.graphql_url)
+    env = github_env(fake_github, GITHUB_TOKEN=None, CI=None)
+    run = check(tmp_path, config, env, actions=False)
+    assert run.exit_code == 1, run.output
+    assert fake_github.requests, "the source read GitHub with gh's token"
+    assert "token was" in run.stdout
+    assert_no_leak(run, fake_github)

@@ -42,12 +42,16 @@ from reliability.helpers import (
     DEADLINE,
     DEADLINE_SECONDS,
     HOSTILE_MARKDOWN,
+    HOSTILE_TEXTS,
     Launch,
     RawServer,
     Run,
     assert_inert_markdown,
     assert_internal_error,
+    assert_no_hostile_text_reached_the_runner,
     assert_not_verified,
+    assert_secrets_kept,
+    assert_source_failed,
     canary_forms,
     check,
     clean_env,
@@ -57,8 +61,10 @@ from reliability.helpers import (
     mutate_answers,
     other_host,
     plant_bug,
+    raw_body,
     redirect,
     runner_views,
+    source_status,
 )
 
 JIRA_EMAIL = "sre+canary@acme.test"
@@ -119,34 +125,19 @@ def populate(
 
 
 def jira_status(run: Run) -> dict[str, Any]:
-    [jira] = [source for source in run.report()["sources"] if source["name"] == "jira"]
-    return dict(jira)
+    return source_status(run, "jira")
 
 
 def assert_no_jira_leak(run: Run, fake: FakeJira | None = None) -> None:
     """No spelling of the Jira token, of email:token or of its base64, in any output; and
     the fake received the token only in the Authorization header."""
-    found = leaks(run.everything, JIRA_SECRETS)
     header = base64.b64encode(f"{JIRA_EMAIL}:{JIRA_TOKEN}".encode()).decode()
     assert header not in run.everything
-    assert not found, f"secrets in the output: {found}"
-    for request in list(fake.requests) if fake else ():
-        sent = f"{request.path}?{request.query}\n" + request.body.decode("utf-8", "replace")
-        assert not leaks(sent, JIRA_SECRETS), sent
-        assert request.headers.get("authorization") == f"Basic {header}"
+    assert_secrets_kept(run, JIRA_SECRETS, list(fake.requests) if fake else (), f"Basic {header}")
 
 
 def assert_one_clear_line(run: Run, *expected: str) -> str:
-    run.assert_clean()
-    assert run.exit_code == 3, run.output
-    status = jira_status(run)
-    assert status["ok"] is False
-    error = str(status["error"])
-    assert "\n" not in error
-    for part in expected:
-        assert part in error, error
-    assert "NOT VERIFIED" in run.stderr
-    return error
+    return assert_source_failed(run, "jira", *expected)
 
 
 @pytest.fixture
@@ -377,13 +368,6 @@ def _set_fields(mutate: Callable[[dict[str, Any]], None]) -> Callable[[Response]
     return apply
 
 
-def _raw(payload: bytes) -> Callable[[Response], None]:
-    def apply(response: Response) -> None:
-        response.raw = payload
-
-    return apply
-
-
 def _same_page_again(response: Response) -> None:
     """A token that the fake accepts and that leads back to the first page, for ever."""
     response.body.update(isLast=False, nextPageToken=_make_token(0, _DEFAULT_QUERY))
@@ -410,9 +394,9 @@ MALFORMED: dict[str, tuple[Callable[[Response], None], str]] = {
         "bad resolution time",
     ),
     "summary not text": (_set_fields(lambda f: f.update(summary=["x"])), "without a summary"),
-    "html login page": (_raw(b"<html><body>Log in</body></html>"), "not JSON"),
-    "truncated json": (_raw(b'{"issues": [{"key": "OPS-1", "fie'), "not JSON"),
-    "a list, not an object": (_raw(b"[]"), "unexpected shape"),
+    "html login page": (raw_body(b"<html><body>Log in</body></html>"), "not JSON"),
+    "truncated json": (raw_body(b'{"issues": [{"key": "OPS-1", "fie'), "not JSON"),
+    "a list, not an object": (raw_body(b"[]"), "unexpected shape"),
     "repeated page token": (_same_page_again, "repeated nextPageToken"),
 }
 
@@ -475,16 +459,7 @@ def test_a_400_that_echoes_the_token_is_redacted(tmp_path: Path, jira: FakeJira)
         assert foreign_commands(view) == []
 
 
-@pytest.mark.parametrize(
-    "summary",
-    [
-        "x\n::error::owned",
-        "::error::forged\n::stop-commands::x",
-        "\x1b]8;;https://evil.test\x07click\x1b]8;;\x07",
-        "##[error]legacy forged",
-        "</details><script>alert(1)</script>",
-    ],
-)
+@pytest.mark.parametrize("summary", HOSTILE_TEXTS)
 def test_hostile_jira_summaries_never_become_runner_commands(
     tmp_path: Path, jira: FakeJira, summary: str
 ) -> None:
@@ -492,11 +467,7 @@ def test_hostile_jira_summaries_never_become_runner_commands(
     run = check(tmp_path, project(tmp_path, jira.url), jira_env())
     run.assert_clean()
     assert run.exit_code == 1
-    for view in runner_views(run.stdout, run.stderr):
-        assert foreign_commands(view) == []
-    assert "\x1b" not in run.stderr
-    assert "\x1b" not in run.files["report.text"]
-    assert "<script>" not in run.files["summary"]
+    assert_no_hostile_text_reached_the_runner(run)
     assert_no_jira_leak(run, jira)
 
 

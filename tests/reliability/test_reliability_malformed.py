@@ -186,6 +186,11 @@ GITHUB_CASES: list[Any] = [
          ("acme/shop#2", "closedAt")),
     case("sub-issue-closedAt-garbage", "Postmortems", _set(_sub_issue, "closedAt", "last week"),
          ("acme/shop#2", "closedAt")),
+    case("sub-issue-closing-pulls-string", "Postmortems",
+         _set(_sub_issue, "closedByPullRequestsReferences", "PR #5"),
+         ("acme/shop#2", "closedByPullRequestsReferences")),
+    case("sub-issue-timeline-list", "Postmortems", _set(_sub_issue, "timelineItems", []),
+         ("acme/shop#2", "timelineItems")),
     # (A null alias with no error is not tested: a task list may name a deleted issue, and
     # skipping those is the documented choice.)
     case("lookup-list", "Issues", _lookup_set([{"issue": None}]), ("acme/shop#3",)),
@@ -267,6 +272,8 @@ GITLAB_CASES: list[Any] = [
          ("group/shop#2", "due_date")),
     case("link-due_date-garbage", LINKS, _set(_item(), "due_date", "next week"),
          ("group/shop#2", "due_date")),
+    case("link-merge_requests_count-string", LINKS, _set(_item(), "merge_requests_count", "1"),
+         ("group/shop#2", "merge_requests_count")),
     case("link-closed_at-number", LINKS, _set(_item(), "closed_at", 20261021),
          ("group/shop#2", "closed_at")),
     case("link-closed_at-garbage", LINKS, _set(_item(), "closed_at", "last week"),

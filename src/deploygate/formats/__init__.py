@@ -8,24 +8,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec
 
-from deploygate.formats import (
-    codequality,
-    dotenv,
-    github,
-    gitlab,
-    json,
-    loop_html,
-    loop_json,
-    loop_markdown,
-    markdown,
-    text,
-)
 from deploygate.formats.common import RenderOptions
-from deploygate.loop import LoopReport
 from deploygate.model import Report
+from deploygate.registry import LazyRegistry
 from deploygate.sanitize import inert_lines
+
+if TYPE_CHECKING:
+    from deploygate.loop import LoopReport
 
 Renderer = Callable[[Report, RenderOptions], str]
 P = ParamSpec("P")
@@ -47,15 +38,25 @@ def _inert(render: Callable[P, str]) -> Callable[P, str]:
     return inert
 
 
-FORMATS: Mapping[str, Renderer] = {
-    "text": _inert(text.render),
-    "json": _inert(json.render),
-    "markdown": _inert(markdown.render),
-    "github": github.render,
-    "gitlab": _inert(gitlab.render),
-    "codequality": _inert(codequality.render),
-    "dotenv": _inert(dotenv.render),
-}
+_WRITES_COMMANDS = "github"
+"""The one format whose lines are runner commands, escaped as the runner's toolkit does."""
+
+
+def _made_inert(name: str, render: Any) -> Any:
+    return render if name == _WRITES_COMMANDS else _inert(render)
+
+
+def _renderers(*names: str, prefix: str = "") -> LazyRegistry[Any]:
+    """Each format ``NAME`` rendered by ``deploygate.formats.PREFIXNAME.render``, imported when
+    first used, so a check pays only for the format it prints."""
+    return LazyRegistry(
+        {name: f"deploygate.formats.{prefix}{name}:render" for name in names}, _made_inert
+    )
+
+
+FORMATS: Mapping[str, Renderer] = _renderers(
+    "text", "json", "markdown", "github", "gitlab", "codequality", "dotenv"
+)
 """Every output format of ``check`` by its ``--format`` name."""
 
 SHOWS_NOT_VERIFIED = frozenset({"text", "markdown", "github", "gitlab", "codequality"})
@@ -63,11 +64,9 @@ SHOWS_NOT_VERIFIED = frozenset({"text", "markdown", "github", "gitlab", "codequa
 and dotenv carry the failed source only as data. A test renders each format to keep this
 true."""
 
-LOOP_FORMATS: Mapping[str, Callable[[LoopReport], str]] = {
-    "markdown": _inert(loop_markdown.render),
-    "html": _inert(loop_html.render),
-    "json": _inert(loop_json.render),
-}
+LOOP_FORMATS: Mapping[str, Callable[[LoopReport], str]] = _renderers(
+    "markdown", "html", "json", prefix="loop_"
+)
 """How ``report`` renders the learning-loop report, by its ``--format`` name."""
 
 __all__ = ["FORMATS", "LOOP_FORMATS", "SHOWS_NOT_VERIFIED", "RenderOptions", "Renderer"]

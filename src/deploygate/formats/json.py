@@ -18,8 +18,10 @@ from deploygate.model import (
     Coverage,
     Deployment,
     Finding,
+    Fix,
     Postmortem,
     Report,
+    Shipment,
     SourceStatus,
 )
 from deploygate.sanitize import inert_json
@@ -67,6 +69,31 @@ def _action_item(item: ActionItem) -> dict[str, Any]:
         "reason": item.reason,
         "created_at": format_instant(item.created_at),
         "closed_at": format_instant(item.closed_at) if item.closed_at else None,
+        "fixes": [_fix(fix) for fix in item.fixes],
+    }
+
+
+def _fix(fix: Fix) -> dict[str, Any]:
+    return {
+        "ref": fix.ref,
+        "url": fix.url,
+        "sha": fix.sha,
+        "merged_at": _instant(fix.merged_at),
+        "shipped_at": _instant(fix.shipped_at),
+    }
+
+
+def _shipment(shipment: Shipment) -> dict[str, Any]:
+    shipped = shipment.shipped_in is not None if shipment.known else None
+    return {
+        "action_item": shipment.item.id,
+        "fix": _fix(shipment.fix),
+        "environment": shipment.environment,
+        "at": format_instant(shipment.at),
+        "shipped": shipped,
+        "latest_deployment": _deployment(shipment.latest) if shipment.latest else None,
+        "shipped_in": _deployment(shipment.shipped_in) if shipment.shipped_in else None,
+        "in_deploying": shipment.in_deploying,
     }
 
 
@@ -82,6 +109,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "deployment": _deployment(finding.deployment) if finding.deployment else None,
         "postmortem": _postmortem(finding.postmortem) if finding.postmortem else None,
         "action_item": _action_item(finding.action_item) if finding.action_item else None,
+        "fixes": [_shipment(shipment) for shipment in finding.shipments],
     }
 
 

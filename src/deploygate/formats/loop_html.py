@@ -10,17 +10,24 @@ is escaped with :func:`escape.plain` before it reaches the markup.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from deploygate.dates import format_instant
+from deploygate.dora import DORA_GUIDE, Dora, Rate
 from deploygate.formats import escape
 from deploygate.formats.common import plural
 from deploygate.formats.loop_markdown import (
     COLUMNS,
     DEBT_TITLE,
+    DORA_MEASURES,
     FAILURES_TITLE,
     closed_at_unknown,
+    days,
+    dora_cells,
+    dora_definitions,
+    hours,
     metric_cells,
+    percent,
     period,
     week_label,
     would_have_blocked,
@@ -35,6 +42,8 @@ _PLOT_WIDTH = _WIDTH - _LEFT - _RIGHT
 _PLOT_HEIGHT = _HEIGHT - _TOP - _BOTTOM
 _MAX_LABELS = 8
 _BAR_COLOUR = "#c2410c"
+_DORA_COLOUR = "#0f766e"
+"""The DORA charts' bars: apart from the failure bars, so each chart reads on its own."""
 _LINE_COLOUR = "#1d4ed8"
 _GRID_COLOUR = "#e5e7eb"
 _AXIS_COLOUR = "#374151"
@@ -66,14 +75,25 @@ def _number(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-def _axis(values: Sequence[int]) -> tuple[int, int]:
-    """The top of the y axis and the step between its ticks: at most five ticks, whole counts."""
-    peak = max(1, *values) if values else 1
+def _axis(values: Sequence[float | None]) -> tuple[int, int]:
+    """The top of the y axis and the step between its ticks: at most five ticks, whole units."""
+    peak = max([1, *(math.ceil(value) for value in values if value is not None)])
     step = max(1, math.ceil(peak / 5))
     return step * math.ceil(peak / step), step
 
 
-def _chart(title: str, y_title: str, weeks: Sequence[Week], values: list[int], kind: str) -> str:
+def _chart(
+    title: str,
+    y_title: str,
+    weeks: Sequence[Week],
+    values: Sequence[float | None],
+    kind: str,
+    *,
+    label: Callable[[float], str] = str,
+    colour: str = _BAR_COLOUR,
+) -> str:
+    """A weekly bar or line chart; a week without a value (``None``) has no bar, and a chart
+    without any says so rather than look like a run of zeros."""
     top, step = _axis(values)
     slot = _PLOT_WIDTH / max(1, len(values))
     bottom = _TOP + _PLOT_HEIGHT
@@ -103,19 +123,28 @@ def _chart(title: str, y_title: str, weeks: Sequence[Week], values: list[int], k
                 f'<text x="{_number(centre)}" y="{bottom + 16}" text-anchor="middle" '
                 f'font-size="10">{_h(week_label(week))}</text>'
             )
+    if all(value is None for value in values):
+        parts.append(
+            f'<text x="{_LEFT + _PLOT_WIDTH / 2}" y="{_TOP + _PLOT_HEIGHT / 2}" '
+            'text-anchor="middle" font-size="12">nothing to measure in the period</text>'
+        )
     if kind == "bar":
         for index, value in enumerate(values):
-            if value == 0:
+            if not value:
                 continue
             x = _LEFT + index * slot + slot * 0.18
             parts.append(
                 f'<rect x="{_number(x)}" y="{_number(y(value))}" width="{_number(slot * 0.64)}" '
-                f'height="{_number(bottom - y(value))}" fill="{_BAR_COLOUR}"/>'
+                f'height="{_number(bottom - y(value))}" fill="{colour}"/>'
                 f'<text x="{_number(x + slot * 0.32)}" y="{_number(y(value) - 4)}" '
-                f'text-anchor="middle" font-size="10">{value}</text>'
+                f'text-anchor="middle" font-size="10">{_h(label(value))}</text>'
             )
     else:
-        points = [(_LEFT + (index + 0.5) * slot, y(value)) for index, value in enumerate(values)]
+        points = [
+            (_LEFT + (index + 0.5) * slot, y(value))
+            for index, value in enumerate(values)
+            if value is not None
+        ]
         parts.append(
             '<polyline fill="none" stroke-width="2.5" stroke-linejoin="round" '
             f'stroke="{_LINE_COLOUR}" points="'
@@ -140,21 +169,85 @@ def _chart(title: str, y_title: str, weeks: Sequence[Week], values: list[int], k
     return "\n".join(parts)
 
 
-def _table(report: LoopReport) -> list[str]:
-    if not report.services:
-        return ["<p>No services in this report.</p>"]
+def _services_table(
+    report: LoopReport, columns: Sequence[str], cells: Callable[[ServiceLoop], Sequence[str]]
+) -> list[str]:
+    """One row per service: its name, then ``cells``, under ``columns``."""
     lines = [
         "<table>",
-        "<thead><tr>" + "".join(f"<th>{_h(column)}</th>" for column in COLUMNS) + "</tr></thead>",
+        "<thead><tr>" + "".join(f"<th>{_h(column)}</th>" for column in columns) + "</tr></thead>",
         "<tbody>",
     ]
     lines += [
         f"<tr><th>{_h(loop.service)}</th>"
-        + "".join(f'<td class="number">{_h(cell)}</td>' for cell in metric_cells(loop))
+        + "".join(f'<td class="number">{_h(cell)}</td>' for cell in cells(loop))
         + "</tr>"
         for loop in report.services
     ]
     return [*lines, "</tbody>", "</table>"]
+
+
+def _table(report: LoopReport) -> list[str]:
+    if not report.services:
+        return ["<p>No services in this report.</p>"]
+    return _services_table(report, COLUMNS, metric_cells)
+
+
+def _dora_table(report: LoopReport) -> list[str]:
+    if not report.services:
+        return []
+    columns = ("Service", *(title for _, title in DORA_MEASURES))
+    return [
+        '<section class="dora">',
+        "<h2>DORA measures</h2>",
+        *_services_table(report, columns, dora_cells),
+        "<ul>",
+        *(
+            f"<li><strong>{_h(title)}:</strong> {_h(definition)}</li>"
+            for title, definition in dora_definitions()
+        ),
+        "</ul>",
+        f'<p class="note">Definitions after DORA\'s: {_h(DORA_GUIDE)}</p>',
+        "</section>",
+    ]
+
+
+def _percent(rate: Rate) -> float | None:
+    return None if rate.value is None else rate.value * 100
+
+
+def _percent_label(value: float) -> str:
+    return percent(value / 100)
+
+
+def _dora_charts(weeks: Sequence[Week]) -> list[str]:
+    """One weekly chart per DORA measure, in the order of the table."""
+    per_week, median = "per week", "per week (median)"
+    charts: tuple[tuple[str, str, Callable[[Dora], float | None], Callable[[float], str]], ...]
+    charts = (
+        (per_week, "% of deployments", lambda d: _percent(d.change_failure_rate), _percent_label),
+        (median, "hours", lambda d: d.recovery_hours.median, hours),
+        (per_week, "% of deployments", lambda d: _percent(d.rework_rate), _percent_label),
+        (median, "days", lambda d: d.lesson_lead_days.median, days),
+    )
+    return [
+        '<div class="charts dora">',
+        *(
+            _chart(
+                f"{title} {when}",
+                y_title,
+                weeks,
+                [measure(week.dora) for week in weeks],
+                "bar",
+                label=label,
+                colour=_DORA_COLOUR,
+            )
+            for (_, title), (when, y_title, measure, label) in zip(
+                DORA_MEASURES, charts, strict=True
+            )
+        ),
+        "</div>",
+    ]
 
 
 def _service(loop: ServiceLoop) -> list[str]:
@@ -172,6 +265,7 @@ def _service(loop: ServiceLoop) -> list[str]:
         _chart(FAILURES_TITLE, "failed deployments", loop.weekly, failures, "bar"),
         _chart(DEBT_TITLE, "open action items", loop.weekly, debt, "line"),
         "</div>",
+        *_dora_charts(loop.weekly),
         "</section>",
     ]
 
@@ -239,6 +333,7 @@ def render(report: LoopReport) -> str:
         f'<p class="period">from {format_instant(report.period_start)} '
         f"to {format_instant(report.period_end)}</p>",
         *_table(report),
+        *_dora_table(report),
     ]
     for loop in report.services:
         lines += _service(loop)

@@ -18,8 +18,10 @@ fields; none will be removed or change meaning without a new
                "declined_action_items": int, "median_days_to_close": float|null,
                "closed_at_unknown": int, "repeat_failures": int, "related_failures": int,
                "overrides": int, "would_have_blocked": int,
-               "weekly": [{"start": YYYY-MM-DD, "failures": int, "open_lesson_debt": int}],
-               "teams_closing": [{"team": str, "closed": int}]}],
+               "weekly": [{"start": YYYY-MM-DD, "failures": int, "open_lesson_debt": int,
+                           "dora": DORA}],
+               "teams_closing": [{"team": str, "closed": int}],
+               "dora": DORA, each measure with its "definition": str}],
  "overrides": int}
 ```
 
@@ -38,6 +40,22 @@ one (the same failing job and step, a similar description), counted apart.
 (``--advisory``, ``mode = "advisory"``) whose verdict was block, from the local
 store's ``advisory.jsonl``; 0 for a service without any, and without the local
 source.
+
+``dora`` (added in version 1), per service over the period and per week,
+holds DORA's measures and lesson lead time (:mod:`deploygate.dora`), each
+with what it counted (``numerator``) out of what (``denominator``)::
+
+    {"change_failure_rate": {"numerator": int, "denominator": int, "value": float|null},
+     "failed_deployment_recovery_time": {"numerator": int, "denominator": int,
+                                         "median_hours": float|null, "p90_hours": float|null},
+     "deployment_rework_rate": {"numerator": int, "denominator": int, "value": float|null,
+                                "window_hours": float},
+     "lesson_lead_time": {"numerator": int, "denominator": int,
+                          "median_days": float|null, "p90_days": float|null}}
+
+The recovery time counts the failures that recovered out of all failures; the
+lesson lead time the done items whose fixes all shipped out of those and the
+items done without a shipped fix.
 """
 
 from __future__ import annotations
@@ -46,6 +64,7 @@ import json
 from typing import Any
 
 from deploygate.dates import format_instant
+from deploygate.dora import DEFINITIONS, REWORK_WINDOW, Dora, Durations, Rate
 from deploygate.loop import LoopReport, ServiceLoop, Week
 from deploygate.sanitize import inert_json
 
@@ -55,11 +74,42 @@ SCHEMA_RESOURCE = "loop-report-v1.schema.json"
 """The JSON Schema of this document, shipped beside this module."""
 
 
+def _rate(rate: Rate) -> dict[str, Any]:
+    return {"numerator": rate.numerator, "denominator": rate.denominator, "value": rate.value}
+
+
+def _durations(durations: Durations, unit: str) -> dict[str, Any]:
+    return {
+        "numerator": durations.measured,
+        "denominator": durations.total,
+        f"median_{unit}": durations.median,
+        f"p90_{unit}": durations.p90,
+    }
+
+
+def _dora(dora: Dora, *, definitions: bool = False) -> dict[str, Any]:
+    """The measures by their JSON names; with each one's definition for the period's."""
+    measures = {
+        "change_failure_rate": _rate(dora.change_failure_rate),
+        "failed_deployment_recovery_time": _durations(dora.recovery_hours, "hours"),
+        "deployment_rework_rate": {
+            **_rate(dora.rework_rate),
+            "window_hours": REWORK_WINDOW.total_seconds() / 3600,
+        },
+        "lesson_lead_time": _durations(dora.lesson_lead_days, "days"),
+    }
+    if definitions:
+        for name, measure in measures.items():
+            measure["definition"] = DEFINITIONS[name]
+    return measures
+
+
 def _week(week: Week) -> dict[str, Any]:
     return {
         "start": week.start.isoformat(),
         "failures": week.failures,
         "open_lesson_debt": week.open_lesson_debt,
+        "dora": _dora(week.dora),
     }
 
 
@@ -83,6 +133,7 @@ def _service(loop: ServiceLoop) -> dict[str, Any]:
         "would_have_blocked": loop.would_have_blocked,
         "weekly": [_week(week) for week in loop.weekly],
         "teams_closing": [{"team": team, "closed": count} for team, count in loop.teams_closing],
+        "dora": _dora(loop.dora, definitions=True),
     }
 
 

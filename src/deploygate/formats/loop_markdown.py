@@ -9,9 +9,10 @@ untrusted is ever put inside one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from deploygate.dates import format_instant
+from deploygate.dora import DEFINITIONS, DORA_GUIDE, Durations, Rate
 from deploygate.formats import escape
 from deploygate.formats.common import plural
 from deploygate.loop import LoopReport, ServiceLoop, Week, team_credits
@@ -37,6 +38,15 @@ COLUMNS = (
     "Would have blocked",
 )
 """The metrics table's header, shared with the HTML page."""
+
+DORA_MEASURES = (
+    ("change_failure_rate", "Change failure rate"),
+    ("failed_deployment_recovery_time", "Failed deployment recovery time"),
+    ("deployment_rework_rate", "Deployment rework rate"),
+    ("lesson_lead_time", "Lesson lead time"),
+)
+"""The DORA table's measures, by their JSON names (the keys of the definitions) and titles,
+shared with the HTML page."""
 
 FAILURES_TITLE = "Failed deployments per week"
 DEBT_TITLE = "Open lesson debt at the end of each week"
@@ -93,6 +103,38 @@ def metric_cells(loop: ServiceLoop) -> tuple[str, ...]:
         str(loop.overrides),
         str(loop.would_have_blocked),
     )
+
+
+def _rate(rate: Rate, of: str) -> str:
+    return f"{percent(rate.value)} ({rate.numerator} of {plural(rate.denominator, of)})"
+
+
+def _durations(
+    durations: Durations, show: Callable[[float | None], str], of: str, counted: str
+) -> str:
+    if not durations.total:
+        return f"{NOT_AVAILABLE} (no {of}s)"
+    out_of = f"{durations.measured} of {plural(durations.total, of)} {counted}"
+    if durations.median is None:
+        return f"{NOT_AVAILABLE} ({out_of})"
+    return f"median {show(durations.median)}, p90 {show(durations.p90)} ({out_of})"
+
+
+def dora_cells(loop: ServiceLoop) -> tuple[str, ...]:
+    """Each DORA measure of one service with what it counted out of what, in the order of
+    :data:`DORA_MEASURES`."""
+    dora = loop.dora
+    return (
+        _rate(dora.change_failure_rate, "deployment"),
+        _durations(dora.recovery_hours, hours, "failure", "recovered"),
+        _rate(dora.rework_rate, "deployment"),
+        _durations(dora.lesson_lead_days, days, "done item", "measured"),
+    )
+
+
+def dora_definitions() -> list[tuple[str, str]]:
+    """``(title, definition)`` of each DORA measure, in table order."""
+    return [(title, DEFINITIONS[name]) for name, title in DORA_MEASURES]
 
 
 def closed_at_unknown(report: LoopReport) -> str | None:
@@ -168,6 +210,22 @@ def _service_section(loop: ServiceLoop) -> list[str]:
     ]
 
 
+def _dora_section(report: LoopReport) -> list[str]:
+    lines = [
+        "#### DORA measures",
+        "",
+        "| Service | " + " | ".join(title for _, title in DORA_MEASURES) + " |",
+        "| --- |" + " ---: |" * len(DORA_MEASURES),
+    ]
+    lines += [
+        f"| {escape.markdown(loop.service)} | " + " | ".join(dora_cells(loop)) + " |"
+        for loop in report.services
+    ]
+    lines.append("")
+    lines += [f"- **{title}:** {definition}" for title, definition in dora_definitions()]
+    return [*lines, "", f"<sub>Definitions after DORA's: {DORA_GUIDE}</sub>", ""]
+
+
 def _loops_closed(report: LoopReport) -> list[str]:
     lines = ["#### Loops closed", ""]
     credits = team_credits(report)
@@ -232,6 +290,7 @@ def render(report: LoopReport) -> str:
             for loop in report.services
         ]
         lines.append("")
+        lines += _dora_section(report)
     else:
         lines += ["No services in this report.", ""]
     for loop in report.services:

@@ -75,6 +75,36 @@ class Tracker(Protocol):
         ...
 
 
+@runtime_checkable
+class ExportTarget(Protocol):
+    """A source whose issues another platform's action items may be exported to (a Linear
+    item linked to a GitHub issue): that issue's state is the truth, as for the source's
+    own items.
+
+    The exporting source keeps such an item, under the id this source gives the issue,
+    and names the issue's URL in the postmortem's
+    :attr:`~deploygate.model.Postmortem.tracker_refs`. ``attach_exported`` returns
+    ``history`` with each such issue on its host read and put in the item's place (added
+    when no item has its id), and a notice for each it cannot see, whose item then
+    stands; it raises :class:`deploygate.errors.SourceError` like a source. It runs after
+    every source has answered, before the trackers, as the Jira tracker does the same
+    for Jira keys.
+    """
+
+    @property
+    def name(self) -> str:
+        """The source's name as shown in reports."""
+        ...
+
+    def attach_exported(self, query: Query, history: History) -> History:
+        """``history`` with the issues its postmortems export to this source attached."""
+        ...
+
+    def usage(self) -> Usage | None:
+        """What the requests so far cost."""
+        ...
+
+
 Backend = Source | Tracker
 
 
@@ -143,6 +173,10 @@ class Registration(Generic[TableT, SettingsT]):
     """What ``deploygate config`` says of it, as (name, value) lines."""
     holds_deployments: bool = True
     """False for a tracker."""
+    secrets: Callable[[SettingsT], tuple[str, ...]] = lambda settings: ()
+    """The secrets that settings with their credentials hold. Each output is cleaned of
+    them, as of the token variables: a token may come from elsewhere than the
+    environment (``gh auth token`` on a laptop)."""
     starter: Callable[[str | None, str | None], str] | None = None
     """Its commented table for ``deploygate init`` when it is the source chosen, given the
     repository's path that the git remote names and the web address of a self-hosted
@@ -152,9 +186,11 @@ class Registration(Generic[TableT, SettingsT]):
         """Its settings for one run; a ConfigError if its table or the context is wrong."""
         return self.resolve(config.table(self.name, self.table), config, context)
 
-    def open(self, settings: SettingsT, env: Mapping[str, str]) -> Backend:
-        """The backend, connected; one that has no credentials fails when it is read."""
+    def open(self, settings: SettingsT, env: Mapping[str, str]) -> tuple[Backend, tuple[str, ...]]:
+        """The backend, connected, and the secrets it holds; one that has no credentials
+        fails when it is read."""
         try:
-            return self.connect(self.credentials(settings, env))
+            credentialed = self.credentials(settings, env)
+            return self.connect(credentialed), self.secrets(credentialed)
         except SourceError as error:
-            return UnavailableSource(self.name, error)
+            return UnavailableSource(self.name, error), ()

@@ -404,6 +404,53 @@ class GitHubApi:
 
     # -- Workflow runs -------------------------------------------------------------------
 
+    def contains_all(
+        self, pairs: Sequence[tuple[str, str, datetime]]
+    ) -> dict[tuple[str, str], bool]:
+        """Whether each head holds each commit (committed at the given time), a hundred
+        pairs a query (:func:`.queries.contains`); a pair whose commit or head GitHub does
+        not hold is left out, for :meth:`contains` to ask and say why."""
+        owner, name = split_repository(self.settings.repository)
+        answers: dict[tuple[str, str], bool] = {}
+        for start in range(0, len(pairs), queries.CONTAINS_PER_QUERY):
+            chunk = pairs[start : start + queries.CONTAINS_PER_QUERY]
+            variables: dict[str, Any] = {"owner": owner, "name": name}
+            for i, (commit, head, at) in enumerate(chunk):
+                variables |= {f"commit{i}": commit, f"head{i}": head}
+                variables[f"at{i}"] = format_instant(at)
+            data = self.graphql(queries.contains(len(chunk)), variables, missing_ok=True)
+            repository = data.get("repository")
+            if not isinstance(repository, dict):
+                raise self.fail(f"repository {self.settings.repository} not found")
+            for i, (commit, head, _at) in enumerate(chunk):
+                what = f"whether {head[:12]} holds {commit[:12]}"
+                held = repository.get(f"commit{i}") is not None
+                alias = repository.get(f"pair{i}") if held else None
+                found = self.decoded(records.contained, alias, commit, what)
+                if found is not None:
+                    answers[(commit, head)] = found
+        return answers
+
+    def contains(self, commit: str, head: str) -> bool:
+        """Whether ``head`` holds ``commit``: the compare of ``head...commit`` says ``behind``
+        (commit is an ancestor of head) or ``identical``. ``per_page=1`` keeps the answer
+        small: only its status is read, never its commit list.
+        See https://docs.github.com/en/rest/commits/commits#compare-two-commits"""
+        repository = self.settings.repository
+        url = f"{self.settings.api_url}/repos/{repository}/compare/{quote(head)}...{quote(commit)}"
+        response = self.client.request("GET", url, params={"per_page": "1"})
+        if refused := _access_problem(response, "to compare commits", PERMISSIONS):
+            raise self.fail(refused)
+        if response.status_code == 404:
+            raise self.fail(f"{repository} has no commit {commit[:12]} or {head[:12]} to compare")
+        if response.status_code != 200:
+            raise self.fail(f"GitHub answered {response.status_code} to comparing commits")
+        try:
+            status = self.decoded(records.comparison, decoded(response))
+        except ValueError:
+            raise self.fail("GitHub answered a compare with something that is not JSON") from None
+        return status in ("behind", "identical")
+
     def workflow_runs(
         self, file: str, branch: str, since: datetime, service: str
     ) -> list[WorkflowRun]:

@@ -65,8 +65,19 @@ fragment ActionItemFields on Issue {
   repository { nameWithOwner }
   milestone { dueOn }
   labels(first: 50) { nodes { name } }
+  closedByPullRequestsReferences(first: 5) { nodes { ...FixPull } }
+  timelineItems(itemTypes: [CLOSED_EVENT], last: 1) {
+    nodes { ... on ClosedEvent { closer { ...FixPull ... on Commit { oid url committedDate } } } }
+  }
 }
+
+fragment FixPull on PullRequest { number url mergedAt mergeCommit { oid committedDate } }
 """
+"""An item's fix rides on the query that reads the item: the pull requests that closed
+it (``closedByPullRequestsReferences``: merged ones, and open ones, which are no fix), or
+what its last ``ClosedEvent`` names as its closer (a pull request, or a commit pushed
+with "Fixes #12"). Five pull requests are plenty for one lesson.
+See https://docs.github.com/en/graphql/reference/objects#closedevent"""
 
 DEPLOYMENTS = """
 query Deployments($owner: String!, $name: String!, $environments: [String!], $after: String) {
@@ -301,3 +312,36 @@ query MoreSteps($id: ID!, $after: String!) {
 }
 """
 """The rest of one job's steps, when it had more than its page held."""
+
+
+CONTAINS_PER_QUERY = 100
+"""Commit pairs one query asks about: a hundred ``history`` connections cost one point."""
+
+
+def contains(count: int) -> str:
+    """One query that asks, for ``count`` pairs, whether ``$head{i}`` holds ``$commit{i}``.
+
+    REST's compare answers one pair a request. Here each pair is the head's
+    history (``git log HEAD``) cut to the commit's own committed date, both
+    bounds inclusive as git's ``--since`` and ``--until``: the commit is among
+    those few entries exactly when it is the head or an ancestor of it. The
+    commit itself is asked for too: one the repository does not hold (a fix
+    merged elsewhere) is not "not shipped" but unknown. Either missing answers
+    null.
+    See https://docs.github.com/en/graphql/reference/objects#commit (history)
+    """
+    parameters = ", ".join(
+        f"$commit{i}: GitObjectID!, $head{i}: GitObjectID!, $at{i}: GitTimestamp!"
+        for i in range(count)
+    )
+    fields = "\n".join(
+        f"    commit{i}: object(oid: $commit{i}) {{ oid }}\n"
+        f"    pair{i}: object(oid: $head{i}) {{ ... on Commit {{ "
+        f"history(first: 10, since: $at{i}, until: $at{i}) {{ nodes {{ oid }} }} }} }}"
+        for i in range(count)
+    )
+    return (
+        f"query Contains($owner: String!, $name: String!, {parameters}) {{\n"
+        f"  rateLimit {{ remaining resetAt }}\n"
+        f"  repository(owner: $owner, name: $name) {{\n{fields}\n  }}\n}}\n"
+    )

@@ -280,9 +280,76 @@ _ISSUE_TYPES: FieldTypes = {
     "subIssues": (dict, NULL),
     "subIssuesSummary": (dict, NULL),
     "closedAt": (str, NULL),
+    "closedByPullRequestsReferences": (dict, NULL),
+    "timelineItems": (dict, NULL),
 }
 """The type of each issue field read (sub-issues and task-list look-ups have no
 ``subIssues`` or ``subIssuesSummary``); a missing one reads as null."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    """A change that closed an issue: a merged pull request, or a commit."""
+
+    number: int | None
+    """The pull request's number; None for a commit."""
+    url: str | None
+    sha: str | None
+    """The merge commit, or the commit."""
+    merged_at: datetime | None
+    committed_at: datetime | None = None
+    """The merge commit's committed date: what a batched containment question names it by."""
+
+
+def _commit_date(commit: object, what: str) -> datetime | None:
+    date = commit.get("committedDate") if isinstance(commit, dict) else None
+    try:
+        return parse_api_instant(date)
+    except ValueError:
+        raise Malformed(f"GitHub answered {what} with the commit date {date!r:.40}") from None
+
+
+def _pull(node: Mapping[str, Any], what: str) -> ChangeRecord | None:
+    """A merged pull request; None for one that is not merged (it fixed nothing yet)."""
+    _check_fields(node, {"number": (int,), "url": (str, NULL), "mergedAt": (str, NULL),
+                         "mergeCommit": (dict, NULL)}, what)  # fmt: skip
+    sha = (node.get("mergeCommit") or {}).get("oid")
+    if not isinstance(sha, (str, NULL)):
+        raise Malformed(f"GitHub answered {what} with the merge commit {sha!r:.40}")
+    try:
+        merged_at = parse_api_instant(node.get("mergedAt"))
+    except ValueError:
+        raise Malformed(
+            f"GitHub answered {what} with the mergedAt {node.get('mergedAt')!r:.40}"
+        ) from None
+    if merged_at is None or sha is None:
+        return None
+    committed_at = _commit_date(node.get("mergeCommit"), what)
+    return ChangeRecord(node["number"], node.get("url"), sha, merged_at, committed_at)
+
+
+def _closer(node: Mapping[str, Any], what: str) -> ChangeRecord | None:
+    """What the issue's last ClosedEvent names as its closer, when it is a change."""
+    events = nodes(node.get("timelineItems") or {}, what)
+    closer = (events[-1].get("closer") if events else None) or {}
+    if "number" in closer:
+        return _pull(closer, what)
+    if "oid" not in closer:
+        return None  # closed by hand, or by a project
+    _check_fields(closer, {"oid": (str,), "url": (str, NULL), "committedDate": (str, NULL)}, what)
+    committed_at = _commit_date(closer, what)
+    return ChangeRecord(None, closer.get("url"), closer["oid"], committed_at, committed_at)
+
+
+def changes(node: Mapping[str, Any]) -> tuple[ChangeRecord, ...]:
+    """The changes that closed an issue: its merged closing pull requests, else its closer."""
+    what = f"the changes that closed {_record_name(node)}"
+    pulls = nodes(node.get("closedByPullRequestsReferences") or {}, what)
+    merged = tuple(change for pull in pulls if (change := _pull(pull, what)) is not None)
+    if merged:
+        return merged
+    closer = _closer(node, what)
+    return (closer,) if closer is not None else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +370,8 @@ class IssueRecord:
     """The last closing: a reopened and closed issue counts from then on."""
     milestone_due_on: str | None
     labels: tuple[str, ...]
+    changes: tuple[ChangeRecord, ...] = ()
+    """The changes that closed it, where GitHub links any."""
 
     @property
     def key(self) -> IssueKey:
@@ -373,6 +442,7 @@ def issue(node: Mapping[str, Any]) -> IssueRecord:
         closed_at=parse_api_instant(node.get("closedAt")),
         milestone_due_on=str(due_on) if due_on else None,
         labels=labels,
+        changes=changes(node) if state == "CLOSED" else (),
     )
 
 
@@ -444,6 +514,25 @@ def issue_schema(data: Mapping[str, Any]) -> IssueSchema:
             for argument in arguments
         ),
     )
+
+
+def contained(alias: object, commit: str, what: str) -> bool | None:
+    """Whether a ``contains`` pair's history holds ``commit``; None for a head GitHub does
+    not hold (the alias is null)."""
+    if alias is None:
+        return None
+    history = alias.get("history") if isinstance(alias, dict) else None
+    if not isinstance(history, dict):
+        raise Malformed(f"GitHub answered {what} with {alias!r:.60}")
+    return any(node.get("oid") == commit for node in nodes(history, what))
+
+
+def comparison(answer: object) -> str:
+    """The status of a REST compare: ``ahead``, ``behind``, ``identical`` or ``diverged``."""
+    status = answer.get("status") if isinstance(answer, dict) else None
+    if status not in ("ahead", "behind", "identical", "diverged"):
+        raise Malformed(f"GitHub answered a compare with the status {status!r:.40}")
+    return str(status)
 
 
 # -- Workflow runs and their jobs -------------------------------------------------------

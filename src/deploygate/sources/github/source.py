@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 
 from deploygate.dates import parse_instant
 from deploygate.errors import SourceError
@@ -39,6 +39,7 @@ from deploygate.model import (
     ActionItemState,
     Deployment,
     DeploymentStatus,
+    Fix,
     History,
     Postmortem,
     PostmortemState,
@@ -46,10 +47,13 @@ from deploygate.model import (
     ServiceSeen,
     Usage,
 )
+from deploygate.shipping import ContainmentUnknown
+from deploygate.sources.exports import GITHUB_ISSUE
 from deploygate.sources.github import runs
 from deploygate.sources.github.api import GitHubApi, Refused
 from deploygate.sources.github.queries import IssueSchema
 from deploygate.sources.github.records import (
+    ChangeRecord,
     DeploymentRecord,
     IssueKey,
     IssueRecord,
@@ -80,6 +84,8 @@ _ACTIONS_RUN_URL = re.compile(
     re.IGNORECASE,
 )
 """A workflow run's or one of its jobs' web page, as actions write a deployment's log URL."""
+_FULL_SHA = re.compile(r"[0-9a-f]{40}")
+"""What GraphQL's GitObjectID takes: a whole sha, never a short one."""
 
 
 class GitHubSource:
@@ -90,6 +96,8 @@ class GitHubSource:
     def __init__(self, settings: GitHubSettings, client: HttpClient | None = None) -> None:
         self.settings = settings
         self.api = GitHubApi(settings, client)
+        self.commit_dates: dict[str, datetime] = {}
+        """The committed date of each fix's commit read, by sha, for :meth:`contains_all`."""
 
     @property
     def client(self) -> HttpClient:
@@ -99,6 +107,31 @@ class GitHubSource:
     def usage(self) -> Usage | None:
         """The requests sent so far and the rate limit the API reported."""
         return self.client.stats.usage()
+
+    def contains_all(self, pairs: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], bool]:
+        """Many pairs in GraphQL batches, where the commit's date is known (a fix read with
+        its item) and both are full shas; GitHub's refusal leaves them all to
+        :meth:`contains`, which says why."""
+        dated = [
+            (commit, head, self.commit_dates[commit])
+            for commit, head in pairs
+            if commit in self.commit_dates and all(map(_FULL_SHA.fullmatch, (commit, head)))
+        ]
+        try:
+            return self.api.contains_all(dated)
+        except SourceError:
+            return {}
+
+    def contains(self, commit: str, head: str) -> bool:
+        """Whether the deployed ``head`` holds ``commit``, by the deploying repository's
+        compare API; :class:`ContainmentUnknown` when GitHub cannot say (an unknown commit,
+        a refusal): a fix that cannot be followed must not fail the check."""
+        try:
+            return self.api.contains(commit, head)
+        except SourceError as error:
+            raise ContainmentUnknown(
+                f"whether a fix has shipped was not checked: {error.problem}"
+            ) from None
 
     def collect(self, query: Query) -> History:
         """Deployments of the service's environments and postmortems with their lessons.
@@ -138,6 +171,12 @@ class GitHubSource:
                 pending_deployments.result()
                 raise
             deployments, notices = pending_deployments.result()
+        self.commit_dates.update(
+            (change.sha, change.committed_at)
+            for issue in [*looked_up.values(), *(i for pm in postmortems for i in pm.sub_issues)]
+            for change in issue.changes
+            if change.sha and change.committed_at
+        )
         mapped = [
             postmortem
             for record in postmortems
@@ -152,6 +191,40 @@ class GitHubSource:
             services_seen=services_seen(postmortems, self.settings.service_label_prefix),
             environments_seen=self.other_environments(query, workflow, deployments),
         )
+
+    def attach_exported(self, query: Query, history: History) -> History:
+        """``history`` with the issues of this GitHub that other platforms' items were
+        exported to (a postmortem's ``tracker_refs`` naming an issue URL) in those items'
+        place, with GitHub's state: one lookup per hundred issues, none when no postmortem
+        exports any. An issue GitHub does not show leaves the exporting platform's item as
+        it was, with a notice; a URL of another host is not this source's."""
+        wanted = {
+            postmortem.id: keys
+            for postmortem in history.postmortems
+            if (keys := exported_issues(postmortem.tracker_refs, self.settings.web_url))
+        }
+        if not wanted:
+            return history
+        looked_up = self.api.issues(sorted({key for keys in wanted.values() for key in keys}))
+        notices = [
+            f"{key[0]}#{key[1]}, named by postmortem {postmortem_id}, is not on GitHub or not "
+            "visible to the token; its item stands as exported"
+            for postmortem_id, keys in wanted.items()
+            for key in keys
+            if key not in looked_up
+        ]
+        postmortems = tuple(
+            _with_exported(
+                postmortem,
+                [
+                    _action_item(looked_up[key], self.settings)
+                    for key in wanted.get(postmortem.id, [])
+                    if key in looked_up
+                ],
+            )
+            for postmortem in history.postmortems
+        )
+        return replace(history, postmortems=postmortems, notices=(*history.notices, *notices))
 
     def other_environments(
         self, query: Query, workflow: DeployWorkflow | None, deployments: Sequence[Deployment]
@@ -284,6 +357,27 @@ def _deployment(record: DeploymentRecord, service: str, settings: GitHubSettings
     )
 
 
+def exported_issues(refs: Sequence[str], web_url: str) -> list[IssueKey]:
+    """The issues of this GitHub (``web_url``) that ``refs`` name by URL, in order."""
+    found: list[IssueKey] = []
+    for ref in refs:
+        match = GITHUB_ISSUE.fullmatch(ref)
+        if match is not None and match[1].lower() == web_url.rstrip("/").lower():
+            found.append((match[2], int(match[3])))
+    return list(dict.fromkeys(found))
+
+
+def _with_exported(postmortem: Postmortem, items: Sequence[ActionItem]) -> Postmortem:
+    """``postmortem`` with each of ``items`` in the place of the item of its id, or added."""
+    if not items:
+        return postmortem
+    # Owner and repository names are case-insensitive on GitHub, and an exported link may
+    # spell them otherwise than GitHub does.
+    by_id = {item.id.lower(): item for item in items}
+    kept = [by_id.pop(item.id.lower(), item) for item in postmortem.action_items]
+    return replace(postmortem, action_items=(*kept, *by_id.values()))
+
+
 def actions_run(deployment: Deployment, web_url: str) -> str | None:
     """The web URL of the Actions run behind ``deployment``'s status, on this GitHub only."""
     home = web_url.rstrip("/")
@@ -381,7 +475,14 @@ def _action_item(issue: IssueRecord, settings: GitHubSettings) -> ActionItem:
         team=teams[0] if teams else None,
         reason=reason if state is ActionItemState.DECLINED else None,
         closed_at=issue.closed_at if state is not ActionItemState.OPEN else None,
+        fixes=tuple(map(_fix, issue.changes)) if state is ActionItemState.DONE else (),
     )
+
+
+def _fix(change: ChangeRecord) -> Fix:
+    """A change that closed an item: ``PR #12``, or the commit's short sha."""
+    ref = f"PR #{change.number}" if change.number is not None else (change.sha or "")[:7]
+    return Fix(ref=ref, url=change.url, sha=change.sha, merged_at=change.merged_at)
 
 
 def services_seen(postmortems: Sequence[PostmortemRecord], prefix: str) -> tuple[ServiceSeen, ...]:

@@ -43,13 +43,14 @@ OLDEST_VERSION = "17.8"
 _LABELS = "labels(first: 100) { nodes { title } }"
 _ISSUE = f"""
   id iid projectId title description state createdAt closedAt dueDate webUrl
-  reference(full: true) {_LABELS}
+  reference(full: true) mergeRequestsCount {_LABELS}
 """
 _WORK_ITEM = f"""
   id iid title state createdAt closedAt webUrl reference(full: true) project {{ id }}
   widgets {{
     ... on WorkItemWidgetLabels {{ {_LABELS} }}
     ... on WorkItemWidgetStartAndDueDate {{ dueDate }}
+    ... on WorkItemWidgetDevelopment {{ closingMergeRequests {{ count }} }}
   }}
 """
 _LINKS = f"""
@@ -251,12 +252,14 @@ def rest_issue(node: Mapping[str, Any]) -> dict[str, Any]:
         "created_at": node.get("createdAt"),
         "closed_at": node.get("closedAt"),
         "due_date": due[:10] if isinstance(due, str) and "T" in due else due,
+        "merge_requests_count": node.get("mergeRequestsCount"),
     }
 
 
 def rest_work_item(node: Mapping[str, Any]) -> dict[str, Any]:
-    """A linked ``WorkItem`` in the REST API's issue fields: its labels and due date come
-    from its widgets, its state in capitals (``OPEN``, ``CLOSED``)."""
+    """A linked ``WorkItem`` in the REST API's issue fields: its labels, due date and the
+    count of merge requests that close it come from its widgets, its state in capitals
+    (``OPEN``, ``CLOSED``)."""
     widgets = [w for w in node.get("widgets") or () if isinstance(w, dict)]
     labels = next((w["labels"] for w in widgets if "labels" in w), None)
     state = node.get("state")
@@ -274,6 +277,15 @@ def rest_work_item(node: Mapping[str, Any]) -> dict[str, Any]:
         "created_at": node.get("createdAt"),
         "closed_at": node.get("closedAt"),
         "due_date": next((w.get("dueDate") for w in widgets if "dueDate" in w), None),
+        # The merge requests that close it: none, and a done item has no fix to ask for.
+        "merge_requests_count": next(
+            (
+                w["closingMergeRequests"].get("count")
+                for w in widgets
+                if isinstance(w.get("closingMergeRequests"), dict)
+            ),
+            None,
+        ),
     }
 
 

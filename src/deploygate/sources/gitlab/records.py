@@ -45,6 +45,7 @@ _ISSUE_TYPES: FieldTypes = {
     "description": (str, NULL),
     "web_url": (str, NULL),
     "closed_at": (str, NULL),
+    "merge_requests_count": (int, NULL),
 }
 """The type of each issue field read; a missing one reads as null."""
 _DEPLOYMENT_TYPES: FieldTypes = {
@@ -55,7 +56,7 @@ _DEPLOYMENT_TYPES: FieldTypes = {
 
 State = TypeVar("State", bound=str)
 Parsed = TypeVar("Parsed")
-Kind = Literal["deployment", "job", "issue"]
+Kind = Literal["deployment", "job", "issue", "merge request"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,8 @@ class IssueRecord:
     created_at: datetime
     due_date: date | None
     closed_at: datetime | None
+    merge_requests_count: int | None = None
+    """How many merge requests close it on merge; None where GitLab does not say."""
 
     @property
     def reference(self) -> str:
@@ -207,6 +210,53 @@ def decode_action_item(raw: Mapping[str, Any]) -> IssueRecord:
     return issue
 
 
+@dataclass(frozen=True, slots=True)
+class ClosingMergeRequest:
+    """A merged merge request that closed an issue: the fix behind a done item."""
+
+    iid: int
+    web_url: str | None
+    sha: str | None
+    """Its merge commit, else its squash commit, else its head (a fast-forward merge)."""
+    merged_at: datetime | None
+
+
+_MERGE_REQUEST_TYPES: FieldTypes = {
+    "iid": (int,),
+    "state": (str,),
+    "web_url": (str, NULL),
+    "merged_at": (str, NULL),
+    "merge_commit_sha": (str, NULL),
+    "squash_commit_sha": (str, NULL),
+    "sha": (str, NULL),
+}
+
+
+def decode_closing_merge_request(raw: Mapping[str, Any]) -> ClosingMergeRequest | None:
+    """One of ``closed_by``'s merge requests; None for one not merged (it fixed nothing yet).
+    See https://docs.gitlab.com/api/issues/#list-merge-requests-that-close-a-particular-issue-on-merge
+    """
+    _check_types("merge request", raw, _MERGE_REQUEST_TYPES)
+    try:
+        merged_at = parse_api_instant(raw.get("merged_at"))
+    except ValueError:
+        raise _malformed(
+            "merge request", raw, f"with the merged_at {raw.get('merged_at')!r:.40}"
+        ) from None
+    if raw["state"] != "merged":
+        return None
+    sha = raw.get("merge_commit_sha") or raw.get("squash_commit_sha") or raw.get("sha")
+    return ClosingMergeRequest(raw["iid"], raw.get("web_url"), sha, merged_at)
+
+
+def decode_comparison(raw: Mapping[str, Any], what: str) -> bool:
+    """Whether a repository compare found no commit of ``to`` that ``from`` lacks."""
+    commits = raw.get("commits")
+    if not isinstance(commits, list):
+        raise SourceError(SOURCE_NAME, f"GitLab answered {what} with the commits {commits!r:.40}")
+    return not commits
+
+
 def decode_username(raw: Mapping[str, Any]) -> str:
     """The token's username (``GET /user``); empty when GitLab names none."""
     username = raw.get("username")
@@ -252,6 +302,7 @@ def _decode_issue(raw: Mapping[str, Any], identifier: int | None) -> IssueRecord
         created_at=_created_at("issue", raw),
         due_date=due_date,
         closed_at=closed_at,
+        merge_requests_count=raw.get("merge_requests_count"),
     )
 
 
@@ -274,6 +325,8 @@ def _name(kind: Kind, raw: Mapping[str, Any]) -> str:
         reference = f"{_project_path(raw) or raw.get('project_id')}#{raw.get('iid')}"
         return f"issue {reference} {str(raw.get('title') or '')!r:.60}"
     identifier = raw.get("id")
+    if kind == "merge request":
+        return f"merge request {_text(raw.get('web_url')) or repr(identifier)[:40]}"
     if kind == "job":
         return f"job {_text(raw.get('web_url')) or repr(identifier)[:40]}"
     sha = _text(raw.get("sha"))

@@ -34,6 +34,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 
 from deploygate.dates import format_instant
@@ -43,6 +44,7 @@ from deploygate.model import (
     ActionItemState,
     Deployment,
     DeploymentStatus,
+    Fix,
     History,
     Postmortem,
     PostmortemState,
@@ -50,6 +52,7 @@ from deploygate.model import (
     ServiceSeen,
     Usage,
 )
+from deploygate.shipping import ContainmentUnknown
 from deploygate.sources.gitlab.api import PER_PAGE, GitLabApi
 from deploygate.sources.gitlab.graphql import (
     OLDEST_VERSION,
@@ -68,6 +71,8 @@ from deploygate.sources.gitlab.records import (
     JobState,
     RunsWanted,
     decode_action_item,
+    decode_closing_merge_request,
+    decode_comparison,
     decode_default_branch,
     decode_deployment,
     decode_job,
@@ -268,6 +273,36 @@ class GitLabSource:
             self.api.record(f"{self.api.project_path(path)}/issues/{iid}", what)
         )
 
+    def closed_by(self, key: IssueKey) -> tuple[Fix, ...]:
+        """The merged merge requests that closed a done item: one request per done item.
+        See https://docs.gitlab.com/api/issues/#list-merge-requests-that-close-a-particular-issue-on-merge
+        """
+        path, iid = key
+        return tuple(
+            Fix(ref=f"!{found.iid}", url=found.web_url, sha=found.sha, merged_at=found.merged_at)
+            for found in self.api.listing(
+                f"{self.api.project_path(path)}/issues/{iid}/closed_by",
+                f"the merge requests that closed {path}#{iid}",
+                decode_closing_merge_request,
+            )
+            if found is not None
+        )
+
+    def contains(self, commit: str, head: str) -> bool:
+        """Whether the deployed ``head`` holds ``commit``: the deploying project's compare
+        from ``head`` to ``commit`` lists no commit. A fix GitLab cannot follow (a commit
+        the project lacks) is :class:`ContainmentUnknown`, never a failed source.
+        See https://docs.gitlab.com/api/repositories/#compare-branches-tags-or-commits"""
+        what = f"the compare of {head[:12]} with {commit[:12]}"
+        path = f"{self.api.project_path(self.settings.project)}/repository/compare"
+        try:
+            answer = self.api.record(f"{path}?from={head}&to={commit}", what)
+            return decode_comparison(answer, what)
+        except SourceError as error:
+            raise ContainmentUnknown(
+                f"whether a fix has shipped was not checked: {error.problem}"
+            ) from None
+
     def usage(self) -> Usage | None:
         """The requests sent so far and the rate limit the API reported."""
         return self.api.usage()
@@ -306,9 +341,20 @@ class GitLabSource:
                 if key not in {item.key for item in linked}
             }
             looked_up = self._look_up(pool, sorted(wanted))
+            # Only a done item that a merge request closes can have a fix: GitLab counts
+            # them on the issue (merge_requests_count), so an item closed by hand costs
+            # no request.
+            done = sorted({
+                item.key
+                for item in (*(each for _, linked in covered for each in linked),
+                             *looked_up.values())
+                if item is not None and is_done(item, self.settings)
+                and item.merge_requests_count != 0
+            })  # fmt: skip
+            fixes = dict(zip(done, pool.map(self.closed_by, done), strict=True))
             deployments = pending_deployments.result()
         postmortems = [
-            postmortem(issue, linked, looked_up, query.service, self.settings)
+            postmortem(issue, linked, looked_up, query.service, self.settings, fixes)
             for issue, linked in covered
         ]
         return History(
@@ -491,13 +537,16 @@ def postmortem(
     looked_up: Mapping[IssueKey, IssueRecord | None],
     service: str,
     settings: GitLabSettings,
+    fixes: Mapping[IssueKey, tuple[Fix, ...]] | None = None,
 ) -> Postmortem:
-    """A postmortem issue with its action items: its links, then its task list's issues."""
+    """A postmortem issue with its action items: its links, then its task list's issues,
+    each done one with the ``fixes`` that closed it."""
     items: dict[IssueKey, ActionItem] = {}
     referenced = [looked_up.get(key) for key in references(issue, settings)]
     for candidate in [*linked, *referenced]:
-        if candidate is not None:
-            items.setdefault(candidate.key, action_item(candidate, settings))
+        if candidate is not None and candidate.key not in items:
+            item = action_item(candidate, settings)
+            items[candidate.key] = replace(item, fixes=(fixes or {}).get(candidate.key, ()))
     return Postmortem(
         id=issue.reference,
         title=issue.title,
@@ -515,10 +564,19 @@ def postmortem(
     )
 
 
+def _declined(issue: IssueRecord, settings: GitLabSettings) -> list[str]:
+    return [label for label in issue.labels if label.lower() in settings.declined_labels]
+
+
+def is_done(issue: IssueRecord, settings: GitLabSettings) -> bool:
+    """Closed, and not with a declined label: a lesson done, whose fix is worth asking for."""
+    return issue.state != "opened" and not _declined(issue, settings)
+
+
 def action_item(issue: IssueRecord, settings: GitLabSettings) -> ActionItem:
     """A linked or referenced issue as an action item; a declined label makes a closed
     one declined, and a ``team::NAME`` label names its team."""
-    declined = [label for label in issue.labels if label.lower() in settings.declined_labels]
+    declined = _declined(issue, settings)
     if issue.state == "opened":
         state = ActionItemState.OPEN
     else:

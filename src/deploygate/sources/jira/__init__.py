@@ -43,5 +43,6 @@ BACKEND = Registration(
     connect=connect,
     token_variables=lambda table: (table.token_env,),
     explain=explain,
+    secrets=lambda settings: settings.secrets,
     holds_deployments=False,
 )

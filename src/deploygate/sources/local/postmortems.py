@@ -14,11 +14,13 @@ The format (documented in the README, with an example in
 
     ## Action items
     - [ ] Alert on payment error budget burn (due: 2026-10-01, team: payments)
-    - [x] Validate payment config in CI (closed: 2026-09-20)
+    - [x] Validate payment config in CI (closed: 2026-09-20, fix: 4f2a9c1)
     - [-] Rewrite the client (reason: duplicate of the alerting item)
 
 ``[ ]`` is open, ``[x]`` done and ``[-]`` declined; ``closed`` says when a done
-or declined item was closed, which the learning-loop report measures by.
+or declined item was closed, which the learning-loop report measures by; ``fix``
+names the change that did it (a commit sha, or a pull or merge request URL), so
+the check can tell whether the lesson has shipped.
 Action items can also be ``[[action_items]]`` tables in the front matter. Anything malformed is an
 :class:`InputError` naming the file and line: a postmortem that cannot be
 read must never be skipped in silence, or its lessons would vanish.
@@ -44,7 +46,7 @@ from deploygate.dates import (
     to_utc,
 )
 from deploygate.errors import InputError, decode_utf8, did_you_mean
-from deploygate.model import ActionItem, ActionItemState, Postmortem, PostmortemState
+from deploygate.model import ActionItem, ActionItemState, Fix, Postmortem, PostmortemState
 from deploygate.sources.markdown import first_heading, lines_outside_code, task
 
 FENCE = "+++"
@@ -67,8 +69,15 @@ _FRONT_MATTER_KEYS = (
 MAX_FRONT_MATTER = 64 * 1024
 """Metadata is a few lines; a cap keeps TOML's parser, which is quadratic on some
 shapes, from spending minutes on a contributor's file."""
-_ITEM_KEYS = ("title", "state", "due", "team", "reason", "id", "closed")
-_INLINE_KEYS = ("due", "team", "reason", "id", "closed")
+_ITEM_KEYS = ("title", "state", "due", "team", "reason", "id", "closed", "fix")
+_INLINE_KEYS = ("due", "team", "reason", "id", "closed", "fix")
+_SHA = re.compile(r"[0-9a-f]{7,64}", re.IGNORECASE)
+_CHANGE_URL = re.compile(
+    r"https?://[^\s/]+/\S+?/(?:-/)?(?:(?P<pull>pull)|(?P<merge>merge_requests)|commits?)/"
+    r"(?P<name>[0-9a-f]+)/?(?:[?#]\S*)?",
+    re.IGNORECASE,
+)
+"""A pull request's (GitHub), a merge request's (GitLab) or a commit's web address."""
 _DATE_KEYS = ("due", "closed")
 _TRAILING_ATTRIBUTES = re.compile(r"\(([^()]*)\)\s*$")
 _JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
@@ -343,6 +352,7 @@ class _Parser:
                 closed_at = _instant(fields["closed"])
             except ValueError as error:
                 raise self.fail(str(error), key=prefix + "closed", line=line) from None
+        fixes = (self.fix(fields["fix"], prefix + "fix", line),) if "fix" in fields else ()
         return ActionItem(
             id=self.item_id(fields.get("id"), title, line),
             title=title,
@@ -354,7 +364,30 @@ class _Parser:
             reason=fields.get("reason"),
             closed_at=closed_at,
             line=line,
+            fixes=fixes,
         )
+
+    def fix(self, value: Any, key: str, line: int | None) -> Fix:
+        """A ``fix``: a commit sha, or the web address of a pull request, merge request or
+        commit. A request's merge commit is not in the file, so only a sha can be followed."""
+        text = value.strip() if isinstance(value, str) else ""
+        if _SHA.fullmatch(text):
+            return Fix(ref=text[:7], sha=text.lower())
+        found = _CHANGE_URL.fullmatch(text)
+        if found is None:
+            raise self.fail(
+                f"not a commit sha or a change's URL: {value!r:.60}",
+                key=key,
+                line=line,
+                expected="a commit sha (7 to 64 hex digits), or a pull request, merge request "
+                "or commit URL",
+            )
+        name = found.group("name")
+        if found.group("pull"):
+            return Fix(ref=f"PR #{name}", url=text)
+        if found.group("merge"):
+            return Fix(ref=f"!{name}", url=text)
+        return Fix(ref=name[:7], url=text, sha=name.lower())
 
     def task_items(self, created_at: datetime, url: str | None) -> Iterator[ActionItem]:
         for number, line in lines_outside_code(self.document.body, self.document.body_start):

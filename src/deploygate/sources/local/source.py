@@ -6,6 +6,7 @@ from pathlib import Path
 
 from deploygate.errors import InputError, SourceError
 from deploygate.model import History, Postmortem, Query, ServiceSeen, Usage
+from deploygate.sources.local.commits import GitRepository
 from deploygate.sources.local.config import LocalSettings
 from deploygate.sources.local.files import (
     MAX_POSTMORTEM_BYTES,
@@ -27,6 +28,7 @@ class LocalSource:
 
     def __init__(self, settings: LocalSettings) -> None:
         self.settings = settings
+        self.repository = GitRepository(settings.root)
 
     def collect(self, query: Query) -> History:
         """Every recorded deployment and every postmortem of the query's service.
@@ -48,7 +50,9 @@ class LocalSource:
         notices = recorded.notices if started else (self._no_history(query),)
         return History(
             deployments=recorded.deployments,
-            postmortems=tuple(pm for pm in every if pm.covers(query.service)),
+            postmortems=tuple(
+                self.repository.with_merge_times([pm for pm in every if pm.covers(query.service)])
+            ),
             notices=notices,
             services_seen=tuple(seen),
         )
@@ -60,6 +64,10 @@ class LocalSource:
             f"recording each deploy: deploygate record --service {query.service} "
             f"--environment {environment} --status success (or failure)"
         )
+
+    def contains(self, commit: str, head: str) -> bool:
+        """Whether the deployed ``head`` holds ``commit``, asked of the repository's git."""
+        return self.repository.contains(commit, head)
 
     def usage(self) -> Usage | None:
         """Files only: no requests, no rate limit."""

@@ -1,0 +1,183 @@
+"""Did the lesson ship? The five cases on the local store, with a real git repository.
+
+The repository is made here with git itself (``commit-tree``, so an old
+branch can lack a fix), the deployments as ``deploygate record --sha`` writes them, and
+the postmortems name each fix by its commit in the task list's parenthesis
+or the front matter. The check asks ``git merge-base --is-ancestor``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import findings_by_rule, json_report, run_cli
+from fakes.shipped import (
+    COMMITS,
+    EXPECTED_FIXES,
+    NO_CHANGE,
+    UNSHIPPED,
+    days_ago,
+    local_story,
+    record_history,
+    write_postmortems,
+)
+from fakes.worlds import NOW
+
+Story = tuple[Path, dict[str, str]]
+"""The project folder and the shas of the story's commits by name."""
+
+
+def check(proj: Path, *args: str) -> dict[str, Any]:
+    result = run_cli(
+        "check", "--config", str(proj / "deploygate.toml"), "--service", "checkout",
+        "--now", NOW.isoformat(), "--format", "json", *args,
+    )  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    return json_report(result.stdout)
+
+
+@pytest.fixture
+def story(proj: Path) -> Story:
+    return proj, local_story(proj)
+
+
+def test_a_fix_merged_after_the_last_deploy_is_unshipped(story: Story) -> None:
+    proj, shas = story
+    report = check(proj)
+    [unshipped] = findings_by_rule(report, "unshipped-fix")
+    assert unshipped["level"] == "warning"
+    assert unshipped["action_item"]["title"] == UNSHIPPED
+    assert (
+        f"its fix ({shas['F'][:7]}, merged {days_ago(2).date()}) has not reached production: "
+        f"the latest production deployment ({shas['I'][:7]}, {days_ago(5).date()}) does not "
+        "contain it" in unshipped["message"]
+    )
+    [fix] = unshipped["fixes"]
+    assert fix["shipped"] is False
+    assert fix["latest_deployment"]["sha"] == shas["I"]
+    assert fix["in_deploying"] is None
+
+
+def test_a_fix_that_shipped_is_no_finding_and_says_when(story: Story) -> None:
+    """shipped_at is the first production deploy that held the fix, whatever the repeat saw:
+    the learning-loop report's lesson lead time reads it."""
+    proj, shas = story
+    report = check(proj)
+    unshipped = findings_by_rule(report, "unshipped-fix")
+    assert {finding["action_item"]["title"] for finding in unshipped} == {UNSHIPPED}
+    shipped_at = {
+        shipment["fix"]["sha"]: shipment["fix"]["shipped_at"]
+        for finding in findings_by_rule(report, "repeat-failure")
+        for shipment in finding["fixes"]
+    }
+    for title, commit in (("Coalesce cache refills", "C"), ("Bound the payment queue", "E")):
+        expected = days_ago(EXPECTED_FIXES[title]).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert shipped_at[shas[commit]] == expected, title
+    assert shipped_at[shas["F"]] is None
+
+
+def test_a_repeat_after_the_fix_shipped_says_the_lesson_did_not_work(story: Story) -> None:
+    proj, shas = story
+    report = check(proj)
+    repeat = next(
+        finding
+        for finding in findings_by_rule(report, "repeat-failure")
+        if finding["deployment"]["sha"] == shas["D"]
+    )
+    assert repeat["level"] == "error"
+    assert (
+        f"its fix {shas['C'][:7]} shipped to production in deployment checkout-3 on "
+        f"{days_ago(44).date()}, and the failure repeated on {days_ago(30).date()}: the lesson "
+        "did not work" in repeat["message"]
+    )
+    assert f"“{NO_CHANGE}” (no linked change)" in repeat["message"]
+    [shipment] = repeat["fixes"]
+    assert shipment["shipped"] is True
+    assert shipment["shipped_in"]["sha"] == shas["C"]
+
+
+def test_a_repeat_before_the_fix_shipped_says_so(story: Story) -> None:
+    proj, shas = story
+    report = check(proj)
+    repeat = next(
+        finding
+        for finding in findings_by_rule(report, "repeat-failure")
+        if finding["deployment"]["sha"] == shas["D'"]
+    )
+    assert (
+        f"“Bound the payment queue” (its fix {shas['E'][:7]} had not shipped when the failure "
+        "repeated)" in repeat["message"]
+    )
+    assert (
+        f"“Alert on queue depth” (its fix {shas['F'][:7]} was merged only after the failure "
+        "repeated)" in repeat["message"]
+    )
+    shipments = {shipment["fix"]["sha"]: shipment for shipment in repeat["fixes"]}
+    assert shipments[shas["E"]]["shipped"] is False
+    assert shipments[shas["E"]]["latest_deployment"]["sha"] == shas["C"]
+
+
+def test_an_item_closed_with_no_change_is_no_finding(story: Story) -> None:
+    proj, _ = story
+    report = check(proj)
+    about = [f for f in report["findings"] if (f["action_item"] or {}).get("title") == NO_CHANGE]
+    assert about == []
+
+
+def test_the_sha_being_deployed_ships_the_fix(story: Story) -> None:
+    proj, shas = story
+    report = check(proj, "--sha", shas["F"])
+    [unshipped] = findings_by_rule(report, "unshipped-fix")
+    assert unshipped["level"] == "notice"
+    assert unshipped["message"].endswith("; this deploy ships it")
+    assert unshipped["fixes"][0]["in_deploying"] is True
+    # A deploy from the old branch does not ship it: still a warning.
+    report = check(proj, "--sha", shas["D'"])
+    [unshipped] = findings_by_rule(report, "unshipped-fix")
+    assert unshipped["level"] == "warning"
+
+
+def test_the_ci_sha_is_the_one_being_deployed(story: Story) -> None:
+    proj, shas = story
+    result = run_cli(
+        "check", "--config", str(proj / "deploygate.toml"), "--service", "checkout",
+        "--now", NOW.isoformat(), "--format", "json", env={"CI_COMMIT_SHA": shas["F"]},
+    )  # fmt: skip
+    [unshipped] = findings_by_rule(json_report(result.stdout), "unshipped-fix")
+    assert unshipped["level"] == "notice"
+
+
+def test_without_a_repository_the_check_says_it_could_not_follow_fixes(proj: Path) -> None:
+    shas = {commit.name: f"{index:x}" * 40 for index, commit in enumerate(COMMITS, start=1)}
+    shas = {name: sha[:40] for name, sha in shas.items()}
+    record_history(proj, shas)
+    write_postmortems(proj, shas)  # and no repository
+    report = check(proj)
+    assert findings_by_rule(report, "unshipped-fix") == []
+    [local] = report["sources"]
+    assert any(
+        notice.startswith(f"no git repository at {proj}: whether each done item's fix has shipped")
+        for notice in local["notices"]
+    ), local["notices"]
+    # A deployment of the fix's own commit holds it, git or not; any other could not be told.
+    messages = " ".join(
+        finding["message"] for finding in findings_by_rule(report, "repeat-failure")
+    )
+    assert f"its fix {shas['C'][:7]} shipped to production" in messages
+    assert f"its fix {shas['E'][:7]}: whether it had shipped could not be told" in messages
+
+
+def test_a_fix_key_that_is_neither_sha_nor_url_is_refused(proj: Path) -> None:
+    (proj / "postmortems" / "pm.md").write_text(
+        '+++\nservice = "checkout"\ndate = 2026-11-10\n+++\n# Down\n'
+        "- [x] Add a check (fix: the big refactor)\n"
+    )
+    result = run_cli(
+        "check", "--config", str(proj / "deploygate.toml"), "--service", "checkout",
+        "--now", NOW.isoformat(),
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "pm.md:6: fix:" in result.stderr
+    assert "not a commit sha or a change's URL" in result.stderr

@@ -1,0 +1,129 @@
+"""How the gate follows a fix to the deployments: what it asks, how often, and what it concludes.
+
+The repository here is an in-memory commit graph that answers as git
+would, and counts the questions it is asked: the cost is the point. The
+sources' own answers (git, GitHub, GitLab) are tested against real git and
+the fakes in tests/sources/*/test_*_shipping.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from conftest import NOW
+
+from deploygate.model import ActionItem, ActionItemState, Deployment, DeploymentStatus, Fix
+from deploygate.shipping import ContainmentUnknown, Prober, first_questions, shipment, successes
+
+
+@dataclass
+class Line:
+    """Commits ``c0``, ``c1``, ... in one line: ``cN`` holds every ``cM`` with M <= N."""
+
+    name: str = "line"
+    asked: list[tuple[str, str]] = field(default_factory=list)
+
+    def contains(self, commit: str, head: str) -> bool:
+        self.asked.append((commit, head))
+        if not commit.startswith("c") or not head.startswith("c"):
+            raise ContainmentUnknown(f"no commit {commit} or {head}")
+        return int(commit[1:]) <= int(head[1:])
+
+
+@dataclass
+class Batching(Line):
+    batches: list[Sequence[tuple[str, str]]] = field(default_factory=list)
+
+    def contains_all(self, pairs: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], bool]:
+        self.batches.append(pairs)
+        return {(commit, head): int(commit[1:]) <= int(head[1:]) for commit, head in pairs}
+
+
+def deploys(*commits: int, every: timedelta = timedelta(days=1)) -> list[Deployment]:
+    """Successful deployments of the commits given, oldest first, a day apart until NOW."""
+    start = NOW - every * len(commits)
+    return successes(
+        (
+            Deployment(f"d{n}", "checkout", "production", DeploymentStatus.SUCCESS,
+                       start + every * n, sha=f"c{commit}")
+            for n, commit in enumerate(commits)
+        ),
+        "checkout",
+        "production",
+    )  # fmt: skip
+
+
+ITEM = ActionItem("pm#1", "Bound the queue", ActionItemState.DONE, NOW - timedelta(days=30))
+
+
+def fix(commit: str, merged_at: datetime | None = None) -> Fix:
+    return Fix(ref=commit, sha=commit, merged_at=merged_at)
+
+
+def test_a_fix_in_the_next_deploy_costs_two_questions() -> None:
+    repository = Line()
+    deployed = deploys(1, 2, 5, 6, 7, 8, 9)
+    merged = deployed[1].created_at + timedelta(hours=1)  # c3, merged after d1
+    found = shipment(Prober([repository]), ITEM, fix("c3", merged), deployed, "production", NOW)
+    assert found.shipped_in is deployed[2]
+    assert found.fix.shipped_at == deployed[2].created_at
+    assert repository.asked == [("c3", "c9"), ("c3", "c5")]
+
+
+def test_a_fix_that_missed_deploys_is_bisected_and_each_pair_asked_once() -> None:
+    repository = Line()
+    prober = Prober([repository])
+    deployed = deploys(1, 2, 2, 2, 2, 2, 2, 2, 4, 5)  # an old commit went out again and again
+    merged = deployed[0].created_at + timedelta(hours=1)
+    found = shipment(prober, ITEM, fix("c3", merged), deployed, "production", NOW)
+    assert found.shipped_in is deployed[8]
+    assert len(repository.asked) == len(set(repository.asked)) <= 4
+    asked = len(repository.asked)
+    again = shipment(prober, ITEM, fix("c3", merged), deployed, "production", NOW)
+    assert again == found
+    assert len(repository.asked) == asked  # answered from the run's cache
+
+
+def test_the_latest_deploy_decides_even_when_an_earlier_one_held_the_fix() -> None:
+    repository = Line()
+    deployed = deploys(1, 5, 2)  # c5 went out, then an old branch at c2
+    found = shipment(Prober([repository]), ITEM, fix("c3"), deployed, "production", NOW)
+    assert found.known
+    assert found.shipped_in is None
+    assert found.latest is deployed[-1]
+    assert repository.asked == [("c3", "c2")]
+
+
+def test_an_answer_nobody_can_give_is_unknown_with_the_reason() -> None:
+    repository = Line()
+    prober = Prober([repository])
+    found = shipment(prober, ITEM, fix("x3"), deploys(1, 2), "production", NOW)
+    assert not found.known
+    assert prober.notices == {"line": ["no commit x3 or c2"]}
+
+
+def test_no_question_without_a_deployment_or_a_commit() -> None:
+    repository = Line()
+    prober = Prober([repository])
+    assert shipment(prober, ITEM, fix("c3"), [], "production", NOW).shipped_in is None
+    unmerged = shipment(prober, ITEM, Fix(ref="PR #4"), deploys(1), "production", NOW)
+    assert not unmerged.known
+    assert repository.asked == []
+
+
+def test_a_batch_answers_the_first_questions_in_one_round() -> None:
+    repository = Batching()
+    prober = Prober([repository])
+    deployed = deploys(1, 2, 5, 6, 7, 8, 9)
+    hour = timedelta(hours=1)
+    fixes = [fix("c3", deployed[1].created_at + hour), fix("c4", deployed[1].created_at + hour),
+             fix("c8", deployed[4].created_at + hour)]  # fmt: skip
+    prober.prefetch(pair for each in fixes for pair in first_questions(each, deployed, NOW))
+    for each in fixes:
+        shipment(prober, ITEM, each, deployed, "production", NOW)
+    assert len(repository.batches) == 1
+    assert repository.asked == []  # nothing left to ask one by one
+    assert sorted(repository.batches[0]) == [("c3", "c5"), ("c3", "c9"), ("c4", "c5"),
+                                             ("c4", "c9"), ("c8", "c9")]  # fmt: skip
