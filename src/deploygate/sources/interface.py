@@ -171,12 +171,12 @@ class Registration(Generic[TableT, SettingsT]):
     of them."""
     explain: Callable[[SettingsT], Sequence[tuple[str, str]]]
     """What ``deploygate config`` says of it, as (name, value) lines."""
+    secrets: Callable[[SettingsT], tuple[str, ...]]
+    """The secrets that settings with their credentials hold (none for the local store).
+    Each output is cleaned of them, as of the token variables: a token may come from
+    elsewhere than the environment (``gh auth token`` on a laptop)."""
     holds_deployments: bool = True
     """False for a tracker."""
-    secrets: Callable[[SettingsT], tuple[str, ...]] = lambda settings: ()
-    """The secrets that settings with their credentials hold. Each output is cleaned of
-    them, as of the token variables: a token may come from elsewhere than the
-    environment (``gh auth token`` on a laptop)."""
     starter: Callable[[str | None, str | None], str] | None = None
     """Its commented table for ``deploygate init`` when it is the source chosen, given the
     repository's path that the git remote names and the web address of a self-hosted

@@ -92,4 +92,5 @@ BACKEND = Registration(
     connect=connect,
     token_variables=lambda table: (),
     explain=explain,
+    secrets=lambda settings: (),
 )

@@ -49,5 +49,6 @@ BACKEND = Registration(
     connect=connect,
     token_variables=lambda table: (table.token_env,),
     explain=explain,
+    secrets=lambda settings: (settings.token,),
     holds_deployments=False,
 )
