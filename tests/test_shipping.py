@@ -127,3 +127,23 @@ def test_a_batch_answers_the_first_questions_in_one_round() -> None:
     assert repository.asked == []  # nothing left to ask one by one
     assert sorted(repository.batches[0]) == [("c3", "c5"), ("c3", "c9"), ("c4", "c5"),
                                              ("c4", "c9"), ("c8", "c9")]  # fmt: skip
+
+
+@dataclass
+class Unknowing:
+    """A repository that can never tell: any answer the prober gives came from elsewhere."""
+
+    name: str = "unknowing"
+
+    def contains(self, commit: str, head: str) -> bool:
+        raise ContainmentUnknown("cannot tell")
+
+
+def test_only_a_prefix_of_seven_digits_in_any_case_is_the_same_commit() -> None:
+    """A first hex digit in common is not one commit; git's short names are 7+, any case."""
+    full = "4f2a9c1d" + "0" * 32
+    prober = Prober([Unknowing()])
+    assert prober.contains(full, "4") is None
+    assert prober.contains("4", full) is None
+    assert prober.contains("4F2A9C1", full) is True
+    assert prober.contains(full, "4f2a9c") is None

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from deploygate.linking import same_commit
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -86,7 +87,9 @@ class Prober:
         """Ask the pairs not yet answered together, of each repository that can batch them:
         the questions the next steps will ask for certain, in one round trip or a few."""
         wanted = [
-            pair for pair in dict.fromkeys(pairs) if pair not in self.answers and not _same(*pair)
+            pair
+            for pair in dict.fromkeys(pairs)
+            if pair not in self.answers and not same_commit(*pair)
         ]
         for repository in self.repositories:
             if wanted and isinstance(repository, BatchRepository):
@@ -96,7 +99,7 @@ class Prober:
 
     def contains(self, commit: str, head: str) -> bool | None:
         """Whether ``head`` contains ``commit``; None when no repository could tell."""
-        if _same(commit, head):
+        if same_commit(commit, head):
             return True
         pair = (commit, head)
         if pair not in self.answers:
@@ -112,11 +115,6 @@ class Prober:
                 if unknown.reason not in said:
                     said.append(unknown.reason)
         return None
-
-
-def _same(commit: str, head: str) -> bool:
-    """One commit, named in full or in short."""
-    return head.startswith(commit) or commit.startswith(head)
 
 
 def successes(

@@ -139,6 +139,36 @@ def test_the_sha_being_deployed_ships_the_fix(story: Story) -> None:
     assert unshipped["level"] == "warning"
 
 
+def test_a_deploying_sha_is_one_commit_in_any_case_never_a_digit(story: Story) -> None:
+    """git reads a name of 7+ hex digits in either case; one digit in common with the fix is
+    not the fix, and is refused before anything is read."""
+    proj, shas = story
+    [unshipped] = findings_by_rule(check(proj, "--sha", shas["F"][:7].upper()), "unshipped-fix")
+    assert unshipped["level"] == "notice"
+    result = run_cli(
+        "check", "--config", str(proj / "deploygate.toml"), "--service", "checkout",
+        "--now", NOW.isoformat(), "--format", "json", "--sha", shas["F"][0],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert f"'{shas['F'][0]}' is not a commit sha; expected 7 to 64 hex digits" in line
+
+
+def test_record_refuses_a_sha_that_is_not_hex(proj: Path) -> None:
+    result = run_cli(
+        "record", "--config", str(proj / "deploygate.toml"), "--service", "checkout",
+        "--environment", "production", "--status", "success", "--sha", "abc1234&straight=true",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert "'abc1234&straight=true' is not a commit sha; expected 7 to 64 hex digits" in line
+    assert (
+        not (proj / ".deploygate" / "history.jsonl").exists()
+        or "straight" not in (proj / ".deploygate" / "history.jsonl").read_text()
+    )
+
+
 def test_the_ci_sha_is_the_one_being_deployed(story: Story) -> None:
     proj, shas = story
     result = run_cli(
