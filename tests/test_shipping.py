@@ -147,3 +147,28 @@ def test_only_a_prefix_of_seven_digits_in_any_case_is_the_same_commit() -> None:
     assert prober.contains("4", full) is None
     assert prober.contains("4F2A9C1", full) is True
     assert prober.contains(full, "4f2a9c") is None
+
+
+@dataclass
+class Forgetful(Line):
+    """A line that cannot tell about one deployment's commit, as a compare that timed out."""
+
+    blind: str = ""
+
+    def contains(self, commit: str, head: str) -> bool:
+        if head == self.blind:
+            self.asked.append((commit, head))
+            raise ContainmentUnknown(f"timed out on {head}")
+        return super().contains(commit, head)
+
+
+def test_an_unknown_answer_in_the_bisection_is_unknown_never_a_later_deploy() -> None:
+    """Read as "not contained", the unknown c4 would move the first deploy to c5's, later."""
+    deployed = deploys(1, 2, 2, 2, 4, 5, 6)
+    merged = deployed[0].created_at + timedelta(hours=1)
+    prober = Prober([Forgetful(blind="c4")])
+    found = shipment(prober, ITEM, fix("c3", merged), deployed, "production", NOW)
+    assert not found.known
+    assert found.shipped_in is None
+    assert found.fix.shipped_at is None
+    assert prober.notices == {"line": ["timed out on c4"]}

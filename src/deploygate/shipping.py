@@ -156,6 +156,8 @@ def shipment(
     if not contained:
         return found
     first = _first_containing(prober, fix.sha, fix.merged_at, until)
+    if first is None:
+        return replace(found, known=False)
     return replace(found, fix=replace(fix, shipped_at=first.created_at), shipped_in=first)
 
 
@@ -186,15 +188,21 @@ def first_questions(
 
 def _first_containing(
     prober: Prober, sha: str, merged_at: datetime | None, until: Sequence[Deployment]
-) -> Deployment:
-    """The first of ``until`` that contains ``sha``, knowing the last one does."""
+) -> Deployment | None:
+    """The first of ``until`` that contains ``sha``, knowing the last one does; None when an
+    answer on the way is unknown. Reading unknown as "not contained" would move the first
+    deployment later, and with it the fix's ``shipped_at`` and the lesson's lead time."""
     candidates = _candidates(merged_at, until)
     low, high = 0, len(candidates) - 1  # candidates[high] contains it
-    if prober.contains(sha, candidates[low].sha or "") is True:
-        return candidates[low]
+    first = prober.contains(sha, candidates[low].sha or "")
+    if first is not False:
+        return candidates[low] if first else None
     while high - low > 1:  # candidates[low] does not contain it
         middle = (low + high) // 2
-        if prober.contains(sha, candidates[middle].sha or "") is True:
+        contained = prober.contains(sha, candidates[middle].sha or "")
+        if contained is None:
+            return None
+        if contained:
             high = middle
         else:
             low = middle
