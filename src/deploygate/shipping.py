@@ -106,15 +106,23 @@ class Prober:
             self.answers[pair] = self._ask(commit, head)
         return self.answers[pair]
 
+    def note(self, reason: str) -> None:
+        """Why no fix was followed at all, said once, by the first source that could have."""
+        for repository in self.repositories[:1]:
+            self._note(repository.name, reason)
+
     def _ask(self, commit: str, head: str) -> bool | None:
         for repository in self.repositories:
             try:
                 return repository.contains(commit, head)
             except ContainmentUnknown as unknown:
-                said = self.notices.setdefault(repository.name, [])
-                if unknown.reason not in said:
-                    said.append(unknown.reason)
+                self._note(repository.name, unknown.reason)
         return None
+
+    def _note(self, name: str, reason: str) -> None:
+        said = self.notices.setdefault(name, [])
+        if reason not in said:
+            said.append(reason)
 
 
 def successes(

@@ -179,6 +179,27 @@ def test_the_ci_sha_is_the_one_being_deployed(story: Story) -> None:
     assert unshipped["level"] == "notice"
 
 
+def test_a_service_that_deploys_to_prod_is_told_to_name_it_not_warned_per_fix(
+    story: Story,
+) -> None:
+    """With no environment named, fixes follow production; a service whose environment is
+    ``prod`` would get a warning for every done fix, so it gets one notice instead."""
+    proj, _ = story
+    history = proj / "deployments.jsonl"
+    history.write_text(history.read_text().replace('"production"', '"prod"'))
+    report = check(proj)
+    assert findings_by_rule(report, "unshipped-fix") == []
+    [local] = report["sources"]
+    [notice] = [n for n in local["notices"] if "--environment" in n]
+    assert notice == (
+        "whether each done item's fix has shipped was not checked: checkout has no successful "
+        "production deployment and no environment was named; name the one its fixes must "
+        "reach with --environment (checkout deploys to prod)"
+    )
+    [unshipped] = findings_by_rule(check(proj, "--environment", "prod"), "unshipped-fix")
+    assert unshipped["level"] == "warning"
+
+
 def test_without_a_repository_the_check_says_it_could_not_follow_fixes(proj: Path) -> None:
     shas = {commit.name: f"{index:x}" * 40 for index, commit in enumerate(COMMITS, start=1)}
     shas = {name: sha[:40] for name, sha in shas.items()}
