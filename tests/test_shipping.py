@@ -9,12 +9,21 @@ the fakes in tests/sources/*/test_*_shipping.py.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from conftest import NOW
+from conftest import NOW, MemorySource, postmortem
 
-from deploygate.model import ActionItem, ActionItemState, Deployment, DeploymentStatus, Fix
+from deploygate.gate import learning_report
+from deploygate.model import (
+    ActionItem,
+    ActionItemState,
+    Deployment,
+    DeploymentStatus,
+    Fix,
+    History,
+)
+from deploygate.rules import Policy
 from deploygate.shipping import ContainmentUnknown, Prober, first_questions, shipment, successes
 
 
@@ -172,3 +181,31 @@ def test_an_unknown_answer_in_the_bisection_is_unknown_never_a_later_deploy() ->
     assert found.shipped_in is None
     assert found.fix.shipped_at is None
     assert prober.notices == {"line": ["timed out on c4"]}
+
+
+class Remembering(MemorySource):
+    """A source that holds a history and a line of commits: the repository of both services."""
+
+    def __init__(self, history: History) -> None:
+        super().__init__(history)
+        self.line = Line()
+
+    def contains(self, commit: str, head: str) -> bool:
+        return self.line.contains(commit, head)
+
+
+def test_a_report_asks_each_pair_once_across_its_services() -> None:
+    """Two services of one repository, sharing a fix and a deployed commit: one question."""
+    services = ("checkout", "payments")
+    deployed = tuple(
+        Deployment(f"{service}-1", service, "production", DeploymentStatus.SUCCESS,
+                   NOW - timedelta(days=1), sha="c9")
+        for service in services
+    )  # fmt: skip
+    done = replace(ITEM, fixes=(fix("c3"),))
+    postmortems = tuple(
+        postmortem(f"pm-{service}", service=service, items=(done,)) for service in services
+    )
+    source = Remembering(History(deployments=deployed, postmortems=postmortems))
+    learning_report([source], services, Policy(), now=NOW, period=timedelta(days=30))
+    assert source.line.asked == [("c3", "c9")]

@@ -340,7 +340,8 @@ def check(
 
 
 def prober_of(sources: Sequence[Backend]) -> Prober:
-    """One run's prober: the sources that can follow a commit, each pair asked once."""
+    """One check's or report's prober: the sources that can follow a commit, each pair
+    asked once."""
     return Prober([source for source in sources if isinstance(source, Repository)])
 
 
@@ -479,6 +480,7 @@ def learning_report(
     from deploygate.loop import LoopReport, learning_loop  # a check does not measure the loop
 
     loops = []
+    prober = prober_of(sources)  # one for every service: each pair is asked once per report
     for service in services:
         query = Query(service=service, environment=None, now=now, lookback=period)
         history, statuses = collect(sources, query, policy)
@@ -486,7 +488,7 @@ def learning_report(
         if failed:
             raise SourceError(failed[0].name, failed[0].error or "failed")
         # Each fix's shipped_at, for the lesson lead time: when production first held it.
-        history = with_shipped_at(history, ship(prober_of(sources), history, query))
+        history = with_shipped_at(history, ship(prober, history, query))
         evidence = build_evidence(history, query, policy)
         found = list(find_repeats(evidence))
         related = sum(1 for repeat in found if repeat.related)

@@ -16,7 +16,8 @@ asked together first (:meth:`Prober.prefetch`), of a source that can batch
 them (GitHub: a hundred a request); the rest, one at a time. A commit is
 never in a deployment made before it was merged, and a deployment is
 assumed to contain whatever an earlier one of the environment did, which
-holds while deploys go forward. Each distinct pair is asked once per run;
+holds while deploys go forward. Each distinct pair is asked once per check,
+or per learning-loop report across all its services (one :class:`Prober`);
 nothing is kept across runs. So the cost grows with the done items that
 have a fix, not with the deployments.
 """
