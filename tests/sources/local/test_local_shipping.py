@@ -234,3 +234,20 @@ def test_a_fix_key_that_is_neither_sha_nor_url_is_refused(proj: Path) -> None:
     assert result.exit_code == 2
     assert "pm.md:6: fix:" in result.stderr
     assert "not a commit sha or a change's URL" in result.stderr
+
+
+def test_a_fix_that_is_a_pull_request_url_says_it_cannot_be_followed(proj: Path) -> None:
+    """The file holds no merge commit for a request's URL: the check says which item it
+    cannot follow and how to let it, rather than look as if it followed it."""
+    (proj / "postmortems" / "pm.md").write_text(
+        '+++\nservice = "checkout"\ndate = 2026-11-10\n+++\n# Down\n'
+        "- [x] Add a check (fix: https://github.com/acme/shop/pull/42)\n"
+        "- [x] Bound the queue (fix: 4f2a9c1)\n"
+    )
+    report = check(proj)
+    [local] = report["sources"]
+    unfollowed = [notice for notice in local["notices"] if "names no commit" in notice]
+    assert unfollowed == [
+        "action item “Add a check” (postmortems/pm.md:6): its fix PR #42 names no commit; "
+        "write fix: SHA to follow it"
+    ]
