@@ -632,6 +632,13 @@ def test_the_job_sets_only_variables_that_check_reads() -> None:
     assert all(f"export {flag}=true" in "\n".join(job["script"]) for flag in flags)
 
 
+def test_the_job_clones_the_whole_history() -> None:
+    """GitLab's default shallow clone would leave git unable to follow a fix (local store)."""
+    _, config = load_component()
+    (job,) = config.values()
+    assert job["variables"]["GIT_DEPTH"] == "0"
+
+
 def test_the_reports_are_the_files_the_check_writes() -> None:
     _, config = load_component()
     (job,) = config.values()

@@ -353,6 +353,9 @@ def test_the_github_workflow_uses_the_action_pinned_and_passes_zizmor(tmp_path: 
     action_inputs = yaml.safe_load((REPO_ROOT / "action.yml").read_text("utf-8"))["inputs"]
     assert set(gate["with"]) <= set(action_inputs)
     assert gate["with"]["service"] == "shop"
+    # A shallow clone would leave git unable to follow a fix to the deployed commit.
+    [checkout] = [s for s in workflow["jobs"]["gate"]["steps"] if "checkout" in s.get("uses", "")]
+    assert checkout["with"]["fetch-depth"] == 0
 
 
 def test_a_config_elsewhere_is_named_in_the_workflow(tmp_path: Path) -> None:

@@ -9,12 +9,21 @@ the fakes in tests/sources/*/test_*_shipping.py.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from conftest import NOW
+from conftest import NOW, MemorySource, postmortem
 
-from deploygate.model import ActionItem, ActionItemState, Deployment, DeploymentStatus, Fix
+from deploygate.gate import learning_report
+from deploygate.model import (
+    ActionItem,
+    ActionItemState,
+    Deployment,
+    DeploymentStatus,
+    Fix,
+    History,
+)
+from deploygate.rules import Policy
 from deploygate.shipping import ContainmentUnknown, Prober, first_questions, shipment, successes
 
 
@@ -127,3 +136,76 @@ def test_a_batch_answers_the_first_questions_in_one_round() -> None:
     assert repository.asked == []  # nothing left to ask one by one
     assert sorted(repository.batches[0]) == [("c3", "c5"), ("c3", "c9"), ("c4", "c5"),
                                              ("c4", "c9"), ("c8", "c9")]  # fmt: skip
+
+
+@dataclass
+class Unknowing:
+    """A repository that can never tell: any answer the prober gives came from elsewhere."""
+
+    name: str = "unknowing"
+
+    def contains(self, commit: str, head: str) -> bool:
+        raise ContainmentUnknown("cannot tell")
+
+
+def test_only_a_prefix_of_seven_digits_in_any_case_is_the_same_commit() -> None:
+    """A first hex digit in common is not one commit; git's short names are 7+, any case."""
+    full = "4f2a9c1d" + "0" * 32
+    prober = Prober([Unknowing()])
+    assert prober.contains(full, "4") is None
+    assert prober.contains("4", full) is None
+    assert prober.contains("4F2A9C1", full) is True
+    assert prober.contains(full, "4f2a9c") is None
+
+
+@dataclass
+class Forgetful(Line):
+    """A line that cannot tell about one deployment's commit, as a compare that timed out."""
+
+    blind: str = ""
+
+    def contains(self, commit: str, head: str) -> bool:
+        if head == self.blind:
+            self.asked.append((commit, head))
+            raise ContainmentUnknown(f"timed out on {head}")
+        return super().contains(commit, head)
+
+
+def test_an_unknown_answer_in_the_bisection_is_unknown_never_a_later_deploy() -> None:
+    """Read as "not contained", the unknown c4 would move the first deploy to c5's, later."""
+    deployed = deploys(1, 2, 2, 2, 4, 5, 6)
+    merged = deployed[0].created_at + timedelta(hours=1)
+    prober = Prober([Forgetful(blind="c4")])
+    found = shipment(prober, ITEM, fix("c3", merged), deployed, "production", NOW)
+    assert not found.known
+    assert found.shipped_in is None
+    assert found.fix.shipped_at is None
+    assert prober.notices == {"line": ["timed out on c4"]}
+
+
+class Remembering(MemorySource):
+    """A source that holds a history and a line of commits: the repository of both services."""
+
+    def __init__(self, history: History) -> None:
+        super().__init__(history)
+        self.line = Line()
+
+    def contains(self, commit: str, head: str) -> bool:
+        return self.line.contains(commit, head)
+
+
+def test_a_report_asks_each_pair_once_across_its_services() -> None:
+    """Two services of one repository, sharing a fix and a deployed commit: one question."""
+    services = ("checkout", "payments")
+    deployed = tuple(
+        Deployment(f"{service}-1", service, "production", DeploymentStatus.SUCCESS,
+                   NOW - timedelta(days=1), sha="c9")
+        for service in services
+    )  # fmt: skip
+    done = replace(ITEM, fixes=(fix("c3"),))
+    postmortems = tuple(
+        postmortem(f"pm-{service}", service=service, items=(done,)) for service in services
+    )
+    source = Remembering(History(deployments=deployed, postmortems=postmortems))
+    learning_report([source], services, Policy(), now=NOW, period=timedelta(days=30))
+    assert source.line.asked == [("c3", "c9")]

@@ -110,6 +110,16 @@ def _instant(ctx: click.Context, param: click.Parameter, value: str | None) -> d
         raise click.BadParameter(str(error)) from None
 
 
+def _commit(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Read a ``--sha`` option: a commit's name, 7 to 64 hex digits. Anything else would be
+    followed as a commit and match the wrong one, or go into a URL."""
+    from deploygate.linking import COMMIT_NAME
+
+    if value is None or COMMIT_NAME.fullmatch(value):
+        return value
+    raise click.BadParameter(f"{value!r:.60} is not a commit sha; expected 7 to 64 hex digits")
+
+
 def _targets(
     format_names: Callable[[], Iterable[str]],
 ) -> Callable[[click.Context, click.Parameter, Sequence[str]], list[tuple[str, Path]]]:
@@ -452,6 +462,7 @@ def cli() -> None:
 )
 @_option(
     "--sha",
+    callback=_commit,
     help="The commit being deployed: a done item's fix it contains ships with this deploy. "
     "Default: GITHUB_SHA or CI_COMMIT_SHA.",
 )
@@ -590,7 +601,7 @@ def report(
     type=_Names(_statuses),
     help="How the deployment ended.",
 )
-@click.option("--sha", help="The commit that was deployed.")
+@click.option("--sha", callback=_commit, help="The commit that was deployed: 7 to 64 hex digits.")
 @click.option(
     "--url",
     help="Where the deployment can be seen: its CI job or run (a postmortem that pastes "

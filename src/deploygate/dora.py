@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from deploygate.linking import MIN_SHA_PREFIX
+from deploygate.linking import MIN_SHA_PREFIX, same_commit
 from deploygate.model import ActionItem, ActionItemState, Deployment, DeploymentStatus
 from deploygate.rollbacks import says_rollback
 
@@ -183,14 +183,6 @@ def _streams(deployments: Iterable[Deployment]) -> list[list[Deployment]]:
     return [sorted(stream, key=lambda d: d.created_at) for stream in streams.values()]
 
 
-def _same_commit(sha: str, other: str) -> bool:
-    """Whether two shas name one commit: equal, or one a prefix of the other of at least
-    :data:`MIN_SHA_PREFIX` digits, without case, as git reads them."""
-    sha, other = sha.lower(), other.lower()
-    shorter = min(len(sha), len(other))
-    return shorter >= MIN_SHA_PREFIX and sha[:shorter] == other[:shorter]
-
-
 def is_rework(
     deployment: Deployment,
     previous: Deployment | None,
@@ -247,7 +239,7 @@ def _fix_shipper(items: Iterable[ActionItem]) -> Callable[[Deployment], bool]:
             return True
         sha = deployment.sha
         return sha is not None and any(
-            _same_commit(sha, fix) for fix in shas.get(sha[:MIN_SHA_PREFIX].lower(), ())
+            same_commit(sha, fix) for fix in shas.get(sha[:MIN_SHA_PREFIX].lower(), ())
         )
 
     return ships_fix

@@ -19,6 +19,7 @@ from deploygate.model import (
     ActionItemState,
     Coverage,
     Deployment,
+    DeploymentStatus,
     History,
     Postmortem,
     Query,
@@ -339,7 +340,8 @@ def check(
 
 
 def prober_of(sources: Sequence[Backend]) -> Prober:
-    """One run's prober: the sources that can follow a commit, each pair asked once."""
+    """One check's or report's prober: the sources that can follow a commit, each pair
+    asked once."""
     return Prober([source for source in sources if isinstance(source, Repository)])
 
 
@@ -347,10 +349,18 @@ def ship(
     prober: Prober, history: History, query: Query, deploying: str | None = None
 ) -> tuple[Shipment, ...]:
     """Where each fix of the service's done items stands at ``now`` in the query's
-    environment (production when it names none), and in the sha being deployed."""
+    environment, and in the sha being deployed.
+
+    Without an environment, production's: a fix protects users once it reaches them. A
+    service with no successful production deployment names its own (``prod``, ``live``), so
+    its fixes are not followed, with one notice that says how to name it, rather than a
+    warning for every fix that "has not reached production"."""
     environment = query.environment or DEFAULT_ENVIRONMENT
     deployed = successes(history.deployments, query.service, environment)
     fixes = list(done_fixes(_speaking_for(history, query)))
+    if fixes and not deployed and query.environment is None:
+        prober.note(_unnamed_environment(history, query.service))
+        return ()
     prober.prefetch(
         pair
         for _item, fix in fixes
@@ -366,6 +376,24 @@ def ship(
             each = replace(each, in_deploying=prober.contains(fix.sha, deploying))
         found.append(each)
     return tuple(found)
+
+
+def _unnamed_environment(history: History, service: str) -> str:
+    """The notice for a check that names no environment, of a service that has no successful
+    production deployment, with the environments it does deploy to."""
+    others = sorted(
+        {
+            deployment.environment
+            for deployment in history.deployments
+            if deployment.service == service and deployment.status is DeploymentStatus.SUCCESS
+        }
+    )
+    deploys_to = f" ({service} deploys to {', '.join(others)})" if others else ""
+    return (
+        f"whether each done item's fix has shipped was not checked: {service} has no "
+        f"successful {DEFAULT_ENVIRONMENT} deployment and no environment was named; name the "
+        f"one its fixes must reach with --environment{deploys_to}"
+    )
 
 
 def repeat_shipments(
@@ -452,6 +480,7 @@ def learning_report(
     from deploygate.loop import LoopReport, learning_loop  # a check does not measure the loop
 
     loops = []
+    prober = prober_of(sources)  # one for every service: each pair is asked once per report
     for service in services:
         query = Query(service=service, environment=None, now=now, lookback=period)
         history, statuses = collect(sources, query, policy)
@@ -459,7 +488,7 @@ def learning_report(
         if failed:
             raise SourceError(failed[0].name, failed[0].error or "failed")
         # Each fix's shipped_at, for the lesson lead time: when production first held it.
-        history = with_shipped_at(history, ship(prober_of(sources), history, query))
+        history = with_shipped_at(history, ship(prober, history, query))
         evidence = build_evidence(history, query, policy)
         found = list(find_repeats(evidence))
         related = sum(1 for repeat in found if repeat.related)

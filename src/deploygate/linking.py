@@ -45,6 +45,8 @@ _WORD = re.compile(r"\w(?:[\w.-]*\w)?")
 _URL = re.compile(r"https?://[^\s<>\"'`)\]]+", re.IGNORECASE)
 _HEX = re.compile(r"^[0-9a-f]+$")
 _SHA = re.compile(rf"^[0-9a-f]{{{MIN_SHA_PREFIX},{_SHA_LENGTH}}}$")
+COMMIT_NAME = re.compile(rf"[0-9a-fA-F]{{{MIN_SHA_PREFIX},64}}")
+"""A commit as a user may name it: 7 hex digits up to a full SHA-256 name, either case."""
 
 PathKind = Literal["run", "job", "pipeline", "commit"]
 
@@ -136,10 +138,13 @@ def mentions(text: str) -> tuple[set[str], dict[str, str]]:
     return keys, shas
 
 
-def same_commit(sha: str, token: str) -> bool:
-    """Whether two lower-case hex names of 7+ characters name one commit: either abbreviates
-    the other, as git reads them."""
-    return sha.startswith(token) or token.startswith(sha)
+def same_commit(sha: str, other: str) -> bool:
+    """Whether two shas name one commit: equal, or one a prefix of the other of at least
+    :data:`MIN_SHA_PREFIX` digits, without case, as git reads them. One digit in common is
+    not one commit: a shorter prefix would call unrelated commits the same."""
+    sha, other = sha.lower(), other.lower()
+    shorter = min(len(sha), len(other))
+    return sha == other or (shorter >= MIN_SHA_PREFIX and sha[:shorter] == other[:shorter])
 
 
 @dataclass

@@ -16,7 +16,8 @@ asked together first (:meth:`Prober.prefetch`), of a source that can batch
 them (GitHub: a hundred a request); the rest, one at a time. A commit is
 never in a deployment made before it was merged, and a deployment is
 assumed to contain whatever an earlier one of the environment did, which
-holds while deploys go forward. Each distinct pair is asked once per run;
+holds while deploys go forward. Each distinct pair is asked once per check,
+or per learning-loop report across all its services (one :class:`Prober`);
 nothing is kept across runs. So the cost grows with the done items that
 have a fix, not with the deployments.
 """
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from deploygate.linking import same_commit
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -86,7 +88,9 @@ class Prober:
         """Ask the pairs not yet answered together, of each repository that can batch them:
         the questions the next steps will ask for certain, in one round trip or a few."""
         wanted = [
-            pair for pair in dict.fromkeys(pairs) if pair not in self.answers and not _same(*pair)
+            pair
+            for pair in dict.fromkeys(pairs)
+            if pair not in self.answers and not same_commit(*pair)
         ]
         for repository in self.repositories:
             if wanted and isinstance(repository, BatchRepository):
@@ -96,27 +100,30 @@ class Prober:
 
     def contains(self, commit: str, head: str) -> bool | None:
         """Whether ``head`` contains ``commit``; None when no repository could tell."""
-        if _same(commit, head):
+        if same_commit(commit, head):
             return True
         pair = (commit, head)
         if pair not in self.answers:
             self.answers[pair] = self._ask(commit, head)
         return self.answers[pair]
 
+    def note(self, reason: str) -> None:
+        """Why no fix was followed at all, said once, by the first source that could have."""
+        for repository in self.repositories[:1]:
+            self._note(repository.name, reason)
+
     def _ask(self, commit: str, head: str) -> bool | None:
         for repository in self.repositories:
             try:
                 return repository.contains(commit, head)
             except ContainmentUnknown as unknown:
-                said = self.notices.setdefault(repository.name, [])
-                if unknown.reason not in said:
-                    said.append(unknown.reason)
+                self._note(repository.name, unknown.reason)
         return None
 
-
-def _same(commit: str, head: str) -> bool:
-    """One commit, named in full or in short."""
-    return head.startswith(commit) or commit.startswith(head)
+    def _note(self, name: str, reason: str) -> None:
+        said = self.notices.setdefault(name, [])
+        if reason not in said:
+            said.append(reason)
 
 
 def successes(
@@ -158,6 +165,8 @@ def shipment(
     if not contained:
         return found
     first = _first_containing(prober, fix.sha, fix.merged_at, until)
+    if first is None:
+        return replace(found, known=False)
     return replace(found, fix=replace(fix, shipped_at=first.created_at), shipped_in=first)
 
 
@@ -188,15 +197,21 @@ def first_questions(
 
 def _first_containing(
     prober: Prober, sha: str, merged_at: datetime | None, until: Sequence[Deployment]
-) -> Deployment:
-    """The first of ``until`` that contains ``sha``, knowing the last one does."""
+) -> Deployment | None:
+    """The first of ``until`` that contains ``sha``, knowing the last one does; None when an
+    answer on the way is unknown. Reading unknown as "not contained" would move the first
+    deployment later, and with it the fix's ``shipped_at`` and the lesson's lead time."""
     candidates = _candidates(merged_at, until)
     low, high = 0, len(candidates) - 1  # candidates[high] contains it
-    if prober.contains(sha, candidates[low].sha or "") is True:
-        return candidates[low]
+    first = prober.contains(sha, candidates[low].sha or "")
+    if first is not False:
+        return candidates[low] if first else None
     while high - low > 1:  # candidates[low] does not contain it
         middle = (low + high) // 2
-        if prober.contains(sha, candidates[middle].sha or "") is True:
+        contained = prober.contains(sha, candidates[middle].sha or "")
+        if contained is None:
+            return None
+        if contained:
             high = middle
         else:
             low = middle

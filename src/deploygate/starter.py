@@ -374,6 +374,7 @@ jobs:
       - uses: {CHECKOUT}
         with:
           persist-credentials: false
+          fetch-depth: 0  # the whole history: git follows each fix (the local store)
       - id: gate
         uses: {HOME}@{RELEASE} # zizmor: ignore[unpinned-uses] pin its commit once reviewed
         with:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import findings_by_rule, json_report, loop_report, run_cli
 from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.shipped import (
@@ -101,3 +102,48 @@ def test_closed_by_is_asked_only_where_a_merge_request_closed_the_item(
     assert len(compares) == len(set(compares))
     [gitlab] = report["sources"]
     assert gitlab["requests"] == len(fake_gitlab.requests)
+
+
+def test_a_compare_gitlab_timed_out_on_is_unknown_never_shipped(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A compare that times out answers ``commits: []`` with ``compare_timeout``: an empty
+    list that says nothing, so the fix is unknown with a notice, not shipped."""
+    gitlab_story(fake_gitlab)
+    fake_gitlab.faults.add(
+        "/repository/compare",
+        status=200,
+        times=None,
+        body={"commit": None, "commits": [], "diffs": [], "compare_timeout": True,
+              "compare_same_ref": False, "web_url": "http://gitlab.invalid/-/compare"},
+    )  # fmt: skip
+    report = check(fake_gitlab, tmp_path)
+    shipments = [shipment for finding in report["findings"] for shipment in finding["fixes"]]
+    # Only a deployment of the fix's own commit holds it without a compare.
+    assert [s for s in shipments if s["shipped"] is False] == []
+    shipped = [s for s in shipments if s["shipped"]]
+    assert all(s["shipped_in"]["sha"] == s["fix"]["sha"] for s in shipped)
+    assert any(s["shipped"] is None for s in shipments)
+    [gitlab] = report["sources"]
+    assert any("GitLab timed out on the compare of" in notice for notice in gitlab["notices"])
+
+
+def test_a_sha_goes_into_the_compare_as_one_parameter(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+) -> None:
+    """A recorded sha is data: escaped into ``to``, it can add no ``straight=true``."""
+    from deploygate.shipping import ContainmentUnknown
+    from deploygate.sources.gitlab.settings import GitLabSettings
+    from deploygate.sources.gitlab.source import GitLabSource
+
+    shas = gitlab_story(fake_gitlab)
+    source = GitLabSource(
+        GitLabSettings(url=fake_gitlab.url, project="group/shop",
+                       postmortem_project="group/incidents", token=GITLAB_TOKEN)
+    )  # fmt: skip
+    hostile = shas["F"][:7] + "&straight=true"
+    with pytest.raises(ContainmentUnknown):
+        source.contains(hostile, shas["I"])
+    [compare] = [r for r in fake_gitlab.requests if r.path.endswith("/repository/compare")]
+    assert compare.query == {"from": shas["I"], "to": hostile}

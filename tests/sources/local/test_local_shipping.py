@@ -139,6 +139,33 @@ def test_the_sha_being_deployed_ships_the_fix(story: Story) -> None:
     assert unshipped["level"] == "warning"
 
 
+def test_a_deploying_sha_is_one_commit_in_any_case_never_a_digit(story: Story) -> None:
+    """git reads a name of 7+ hex digits in either case; one digit in common with the fix is
+    not the fix, and is refused before anything is read."""
+    proj, shas = story
+    [unshipped] = findings_by_rule(check(proj, "--sha", shas["F"][:7].upper()), "unshipped-fix")
+    assert unshipped["level"] == "notice"
+    result = run_cli(
+        "check", "--config", str(proj / "deploygate.toml"), "--service", "checkout",
+        "--now", NOW.isoformat(), "--format", "json", "--sha", shas["F"][0],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert f"'{shas['F'][0]}' is not a commit sha; expected 7 to 64 hex digits" in line
+
+
+def test_record_refuses_a_sha_that_is_not_hex(proj: Path) -> None:
+    result = run_cli(
+        "record", "--config", str(proj / "deploygate.toml"), "--service", "checkout",
+        "--environment", "production", "--status", "success", "--sha", "abc1234&straight=true",
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert "'abc1234&straight=true' is not a commit sha; expected 7 to 64 hex digits" in line
+    assert (proj / "deployments.jsonl").read_text() == ""  # nothing recorded
+
+
 def test_the_ci_sha_is_the_one_being_deployed(story: Story) -> None:
     proj, shas = story
     result = run_cli(
@@ -147,6 +174,27 @@ def test_the_ci_sha_is_the_one_being_deployed(story: Story) -> None:
     )  # fmt: skip
     [unshipped] = findings_by_rule(json_report(result.stdout), "unshipped-fix")
     assert unshipped["level"] == "notice"
+
+
+def test_a_service_that_deploys_to_prod_is_told_to_name_it_not_warned_per_fix(
+    story: Story,
+) -> None:
+    """With no environment named, fixes follow production; a service whose environment is
+    ``prod`` would get a warning for every done fix, so it gets one notice instead."""
+    proj, _ = story
+    history = proj / "deployments.jsonl"
+    history.write_text(history.read_text().replace('"production"', '"prod"'))
+    report = check(proj)
+    assert findings_by_rule(report, "unshipped-fix") == []
+    [local] = report["sources"]
+    [notice] = [n for n in local["notices"] if "--environment" in n]
+    assert notice == (
+        "whether each done item's fix has shipped was not checked: checkout has no successful "
+        "production deployment and no environment was named; name the one its fixes must "
+        "reach with --environment (checkout deploys to prod)"
+    )
+    [unshipped] = findings_by_rule(check(proj, "--environment", "prod"), "unshipped-fix")
+    assert unshipped["level"] == "warning"
 
 
 def test_without_a_repository_the_check_says_it_could_not_follow_fixes(proj: Path) -> None:
@@ -161,11 +209,13 @@ def test_without_a_repository_the_check_says_it_could_not_follow_fixes(proj: Pat
         notice.startswith(f"no git repository at {proj}: whether each done item's fix has shipped")
         for notice in local["notices"]
     ), local["notices"]
-    # A deployment of the fix's own commit holds it, git or not; any other could not be told.
+    # A deployment of the fix's own commit holds it, git or not, but whether an earlier one
+    # did cannot be told without git: when it first shipped is unknown, not that deployment.
     messages = " ".join(
         finding["message"] for finding in findings_by_rule(report, "repeat-failure")
     )
-    assert f"its fix {shas['C'][:7]} shipped to production" in messages
+    assert f"its fix {shas['C'][:7]} shipped to production" not in messages
+    assert f"its fix {shas['C'][:7]}: whether it had shipped could not be told" in messages
     assert f"its fix {shas['E'][:7]}: whether it had shipped could not be told" in messages
 
 
@@ -181,3 +231,20 @@ def test_a_fix_key_that_is_neither_sha_nor_url_is_refused(proj: Path) -> None:
     assert result.exit_code == 2
     assert "pm.md:6: fix:" in result.stderr
     assert "not a commit sha or a change's URL" in result.stderr
+
+
+def test_a_fix_that_is_a_pull_request_url_says_it_cannot_be_followed(proj: Path) -> None:
+    """The file holds no merge commit for a request's URL: the check says which item it
+    cannot follow and how to let it, rather than look as if it followed it."""
+    (proj / "postmortems" / "pm.md").write_text(
+        '+++\nservice = "checkout"\ndate = 2026-11-10\n+++\n# Down\n'
+        "- [x] Add a check (fix: https://github.com/acme/shop/pull/42)\n"
+        "- [x] Bound the queue (fix: 4f2a9c1)\n"
+    )
+    report = check(proj)
+    [local] = report["sources"]
+    unfollowed = [notice for notice in local["notices"] if "names no commit" in notice]
+    assert unfollowed == [
+        "action item “Add a check” (postmortems/pm.md:6): its fix PR #42 names no commit; "
+        "write fix: SHA to follow it"
+    ]

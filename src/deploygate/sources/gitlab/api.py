@@ -78,9 +78,12 @@ class GitLabApi:
         except gitlab.GitlabError as error:
             raise self.fail(_status_problem(what, error)) from None
 
-    def record(self, path: str, what: str) -> dict[str, Any]:
-        """The object GitLab answers for ``path``; anything else fails the source."""
-        found = self._json(self.get(path, what), what)
+    def record(
+        self, path: str, what: str, *, params: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The object GitLab answers for ``path`` with the query ``params`` (encoded here, so
+        a value can never add a parameter); anything else fails the source."""
+        found = self._json(self.get(path, what, **(params or {})), what)
         if not isinstance(found, dict):
             raise self.fail(f"GitLab answered {what} with {found!r:.40}, not an object")
         return found

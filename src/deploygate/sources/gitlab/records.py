@@ -249,8 +249,12 @@ def decode_closing_merge_request(raw: Mapping[str, Any]) -> ClosingMergeRequest 
     return ClosingMergeRequest(raw["iid"], raw.get("web_url"), sha, merged_at)
 
 
-def decode_comparison(raw: Mapping[str, Any], what: str) -> bool:
-    """Whether a repository compare found no commit of ``to`` that ``from`` lacks."""
+def decode_comparison(raw: Mapping[str, Any], what: str) -> bool | None:
+    """Whether a repository compare found no commit of ``to`` that ``from`` lacks; None when
+    GitLab gave up (``compare_timeout``), which it answers with no commits at all: that
+    empty list says nothing, so it must never read as "contained"."""
+    if raw.get("compare_timeout") is True:
+        return None
     commits = raw.get("commits")
     if not isinstance(commits, list):
         raise SourceError(SOURCE_NAME, f"GitLab answered {what} with the commits {commits!r:.40}")

@@ -291,17 +291,23 @@ class GitLabSource:
     def contains(self, commit: str, head: str) -> bool:
         """Whether the deployed ``head`` holds ``commit``: the deploying project's compare
         from ``head`` to ``commit`` lists no commit. A fix GitLab cannot follow (a commit
-        the project lacks) is :class:`ContainmentUnknown`, never a failed source.
+        the project lacks, a compare GitLab timed out on) is :class:`ContainmentUnknown`,
+        never a failed source.
         See https://docs.gitlab.com/api/repositories/#compare-branches-tags-or-commits"""
         what = f"the compare of {head[:12]} with {commit[:12]}"
         path = f"{self.api.project_path(self.settings.project)}/repository/compare"
         try:
-            answer = self.api.record(f"{path}?from={head}&to={commit}", what)
-            return decode_comparison(answer, what)
+            answer = self.api.record(path, what, params={"from": head, "to": commit})
+            contained = decode_comparison(answer, what)
         except SourceError as error:
             raise ContainmentUnknown(
                 f"whether a fix has shipped was not checked: {error.problem}"
             ) from None
+        if contained is None:
+            raise ContainmentUnknown(
+                f"whether a fix has shipped was not checked: GitLab timed out on {what}"
+            )
+        return contained
 
     def usage(self) -> Usage | None:
         """The requests sent so far and the rate limit the API reported."""

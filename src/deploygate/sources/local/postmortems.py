@@ -19,8 +19,9 @@ The format (documented in the README, with an example in
 
 ``[ ]`` is open, ``[x]`` done and ``[-]`` declined; ``closed`` says when a done
 or declined item was closed, which the learning-loop report measures by; ``fix``
-names the change that did it (a commit sha, or a pull or merge request URL), so
-the check can tell whether the lesson has shipped.
+names the change that did it: a commit sha, which the check follows to tell
+whether the lesson has shipped, or a pull or merge request URL, which names no
+commit and is not followed (the local source says so in a notice).
 Action items can also be ``[[action_items]]`` tables in the front matter. Anything malformed is an
 :class:`InputError` naming the file and line: a postmortem that cannot be
 read must never be skipped in silence, or its lessons would vanish.

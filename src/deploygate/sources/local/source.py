@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from deploygate.errors import InputError, SourceError
-from deploygate.model import History, Postmortem, Query, ServiceSeen, Usage
+from deploygate.model import ActionItemState, History, Postmortem, Query, ServiceSeen, Usage
 from deploygate.sources.local.commits import GitRepository
 from deploygate.sources.local.config import LocalSettings
 from deploygate.sources.local.files import (
@@ -48,12 +49,11 @@ class LocalSource:
         ]
         started = self.settings.history.exists() or self.settings.history.is_symlink()
         notices = recorded.notices if started else (self._no_history(query),)
+        covering = [pm for pm in every if pm.covers(query.service)]
         return History(
             deployments=recorded.deployments,
-            postmortems=tuple(
-                self.repository.with_merge_times([pm for pm in every if pm.covers(query.service)])
-            ),
-            notices=notices,
+            postmortems=tuple(self.repository.with_merge_times(covering)),
+            notices=(*notices, *_unfollowed_fixes(covering)),
             services_seen=tuple(seen),
         )
 
@@ -112,3 +112,22 @@ class LocalSource:
             return path.relative_to(self.settings.root).as_posix()
         except ValueError:
             return path.as_posix()
+
+
+def _unfollowed_fixes(postmortems: Iterable[Postmortem]) -> Iterator[str]:
+    """A notice for each done item whose ``fix`` is a pull or merge request URL: the file
+    holds no merge commit, so whether it shipped cannot be followed, and the item must not
+    look followed when it is not."""
+    for postmortem in postmortems:
+        for item in postmortem.action_items:
+            if (
+                item.state is ActionItemState.DONE
+                and item.fixes
+                and not any(fix.sha for fix in item.fixes)
+            ):
+                where = f"{postmortem.id}:{item.line}" if item.line else postmortem.id
+                refs = ", ".join(fix.ref for fix in item.fixes)
+                yield (
+                    f"action item “{item.title}” ({where}): its fix {refs} names no commit; "
+                    "write fix: SHA to follow it"
+                )
