@@ -257,6 +257,35 @@ def test_an_item_exported_to_jira_is_judged_by_jira_when_jira_is_a_source(
     assert [f["postmortem"]["id"] for f in reviewed] == [pm.identifier]
 
 
+def test_a_linear_item_is_not_a_jira_issue_that_shares_its_key(
+    fake_linear: FakeLinear,  # noqa: F811
+    fake_jira: FakeJira,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Linear's team OPS and Jira's project OPS both number their issues: Linear's OPS-2, an
+    open item, is not Jira's OPS-2, done, which the JQL finds. Only an item the postmortem
+    says was exported (``tracker_refs``) is put in a Jira issue's place."""
+    world = ready(fake_linear)
+    pm = postmortem(world, "service:checkout")
+    item = world.issue("OPS", "Roll back on burn rate", created_at=at(10), parent=pm)
+    fake_jira.world.cloud_account("sre@acme.test", "jira-token")
+    ops = fake_jira.world.project("OPS", components=["checkout"])
+    ops.issue("Unrelated", created=at(30))
+    same_key = ops.issue("Unrelated, done", created=at(30), status="Done",
+                         labels=["postmortem"], components=["checkout"])  # fmt: skip
+    assert same_key.key == item.identifier
+    config = project(tmp_path, fake_linear, sources=', "jira"',
+                     extra=f'[jira]\nurl = "{fake_jira.url}"\nprojects = ["OPS"]\n')  # fmt: skip
+
+    report = json_report(
+        check(config, env={"JIRA_EMAIL": "sre@acme.test", "JIRA_API_TOKEN": "jira-token"}).stdout
+    )
+
+    assert item_states(report) == {"Roll back on burn rate": "open-action-item"}
+    [jira] = [source for source in report["sources"] if source["name"] == "jira"]
+    assert jira["ok"]
+
+
 def test_ratelimited_is_waited_out_until_the_reset_in_milliseconds(
     fake_linear: FakeLinear,  # noqa: F811
     fake_clock: FakeClock,
