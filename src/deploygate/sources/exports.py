@@ -17,7 +17,6 @@ GITHUB_ISSUE = re.compile(
     r"(https?://[^\s/?#<>()\[\]]+)/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/issues/([1-9][0-9]*)"
 )
 """A GitHub issue's web page: its site, ``owner/repo`` and number (GitLab's have ``/-/``)."""
-_AFTER_ISSUE = re.compile(r"(?![\w/])")
 
 
 def github_issue(url: str) -> tuple[str, str] | None:
@@ -25,11 +24,3 @@ def github_issue(url: str) -> tuple[str, str] | None:
     postmortem names it, the URL); None for any other address."""
     match = GITHUB_ISSUE.fullmatch(url)
     return (f"{match[2]}#{match[3]}", url) if match else None
-
-
-def github_issue_in(text: str) -> tuple[str, str] | None:
-    """The first GitHub issue page that ``text`` names, as :func:`github_issue` gives it."""
-    for match in GITHUB_ISSUE.finditer(text):
-        if _AFTER_ISSUE.match(text, match.end()):
-            return github_issue(match[0])
-    return None

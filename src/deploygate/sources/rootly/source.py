@@ -18,11 +18,10 @@ What is read, and how it maps (docs/sources/rootly.md says the same for users):
   ``cancelled`` is declined, ``open`` and ``in_progress`` are open; any other
   status is open, with a notice naming it. An item exported to Jira carries
   its key as its id and on the postmortem's ``tracker_refs``, so a configured
-  Jira tracker puts the issue, with Jira's state, in its place. One whose
-  description names a GitHub issue (Rootly's API has no field for it) carries
-  the issue's ``owner/repo#12`` as its id and its URL on ``tracker_refs``, so
-  a configured GitHub source puts the issue in its place
-  (:class:`~deploygate.sources.interface.ExportTarget`).
+  Jira tracker puts the issue, with Jira's state, in its place. Rootly's API
+  has no field for a GitHub issue, and a GitHub address in a description is
+  anyone's words ("same root cause as …/issues/1"), so no item is taken for
+  a GitHub issue: it keeps Rootly's status.
 
 Three layers, as every backend: :mod:`~deploygate.sources.rootly.api` sends
 the requests, :mod:`~deploygate.sources.rootly.records` decodes each resource
@@ -48,7 +47,6 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
-from deploygate.sources.exports import github_issue_in
 from deploygate.sources.rootly.api import Gone, RootlyApi
 from deploygate.sources.rootly.records import (
     Named,
@@ -171,9 +169,8 @@ def to_postmortem(fetched: Fetched, service: str, cause_label: str) -> tuple[Pos
         items.append(item)
         if notice:
             notices.append(notice)
-        elsewhere = _exported(record)
-        if elsewhere is not None:
-            exported.append(elsewhere[1])
+        if record.jira_key:
+            exported.append(record.jira_key)
     cause = incident.labels.get(cause_label)
     postmortem = Postmortem(
         id=incident.id,
@@ -207,29 +204,19 @@ def to_action_item(
             "counted as open"
         )
         state = ActionItemState.OPEN
-    elsewhere = _exported(record)
     return (
         ActionItem(
-            id=elsewhere[0] if elsewhere else record.id,
+            id=record.jira_key or record.id,
             title=record.summary,
             state=state,
             created_at=record.created_at,
-            url=record.jira_url or (elsewhere[1] if elsewhere else None) or incident.url,
+            url=record.jira_url or incident.url,
             due=record.due,
             team=_team(record.group_ids, teams),
             reason=DECLINED_REASON if state is ActionItemState.DECLINED else None,
         ),
         notice,
     )
-
-
-def _exported(record: RootlyActionItem) -> tuple[str, str] | None:
-    """Where a follow-up was exported, as the id its tracker gives the issue and how the
-    postmortem names it: a Jira key (both), or a GitHub issue's ``owner/repo#12`` and URL,
-    which only its description can say; None for an item that lives in Rootly only."""
-    if record.jira_key:
-        return record.jira_key, record.jira_key
-    return github_issue_in(record.description)
 
 
 def _team(group_ids: Sequence[str], teams: Mapping[str, str]) -> str | None:
