@@ -41,7 +41,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
-from deploygate.sources.exports import github_issue
+from deploygate.sources.exports import github_issue, jira_key
 from deploygate.sources.incidentio.api import IncidentIoApi
 from deploygate.sources.incidentio.records import CustomField, FollowUp, Incident
 from deploygate.sources.incidentio.settings import SOURCE_NAME, IncidentIoSettings
@@ -217,7 +217,7 @@ def _exported(follow_up: FollowUp) -> tuple[str, str] | None:
     if external is None:
         return None
     if external.provider in JIRA_PROVIDERS:
-        return external.name, external.name
+        return jira_key(external.name)
     return github_issue(external.url) if external.provider == GITHUB_PROVIDER else None
 
 

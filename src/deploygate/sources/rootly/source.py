@@ -47,6 +47,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
+from deploygate.sources.exports import jira_key
 from deploygate.sources.rootly.api import Gone, RootlyApi
 from deploygate.sources.rootly.records import (
     Named,
@@ -169,8 +170,9 @@ def to_postmortem(fetched: Fetched, service: str, cause_label: str) -> tuple[Pos
         items.append(item)
         if notice:
             notices.append(notice)
-        if record.jira_key:
-            exported.append(record.jira_key)
+        jira = jira_key(record.jira_key or "")
+        if jira is not None:
+            exported.append(jira[1])
     cause = incident.labels.get(cause_label)
     postmortem = Postmortem(
         id=incident.id,
@@ -204,9 +206,10 @@ def to_action_item(
             "counted as open"
         )
         state = ActionItemState.OPEN
+    jira = jira_key(record.jira_key or "")
     return (
         ActionItem(
-            id=record.jira_key or record.id,
+            id=jira[0] if jira else record.id,
             title=record.summary,
             state=state,
             created_at=record.created_at,
