@@ -396,6 +396,40 @@ def test_an_item_exported_to_github_is_judged_by_github_when_github_is_a_source(
     assert linear_source(both)["coverage"]["action_items"] == 4
 
 
+def test_a_plain_link_to_a_closed_issue_does_not_take_the_item_over(
+    fake_linear: FakeLinear,  # noqa: F811
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Anyone can attach a link: only an attachment Linear's GitHub or Jira integration
+    made (its sourceType) exports an item. Open items linking an old closed GitHub issue,
+    or a Jira page, stay open under their Linear ids, and GitHub is asked for no issue."""
+    world = ready(fake_linear)
+    pm = postmortem(world, "service:checkout")
+    fake_github.world.token(GITHUB_TOKEN, login="github-actions[bot]")
+    shop = fake_github.world.repo("acme/shop")
+    old = shop.issue(title="An old lesson", state="CLOSED", created_at=at(80))
+    linked = world.issue("OPS", "Same root cause", created_at=at(10), parent=pm,
+                         attachments=[(old.url, "unknown"), (old.url, None)])  # fmt: skip
+    page = "https://acme.atlassian.net/browse/PLAT-1"
+    jira = world.issue("OPS", "Read the Jira page", created_at=at(10), parent=pm,
+                       attachments=[(page, "unknown")])  # fmt: skip
+    env = fake_github.actions_env(GITHUB_TOKEN, "acme/shop")
+    before = len(fake_github.requests)
+
+    report = json_report(
+        check(project(tmp_path, fake_linear, sources=', "github"'), env=env).stdout
+    )
+
+    assert item_states(report) == {
+        "Same root cause": "open-action-item",
+        "Read the Jira page": "open-action-item",
+    }
+    ids = {f["action_item"]["id"] for f in findings_by_rule(report, "open-action-item")}
+    assert ids == {linked.identifier, jira.identifier}
+    assert not [r for r in fake_github.requests[before:] if b"issue0" in r.body]
+
+
 def test_item_listings_go_side_by_side_at_most_eight_at_a_time(tmp_path: Path) -> None:
     """Nine listings of items (450 postmortems, 50 a listing), each answered after half a
     second: no more than 8 arrive within any half second, as the ninth waits
