@@ -23,7 +23,7 @@ from fakes.jira import FakeJira, fake_jira  # noqa: F401
 from fakes.rootly import FakeRootly, fake_rootly  # noqa: F401
 from fakes.worlds import GITHUB_TOKEN, NOW, at
 
-from deploygate.sources.rootly.source import LISTS_IN_FLIGHT
+from deploygate.http import MAX_IN_FLIGHT
 
 TOKEN = "rootly_CANARY_source_0123456789"
 RUN = "https://ci.example.com/runs/{}"
@@ -210,7 +210,7 @@ def test_pages_are_followed_and_requests_grow_with_postmortems_at_most_8_at_once
 ) -> None:
     """105 incidents (two pages of 100) and 130 items on one of them (two pages): every
     page is read through links.next, one list of items per postmortem, never more than
-    LISTS_IN_FLIGHT at a time."""
+    MAX_IN_FLIGHT at a time."""
     first = incident(fake_rootly, summary="No deploy named.")
     for n in range(130):
         first.action_item(f"Lesson {n}", status="done")
@@ -241,7 +241,7 @@ def test_pages_are_followed_and_requests_grow_with_postmortems_at_most_8_at_once
     assert [r.query.get("page[number]") for r in listings] == ["1", "2"]
     assert len(fake_rootly.requests_to(f"/{first.id}/action_items")) == 2
     assert status["requests"] == len(fake_rootly.requests) == 2 + 105 + 1
-    assert 1 < most[0] <= LISTS_IN_FLIGHT
+    assert 1 < most[0] <= MAX_IN_FLIGHT
 
 
 def test_services_are_matched_by_name_when_configured(

@@ -13,7 +13,7 @@ What is read, and how it maps (docs/sources/rootly.md says the same for users):
   (``[rootly] cause-label``) names its cause, and its start time is what the
   time window is measured to.
 - The action items of each incident, one paged list per incident, at most
-  :data:`LISTS_IN_FLIGHT` at a time: only follow-ups count (``kind =
+  :data:`~deploygate.http.MAX_IN_FLIGHT` at a time: only follow-ups count (``kind =
   follow_up``), tasks are work during the incident. ``done`` is done,
   ``cancelled`` is declined, ``open`` and ``in_progress`` are open; any other
   status is open, with a notice naming it. An item exported to Jira carries
@@ -35,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from deploygate.http import HttpClient
+from deploygate.http import MAX_IN_FLIGHT, HttpClient
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -57,9 +57,6 @@ from deploygate.sources.rootly.records import (
     decode_incident,
 )
 from deploygate.sources.rootly.settings import SOURCE_NAME, RootlySettings
-
-LISTS_IN_FLIGHT = 8
-"""Action item lists sent at once: independent requests, well inside Rootly's 3000 a minute."""
 
 ITEM_STATES: Mapping[str, ActionItemState] = {
     "open": ActionItemState.OPEN,
@@ -109,7 +106,7 @@ class RootlySource:
         listed = [decode_incident(raw) for raw in self.api.incidents({key: query.service})]
         incidents = [incident for incident in listed if self._belongs(incident, query.service)]
         reviewed = [incident for incident in incidents if _reviewed(incident)]
-        with ThreadPoolExecutor(max_workers=LISTS_IN_FLIGHT) as pool:
+        with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
             fetched = list(pool.map(self._fetch, reviewed))
         notices: list[str] = []
         postmortems = []
