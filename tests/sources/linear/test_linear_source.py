@@ -286,6 +286,40 @@ def test_a_linear_item_is_not_a_jira_issue_that_shares_its_key(
     assert jira["ok"]
 
 
+def test_an_export_to_the_key_of_another_item_of_the_postmortem_is_not_followed(
+    fake_linear: FakeLinear,  # noqa: F811
+    fake_jira: FakeJira,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Linear's OPS-2 was exported to Jira's OPS-3 (done), and Linear's own OPS-3, open, is
+    an item of the same postmortem: taken over, both would read as Jira's OPS-3 and the
+    open one would vanish. The export is not followed: both stand as Linear has them."""
+    world = ready(fake_linear)
+    pm = postmortem(world, "service:checkout")
+    fake_jira.world.cloud_account("sre@acme.test", "jira-token")
+    ops = fake_jira.world.project("OPS")
+    for number in (1, 2):
+        ops.issue(f"Unrelated {number}", created=at(30))
+    done = ops.issue("Exported, done in Jira", created=at(30), status="Done")
+    page = f"{fake_jira.url}/browse/{done.key}"
+    exported = world.issue("OPS", "Exported", created_at=at(10), parent=pm,
+                           attachments=[(page, "jira")])  # fmt: skip
+    own = world.issue("OPS", "Open in Linear", created_at=at(10), parent=pm)
+    assert own.identifier == done.key
+    config = project(tmp_path, fake_linear, sources=', "jira"',
+                     extra=f'[jira]\nurl = "{fake_jira.url}"\nprojects = ["OPS"]\n')  # fmt: skip
+
+    report = json_report(
+        check(config, env={"JIRA_EMAIL": "sre@acme.test", "JIRA_API_TOKEN": "jira-token"}).stdout
+    )
+
+    assert item_states(report) == {"Exported": "open-action-item",
+                                   "Open in Linear": "open-action-item"}  # fmt: skip
+    ids = {f["action_item"]["id"] for f in findings_by_rule(report, "open-action-item")}
+    assert ids == {exported.identifier, own.identifier}
+    assert any(f"exported to {done.key}" in notice for notice in linear_source(report)["notices"])
+
+
 def test_ratelimited_is_waited_out_until_the_reset_in_milliseconds(
     fake_linear: FakeLinear,  # noqa: F811
     fake_clock: FakeClock,

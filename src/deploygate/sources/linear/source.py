@@ -17,7 +17,8 @@
   id, and the postmortem names the key in ``tracker_refs``; one with a
   GitHub issue attached by the GitHub integration takes the issue's
   ``owner/repo#12`` and names its URL. A plain link attachment is anyone's
-  words and exports nothing. When Jira (the tracker) or GitHub (an
+  words and exports nothing; nor does an export to the key of another item
+  of the same postmortem (a team and a Jira project sharing a key). When Jira (the tracker) or GitHub (an
   :class:`~deploygate.sources.interface.ExportTarget`) is a source of the
   run, it puts its issue, with its state, in the item's place, so the item
   is counted once; otherwise, or when it cannot see the issue, the Linear
@@ -154,9 +155,19 @@ def map_postmortem(
     action_items: list[ActionItem] = []
     exported: list[str] = []
     notices: list[str] = []
+    identifiers = {found.identifier for found in items}
     for found in sorted(items, key=lambda found: (found.created_at, found.identifier)):
         item, notice = action_item(found, settings)
         elsewhere = exported_to(found)
+        if elsewhere is not None and elsewhere[0] in identifiers:
+            # A Jira project and a Linear team may share a key: were the Jira issue to take
+            # the id of another of this postmortem's items, the tracker could not tell the
+            # two apart. Linear keeps the exported item's state in step, so it stands.
+            notices.append(
+                f"{found.identifier} is exported to {elsewhere[0]}, the id of another item "
+                "of the postmortem in Linear; it is judged by its Linear state"
+            )
+            elsewhere = None
         if elsewhere is not None:
             external_id, reference = elsewhere
             item = replace(item, id=external_id)
