@@ -18,7 +18,8 @@
   GitHub issue attached by the GitHub integration takes the issue's
   ``owner/repo#12`` and names its URL. A plain link attachment is anyone's
   words and exports nothing; nor does an export to the key of another item
-  of the same postmortem (a team and a Jira project sharing a key). When Jira (the tracker) or GitHub (an
+  of the same postmortem (a team and a Jira project sharing a key). When
+  Jira (the tracker) or GitHub (an
   :class:`~deploygate.sources.interface.ExportTarget`) is a source of the
   run, it puts its issue, with its state, in the item's place, so the item
   is counted once; otherwise, or when it cannot see the issue, the Linear
