@@ -184,7 +184,7 @@ def main() -> int:
             f"{row['wall median']:.3f} | {'yes' if row['agree'] else 'NO'} "
             f"({row['findings']} findings) |"
         )
-    return 0 if all(row["agree"] and row["in flight"] <= 8 for row in rows) else 1
+    return 0 if all(row["agree"] and row["in flight"] <= R.MAX_IN_FLIGHT for row in rows) else 1
 
 
 if __name__ == "__main__":

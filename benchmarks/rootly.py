@@ -44,6 +44,8 @@ import history as H  # noqa: E402
 from fakes.github import FakeGitHub, GitHubWorld  # noqa: E402
 from fakes.rootly import FakeRootly, RootlyWorld, build_history  # noqa: E402
 
+from deploygate.http import MAX_IN_FLIGHT  # noqa: E402
+
 DEPLOYGATE = str(Path(sys.executable).with_name("deploygate"))
 TOKEN = "rootly_benchmark_0123456789"
 README = HERE / "README.md"
@@ -188,8 +190,8 @@ def main() -> int:
     rootly_rows = [r for r in rows if r["rootly requests"] != "-"]
     same_requests = len({r["rootly requests"] for r in rootly_rows}) == 1
     same_findings = len({r["findings"] for r in rows}) == 1
-    at_most_8 = all(r["in flight"] <= 8 for r in rootly_rows)
-    return 0 if same_requests and same_findings and at_most_8 else 1
+    within_limit = all(r["in flight"] <= MAX_IN_FLIGHT for r in rootly_rows)
+    return 0 if same_requests and same_findings and within_limit else 1
 
 
 def write(text: str, latency: float) -> None:

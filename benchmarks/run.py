@@ -55,6 +55,8 @@ import history as H  # noqa: E402
 from fakes_ext import BenchGitHub, BenchGitLab, gh, gl  # noqa: E402
 from obvious_rules import key as finding_key  # noqa: E402
 
+from deploygate.http import MAX_IN_FLIGHT  # noqa: E402
+
 BIN = Path(sys.executable).parent
 DEPLOYGATE = str(BIN / "deploygate")
 NOW_TEXT = H.NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -68,8 +70,6 @@ CORE_RULES = frozenset(
     }
 )
 """The README's five rules: the ones the obvious scripts implement and findings are compared on."""
-
-LOOKUPS_IN_FLIGHT = 8
 
 
 # -- measuring one process -------------------------------------------------------------
@@ -839,9 +839,9 @@ def main() -> int:
     add(
         dg_gitlab_rest.name,
         r,
-        f"per-postmortem lookups ≤ {LOOKUPS_IN_FLIGHT} in flight: at most "
+        f"per-postmortem lookups ≤ {MAX_IN_FLIGHT} in flight: at most "
         f"{both_in_flight} (links {links_in_flight}, task-list issues {lookups_in_flight})",
-        yes(both_in_flight <= LOOKUPS_IN_FLIGHT),
+        yes(both_in_flight <= MAX_IN_FLIGHT),
     )
     add(
         name,

@@ -51,6 +51,12 @@ MAX_REDIRECTS = 10
 """As many redirects on the same origin as one request follows (requests allows 30)."""
 MAX_BODY_BYTES = 64 * 1024 * 1024
 """The largest answer read, once decompressed: a page of 100 issues is well under 1 MiB."""
+MAX_IN_FLIGHT = 8
+"""The most requests a source sends at once (the house limit, for every source): independent
+listings, pages and look-ups go side by side so that a run waits for the slowest of eight
+rather than their sum, yet stay within each platform's concurrency limits (GitHub's secondary
+rate limit, GitLab's, Linear's complexity budget) and within the ten connections to a host
+that requests keeps in its pool, so no connection is opened and dropped per request."""
 _CHUNK_BYTES = 64 * 1024
 _BACKOFF_BASE = 0.5
 _BACKOFF_CAP = 8.0

@@ -125,6 +125,22 @@ def _drop(get: Callable[[Any], Any], key: str) -> Callable[[Any], None]:
     return mutate
 
 
+def _closed_with(key: str, value: Any) -> Callable[[Any], None]:
+    """The sub-issue closed (so what closed it is read), with ``key`` set to ``value``."""
+
+    def mutate(response: Any) -> None:
+        item = _sub_issue(response.body)
+        item.update(state="CLOSED", stateReason="COMPLETED", closedAt="2026-10-20T10:00:00Z")
+        item[key] = value
+
+    return mutate
+
+
+def _closed_by(closer: Any) -> Callable[[Any], None]:
+    """The sub-issue closed, its last ClosedEvent naming ``closer`` as what closed it."""
+    return _closed_with("timelineItems", {"nodes": [{"closer": closer}]})
+
+
 def _lookup_set(value: Any) -> Callable[[Any], None]:
     def mutate(response: Any) -> None:
         response.body["data"]["issue0"] = value
@@ -191,6 +207,18 @@ GITHUB_CASES: list[Any] = [
          ("acme/shop#2", "closedByPullRequestsReferences")),
     case("sub-issue-timeline-list", "Postmortems", _set(_sub_issue, "timelineItems", []),
          ("acme/shop#2", "timelineItems")),
+    # A closer is a pull request or a commit: a string or a list is neither.
+    case("sub-issue-closer-string", "Postmortems", _closed_by("number oid"),
+         ("acme/shop#2", "closer")),
+    case("sub-issue-closer-list", "Postmortems", _closed_by(["number", "oid"]),
+         ("acme/shop#2", "closer")),
+    case("sub-issue-closer-oid-list", "Postmortems", _closed_by(["oid"]),
+         ("acme/shop#2", "closer")),
+    case("closed-sub-issue-timeline-string", "Postmortems",
+         _closed_with("timelineItems", "closed"), ("acme/shop#2", "timelineItems")),
+    case("closed-sub-issue-closing-pulls-string", "Postmortems",
+         _closed_with("closedByPullRequestsReferences", "PR #5"),
+         ("acme/shop#2", "closedByPullRequestsReferences")),
     # (A null alias with no error is not tested: a task list may name a deleted issue, and
     # skipping those is the documented choice.)
     case("lookup-list", "Issues", _lookup_set([{"issue": None}]), ("acme/shop#3",)),
@@ -346,3 +374,32 @@ def test_gitlab_malformed_graphql_answers(
     assert says in run.everything, (name, run.everything)
     assert "Traceback" not in run.output
     assert not fake_gitlab.requests_to("/links")
+
+
+def _alias(value: Any) -> Callable[[Any], None]:
+    def mutate(response: Any) -> None:
+        response.body["data"]["p0"] = value
+
+    return mutate
+
+
+@pytest.mark.parametrize("fake_gitlab", ["graphql"], indirect=True)
+@pytest.mark.parametrize("value", ["group/shop", [{"issues": {"nodes": []}}], 3])
+def test_gitlab_graphql_lookup_of_a_project_that_is_no_object_fails_naming_it(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+    value: Any,
+) -> None:
+    """The aliased lookup of the issues a task list names answers a project (``p0``) that
+    is neither an object nor null (gone): one line naming the project, exit 3."""
+    small_gitlab(fake_gitlab, description="## What we learned\n- configs drift\n- [ ] #3\n")
+    shop = fake_gitlab.world.project("group/shop")
+    shop.issue(REFERENCED, created_at=shop.issues[1].created_at)
+    lookup = lambda record: b"query Issues" in (record.body or b"")  # noqa: E731
+    mutate_answers(fake_gitlab, lookup, _alias(value))
+    run = check(tmp_path, gitlab_config(tmp_path, url=fake_gitlab.url), gitlab_env())
+    assert any(lookup(r) for r in fake_gitlab.requests), "the lookup was never sent"
+    run.assert_clean()
+    assert run.exit_code == 3, run.output
+    [source] = run.report()["sources"]
+    assert "group/shop" in source["error"], source["error"]

@@ -5,19 +5,28 @@ issue; that issue's state is the truth. The exporting source gives the item
 the id its host gives the issue and names the issue in the postmortem's
 ``tracker_refs``; the Jira tracker, or the GitHub source
 (:class:`~deploygate.sources.interface.ExportTarget`), then puts the issue in
-the item's place. One pattern of a GitHub issue's page serves them all, so
-what one exports the other recognises.
+the item's place. This is the one place for both sides: a Jira issue by its
+key (:func:`jira_key`, as incident.io and Rootly give it in a field) or its
+page (:func:`jira_issue`, as Linear attaches it), a GitHub issue by its page
+(:func:`github_issue`), so what one source exports the other recognises.
+
+Only a field or an integration's link says where an item was exported: an
+address in text a person wrote ("same root cause as …") is never taken for
+one, since an old closed issue would then stand for an open item.
 """
 
 from __future__ import annotations
 
 import re
 
+JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
+"""A Jira issue's key: its project's key and its number, ``OPS-123``."""
+_JIRA_BROWSE = re.compile(rf"https?://[^/?#]+/browse/({JIRA_KEY.pattern})(?:[/?#].*)?")
+"""A Jira issue's web page, ``https://acme.atlassian.net/browse/OPS-123``."""
 GITHUB_ISSUE = re.compile(
     r"(https?://[^\s/?#<>()\[\]]+)/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/issues/([1-9][0-9]*)"
 )
 """A GitHub issue's web page: its site, ``owner/repo`` and number (GitLab's have ``/-/``)."""
-_AFTER_ISSUE = re.compile(r"(?![\w/])")
 
 
 def github_issue(url: str) -> tuple[str, str] | None:
@@ -27,9 +36,14 @@ def github_issue(url: str) -> tuple[str, str] | None:
     return (f"{match[2]}#{match[3]}", url) if match else None
 
 
-def github_issue_in(text: str) -> tuple[str, str] | None:
-    """The first GitHub issue page that ``text`` names, as :func:`github_issue` gives it."""
-    for match in GITHUB_ISSUE.finditer(text):
-        if _AFTER_ISSUE.match(text, match.end()):
-            return github_issue(match[0])
-    return None
+def jira_key(key: str) -> tuple[str, str] | None:
+    """The Jira issue of ``key`` as (the item id Jira gives it; how a postmortem names it):
+    the key, both; None for anything that is not a key."""
+    return (key, key) if JIRA_KEY.fullmatch(key) else None
+
+
+def jira_issue(url: str) -> tuple[str, str] | None:
+    """The Jira issue whose page is ``url``, as :func:`jira_key` gives it; None for any
+    other address."""
+    match = _JIRA_BROWSE.fullmatch(url)
+    return jira_key(match[1]) if match else None

@@ -257,6 +257,69 @@ def test_an_item_exported_to_jira_is_judged_by_jira_when_jira_is_a_source(
     assert [f["postmortem"]["id"] for f in reviewed] == [pm.identifier]
 
 
+def test_a_linear_item_is_not_a_jira_issue_that_shares_its_key(
+    fake_linear: FakeLinear,  # noqa: F811
+    fake_jira: FakeJira,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Linear's team OPS and Jira's project OPS both number their issues: Linear's OPS-2, an
+    open item, is not Jira's OPS-2, done, which the JQL finds. Only an item the postmortem
+    says was exported (``tracker_refs``) is put in a Jira issue's place."""
+    world = ready(fake_linear)
+    pm = postmortem(world, "service:checkout")
+    item = world.issue("OPS", "Roll back on burn rate", created_at=at(10), parent=pm)
+    fake_jira.world.cloud_account("sre@acme.test", "jira-token")
+    ops = fake_jira.world.project("OPS", components=["checkout"])
+    ops.issue("Unrelated", created=at(30))
+    same_key = ops.issue("Unrelated, done", created=at(30), status="Done",
+                         labels=["postmortem"], components=["checkout"])  # fmt: skip
+    assert same_key.key == item.identifier
+    config = project(tmp_path, fake_linear, sources=', "jira"',
+                     extra=f'[jira]\nurl = "{fake_jira.url}"\nprojects = ["OPS"]\n')  # fmt: skip
+
+    report = json_report(
+        check(config, env={"JIRA_EMAIL": "sre@acme.test", "JIRA_API_TOKEN": "jira-token"}).stdout
+    )
+
+    assert item_states(report) == {"Roll back on burn rate": "open-action-item"}
+    [jira] = [source for source in report["sources"] if source["name"] == "jira"]
+    assert jira["ok"]
+
+
+def test_an_export_to_the_key_of_another_item_of_the_postmortem_is_not_followed(
+    fake_linear: FakeLinear,  # noqa: F811
+    fake_jira: FakeJira,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Linear's OPS-2 was exported to Jira's OPS-3 (done), and Linear's own OPS-3, open, is
+    an item of the same postmortem: taken over, both would read as Jira's OPS-3 and the
+    open one would vanish. The export is not followed: both stand as Linear has them."""
+    world = ready(fake_linear)
+    pm = postmortem(world, "service:checkout")
+    fake_jira.world.cloud_account("sre@acme.test", "jira-token")
+    ops = fake_jira.world.project("OPS")
+    for number in (1, 2):
+        ops.issue(f"Unrelated {number}", created=at(30))
+    done = ops.issue("Exported, done in Jira", created=at(30), status="Done")
+    page = f"{fake_jira.url}/browse/{done.key}"
+    exported = world.issue("OPS", "Exported", created_at=at(10), parent=pm,
+                           attachments=[(page, "jira")])  # fmt: skip
+    own = world.issue("OPS", "Open in Linear", created_at=at(10), parent=pm)
+    assert own.identifier == done.key
+    config = project(tmp_path, fake_linear, sources=', "jira"',
+                     extra=f'[jira]\nurl = "{fake_jira.url}"\nprojects = ["OPS"]\n')  # fmt: skip
+
+    report = json_report(
+        check(config, env={"JIRA_EMAIL": "sre@acme.test", "JIRA_API_TOKEN": "jira-token"}).stdout
+    )
+
+    assert item_states(report) == {"Exported": "open-action-item",
+                                   "Open in Linear": "open-action-item"}  # fmt: skip
+    ids = {f["action_item"]["id"] for f in findings_by_rule(report, "open-action-item")}
+    assert ids == {exported.identifier, own.identifier}
+    assert any(f"exported to {done.key}" in notice for notice in linear_source(report)["notices"])
+
+
 def test_ratelimited_is_waited_out_until_the_reset_in_milliseconds(
     fake_linear: FakeLinear,  # noqa: F811
     fake_clock: FakeClock,
@@ -365,6 +428,40 @@ def test_an_item_exported_to_github_is_judged_by_github_when_github_is_a_source(
     [declined] = findings_by_rule(both, "declined-action-item")
     assert declined["action_item"]["url"] == planned.url
     assert linear_source(both)["coverage"]["action_items"] == 4
+
+
+def test_a_plain_link_to_a_closed_issue_does_not_take_the_item_over(
+    fake_linear: FakeLinear,  # noqa: F811
+    fake_github: FakeGitHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Anyone can attach a link: only an attachment Linear's GitHub or Jira integration
+    made (its sourceType) exports an item. Open items linking an old closed GitHub issue,
+    or a Jira page, stay open under their Linear ids, and GitHub is asked for no issue."""
+    world = ready(fake_linear)
+    pm = postmortem(world, "service:checkout")
+    fake_github.world.token(GITHUB_TOKEN, login="github-actions[bot]")
+    shop = fake_github.world.repo("acme/shop")
+    old = shop.issue(title="An old lesson", state="CLOSED", created_at=at(80))
+    linked = world.issue("OPS", "Same root cause", created_at=at(10), parent=pm,
+                         attachments=[(old.url, "unknown"), (old.url, None)])  # fmt: skip
+    page = "https://acme.atlassian.net/browse/PLAT-1"
+    jira = world.issue("OPS", "Read the Jira page", created_at=at(10), parent=pm,
+                       attachments=[(page, "unknown")])  # fmt: skip
+    env = fake_github.actions_env(GITHUB_TOKEN, "acme/shop")
+    before = len(fake_github.requests)
+
+    report = json_report(
+        check(project(tmp_path, fake_linear, sources=', "github"'), env=env).stdout
+    )
+
+    assert item_states(report) == {
+        "Same root cause": "open-action-item",
+        "Read the Jira page": "open-action-item",
+    }
+    ids = {f["action_item"]["id"] for f in findings_by_rule(report, "open-action-item")}
+    assert ids == {linked.identifier, jira.identifier}
+    assert not [r for r in fake_github.requests[before:] if b"issue0" in r.body]
 
 
 def test_item_listings_go_side_by_side_at_most_eight_at_a_time(tmp_path: Path) -> None:

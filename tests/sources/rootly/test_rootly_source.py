@@ -18,13 +18,12 @@ from typing import Any
 import pytest
 from click.testing import Result
 from conftest import findings_by_rule, json_report, run_cli
-from fakes.clock import FakeClock
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.jira import FakeJira, fake_jira  # noqa: F401
 from fakes.rootly import FakeRootly, fake_rootly  # noqa: F401
 from fakes.worlds import GITHUB_TOKEN, NOW, at
 
-from deploygate.sources.rootly.source import LISTS_IN_FLIGHT
+from deploygate.http import MAX_IN_FLIGHT
 
 TOKEN = "rootly_CANARY_source_0123456789"
 RUN = "https://ci.example.com/runs/{}"
@@ -211,7 +210,7 @@ def test_pages_are_followed_and_requests_grow_with_postmortems_at_most_8_at_once
 ) -> None:
     """105 incidents (two pages of 100) and 130 items on one of them (two pages): every
     page is read through links.next, one list of items per postmortem, never more than
-    LISTS_IN_FLIGHT at a time."""
+    MAX_IN_FLIGHT at a time."""
     first = incident(fake_rootly, summary="No deploy named.")
     for n in range(130):
         first.action_item(f"Lesson {n}", status="done")
@@ -242,7 +241,7 @@ def test_pages_are_followed_and_requests_grow_with_postmortems_at_most_8_at_once
     assert [r.query.get("page[number]") for r in listings] == ["1", "2"]
     assert len(fake_rootly.requests_to(f"/{first.id}/action_items")) == 2
     assert status["requests"] == len(fake_rootly.requests) == 2 + 105 + 1
-    assert 1 < most[0] <= LISTS_IN_FLIGHT
+    assert 1 < most[0] <= MAX_IN_FLIGHT
 
 
 def test_services_are_matched_by_name_when_configured(
@@ -371,64 +370,39 @@ def test_a_service_only_rootly_knows_is_seen_but_never_as_deploying(
     assert fake_rootly.requests_to("/v1/incidents")[-1].query["filter[services]"] == "chekout"
 
 
-def exported_to_github(tmp_path: Path, rootly: FakeRootly, github: FakeGitHub) -> Result:
-    """GitHub deploys acme/shop and holds a closed issue a Rootly follow-up was exported to;
-    another follow-up names an issue of a repository GitHub does not have."""
-    world = github.world
+def test_a_github_issue_a_description_names_is_not_taken_for_the_item(
+    tmp_path: Path,
+    fake_rootly: FakeRootly,  # noqa: F811
+    fake_github: FakeGitHub,  # noqa: F811
+) -> None:
+    """Rootly's API has no field for a GitHub issue, and a description is anyone's words:
+    an overdue open follow-up whose description names an old closed issue ("same root
+    cause as ...") stays overdue, and blocks; GitHub is asked for no issue."""
+    world = fake_github.world
     world.token(GITHUB_TOKEN, login="github-actions[bot]")
     shop = world.repo("acme/shop")
     shop.deployment(environment="production", state="FAILURE", created_at=at(40),
                     log_url=RUN.format("d1"))  # fmt: skip
-    done = shop.issue(title="Alert on the burn rate (GitHub)", state="CLOSED",
-                      state_reason="COMPLETED", created_at=at(38), closed_at=at(30))  # fmt: skip
-    pm = incident(rootly)
-    pm.action_item("Alert on the burn rate", status="open",
-                   description=f"Exported to {done.url} by Rootly.")  # fmt: skip
-    pm.action_item("Validate the config", status="open",
-                   description="Exported to https://github.com/acme/gone/issues/3")  # fmt: skip
+    old = shop.issue(title="An old lesson", state="CLOSED", state_reason="COMPLETED",
+                     created_at=at(80), closed_at=at(70))  # fmt: skip
+    incident(fake_rootly).action_item(
+        "Validate the config", status="open", due_date=NOW.date() - timedelta(days=1),
+        description=f"Same root cause as {old.url}",
+    )  # fmt: skip
     config = tmp_path / "deploygate.toml"
     config.write_text(
         f'source = ["github", "rootly"]\n[github]\nrepository = "acme/shop"\n'
-        f'[rootly]\nurl = "{rootly.url}"\n'
+        f'[rootly]\nurl = "{fake_rootly.url}"\n'
     )
-    env = github.actions_env(GITHUB_TOKEN, "acme/shop")
-    return check(config, env={**env, "GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""})
-
-
-def test_an_item_exported_to_github_takes_the_issues_state_and_counts_once(
-    tmp_path: Path,
-    fake_rootly: FakeRootly,  # noqa: F811
-    fake_github: FakeGitHub,  # noqa: F811
-) -> None:
-    """GitHub holds the deployments and the issues two follow-ups were exported to (named in
-    their descriptions, as Rootly's API has no field for it): the closed one is done, as
-    GitHub says, and no longer open; one in a repository GitHub does not have keeps
-    Rootly's state; the GitHub source sends one lookup for both."""
+    env = fake_github.actions_env(GITHUB_TOKEN, "acme/shop")
     before = len(fake_github.requests)
-    report = json_report(exported_to_github(tmp_path, fake_rootly, fake_github).stdout)
-    open_items = [f["action_item"] for f in findings_by_rule(report, "open-action-item")]
-    assert [item["title"] for item in open_items] == ["Validate the config"]
-    assert open_items[0]["url"] == "https://github.com/acme/gone/issues/3"
-    assert report["summary"]["open_action_items"] == 1
-    by_name = {source["name"]: source for source in report["sources"]}
-    assert by_name["github"]["ok"] is True
-    lookups = [r for r in fake_github.requests[before:] if b"issue0" in r.body]
-    assert len(lookups) == 1
 
+    result = check(config, env={**env, "GITHUB_STEP_SUMMARY": "", "GITHUB_OUTPUT": ""})
 
-def test_a_github_that_fails_to_look_up_an_exported_issue_is_not_verified(
-    tmp_path: Path,
-    fake_rootly: FakeRootly,  # noqa: F811
-    fake_github: FakeGitHub,  # noqa: F811
-    fake_clock: FakeClock,
-) -> None:
-    """The lookup of the exported issues fails: GitHub failed, so the verdict is unknown
-    (exit 3), never a check that quietly kept Rootly's open state."""
-    fake_github.faults.add(lambda r: b"issue0" in r.body, status=502, times=None)
-    result = exported_to_github(tmp_path, fake_rootly, fake_github)
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == 1, result.output
     report = json_report(result.stdout)
-    github = next(source for source in report["sources"] if source["name"] == "github")
-    assert github["ok"] is False
-    assert "502" in github["error"]
-    assert report["verdict"] == "unknown"
+    assert report["verdict"] == "block"
+    [overdue] = [f["action_item"] for f in findings_by_rule(report, "overdue-action-item")]
+    assert overdue["title"] == "Validate the config"
+    assert "github.com" not in overdue["url"]
+    assert not [r for r in fake_github.requests[before:] if b"issue0" in r.body]

@@ -332,6 +332,9 @@ def _closer(node: Mapping[str, Any], what: str) -> ChangeRecord | None:
     """What the issue's last ClosedEvent names as its closer, when it is a change."""
     events = nodes(node.get("timelineItems") or {}, what)
     closer = (events[-1].get("closer") if events else None) or {}
+    if not isinstance(closer, dict):
+        # A pull request or a commit is an object; "number" in a string is a substring test.
+        raise Malformed(f"GitHub answered {what} with the closer {closer!r:.40}")
     if "number" in closer:
         return _pull(closer, what)
     if "oid" not in closer:

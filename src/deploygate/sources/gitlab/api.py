@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import requests
 
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient, decoded
+from deploygate.http import MAX_IN_FLIGHT, HttpClient, decoded
 from deploygate.model import Usage
 from deploygate.sources.gitlab.settings import SCOPES, SOURCE_NAME
 
@@ -32,9 +32,6 @@ if TYPE_CHECKING:
     import gitlab
 
 PER_PAGE = 100
-PAGES_IN_FLIGHT = 8
-"""Pages of one listing asked for at once, when GitLab says how many there are."""
-
 Record = TypeVar("Record")
 
 
@@ -121,7 +118,7 @@ class GitLabApi:
             # Every page is wanted and GitLab said how many there are: pages 2 to the last
             # are independent requests, asked for side by side.
             numbers = range(2, total + 1)
-            with ThreadPoolExecutor(max_workers=min(PAGES_IN_FLIGHT, len(numbers))) as pool:
+            with ThreadPoolExecutor(max_workers=min(MAX_IN_FLIGHT, len(numbers))) as pool:
                 later = list(pool.map(lambda n: self.get(path, what, **params, page=n), numbers))
             for page in (response, *later[:-1]):
                 found += [decode(item) for item in self._objects(page, what)]

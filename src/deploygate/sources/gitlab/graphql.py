@@ -208,6 +208,10 @@ class GitLabGraphQL:
             project = data.get(f"p{n}")
             if project is None:
                 continue  # gone or hidden, as a 404 through REST
+            if not isinstance(project, dict):
+                raise self.session.fail(
+                    f"GitLab GraphQL answered the project {path} of {what} with {project!r:.40}"
+                )
             listing = _part(self.session, project, "issues", what)
             for node in _nodes(self.session, listing, what):
                 issue = decode_action_item(rest_issue(node))

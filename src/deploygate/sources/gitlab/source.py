@@ -39,6 +39,7 @@ from functools import partial
 
 from deploygate.dates import format_instant
 from deploygate.errors import SourceError
+from deploygate.http import MAX_IN_FLIGHT
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -83,7 +84,6 @@ from deploygate.sources.gitlab.settings import SOURCE_NAME, DeployJob, GitLabSet
 from deploygate.sources.interface import DEFAULT_ENVIRONMENT
 from deploygate.sources.markdown import task_references
 
-LOOKUPS_IN_FLIGHT = 8
 _PATH = r"[A-Za-z0-9_.][A-Za-z0-9_./-]*[A-Za-z0-9_]"
 
 DEPLOYMENT_STATUSES: Mapping[DeploymentState, DeploymentStatus] = {
@@ -325,7 +325,7 @@ class GitLabSource:
         listing or the record; any other exception is a bug in deploygate,
         and goes up as one (exit 4).
         """
-        with ThreadPoolExecutor(max_workers=LOOKUPS_IN_FLIGHT) as pool:
+        with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
             pending_deployments = pool.submit(self.deployments, query)
             try:
                 read = self._read_graphql(pool) or self._read_rest(pool, query.service)

@@ -20,7 +20,7 @@ wins; when it is not, incident.io's status of the follow-up stands
 
 Requests grow with postmortems, not deployments: one for the custom fields,
 one for the service's catalog entry, a page per 250 incidents, and one
-follow-up listing per postmortem, at most :data:`LISTINGS_IN_FLIGHT` at once.
+follow-up listing per postmortem, at most :data:`~deploygate.http.MAX_IN_FLIGHT` at once.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient
+from deploygate.http import MAX_IN_FLIGHT, HttpClient
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -41,13 +41,11 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
-from deploygate.sources.exports import github_issue
+from deploygate.sources.exports import github_issue, jira_key
 from deploygate.sources.incidentio.api import IncidentIoApi
 from deploygate.sources.incidentio.records import CustomField, FollowUp, Incident
 from deploygate.sources.incidentio.settings import SOURCE_NAME, IncidentIoSettings
 
-LISTINGS_IN_FLIGHT = 8
-"""Follow-up listings sent at once: the house's bound on concurrent requests."""
 OPEN_CATEGORIES = frozenset({"triage", "live", "paused", "learning"})
 CLOSED_CATEGORIES = frozenset({"closed"})
 NOT_INCIDENTS = frozenset({"declined", "merged", "canceled"})
@@ -141,7 +139,7 @@ class IncidentIoSource:
                 )
             if incident.has_postmortem or category == "learning":
                 reviewed.append(incident)
-        with ThreadPoolExecutor(max_workers=LISTINGS_IN_FLIGHT) as pool:
+        with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
             follow_ups = list(pool.map(self.api.follow_ups, reviewed))
         postmortems = []
         for incident, listed in zip(reviewed, follow_ups, strict=True):
@@ -217,7 +215,7 @@ def _exported(follow_up: FollowUp) -> tuple[str, str] | None:
     if external is None:
         return None
     if external.provider in JIRA_PROVIDERS:
-        return external.name, external.name
+        return jira_key(external.name)
     return github_issue(external.url) if external.provider == GITHUB_PROVIDER else None
 
 

@@ -12,6 +12,9 @@ Items are found two ways, because teams work both ways:
 An item a postmortem names belongs to it (the earliest such postmortem, so
 an item is counted once), replacing any task-list line of that postmortem
 that names the same key: Jira's state is the truth, not the checkbox. An
+item whose id is a key stands for that issue only when the postmortem
+names it in ``tracker_refs`` (its platform exported it to Jira): Linear's
+``OPS-2`` is not Jira's ``OPS-2`` because both number a project OPS. An
 item only the JQL found belongs to the postmortem its description names (by
 URL or id), else to one holder per service that reviews no failure.
 
@@ -212,13 +215,19 @@ class JiraTracker:
         """``postmortem`` with its Jira items in place of the task-list lines naming their keys.
 
         A line naming a key that another postmortem holds is dropped too:
-        Jira's state is the truth, and an item is counted once.
+        Jira's state is the truth, and an item is counted once. An item is
+        taken for a Jira issue by its id only when the postmortem names that
+        id in ``tracker_refs`` (an item its platform exported to Jira): a
+        Linear issue ``OPS-2`` is not Jira's ``OPS-2`` because the two
+        projects share a key.
         """
         own = {item.id: item for item in items}
+        exported = set(postmortem.tracker_refs)
         placed: set[str] = set()
         kept: list[ActionItem] = []
         for existing in postmortem.action_items:
-            named = [k for k in [existing.id, *self.keys_in(existing.title)] if k in jira_keys]
+            by_id = [existing.id] if existing.id in exported else []
+            named = [k for k in [*by_id, *self.keys_in(existing.title)] if k in jira_keys]
             if not named:
                 kept.append(existing)
                 continue

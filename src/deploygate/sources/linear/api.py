@@ -25,15 +25,13 @@ from typing import Any, TypeVar
 import requests
 
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient, decoded
+from deploygate.http import MAX_IN_FLIGHT, HttpClient, decoded
 from deploygate.model import Usage
 from deploygate.sanitize import terminal
 from deploygate.sources.linear import queries, records
 from deploygate.sources.linear.records import ItemRecord, Malformed, PostmortemRecord
 from deploygate.sources.linear.settings import SCOPE, SOURCE_NAME, LinearSettings
 
-MAX_CONCURRENT = 8
-"""Requests in flight at once, at most: independent listings go side by side."""
 _REFUSED = frozenset({"FORBIDDEN", "INVALID_SCOPE"})
 
 Decoded = TypeVar("Decoded")
@@ -144,7 +142,7 @@ class LinearApi:
         partial = [record for record in found if _more_relations(record)]
         if not partial:
             return found
-        with ThreadPoolExecutor(max_workers=MAX_CONCURRENT) as pool:
+        with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
             completed = dict(zip(partial, pool.map(self._every_relation, partial), strict=True))
         return [completed.get(record, record) for record in found]
 
@@ -177,7 +175,7 @@ class LinearApi:
         """The sub-issues of ``postmortems`` and the issues they link, side by side."""
         size = queries.POSTMORTEMS_PER_ITEM_LISTING
         chunks = [postmortems[start : start + size] for start in range(0, len(postmortems), size)]
-        with ThreadPoolExecutor(max_workers=MAX_CONCURRENT) as pool:
+        with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
             listed = list(pool.map(self._items_of, chunks))
         unique: dict[str, ItemRecord] = {}
         for chunk in listed:

@@ -12,10 +12,14 @@
   counted open, with a notice naming it, never silently. An item in the
   trash was deleted, which declines it. An item belongs to one postmortem:
   its parent, else the earliest postmortem that links it.
-- Exported items: an item with a Jira issue attached (Linear's Jira link)
-  takes the Jira key as its id, and the postmortem names the key in
-  ``tracker_refs``; one with a GitHub issue attached takes the issue's
-  ``owner/repo#12`` and names its URL. When Jira (the tracker) or GitHub (an
+- Exported items: an item with a Jira issue attached by Linear's Jira
+  integration (the attachment's ``sourceType``) takes the Jira key as its
+  id, and the postmortem names the key in ``tracker_refs``; one with a
+  GitHub issue attached by the GitHub integration takes the issue's
+  ``owner/repo#12`` and names its URL. A plain link attachment is anyone's
+  words and exports nothing; nor does an export to the key of another item
+  of the same postmortem (a team and a Jira project sharing a key). When
+  Jira (the tracker) or GitHub (an
   :class:`~deploygate.sources.interface.ExportTarget`) is a source of the
   run, it puts its issue, with its state, in the item's place, so the item
   is counted once; otherwise, or when it cannot see the issue, the Linear
@@ -30,7 +34,6 @@ This module maps :mod:`.records` to the model with pure functions;
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -46,7 +49,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
-from deploygate.sources.exports import github_issue
+from deploygate.sources.exports import github_issue, jira_issue
 from deploygate.sources.linear.api import LinearApi
 from deploygate.sources.linear.records import ItemRecord, PostmortemRecord
 from deploygate.sources.linear.settings import SOURCE_NAME, LinearSettings
@@ -55,8 +58,12 @@ OPEN_STATE_TYPES = frozenset({"triage", "backlog", "unstarted", "started"})
 """The workflow state types Linear documents besides completed and canceled
 (https://linear.app/docs/configuring-workflows)."""
 _CLOSED = {"completed": ActionItemState.DONE, "canceled": ActionItemState.DECLINED}
-_JIRA_BROWSE = re.compile(r"^https?://[^/?#]+/browse/([A-Z][A-Z0-9_]+-[1-9][0-9]*)(?:[/?#]|$)")
-"""A Jira issue's page, as Linear's Jira link attaches it."""
+JIRA_ATTACHMENT = "jira"
+GITHUB_ATTACHMENTS = frozenset({"github", "githubEnterpriseServer"})
+"""The ``sourceType`` of an attachment Linear's Jira (resp. GitHub, GitHub Enterprise
+Server) integration made: the integration's ``IntegrationService`` name in Linear's schema.
+A link anyone attaches has another (``unknown`` when it has no source), and may name any
+issue, an old closed one too: it never makes an item exported."""
 
 
 class LinearSource:
@@ -149,9 +156,19 @@ def map_postmortem(
     action_items: list[ActionItem] = []
     exported: list[str] = []
     notices: list[str] = []
+    identifiers = {found.identifier for found in items}
     for found in sorted(items, key=lambda found: (found.created_at, found.identifier)):
         item, notice = action_item(found, settings)
         elsewhere = exported_to(found)
+        if elsewhere is not None and elsewhere[0] in identifiers:
+            # A Jira project and a Linear team may share a key: were the Jira issue to take
+            # the id of another of this postmortem's items, the tracker could not tell the
+            # two apart. Linear keeps the exported item's state in step, so it stands.
+            notices.append(
+                f"{found.identifier} is exported to {elsewhere[0]}, the id of another item "
+                "of the postmortem in Linear; it is judged by its Linear state"
+            )
+            elsewhere = None
         if elsewhere is not None:
             external_id, reference = elsewhere
             item = replace(item, id=external_id)
@@ -216,15 +233,19 @@ def action_item(found: ItemRecord, settings: LinearSettings) -> tuple[ActionItem
 
 def exported_to(found: ItemRecord) -> tuple[str, str] | None:
     """The issue ``found`` was exported to, as the id its tracker gives it and how the
-    postmortem names it: a Jira key (both), or a GitHub issue's ``owner/repo#12`` and URL;
+    postmortem names it: a Jira key (both), or a GitHub issue's ``owner/repo#12`` and URL,
+    as the integration attached it (:data:`JIRA_ATTACHMENT`, :data:`GITHUB_ATTACHMENTS`);
     None for an item that lives in Linear only."""
-    for url, _source in found.attachments:
-        jira = _JIRA_BROWSE.match(url)
-        if jira:
-            return jira.group(1), jira.group(1)
-        github = github_issue(url)
-        if github:
-            return github
+    for url, source in found.attachments:
+        exported = (
+            jira_issue(url)
+            if source == JIRA_ATTACHMENT
+            else github_issue(url)
+            if source in GITHUB_ATTACHMENTS
+            else None
+        )
+        if exported is not None:
+            return exported
     return None
 
 

@@ -48,6 +48,7 @@ from deploygate.dates import (
 )
 from deploygate.errors import InputError, decode_utf8, did_you_mean
 from deploygate.model import ActionItem, ActionItemState, Fix, Postmortem, PostmortemState
+from deploygate.sources.exports import JIRA_KEY
 from deploygate.sources.markdown import first_heading, lines_outside_code, task
 
 FENCE = "+++"
@@ -81,8 +82,6 @@ _CHANGE_URL = re.compile(
 """A pull request's (GitHub), a merge request's (GitLab) or a commit's web address."""
 _DATE_KEYS = ("due", "closed")
 _TRAILING_ATTRIBUTES = re.compile(r"\(([^()]*)\)\s*$")
-_JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
-"""A Jira issue key: the project key (as Jira allows it) and the issue's number."""
 _MARKERS = {" ": ActionItemState.OPEN, "x": ActionItemState.DONE, "-": ActionItemState.DECLINED}
 
 
@@ -242,7 +241,7 @@ class _Parser:
                             expected='cause names, e.g. ["config-drift"]')  # fmt: skip
         jira = data.get("jira", [])
         if not isinstance(jira, list) or not all(
-            isinstance(key, str) and _JIRA_KEY.fullmatch(key) for key in jira
+            isinstance(key, str) and JIRA_KEY.fullmatch(key) for key in jira
         ):
             raise self.fail("must be a list of Jira issue keys", key="jira",
                             expected='keys such as ["OPS-123"]')  # fmt: skip

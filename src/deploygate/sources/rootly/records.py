@@ -35,7 +35,6 @@ _INCIDENT_FIELDS: FieldTypes = {
 }
 _ITEM_FIELDS: FieldTypes = {
     "summary": (str,),
-    "description": (str, NULL),
     "kind": (str, NULL),
     "status": (str, NULL),
     "assigned_to_group_ids": (list, NULL),
@@ -85,7 +84,6 @@ class RootlyActionItem:
 
     id: str
     summary: str
-    description: str
     kind: str | None
     """``follow_up`` (a lesson of the retrospective) or ``task`` (work during the incident)."""
     status: str | None
@@ -139,7 +137,6 @@ def decode_action_item(resource: object, incident: str) -> RootlyActionItem:
     return RootlyActionItem(
         id=ident,
         summary=attributes["summary"],
-        description=attributes.get("description") or "",
         kind=attributes.get("kind"),
         status=attributes.get("status"),
         created_at=_required_instant(attributes, "created_at", where),

@@ -13,16 +13,15 @@ What is read, and how it maps (docs/sources/rootly.md says the same for users):
   (``[rootly] cause-label``) names its cause, and its start time is what the
   time window is measured to.
 - The action items of each incident, one paged list per incident, at most
-  :data:`LISTS_IN_FLIGHT` at a time: only follow-ups count (``kind =
+  :data:`~deploygate.http.MAX_IN_FLIGHT` at a time: only follow-ups count (``kind =
   follow_up``), tasks are work during the incident. ``done`` is done,
   ``cancelled`` is declined, ``open`` and ``in_progress`` are open; any other
   status is open, with a notice naming it. An item exported to Jira carries
   its key as its id and on the postmortem's ``tracker_refs``, so a configured
-  Jira tracker puts the issue, with Jira's state, in its place. One whose
-  description names a GitHub issue (Rootly's API has no field for it) carries
-  the issue's ``owner/repo#12`` as its id and its URL on ``tracker_refs``, so
-  a configured GitHub source puts the issue in its place
-  (:class:`~deploygate.sources.interface.ExportTarget`).
+  Jira tracker puts the issue, with Jira's state, in its place. Rootly's API
+  has no field for a GitHub issue, and a GitHub address in a description is
+  anyone's words ("same root cause as …/issues/1"), so no item is taken for
+  a GitHub issue: it keeps Rootly's status.
 
 Three layers, as every backend: :mod:`~deploygate.sources.rootly.api` sends
 the requests, :mod:`~deploygate.sources.rootly.records` decodes each resource
@@ -36,7 +35,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from deploygate.http import HttpClient
+from deploygate.http import MAX_IN_FLIGHT, HttpClient
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -48,7 +47,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
-from deploygate.sources.exports import github_issue_in
+from deploygate.sources.exports import jira_key
 from deploygate.sources.rootly.api import Gone, RootlyApi
 from deploygate.sources.rootly.records import (
     Named,
@@ -58,9 +57,6 @@ from deploygate.sources.rootly.records import (
     decode_incident,
 )
 from deploygate.sources.rootly.settings import SOURCE_NAME, RootlySettings
-
-LISTS_IN_FLIGHT = 8
-"""Action item lists sent at once: independent requests, well inside Rootly's 3000 a minute."""
 
 ITEM_STATES: Mapping[str, ActionItemState] = {
     "open": ActionItemState.OPEN,
@@ -110,7 +106,7 @@ class RootlySource:
         listed = [decode_incident(raw) for raw in self.api.incidents({key: query.service})]
         incidents = [incident for incident in listed if self._belongs(incident, query.service)]
         reviewed = [incident for incident in incidents if _reviewed(incident)]
-        with ThreadPoolExecutor(max_workers=LISTS_IN_FLIGHT) as pool:
+        with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
             fetched = list(pool.map(self._fetch, reviewed))
         notices: list[str] = []
         postmortems = []
@@ -171,9 +167,9 @@ def to_postmortem(fetched: Fetched, service: str, cause_label: str) -> tuple[Pos
         items.append(item)
         if notice:
             notices.append(notice)
-        elsewhere = _exported(record)
-        if elsewhere is not None:
-            exported.append(elsewhere[1])
+        jira = jira_key(record.jira_key or "")
+        if jira is not None:
+            exported.append(jira[1])
     cause = incident.labels.get(cause_label)
     postmortem = Postmortem(
         id=incident.id,
@@ -207,29 +203,20 @@ def to_action_item(
             "counted as open"
         )
         state = ActionItemState.OPEN
-    elsewhere = _exported(record)
+    jira = jira_key(record.jira_key or "")
     return (
         ActionItem(
-            id=elsewhere[0] if elsewhere else record.id,
+            id=jira[0] if jira else record.id,
             title=record.summary,
             state=state,
             created_at=record.created_at,
-            url=record.jira_url or (elsewhere[1] if elsewhere else None) or incident.url,
+            url=record.jira_url or incident.url,
             due=record.due,
             team=_team(record.group_ids, teams),
             reason=DECLINED_REASON if state is ActionItemState.DECLINED else None,
         ),
         notice,
     )
-
-
-def _exported(record: RootlyActionItem) -> tuple[str, str] | None:
-    """Where a follow-up was exported, as the id its tracker gives the issue and how the
-    postmortem names it: a Jira key (both), or a GitHub issue's ``owner/repo#12`` and URL,
-    which only its description can say; None for an item that lives in Rootly only."""
-    if record.jira_key:
-        return record.jira_key, record.jira_key
-    return github_issue_in(record.description)
 
 
 def _team(group_ids: Sequence[str], teams: Mapping[str, str]) -> str | None:
