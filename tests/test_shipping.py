@@ -29,7 +29,8 @@ from deploygate.shipping import ContainmentUnknown, Prober, first_questions, shi
 
 @dataclass
 class Line:
-    """Commits ``c0``, ``c1``, ... in one line: ``cN`` holds every ``cM`` with M <= N."""
+    """Commits ``c0000000``, ``c0000001``, ... (hex, as shas are) in one line: ``cN`` holds
+    every ``cM`` with M <= N."""
 
     name: str = "line"
     asked: list[tuple[str, str]] = field(default_factory=list)
@@ -56,7 +57,7 @@ def deploys(*commits: int, every: timedelta = timedelta(days=1)) -> list[Deploym
     return successes(
         (
             Deployment(f"d{n}", "checkout", "production", DeploymentStatus.SUCCESS,
-                       start + every * n, sha=f"c{commit}")
+                       start + every * n, sha=f"c{commit:07d}")
             for n, commit in enumerate(commits)
         ),
         "checkout",
@@ -74,11 +75,13 @@ def fix(commit: str, merged_at: datetime | None = None) -> Fix:
 def test_a_fix_in_the_next_deploy_costs_two_questions() -> None:
     repository = Line()
     deployed = deploys(1, 2, 5, 6, 7, 8, 9)
-    merged = deployed[1].created_at + timedelta(hours=1)  # c3, merged after d1
-    found = shipment(Prober([repository]), ITEM, fix("c3", merged), deployed, "production", NOW)
+    merged = deployed[1].created_at + timedelta(hours=1)  # c0000003, merged after d1
+    found = shipment(
+        Prober([repository]), ITEM, fix("c0000003", merged), deployed, "production", NOW
+    )
     assert found.shipped_in is deployed[2]
     assert found.fix.shipped_at == deployed[2].created_at
-    assert repository.asked == [("c3", "c9"), ("c3", "c5")]
+    assert repository.asked == [("c0000003", "c0000009"), ("c0000003", "c0000005")]
 
 
 def test_a_fix_that_missed_deploys_is_bisected_and_each_pair_asked_once() -> None:
@@ -86,37 +89,37 @@ def test_a_fix_that_missed_deploys_is_bisected_and_each_pair_asked_once() -> Non
     prober = Prober([repository])
     deployed = deploys(1, 2, 2, 2, 2, 2, 2, 2, 4, 5)  # an old commit went out again and again
     merged = deployed[0].created_at + timedelta(hours=1)
-    found = shipment(prober, ITEM, fix("c3", merged), deployed, "production", NOW)
+    found = shipment(prober, ITEM, fix("c0000003", merged), deployed, "production", NOW)
     assert found.shipped_in is deployed[8]
     assert len(repository.asked) == len(set(repository.asked)) <= 4
     asked = len(repository.asked)
-    again = shipment(prober, ITEM, fix("c3", merged), deployed, "production", NOW)
+    again = shipment(prober, ITEM, fix("c0000003", merged), deployed, "production", NOW)
     assert again == found
     assert len(repository.asked) == asked  # answered from the run's cache
 
 
 def test_the_latest_deploy_decides_even_when_an_earlier_one_held_the_fix() -> None:
     repository = Line()
-    deployed = deploys(1, 5, 2)  # c5 went out, then an old branch at c2
-    found = shipment(Prober([repository]), ITEM, fix("c3"), deployed, "production", NOW)
+    deployed = deploys(1, 5, 2)  # c0000005 went out, then an old branch at c0000002
+    found = shipment(Prober([repository]), ITEM, fix("c0000003"), deployed, "production", NOW)
     assert found.known
     assert found.shipped_in is None
     assert found.latest is deployed[-1]
-    assert repository.asked == [("c3", "c2")]
+    assert repository.asked == [("c0000003", "c0000002")]
 
 
 def test_an_answer_nobody_can_give_is_unknown_with_the_reason() -> None:
     repository = Line()
     prober = Prober([repository])
-    found = shipment(prober, ITEM, fix("x3"), deploys(1, 2), "production", NOW)
+    found = shipment(prober, ITEM, fix("e0000003"), deploys(1, 2), "production", NOW)
     assert not found.known
-    assert prober.notices == {"line": ["no commit x3 or c2"]}
+    assert prober.notices == {"line": ["no commit e0000003 or c0000002"]}
 
 
 def test_no_question_without_a_deployment_or_a_commit() -> None:
     repository = Line()
     prober = Prober([repository])
-    assert shipment(prober, ITEM, fix("c3"), [], "production", NOW).shipped_in is None
+    assert shipment(prober, ITEM, fix("c0000003"), [], "production", NOW).shipped_in is None
     unmerged = shipment(prober, ITEM, Fix(ref="PR #4"), deploys(1), "production", NOW)
     assert not unmerged.known
     assert repository.asked == []
@@ -127,15 +130,20 @@ def test_a_batch_answers_the_first_questions_in_one_round() -> None:
     prober = Prober([repository])
     deployed = deploys(1, 2, 5, 6, 7, 8, 9)
     hour = timedelta(hours=1)
-    fixes = [fix("c3", deployed[1].created_at + hour), fix("c4", deployed[1].created_at + hour),
-             fix("c8", deployed[4].created_at + hour)]  # fmt: skip
+    fixes = [
+        fix("c0000003", deployed[1].created_at + hour),
+        fix("c0000004", deployed[1].created_at + hour),
+        fix("c0000008", deployed[4].created_at + hour),
+    ]
     prober.prefetch(pair for each in fixes for pair in first_questions(each, deployed, NOW))
     for each in fixes:
         shipment(prober, ITEM, each, deployed, "production", NOW)
     assert len(repository.batches) == 1
     assert repository.asked == []  # nothing left to ask one by one
-    assert sorted(repository.batches[0]) == [("c3", "c5"), ("c3", "c9"), ("c4", "c5"),
-                                             ("c4", "c9"), ("c8", "c9")]  # fmt: skip
+    assert sorted(repository.batches[0]) == [
+        ("c0000003", "c0000005"), ("c0000003", "c0000009"), ("c0000004", "c0000005"),
+        ("c0000004", "c0000009"), ("c0000008", "c0000009"),
+    ]  # fmt: skip
 
 
 @dataclass
@@ -172,15 +180,15 @@ class Forgetful(Line):
 
 
 def test_an_unknown_answer_in_the_bisection_is_unknown_never_a_later_deploy() -> None:
-    """Read as "not contained", the unknown c4 would move the first deploy to c5's, later."""
+    """Read as "not contained", the unknown c0000004 would move the first deploy to c5's, later."""
     deployed = deploys(1, 2, 2, 2, 4, 5, 6)
     merged = deployed[0].created_at + timedelta(hours=1)
-    prober = Prober([Forgetful(blind="c4")])
-    found = shipment(prober, ITEM, fix("c3", merged), deployed, "production", NOW)
+    prober = Prober([Forgetful(blind="c0000004")])
+    found = shipment(prober, ITEM, fix("c0000003", merged), deployed, "production", NOW)
     assert not found.known
     assert found.shipped_in is None
     assert found.fix.shipped_at is None
-    assert prober.notices == {"line": ["timed out on c4"]}
+    assert prober.notices == {"line": ["timed out on c0000004"]}
 
 
 class Remembering(MemorySource):
@@ -199,13 +207,26 @@ def test_a_report_asks_each_pair_once_across_its_services() -> None:
     services = ("checkout", "payments")
     deployed = tuple(
         Deployment(f"{service}-1", service, "production", DeploymentStatus.SUCCESS,
-                   NOW - timedelta(days=1), sha="c9")
+                   NOW - timedelta(days=1), sha="c0000009")
         for service in services
     )  # fmt: skip
-    done = replace(ITEM, fixes=(fix("c3"),))
+    done = replace(ITEM, fixes=(fix("c0000003"),))
     postmortems = tuple(
         postmortem(f"pm-{service}", service=service, items=(done,)) for service in services
     )
     source = Remembering(History(deployments=deployed, postmortems=postmortems))
     learning_report([source], services, Policy(), now=NOW, period=timedelta(days=30))
-    assert source.line.asked == [("c3", "c9")]
+    assert source.line.asked == [("c0000003", "c0000009")]
+
+
+def test_a_name_that_is_no_commit_sha_is_never_asked() -> None:
+    """A history line may say ``HEAD`` or ``main`` where a sha belongs; git and the APIs would
+    read it as whatever it names today, so it is unknown and nobody is asked."""
+    repository = Batching()
+    prober = Prober([repository])
+    prober.prefetch([("c0000003", "HEAD"), ("main", "c0000009")])
+    assert prober.contains("c0000003", "HEAD") is None
+    assert prober.contains("main", "c0000009") is None
+    assert prober.contains("c0000003", "--help") is None
+    assert repository.asked == []
+    assert repository.batches == []

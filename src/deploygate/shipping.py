@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from deploygate.linking import same_commit
+from deploygate.linking import COMMIT_NAME, same_commit
 from deploygate.model import (
     ActionItem,
     ActionItemState,
@@ -90,7 +90,9 @@ class Prober:
         wanted = [
             pair
             for pair in dict.fromkeys(pairs)
-            if pair not in self.answers and not same_commit(*pair)
+            if pair not in self.answers
+            and not same_commit(*pair)
+            and all(COMMIT_NAME.fullmatch(sha) for sha in pair)
         ]
         for repository in self.repositories:
             if wanted and isinstance(repository, BatchRepository):
@@ -99,7 +101,11 @@ class Prober:
                 wanted = [pair for pair in wanted if pair not in answered]
 
     def contains(self, commit: str, head: str) -> bool | None:
-        """Whether ``head`` contains ``commit``; None when no repository could tell."""
+        """Whether ``head`` contains ``commit``; None when no repository could tell, or when
+        either is no commit sha (a history line may say ``HEAD`` or ``main``, which git and
+        the APIs would read as whatever that names today)."""
+        if not (COMMIT_NAME.fullmatch(commit) and COMMIT_NAME.fullmatch(head)):
+            return None
         if same_commit(commit, head):
             return True
         pair = (commit, head)
