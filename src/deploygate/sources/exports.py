@@ -18,6 +18,10 @@ one, since an old closed issue would then stand for an open item.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from deploygate.model import ActionItem, Postmortem
 
 JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
 """A Jira issue's key: its project's key and its number, ``OPS-123``."""
@@ -47,3 +51,28 @@ def jira_issue(url: str) -> tuple[str, str] | None:
     other address."""
     match = _JIRA_BROWSE.fullmatch(url)
     return jira_key(match[1]) if match else None
+
+
+LINEAR_ISSUE = re.compile(
+    r"https://linear\.app/[A-Za-z0-9_-]+/issue/([A-Za-z][A-Za-z0-9]*-[1-9][0-9]*)(?:/[^\s?#]*)?"
+)
+"""A Linear issue's web page, ``https://linear.app/acme/issue/OPS-12/optional-slug``."""
+
+
+def linear_issue(url: str) -> tuple[str, str] | None:
+    """The Linear issue at ``url`` as (the item id Linear gives it, its identifier ``OPS-12``;
+    how a postmortem names it, the URL); None for any other address."""
+    match = LINEAR_ISSUE.fullmatch(url)
+    return (match[1].upper(), url) if match else None
+
+
+def with_exported(postmortem: Postmortem, items: Sequence[ActionItem]) -> Postmortem:
+    """``postmortem`` with each of ``items``, an issue its host read, in the place of the
+    item of its id, or added: the one step every export target ends with."""
+    if not items:
+        return postmortem
+    # Ids are compared in any case: GitHub's owner and repository names are case-insensitive,
+    # and an exported link may spell them, or a Linear identifier, otherwise than the host.
+    by_id = {item.id.lower(): item for item in items}
+    kept = [by_id.pop(item.id.lower(), item) for item in postmortem.action_items]
+    return replace(postmortem, action_items=(*kept, *by_id.values()))
