@@ -18,10 +18,13 @@ one, since an old closed issue would then stand for an open item.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
-from deploygate.model import ActionItem, Postmortem
+from deploygate.model import ActionItem, History, Postmortem
+
+Key = TypeVar("Key", bound=Hashable)
 
 JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
 """A Jira issue's key: its project's key and its number, ``OPS-123``."""
@@ -76,3 +79,27 @@ def with_exported(postmortem: Postmortem, items: Sequence[ActionItem]) -> Postmo
     by_id = {item.id.lower(): item for item in items}
     kept = [by_id.pop(item.id.lower(), item) for item in postmortem.action_items]
     return replace(postmortem, action_items=(*kept, *by_id.values()))
+
+
+def in_place(
+    history: History,
+    wanted: Mapping[str, Sequence[Key]],
+    found: Mapping[Key, ActionItem],
+    unseen: Callable[[Key, str], str],
+) -> History:
+    """``history`` with the issues an export target ``found`` of those ``wanted`` (its keys,
+    by the id of the postmortem naming them) in their items' place, and the notice
+    ``unseen(key, postmortem id)`` for each it did not find, whose item then stands."""
+    notices = [
+        unseen(key, postmortem_id)
+        for postmortem_id, keys in wanted.items()
+        for key in keys
+        if key not in found
+    ]
+    postmortems = tuple(
+        with_exported(
+            postmortem, [found[key] for key in wanted.get(postmortem.id, ()) if key in found]
+        )
+        for postmortem in history.postmortems
+    )
+    return replace(history, postmortems=postmortems, notices=(*history.notices, *notices))

@@ -54,7 +54,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
-from deploygate.sources.exports import github_issue, jira_issue, linear_issue, with_exported
+from deploygate.sources.exports import github_issue, in_place, jira_issue, linear_issue
 from deploygate.sources.linear.api import LinearApi
 from deploygate.sources.linear.records import ItemRecord, PostmortemRecord
 from deploygate.sources.linear.settings import SOURCE_NAME, LinearSettings
@@ -105,24 +105,16 @@ class LinearSource:
         if not wanted:
             return history
         looked_up = self.api.exported(sorted({i for ids in wanted.values() for i in ids}))
-        notices = [
-            f"{identifier}, named by postmortem {postmortem_id}, is not in Linear or not "
-            "visible to the key; its item stands as exported"
-            for postmortem_id, identifiers in wanted.items()
-            for identifier in identifiers
-            if identifier not in looked_up
-        ]
-        postmortems = []
-        for postmortem in history.postmortems:
-            items = []
-            for identifier in wanted.get(postmortem.id, []):
-                if identifier in looked_up:
-                    item, notice = action_item(looked_up[identifier], self.settings)
-                    items.append(item)
-                    notices += [notice] if notice else []
-            postmortems.append(with_exported(postmortem, items))
-        return replace(
-            history, postmortems=tuple(postmortems), notices=(*history.notices, *notices)
+        mapped = {key: action_item(found, self.settings) for key, found in looked_up.items()}
+        unknown = tuple(notice for _, notice in mapped.values() if notice)
+        return in_place(
+            replace(history, notices=(*history.notices, *unknown)),
+            wanted,
+            {key: item for key, (item, _) in mapped.items()},
+            lambda identifier, postmortem_id: (
+                f"{identifier}, named by postmortem {postmortem_id}, is not in Linear or not "
+                "visible to the key; its item stands as exported"
+            ),
         )
 
     def collect(self, query: Query) -> History:
