@@ -22,6 +22,8 @@ from fakes.linear_schema import linear_schema
 from fakes.server import RecordedRequest
 from graphql import parse
 
+from deploygate.sources.exports import linear_issue
+
 INCIDENT_KEY = "inc_live_CANARY_exported0123456789"
 LINEAR_KEY = "lin_api_CANARYexported0123456789abcdefghijklmn"
 SHA = "9b2e7d4c1a0f5e6b7c8d9e0f1a2b3c4d5e6f7a8b"
@@ -181,3 +183,15 @@ def test_linear_alone_asks_for_no_exported_issue(
 
     assert "Load test checkout" in open_titles(report)
     assert lookups(fake_linear) == []
+
+
+def test_only_a_linear_issue_page_names_a_linear_issue() -> None:
+    """The identifier is what the Linear source gives the issue as an item, whatever the case
+    of the link; a project, another host or a GitHub issue is no Linear issue."""
+    page = "https://linear.app/acme/issue/ops-12"
+    assert linear_issue(page) == ("OPS-12", page)
+    slugged = "https://linear.app/acme/issue/OPS-12/load-test-checkout"
+    assert linear_issue(slugged) == ("OPS-12", slugged)
+    assert linear_issue("https://linear.app/acme/project/checkout-12") is None
+    assert linear_issue("https://linear.example.com/acme/issue/OPS-12") is None
+    assert linear_issue("https://github.com/acme/shop/issues/12") is None
