@@ -239,6 +239,8 @@ def matches(issue: Issue, where: dict[str, Any]) -> bool:
             ok = any(matches(issue, part) for part in value)
         elif key == "id":
             ok = _compare(issue.id, value, "id")
+        elif key == "number":
+            ok = _compare(issue.number, value, "number")
         elif key == "team" and set(value) == {"key"}:
             ok = _compare(issue.team.key, value["key"], "team.key")
         elif key == "labels" and set(value) == {"some"} and set(value["some"]) == {"name"}:

@@ -18,6 +18,13 @@ one, since an old closed issue would then stand for an open item.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import replace
+from typing import TypeVar
+
+from deploygate.model import ActionItem, History, Postmortem
+
+Key = TypeVar("Key", bound=Hashable)
 
 JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[1-9][0-9]*")
 """A Jira issue's key: its project's key and its number, ``OPS-123``."""
@@ -47,3 +54,52 @@ def jira_issue(url: str) -> tuple[str, str] | None:
     other address."""
     match = _JIRA_BROWSE.fullmatch(url)
     return jira_key(match[1]) if match else None
+
+
+LINEAR_ISSUE = re.compile(
+    r"https://linear\.app/[A-Za-z0-9_-]+/issue/([A-Za-z][A-Za-z0-9]*-[1-9][0-9]*)(?:/[^\s?#]*)?"
+)
+"""A Linear issue's web page, ``https://linear.app/acme/issue/OPS-12/optional-slug``."""
+
+
+def linear_issue(url: str) -> tuple[str, str] | None:
+    """The Linear issue at ``url`` as (the item id Linear gives it, its identifier ``OPS-12``;
+    how a postmortem names it, the URL); None for any other address."""
+    match = LINEAR_ISSUE.fullmatch(url)
+    return (match[1].upper(), url) if match else None
+
+
+def with_exported(postmortem: Postmortem, items: Sequence[ActionItem]) -> Postmortem:
+    """``postmortem`` with each of ``items``, an issue its host read, in the place of the
+    item of its id, or added: the one step every export target ends with."""
+    if not items:
+        return postmortem
+    # Ids are compared in any case: GitHub's owner and repository names are case-insensitive,
+    # and an exported link may spell them, or a Linear identifier, otherwise than the host.
+    by_id = {item.id.lower(): item for item in items}
+    kept = [by_id.pop(item.id.lower(), item) for item in postmortem.action_items]
+    return replace(postmortem, action_items=(*kept, *by_id.values()))
+
+
+def in_place(
+    history: History,
+    wanted: Mapping[str, Sequence[Key]],
+    found: Mapping[Key, ActionItem],
+    unseen: Callable[[Key, str], str],
+) -> History:
+    """``history`` with the issues an export target ``found`` of those ``wanted`` (its keys,
+    by the id of the postmortem naming them) in their items' place, and the notice
+    ``unseen(key, postmortem id)`` for each it did not find, whose item then stands."""
+    notices = [
+        unseen(key, postmortem_id)
+        for postmortem_id, keys in wanted.items()
+        for key in keys
+        if key not in found
+    ]
+    postmortems = tuple(
+        with_exported(
+            postmortem, [found[key] for key in wanted.get(postmortem.id, ()) if key in found]
+        )
+        for postmortem in history.postmortems
+    )
+    return replace(history, postmortems=postmortems, notices=(*history.notices, *notices))

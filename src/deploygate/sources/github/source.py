@@ -48,7 +48,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.shipping import ContainmentUnknown
-from deploygate.sources.exports import GITHUB_ISSUE
+from deploygate.sources.exports import GITHUB_ISSUE, in_place
 from deploygate.sources.github import runs
 from deploygate.sources.github.api import GitHubApi, Refused
 from deploygate.sources.github.queries import IssueSchema
@@ -206,25 +206,16 @@ class GitHubSource:
         if not wanted:
             return history
         looked_up = self.api.issues(sorted({key for keys in wanted.values() for key in keys}))
-        notices = [
-            f"{key[0]}#{key[1]}, named by postmortem {postmortem_id}, is not on GitHub or not "
-            "visible to the token; its item stands as exported"
-            for postmortem_id, keys in wanted.items()
-            for key in keys
-            if key not in looked_up
-        ]
-        postmortems = tuple(
-            _with_exported(
-                postmortem,
-                [
-                    _action_item(looked_up[key], self.settings)
-                    for key in wanted.get(postmortem.id, [])
-                    if key in looked_up
-                ],
-            )
-            for postmortem in history.postmortems
+        found = {key: _action_item(issue, self.settings) for key, issue in looked_up.items()}
+        return in_place(
+            history,
+            wanted,
+            found,
+            lambda key, postmortem_id: (
+                f"{key[0]}#{key[1]}, named by postmortem {postmortem_id}, "
+                "is not on GitHub or not visible to the token; its item stands as exported"
+            ),
         )
-        return replace(history, postmortems=postmortems, notices=(*history.notices, *notices))
 
     def other_environments(
         self, query: Query, workflow: DeployWorkflow | None, deployments: Sequence[Deployment]
@@ -365,17 +356,6 @@ def exported_issues(refs: Sequence[str], web_url: str) -> list[IssueKey]:
         if match is not None and match[1].lower() == web_url.rstrip("/").lower():
             found.append((match[2], int(match[3])))
     return list(dict.fromkeys(found))
-
-
-def _with_exported(postmortem: Postmortem, items: Sequence[ActionItem]) -> Postmortem:
-    """``postmortem`` with each of ``items`` in the place of the item of its id, or added."""
-    if not items:
-        return postmortem
-    # Owner and repository names are case-insensitive on GitHub, and an exported link may
-    # spell them otherwise than GitHub does.
-    by_id = {item.id.lower(): item for item in items}
-    kept = [by_id.pop(item.id.lower(), item) for item in postmortem.action_items]
-    return replace(postmortem, action_items=(*kept, *by_id.values()))
 
 
 def actions_run(deployment: Deployment, web_url: str) -> str | None:

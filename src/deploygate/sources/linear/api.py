@@ -11,7 +11,8 @@ source naming the issue and the field.
 
 Requests: one per 20 postmortems, one per 50 action items of each 50
 postmortems (those listings go side by side, at most 8 at a time), and one
-more per postmortem that links more than 50 issues. Deployments cost none:
+more per postmortem that links more than 50 issues; when another platform's items were
+exported to Linear, one per 50 of those issues. Deployments cost none:
 Linear holds none.
 """
 
@@ -188,6 +189,26 @@ class LinearApi:
         linked = list(dict.fromkeys(i for record in postmortems for i in record.relations.linked))
         variables: dict[str, Any] = {"filter": queries.items_filter(parents, linked)}
         nodes = self._pages(queries.ITEMS, variables, "the action items listing")
+        return [self.decoded(records.item, node) for node in nodes]
+
+    def exported(self, identifiers: Sequence[str]) -> dict[str, ItemRecord]:
+        """The issues of ``identifiers`` (``OPS-12``) that the key can see, by identifier:
+        one listing per :data:`~.queries.EXPORTED_PER_LISTING`, side by side."""
+        size = queries.EXPORTED_PER_LISTING
+        chunks = [list(identifiers[at : at + size]) for at in range(0, len(identifiers), size)]
+        with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
+            listed = list(pool.map(self._exported_of, chunks))
+        wanted = {identifier.upper() for identifier in identifiers}
+        return {
+            found.identifier.upper(): found
+            for chunk in listed
+            for found in chunk
+            if found.identifier.upper() in wanted
+        }
+
+    def _exported_of(self, identifiers: list[str]) -> list[ItemRecord]:
+        variables: dict[str, Any] = {"filter": queries.identifiers_filter(identifiers)}
+        nodes = self._pages(queries.ITEMS, variables, "the exported issues listing")
         return [self.decoded(records.item, node) for node in nodes]
 
 

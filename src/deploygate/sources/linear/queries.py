@@ -18,6 +18,9 @@ LABELS_PER_ISSUE = 25
 ATTACHMENTS_PER_ITEM = 10
 POSTMORTEMS_PER_ITEM_LISTING = 50
 """Postmortems whose items one ``issues`` listing asks for (its filter names their ids)."""
+EXPORTED_PER_LISTING = ITEMS_PER_PAGE
+"""Issues other platforms exported items to that one :data:`ITEMS` listing asks for by
+identifier: as many as its page holds, so each batch is one query."""
 
 _RELATIONS = f"""
     relations(first: {RELATIONS_PER_PAGE}, after: $relationsAfter) {{
@@ -71,7 +74,8 @@ query DeploygateItems($filter: IssueFilter!, $after: String) {{
   }}
 }}
 """
-"""The action items of some postmortems: their sub-issues and the issues they link."""
+"""The action items of some postmortems (their sub-issues and the issues they link), or the
+issues other platforms exported items to (:func:`identifiers_filter`)."""
 
 
 def postmortem_filter(teams: tuple[str, ...], label: str) -> dict[str, object]:
@@ -87,4 +91,15 @@ def items_filter(parents: list[str], linked: list[str]) -> dict[str, object]:
     either: list[dict[str, object]] = [{"parent": {"id": {"in": parents}}}]
     if linked:
         either.append({"id": {"in": linked}})
+    return {"or": either}
+
+
+def identifiers_filter(identifiers: list[str]) -> dict[str, object]:
+    """The issues of ``identifiers`` (``OPS-12``): each by its team's key and its number, as
+    ``IssueFilter`` has no identifier field and ``issue(id:)`` fails a whole query for one
+    issue it cannot see."""
+    either: list[dict[str, object]] = []
+    for identifier in identifiers:
+        team, _, number = identifier.rpartition("-")
+        either.append({"team": {"key": {"eqIgnoreCase": team}}, "number": {"eq": int(number)}})
     return {"or": either}

@@ -25,6 +25,11 @@
   is counted once; otherwise, or when it cannot see the issue, the Linear
   issue's own state stands (Linear keeps the two in sync). GitLab issues are
   not followed.
+- Issues other platforms exported to: Linear is an
+  :class:`~deploygate.sources.interface.ExportTarget`. An item that incident.io
+  exported to a Linear issue names its page in its postmortem's
+  ``tracker_refs``; that issue, read here by its identifier, takes the
+  item's place with Linear's state, mapped as Linear's own items are.
 - The owning team is a ``team:<name>`` label, else the issue's Linear team;
   never the assignee, whose name is a person's.
 
@@ -49,7 +54,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
-from deploygate.sources.exports import github_issue, jira_issue
+from deploygate.sources.exports import github_issue, in_place, jira_issue, linear_issue
 from deploygate.sources.linear.api import LinearApi
 from deploygate.sources.linear.records import ItemRecord, PostmortemRecord
 from deploygate.sources.linear.settings import SOURCE_NAME, LinearSettings
@@ -83,6 +88,34 @@ class LinearSource:
     def usage(self) -> Usage | None:
         """The requests sent so far."""
         return self.api.usage()
+
+    def attach_exported(self, query: Query, history: History) -> History:
+        """``history`` with the Linear issues other platforms' items were exported to (a
+        postmortem's ``tracker_refs`` naming an issue's page) in those items' place, with
+        Linear's state as for its own items: one query per
+        :data:`~.queries.EXPORTED_PER_LISTING` issues, none when no postmortem exports any.
+        An issue the key cannot see leaves the exporting platform's item as it was, with a
+        notice. Linear's own postmortems name no Linear issue, so theirs are never asked
+        for again."""
+        wanted = {
+            postmortem.id: identifiers
+            for postmortem in history.postmortems
+            if (identifiers := exported_issues(postmortem.tracker_refs))
+        }
+        if not wanted:
+            return history
+        looked_up = self.api.exported(sorted({i for ids in wanted.values() for i in ids}))
+        mapped = {key: action_item(found, self.settings) for key, found in looked_up.items()}
+        unknown = tuple(notice for _, notice in mapped.values() if notice)
+        return in_place(
+            replace(history, notices=(*history.notices, *unknown)),
+            wanted,
+            {key: item for key, (item, _) in mapped.items()},
+            lambda identifier, postmortem_id: (
+                f"{identifier}, named by postmortem {postmortem_id}, is not in Linear or not "
+                "visible to the key; its item stands as exported"
+            ),
+        )
 
     def collect(self, query: Query) -> History:
         """The service's postmortems with their action items; no deployments.
@@ -247,6 +280,12 @@ def exported_to(found: ItemRecord) -> tuple[str, str] | None:
         if exported is not None:
             return exported
     return None
+
+
+def exported_issues(refs: Sequence[str]) -> list[str]:
+    """The identifiers of the Linear issues that ``refs`` name by their page, in order."""
+    found = [exported[0] for ref in refs if (exported := linear_issue(ref)) is not None]
+    return list(dict.fromkeys(found))
 
 
 def _covers(record: PostmortemRecord, service: str, settings: LinearSettings) -> bool:
