@@ -11,12 +11,12 @@ platform client it does not use.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from deploygate.config import Config
 from deploygate.errors import SourceError
-from deploygate.model import History, Query, Usage
+from deploygate.model import ActionItem, History, Postmortem, Query, Usage
 
 TableT = TypeVar("TableT")
 SettingsT = TypeVar("SettingsT")
@@ -103,6 +103,18 @@ class ExportTarget(Protocol):
     def usage(self) -> Usage | None:
         """What the requests so far cost."""
         ...
+
+
+def with_exported(postmortem: Postmortem, items: Sequence[ActionItem]) -> Postmortem:
+    """``postmortem`` with each of an :class:`ExportTarget`'s ``items`` in the place of the
+    exported item of its id, or added. Ids compare whatever the case: GitHub's owners and
+    repositories, and GitLab's groups and projects, are case-insensitive, and an exported
+    link may spell them otherwise than the host does."""
+    if not items:
+        return postmortem
+    by_id = {item.id.lower(): item for item in items}
+    kept = [by_id.pop(item.id.lower(), item) for item in postmortem.action_items]
+    return replace(postmortem, action_items=(*kept, *by_id.values()))
 
 
 Backend = Source | Tracker

@@ -61,7 +61,7 @@ from deploygate.sources.github.records import (
     PostmortemRecord,
 )
 from deploygate.sources.github.settings import SOURCE_NAME, DeployWorkflow, GitHubSettings
-from deploygate.sources.interface import DEFAULT_ENVIRONMENT
+from deploygate.sources.interface import DEFAULT_ENVIRONMENT, with_exported
 from deploygate.sources.markdown import task_references
 
 _STATES = {
@@ -214,7 +214,7 @@ class GitHubSource:
             if key not in looked_up
         ]
         postmortems = tuple(
-            _with_exported(
+            with_exported(
                 postmortem,
                 [
                     _action_item(looked_up[key], self.settings)
@@ -365,17 +365,6 @@ def exported_issues(refs: Sequence[str], web_url: str) -> list[IssueKey]:
         if match is not None and match[1].lower() == web_url.rstrip("/").lower():
             found.append((match[2], int(match[3])))
     return list(dict.fromkeys(found))
-
-
-def _with_exported(postmortem: Postmortem, items: Sequence[ActionItem]) -> Postmortem:
-    """``postmortem`` with each of ``items`` in the place of the item of its id, or added."""
-    if not items:
-        return postmortem
-    # Owner and repository names are case-insensitive on GitHub, and an exported link may
-    # spell them otherwise than GitHub does.
-    by_id = {item.id.lower(): item for item in items}
-    kept = [by_id.pop(item.id.lower(), item) for item in postmortem.action_items]
-    return replace(postmortem, action_items=(*kept, *by_id.values()))
 
 
 def actions_run(deployment: Deployment, web_url: str) -> str | None:

@@ -54,6 +54,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.shipping import ContainmentUnknown
+from deploygate.sources.exports import GITLAB_ISSUE
 from deploygate.sources.gitlab.api import PER_PAGE, GitLabApi
 from deploygate.sources.gitlab.graphql import (
     OLDEST_VERSION,
@@ -81,7 +82,7 @@ from deploygate.sources.gitlab.records import (
     decode_username,
 )
 from deploygate.sources.gitlab.settings import SOURCE_NAME, DeployJob, GitLabSettings
-from deploygate.sources.interface import DEFAULT_ENVIRONMENT
+from deploygate.sources.interface import DEFAULT_ENVIRONMENT, with_exported
 from deploygate.sources.markdown import task_references
 
 _PATH = r"[A-Za-z0-9_.][A-Za-z0-9_./-]*[A-Za-z0-9_]"
@@ -347,17 +348,9 @@ class GitLabSource:
                 if key not in {item.key for item in linked}
             }
             looked_up = self._look_up(pool, sorted(wanted))
-            # Only a done item that a merge request closes can have a fix: GitLab counts
-            # them on the issue (merge_requests_count), so an item closed by hand costs
-            # no request.
-            done = sorted({
-                item.key
-                for item in (*(each for _, linked in covered for each in linked),
-                             *looked_up.values())
-                if item is not None and is_done(item, self.settings)
-                and item.merge_requests_count != 0
-            })  # fmt: skip
-            fixes = dict(zip(done, pool.map(self.closed_by, done), strict=True))
+            fixes = self._fixes(
+                pool, [*(each for _, linked in covered for each in linked), *looked_up.values()]
+            )
             deployments = pending_deployments.result()
         postmortems = [
             postmortem(issue, linked, looked_up, query.service, self.settings, fixes)
@@ -370,6 +363,59 @@ class GitLabSource:
             environments_seen=self.other_environments(query, deployments),
             notices=tuple(self.notices),
         )
+
+    def attach_exported(self, query: Query, history: History) -> History:
+        """``history`` with the issues of this GitLab that other platforms' items were
+        exported to (a postmortem's ``tracker_refs`` naming an issue's page) in those
+        items' place, with GitLab's state: looked up as task lists' issues are (a hundred,
+        in six projects, a GraphQL query; else one REST request each, eight at a time),
+        none when no postmortem exports any. An issue GitLab does not show leaves the
+        exporting platform's item as it was, with a notice; a page on another host is not
+        this source's. ``query`` is the ExportTarget's; every postmortem here is already
+        the query's."""
+        wanted = {
+            postmortem.id: keys
+            for postmortem in history.postmortems
+            if (keys := exported_issues(postmortem.tracker_refs, self.settings.url))
+        }
+        if not wanted:
+            return history
+        with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
+            looked_up = self._look_up(pool, sorted({k for keys in wanted.values() for k in keys}))
+            fixes = self._fixes(pool, looked_up.values())
+        notices = [
+            f"{path}#{iid}, named by postmortem {postmortem_id}, is not on GitLab or not "
+            "visible to the token; its item stands as exported"
+            for postmortem_id, keys in wanted.items()
+            for path, iid in keys
+            if looked_up.get((path, iid)) is None
+        ]
+        postmortems = tuple(
+            with_exported(
+                postmortem,
+                [
+                    replace(action_item(found, self.settings), fixes=fixes.get(found.key, ()))
+                    for key in wanted.get(postmortem.id, [])
+                    if (found := looked_up.get(key)) is not None
+                ],
+            )
+            for postmortem in history.postmortems
+        )
+        return replace(history, postmortems=postmortems, notices=(*history.notices, *notices))
+
+    def _fixes(
+        self, pool: ThreadPoolExecutor, items: Iterable[IssueRecord | None]
+    ) -> dict[IssueKey, tuple[Fix, ...]]:
+        """The merge requests that closed each done item of ``items``. Only a done item
+        that a merge request closes can have a fix: GitLab counts them on the issue
+        (merge_requests_count), so an item closed by hand costs no request."""
+        done = sorted({
+            item.key
+            for item in items
+            if item is not None and is_done(item, self.settings)
+            and item.merge_requests_count != 0
+        })  # fmt: skip
+        return dict(zip(done, pool.map(self.closed_by, done), strict=True))
 
     def _read_graphql(
         self, pool: ThreadPoolExecutor
@@ -568,6 +614,16 @@ def postmortem(
             if label.startswith(settings.cause_label_prefix)
         ),
     )
+
+
+def exported_issues(refs: Sequence[str], web_url: str) -> list[IssueKey]:
+    """The issues of this GitLab (``web_url``) that ``refs`` name by their pages, in order."""
+    found: list[IssueKey] = []
+    for ref in refs:
+        match = GITLAB_ISSUE.fullmatch(ref)
+        if match is not None and match[1].lower() == web_url.rstrip("/").lower():
+            found.append((match[2], int(match[3])))
+    return list(dict.fromkeys(found))
 
 
 def _declined(issue: IssueRecord, settings: GitLabSettings) -> list[str]:
