@@ -10,6 +10,7 @@ platform client it does not use.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Generic, Protocol, TypeVar, runtime_checkable
@@ -103,6 +104,22 @@ class ExportTarget(Protocol):
     def usage(self) -> Usage | None:
         """What the requests so far cost."""
         ...
+
+
+def exported_issues(
+    refs: Sequence[str], page: re.Pattern[str], web_url: str
+) -> list[tuple[str, int]]:
+    """The issues on the site ``web_url`` that ``refs`` name by their pages, in order, as
+    (project or repository path, number): ``page`` is the pattern of an issue's page on
+    that kind of host, whose groups are the site, the path and the number
+    (:data:`~deploygate.sources.exports.GITHUB_ISSUE`, ``GITLAB_ISSUE``). A page on
+    another site is not this source's."""
+    found: list[tuple[str, int]] = []
+    for ref in refs:
+        match = page.fullmatch(ref)
+        if match is not None and match[1].lower() == web_url.rstrip("/").lower():
+            found.append((match[2], int(match[3])))
+    return list(dict.fromkeys(found))
 
 
 def with_exported(postmortem: Postmortem, items: Sequence[ActionItem]) -> Postmortem:

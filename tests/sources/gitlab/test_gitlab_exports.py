@@ -18,8 +18,8 @@ from fakes.gitlab import FakeGitLab, RecordedRequest, fake_gitlab  # noqa: F401
 from fakes.linear import FakeLinear, fake_linear  # noqa: F401
 from fakes.worlds import GITLAB_JOB_TOKEN, GITLAB_TOKEN, at
 
-from deploygate.sources.exports import gitlab_issue
-from deploygate.sources.gitlab.source import exported_issues
+from deploygate.sources.exports import GITLAB_ISSUE, gitlab_issue
+from deploygate.sources.interface import exported_issues
 
 KEY = "lin_api_CANARYgitlabexports0123456789abcdefghij"
 OLDER_GITLAB = frozenset({"Issue.linkedWorkItems"})
@@ -98,7 +98,7 @@ def test_only_this_gitlabs_pages_are_its_exported_issues() -> None:
         "https://gitlab.com/group/shop/-/issues/2",
         "OPS-12",
     ]
-    assert exported_issues(refs, "https://gitlab.example.com/") == [("group/shop", 1)]
+    assert exported_issues(refs, GITLAB_ISSUE, "https://gitlab.example.com/") == [("group/shop", 1)]
 
 
 def test_gitlabs_state_wins_through_one_graphql_lookup(

@@ -61,7 +61,7 @@ from deploygate.sources.github.records import (
     PostmortemRecord,
 )
 from deploygate.sources.github.settings import SOURCE_NAME, DeployWorkflow, GitHubSettings
-from deploygate.sources.interface import DEFAULT_ENVIRONMENT, with_exported
+from deploygate.sources.interface import DEFAULT_ENVIRONMENT, exported_issues, with_exported
 from deploygate.sources.markdown import task_references
 
 _STATES = {
@@ -201,7 +201,11 @@ class GitHubSource:
         wanted = {
             postmortem.id: keys
             for postmortem in history.postmortems
-            if (keys := exported_issues(postmortem.tracker_refs, self.settings.web_url))
+            if (
+                keys := exported_issues(
+                    postmortem.tracker_refs, GITHUB_ISSUE, self.settings.web_url
+                )
+            )
         }
         if not wanted:
             return history
@@ -355,16 +359,6 @@ def _deployment(record: DeploymentRecord, service: str, settings: GitHubSettings
         failure_messages=(said,) if said else (),
         commit_title=runs.first_line(record.commit_headline),
     )
-
-
-def exported_issues(refs: Sequence[str], web_url: str) -> list[IssueKey]:
-    """The issues of this GitHub (``web_url``) that ``refs`` name by URL, in order."""
-    found: list[IssueKey] = []
-    for ref in refs:
-        match = GITHUB_ISSUE.fullmatch(ref)
-        if match is not None and match[1].lower() == web_url.rstrip("/").lower():
-            found.append((match[2], int(match[3])))
-    return list(dict.fromkeys(found))
 
 
 def actions_run(deployment: Deployment, web_url: str) -> str | None:

@@ -82,7 +82,7 @@ from deploygate.sources.gitlab.records import (
     decode_username,
 )
 from deploygate.sources.gitlab.settings import SOURCE_NAME, DeployJob, GitLabSettings
-from deploygate.sources.interface import DEFAULT_ENVIRONMENT, with_exported
+from deploygate.sources.interface import DEFAULT_ENVIRONMENT, exported_issues, with_exported
 from deploygate.sources.markdown import task_references
 
 _PATH = r"[A-Za-z0-9_.][A-Za-z0-9_./-]*[A-Za-z0-9_]"
@@ -376,7 +376,7 @@ class GitLabSource:
         wanted = {
             postmortem.id: keys
             for postmortem in history.postmortems
-            if (keys := exported_issues(postmortem.tracker_refs, self.settings.url))
+            if (keys := exported_issues(postmortem.tracker_refs, GITLAB_ISSUE, self.settings.url))
         }
         if not wanted:
             return history
@@ -614,16 +614,6 @@ def postmortem(
             if label.startswith(settings.cause_label_prefix)
         ),
     )
-
-
-def exported_issues(refs: Sequence[str], web_url: str) -> list[IssueKey]:
-    """The issues of this GitLab (``web_url``) that ``refs`` name by their pages, in order."""
-    found: list[IssueKey] = []
-    for ref in refs:
-        match = GITLAB_ISSUE.fullmatch(ref)
-        if match is not None and match[1].lower() == web_url.rstrip("/").lower():
-            found.append((match[2], int(match[3])))
-    return list(dict.fromkeys(found))
 
 
 def _declined(issue: IssueRecord, settings: GitLabSettings) -> list[str]:
