@@ -1,14 +1,15 @@
 """How a platform names the issue it exported an item to, for the source that hosts it.
 
-An incident platform or Linear may move a follow-up to a Jira or GitHub
-issue; that issue's state is the truth. The exporting source gives the item
-the id its host gives the issue and names the issue in the postmortem's
-``tracker_refs``; the Jira tracker, or the GitHub source
+An incident platform or Linear may move a follow-up to a Jira, GitHub or
+GitLab issue; that issue's state is the truth. The exporting source gives the
+item the id its host gives the issue and names the issue in the postmortem's
+``tracker_refs``; the Jira tracker, or the GitHub or GitLab source
 (:class:`~deploygate.sources.interface.ExportTarget`), then puts the issue in
 the item's place. This is the one place for both sides: a Jira issue by its
 key (:func:`jira_key`, as incident.io and Rootly give it in a field) or its
 page (:func:`jira_issue`, as Linear attaches it), a GitHub issue by its page
-(:func:`github_issue`), so what one source exports the other recognises.
+(:func:`github_issue`), a GitLab issue by its page (:func:`gitlab_issue`), so
+what one source exports the other recognises.
 
 Only a field or an integration's link says where an item was exported: an
 address in text a person wrote ("same root cause as …") is never taken for
@@ -34,12 +35,25 @@ GITHUB_ISSUE = re.compile(
     r"(https?://[^\s/?#<>()\[\]]+)/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/issues/([1-9][0-9]*)"
 )
 """A GitHub issue's web page: its site, ``owner/repo`` and number (GitLab's have ``/-/``)."""
+GITLAB_ISSUE = re.compile(
+    r"(https?://[^\s/?#<>()\[\]]+)/([A-Za-z0-9_.][A-Za-z0-9_./-]*[A-Za-z0-9_])"
+    r"/-/(?:issues|work_items)/([1-9][0-9]*)(?:[?#][^\s]*)?"
+)
+"""A GitLab issue's web page, as an issue or as a work item: its site, its project's path
+(``group/sub/project``) and its number; a comment's anchor (``#note_1``) may follow."""
 
 
 def github_issue(url: str) -> tuple[str, str] | None:
     """The GitHub issue at ``url`` as (the item id GitHub gives it, ``owner/repo#12``; how a
     postmortem names it, the URL); None for any other address."""
     match = GITHUB_ISSUE.fullmatch(url)
+    return (f"{match[2]}#{match[3]}", url) if match else None
+
+
+def gitlab_issue(url: str) -> tuple[str, str] | None:
+    """The GitLab issue at ``url`` as (the item id GitLab gives it, ``group/project#12``, as
+    its full reference; how a postmortem names it, the URL); None for any other address."""
+    match = GITLAB_ISSUE.fullmatch(url)
     return (f"{match[2]}#{match[3]}", url) if match else None
 
 
@@ -67,6 +81,22 @@ def linear_issue(url: str) -> tuple[str, str] | None:
     how a postmortem names it, the URL); None for any other address."""
     match = LINEAR_ISSUE.fullmatch(url)
     return (match[1].upper(), url) if match else None
+
+
+def exported_issues(
+    refs: Sequence[str], page: re.Pattern[str], web_url: str
+) -> list[tuple[str, int]]:
+    """The issues on the site ``web_url`` that ``refs`` name by their pages, in order, as
+    (project or repository path, number): ``page`` is the pattern of an issue's page on
+    that kind of host, whose groups are the site, the path and the number
+    (:data:`GITHUB_ISSUE`, :data:`GITLAB_ISSUE`). A page on another site is not this
+    source's."""
+    found: list[tuple[str, int]] = []
+    for ref in refs:
+        match = page.fullmatch(ref)
+        if match is not None and match[1].lower() == web_url.rstrip("/").lower():
+            found.append((match[2], int(match[3])))
+    return list(dict.fromkeys(found))
 
 
 def with_exported(postmortem: Postmortem, items: Sequence[ActionItem]) -> Postmortem:

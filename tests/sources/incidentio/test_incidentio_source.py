@@ -18,8 +18,10 @@ from click.testing import Result
 from conftest import NOW, json_report, loop_report, run_cli
 from fakes.clock import FakeClock
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
+from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.incidentio import FakeIncidentIo, IncidentIoWorld, fake_incidentio  # noqa: F401
 from fakes.jira import FakeJira, fake_jira  # noqa: F401
+from fakes.worlds import GITLAB_JOB_TOKEN, GITLAB_TOKEN
 
 KEY = "inc_live_CANARY_0123456789abcdef"
 GITHUB_TOKEN = "ghs_CANARY_incidentio_0123456789"
@@ -242,6 +244,56 @@ def test_an_item_exported_to_github_takes_the_issues_state_when_github_is_a_sour
     (tmp_path / "alone").mkdir()
     local = write_local(tmp_path / "alone", fake_incidentio.url)
     alone = json_report(run_check(local).stdout)
+    assert ("error", "overdue-action-item", None, "Load test checkout") in observed(alone)
+    assert report["summary"]["open_action_items"] == alone["summary"]["open_action_items"] - 1
+
+
+def test_an_item_exported_to_gitlab_takes_the_issues_state_when_gitlab_is_a_source(
+    fake_incidentio: FakeIncidentIo,  # noqa: F811
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Follow-ups outstanding in incident.io were exported to GitLab issues (provider
+    ``gitlab``): with GitLab among the sources, a closed issue's state wins and the item
+    counts once; one GitLab cannot show, or one on another GitLab, stands as incident.io
+    has it, the first with a notice. A GitLab page in a follow-up's title is no export."""
+    built = build(fake_incidentio.world)
+    world = fake_gitlab.world
+    world.token(GITLAB_TOKEN, username="deploybot")
+    shop = world.project("group/shop")
+    shop.deployment(status="failed", created_at=at(40), sha=SHA_REVIEWED)
+    done = shop.issue("Load test checkout, on GitLab", state="closed", created_at=at(38),
+                      closed_at=at(30))  # fmt: skip
+    old = shop.issue("An old lesson", state="closed", created_at=at(80), closed_at=at(70))
+    page = f"{fake_gitlab.url}/group/shop/-/issues"
+    for title, name, url in (
+        ("Load test checkout", f"group/shop#{done.iid}", f"{page}/{done.iid}"),
+        ("Exported to a deleted issue", "group/shop#999", f"{page}/999"),
+        ("Exported to another GitLab", "other/shop#1",
+         "https://gitlab.example.com/other/shop/-/issues/1"),
+    ):  # fmt: skip
+        built["reviewed"].follow_up(title, created_at=at(39), external=("gitlab", name, url))
+    built["reviewed"].follow_up(f"Same root cause as {page}/{old.iid}", created_at=at(39))
+    config = write_local(tmp_path, fake_incidentio.url, source="gitlab")
+    env = fake_gitlab.ci_env(GITLAB_JOB_TOKEN, "group/shop") | {"GITLAB_TOKEN": GITLAB_TOKEN}
+
+    report = json_report(run_check(config, env=env).stdout)
+
+    rules = {finding["action_item"]["title"]: finding["rule"]
+             for finding in report["findings"] if finding.get("action_item")}  # fmt: skip
+    assert "Load test checkout" not in rules
+    assert "Load test checkout, on GitLab" not in rules  # closed: done, no finding
+    assert rules["Exported to a deleted issue"] == "overdue-action-item"
+    assert rules["Exported to another GitLab"] == "overdue-action-item"
+    assert rules[f"Same root cause as {page}/{old.iid}"] == "overdue-action-item"
+    [gitlab] = [source for source in report["sources"] if source["name"] == "gitlab"]
+    assert gitlab["ok"] is True
+    assert [notice for notice in gitlab["notices"] if "group/shop#999" in notice] == [
+        "group/shop#999, named by postmortem INC-1, is not on GitLab or not visible to the "
+        "token; its item stands as exported"
+    ]
+    (tmp_path / "alone").mkdir()
+    alone = json_report(run_check(write_local(tmp_path / "alone", fake_incidentio.url)).stdout)
     assert ("error", "overdue-action-item", None, "Load test checkout") in observed(alone)
     assert report["summary"]["open_action_items"] == alone["summary"]["open_action_items"] - 1
 

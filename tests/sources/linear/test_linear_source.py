@@ -22,9 +22,10 @@ from typing import Any
 from conftest import NOW, findings_by_rule, json_report, run_cli
 from fakes.clock import FakeClock
 from fakes.github import FakeGitHub, fake_github  # noqa: F401
+from fakes.gitlab import FakeGitLab, fake_gitlab  # noqa: F401
 from fakes.jira import FakeJira, fake_jira  # noqa: F401
 from fakes.linear import FakeLinear, LinearWorld, fake_linear  # noqa: F401
-from fakes.worlds import GITHUB_TOKEN, at
+from fakes.worlds import GITHUB_TOKEN, GITLAB_JOB_TOKEN, GITLAB_TOKEN, at
 
 from deploygate.sources.linear import queries
 
@@ -428,6 +429,58 @@ def test_an_item_exported_to_github_is_judged_by_github_when_github_is_a_source(
     [declined] = findings_by_rule(both, "declined-action-item")
     assert declined["action_item"]["url"] == planned.url
     assert linear_source(both)["coverage"]["action_items"] == 4
+
+
+def test_an_item_exported_to_gitlab_is_judged_by_gitlab_when_gitlab_is_a_source(
+    fake_linear: FakeLinear,  # noqa: F811
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Linear's GitLab integration (sourceType ``gitlab``) attached GitLab issues, by their
+    issue or work item pages: with GitLab among the sources, GitLab's issues take the
+    items' places with GitLab's states, all looked up in one query; one GitLab cannot
+    show, or one on another GitLab, leaves its item as Linear has it. A plain link to a
+    closed GitLab issue exports nothing."""
+    world = ready(fake_linear)
+    pm = postmortem(world, "service:checkout")
+    fake_gitlab.world.token(GITLAB_TOKEN, username="deploybot")
+    shop = fake_gitlab.world.project("group/sub/shop")
+    done = shop.issue("Exported lesson, on GitLab", state="closed", created_at=at(9))
+    still = shop.issue("Still open on GitLab", created_at=at(9))
+    old = shop.issue("An old lesson", state="closed", created_at=at(80))
+    page = f"{fake_gitlab.url}/group/sub/shop/-"
+    for title, url, source in (
+        ("Exported lesson", f"{page}/issues/{done.iid}", "gitlab"),
+        ("Exported as a work item", f"{page}/work_items/{still.iid}", "gitlab"),
+        ("Exported to a deleted issue", f"{page}/issues/999", "gitlab"),
+        ("Exported to another GitLab", "https://gitlab.example.com/g/p/-/issues/1", "gitlab"),
+        ("Same root cause", f"{page}/issues/{old.iid}", "unknown"),
+    ):
+        world.issue("OPS", title, created_at=at(10), parent=pm, attachments=[(url, source)])
+    env = fake_gitlab.ci_env(GITLAB_JOB_TOKEN, "group/sub/shop") | {"GITLAB_TOKEN": GITLAB_TOKEN}
+
+    # Without GitLab, each Linear issue's own state counts: five open items.
+    alone = json_report(check(project(tmp_path, fake_linear)).stdout)
+    assert len(findings_by_rule(alone, "open-action-item")) == 5
+
+    config = project(tmp_path, fake_linear, sources=', "gitlab"')
+    fake_gitlab.requests.clear()
+    both = json_report(check(config, env=env).stdout)
+    assert item_states(both) == {
+        "Still open on GitLab": "open-action-item",
+        "Exported to a deleted issue": "open-action-item",
+        "Exported to another GitLab": "open-action-item",
+        "Same root cause": "open-action-item",
+    }
+    [gitlab] = [source for source in both["sources"] if source["name"] == "gitlab"]
+    assert [notice for notice in gitlab["notices"] if "#999" in notice] == [
+        f"group/sub/shop#999, named by postmortem {pm.identifier}, is not on GitLab or not "
+        "visible to the token; its item stands as exported"
+    ]
+    assert linear_source(both)["coverage"]["action_items"] == 5
+    assert both["summary"]["open_action_items"] == 4
+    lookups = [r for r in fake_gitlab.requests if b"query Issues" in r.body]
+    assert len(lookups) == 1
 
 
 def test_a_plain_link_to_a_closed_issue_does_not_take_the_item_over(

@@ -48,7 +48,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.shipping import ContainmentUnknown
-from deploygate.sources.exports import GITHUB_ISSUE, in_place
+from deploygate.sources.exports import GITHUB_ISSUE, exported_issues, in_place
 from deploygate.sources.github import runs
 from deploygate.sources.github.api import GitHubApi, Refused
 from deploygate.sources.github.queries import IssueSchema
@@ -201,7 +201,11 @@ class GitHubSource:
         wanted = {
             postmortem.id: keys
             for postmortem in history.postmortems
-            if (keys := exported_issues(postmortem.tracker_refs, self.settings.web_url))
+            if (
+                keys := exported_issues(
+                    postmortem.tracker_refs, GITHUB_ISSUE, self.settings.web_url
+                )
+            )
         }
         if not wanted:
             return history
@@ -346,16 +350,6 @@ def _deployment(record: DeploymentRecord, service: str, settings: GitHubSettings
         failure_messages=(said,) if said else (),
         commit_title=runs.first_line(record.commit_headline),
     )
-
-
-def exported_issues(refs: Sequence[str], web_url: str) -> list[IssueKey]:
-    """The issues of this GitHub (``web_url``) that ``refs`` name by URL, in order."""
-    found: list[IssueKey] = []
-    for ref in refs:
-        match = GITHUB_ISSUE.fullmatch(ref)
-        if match is not None and match[1].lower() == web_url.rstrip("/").lower():
-            found.append((match[2], int(match[3])))
-    return list(dict.fromkeys(found))
 
 
 def actions_run(deployment: Deployment, web_url: str) -> str | None:

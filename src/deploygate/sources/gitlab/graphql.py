@@ -201,7 +201,7 @@ class GitLabGraphQL:
             f"{{ nodes {{ {_ISSUE} }} }} }}"
             for n, (path, iids) in enumerate(by_project.items())
         )
-        what = f"{len(keys)} issues named in task lists"
+        what = f"{len(keys)} issues named by postmortems"
         data = self.query(f"query Issues {{\n{fields}\n}}", {}, what)
         found: dict[tuple[str, int], IssueRecord] = {}
         for n, path in enumerate(by_project):

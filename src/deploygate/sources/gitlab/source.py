@@ -54,6 +54,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.shipping import ContainmentUnknown
+from deploygate.sources.exports import GITLAB_ISSUE, exported_issues, in_place
 from deploygate.sources.gitlab.api import PER_PAGE, GitLabApi
 from deploygate.sources.gitlab.graphql import (
     OLDEST_VERSION,
@@ -347,17 +348,9 @@ class GitLabSource:
                 if key not in {item.key for item in linked}
             }
             looked_up = self._look_up(pool, sorted(wanted))
-            # Only a done item that a merge request closes can have a fix: GitLab counts
-            # them on the issue (merge_requests_count), so an item closed by hand costs
-            # no request.
-            done = sorted({
-                item.key
-                for item in (*(each for _, linked in covered for each in linked),
-                             *looked_up.values())
-                if item is not None and is_done(item, self.settings)
-                and item.merge_requests_count != 0
-            })  # fmt: skip
-            fixes = dict(zip(done, pool.map(self.closed_by, done), strict=True))
+            fixes = self._fixes(
+                pool, [*(each for _, linked in covered for each in linked), *looked_up.values()]
+            )
             deployments = pending_deployments.result()
         postmortems = [
             postmortem(issue, linked, looked_up, query.service, self.settings, fixes)
@@ -370,6 +363,54 @@ class GitLabSource:
             environments_seen=self.other_environments(query, deployments),
             notices=tuple(self.notices),
         )
+
+    def attach_exported(self, query: Query, history: History) -> History:
+        """``history`` with the issues of this GitLab that other platforms' items were
+        exported to (a postmortem's ``tracker_refs`` naming an issue's page) in those
+        items' place, with GitLab's state: looked up as task lists' issues are (a hundred,
+        in six projects, a GraphQL query; else one REST request each, eight at a time),
+        none when no postmortem exports any. An issue GitLab does not show leaves the
+        exporting platform's item as it was, with a notice; a page on another host is not
+        this source's. ``query`` is the ExportTarget's; every postmortem here is already
+        the query's."""
+        wanted = {
+            postmortem.id: keys
+            for postmortem in history.postmortems
+            if (keys := exported_issues(postmortem.tracker_refs, GITLAB_ISSUE, self.settings.url))
+        }
+        if not wanted:
+            return history
+        with ThreadPoolExecutor(max_workers=MAX_IN_FLIGHT) as pool:
+            looked_up = self._look_up(pool, sorted({k for keys in wanted.values() for k in keys}))
+            fixes = self._fixes(pool, looked_up.values())
+        found = {
+            key: replace(action_item(record, self.settings), fixes=fixes.get(record.key, ()))
+            for key, record in looked_up.items()
+            if record is not None
+        }
+        return in_place(
+            history,
+            wanted,
+            found,
+            lambda key, postmortem_id: (
+                f"{key[0]}#{key[1]}, named by postmortem {postmortem_id}, is not on GitLab or "
+                "not visible to the token; its item stands as exported"
+            ),
+        )
+
+    def _fixes(
+        self, pool: ThreadPoolExecutor, items: Iterable[IssueRecord | None]
+    ) -> dict[IssueKey, tuple[Fix, ...]]:
+        """The merge requests that closed each done item of ``items``. Only a done item
+        that a merge request closes can have a fix: GitLab counts them on the issue
+        (merge_requests_count), so an item closed by hand costs no request."""
+        done = sorted({
+            item.key
+            for item in items
+            if item is not None and is_done(item, self.settings)
+            and item.merge_requests_count != 0
+        })  # fmt: skip
+        return dict(zip(done, pool.map(self.closed_by, done), strict=True))
 
     def _read_graphql(
         self, pool: ThreadPoolExecutor

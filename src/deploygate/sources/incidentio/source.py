@@ -11,10 +11,10 @@ cancelled incidents are not.
 Follow-ups map as incident.io means them: ``completed`` is done,
 ``not_doing`` and ``deleted`` are declined, ``outstanding`` is open; a status
 incident.io adds later is counted open, with a notice naming it. A follow-up
-exported to Jira, Linear or GitHub carries the id that tracker gives the issue
-and names the issue in the postmortem's ``tracker_refs``
-(:mod:`deploygate.sources.exports`): when the Jira tracker, or the Linear or
-GitHub source, is configured, it replaces the follow-up with its issue, whose state
+exported to Jira, Linear, GitHub or GitLab carries the id that tracker gives
+the issue and names the issue in the postmortem's ``tracker_refs``
+(:mod:`deploygate.sources.exports`): when the Jira tracker, or the Linear,
+GitHub or GitLab source, is configured, it replaces the follow-up with its issue, whose state
 wins; when it is not, incident.io's status of the follow-up stands
 (incident.io keeps it in sync with the exported issue).
 
@@ -41,7 +41,7 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
-from deploygate.sources.exports import github_issue, jira_key, linear_issue
+from deploygate.sources.exports import github_issue, gitlab_issue, jira_key, linear_issue
 from deploygate.sources.incidentio.api import IncidentIoApi
 from deploygate.sources.incidentio.records import CustomField, FollowUp, Incident
 from deploygate.sources.incidentio.settings import SOURCE_NAME, IncidentIoSettings
@@ -63,6 +63,7 @@ DECLINED_REASONS = {
 JIRA_PROVIDERS = frozenset({"jira", "jira_server"})
 GITHUB_PROVIDER = "github"
 LINEAR_PROVIDER = "linear"
+GITLAB_PROVIDER = "gitlab"
 TEAM_LABEL = "team:"
 
 
@@ -210,8 +211,8 @@ class IncidentIoSource:
 
 def _exported(follow_up: FollowUp) -> tuple[str, str] | None:
     """Where a follow-up was exported, as the id its tracker gives the issue and how the
-    postmortem names it: a Jira key (both), a Linear issue's identifier ``OPS-12`` and URL,
-    or a GitHub issue's ``owner/repo#12`` and URL;
+    postmortem names it: a Jira key (both), a Linear issue's identifier ``OPS-12``, a GitHub
+    issue's ``owner/repo#12`` or a GitLab issue's ``group/project#12``, and its URL;
     None for one that lives in incident.io only, or in a tracker deploygate does not read."""
     external = follow_up.external
     if external is None:
@@ -220,6 +221,8 @@ def _exported(follow_up: FollowUp) -> tuple[str, str] | None:
         return jira_key(external.name)
     if external.provider == LINEAR_PROVIDER:
         return linear_issue(external.url)
+    if external.provider == GITLAB_PROVIDER:
+        return gitlab_issue(external.url)
     return github_issue(external.url) if external.provider == GITHUB_PROVIDER else None
 
 

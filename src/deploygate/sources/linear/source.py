@@ -15,16 +15,16 @@
 - Exported items: an item with a Jira issue attached by Linear's Jira
   integration (the attachment's ``sourceType``) takes the Jira key as its
   id, and the postmortem names the key in ``tracker_refs``; one with a
-  GitHub issue attached by the GitHub integration takes the issue's
-  ``owner/repo#12`` and names its URL. A plain link attachment is anyone's
+  GitHub (or GitLab) issue attached by the GitHub (or GitLab) integration
+  takes the issue's ``owner/repo#12`` (``group/project#12``) and names its
+  URL. A plain link attachment is anyone's
   words and exports nothing; nor does an export to the key of another item
   of the same postmortem (a team and a Jira project sharing a key). When
-  Jira (the tracker) or GitHub (an
+  Jira (the tracker) or GitHub or GitLab (an
   :class:`~deploygate.sources.interface.ExportTarget`) is a source of the
   run, it puts its issue, with its state, in the item's place, so the item
   is counted once; otherwise, or when it cannot see the issue, the Linear
-  issue's own state stands (Linear keeps the two in sync). GitLab issues are
-  not followed.
+  issue's own state stands (Linear keeps the two in sync).
 - Issues other platforms exported to: Linear is an
   :class:`~deploygate.sources.interface.ExportTarget`. An item that incident.io
   exported to a Linear issue names its page in its postmortem's
@@ -54,7 +54,13 @@ from deploygate.model import (
     Usage,
 )
 from deploygate.sanitize import terminal
-from deploygate.sources.exports import github_issue, in_place, jira_issue, linear_issue
+from deploygate.sources.exports import (
+    github_issue,
+    gitlab_issue,
+    in_place,
+    jira_issue,
+    linear_issue,
+)
 from deploygate.sources.linear.api import LinearApi
 from deploygate.sources.linear.records import ItemRecord, PostmortemRecord
 from deploygate.sources.linear.settings import SOURCE_NAME, LinearSettings
@@ -65,8 +71,9 @@ OPEN_STATE_TYPES = frozenset({"triage", "backlog", "unstarted", "started"})
 _CLOSED = {"completed": ActionItemState.DONE, "canceled": ActionItemState.DECLINED}
 JIRA_ATTACHMENT = "jira"
 GITHUB_ATTACHMENTS = frozenset({"github", "githubEnterpriseServer"})
+GITLAB_ATTACHMENT = "gitlab"
 """The ``sourceType`` of an attachment Linear's Jira (resp. GitHub, GitHub Enterprise
-Server) integration made: the integration's ``IntegrationService`` name in Linear's schema.
+Server, GitLab) integration made: the integration's ``IntegrationService`` name in Linear's schema.
 A link anyone attaches has another (``unknown`` when it has no source), and may name any
 issue, an old closed one too: it never makes an item exported."""
 
@@ -266,8 +273,9 @@ def action_item(found: ItemRecord, settings: LinearSettings) -> tuple[ActionItem
 
 def exported_to(found: ItemRecord) -> tuple[str, str] | None:
     """The issue ``found`` was exported to, as the id its tracker gives it and how the
-    postmortem names it: a Jira key (both), or a GitHub issue's ``owner/repo#12`` and URL,
-    as the integration attached it (:data:`JIRA_ATTACHMENT`, :data:`GITHUB_ATTACHMENTS`);
+    postmortem names it: a Jira key (both), or a GitHub issue's ``owner/repo#12`` or a
+    GitLab issue's ``group/project#12``, and its URL, as the integration attached it
+    (:data:`JIRA_ATTACHMENT`, :data:`GITHUB_ATTACHMENTS`, :data:`GITLAB_ATTACHMENT`);
     None for an item that lives in Linear only."""
     for url, source in found.attachments:
         exported = (
@@ -275,6 +283,8 @@ def exported_to(found: ItemRecord) -> tuple[str, str] | None:
             if source == JIRA_ATTACHMENT
             else github_issue(url)
             if source in GITHUB_ATTACHMENTS
+            else gitlab_issue(url)
+            if source == GITLAB_ATTACHMENT
             else None
         )
         if exported is not None:
