@@ -16,6 +16,13 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
+def imported(place: str) -> Any:
+    """The attribute at ``place``, ``"module:attribute"``, its module imported now if it was
+    not yet."""
+    module, _, attribute = place.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
 class LazyRegistry(Mapping[str, T]):
     """Names mapped to ``"module:attribute"`` places, imported on first lookup.
 
@@ -35,8 +42,7 @@ class LazyRegistry(Mapping[str, T]):
     def __getitem__(self, name: str) -> T:
         # Python keeps the module once imported; looking the attribute up again each time
         # keeps the registry a view of the modules, with no cache of its own to go stale.
-        module, _, attribute = self._places[name].partition(":")
-        return self._wrap(name, getattr(importlib.import_module(module), attribute))
+        return self._wrap(name, imported(self._places[name]))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._places)

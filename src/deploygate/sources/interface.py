@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from deploygate.config import Config
 from deploygate.errors import SourceError
 from deploygate.model import History, Query, Usage
+from deploygate.registry import imported
 
 TableT = TypeVar("TableT")
 SettingsT = TypeVar("SettingsT")
@@ -143,6 +144,18 @@ class UnavailableSource:
     def usage(self) -> Usage | None:
         """It sent nothing."""
         return None
+
+
+def connects_to(place: str) -> Callable[[Any], Backend]:
+    """A registration's ``connect``: the backend class at ``place`` (``"module:Class"``),
+    imported when a check first connects to it and built from the settings, so that naming a
+    backend never loads its client code."""
+
+    def connect(settings: Any) -> Backend:
+        backend: Backend = imported(place)(settings)
+        return backend
+
+    return connect
 
 
 @dataclass(frozen=True, slots=True)

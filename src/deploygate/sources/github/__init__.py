@@ -6,7 +6,7 @@ the model.
 
 Registering it imports only the table and the settings, so naming the
 source (or reading its settings for a PR comment) does not load the HTTP
-stack; :func:`connect` imports the source when a check runs.
+stack; its ``connect`` imports the source when a check runs.
 """
 
 from __future__ import annotations
@@ -15,14 +15,7 @@ from collections.abc import Sequence
 
 from deploygate.sources.github.config import GitHubConfig, starter
 from deploygate.sources.github.settings import SOURCE_NAME, GitHubSettings, resolve, with_token
-from deploygate.sources.interface import Registration, Source
-
-
-def connect(settings: GitHubSettings) -> Source:
-    """The GitHub source, for settings that hold the token."""
-    from deploygate.sources.github.source import GitHubSource
-
-    return GitHubSource(settings)
+from deploygate.sources.interface import Registration, connects_to
 
 
 def explain(settings: GitHubSettings) -> Sequence[tuple[str, str]]:
@@ -44,7 +37,7 @@ BACKEND = Registration(
     table=GitHubConfig,
     resolve=resolve,
     credentials=with_token,
-    connect=connect,
+    connect=connects_to("deploygate.sources.github.source:GitHubSource"),
     token_variables=lambda table: (table.token_env,),
     explain=explain,
     secrets=lambda settings: (settings.token,),

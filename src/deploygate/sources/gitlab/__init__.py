@@ -1,6 +1,6 @@
 """GitLab as a source: its table (``config.py``), settings and the source itself.
 
-Registering it imports only the table and the settings; :func:`connect`
+Registering it imports only the table and the settings; its ``connect``
 imports python-gitlab and the source when a check runs.
 """
 
@@ -10,14 +10,7 @@ from collections.abc import Sequence
 
 from deploygate.sources.gitlab.config import GitLabConfig, starter
 from deploygate.sources.gitlab.settings import SOURCE_NAME, GitLabSettings, resolve, with_token
-from deploygate.sources.interface import Registration, Source
-
-
-def connect(settings: GitLabSettings) -> Source:
-    """The GitLab source, for settings that hold the token."""
-    from deploygate.sources.gitlab.source import GitLabSource
-
-    return GitLabSource(settings)
+from deploygate.sources.interface import Registration, connects_to
 
 
 def explain(settings: GitLabSettings) -> Sequence[tuple[str, str]]:
@@ -35,7 +28,7 @@ BACKEND = Registration(
     table=GitLabConfig,
     resolve=resolve,
     credentials=with_token,
-    connect=connect,
+    connect=connects_to("deploygate.sources.gitlab.source:GitLabSource"),
     token_variables=lambda table: (table.token_env,),
     explain=explain,
     secrets=lambda settings: (settings.token,),

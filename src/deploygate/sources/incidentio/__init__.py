@@ -4,7 +4,7 @@ incident.io holds incidents and their follow-ups, never deployments, so it
 is named beside a source that does (``source = ["github", "incident-io"]``).
 ``api.py`` sends the requests and sees HTTP, ``records.py`` decodes each
 answer once, ``source.py`` maps records to the model. Registering it imports
-only the table and the settings; :func:`connect` imports the source when a
+only the table and the settings; its ``connect`` imports the source when a
 check runs.
 """
 
@@ -20,14 +20,7 @@ from deploygate.sources.incidentio.settings import (
     resolve,
     with_credentials,
 )
-from deploygate.sources.interface import Registration, Source
-
-
-def connect(settings: IncidentIoSettings) -> Source:
-    """The incident.io source, for settings that hold the API key."""
-    from deploygate.sources.incidentio.source import IncidentIoSource
-
-    return IncidentIoSource(settings)
+from deploygate.sources.interface import Registration, connects_to
 
 
 def explain(settings: IncidentIoSettings) -> Sequence[tuple[str, str]]:
@@ -46,7 +39,7 @@ BACKEND = Registration(
     table=IncidentIoConfig,
     resolve=resolve,
     credentials=with_credentials,
-    connect=connect,
+    connect=connects_to("deploygate.sources.incidentio.source:IncidentIoSource"),
     token_variables=lambda table: (table.token_env,),
     explain=explain,
     secrets=lambda settings: (settings.token,),

@@ -2,23 +2,16 @@
 
 Jira holds action items only, so it completes the postmortems that the
 other sources found. Registering it imports only the table and the
-settings; :func:`connect` imports the tracker when a check runs.
+settings; its ``connect`` imports the tracker when a check runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from deploygate.sources.interface import Registration, Tracker
+from deploygate.sources.interface import Registration, connects_to
 from deploygate.sources.jira.config import JiraConfig
 from deploygate.sources.jira.settings import SOURCE_NAME, JiraSettings, resolve, with_credentials
-
-
-def connect(settings: JiraSettings) -> Tracker:
-    """The Jira tracker, for settings that hold their credentials."""
-    from deploygate.sources.jira.source import JiraTracker
-
-    return JiraTracker(settings)
 
 
 def explain(settings: JiraSettings) -> Sequence[tuple[str, str]]:
@@ -40,7 +33,7 @@ BACKEND = Registration(
     table=JiraConfig,
     resolve=resolve,
     credentials=with_credentials,
-    connect=connect,
+    connect=connects_to("deploygate.sources.jira.source:JiraTracker"),
     token_variables=lambda table: (table.token_env,),
     explain=explain,
     secrets=lambda settings: settings.secrets,

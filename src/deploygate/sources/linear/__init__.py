@@ -4,23 +4,16 @@
 ``records.py`` decodes each answer once, ``source.py`` maps records to the
 model. Linear holds no deployments, so it runs beside a source that does
 (``source = ["github", "linear"]``). Registering it imports only the table
-and the settings; :func:`connect` imports the source when a check runs.
+and the settings; its ``connect`` imports the source when a check runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from deploygate.sources.interface import Registration, Source
+from deploygate.sources.interface import Registration, connects_to
 from deploygate.sources.linear.config import LinearConfig
 from deploygate.sources.linear.settings import SOURCE_NAME, LinearSettings, resolve, with_token
-
-
-def connect(settings: LinearSettings) -> Source:
-    """The Linear source, for settings that hold the key."""
-    from deploygate.sources.linear.source import LinearSource
-
-    return LinearSource(settings)
 
 
 def explain(settings: LinearSettings) -> Sequence[tuple[str, str]]:
@@ -42,7 +35,7 @@ BACKEND = Registration(
     table=LinearConfig,
     resolve=resolve,
     credentials=with_token,
-    connect=connect,
+    connect=connects_to("deploygate.sources.linear.source:LinearSource"),
     token_variables=lambda table: (table.token_env,),
     explain=explain,
     holds_deployments=False,

@@ -3,14 +3,14 @@
 Rootly holds incidents, their retrospectives and action items, never
 deployments, so it is named with a source that holds them
 (``source = ["github", "rootly"]``). Registering it imports only the table
-and the settings; :func:`connect` imports the source when a check runs.
+and the settings; its ``connect`` imports the source when a check runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from deploygate.sources.interface import Registration, Source
+from deploygate.sources.interface import Registration, connects_to
 from deploygate.sources.rootly.config import RootlyConfig
 from deploygate.sources.rootly.settings import (
     SCOPES,
@@ -19,13 +19,6 @@ from deploygate.sources.rootly.settings import (
     resolve,
     with_credentials,
 )
-
-
-def connect(settings: RootlySettings) -> Source:
-    """The Rootly source, for settings that hold their token."""
-    from deploygate.sources.rootly.source import RootlySource
-
-    return RootlySource(settings)
 
 
 def explain(settings: RootlySettings) -> Sequence[tuple[str, str]]:
@@ -46,7 +39,7 @@ BACKEND = Registration(
     table=RootlyConfig,
     resolve=resolve,
     credentials=with_credentials,
-    connect=connect,
+    connect=connects_to("deploygate.sources.rootly.source:RootlySource"),
     token_variables=lambda table: (table.token_env,),
     explain=explain,
     secrets=lambda settings: (settings.token,),
