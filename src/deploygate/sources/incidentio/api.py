@@ -24,6 +24,7 @@ import requests
 from deploygate.http import HttpClient, decoded
 from deploygate.model import Usage
 from deploygate.sanitize import terminal
+from deploygate.sources.fields import shown
 from deploygate.sources.incidentio import records
 from deploygate.sources.incidentio.settings import PERMISSIONS, SOURCE_NAME, IncidentIoSettings
 
@@ -121,8 +122,7 @@ class IncidentIoApi:
                 return
             if not isinstance(after, str) or after in seen:
                 raise self.client.fail(
-                    f"incident.io answered {what} with a bad or repeated cursor "
-                    f"({records.shown(after)})"
+                    f"incident.io answered {what} with a bad or repeated cursor ({shown(after)})"
                 )
             seen.add(after)
 

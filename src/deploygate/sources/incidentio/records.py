@@ -18,10 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from deploygate.dates import parse_api_instant
 from deploygate.errors import SourceError
 from deploygate.sanitize import terminal
-from deploygate.sources.fields import NULL, FieldTypes, wrong_field
+from deploygate.sources.fields import (
+    NULL,
+    FieldTypes,
+    instant,
+    required_instant,
+    shown,
+    wrong_field,
+)
 from deploygate.sources.incidentio.settings import SOURCE_NAME
 
 
@@ -198,11 +204,6 @@ def decode_catalog_entry(raw: object) -> FieldValue:
     return _entry_value(record)
 
 
-def shown(value: object) -> str:
-    """A short, escaped excerpt of something incident.io sent, for an error message."""
-    return terminal(repr(value))[:80]
-
-
 def _object(raw: object, what: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise _fail(f"incident.io answered {what} that is not an object ({shown(raw)})")
@@ -215,19 +216,11 @@ def _name(record: Mapping[str, Any], key: str) -> str:
 
 
 def _instant(record: Mapping[str, Any], key: str, what: str) -> datetime | None:
-    """The time at ``key``, or None when it is null or absent; anything else fails."""
-    value = record.get(key)
-    try:
-        return parse_api_instant(value)
-    except ValueError:
-        raise _fail(f"incident.io answered {what} with a bad {key} ({shown(value)})") from None
+    return instant(record, key, f"incident.io answered {what}", _fail)
 
 
 def _required_instant(record: Mapping[str, Any], key: str, what: str) -> datetime:
-    moment = _instant(record, key, what)
-    if moment is None:
-        raise _fail(f"incident.io answered {what} without a {key}")
-    return moment
+    return required_instant(record, key, f"incident.io answered {what}", _fail)
 
 
 def _fields(entries: list[Any], name: str) -> dict[str, tuple[FieldValue, ...]]:

@@ -22,7 +22,7 @@ from deploygate.errors import SourceError
 from deploygate.http import HttpClient, decoded
 from deploygate.model import Usage
 from deploygate.sanitize import terminal
-from deploygate.sources.jira import records
+from deploygate.sources.fields import shown
 from deploygate.sources.jira.settings import PERMISSIONS, SOURCE_NAME, Flavour, JiraSettings
 
 PAGE_SIZE = {Flavour.CLOUD: 100, Flavour.DATA_CENTER: 1000}
@@ -128,7 +128,7 @@ class JiraApi:
             raise self.fail("Jira answered a search page without an issues list")
         for issue in issues:
             if not isinstance(issue, dict):
-                raise self.fail(f"Jira answered an issue without fields ({records.shown(issue)})")
+                raise self.fail(f"Jira answered an issue without fields ({shown(issue)})")
         return issues
 
     def _get(self, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from deploygate.dates import parse_api_date, parse_api_instant, parse_instant
 from deploygate.errors import SourceError
-from deploygate.sanitize import terminal
+from deploygate.sources.fields import shown
 from deploygate.sources.jira import adf
 from deploygate.sources.jira.settings import SOURCE_NAME
 
@@ -82,11 +82,6 @@ def decode_issue(raw: Mapping[str, Any], team_field: str) -> JiraIssue:
         team=_team(fields.get(team_field)),
         description=adf.to_text(fields.get("description")),
     )
-
-
-def shown(value: object) -> str:
-    """A short, escaped excerpt of something Jira sent, for an error message."""
-    return terminal(repr(value))[:80]
 
 
 def _status_category(fields: Mapping[str, Any]) -> str | None:

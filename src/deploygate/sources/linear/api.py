@@ -29,6 +29,7 @@ from deploygate.errors import SourceError
 from deploygate.http import MAX_IN_FLIGHT, HttpClient, decoded
 from deploygate.model import Usage
 from deploygate.sanitize import terminal
+from deploygate.sources.fields import shown
 from deploygate.sources.linear import queries, records
 from deploygate.sources.linear.records import ItemRecord, Malformed, PostmortemRecord
 from deploygate.sources.linear.settings import SCOPE, SOURCE_NAME, LinearSettings
@@ -93,7 +94,7 @@ class LinearApi:
             raise self.fail("Linear answered a query with something that is not JSON")
         errors = payload.get("errors") or []
         if not isinstance(errors, list):
-            raise self.fail(f"Linear answered the errors {records.shown(errors)}")
+            raise self.fail(f"Linear answered the errors {shown(errors)}")
         if errors or response.status_code != 200:
             raise self.fail(self._problem(errors, response.status_code))
         data = payload.get("data")

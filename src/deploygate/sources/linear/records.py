@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from deploygate.dates import parse_api_date, parse_api_instant
 from deploygate.sanitize import terminal
-from deploygate.sources.fields import NULL, FieldTypes, wrong_field
+from deploygate.sources.fields import NULL, FieldTypes, shown, wrong_field
 
 Record = TypeVar("Record")
 
@@ -93,11 +93,6 @@ class ItemRecord:
     labels: tuple[str, ...]
     attachments: tuple[tuple[str, str | None], ...]
     """Each attachment's URL and source type (``jira``, ``github``, ...)."""
-
-
-def shown(value: object) -> str:
-    """A short, escaped excerpt of something Linear sent, for an error message."""
-    return terminal(repr(value))[:80]
 
 
 def page(

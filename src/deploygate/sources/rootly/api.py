@@ -22,7 +22,7 @@ from deploygate.errors import SourceError
 from deploygate.http import HttpClient, decoded
 from deploygate.model import Usage
 from deploygate.sanitize import terminal
-from deploygate.sources.rootly.records import shown
+from deploygate.sources.fields import shown
 from deploygate.sources.rootly.settings import SCOPES, SOURCE_NAME, RootlySettings
 
 PAGE_SIZE = 100

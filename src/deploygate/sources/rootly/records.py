@@ -20,7 +20,14 @@ from typing import Any
 from deploygate.dates import parse_api_date, parse_api_instant
 from deploygate.errors import SourceError
 from deploygate.sanitize import terminal
-from deploygate.sources.fields import NULL, FieldTypes, wrong_field
+from deploygate.sources.fields import (
+    NULL,
+    FieldTypes,
+    instant,
+    required_instant,
+    shown,
+    wrong_field,
+)
 from deploygate.sources.rootly.settings import SOURCE_NAME
 
 _INCIDENT_FIELDS: FieldTypes = {
@@ -147,11 +154,6 @@ def decode_action_item(resource: object, incident: str) -> RootlyActionItem:
     )
 
 
-def shown(value: object) -> str:
-    """A short, escaped excerpt of something Rootly sent, for an error message."""
-    return terminal(repr(value))[:80]
-
-
 def _resource(resource: object, kind: str, what: str) -> tuple[str, Mapping[str, Any]]:
     """A JSON:API resource object's id and attributes, checked against its ``type``."""
     if not isinstance(resource, dict):
@@ -181,19 +183,11 @@ def _embedded(values: list[Any], kind: str, incident: str) -> tuple[Named, ...]:
 
 
 def _instant(attributes: Mapping[str, Any], name: str, where: str) -> datetime | None:
-    """A time of the record: null, or an ISO 8601 string; anything else fails naming it."""
-    value = attributes.get(name)
-    try:
-        return parse_api_instant(value)
-    except ValueError:
-        raise _fail(f"Rootly answered {where} with a bad {name} ({shown(value)})") from None
+    return instant(attributes, name, f"Rootly answered {where}", _fail)
 
 
 def _required_instant(attributes: Mapping[str, Any], name: str, where: str) -> datetime:
-    moment = _instant(attributes, name, where)
-    if moment is None:
-        raise _fail(f"Rootly answered {where} without {name}")
-    return moment
+    return required_instant(attributes, name, f"Rootly answered {where}", _fail)
 
 
 def _due(value: object, where: str) -> date | None:
