@@ -11,11 +11,12 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 from fakes.clock import FakeClock
 from reliability.helpers import RawServer
 
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient, _origin
+from deploygate.http import HttpClient, _origin, error_said
 
 TOKEN = "ghs_CANARY_0123456789abcdef"
 
@@ -363,3 +364,28 @@ def test_a_failed_attempt_is_named_in_words() -> None:
     read.__context__ = TimeoutError("timed out")
     assert _what_happened(requests.ConnectionError(read)) == "timed out"
     assert _what_happened(requests.ReadTimeout("slow")) == "timed out"
+
+
+def _answer(body: bytes) -> requests.Response:
+    response = requests.Response()
+    response.status_code = 403
+    response._content = body
+    return response
+
+
+def _messages(payload: object) -> list[object]:
+    return list(payload["errors"]) if isinstance(payload, dict) else []
+
+
+def test_what_an_error_answer_says_is_one_escaped_bounded_line() -> None:
+    """The vendor picks the messages; reading, joining, escaping and bounding them is shared,
+    and an answer that is no JSON, or not the shape expected, says nothing."""
+    hostile = {"errors": ["no scope", "", "\x1b]8;;https://x\x07click\n::error::forged" * 50]}
+    said = error_said(_answer(json.dumps(hostile).encode()), _messages)
+    assert said.startswith("no scope; ")
+    assert "\x1b" not in said
+    assert "\n" not in said
+    assert len(said) == 300
+    assert error_said(_answer(b"<html>502</html>"), _messages) == ""
+    assert error_said(_answer(b"[1, 2]"), _messages) == ""
+    assert error_said(_answer(b"[" * 100_000), _messages) == ""

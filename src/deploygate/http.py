@@ -40,6 +40,7 @@ from deploygate.dates import parse_instant
 from deploygate.errors import SourceError
 from deploygate.model import Usage
 from deploygate.redaction import redact
+from deploygate.sanitize import terminal
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 _ASCII_DIGITS = re.compile(r"^[0-9]{1,4000}$")
@@ -464,6 +465,19 @@ def decoded(response: requests.Response) -> Any:
         return response.json()
     except RecursionError:
         raise ValueError("JSON nested too deeply to read") from None
+
+
+def error_said(
+    response: requests.Response, messages: Callable[[Any], Iterable[object]], limit: int = 300
+) -> str:
+    """What an error answer says, as ``messages`` reads it from the decoded JSON, on one
+    escaped line of at most ``limit`` characters; empty when it is no JSON or says nothing.
+    Each vendor shapes its errors its own way; reading them safely is the same for all."""
+    try:
+        payload = decoded(response)
+    except ValueError:
+        return ""
+    return terminal("; ".join(str(message) for message in messages(payload) if message))[:limit]
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

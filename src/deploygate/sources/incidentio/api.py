@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import requests
 
-from deploygate.http import HttpClient, decoded
+from deploygate.http import HttpClient, decoded, error_said
 from deploygate.model import Usage
 from deploygate.sanitize import terminal
 from deploygate.sources.fields import shown
@@ -164,13 +164,11 @@ def _status_problem(settings: IncidentIoSettings, response: requests.Response, w
 
 
 def _error_messages(response: requests.Response) -> str:
-    """The messages of incident.io's ErrorResponse, on one escaped line of bounded length."""
-    try:
-        payload = decoded(response)
-    except ValueError:
-        return "no error message"
+    """The messages of incident.io's ErrorResponse."""
+    return error_said(response, _messages) or "no error message"
+
+
+def _messages(payload: Any) -> list[object]:
     errors = payload.get("errors") if isinstance(payload, dict) else None
-    messages = [
-        str(error.get("message")) for error in errors or [] if isinstance(error, dict)
-    ] if isinstance(errors, list) else []  # fmt: skip
-    return terminal("; ".join(messages) or "no error message")[:300]
+    listed = errors if isinstance(errors, list) else []
+    return [error.get("message") for error in listed if isinstance(error, dict)]

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import requests
 
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient, decoded
+from deploygate.http import HttpClient, decoded, error_said
 from deploygate.model import Usage
 from deploygate.sanitize import terminal
 from deploygate.sources.fields import shown
@@ -174,16 +174,16 @@ def _status_problem(settings: JiraSettings, code: int) -> str:
 
 
 def _error_messages(response: requests.Response) -> str:
-    """Jira's ``errorMessages`` and ``errors``, on one escaped line of bounded length."""
-    try:
-        payload = decoded(response)
-    except ValueError:
-        return "no error message"
-    messages: list[str] = []
-    if isinstance(payload, dict):
-        listed = payload.get("errorMessages")
-        messages += [str(m) for m in listed] if isinstance(listed, list) else []
-        errors = payload.get("errors")
-        if isinstance(errors, dict):
-            messages += [f"{field}: {message}" for field, message in errors.items()]
-    return terminal("; ".join(messages) or "no error message")[:500]
+    """Jira's ``errorMessages`` and ``errors``."""
+    return error_said(response, _jira_messages, limit=500) or "no error message"
+
+
+def _jira_messages(payload: Any) -> list[object]:
+    if not isinstance(payload, dict):
+        return []
+    listed = payload.get("errorMessages")
+    errors = payload.get("errors")
+    messages: list[object] = list(listed) if isinstance(listed, list) else []
+    if isinstance(errors, dict):
+        messages += [f"{field}: {message}" for field, message in errors.items()]
+    return messages

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import requests
 
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient, decoded
+from deploygate.http import HttpClient, decoded, error_said
 from deploygate.model import Usage
 from deploygate.sanitize import terminal
 from deploygate.sources.fields import shown
@@ -132,17 +132,14 @@ def _status_problem(settings: RootlySettings, response: requests.Response, what:
 
 
 def _error_detail(response: requests.Response) -> str:
-    """JSON:API's ``errors[].title``/``detail``, on one escaped line of bounded length."""
-    try:
-        payload = decoded(response)
-    except ValueError:
-        return ""
+    """JSON:API's ``errors[].detail`` (else ``title``), after a colon; empty when none."""
+    said = error_said(response, _jsonapi_errors)
+    return f": {said}" if said else ""
+
+
+def _jsonapi_errors(payload: Any) -> list[object]:
     errors = payload.get("errors") if isinstance(payload, dict) else None
-    if not isinstance(errors, list):
-        return ""
-    said = [
-        str(error.get("detail") or error.get("title"))
-        for error in errors
-        if isinstance(error, dict) and (error.get("detail") or error.get("title"))
+    listed = errors if isinstance(errors, list) else []
+    return [
+        error.get("detail") or error.get("title") for error in listed if isinstance(error, dict)
     ]
-    return f": {terminal('; '.join(said))[:300]}" if said else ""
