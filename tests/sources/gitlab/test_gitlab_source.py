@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -401,3 +404,40 @@ def test_the_deployment_pages_after_the_first_are_asked_for_side_by_side(
     pages = sorted(r.query.get("page", "1") for r in fake_gitlab.requests_to("/deployments"))
     assert pages == ["1", "2", "3", "4"]
     assert not together.broken
+
+
+@pytest.mark.parametrize("lacks", [frozenset(), OLDER_GITLAB], ids=["graphql", "rest"])
+def test_a_check_reads_gitlab_without_python_gitlab(
+    fake_gitlab: FakeGitLab,  # noqa: F811
+    tmp_path: Path,
+    lacks: frozenset[str],
+) -> None:
+    """The source only reads, through our HTTP client: importing python-gitlab would cost a
+    check about a tenth of a second before its first request (benchmarks/run.py)."""
+    build_year(fake_gitlab)
+    fake_gitlab.graphql_lacks = set(lacks)
+    config = tmp_path / "deploygate.toml"
+    config.write_text(
+        'source = "gitlab"\n[gitlab]\npostmortem-project = "group/incidents"\n'
+        '[services.checkout]\nenvironments = ["production"]\n'
+    )
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['deploygate', 'check', '--config', sys.argv[1], '--service', 'checkout',"
+        f" '--now', {NOW.isoformat()!r}]\n"
+        "try:\n"
+        "    runpy.run_module('deploygate', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    print('exit', exit.code, 'gitlab' in sys.modules, file=sys.stderr)\n"
+    )
+    environment = fake_gitlab.ci_env(JOB_TOKEN, "group/shop") | {"GITLAB_TOKEN": TOKEN}
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **environment},
+    )
+    assert result.stderr.strip().splitlines()[-1] == "exit 1 False", result.stderr
+    assert "verdict: block" in result.stdout
+    assert fake_gitlab.requests, "the check read nothing from the fake"

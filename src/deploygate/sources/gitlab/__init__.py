@@ -1,7 +1,7 @@
 """GitLab as a source: its table (``config.py``), settings and the source itself.
 
 Registering it imports only the table and the settings; its ``connect``
-imports python-gitlab and the source when a check runs.
+imports the source when a check runs.
 """
 
 from __future__ import annotations

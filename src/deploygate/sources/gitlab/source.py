@@ -111,7 +111,7 @@ _log = logging.getLogger(__name__)
 
 
 class GitLabSource:
-    """Reads one project's deployments and its postmortems through python-gitlab."""
+    """Reads one project's deployments and its postmortems."""
 
     name = SOURCE_NAME
 
