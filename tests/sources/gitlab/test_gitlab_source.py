@@ -413,7 +413,8 @@ def test_a_check_reads_gitlab_without_python_gitlab(
     lacks: frozenset[str],
 ) -> None:
     """The source only reads, through our HTTP client: importing python-gitlab would cost a
-    check about a tenth of a second before its first request (benchmarks/run.py)."""
+    check about a tenth of a second before its first request (benchmarks/run.py); nor does
+    a check that names no local store load the local source's Markdown and git readers."""
     build_year(fake_gitlab)
     fake_gitlab.graphql_lacks = set(lacks)
     config = tmp_path / "deploygate.toml"
@@ -428,7 +429,8 @@ def test_a_check_reads_gitlab_without_python_gitlab(
         "try:\n"
         "    runpy.run_module('deploygate', run_name='__main__')\n"
         "except SystemExit as exit:\n"
-        "    print('exit', exit.code, 'gitlab' in sys.modules, file=sys.stderr)\n"
+        "    print('exit', exit.code, 'gitlab' in sys.modules,"
+        " 'deploygate.sources.local.source' in sys.modules, file=sys.stderr)\n"
     )
     environment = fake_gitlab.ci_env(JOB_TOKEN, "group/shop") | {"GITLAB_TOKEN": TOKEN}
     result = subprocess.run(
@@ -438,6 +440,6 @@ def test_a_check_reads_gitlab_without_python_gitlab(
         check=False,
         env={**os.environ, **environment},
     )
-    assert result.stderr.strip().splitlines()[-1] == "exit 1 False", result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "exit 1 False False", result.stderr
     assert "verdict: block" in result.stdout
     assert fake_gitlab.requests, "the check read nothing from the fake"

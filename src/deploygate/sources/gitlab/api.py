@@ -113,13 +113,25 @@ class GitLabApi:
         total = self._total_pages(response) if past is None else None
         if total is not None and total > 2:
             # Every page is wanted and GitLab said how many there are: pages 2 to the last
-            # are independent requests, asked for side by side.
+            # are independent requests, asked for side by side. Each page is decoded as it
+            # comes, the first while the others are on their way, so decoding a long
+            # listing adds little after its last answer. The last page is read below with
+            # the pages that follow it, if the listing grew meanwhile.
             numbers = range(2, total + 1)
+
+            def page(number: int) -> tuple[requests.Response, list[Record]]:
+                answer = self.get(path, what, **params, page=number)
+                if number == total:
+                    return answer, []
+                return answer, [decode(item) for item in self._objects(answer, what)]
+
             with ThreadPoolExecutor(max_workers=min(MAX_IN_FLIGHT, len(numbers))) as pool:
-                later = list(pool.map(lambda n: self.get(path, what, **params, page=n), numbers))
-            for page in (response, *later[:-1]):
-                found += [decode(item) for item in self._objects(page, what)]
-            response, asked = later[-1], set(numbers)
+                later = [pool.submit(page, number) for number in numbers]
+                found = [decode(item) for item in self._objects(response, what)]
+                for pending in later[:-1]:
+                    found += pending.result()[1]
+                response = later[-1].result()[0]
+            asked = set(numbers)
         return found + self._pages_from(response, path, what, decode, params, past, asked)
 
     def _pages_from(

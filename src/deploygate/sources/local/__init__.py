@@ -1,7 +1,9 @@
 """The embedded source: postmortems as Markdown files and a JSON Lines deployment history.
 
 It needs no token and no server, which is why it is the default and what the
-quickstart runs on.
+quickstart runs on. Registering it imports the table, the store and the logs (``record``
+and the override and advisory logs use them); its ``connect`` imports the source, which
+reads Markdown and asks git, when a check reads the local store.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from deploygate.config import Config
-from deploygate.sources.interface import Registration, Source, SourceContext
+from deploygate.sources.interface import Registration, SourceContext, connects_to
 from deploygate.sources.local.advisory import AdvisoryLog, advisory_path
 from deploygate.sources.local.config import (
     DEFAULT_HISTORY,
@@ -18,7 +20,6 @@ from deploygate.sources.local.config import (
     LocalSettings,
 )
 from deploygate.sources.local.overrides import OverrideLog, overrides_path
-from deploygate.sources.local.source import LocalSource
 from deploygate.sources.local.store import SOURCE_NAME, HistoryStore
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
     "AdvisoryLog",
     "HistoryStore",
     "LocalSettings",
-    "LocalSource",
     "OverrideLog",
     "advisory_path",
     "overrides_path",
@@ -74,11 +74,6 @@ def settings(config: Config) -> LocalSettings:
     return _located(config.table(SOURCE_NAME, LocalConfig), config)
 
 
-def connect(settings: LocalSettings) -> Source:
-    """The local source: files only."""
-    return LocalSource(settings)
-
-
 def explain(settings: LocalSettings) -> Sequence[tuple[str, str]]:
     """What ``deploygate config`` says of the local source."""
     return [("postmortems", str(settings.postmortems)), ("history", str(settings.history))]
@@ -89,7 +84,7 @@ BACKEND = Registration(
     table=LocalConfig,
     resolve=resolve,
     credentials=lambda settings, env: settings,
-    connect=connect,
+    connect=connects_to("deploygate.sources.local.source:LocalSource"),
     token_variables=lambda table: (),
     explain=explain,
     secrets=lambda settings: (),
