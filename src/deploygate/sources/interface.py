@@ -123,6 +123,31 @@ class SourceContext:
     measures the change failure rate, whatever ``[rollbacks]`` says."""
 
 
+class Api(Protocol):
+    """A backend's HTTP layer (its ``api.py``), which counts the requests it sends."""
+
+    def usage(self) -> Usage | None:
+        """The requests sent so far."""
+        ...
+
+
+ApiT = TypeVar("ApiT", bound=Api)
+
+
+class ApiBacked(Generic[SettingsT, ApiT]):
+    """What every backend that reads an HTTP API shares: its settings, its ``api``, and the
+    cost of the requests that ``api`` sent. A backend subclasses it, names itself
+    (``name = SOURCE_NAME``) and builds its api in its own ``__init__``."""
+
+    def __init__(self, settings: SettingsT, api: ApiT) -> None:
+        self.settings = settings
+        self.api = api
+
+    def usage(self) -> Usage | None:
+        """The requests sent so far."""
+        return self.api.usage()
+
+
 class UnavailableSource:
     """A backend that could not even be set up (no token, say): it fails like an unreachable one.
 
