@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from deploygate.errors import ConfigError
+from deploygate.errors import ConfigError, SourceError
 
 _ONE_LINE = "the token alone, without spaces, tabs or line breaks inside it"
 
@@ -40,6 +40,16 @@ def clean_token(value: str | None, variable: str) -> str | None:
 def read_token(env: Mapping[str, str], variable: str) -> str | None:
     """The token in ``variable``, cleaned (see :func:`clean_token`); None when unset or blank."""
     return clean_token(env.get(variable), variable)
+
+
+def required_token(env: Mapping[str, str], variable: str, source: str, missing: str) -> str:
+    """The token in ``variable``, as :func:`read_token` reads it; when there is none, a
+    SourceError (exit 3) of ``source`` that says ``missing``: what to set, and to what.
+    A missing token fails the backend as an unreachable one does, never the whole run."""
+    token = read_token(env, variable)
+    if not token:
+        raise SourceError(source, missing)
+    return token
 
 
 def holds_credentials(url: str) -> bool:

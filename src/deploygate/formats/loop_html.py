@@ -21,6 +21,7 @@ from deploygate.formats.loop_markdown import (
     DEBT_TITLE,
     DORA_MEASURES,
     FAILURES_TITLE,
+    by_service,
     closed_at_unknown,
     days,
     dora_cells,
@@ -276,16 +277,9 @@ def _loops_closed(report: LoopReport) -> list[str]:
     if credits:
         lines.append("<ul>")
         for credit in credits:
-            where = ""
-            if len(report.services) > 1:
-                where = (
-                    " ("
-                    + ", ".join(f"{_h(service)} {count}" for service, count in credit.services)
-                    + ")"
-                )
             lines.append(
                 f"<li>team <strong>{_h(credit.team)}</strong> closed "
-                f"{plural(credit.closed, 'action item')}{where}</li>"
+                f"{plural(credit.closed, 'action item')}{by_service(report, credit, _h)}</li>"
             )
         lines.append("</ul>")
     else:

@@ -15,7 +15,7 @@ from deploygate.dates import format_instant
 from deploygate.dora import DEFINITIONS, DORA_GUIDE, Durations, Rate
 from deploygate.formats import escape
 from deploygate.formats.common import plural
-from deploygate.loop import LoopReport, ServiceLoop, Week, team_credits
+from deploygate.loop import LoopReport, ServiceLoop, TeamCredit, Week, team_credits
 
 NOT_AVAILABLE = "n/a"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -154,6 +154,14 @@ def closed_at_unknown(report: LoopReport) -> str | None:
     )
 
 
+def by_service(report: LoopReport, credit: TeamCredit, escaped: Callable[[str], str]) -> str:
+    """`` (api 3, web 1)``: where a team's closed items were, when the report covers more
+    than one service; empty when it covers one. ``escaped`` makes a name safe for the format."""
+    if len(report.services) <= 1:
+        return ""
+    return " (" + ", ".join(f"{escaped(name)} {count}" for name, count in credit.services) + ")"
+
+
 def would_have_blocked(report: LoopReport) -> list[str]:
     """``checkout would have blocked 3 deploys``, one per service that ran advisory checks
     that would have blocked: the number a team reads before it enforces the gate."""
@@ -232,18 +240,9 @@ def _loops_closed(report: LoopReport) -> list[str]:
     if not credits:
         lines.append("No team closed an action item in this period.")
     for credit in credits:
-        where = ""
-        if len(report.services) > 1:
-            where = (
-                " ("
-                + ", ".join(
-                    f"{escape.markdown(service)} {count}" for service, count in credit.services
-                )
-                + ")"
-            )
         lines.append(
             f"- team **{escape.markdown(credit.team)}** closed "
-            f"{plural(credit.closed, 'action item')}{where}"
+            f"{plural(credit.closed, 'action item')}{by_service(report, credit, escape.markdown)}"
         )
     declined = sum(loop.declined_action_items for loop in report.services)
     lines += [

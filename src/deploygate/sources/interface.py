@@ -123,6 +123,31 @@ class SourceContext:
     measures the change failure rate, whatever ``[rollbacks]`` says."""
 
 
+class Api(Protocol):
+    """A backend's HTTP layer (its ``api.py``), which counts the requests it sends."""
+
+    def usage(self) -> Usage | None:
+        """The requests sent so far."""
+        ...
+
+
+ApiT = TypeVar("ApiT", bound=Api)
+
+
+class ApiBacked(Generic[SettingsT, ApiT]):
+    """What every backend that reads an HTTP API shares: its settings, its ``api``, and the
+    cost of the requests that ``api`` sent. A backend subclasses it, names itself
+    (``name = SOURCE_NAME``) and builds its api in its own ``__init__``."""
+
+    def __init__(self, settings: SettingsT, api: ApiT) -> None:
+        self.settings = settings
+        self.api = api
+
+    def usage(self) -> Usage | None:
+        """The requests sent so far."""
+        return self.api.usage()
+
+
 class UnavailableSource:
     """A backend that could not even be set up (no token, say): it fails like an unreachable one.
 
@@ -158,6 +183,11 @@ def connects_to(place: str) -> Callable[[Any], Backend]:
     return connect
 
 
+def _token_env(table: Any) -> tuple[str, ...]:
+    """The variable a table's ``token_env`` key names: where a backend's one token is read."""
+    return (table.token_env,)
+
+
 @dataclass(frozen=True, slots=True)
 class Registration(Generic[TableT, SettingsT]):
     """One backend as the rest of deploygate sees it: its name, its table, and its steps.
@@ -179,15 +209,16 @@ class Registration(Generic[TableT, SettingsT]):
     a :class:`~deploygate.errors.SourceError` saying what to set when it is missing."""
     connect: Callable[[SettingsT], Backend]
     """The backend for settings that hold their credentials; imports its client code."""
-    token_variables: Callable[[TableT], tuple[str, ...]]
-    """The environment variables its secrets come from, so that every output is cleaned
-    of them."""
     explain: Callable[[SettingsT], Sequence[tuple[str, str]]]
     """What ``deploygate config`` says of it, as (name, value) lines."""
     secrets: Callable[[SettingsT], tuple[str, ...]]
     """The secrets that settings with their credentials hold (none for the local store).
     Each output is cleaned of them, as of the token variables: a token may come from
     elsewhere than the environment (``gh auth token`` on a laptop)."""
+    token_variables: Callable[[TableT], tuple[str, ...]] = _token_env
+    """The environment variables its secrets come from, so that every output is cleaned
+    of them: by default the one its table's ``token_env`` names, which is where every
+    backend with a token reads it."""
     holds_deployments: bool = True
     """False for a tracker."""
     starter: Callable[[str | None, str | None], str] | None = None

@@ -38,7 +38,6 @@ BACKEND = Registration(
     resolve=resolve,
     credentials=with_token,
     connect=connects_to("deploygate.sources.github.source:GitHubSource"),
-    token_variables=lambda table: (table.token_env,),
     explain=explain,
     secrets=lambda settings: (settings.token,),
     starter=starter,

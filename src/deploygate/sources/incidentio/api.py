@@ -21,9 +21,10 @@ from typing import Any, TypeVar
 
 import requests
 
-from deploygate.http import HttpClient, decoded, error_said
+from deploygate.http import HttpClient, error_said
 from deploygate.model import Usage
 from deploygate.sanitize import terminal
+from deploygate.sources.answers import json_answer
 from deploygate.sources.fields import shown
 from deploygate.sources.incidentio import records
 from deploygate.sources.incidentio.settings import PERMISSIONS, SOURCE_NAME, IncidentIoSettings
@@ -130,14 +131,12 @@ class IncidentIoApi:
         response = self.client.request("GET", self.settings.url + path, params=params)
         if response.status_code != 200:
             raise self.client.fail(_status_problem(self.settings, response, what))
-        try:
-            payload = decoded(response)
-        except ValueError:
-            kind = response.headers.get("Content-Type", "no content type")
-            raise self.client.fail(
-                f"incident.io answered {what} with something that is not JSON "
-                f"({terminal(kind)[:60]}); is [incident-io] url the API itself?"
-            ) from None
+        payload = json_answer(
+            response,
+            f"incident.io answered {what}",
+            "is [incident-io] url the API itself?",
+            self.client.fail,
+        )
         if not isinstance(payload, dict):
             raise self.client.fail(f"incident.io answered {what} with an unexpected shape")
         return payload

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from deploygate.config import Config
-from deploygate.credentials import read_token
-from deploygate.errors import SourceError
+from deploygate.credentials import required_token
 from deploygate.sources.incidentio.config import IncidentIoConfig
 
 if TYPE_CHECKING:
@@ -62,9 +61,5 @@ def resolve(table: IncidentIoConfig, config: Config, context: SourceContext) -> 
 
 def with_credentials(settings: IncidentIoSettings, env: Mapping[str, str]) -> IncidentIoSettings:
     """``settings`` with the API key; a missing one is a SourceError (exit 3) saying what to set."""
-    token = read_token(env, settings.token_env)
-    if not token:
-        raise SourceError(
-            SOURCE_NAME, f"no incident.io API key: set {settings.token_env} to {PERMISSIONS}"
-        )
-    return replace(settings, token=token)
+    missing = f"no incident.io API key: set {settings.token_env} to {PERMISSIONS}"
+    return replace(settings, token=required_token(env, settings.token_env, SOURCE_NAME, missing))

@@ -38,13 +38,13 @@ from deploygate.model import (
     PostmortemState,
     Query,
     ServiceSeen,
-    Usage,
 )
 from deploygate.sanitize import terminal
 from deploygate.sources.exports import github_issue, gitlab_issue, jira_key, linear_issue
 from deploygate.sources.incidentio.api import IncidentIoApi
 from deploygate.sources.incidentio.records import CustomField, FollowUp, Incident
 from deploygate.sources.incidentio.settings import SOURCE_NAME, IncidentIoSettings
+from deploygate.sources.interface import ApiBacked
 
 OPEN_CATEGORIES = frozenset({"triage", "live", "paused", "learning"})
 CLOSED_CATEGORIES = frozenset({"closed"})
@@ -67,18 +67,13 @@ GITLAB_PROVIDER = "gitlab"
 TEAM_LABEL = "team:"
 
 
-class IncidentIoSource:
+class IncidentIoSource(ApiBacked[IncidentIoSettings, IncidentIoApi]):
     """Reads one incident.io organisation's postmortems and follow-ups for a service."""
 
     name = SOURCE_NAME
 
     def __init__(self, settings: IncidentIoSettings, client: HttpClient | None = None) -> None:
-        self.settings = settings
-        self.api = IncidentIoApi(settings, client)
-
-    def usage(self) -> Usage | None:
-        """The requests sent so far."""
-        return self.api.usage()
+        super().__init__(settings, IncidentIoApi(settings, client))
 
     def collect(self, query: Query) -> History:
         """The service's postmortems with their follow-ups, and what was left out and why."""

@@ -34,7 +34,6 @@ BACKEND = Registration(
     resolve=resolve,
     credentials=with_credentials,
     connect=connects_to("deploygate.sources.jira.source:JiraTracker"),
-    token_variables=lambda table: (table.token_env,),
     explain=explain,
     secrets=lambda settings: settings.secrets,
     holds_deployments=False,

@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 import requests
 
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient, decoded, error_said
+from deploygate.http import HttpClient, error_said
 from deploygate.model import Usage
-from deploygate.sanitize import terminal
+from deploygate.sources.answers import json_answer
 from deploygate.sources.fields import shown
 from deploygate.sources.jira.settings import PERMISSIONS, SOURCE_NAME, Flavour, JiraSettings
 
@@ -138,14 +138,12 @@ class JiraApi:
             raise Refused(_error_messages(response))
         if response.status_code != 200:
             raise self.fail(_status_problem(self.settings, response.status_code))
-        try:
-            payload = decoded(response)
-        except ValueError:
-            kind = response.headers.get("Content-Type", "no content type")
-            raise self.fail(
-                f"Jira answered a search with something that is not JSON ({terminal(kind)[:60]}); "
-                "is [jira] url the site itself, not a login page or proxy?"
-            ) from None
+        payload = json_answer(
+            response,
+            "Jira answered a search",
+            "is [jira] url the site itself, not a login page or proxy?",
+            self.fail,
+        )
         if not isinstance(payload, dict):
             raise self.fail("Jira answered a search with an unexpected shape")
         return payload

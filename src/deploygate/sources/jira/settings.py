@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from deploygate.config import Config
-from deploygate.credentials import read_token
-from deploygate.errors import ConfigError, SourceError
+from deploygate.credentials import required_token
+from deploygate.errors import ConfigError
 from deploygate.sources.jira.config import JiraConfig
 
 if TYPE_CHECKING:
@@ -93,16 +93,13 @@ def site_url(config: Config, key: str, value: str | None) -> str:
 
 def credentials(env: Mapping[str, str], email_env: str, token_env: str) -> tuple[str, str | None]:
     """The token and, for Jira Cloud, the email; a SourceError naming both variables if absent."""
-    token = read_token(env, token_env)
-    email = env.get(email_env, "").strip() or None
-    if not token:
-        raise SourceError(
-            SOURCE_NAME,
-            f"no Jira token: set {token_env} to an API token and {email_env} to its account's "
-            f"email (Jira Cloud), or {token_env} alone to a personal access token "
-            f"(Jira Data Center); it needs {PERMISSIONS}",
-        )
-    return token, email
+    missing = (
+        f"no Jira token: set {token_env} to an API token and {email_env} to its account's "
+        f"email (Jira Cloud), or {token_env} alone to a personal access token "
+        f"(Jira Data Center); it needs {PERMISSIONS}"
+    )
+    token = required_token(env, token_env, SOURCE_NAME, missing)
+    return token, env.get(email_env, "").strip() or None
 
 
 def resolve(jira: JiraConfig, config: Config, context: SourceContext) -> JiraSettings:

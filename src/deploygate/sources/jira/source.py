@@ -42,9 +42,9 @@ from deploygate.model import (
     Postmortem,
     PostmortemState,
     Query,
-    Usage,
 )
 from deploygate.sanitize import terminal
+from deploygate.sources.interface import ApiBacked
 from deploygate.sources.jira.api import JiraApi, Refused
 from deploygate.sources.jira.config import DEFAULT_JQL, DEFAULT_JQL_BY_LABEL
 from deploygate.sources.jira.records import ISSUE_KEY, JiraIssue, decode_issue
@@ -59,20 +59,15 @@ _NO_COMPONENT = re.compile(r"does not exist for the field 'component'", re.IGNOR
 """Jira's refusal of a query naming a component the project does not have."""
 
 
-class JiraTracker:
+class JiraTracker(ApiBacked[JiraSettings, JiraApi]):
     """Reads action items from one Jira site and attaches them to the service's postmortems."""
 
     name = SOURCE_NAME
 
     def __init__(self, settings: JiraSettings, client: HttpClient | None = None) -> None:
-        self.settings = settings
-        self.api = JiraApi(settings, client)
+        super().__init__(settings, JiraApi(settings, client))
         projects = "|".join(re.escape(project) for project in settings.projects)
         self._key = re.compile(rf"(?<![A-Za-z0-9_-])(?:{projects})-[1-9][0-9]*(?![A-Za-z0-9_-])")
-
-    def usage(self) -> Usage | None:
-        """The requests sent so far."""
-        return self.api.usage()
 
     # -- the query -------------------------------------------------------------
 

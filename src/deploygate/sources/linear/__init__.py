@@ -36,7 +36,6 @@ BACKEND = Registration(
     resolve=resolve,
     credentials=with_token,
     connect=connects_to("deploygate.sources.linear.source:LinearSource"),
-    token_variables=lambda table: (table.token_env,),
     explain=explain,
     holds_deployments=False,
     secrets=lambda settings: (settings.token,),

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from deploygate.config import Config
-from deploygate.credentials import read_token
-from deploygate.errors import SourceError
+from deploygate.credentials import required_token
 from deploygate.sources.linear.config import LinearConfig
 
 if TYPE_CHECKING:
@@ -89,11 +88,8 @@ def resolve(linear: LinearConfig, config: Config, context: SourceContext) -> Lin
 
 def with_token(settings: LinearSettings, env: Mapping[str, str]) -> LinearSettings:
     """``settings`` with the key read; a SourceError saying what to set when there is none."""
-    token = read_token(env, settings.token_env)
-    if not token:
-        raise SourceError(
-            SOURCE_NAME,
-            f"no Linear API key: set {settings.token_env} to a personal API key (Settings > "
-            f"Security & access) or an OAuth token with the {SCOPE} scope",
-        )
-    return replace(settings, token=token)
+    missing = (
+        f"no Linear API key: set {settings.token_env} to a personal API key (Settings > "
+        f"Security & access) or an OAuth token with the {SCOPE} scope"
+    )
+    return replace(settings, token=required_token(env, settings.token_env, SOURCE_NAME, missing))

@@ -51,7 +51,6 @@ from deploygate.model import (
     PostmortemState,
     Query,
     ServiceSeen,
-    Usage,
 )
 from deploygate.sanitize import terminal
 from deploygate.sources.exports import (
@@ -61,6 +60,7 @@ from deploygate.sources.exports import (
     jira_issue,
     linear_issue,
 )
+from deploygate.sources.interface import ApiBacked
 from deploygate.sources.linear.api import LinearApi
 from deploygate.sources.linear.records import ItemRecord, PostmortemRecord
 from deploygate.sources.linear.settings import SOURCE_NAME, LinearSettings
@@ -78,23 +78,18 @@ A link anyone attaches has another (``unknown`` when it has no source), and may 
 issue, an old closed one too: it never makes an item exported."""
 
 
-class LinearSource:
+class LinearSource(ApiBacked[LinearSettings, LinearApi]):
     """Reads the postmortems of the configured teams: api, then records, then the model."""
 
     name = SOURCE_NAME
 
     def __init__(self, settings: LinearSettings, client: HttpClient | None = None) -> None:
-        self.settings = settings
-        self.api = LinearApi(settings, client)
+        super().__init__(settings, LinearApi(settings, client))
 
     @property
     def client(self) -> HttpClient:
         """The HTTP client every request goes through (its deadline, its counts)."""
         return self.api.client
-
-    def usage(self) -> Usage | None:
-        """The requests sent so far."""
-        return self.api.usage()
 
     def attach_exported(self, query: Query, history: History) -> History:
         """``history`` with the Linear issues other platforms' items were exported to (a

@@ -40,7 +40,6 @@ BACKEND = Registration(
     resolve=resolve,
     credentials=with_credentials,
     connect=connects_to("deploygate.sources.rootly.source:RootlySource"),
-    token_variables=lambda table: (table.token_env,),
     explain=explain,
     secrets=lambda settings: (settings.token,),
     holds_deployments=False,

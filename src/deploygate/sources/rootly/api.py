@@ -19,9 +19,9 @@ from urllib.parse import quote
 import requests
 
 from deploygate.errors import SourceError
-from deploygate.http import HttpClient, decoded, error_said
+from deploygate.http import HttpClient, error_said
 from deploygate.model import Usage
-from deploygate.sanitize import terminal
+from deploygate.sources.answers import json_answer
 from deploygate.sources.fields import shown
 from deploygate.sources.rootly.settings import SCOPES, SOURCE_NAME, RootlySettings
 
@@ -97,14 +97,12 @@ class RootlyApi:
             raise Gone(what)
         if response.status_code != 200:
             raise self.fail(_status_problem(self.settings, response, what))
-        try:
-            payload = decoded(response)
-        except ValueError:
-            kind = response.headers.get("Content-Type", "no content type")
-            raise self.fail(
-                f"Rootly answered {what} with something that is not JSON "
-                f"({terminal(kind)[:60]}); is [rootly] url the API, https://api.rootly.com?"
-            ) from None
+        payload = json_answer(
+            response,
+            f"Rootly answered {what}",
+            "is [rootly] url the API, https://api.rootly.com?",
+            self.fail,
+        )
         if not isinstance(payload, dict):
             raise self.fail(f"Rootly answered {what} with an unexpected shape ({shown(payload)})")
         return payload

@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from deploygate.config import Config
-from deploygate.credentials import read_token
-from deploygate.errors import SourceError
+from deploygate.credentials import required_token
 from deploygate.sources.rootly.config import RootlyConfig
 
 if TYPE_CHECKING:
@@ -64,7 +63,5 @@ def resolve(rootly: RootlyConfig, config: Config, context: SourceContext) -> Roo
 
 def with_credentials(settings: RootlySettings, env: Mapping[str, str]) -> RootlySettings:
     """``settings`` with the API key; a missing one is a SourceError naming the variable."""
-    token = read_token(env, settings.token_env)
-    if not token:
-        raise SourceError(SOURCE_NAME, f"no Rootly token: set {settings.token_env} to {SCOPES}")
-    return replace(settings, token=token)
+    missing = f"no Rootly token: set {settings.token_env} to {SCOPES}"
+    return replace(settings, token=required_token(env, settings.token_env, SOURCE_NAME, missing))

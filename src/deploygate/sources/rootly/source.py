@@ -44,10 +44,10 @@ from deploygate.model import (
     PostmortemState,
     Query,
     ServiceSeen,
-    Usage,
 )
 from deploygate.sanitize import terminal
 from deploygate.sources.exports import jira_key
+from deploygate.sources.interface import ApiBacked
 from deploygate.sources.rootly.api import Gone, RootlyApi
 from deploygate.sources.rootly.records import (
     Named,
@@ -85,18 +85,13 @@ class Fetched:
     gone: bool = False
 
 
-class RootlySource:
+class RootlySource(ApiBacked[RootlySettings, RootlyApi]):
     """Reads one service's incidents and action items from Rootly."""
 
     name = SOURCE_NAME
 
     def __init__(self, settings: RootlySettings, client: HttpClient | None = None) -> None:
-        self.settings = settings
-        self.api = RootlyApi(settings, client)
-
-    def usage(self) -> Usage | None:
-        """The requests sent so far."""
-        return self.api.usage()
+        super().__init__(settings, RootlyApi(settings, client))
 
     def collect(self, query: Query) -> History:
         """The service's incidents as postmortems, with their action items; no deployments."""
