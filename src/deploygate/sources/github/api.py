@@ -32,6 +32,7 @@ import requests
 from deploygate.dates import format_instant, parse_instant
 from deploygate.errors import SourceError
 from deploygate.http import HttpClient, decoded
+from deploygate.model import Usage
 from deploygate.sources.github import queries, records
 from deploygate.sources.github.queries import IssueSchema
 from deploygate.sources.github.records import (
@@ -87,6 +88,10 @@ class GitHubApi:
             deadline=settings.deadline,
             allowed_origin=settings.graphql_url,
         )
+
+    def usage(self) -> Usage | None:
+        """The requests sent so far and the rate limit the API reported."""
+        return self.client.stats.usage()
 
     def fail(self, problem: str) -> SourceError:
         """The source's error (exit 3), with the token taken out of ``problem``."""

@@ -45,7 +45,6 @@ from deploygate.model import (
     PostmortemState,
     Query,
     ServiceSeen,
-    Usage,
 )
 from deploygate.shipping import ContainmentUnknown
 from deploygate.sources.exports import GITHUB_ISSUE, exported_issues, in_place
@@ -61,7 +60,7 @@ from deploygate.sources.github.records import (
     PostmortemRecord,
 )
 from deploygate.sources.github.settings import SOURCE_NAME, DeployWorkflow, GitHubSettings
-from deploygate.sources.interface import DEFAULT_ENVIRONMENT
+from deploygate.sources.interface import DEFAULT_ENVIRONMENT, ApiBacked
 from deploygate.sources.markdown import task_references
 
 _STATES = {
@@ -88,14 +87,13 @@ _FULL_SHA = re.compile(r"[0-9a-f]{40}")
 """What GraphQL's GitObjectID takes: a whole sha, never a short one."""
 
 
-class GitHubSource:
+class GitHubSource(ApiBacked[GitHubSettings, GitHubApi]):
     """Reads one repository's deployments and postmortems: api, then records, then the model."""
 
     name = SOURCE_NAME
 
     def __init__(self, settings: GitHubSettings, client: HttpClient | None = None) -> None:
-        self.settings = settings
-        self.api = GitHubApi(settings, client)
+        super().__init__(settings, GitHubApi(settings, client))
         self.commit_dates: dict[str, datetime] = {}
         """The committed date of each fix's commit read, by sha, for :meth:`contains_all`."""
 
@@ -103,10 +101,6 @@ class GitHubSource:
     def client(self) -> HttpClient:
         """The HTTP client every request goes through (its deadline, its counts)."""
         return self.api.client
-
-    def usage(self) -> Usage | None:
-        """The requests sent so far and the rate limit the API reported."""
-        return self.client.stats.usage()
 
     def contains_all(self, pairs: Sequence[tuple[str, str]]) -> Mapping[tuple[str, str], bool]:
         """Many pairs in GraphQL batches, where the commit's date is known (a fix read with

@@ -29,7 +29,6 @@ BACKEND = Registration(
     resolve=resolve,
     credentials=with_token,
     connect=connects_to("deploygate.sources.gitlab.source:GitLabSource"),
-    token_variables=lambda table: (table.token_env,),
     explain=explain,
     secrets=lambda settings: (settings.token,),
     starter=starter,

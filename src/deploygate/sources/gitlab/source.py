@@ -51,7 +51,6 @@ from deploygate.model import (
     PostmortemState,
     Query,
     ServiceSeen,
-    Usage,
 )
 from deploygate.shipping import ContainmentUnknown
 from deploygate.sources.exports import GITLAB_ISSUE, exported_issues, in_place
@@ -82,7 +81,7 @@ from deploygate.sources.gitlab.records import (
     decode_username,
 )
 from deploygate.sources.gitlab.settings import SOURCE_NAME, DeployJob, GitLabSettings
-from deploygate.sources.interface import DEFAULT_ENVIRONMENT
+from deploygate.sources.interface import DEFAULT_ENVIRONMENT, ApiBacked
 from deploygate.sources.markdown import task_references
 
 _PATH = r"[A-Za-z0-9_.][A-Za-z0-9_./-]*[A-Za-z0-9_]"
@@ -110,14 +109,13 @@ IssueKey = tuple[str, int]
 _log = logging.getLogger(__name__)
 
 
-class GitLabSource:
+class GitLabSource(ApiBacked[GitLabSettings, GitLabApi]):
     """Reads one project's deployments and its postmortems."""
 
     name = SOURCE_NAME
 
     def __init__(self, settings: GitLabSettings) -> None:
-        self.settings = settings
-        self.api = GitLabApi(settings.url, settings.token, settings.deadline)
+        super().__init__(settings, GitLabApi(settings.url, settings.token, settings.deadline))
         self.graphql = GitLabGraphQL(self.api.session, settings.url, settings.token)
         self.use_graphql = True
         """False once this GitLab's GraphQL proved unable to answer: REST for the rest."""
@@ -309,10 +307,6 @@ class GitLabSource:
                 f"whether a fix has shipped was not checked: GitLab timed out on {what}"
             )
         return contained
-
-    def usage(self) -> Usage | None:
-        """The requests sent so far and the rate limit the API reported."""
-        return self.api.usage()
 
     def collect(self, query: Query) -> History:
         """Deployments and postmortems side by side, then the issues the task lists reference.
