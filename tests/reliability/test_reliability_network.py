@@ -42,6 +42,7 @@ from fakes.github import FakeGitHub, fake_github  # noqa: F401
 from fakes.gitlab import FakeGitLab
 from fakes.gitlab import Response as GitLabResponse
 from reliability.helpers import (
+    DEADLINE,
     DEADLINE_SECONDS,
     GITHUB_TOKEN,
     MARGIN,
@@ -94,8 +95,8 @@ def _storm_fake(fake: FakeGitHub | FakeGitLab) -> None:
 def _config_for(backend: str, root: Path, url: str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     if backend == "github":
-        return github_config(root, graphql_url=f"{url}/graphql")
-    return gitlab_config(root, url=url)
+        return github_config(root, graphql_url=f"{url}/graphql", deadline=DEADLINE)
+    return gitlab_config(root, url=url, deadline=DEADLINE)
 
 
 def _env_for(backend: str) -> dict[str, str | None]:

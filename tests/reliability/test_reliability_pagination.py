@@ -34,6 +34,7 @@ from fakes.gitlab import Response as GitLabResponse
 from fakes.worlds import at
 from reliability.helpers import (
     CANARIES,
+    DEADLINE,
     DEADLINE_SECONDS,
     GITHUB_TOKEN,
     GITLAB_TOKEN,
@@ -310,7 +311,7 @@ def test_github_a_cursor_that_never_advances_ends_at_the_deadline(
         page = _postmortems_page([], True, "same")
     fake_github.faults.add(lambda r: f"query {query}".encode() in r.body, status=200, body=page,
                            times=None)  # fmt: skip
-    config = github_config(tmp_path, graphql_url=fake_github.graphql_url)
+    config = github_config(tmp_path, graphql_url=fake_github.graphql_url, deadline=DEADLINE)
     run = check(tmp_path, config, github_env(fake_github))
     run.assert_clean()
     assert run.exit_code == 3, run.output
