@@ -20,7 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from reliability.helpers import CANARIES, DEADLINE, clean_env, raw_body
+from reliability.helpers import CANARIES, DEADLINE, Run, assert_secrets_kept, clean_env, raw_body
 
 from fakes.clock import FakeClock
 from fakes.incidentio import FakeIncidentIo
@@ -66,6 +66,8 @@ class Tracker:
     """A path part of the requests that list what a rate limit is put on."""
     before_listing: ClassVar[int] = 0
     """How many requests a check sends before its first listing."""
+    listings: ClassVar[int] = 2
+    """How many listing requests a check of the minimal world sends."""
     retry_after: ClassVar[int]
     """The seconds of the rate limit that is waited out."""
     junk_path: ClassVar[str]
@@ -153,6 +155,13 @@ class Tracker:
     def authorization(self) -> str:
         """The Authorization header every request must carry, and nothing else the token."""
         return f"Bearer {self.token}"
+
+    def assert_no_leak(self, run: Run, fake: Any = None) -> None:
+        """No spelling of the token (nor of its Authorization header) in any output of
+        ``run``; ``fake`` received it only in that header."""
+        assert self.authorization.split()[-1] not in run.everything
+        requests = list(fake.requests) if fake is not None else []
+        assert_secrets_kept(run, self.secrets, requests, self.authorization)
 
     def env(self) -> dict[str, str | None]:
         return clean_env(**{self.variable: self.token}, GITHUB_TOKEN=CANARIES["GITHUB_TOKEN"])
@@ -346,6 +355,7 @@ class IncidentIo(Tracker):
     first_path = "/v2/custom_fields"
     listing = "/v2/incidents"
     before_listing = 2  # the custom fields, then the catalog's services
+    listings = 1  # the follow-ups are another path
     retry_after = 1
     junk_path = "/v3/follow_ups"
     junk: ClassVar[Mapping[str, int]] = {**JUNK_RETRY_AFTER, "0": 1, PAST_THE_DEADLINE: 3}
