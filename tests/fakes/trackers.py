@@ -229,7 +229,10 @@ class Jira(Tracker):
     junk_body: ClassVar[Any] = {"errorMessages": ["Rate limit exceeded."]}
     junk_wait = 1.0
     """Atlassian's X-RateLimit-Reset, written to the minute (now + 1 s at 12:00:00 is 12:00,
-    already past), plus the extra second."""
+    already past), plus the extra second. On the wall clock this once exited 3: the
+    second's wait must fit in what is left of the 2 s deadline counted from when the
+    tracker was built, and on a busy machine the first answer came more than a second
+    later; test_reliability_jira.py has the reset in the last second of a minute."""
     empty_page = b'{"issues": [], "isLast": true}'
     refusals = (
         (401, "Jira rejected the credentials (401)"),
