@@ -9,65 +9,42 @@ run on REST, and malformed GraphQL answers are
 reliability/test_reliability_malformed.py::test_gitlab_malformed_graphql_answers. The
 local store sends no request, so the network cases (6-11, 14, 16) do not apply to it; its
 malformed files are tests/test_bad_input.py, tests/test_config.py and tests/test_fuzz.py.
-Jira's cases are in reliability/test_reliability_jira.py:
+Jira (tests/fakes/jira.py), incident.io (tests/fakes/incidentio.py), Rootly
+(tests/fakes/rootly.py) and Linear (tests/fakes/linear.py) share one suite,
+reliability/test_reliability_trackers.py, run once per tracker over its adapter in
+tests/fakes/trackers.py:
+::test_hostile_titles_never_become_runner_commands (1),
+::test_a_markdown_title_is_inert (3),
 ::test_a_5xx_storm_is_bounded_and_not_verified and
 ::test_a_5xx_storm_under_on_error_warn_exits_0_not_verified (7),
-::test_a_rate_limit_with_atlassians_headers_is_waited_out and
-::test_a_rate_limit_an_hour_away_fails_at_once_naming_the_reset (8),
+::test_a_rate_limit_is_waited_out and ::test_a_rate_limit_an_hour_away_fails_at_once (8),
 ::test_junk_retry_after_never_crashes (9),
-::test_a_hung_or_dripping_jira_stops_at_the_deadline (10),
+::test_a_hung_or_dripping_tracker_stops_at_the_deadline (10),
 ::test_a_redirect_to_another_host_is_refused (11),
-::test_malformed_answers_fail_jira_with_one_clear_line (12),
-::test_the_jira_token_never_leaks, ::test_a_400_that_echoes_the_token_is_redacted and
-::test_a_token_pasted_into_a_jira_issue_is_not_repeated (13),
-::test_an_unreachable_jira_is_not_verified (14),
-::test_hostile_jira_summaries_never_become_runner_commands (1),
-::test_a_markdown_jira_summary_is_inert (3).
-incident.io's cases (tests/fakes/incidentio.py) are in reliability/test_reliability_incidentio.py:
-::test_hostile_follow_up_titles_never_become_runner_commands (1),
-::test_a_markdown_incident_name_and_follow_up_title_are_inert (3),
-::test_thousands_of_follow_ups_keep_the_summary_under_its_limit (5),
-::test_a_5xx_storm_is_bounded_and_not_verified (7),
-::test_a_429_is_waited_out_for_its_retry_after and ::test_a_429_an_hour_away_fails_at_once (8),
-::test_junk_retry_after_never_crashes (9),
-::test_a_hung_or_dripping_incidentio_stops_at_the_deadline (10),
-::test_a_redirect_to_another_host_is_refused (11),
-::test_malformed_answers_fail_with_one_clear_line (11, a repeated cursor; 12),
-::test_the_api_key_never_leaks and ::test_a_key_pasted_into_a_follow_up_is_not_repeated (13),
-::test_an_unreachable_incidentio_is_not_verified (14),
-::test_a_bug_in_the_source_is_exit_4 (exit 4, not 3).
-Rootly's cases are in reliability/test_reliability_rootly.py (the fake is tests/fakes/rootly.py):
-::test_hostile_rootly_text_never_becomes_runner_commands (1),
-::test_a_markdown_rootly_title_is_inert (3),
+::test_malformed_answers_fail_with_one_clear_line (12; a repeated page token, cursor or
+links.next, 11),
+::test_the_token_never_leaks and ::test_a_token_pasted_into_an_item_is_not_repeated (13),
+::test_an_unreachable_tracker_is_not_verified (14),
+::test_a_bug_in_the_source_is_exit_4 (exit 4, not 3), and the baseline the cases break,
+::test_a_healthy_tracker_gives_the_expected_findings_and_leaks_nothing.
+What only one vendor has stays in its own file. Jira, reliability/test_reliability_jira.py:
+::test_a_reset_in_the_last_second_of_a_minute_is_waited_out (8),
+::test_canary_a_real_run_against_a_dripping_jira_ends_by_itself (10, wall clock),
+::test_a_redirect_on_the_same_host_is_followed (11),
+::test_data_center_without_a_total_fails_clearly (12),
+::test_a_400_that_echoes_the_token_is_redacted (13).
+incident.io, reliability/test_reliability_incidentio.py:
+::test_thousands_of_follow_ups_keep_the_summary_under_its_limit (5).
+Rootly, reliability/test_reliability_rootly.py:
 ::test_a_thousand_one_kilobyte_items_fit_every_limit (5),
-::test_a_5xx_storm_is_bounded_and_not_verified (7),
-::test_a_429_with_retry_after_is_waited_out and ::test_a_429_an_hour_away_fails_at_once (8),
-::test_junk_retry_after_never_crashes (9),
-::test_a_hung_or_dripping_rootly_stops_at_the_deadline (10),
-::test_a_next_page_on_another_host_is_never_sent_the_token and
-::test_a_redirect_to_another_host_is_refused (11),
-::test_malformed_answers_fail_rootly_with_one_clear_line (12),
-::test_the_rootly_token_never_leaks and ::test_a_token_pasted_into_a_rootly_item_is_not_repeated
-(13), ::test_an_unreachable_rootly_is_not_verified (14); fuzzing its records (16):
+::test_a_next_page_on_another_host_is_never_sent_the_token (11); fuzzing its records (16):
 sources/rootly/test_rootly_records.py; round two: a key with whitespace (1)
 ::test_a_rootly_key_pasted_with_its_line_end_is_stripped_and_works and
 ::test_a_rootly_key_with_whitespace_or_a_control_character_inside_is_refused_at_once, and its
 endless, inflating or too deep answers (6) in reliability/test_reliability_answer_size.py.
-Linear's (tests/fakes/linear.py) are in reliability/test_reliability_linear.py:
-::test_hostile_linear_titles_never_become_runner_commands (1),
-::test_a_markdown_linear_title_is_inert (3),
+Linear, reliability/test_reliability_linear.py:
 ::test_two_thousand_items_are_read_and_the_outputs_stay_bounded (5),
-::test_a_5xx_storm_is_bounded_and_not_verified (7),
-::test_a_429_with_retry_after_is_waited_out and
-::test_ratelimited_an_hour_away_fails_at_once_naming_the_reset (8),
-::test_junk_retry_after_never_crashes (9),
-::test_a_hung_or_dripping_linear_stops_at_the_deadline (10),
-::test_a_redirect_to_another_host_is_refused (11),
-::test_malformed_answers_fail_linear_with_one_clear_line and
-::test_malformed_items_fail_naming_the_issue (12),
-::test_the_linear_key_never_leaks and ::test_a_key_pasted_into_a_linear_issue_is_not_repeated (13),
-::test_an_unreachable_linear_is_not_verified (14),
-::test_a_bug_in_the_linear_source_is_exit_4 (exit 4, not 3).
+::test_malformed_items_fail_naming_the_issue (12).
 
 Case -> tests (``reliability/`` is tests/reliability/; the others existed before):
 
@@ -155,8 +132,8 @@ Round two (hostile input a contributor, a paste or a server can bring):
 
 A bug inside a source (a planted TypeError or KeyError) is exit 4 with its traceback under
 --debug, also under --on-error warn, never exit 3 -> reliability/test_reliability_bugs.py
-(GitHub, GitLab), reliability/test_reliability_jira.py::test_a_bug_in_the_tracker_is_exit_4
-and reliability/test_reliability_rootly.py::test_a_bug_in_the_rootly_source_is_exit_4.
+(GitHub, GitLab) and reliability/test_reliability_trackers.py::test_a_bug_in_the_source_is_exit_4
+(Jira, incident.io, Rootly, Linear).
 """
 
 from __future__ import annotations
