@@ -10,8 +10,9 @@ at exit 3, naming the record and the field).
 
 Input: the fakes' healthy worlds, with one step of the GitHub or GitLab
 source replaced by one that raises: in the thread that reads the deployments
-beside the postmortems, and in the main thread. Jira's case is
-test_reliability_jira.py::test_a_bug_in_the_tracker_is_exit_4.
+beside the postmortems, and in the main thread. The trackers' case (Jira,
+incident.io, Rootly, Linear) is
+test_reliability_trackers.py::test_a_bug_in_the_source_is_exit_4.
 
 Expected: exit 4, also under ``--on-error warn`` (a bug is never NOT
 VERIFIED); without --debug one line and no traceback, with it the traceback

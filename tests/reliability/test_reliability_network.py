@@ -1,7 +1,8 @@
 """Networks that fail: 5xx storms, rate limits, junk Retry-After, hung and slow servers, refusal.
 
 Cases of the issue covered here, on the GitHub and GitLab sources (the local
-store makes no request, so it has no network case; Jira's are in test_reliability_jira.py):
+store makes no request, so it has no network case; the trackers' are in
+test_reliability_trackers.py):
 
 - case 7 (5xx storm) -> test_a_5xx_storm_is_bounded_and_inside_the_deadline,
   test_a_5xx_storm_backs_off_with_growing_jittered_gaps;

@@ -7,7 +7,7 @@ what the source made of Linear's answers:
 - postmortems by label and team, service by label (plain or grouped);
 - action items: sub-issues and related/blocking issues, states by type;
 - traps of issue #18: pages, RATELIMITED (a 429 with Retry-After is in
-  reliability/test_reliability_linear.py), a state type
+  reliability/test_reliability_trackers.py), a state type
   added later, deleted and archived issues, items exported to Jira;
 - a key Linear rejects, or one without the read scope: one line, exit 3.
 """
