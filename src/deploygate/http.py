@@ -119,20 +119,29 @@ default_clock: Clock = SystemClock()
 clients, so a test that runs the whole CLI in-process swaps this one for a fake."""
 
 
-def _retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header; None when absent or junk."""
+def _header_number(value: str | None, otherwise: Callable[[str], float | None]) -> float | None:
+    """A header of seconds that may also be spelt another way: its whole number, else what
+    ``otherwise`` reads in it; None when it is absent."""
     if value is None:
         return None
     value = value.strip()
-    if _ASCII_DIGITS.match(value):
-        return float(value)
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, moment.timestamp() - now)
+    return float(value) if _ASCII_DIGITS.match(value) else otherwise(value)
+
+
+def _retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds, or an HTTP date); None when
+    absent or junk."""
+
+    def until(text: str) -> float | None:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return max(0.0, moment.timestamp() - now)
+
+    return _header_number(value, until)
 
 
 def _reset_at(value: str | None) -> float | None:
@@ -142,15 +151,14 @@ def _reset_at(value: str | None) -> float | None:
     minute, ``2026-12-03T02:40Z``
     (https://developer.atlassian.com/cloud/jira/platform/rate-limiting/).
     """
-    if value is None:
-        return None
-    value = value.strip()
-    if _ASCII_DIGITS.match(value):
-        return float(value)
-    try:
-        return parse_instant(value).timestamp()
-    except ValueError:
-        return None
+
+    def instant(text: str) -> float | None:
+        try:
+            return parse_instant(text).timestamp()
+        except ValueError:
+            return None
+
+    return _header_number(value, instant)
 
 
 def _clock_time(epoch: float) -> str:

@@ -9,7 +9,6 @@ See https://docs.github.com/en/actions/reference/variables-reference
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -98,6 +97,8 @@ def web_url_for(api_url: str) -> str:
 
 def gh_token() -> str | None:
     """The GitHub CLI's token on a laptop, when gh is installed and logged in."""
+    import subprocess  # only outside CI, without a token: a check in CI never pays for it
+
     try:
         result = subprocess.run(
             ["gh", "auth", "token"], capture_output=True, text=True, timeout=5, check=False
