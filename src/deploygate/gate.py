@@ -399,12 +399,24 @@ def _unnamed_environment(history: History, service: str) -> str:
 def repeat_shipments(
     prober: Prober, history: History, evidence: Evidence
 ) -> dict[str, tuple[Shipment, ...]]:
-    """For each repeat, the earlier postmortem's fixes as they stood when it repeated."""
+    """For each repeat, the earlier postmortem's fixes as they stood when it repeated.
+
+    The successful deployments of each place (service, environment) are gathered once: a
+    long history holds hundreds of repeats, and gathering them again for each one made a
+    100,000-deployment check spend seconds re-reading the same list."""
+    places: dict[tuple[str, str], list[Deployment]] = {}
+
+    def deployed(later: Deployment) -> list[Deployment]:
+        place = (later.service, later.environment)
+        if place not in places:
+            places[place] = successes(history.deployments, *place)
+        return places[place]
+
     asked = [
-        (repeat.later, list(done_fixes([repeat.review.postmortem])),
-         successes(history.deployments, repeat.later.service, repeat.later.environment))
+        (repeat.later, fixes, deployed(repeat.later) if fixes else [])
         for repeat in find_repeats(evidence)
-    ]  # fmt: skip
+        for fixes in [list(done_fixes([repeat.review.postmortem]))]
+    ]
     prober.prefetch(
         pair
         for later, fixes, deployed in asked

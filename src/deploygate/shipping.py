@@ -24,6 +24,7 @@ have a fix, not with the deployments.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -176,8 +177,9 @@ def shipment(
     return replace(found, fix=replace(fix, shipped_at=first.created_at), shipped_in=first)
 
 
-def _until(deployed: Sequence[Deployment], at: datetime) -> list[Deployment]:
-    return [deployment for deployment in deployed if deployment.created_at <= at]
+def _until(deployed: Sequence[Deployment], at: datetime) -> Sequence[Deployment]:
+    """The deployments of ``deployed`` (oldest first) made by ``at``."""
+    return deployed[: bisect_right(deployed, at, key=lambda deployment: deployment.created_at)]
 
 
 def _candidates(merged_at: datetime | None, until: Sequence[Deployment]) -> list[Deployment]:
