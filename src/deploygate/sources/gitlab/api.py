@@ -113,21 +113,23 @@ class GitLabApi:
         total = self._total_pages(response) if past is None else None
         if total is not None and total > 2:
             # Every page is wanted and GitLab said how many there are: pages 2 to the last
-            # are independent requests, asked for side by side. Each page is decoded as it
-            # comes, the first while the others are on their way, so decoding a long
-            # listing adds little after its last answer. The last page is read below with
-            # the pages that follow it, if the listing grew meanwhile.
+            # are independent requests, asked for side by side. Each page is decoded by the
+            # worker that fetched it, as it comes, and the first by the first worker free:
+            # decoding fills the wait for the others instead of following the last answer,
+            # and never holds up a request still to be sent. The last page is read below
+            # with the pages that follow it, if the listing grew meanwhile.
             numbers = range(2, total + 1)
 
-            def page(number: int) -> tuple[requests.Response, list[Record]]:
-                answer = self.get(path, what, **params, page=number)
-                if number == total:
-                    return answer, []
-                return answer, [decode(item) for item in self._objects(answer, what)]
+            def items(page: requests.Response) -> list[Record]:
+                return [decode(item) for item in self._objects(page, what)]
+
+            def fetched(number: int) -> tuple[requests.Response, list[Record]]:
+                page = self.get(path, what, **params, page=number)
+                return page, [] if number == total else items(page)
 
             with ThreadPoolExecutor(max_workers=min(MAX_IN_FLIGHT, len(numbers))) as pool:
-                later = [pool.submit(page, number) for number in numbers]
-                found = [decode(item) for item in self._objects(response, what)]
+                later = [pool.submit(fetched, number) for number in numbers]
+                found = pool.submit(items, response).result()
                 for pending in later[:-1]:
                     found += pending.result()[1]
                 response = later[-1].result()[0]
