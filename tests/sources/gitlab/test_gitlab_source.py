@@ -19,6 +19,16 @@ from fakes.worlds import NOW, at
 from fakes.worlds import gitlab_year as build_year
 
 
+def write_config(tmp_path: Path, extra: str = "") -> Path:
+    """The GitLab config of these tests: the project comes from the CI's variables."""
+    config = tmp_path / "deploygate.toml"
+    config.write_text(
+        'source = "gitlab"\n[gitlab]\npostmortem-project = "group/incidents"\n'
+        '[services.checkout]\nenvironments = ["production"]\n' + extra
+    )
+    return config
+
+
 def run_check(
     fake: FakeGitLab,
     tmp_path: Path,
@@ -26,11 +36,7 @@ def run_check(
     env: dict[str, str] | None = None,
     extra: str = "",
 ):
-    config = tmp_path / "deploygate.toml"
-    config.write_text(
-        'source = "gitlab"\n[gitlab]\npostmortem-project = "group/incidents"\n'
-        '[services.checkout]\nenvironments = ["production"]\n' + extra
-    )
+    config = write_config(tmp_path, extra)
     environment = fake.ci_env(JOB_TOKEN, "group/shop") | {"GITLAB_TOKEN": TOKEN}
     return run_cli(
         "check", "--config", str(config), "--service", "checkout", "--now", NOW.isoformat(),
@@ -417,11 +423,7 @@ def test_a_check_reads_gitlab_without_python_gitlab(
     a check that names no local store load the local source's Markdown and git readers."""
     build_year(fake_gitlab)
     fake_gitlab.graphql_lacks = set(lacks)
-    config = tmp_path / "deploygate.toml"
-    config.write_text(
-        'source = "gitlab"\n[gitlab]\npostmortem-project = "group/incidents"\n'
-        '[services.checkout]\nenvironments = ["production"]\n'
-    )
+    config = write_config(tmp_path)
     probe = (
         "import sys, runpy\n"
         "sys.argv = ['deploygate', 'check', '--config', sys.argv[1], '--service', 'checkout',"
