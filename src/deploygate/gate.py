@@ -412,11 +412,10 @@ def repeat_shipments(
             places[place] = successes(history.deployments, *place)
         return places[place]
 
-    asked = [
-        (repeat.later, fixes, deployed(repeat.later) if fixes else [])
-        for repeat in find_repeats(evidence)
-        for fixes in [list(done_fixes([repeat.review.postmortem]))]
-    ]
+    asked = []
+    for repeat in find_repeats(evidence):
+        fixes = list(done_fixes([repeat.review.postmortem]))
+        asked.append((repeat.later, fixes, deployed(repeat.later) if fixes else []))
     prober.prefetch(
         pair
         for later, fixes, deployed in asked

@@ -100,10 +100,10 @@ class GitLabApi:
         (a GitLab behind a proxy may name its own). A proxy that strips
         ``Link`` would end the listing after page one, so a page
         ``X-Next-Page`` names that ``Link`` did not is asked for by number,
-        once. Without ``past``, when the first page
-        says how many there are (``X-Total-Pages``), the others are asked for
-        by number, side by side, eight at a time; a listing that grew in the
-        meantime goes on from the last one by its links.
+        once. Without ``past``, when the first page says how many there are
+        (``X-Total-Pages``), the others are asked for by number, side by
+        side, eight at a time; a listing that grew in the meantime goes on
+        from the last one by its links.
         See https://docs.gitlab.com/api/rest/#other-pagination-headers
         """
         params = {**(filters or {}), "per_page": PER_PAGE}
