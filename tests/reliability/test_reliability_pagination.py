@@ -429,7 +429,7 @@ def test_gitlab_never_follows_a_redirect_to_another_host(
     tmp_path: Path,
 ) -> None:
     """The deployments answer 302 to 127.0.0.2, whose empty list would make the gate pass:
-    python-gitlab's PRIVATE-TOKEN never goes there and the source fails (exit 3)."""
+    the source's PRIVATE-TOKEN never goes there and the source fails (exit 3)."""
     small_gitlab(fake_gitlab)
     with other_host() as other:
         redirect(fake_gitlab, lambda r: "/deployments" in r.path, other.url)

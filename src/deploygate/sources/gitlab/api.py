@@ -16,6 +16,7 @@ caller's decoder (:mod:`deploygate.sources.gitlab.records`).
 from __future__ import annotations
 
 import re
+import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -113,28 +114,58 @@ class GitLabApi:
         total = self._total_pages(response) if past is None else None
         if total is not None and total > 2:
             # Every page is wanted and GitLab said how many there are: pages 2 to the last
-            # are independent requests, asked for side by side. Each page is decoded by the
-            # worker that fetched it, as it comes, and the first by the first worker free:
-            # decoding fills the wait for the others instead of following the last answer,
-            # and never holds up a request still to be sent. The last page is read below
-            # with the pages that follow it, if the listing grew meanwhile.
-            numbers = range(2, total + 1)
+            # are independent requests, asked for side by side.
+            found, response = self._side_by_side(path, what, decode, params, response, total)
+            asked = set(range(2, total + 1))
+        return found + self._pages_from(response, path, what, decode, params, past, asked)
 
-            def items(page: requests.Response) -> list[Record]:
-                return [decode(item) for item in self._objects(page, what)]
+    def _side_by_side(
+        self,
+        path: str,
+        what: str,
+        decode: Callable[[dict[str, Any]], Record],
+        params: Mapping[str, Any],
+        first: requests.Response,
+        total: int,
+    ) -> tuple[list[Record], requests.Response]:
+        """The items of pages 1 to ``total - 1`` and the last page's answer (read with the
+        pages that follow it, if the listing grew meanwhile), pages 2 to ``total`` asked for
+        eight at a time.
 
-            def fetched(number: int) -> tuple[requests.Response, list[Record]]:
+        Each page is decoded by the worker that fetched it, as it comes, and page 1 once
+        page 2 is in (by then the first wave of requests is out): decoding fills the wait
+        for the others instead of following the last answer, and never holds up a request
+        still to be sent. Once a page fails, no page not yet asked for is asked for: an
+        outage would otherwise cost every queued page its retries before the source fails.
+        """
+        failed = threading.Event()
+
+        def items(page: requests.Response) -> list[Record]:
+            return [decode(item) for item in self._objects(page, what)]
+
+        def fetched(number: int) -> tuple[requests.Response, list[Record]]:
+            if failed.is_set():
+                # Never read: a page asked for earlier failed, and its error is raised first.
+                raise _NotAsked
+            try:
                 page = self.get(path, what, **params, page=number)
                 return page, [] if number == total else items(page)
+            except BaseException:
+                failed.set()
+                raise
 
-            with ThreadPoolExecutor(max_workers=min(MAX_IN_FLIGHT, len(numbers))) as pool:
-                later = [pool.submit(fetched, number) for number in numbers]
-                found = pool.submit(items, response).result()
-                for pending in later[:-1]:
+        numbers = range(2, total + 1)
+        with ThreadPoolExecutor(max_workers=min(MAX_IN_FLIGHT, len(numbers))) as pool:
+            later = [pool.submit(fetched, number) for number in numbers]
+            try:
+                second = later[0].result()[1]
+                found = items(first) + second
+                for pending in later[1:-1]:
                     found += pending.result()[1]
-                response = later[-1].result()[0]
-            asked = set(numbers)
-        return found + self._pages_from(response, path, what, decode, params, past, asked)
+                return found, later[-1].result()[0]
+            except BaseException:
+                failed.set()
+                raise
 
     def _pages_from(
         self,
@@ -216,6 +247,10 @@ class GitLabApi:
             raise self.fail(
                 f"GitLab answered {what} with the X-Next-Page {following!r:.20}"
             ) from None
+
+
+class _NotAsked(Exception):
+    """A page of a listing left unasked because an earlier page failed."""
 
 
 def _status_problem(what: str, code: int) -> str:
