@@ -25,11 +25,12 @@ FieldTypes = Mapping[str, tuple[type, ...]]
 def wrong_field(record: Mapping[str, Any], types: FieldTypes) -> tuple[str, Any] | None:
     """The first field of ``record`` whose value ``types`` does not allow, and that value.
 
-    JSON's ``true`` is refused where a number is allowed: Python's bool is an int.
+    JSON's ``true`` is refused where a number is allowed, since Python's bool is an int;
+    it passes only where ``bool`` itself is allowed (a GraphQL ``Boolean``).
     """
     for field, allowed in types.items():
         value = record.get(field)
-        if not isinstance(value, allowed) or isinstance(value, bool):
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
             return field, value
     return None
 

@@ -71,7 +71,7 @@ class GitLabApi:
         query.update(params)
         response = self.session.get(parsed._replace(query="").geturl(), params=query)
         if not 200 <= response.status_code < 300:
-            raise self.fail(_status_problem(what, response.status_code))
+            raise self.fail(status_problem(what, response.status_code))
         return response
 
     def record(
@@ -253,9 +253,9 @@ class _NotAsked(Exception):
     """A page of a listing left unasked because an earlier page failed."""
 
 
-def _status_problem(what: str, code: int) -> str:
+def status_problem(what: str, code: int) -> str:
     """What GitLab's status ``code`` while reading ``what`` means, for the person at the
-    terminal. See https://docs.gitlab.com/api/rest/troubleshooting/#status-codes"""
+    terminal, whichever API answered it (REST, or GraphQL for a 401 or a 403). See https://docs.gitlab.com/api/rest/troubleshooting/#status-codes"""
     if code == 401:
         return f"GitLab rejected the token (401) while reading {what}; it must be {SCOPES}"
     if code == 403:

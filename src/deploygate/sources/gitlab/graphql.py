@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from deploygate.http import HttpClient, decoded
+from deploygate.sources.gitlab.api import status_problem
 from deploygate.sources.gitlab.records import IssueRecord, decode_action_item, decode_postmortem
-from deploygate.sources.gitlab.settings import SCOPES
 
 PAGE_SIZE = 100
 """GitLab's largest page (``max_page_size``), for postmortems and for referenced issues."""
@@ -126,12 +126,8 @@ class GitLabGraphQL:
         )
         if response.status_code == 404:
             raise Unsupported("this GitLab answers no GraphQL at /api/graphql (404)")
-        if response.status_code == 401:
-            raise self.session.fail(
-                f"GitLab rejected the token (401) while reading {what}; it must be {SCOPES}"
-            )
-        if response.status_code == 403:
-            raise self.session.fail(f"the token may not read {what} (403); it must be {SCOPES}")
+        if response.status_code in (401, 403):
+            raise self.session.fail(status_problem(what, response.status_code))
         if response.status_code != 200:
             raise self.session.fail(f"GitLab GraphQL answered {response.status_code} to {what}")
         try:

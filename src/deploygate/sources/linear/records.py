@@ -137,14 +137,8 @@ def _name(node: Mapping[str, Any]) -> str:
 
 
 def _check(node: Mapping[str, Any], types: FieldTypes) -> None:
-    # bool is an int to Python, and ``wrong_field`` refuses it where a number is allowed;
-    # here a boolean is allowed where the schema says Boolean.
-    for field, allowed in types.items():
-        value = node.get(field)
-        if bool in allowed and isinstance(value, bool):
-            continue
-        if wrong := wrong_field({field: value}, {field: allowed}):
-            raise Malformed(f"Linear answered {_name(node)} with the {wrong[0]} {shown(wrong[1])}")
+    if wrong := wrong_field(node, types):
+        raise Malformed(f"Linear answered {_name(node)} with the {wrong[0]} {shown(wrong[1])}")
 
 
 def _instant(node: Mapping[str, Any], field: str) -> datetime | None:

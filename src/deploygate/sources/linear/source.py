@@ -86,11 +86,6 @@ class LinearSource(ApiBacked[LinearSettings, LinearApi]):
     def __init__(self, settings: LinearSettings, client: HttpClient | None = None) -> None:
         super().__init__(settings, LinearApi(settings, client))
 
-    @property
-    def client(self) -> HttpClient:
-        """The HTTP client every request goes through (its deadline, its counts)."""
-        return self.api.client
-
     def attach_exported(self, query: Query, history: History) -> History:
         """``history`` with the Linear issues other platforms' items were exported to (a
         postmortem's ``tracker_refs`` naming an issue's page) in those items' place, with
