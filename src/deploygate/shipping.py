@@ -24,7 +24,7 @@ have a fix, not with the deployments.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -159,8 +159,8 @@ def shipment(
     at: datetime,
 ) -> Shipment:
     """Where ``fix`` stood at ``at`` among ``deployed`` (from :func:`successes`)."""
-    until = _until(deployed, at)
-    latest = until[-1] if until else None
+    made = _made_by(deployed, at)
+    latest = deployed[made - 1] if made else None
     found = Shipment(item, fix, environment, at, latest=latest, shipped_in=None)
     if fix.sha is None:
         return replace(found, known=False)
@@ -171,24 +171,29 @@ def shipment(
         return replace(found, known=False)
     if not contained:
         return found
-    first = _first_containing(prober, fix.sha, fix.merged_at, until)
+    first = _first_containing(prober, fix.sha, deployed, _candidates(deployed, fix, made))
     if first is None:
         return replace(found, known=False)
     return replace(found, fix=replace(fix, shipped_at=first.created_at), shipped_in=first)
 
 
-def _until(deployed: Sequence[Deployment], at: datetime) -> Sequence[Deployment]:
-    """The deployments of ``deployed`` (oldest first) made by ``at``."""
-    return deployed[: bisect_right(deployed, at, key=lambda deployment: deployment.created_at)]
+def _created(deployment: Deployment) -> datetime:
+    return deployment.created_at
 
 
-def _candidates(merged_at: datetime | None, until: Sequence[Deployment]) -> list[Deployment]:
-    """The deployments that may be the first to hold a fix: none before its merge could."""
-    return [
-        deployment
-        for deployment in until
-        if merged_at is None or deployment.created_at >= merged_at
-    ] or list(until[-1:])
+def _made_by(deployed: Sequence[Deployment], at: datetime) -> int:
+    """How many of ``deployed`` (oldest first) were made by ``at``: found by bisection, so a
+    fix costs no pass over a long history."""
+    return bisect_right(deployed, at, key=_created)
+
+
+def _candidates(deployed: Sequence[Deployment], fix: Fix, made: int) -> range:
+    """The places in ``deployed`` of the first ``made`` deployments that may be the first to
+    hold ``fix``: none before its merge could; the last one when none came after it."""
+    start = (
+        0 if fix.merged_at is None else bisect_left(deployed, fix.merged_at, 0, made, key=_created)
+    )
+    return range(min(start, made - 1), made)
 
 
 def first_questions(
@@ -196,34 +201,34 @@ def first_questions(
 ) -> list[tuple[str, str]]:
     """What :func:`shipment` will ask first about ``fix``: the latest deployment up to ``at``,
     and the oldest since its merge (which settles the usual case), for a prefetch."""
-    until = _until(deployed, at)
-    if fix.sha is None or not until:
+    made = _made_by(deployed, at)
+    if fix.sha is None or not made:
         return []
-    first, latest = _candidates(fix.merged_at, until)[0], until[-1]
+    first, latest = deployed[_candidates(deployed, fix, made)[0]], deployed[made - 1]
     return [(fix.sha, deployment.sha or "") for deployment in (latest, first)]
 
 
 def _first_containing(
-    prober: Prober, sha: str, merged_at: datetime | None, until: Sequence[Deployment]
+    prober: Prober, sha: str, deployed: Sequence[Deployment], candidates: range
 ) -> Deployment | None:
-    """The first of ``until`` that contains ``sha``, knowing the last one does; None when an
-    answer on the way is unknown. Reading unknown as "not contained" would move the first
-    deployment later, and with it the fix's ``shipped_at`` and the lesson's lead time."""
-    candidates = _candidates(merged_at, until)
-    low, high = 0, len(candidates) - 1  # candidates[high] contains it
-    first = prober.contains(sha, candidates[low].sha or "")
+    """The first of ``candidates`` (places in ``deployed``) that contains ``sha``, knowing the
+    last one does; None when an answer on the way is unknown. Reading unknown as "not
+    contained" would move the first deployment later, and with it the fix's ``shipped_at``
+    and the lesson's lead time."""
+    low, high = 0, len(candidates) - 1  # deployed[candidates[high]] contains it
+    first = prober.contains(sha, deployed[candidates[low]].sha or "")
     if first is not False:
-        return candidates[low] if first else None
-    while high - low > 1:  # candidates[low] does not contain it
+        return deployed[candidates[low]] if first else None
+    while high - low > 1:  # deployed[candidates[low]] does not contain it
         middle = (low + high) // 2
-        contained = prober.contains(sha, candidates[middle].sha or "")
+        contained = prober.contains(sha, deployed[candidates[middle]].sha or "")
         if contained is None:
             return None
         if contained:
             high = middle
         else:
             low = middle
-    return candidates[high]
+    return deployed[candidates[high]]
 
 
 def done_fixes(postmortems: Iterable[Postmortem]) -> Iterable[tuple[ActionItem, Fix]]:
