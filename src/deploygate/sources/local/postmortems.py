@@ -47,6 +47,7 @@ from deploygate.dates import (
     to_utc,
 )
 from deploygate.errors import InputError, decode_utf8, did_you_mean
+from deploygate.linking import COMMIT_NAME
 from deploygate.model import ActionItem, ActionItemState, Fix, Postmortem, PostmortemState
 from deploygate.sources.exports import JIRA_KEY
 from deploygate.sources.markdown import first_heading, lines_outside_code, task
@@ -73,7 +74,6 @@ MAX_FRONT_MATTER = 64 * 1024
 shapes, from spending minutes on a contributor's file."""
 _ITEM_KEYS = ("title", "state", "due", "team", "reason", "id", "closed", "fix")
 _INLINE_KEYS = ("due", "team", "reason", "id", "closed", "fix")
-_SHA = re.compile(r"[0-9a-f]{7,64}", re.IGNORECASE)
 _CHANGE_URL = re.compile(
     r"https?://[^\s/]+/\S+?/(?:-/)?(?:(?P<pull>pull)|(?P<merge>merge_requests)|commits?)/"
     r"(?P<name>[0-9a-f]+)/?(?:[?#]\S*)?",
@@ -371,7 +371,7 @@ class _Parser:
         """A ``fix``: a commit sha, or the web address of a pull request, merge request or
         commit. A request's merge commit is not in the file, so only a sha can be followed."""
         text = value.strip() if isinstance(value, str) else ""
-        if _SHA.fullmatch(text):
+        if COMMIT_NAME.fullmatch(text):
             return Fix(ref=text[:7], sha=text.lower())
         found = _CHANGE_URL.fullmatch(text)
         if found is None:
