@@ -771,8 +771,8 @@ def no_evidence(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[F
         )
         return
     known = {name for name in exact if name != service}
-    hint = _closest(service, sorted(known))
     if not seen.service:
+        hint = _closest(service, sorted(known))
         names = f" (the sources and the config know {_listed(known)})" if known else ""
         yield Finding(
             rule=RuleId.NO_EVIDENCE,
@@ -784,7 +784,8 @@ def no_evidence(evidence: Evidence, policy: Policy, now: datetime) -> Iterator[F
             "that sets it), or record its first deployment (deploygate record); " + _waive(subject),
         )
         return
-    if service not in exact and hint:
+    hint = _closest(service, sorted(known)) if service not in exact else ""
+    if hint:
         yield Finding(
             rule=RuleId.NO_EVIDENCE,
             level=level,
