@@ -18,7 +18,6 @@ every report.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import enum
 import functools
@@ -108,7 +107,7 @@ def _base64_run(secret: bytes, offset: int, alphabet: str) -> str:
         first_bit + index: (secret[index // 8] >> (7 - index % 8)) & 1
         for index in range(8 * len(secret))
     }
-    whole_groups = range(-(-first_bit // 24) * 4, end_bit // 24 * 4)
+    whole_groups = _whole_groups(offset, len(secret))
     run = []
     for position in range(first_bit // 6, (end_bit - 1) // 6 + 1):
         fixed = [(5 - k, bits[6 * position + k]) for k in range(6) if 6 * position + k in bits]
@@ -124,6 +123,12 @@ def _base64_run(secret: bytes, offset: int, alphabet: str) -> str:
         )
         run.append(spelled if position in whole_groups else f"(?:{spelled})?")
     return "".join(run)
+
+
+def _whole_groups(offset: int, size: int) -> range:
+    """The places of the base64 characters that spell only a secret's bits, when its
+    ``size`` bytes start ``offset`` bytes into a 3-byte group: those of its whole groups."""
+    return range(-(-8 * offset // 24) * 4, 8 * (offset + size) // 24 * 4)
 
 
 def _secret_pattern(secret: str) -> str:
@@ -165,6 +170,8 @@ class _Screen:
 
 @functools.lru_cache(maxsize=16)
 def _screen(secrets: tuple[str, ...]) -> _Screen:
+    import base64  # only a run with a secret long enough to be spelt in base64 needs it
+
     literals = []
     for secret in secrets:
         if not secret:
@@ -174,9 +181,9 @@ def _screen(secrets: tuple[str, ...]) -> _Screen:
         if len(raw) >= _BASE64_MIN_BYTES:
             for offset in range(3):
                 padded = bytes(offset) + raw
-                start, end = -(-8 * offset // 24) * 4, 8 * len(padded) // 24 * 4
-                literals.append(base64.b64encode(padded).decode()[start:end])
-                literals.append(base64.urlsafe_b64encode(padded).decode()[start:end])
+                groups = _whole_groups(offset, len(raw))
+                for encode in (base64.b64encode, base64.urlsafe_b64encode):
+                    literals.append(encode(padded).decode()[groups.start : groups.stop])
     escapes = {"\\", "%"} | ({"+"} if any(" " in secret for secret in secrets) else set())
     return _Screen(tuple(literals), frozenset(escapes))
 
