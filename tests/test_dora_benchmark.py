@@ -3,8 +3,8 @@ computed by hand from the raw history (benchmarks/history.py), never by the repo
 
 Two runs. The history as the local store holds it, through ``deploygate report``:
 change failure rate, recovery time and rework, end to end. Then the same
-history with fixes given to its done action items (the store cannot record
-them yet), through :func:`deploygate.loop.learning_loop`: rework by a fix and
+history with fixes given to its done action items (the benchmark's history
+records none), through :func:`deploygate.loop.learning_loop`: rework by a fix and
 lesson lead time.
 """
 

@@ -990,6 +990,9 @@ def test_the_default_branch_and_the_jobs_cost_little() -> None:
     assert query_cost(queries.POSTMORTEMS, with_branch) == query_cost(
         queries.POSTMORTEMS, postmortems
     )
+    # The fixes (closing pull requests and events) cost a page 50 points: 76, as
+    # docs/sources/github.md says.
+    assert query_cost(queries.POSTMORTEMS, postmortems)[0] == 76
     full = {"ids": ["WFR_x"] * queries.RUNS_PER_JOB_LOOKUP}
     assert query_cost(queries.RUN_JOBS, full) == (26, 76_250)
     assert MAX_NODES > 5 * 76_250
