@@ -159,13 +159,14 @@ class GitLabGraphQL:
         what = f"issues of {project}"
         found: list[tuple[IssueRecord, list[IssueRecord]]] = []
         after: str | None = None
+        followed: set[str] = set()
         while True:
             data = self.query(POSTMORTEMS, listing.variables(project, after), what)
             issues = _part(self.session, _project(self.session, data, project), "issues", what)
             for node in _nodes(self.session, issues, what):
                 issue = decode_postmortem(rest_issue(node))
                 found.append((issue, self._links(project, issue, node)))
-            after = _next(issues)
+            after = _following(self.session, issues, followed, what)
             if after is None:
                 return found
 
@@ -176,7 +177,8 @@ class GitLabGraphQL:
         what = f"the links of issue {issue.reference}"
         links = _part(self.session, node, "linkedWorkItems", what)
         linked = _linked(self.session, links, what)
-        while (after := _next(links)) is not None:
+        followed: set[str] = set()
+        while (after := _following(self.session, links, followed, what)) is not None:
             data = self.query(
                 MORE_LINKS, {"project": project, "iid": str(issue.iid), "after": after}, what
             )
@@ -332,13 +334,21 @@ def _linked(session: HttpClient, links: Mapping[str, Any], what: str) -> list[Is
     ]
 
 
-def _next(connection: Mapping[str, Any]) -> str | None:
-    """The cursor of the next page, None on the last one."""
+def _following(
+    session: HttpClient, connection: Mapping[str, Any], followed: set[str], what: str
+) -> str | None:
+    """The cursor of the next page, None on the last one. A cursor already ``followed``
+    fails the source: asking for the same page again would go on until the deadline."""
     page = connection.get("pageInfo")
     if not isinstance(page, dict) or page.get("hasNextPage") is not True:
         return None
     cursor = page.get("endCursor")
-    return cursor if isinstance(cursor, str) and cursor else None
+    if not isinstance(cursor, str) or not cursor:
+        return None
+    if cursor in followed:
+        raise session.fail(f"GitLab GraphQL answered {what} with a cursor it gave before")
+    followed.add(cursor)
+    return cursor
 
 
 def _titles(labels: object) -> object:
