@@ -116,8 +116,8 @@ class Prober:
 
     def note(self, reason: str) -> None:
         """Why no fix was followed at all, said once, by the first source that could have."""
-        for repository in self.repositories[:1]:
-            self._note(repository.name, reason)
+        if self.repositories:
+            self._note(self.repositories[0].name, reason)
 
     def _ask(self, commit: str, head: str) -> bool | None:
         for repository in self.repositories:

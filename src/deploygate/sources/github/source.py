@@ -44,7 +44,6 @@ from deploygate.model import (
     Postmortem,
     PostmortemState,
     Query,
-    ServiceSeen,
 )
 from deploygate.shipping import ContainmentUnknown
 from deploygate.sources.exports import GITHUB_ISSUE, exported_issues, in_place
@@ -61,6 +60,7 @@ from deploygate.sources.github.records import (
 )
 from deploygate.sources.github.settings import SOURCE_NAME, DeployWorkflow, GitHubSettings
 from deploygate.sources.interface import DEFAULT_ENVIRONMENT, ApiBacked
+from deploygate.sources.labels import services_seen, suffixes
 from deploygate.sources.markdown import task_references
 
 _STATES = {
@@ -182,7 +182,10 @@ class GitHubSource(ApiBacked[GitHubSettings, GitHubApi]):
             deployments=tuple(deployments),
             postmortems=tuple(mapped),
             notices=notices,
-            services_seen=services_seen(postmortems, self.settings.service_label_prefix),
+            services_seen=services_seen(
+                (label for record in postmortems for label in record.labels),
+                self.settings.service_label_prefix,
+            ),
             environments_seen=self.other_environments(query, workflow, deployments),
         )
 
@@ -404,7 +407,7 @@ def _postmortem(
 ) -> Postmortem | None:
     """The postmortem, or None when its service labels name other services only."""
     labels = record.labels
-    services = _suffixes(labels, settings.service_label_prefix)
+    services = suffixes(labels, settings.service_label_prefix)
     if services and settings.service_label.format(service=service) not in labels:
         return None
     items: dict[IssueKey, ActionItem] = {}
@@ -421,7 +424,7 @@ def _postmortem(
         url=record.url,
         body=record.body or "",
         action_items=tuple(items.values()),
-        causes=tuple(_suffixes(labels, settings.cause_label_prefix)),
+        causes=tuple(suffixes(labels, settings.cause_label_prefix)),
     )
 
 
@@ -432,7 +435,7 @@ def _action_item(issue: IssueRecord, settings: GitHubSettings) -> ActionItem:
         state = ActionItemState.OPEN
     else:
         state = ActionItemState.DECLINED if reason else ActionItemState.DONE
-    teams = _suffixes(issue.labels, settings.team_label_prefix)
+    teams = suffixes(issue.labels, settings.team_label_prefix)
     return ActionItem(
         id=f"{issue.repository}#{issue.number}",
         title=issue.title,
@@ -451,22 +454,6 @@ def _fix(change: ChangeRecord) -> Fix:
     """A change that closed an item: ``PR #12``, or the commit's short sha."""
     ref = f"PR #{change.number}" if change.number is not None else (change.sha or "")[:7]
     return Fix(ref=ref, url=change.url, sha=change.sha, merged_at=change.merged_at)
-
-
-def services_seen(postmortems: Sequence[PostmortemRecord], prefix: str) -> tuple[ServiceSeen, ...]:
-    """The services the postmortems' labels name, each with its label: read with the
-    postmortems, whatever service they are about, so this costs no request."""
-    labels = sorted({label for record in postmortems for label in record.labels})
-    return tuple(
-        ServiceSeen(label.removeprefix(prefix), f"label {label}")
-        for label in labels
-        if label.startswith(prefix)
-    )
-
-
-def _suffixes(labels: tuple[str, ...], prefix: str) -> list[str]:
-    """What follows ``prefix`` in each label that starts with it (``team:`` → the teams)."""
-    return [label.removeprefix(prefix) for label in labels if label.startswith(prefix)]
 
 
 def _due(issue: IssueRecord) -> date | None:

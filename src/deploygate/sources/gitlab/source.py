@@ -50,7 +50,6 @@ from deploygate.model import (
     Postmortem,
     PostmortemState,
     Query,
-    ServiceSeen,
 )
 from deploygate.shipping import ContainmentUnknown
 from deploygate.sources.exports import GITLAB_ISSUE, exported_issues, in_place
@@ -82,6 +81,7 @@ from deploygate.sources.gitlab.records import (
 )
 from deploygate.sources.gitlab.settings import SOURCE_NAME, DeployJob, GitLabSettings
 from deploygate.sources.interface import DEFAULT_ENVIRONMENT, ApiBacked
+from deploygate.sources.labels import services_seen, suffixes
 from deploygate.sources.markdown import task_references
 
 _PATH = r"[A-Za-z0-9_.][A-Za-z0-9_./-]*[A-Za-z0-9_]"
@@ -353,7 +353,10 @@ class GitLabSource(ApiBacked[GitLabSettings, GitLabApi]):
         return History(
             deployments=tuple(deployments),
             postmortems=tuple(postmortems),
-            services_seen=services_seen(every_issue, self.settings),
+            services_seen=services_seen(
+                (label for issue in every_issue for label in issue.labels),
+                self.settings.service_label_prefix,
+            ),
             environments_seen=self.other_environments(query, deployments),
             notices=tuple(self.notices),
         )
@@ -542,22 +545,7 @@ def job_environment(query: Query, settings: GitLabSettings) -> str:
 
 def service_labels(issue: IssueRecord, settings: GitLabSettings) -> list[str]:
     """The services an issue's ``service::NAME`` labels assign it to."""
-    prefix = settings.service_label_prefix
-    return [label.removeprefix(prefix) for label in issue.labels if label.startswith(prefix)]
-
-
-def services_seen(
-    issues: Sequence[IssueRecord], settings: GitLabSettings
-) -> tuple[ServiceSeen, ...]:
-    """The services the postmortems' ``service::NAME`` labels name, each with its label:
-    read with the postmortems, whatever service they are about, so this costs no request."""
-    prefix = settings.service_label_prefix
-    labels = sorted({label for issue in issues for label in issue.labels})
-    return tuple(
-        ServiceSeen(label.removeprefix(prefix), f"label {label}")
-        for label in labels
-        if label.startswith(prefix)
-    )
+    return suffixes(issue.labels, settings.service_label_prefix)
 
 
 def covers(issue: IssueRecord, service: str, settings: GitLabSettings) -> bool:
@@ -597,11 +585,7 @@ def postmortem(
         url=issue.web_url,
         body=issue.description,
         action_items=tuple(items.values()),
-        causes=tuple(
-            label.removeprefix(settings.cause_label_prefix)
-            for label in issue.labels
-            if label.startswith(settings.cause_label_prefix)
-        ),
+        causes=tuple(suffixes(issue.labels, settings.cause_label_prefix)),
     )
 
 
@@ -622,8 +606,7 @@ def action_item(issue: IssueRecord, settings: GitLabSettings) -> ActionItem:
         state = ActionItemState.OPEN
     else:
         state = ActionItemState.DECLINED if declined else ActionItemState.DONE
-    prefix = settings.team_label_prefix
-    teams = [label.removeprefix(prefix) for label in issue.labels if label.startswith(prefix)]
+    teams = suffixes(issue.labels, settings.team_label_prefix)
     return ActionItem(
         id=issue.reference,
         title=issue.title,

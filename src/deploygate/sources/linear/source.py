@@ -50,7 +50,6 @@ from deploygate.model import (
     Postmortem,
     PostmortemState,
     Query,
-    ServiceSeen,
 )
 from deploygate.sanitize import terminal
 from deploygate.sources.exports import (
@@ -61,6 +60,7 @@ from deploygate.sources.exports import (
     linear_issue,
 )
 from deploygate.sources.interface import ApiBacked
+from deploygate.sources.labels import services_seen, suffixes
 from deploygate.sources.linear.api import LinearApi
 from deploygate.sources.linear.records import ItemRecord, PostmortemRecord
 from deploygate.sources.linear.settings import SOURCE_NAME, LinearSettings
@@ -139,7 +139,11 @@ class LinearSource(ApiBacked[LinearSettings, LinearApi]):
         return History(
             postmortems=tuple(postmortems),
             notices=tuple(notices),
-            services_seen=services_seen(listed, self.settings.service_label_prefix),
+            services_seen=services_seen(
+                (label for record in listed for label in record.labels),
+                self.settings.service_label_prefix,
+                "Linear label",
+            ),
         )
 
 
@@ -205,7 +209,7 @@ def map_postmortem(
             exported.append(reference)
         action_items.append(item)
         notices += [notice] if notice else []
-    services = _suffixes(record.labels, settings.service_label_prefix)
+    services = suffixes(record.labels, settings.service_label_prefix)
     postmortem = Postmortem(
         id=record.identifier,
         title=record.title,
@@ -216,7 +220,7 @@ def map_postmortem(
         tracker_refs=tuple(dict.fromkeys(exported)),
         body=record.description,
         action_items=tuple(action_items),
-        causes=tuple(_suffixes(record.labels, settings.cause_label_prefix)),
+        causes=tuple(suffixes(record.labels, settings.cause_label_prefix)),
     )
     return Mapped(postmortem, tuple(notices))
 
@@ -243,7 +247,7 @@ def action_item(found: ItemRecord, settings: LinearSettings) -> tuple[ActionItem
                 f"of type {terminal(found.state_type)[:40]!r}, which deploygate does not know; "
                 "it is counted as open"
             )
-    teams = _suffixes(found.labels, settings.team_label_prefix)
+    teams = suffixes(found.labels, settings.team_label_prefix)
     closed_at = found.completed_at if state is ActionItemState.DONE else found.canceled_at
     return (
         ActionItem(
@@ -290,20 +294,5 @@ def exported_issues(refs: Sequence[str]) -> list[str]:
 
 def _covers(record: PostmortemRecord, service: str, settings: LinearSettings) -> bool:
     """Whether a postmortem speaks for ``service``: its service label, or none at all."""
-    services = _suffixes(record.labels, settings.service_label_prefix)
+    services = suffixes(record.labels, settings.service_label_prefix)
     return not services or settings.service_label.format(service=service) in record.labels
-
-
-def services_seen(postmortems: Sequence[PostmortemRecord], prefix: str) -> tuple[ServiceSeen, ...]:
-    """The services the postmortems' labels name, each with its label: read with the
-    postmortems, so this costs no request."""
-    labels = sorted({label for record in postmortems for label in record.labels})
-    return tuple(
-        ServiceSeen(label.removeprefix(prefix), f"Linear label {label}")
-        for label in labels
-        if label.startswith(prefix)
-    )
-
-
-def _suffixes(labels: Sequence[str], prefix: str) -> list[str]:
-    return [label.removeprefix(prefix) for label in labels if label.startswith(prefix)]
